@@ -1,0 +1,39 @@
+# dm - the two set-up commands of the README, and the steps beneath them.
+#   make demo    install what is needed, build, boot a local S3 server, seed data/
+#   make check   install what is needed, build (plain and ASan+UBSan), run every test
+BUILD ?= build
+ASAN ?= build-asan
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?= --output-on-failure
+
+.PHONY: all deps build asan test test-asan check demo bench clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh all
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDM_WERROR=ON
+	cmake --build $(BUILD) -j$(JOBS)
+
+asan: deps
+	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DDM_WERROR=ON -DDM_SANITIZE=ON
+	cmake --build $(ASAN) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest $(CTEST_ARGS)
+
+test-asan: asan
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS)
+
+check: test test-asan
+
+demo: build
+	bash scripts/demo.sh $(BUILD)
+
+bench: build
+	bash bench/seed-bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

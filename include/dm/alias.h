@@ -1,0 +1,59 @@
+/* dm/alias.h - S3 aliases: where a name like "minio" points and with which keys.
+ *
+ * Resolution order for dm_alias_resolve(NAME):
+ *   1. MC_HOST_<NAME>=http(s)://ACCESS:SECRET[:TOKEN]@host:port  (the MinIO client's convention)
+ *   2. dm's alias file: $DM_ALIASES, else $XDG_CONFIG_HOME/dm/aliases.yaml, else ~/.config/dm/aliases.yaml
+ *   3. the MinIO client's ~/.mc/config.json (or $MC_CONFIG_DIR/config.json) aliases
+ *   4. for NAME "s3" only: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+ *      AWS_ENDPOINT_URL (default https://s3.amazonaws.com), AWS_REGION / AWS_DEFAULT_REGION
+ *
+ * The alias file (YAML, mode 0600, replaced atomically on write):
+ *   aliases:
+ *     minio:
+ *       url: http://127.0.0.1:9000
+ *       access_key: AKIA...
+ *       secret_key: ...
+ *       session_token: ...      # optional
+ *       region: us-east-1       # optional, default us-east-1
+ */
+#ifndef DM_ALIAS_H
+#define DM_ALIAS_H
+
+#include <dm/err.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+	char *name;
+	char *url;            /* scheme://host[:port], no trailing slash, no credentials */
+	char *access_key;
+	char *secret_key;
+	char *session_token;  /* NULL when none */
+	char *region;         /* never NULL after resolve: default "us-east-1" */
+	const char *source;   /* static text: "MC_HOST_minio", "alias file", "mc config", "AWS_* environment" */
+} dm_alias;
+
+/* Resolves name as above. *out is the caller's: dm_alias_free(). The keys are
+ * registered with the log redactor.  DM_ERR_NOTFOUND names every place looked in. */
+dm_err dm_alias_resolve(dm_alias **out, const char *name);
+
+/* Parses an MC_HOST_* style URL "http(s)://ACCESS:SECRET[:TOKEN]@host[:port][/]".
+ * Percent-escapes in the credentials are decoded. */
+dm_err dm_alias_parse_url(dm_alias **out, const char *name, const char *url);
+
+/* The alias file path that resolve reads and save writes (malloc'd). */
+char *dm_alias_file_path(void);
+
+/* Adds or replaces alias a in the alias file at path (NULL: the default path),
+ * keeping the others; written 0600, atomically. */
+dm_err dm_alias_save(const char *path, const dm_alias *a);
+
+/* Wipes the secrets and frees; NULL is a no-op. */
+void dm_alias_free(dm_alias *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,60 @@
+/* dm/cli.h - what every dm-* tool shares: the stderr log sink, exit codes,
+ * verbosity, core-dump refusal and a checked stdout.
+ *
+ * Exit codes (documented in every --help):
+ *   0 ok, 1 failed, 2 usage, 3 bad configuration, 4 partial failure, 130 interrupted.
+ */
+#ifndef DM_CLI_H
+#define DM_CLI_H
+
+#include <dm/err.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+	DM_EXIT_OK = 0,
+	DM_EXIT_FAIL = 1,
+	DM_EXIT_USAGE = 2,
+	DM_EXIT_CONFIG = 3,
+	DM_EXIT_PARTIAL = 4,
+	DM_EXIT_INTERRUPTED = 130
+};
+
+/* Text for the EXIT CODES section of --help, ending in a newline. */
+#define DM_CLI_EXIT_HELP \
+	"Exit codes:\n" \
+	"  0 ok, 1 failed, 2 usage, 3 bad configuration, 4 partial failure (listed), 130 interrupted\n"
+
+/* Installs a log sink printing "PROG: error: MSG" / "PROG: warning: MSG" /
+ * "PROG: MSG" to stderr, at level INFO (WARN with quiet). Call first in main(). */
+void dm_cli_init(const char *prog);
+
+/* -q / -v counting: verbosity < 0 errors only, 0 normal, 1 -v, 2 -vv (debug). */
+void dm_cli_set_verbosity(int verbosity);
+
+/* The program name given to dm_cli_init. */
+const char *dm_cli_prog(void);
+
+/* Maps an error to the exit code above. */
+int dm_cli_exit_code(dm_err err);
+
+/* Prints "PROG: error: " + detail (or dm_strerror when there is none) and
+ * returns dm_cli_exit_code(err). */
+int dm_cli_fail(dm_err err);
+
+/* Prints "PROG: error: MSG\nTry 'PROG --help' for more information.\n" and returns 2. */
+int dm_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Refuses core dumps (RLIMIT_CORE 0, PR_SET_DUMPABLE 0): call before holding secrets. */
+void dm_cli_no_core(void);
+
+/* Flushes stdout; a failed write (EPIPE, ENOSPC) is reported and turns ok into 1.
+ * Use as `return dm_cli_close_stdout(code);`. */
+int dm_cli_close_stdout(int code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

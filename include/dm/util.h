@@ -1,0 +1,68 @@
+/* dm/util.h - small shared helpers: growable buffer, size and duration parsing,
+ * hex, base64, safe file writing.  All thread-safe (no shared state).
+ */
+#ifndef DM_UTIL_H
+#define DM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <dm/err.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A growable byte buffer, always NUL-terminated when len > 0 or after dm_buf_str. */
+typedef struct {
+	char *data;
+	size_t len;
+	size_t cap;
+} dm_buf;
+#define DM_BUF_INIT { NULL, 0, 0 }
+
+dm_err dm_buf_append(dm_buf *b, const void *data, size_t len);
+dm_err dm_buf_puts(dm_buf *b, const char *s);
+dm_err dm_buf_printf(dm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns the contents as a string ("" when empty); never NULL unless out of memory. */
+const char *dm_buf_str(dm_buf *b);
+/* Drops the contents, keeps the storage. */
+void dm_buf_clear(dm_buf *b);
+/* Frees the storage; wipes it first (buffers may hold secrets). */
+void dm_buf_release(dm_buf *b);
+/* Hands the storage to the caller (free with free()); b is left empty. */
+char *dm_buf_detach(dm_buf *b);
+
+/* "512", "4k", "8MiB", "1.5G" (k/M/G/T are powers of 1024; "kB"/"MB" powers of 1000). */
+dm_err dm_parse_size(const char *text, uint64_t *out);
+/* "30", "30s", "500ms", "5m", "1h", "1m30s" -> milliseconds. */
+dm_err dm_parse_duration_ms(const char *text, uint64_t *out);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void dm_hex(char *out, const unsigned char *in, size_t n);
+/* Standard base64 with padding; out needs 4*((n+2)/3)+1 bytes. Returns length. */
+size_t dm_base64_encode(char *out, const unsigned char *in, size_t n);
+/* Decodes standard base64 (padding optional, no whitespace). *out is malloc'd
+ * (caller frees, wipe if secret) and NUL-terminated after *outlen bytes. */
+dm_err dm_base64_decode(unsigned char **out, size_t *outlen, const char *in, size_t n);
+
+/* Is s (n bytes) valid UTF-8 (no overlongs, no surrogates)? */
+int dm_utf8_valid(const char *s, size_t n);
+
+/* Writes data to path atomically (temp file in the same folder, fsync, rename)
+ * with the given mode; the folder is created (0700) when missing. */
+dm_err dm_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+/* Reads a whole file; *out malloc'd and NUL-terminated. */
+dm_err dm_read_file(char **out, size_t *outlen, const char *path);
+
+/* Wipes memory the compiler may not optimise away. */
+void dm_wipe(void *p, size_t n);
+/* Wipes a NUL-terminated string and frees it; NULL is a no-op. */
+void dm_free_secret(char *s);
+
+/* Monotonic clock in seconds. */
+double dm_now(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

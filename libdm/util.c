@@ -1,0 +1,436 @@
+/* libdm/util.c - buffers, parsing of sizes and durations, encodings, files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include <dm/util.h>
+
+static dm_err buf_reserve(dm_buf *b, size_t extra)
+{
+	size_t cap;
+	char *p;
+
+	if (b->len + extra + 1 <= b->cap)
+		return DM_OK;
+	cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (!p)
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	b->data = p;
+	b->cap = cap;
+	return DM_OK;
+}
+
+dm_err dm_buf_append(dm_buf *b, const void *data, size_t len)
+{
+	dm_err e = buf_reserve(b, len);
+
+	if (e)
+		return e;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return DM_OK;
+}
+
+dm_err dm_buf_puts(dm_buf *b, const char *s)
+{
+	return dm_buf_append(b, s, strlen(s));
+}
+
+dm_err dm_buf_printf(dm_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	dm_err e;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return dm_fail(DM_ERR_INVALID, "bad format");
+	if ((e = buf_reserve(b, (size_t)n)) != DM_OK)
+		return e;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return DM_OK;
+}
+
+const char *dm_buf_str(dm_buf *b)
+{
+	if (!b->data && dm_buf_append(b, "", 0) != DM_OK)
+		return NULL;
+	return b->data;
+}
+
+void dm_buf_clear(dm_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void dm_buf_release(dm_buf *b)
+{
+	if (b->data) {
+		dm_wipe(b->data, b->cap);
+		free(b->data);
+	}
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+char *dm_buf_detach(dm_buf *b)
+{
+	char *p = b->data;
+
+	if (!p)
+		p = strdup("");
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+dm_err dm_parse_size(const char *text, uint64_t *out)
+{
+	char *end;
+	double v;
+	double mul = 1;
+
+	if (!text || !*text)
+		return dm_fail(DM_ERR_USAGE, "empty size");
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno || end == text || v < 0)
+		return dm_fail(DM_ERR_USAGE, "invalid size '%s'", text);
+	if (*end) {
+		char u = (char)(*end | 0x20);
+		const char *rest = end + 1;
+		int si;
+
+		switch (u) {
+		case 'b': mul = 1; rest = end + 1; break;
+		case 'k': mul = 1024.0; break;
+		case 'm': mul = 1024.0 * 1024; break;
+		case 'g': mul = 1024.0 * 1024 * 1024; break;
+		case 't': mul = 1024.0 * 1024 * 1024 * 1024; break;
+		default: return dm_fail(DM_ERR_USAGE, "invalid size '%s' (use e.g. 512, 64k, 8MiB, 1G)", text);
+		}
+		si = u != 'b' && (rest[0] == 'B' || rest[0] == 'b') && rest[1] == '\0';
+		if (si) {
+			double p = u == 'k' ? 1 : u == 'm' ? 2 : u == 'g' ? 3 : 4;
+			mul = 1;
+			while (p-- > 0)
+				mul *= 1000;
+		} else if (u != 'b' && *rest && strcmp(rest, "iB") != 0 && strcmp(rest, "ib") != 0) {
+			return dm_fail(DM_ERR_USAGE, "invalid size '%s' (use e.g. 512, 64k, 8MiB, 1G)", text);
+		} else if (u == 'b' && *rest) {
+			return dm_fail(DM_ERR_USAGE, "invalid size '%s'", text);
+		}
+	}
+	v *= mul;
+	if (v > 1.8e19)
+		return dm_fail(DM_ERR_USAGE, "size '%s' is too large", text);
+	*out = (uint64_t)v;
+	return DM_OK;
+}
+
+dm_err dm_parse_duration_ms(const char *text, uint64_t *out)
+{
+	const char *p = text;
+	double total = 0;
+
+	if (!text || !*text)
+		return dm_fail(DM_ERR_USAGE, "empty duration");
+	while (*p) {
+		char *end;
+		double v;
+		double mul;
+
+		errno = 0;
+		v = strtod(p, &end);
+		if (errno || end == p || v < 0)
+			return dm_fail(DM_ERR_USAGE, "invalid duration '%s' (use e.g. 30s, 500ms, 5m, 1h)", text);
+		if (strncmp(end, "ms", 2) == 0) {
+			mul = 1;
+			end += 2;
+		} else if (*end == 's') {
+			mul = 1000;
+			end++;
+		} else if (*end == 'm') {
+			mul = 60000;
+			end++;
+		} else if (*end == 'h') {
+			mul = 3600000;
+			end++;
+		} else if (*end == '\0' && p == text) {
+			mul = 1000;
+		} else {
+			return dm_fail(DM_ERR_USAGE, "invalid duration '%s' (use e.g. 30s, 500ms, 5m, 1h)", text);
+		}
+		total += v * mul;
+		p = end;
+	}
+	if (total > 1e15)
+		return dm_fail(DM_ERR_USAGE, "duration '%s' is too long", text);
+	*out = (uint64_t)total;
+	return DM_OK;
+}
+
+void dm_hex(char *out, const unsigned char *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t dm_base64_encode(char *out, const unsigned char *in, size_t n)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = b64[v >> 6 & 63];
+		out[o++] = b64[v & 63];
+	}
+	if (i < n) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+') return 62;
+	if (c == '/') return 63;
+	return -1;
+}
+
+dm_err dm_base64_decode(unsigned char **out, size_t *outlen, const char *in, size_t n)
+{
+	unsigned char *buf;
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+
+	*out = NULL;
+	while (n > 0 && in[n - 1] == '=')
+		n--;
+	buf = malloc(n * 3 / 4 + 2);
+	if (!buf)
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		int v = b64val((unsigned char)in[i]);
+
+		if (v < 0) {
+			dm_wipe(buf, n * 3 / 4 + 2);
+			free(buf);
+			return dm_fail(DM_ERR_PARSE, "invalid base64 at offset %zu", i);
+		}
+		acc = acc << 6 | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf[o++] = (unsigned char)(acc >> bits & 0xff);
+		}
+	}
+	if (bits >= 6) {
+		dm_wipe(buf, n * 3 / 4 + 2);
+		free(buf);
+		return dm_fail(DM_ERR_PARSE, "invalid base64 length");
+	}
+	buf[o] = '\0';
+	*out = buf;
+	*outlen = o;
+	return DM_OK;
+}
+
+int dm_utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i];
+		size_t len;
+		unsigned cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + len > n)
+			return 0;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static dm_err mkdir_parents(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return dm_fail(DM_ERR_IO, "path too long: '%s'", path);
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+			return dm_fail(DM_ERR_IO, "cannot create folder '%s': %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	return DM_OK;
+}
+
+dm_err dm_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+	char tmp[PATH_MAX];
+	const char *p = data;
+	size_t left = len;
+	int fd;
+	dm_err e;
+
+	if ((e = mkdir_parents(path)) != DM_OK)
+		return e;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+		return dm_fail(DM_ERR_IO, "path too long: '%s'", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return dm_fail(DM_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
+	fchmod(fd, mode);
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int err = errno;
+
+			close(fd);
+			unlink(tmp);
+			return dm_fail(DM_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		int err = errno;
+
+		unlink(tmp);
+		return dm_fail(DM_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+	}
+	if (rename(tmp, path) != 0) {
+		int err = errno;
+
+		unlink(tmp);
+		return dm_fail(DM_ERR_IO, "cannot replace '%s': %s", path, strerror(err));
+	}
+	return DM_OK;
+}
+
+dm_err dm_read_file(char **out, size_t *outlen, const char *path)
+{
+	dm_buf b = DM_BUF_INIT;
+	char chunk[65536];
+	FILE *f;
+	size_t n;
+
+	*out = NULL;
+	f = fopen(path, "rb");
+	if (!f)
+		return dm_fail(errno == ENOENT ? DM_ERR_NOTFOUND : DM_ERR_IO, "cannot read '%s': %s", path,
+			       strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (dm_buf_append(&b, chunk, n) != DM_OK) {
+			fclose(f);
+			dm_buf_release(&b);
+			return DM_ERR_NOMEM;
+		}
+	}
+	if (ferror(f)) {
+		int err = errno;
+
+		fclose(f);
+		dm_buf_release(&b);
+		return dm_fail(DM_ERR_IO, "cannot read '%s': %s", path, strerror(err));
+	}
+	fclose(f);
+	if (outlen)
+		*outlen = b.len;
+	*out = dm_buf_detach(&b);
+	return *out ? DM_OK : dm_fail(DM_ERR_NOMEM, "out of memory");
+}
+
+void dm_wipe(void *p, size_t n)
+{
+	if (p && n)
+		OPENSSL_cleanse(p, n);
+}
+
+void dm_free_secret(char *s)
+{
+	if (!s)
+		return;
+	dm_wipe(s, strlen(s));
+	free(s);
+}
+
+double dm_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
