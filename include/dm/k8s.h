@@ -1,0 +1,156 @@
+/* dm/k8s.h - a small Kubernetes API client: kubeconfig and in-cluster
+ * credentials, JSON requests, and Kubernetes Status replies turned into
+ * clear messages.
+ *
+ * Credentials (tokens, client keys, Secret values) are registered with the
+ * log redactor as soon as they are read and wiped before they are freed.
+ * A dm_k8s_config is read-only after loading and may be shared between
+ * threads; a dm_k8s client is used by one thread at a time.
+ */
+#ifndef DM_K8S_H
+#define DM_K8S_H
+
+#include <stddef.h>
+#include <dm/err.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where the credentials come from. */
+typedef struct {
+	const char *kubeconfig;  /* one file (--kubeconfig); NULL: $KUBECONFIG (a ':' list,
+				    merged, first wins), else ~/.kube/config */
+	const char *context;     /* NULL: the kubeconfig's current-context */
+	int in_cluster;          /* use the pod's service account instead of a kubeconfig */
+	int run_exec;            /* run exec credential plugins while loading (normally 1) */
+} dm_k8s_opts;
+#define DM_K8S_OPTS_INIT { NULL, NULL, 0, 1 }
+
+/* An exec credential plugin of a kubeconfig user. */
+typedef struct {
+	char *command;        /* as written, or resolved against the kubeconfig's folder */
+	char **args;          /* NULL-terminated */
+	char **env;           /* NULL-terminated "NAME=VALUE" added to the environment */
+	char *api_version;    /* client.authentication.k8s.io/v1beta1 or /v1 */
+} dm_k8s_exec;
+
+/* The resolved connection settings of one context. */
+typedef struct {
+	char *source;        /* the kubeconfig file(s) read, or "in-cluster" */
+	char *context;       /* the context used; NULL in-cluster */
+	char *cluster;       /* its cluster's name; NULL in-cluster */
+	char *user;          /* its user's name; NULL in-cluster */
+	char *server;        /* https://host:port[/path], no trailing slash */
+	char *ns;           /* the context's namespace (or the pod's); NULL when unset */
+	char *ca_file;       /* certificate-authority, absolute; NULL when none */
+	char *ca_pem;        /* decoded certificate-authority-data; NULL when none */
+	char *ca_origin;     /* where the CA came from, for messages ("'/x/ca.crt'",
+			        "certificate-authority-data of cluster 'c' in '/x/config'") */
+	int insecure;        /* insecure-skip-tls-verify */
+	char *token;         /* bearer token (token, tokenFile, exec or in-cluster); secret */
+	char *token_file;    /* where the token was read from, when it was */
+	char *cert_file;     /* client-certificate, absolute */
+	char *key_file;      /* client-key, absolute */
+	char *cert_pem;      /* client-certificate-data (or from exec) */
+	char *key_pem;       /* client-key-data (or from exec); secret */
+	dm_k8s_exec *exec;   /* the user's exec plugin; NULL when none */
+} dm_k8s_config;
+
+/* Loads the settings of the chosen context from kubeconfig files, or the
+ * in-cluster service account.  Relative paths in a kubeconfig are taken
+ * relative to its folder.  Errors name file:line:col (DM_ERR_CONFIG), the
+ * missing file (DM_ERR_IO / DM_ERR_CONFIG), or the failed exec plugin
+ * (DM_ERR_PROC, DM_ERR_PARSE).  *out is the caller's: dm_k8s_config_free(). */
+dm_err dm_k8s_config_load(dm_k8s_config **out, const dm_k8s_opts *o);
+
+/* Loads from kubeconfig text held in memory (tests, fuzzing); name is used as
+ * the file name in messages and its folder for relative paths. */
+dm_err dm_k8s_config_load_string(dm_k8s_config **out, const char *name, const char *text,
+				 size_t len, const char *context, int run_exec);
+
+/* Runs cfg->exec (argv, no shell; KUBERNETES_EXEC_INFO set) and stores the
+ * credential it returns in cfg.  Called by dm_k8s_config_load with run_exec. */
+dm_err dm_k8s_config_run_exec(dm_k8s_config *cfg);
+
+/* Reads an ExecCredential JSON document (len bytes).  want_api_version may be
+ * NULL.  Sets *token, or *cert_pem and *key_pem (the others NULL); malloc'd,
+ * the caller wipes and frees them.  Errors never quote the document. */
+dm_err dm_k8s_exec_credential_parse(const char *json, size_t len, const char *want_api_version,
+				    char **token, char **cert_pem, char **key_pem);
+
+/* Wipes the secrets and frees; NULL is a no-op. */
+void dm_k8s_config_free(dm_k8s_config *cfg);
+
+typedef struct dm_k8s dm_k8s;
+
+/* A client for cfg (copied: cfg may be freed afterwards).  No request is made. */
+dm_err dm_k8s_new(dm_k8s **out, const dm_k8s_config *cfg);
+/* dm_k8s_config_load + dm_k8s_new. */
+dm_err dm_k8s_open(dm_k8s **out, const dm_k8s_opts *o);
+/* The client's settings. Borrowed. */
+const dm_k8s_config *dm_k8s_config_of(const dm_k8s *c);
+void dm_k8s_free(dm_k8s *c);
+
+/* One request: method "GET", "POST", "PUT", "PATCH" or "DELETE", path from
+ * the server root ("/api/v1/namespaces/x"), json_body NULL or the JSON text
+ * (PATCH sends it as a merge patch).  Any HTTP status is DM_OK: *status is
+ * set, *reply (when reply is not NULL) is the body, malloc'd, NUL-terminated
+ * (wipe it if it may hold secrets).  Fails only when no reply came (DM_ERR_NET,
+ * DM_ERR_TLS naming the CA used, DM_ERR_TIMEOUT). */
+dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const char *json_body,
+		      long *status, char **reply);
+
+/* Turns a non-2xx reply into an error with a clear detail:
+ *   401 -> DM_ERR_AUTH "the API server SERVER rejected the credentials of user 'U' (context 'C'): ..."
+ *   403 -> DM_ERR_FORBIDDEN `User "x" cannot get secrets in namespace "y"`
+ *   404 -> DM_ERR_NOTFOUND `secret "x" not found in namespace "y"`
+ *   409 -> DM_ERR_HTTP `secret "x" already exists in namespace "y"`
+ *   else DM_ERR_HTTP with the Status message.
+ * verb is the Kubernetes verb ("get", "create", "list"), resource the plural
+ * ("secrets"), name and ns may be NULL.  c may be NULL (no server/user named). */
+dm_err dm_k8s_status_fail(const dm_k8s *c, long status, const char *reply, const char *verb,
+			  const char *resource, const char *name, const char *ns);
+
+/* One key of a Secret, its value decoded (byte-exact, NUL-terminated after len). */
+typedef struct {
+	char *key;
+	unsigned char *value;
+	size_t len;
+} dm_k8s_secret_item;
+
+typedef struct {
+	char *name;
+	char *ns;
+	char *type;              /* "Opaque", ... */
+	size_t n;
+	dm_k8s_secret_item *items; /* sorted by key */
+} dm_k8s_secret;
+
+/* GETs Secret name in namespace ns; a 404 tells a missing namespace (when the
+ * credentials may see namespaces) from a missing Secret.  The values are
+ * registered with the redactor.  *out: dm_k8s_secret_free(). */
+dm_err dm_k8s_get_secret(dm_k8s *c, const char *ns, const char *name, dm_k8s_secret **out);
+/* Reads a Secret object's JSON (a GET reply) into *out. */
+dm_err dm_k8s_secret_parse(const char *json, size_t len, dm_k8s_secret **out);
+/* The item of key, or NULL. Borrowed. */
+const dm_k8s_secret_item *dm_k8s_secret_find(const dm_k8s_secret *s, const char *key);
+/* Creates (or with replace, replaces) an Opaque Secret from n items. */
+dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name,
+			 const dm_k8s_secret_item *items, size_t n, int replace);
+/* Wipes the values and frees; NULL is a no-op. */
+void dm_k8s_secret_free(dm_k8s_secret *s);
+
+/* Creates namespace ns unless it exists. */
+dm_err dm_k8s_ensure_namespace(dm_k8s *c, const char *ns);
+/* Does namespace ns exist?  *exists 0/1. */
+dm_err dm_k8s_namespace_exists(dm_k8s *c, const char *ns, int *exists);
+/* The server's gitVersion ("v1.20.2"), malloc'd. */
+dm_err dm_k8s_server_version(dm_k8s *c, char **out);
+/* GET /readyz: DM_OK when the server says "ok". */
+dm_err dm_k8s_readyz(dm_k8s *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
