@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <dm/util.h>
 
@@ -425,6 +426,13 @@ void dm_free_secret(char *s)
 		return;
 	dm_wipe(s, strlen(s));
 	free(s);
+}
+
+void dm_md5(unsigned char out[16], const void *data, size_t n)
+{
+	unsigned int len = 16;
+
+	EVP_Digest(data, n, out, &len, EVP_md5(), NULL);
 }
 
 double dm_now(void)

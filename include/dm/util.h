@@ -59,6 +59,9 @@ void dm_wipe(void *p, size_t n);
 /* Wipes a NUL-terminated string and frees it; NULL is a no-op. */
 void dm_free_secret(char *s);
 
+/* MD5 of n bytes into out (16 bytes), through OpenSSL's EVP interface. */
+void dm_md5(unsigned char out[16], const void *data, size_t n);
+
 /* Monotonic clock in seconds. */
 double dm_now(void);
 

@@ -1,0 +1,293 @@
+/* libdm/s3/xml.c - S3 XML replies through libxml2 (no network, no entities). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "xml.h"
+
+static xmlDocPtr parse(const char *xml, size_t len)
+{
+	if (!xml || len == 0 || len > (size_t)64 << 20)
+		return NULL;
+	return xmlReadMemory(xml, (int)len, "s3.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
+static int named(xmlNodePtr n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name)
+{
+	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+		if (named(c, name))
+			return c;
+	return NULL;
+}
+
+/* Text of parent/name as a malloc'd string, or NULL when absent. */
+static char *text_of(xmlNodePtr parent, const char *name)
+{
+	xmlNodePtr c = child(parent, name);
+	xmlChar *t;
+	char *out;
+
+	if (!c)
+		return NULL;
+	t = xmlNodeGetContent(c);
+	out = strdup(t ? (const char *)t : "");
+	xmlFree(t);
+	return out;
+}
+
+static void copy_text(xmlNodePtr parent, const char *name, char *out, size_t n)
+{
+	char *t = text_of(parent, name);
+
+	if (n == 0)
+		return;
+	out[0] = '\0';
+	if (t) {
+		snprintf(out, n, "%s", t);
+		free(t);
+	}
+}
+
+static void unquote(char *etag)
+{
+	size_t n = strlen(etag);
+
+	if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
+		memmove(etag, etag + 1, n - 2);
+		etag[n - 2] = '\0';
+	} else if (n >= 12 && strncmp(etag, "&quot;", 6) == 0) {
+		memmove(etag, etag + 6, n - 6 + 1);
+	}
+}
+
+int dm_s3_xml_error(const char *xml, size_t len, char *code, size_t ncode, char *msg, size_t nmsg, char *reqid,
+		    size_t nreqid)
+{
+	xmlDocPtr doc = parse(xml, len);
+	xmlNodePtr root;
+	int ok = 0;
+
+	if (ncode) code[0] = '\0';
+	if (nmsg) msg[0] = '\0';
+	if (nreqid) reqid[0] = '\0';
+	if (!doc)
+		return 0;
+	root = xmlDocGetRootElement(doc);
+	if (root && named(root, "Error")) {
+		copy_text(root, "Code", code, ncode);
+		copy_text(root, "Message", msg, nmsg);
+		copy_text(root, "RequestId", reqid, nreqid);
+		ok = 1;
+	}
+	xmlFreeDoc(doc);
+	return ok;
+}
+
+dm_err dm_s3_xml_upload_id(const char *xml, size_t len, char **upload_id)
+{
+	xmlDocPtr doc = parse(xml, len);
+	xmlNodePtr root;
+	char *id = NULL;
+
+	*upload_id = NULL;
+	if (!doc)
+		return dm_fail(DM_ERR_PARSE, "malformed InitiateMultipartUpload reply");
+	root = xmlDocGetRootElement(doc);
+	if (root && named(root, "InitiateMultipartUploadResult"))
+		id = text_of(root, "UploadId");
+	xmlFreeDoc(doc);
+	if (!id || !*id) {
+		free(id);
+		return dm_fail(DM_ERR_PARSE, "InitiateMultipartUpload reply has no UploadId");
+	}
+	*upload_id = id;
+	return DM_OK;
+}
+
+dm_err dm_s3_xml_complete(const char *xml, size_t len, char *etag)
+{
+	xmlDocPtr doc = parse(xml, len);
+	xmlNodePtr root;
+
+	etag[0] = '\0';
+	if (!doc)
+		return dm_fail(DM_ERR_PARSE, "malformed CompleteMultipartUpload reply");
+	root = xmlDocGetRootElement(doc);
+	if (!root || !named(root, "CompleteMultipartUploadResult")) {
+		xmlFreeDoc(doc);
+		return dm_fail(DM_ERR_PARSE, "unexpected CompleteMultipartUpload reply");
+	}
+	copy_text(root, "ETag", etag, 80);
+	unquote(etag);
+	xmlFreeDoc(doc);
+	return DM_OK;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	return -1;
+}
+
+/* In-place decoding of encoding-type=url keys ('+' is a space there). */
+static void url_decode(char *s)
+{
+	char *o = s;
+
+	for (char *p = s; *p; p++) {
+		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+			*o++ = (char)(hexval(p[1]) << 4 | hexval(p[2]));
+			p += 2;
+		} else if (*p == '+') {
+			*o++ = ' ';
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+}
+
+void dm_s3_page_release(dm_s3_page *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->items[i].key);
+	free(p->items);
+	p->items = NULL;
+	p->n = 0;
+}
+
+dm_err dm_s3_xml_list(const char *xml, size_t len, int url_encoded, dm_s3_page *page, char **next_token)
+{
+	xmlDocPtr doc = parse(xml, len);
+	xmlNodePtr root;
+	size_t cap = 0;
+	char *trunc;
+	dm_err e = DM_OK;
+
+	page->items = NULL;
+	page->n = 0;
+	*next_token = NULL;
+	if (!doc)
+		return dm_fail(DM_ERR_PARSE, "malformed ListObjectsV2 reply");
+	root = xmlDocGetRootElement(doc);
+	if (!root || !named(root, "ListBucketResult")) {
+		xmlFreeDoc(doc);
+		return dm_fail(DM_ERR_PARSE, "unexpected ListObjectsV2 reply");
+	}
+	for (xmlNodePtr c = root->children; c && !e; c = c->next) {
+		dm_s3_object *o;
+		char *size;
+
+		if (!named(c, "Contents"))
+			continue;
+		if (page->n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			dm_s3_object *grown = realloc(page->items, ncap * sizeof(*grown));
+
+			if (!grown) {
+				e = dm_fail(DM_ERR_NOMEM, "out of memory");
+				break;
+			}
+			page->items = grown;
+			cap = ncap;
+		}
+		o = &page->items[page->n];
+		memset(o, 0, sizeof(*o));
+		o->key = text_of(c, "Key");
+		if (!o->key) {
+			e = dm_fail(DM_ERR_PARSE, "ListObjectsV2 reply has an entry without Key");
+			break;
+		}
+		if (url_encoded)
+			url_decode(o->key);
+		size = text_of(c, "Size");
+		o->size = size ? strtoull(size, NULL, 10) : 0;
+		free(size);
+		copy_text(c, "ETag", o->etag, sizeof(o->etag));
+		unquote(o->etag);
+		page->n++;
+	}
+	trunc = text_of(root, "IsTruncated");
+	if (!e && trunc && strcmp(trunc, "true") == 0) {
+		*next_token = text_of(root, "NextContinuationToken");
+		if (!*next_token || !**next_token) {
+			free(*next_token);
+			*next_token = NULL;
+			e = dm_fail(DM_ERR_PARSE, "truncated ListObjectsV2 reply without NextContinuationToken");
+		}
+	}
+	free(trunc);
+	xmlFreeDoc(doc);
+	if (e)
+		dm_s3_page_release(page);
+	return e;
+}
+
+void dm_s3_uploads_free(dm_s3_upload *u, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(u[i].key);
+		free(u[i].upload_id);
+	}
+	free(u);
+}
+
+dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t *n, char **next_key,
+			 char **next_id)
+{
+	xmlDocPtr doc = parse(xml, len);
+	xmlNodePtr root;
+	dm_s3_upload *list = NULL;
+	size_t cnt = 0;
+	char *trunc;
+
+	*next_key = *next_id = NULL;
+	if (!doc)
+		return dm_fail(DM_ERR_PARSE, "malformed ListMultipartUploads reply");
+	root = xmlDocGetRootElement(doc);
+	if (!root || !named(root, "ListMultipartUploadsResult")) {
+		xmlFreeDoc(doc);
+		return dm_fail(DM_ERR_PARSE, "unexpected ListMultipartUploads reply");
+	}
+	for (xmlNodePtr c = root->children; c; c = c->next) {
+		dm_s3_upload *grown;
+
+		if (!named(c, "Upload"))
+			continue;
+		grown = realloc(list, (cnt + 1) * sizeof(*grown));
+		if (!grown) {
+			dm_s3_uploads_free(list, cnt);
+			xmlFreeDoc(doc);
+			return dm_fail(DM_ERR_NOMEM, "out of memory");
+		}
+		list = grown;
+		list[cnt].key = text_of(c, "Key");
+		list[cnt].upload_id = text_of(c, "UploadId");
+		cnt++;
+		if (!list[cnt - 1].key || !list[cnt - 1].upload_id) {
+			dm_s3_uploads_free(list, cnt);
+			xmlFreeDoc(doc);
+			return dm_fail(DM_ERR_PARSE, "ListMultipartUploads entry without Key or UploadId");
+		}
+	}
+	trunc = text_of(root, "IsTruncated");
+	if (trunc && strcmp(trunc, "true") == 0) {
+		*next_key = text_of(root, "NextKeyMarker");
+		*next_id = text_of(root, "NextUploadIdMarker");
+	}
+	free(trunc);
+	xmlFreeDoc(doc);
+	*out = list;
+	*n = cnt;
+	return DM_OK;
+}

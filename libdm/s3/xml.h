@@ -1,0 +1,23 @@
+/* libdm/s3/xml.h - private: the S3 XML replies, parsed with libxml2.
+ * Exposed to the unit tests and fuzz targets; not part of the public API. */
+#ifndef DM_LIBDM_S3_XML_H
+#define DM_LIBDM_S3_XML_H
+
+#include <stddef.h>
+#include <dm/s3.h>
+
+/* <Error><Code/><Message/><RequestId/></Error>: fields truncated to their sizes. Returns 0 if not an S3 error. */
+int dm_s3_xml_error(const char *xml, size_t len, char *code, size_t ncode, char *msg, size_t nmsg, char *reqid,
+		    size_t nreqid);
+/* The UploadId of an InitiateMultipartUploadResult (malloc'd). */
+dm_err dm_s3_xml_upload_id(const char *xml, size_t len, char **upload_id);
+/* The ETag of a CompleteMultipartUploadResult (without quotes; "" if absent) into etag (>= 80 bytes). */
+dm_err dm_s3_xml_complete(const char *xml, size_t len, char *etag);
+/* ListBucketResult: Contents (Key, Size, ETag), NextContinuationToken when IsTruncated.
+ * With encoding-type=url the keys are percent-decoded. */
+dm_err dm_s3_xml_list(const char *xml, size_t len, int url_encoded, dm_s3_page *page, char **next_token);
+/* ListMultipartUploadsResult: Upload (Key, UploadId); next_key and next_id are set when truncated. */
+dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t *n, char **next_key,
+			 char **next_id);
+
+#endif

@@ -1,0 +1,542 @@
+/* dm-seed: parallel, checksummed upload of a folder into S3 buckets. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <dm/alias.h>
+#include <dm/cli.h>
+#include <dm/log.h>
+#include <dm/s3.h>
+#include <dm/seed.h>
+#include <dm/util.h>
+
+static const char usage_text[] =
+	"Usage: dm-seed [OPTIONS] SOURCE ALIAS/BUCKET[/PREFIX]\n"
+	"       dm-seed [OPTIONS] SOURCE ALIAS\n"
+	"\n"
+	"Upload the files below SOURCE into S3, checksummed: every PUT and every part\n"
+	"carries Content-MD5, and every object's ETag is checked against the local MD5\n"
+	"(or MD5-of-part-MD5s-N for multipart objects) after upload.  Files already\n"
+	"there with the same size and ETag are skipped, found with one listing of the\n"
+	"target prefix.  With ALIAS alone, each top-level folder of SOURCE becomes a\n"
+	"bucket of that name (created when missing); files at the top level are refused.\n"
+	"\n"
+	"Aliases are looked up in this order:\n"
+	"  1. MC_HOST_<ALIAS>=http(s)://ACCESS:SECRET@host:port (the MinIO client's convention)\n"
+	"  2. dm's alias file: $DM_ALIASES, else $XDG_CONFIG_HOME/dm/aliases.yaml, else\n"
+	"     ~/.config/dm/aliases.yaml (written by 'dm-secrets --alias')\n"
+	"  3. the MinIO client's ~/.mc/config.json (or $MC_CONFIG_DIR/config.json)\n"
+	"  4. for the alias 's3' only: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
+	"     AWS_SESSION_TOKEN, AWS_ENDPOINT_URL, AWS_REGION\n"
+	"\n"
+	"Options:\n"
+	"  -j, --jobs N             requests in flight (default 16)\n"
+	"      --part-size SIZE     multipart part size (default: 8MiB, doubled until\n"
+	"                           the file fits in 10,000 parts)\n"
+	"      --multipart-threshold SIZE  files larger than this go multipart (default 16MiB)\n"
+	"      --retries N          retries of a failed request (default 5); 5xx, SlowDown,\n"
+	"                           timeouts and resets are retried, auth errors never\n"
+	"      --connect-timeout DUR  give up connecting after DUR (default 10s)\n"
+	"  -n, --dry-run            show what would be uploaded or deleted; change nothing\n"
+	"      --delete             delete objects under the prefix that have no local file\n"
+	"      --verify             upload nothing: compare every file with its object\n"
+	"      --include GLOB       take only matching keys (repeatable; first match wins)\n"
+	"      --exclude GLOB       leave out matching keys (repeatable; first match wins)\n"
+	"      --shard I/N          take only the files whose key hashes to I mod N\n"
+	"                           (FNV-1a 64 of \"bucket/key\"); N runs cover every file once\n"
+	"      --k8s-job N          print a Kubernetes Indexed Job running N shards; see below\n"
+	"      --ca-bundle FILE     trust these CA certificates (default: $SSL_CERT_FILE or the system)\n"
+	"      --insecure           do not check TLS certificates (warns)\n"
+	"      --json               print one JSON document with the result on stdout\n"
+	"      --no-progress        no live progress line (it is shown only on a terminal)\n"
+	"  -v, --verbose            list every file (uploaded, skipped, deleted) on stdout\n"
+	"  -q, --quiet              errors only\n"
+	"  -h, --help               show this help\n"
+	"      --version            show the version\n"
+	"\n"
+	"With --k8s-job N: --pvc NAME (required; SOURCE is a path inside it, mounted at /data),\n"
+	"  --secret NAME (default minio), --access-key-field F (default rootUser),\n"
+	"  --secret-key-field F (default rootPassword), --endpoint URL (default: the alias's),\n"
+	"  --image IMAGE (default dm-seed:latest), --namespace NS (default data-mill),\n"
+	"  --job-name NAME (default dm-seed).\n"
+	"\n" DM_CLI_EXIT_HELP;
+
+enum {
+	OPT_PART_SIZE = 256, OPT_THRESHOLD, OPT_RETRIES, OPT_CONNECT_TIMEOUT, OPT_DELETE, OPT_VERIFY, OPT_INCLUDE,
+	OPT_EXCLUDE, OPT_SHARD, OPT_K8S_JOB, OPT_CA_BUNDLE, OPT_INSECURE, OPT_JSON, OPT_NO_PROGRESS, OPT_VERSION,
+	OPT_PVC, OPT_SECRET, OPT_AK_FIELD, OPT_SK_FIELD, OPT_ENDPOINT, OPT_IMAGE, OPT_NAMESPACE, OPT_JOB_NAME
+};
+
+static const struct option long_opts[] = {
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "part-size", required_argument, NULL, OPT_PART_SIZE },
+	{ "multipart-threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "delete", no_argument, NULL, OPT_DELETE },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "include", required_argument, NULL, OPT_INCLUDE },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "k8s-job", required_argument, NULL, OPT_K8S_JOB },
+	{ "pvc", required_argument, NULL, OPT_PVC },
+	{ "secret", required_argument, NULL, OPT_SECRET },
+	{ "access-key-field", required_argument, NULL, OPT_AK_FIELD },
+	{ "secret-key-field", required_argument, NULL, OPT_SK_FIELD },
+	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "namespace", required_argument, NULL, OPT_NAMESPACE },
+	{ "job-name", required_argument, NULL, OPT_JOB_NAME },
+	{ "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+typedef struct {
+	int verbosity;
+	int json;
+	int progress;
+	int progress_shown;
+	json_t *failures;
+	json_t *warnings;
+	json_t *items;
+} output;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	dm_seed_cancel();
+}
+
+static const char *action_word(dm_seed_action a)
+{
+	switch (a) {
+	case DM_SEED_UPLOADED: return "uploaded";
+	case DM_SEED_SKIPPED: return "skipped";
+	case DM_SEED_FAILED: return "failed";
+	case DM_SEED_DELETED: return "deleted";
+	case DM_SEED_VERIFIED: return "verified";
+	case DM_SEED_WOULD_UPLOAD: return "would upload";
+	case DM_SEED_WOULD_DELETE: return "would delete";
+	case DM_SEED_BUCKET_CREATED: return "created bucket";
+	case DM_SEED_WARNING: return "warning";
+	}
+	return "?";
+}
+
+static void clear_progress(output *out)
+{
+	if (out->progress_shown) {
+		fputs("\r\033[K", stderr);
+		out->progress_shown = 0;
+	}
+}
+
+static void on_item(const dm_seed_item *it, void *ud)
+{
+	output *out = ud;
+	const char *where = it->path ? it->path : it->key ? it->key : it->bucket;
+
+	clear_progress(out);
+	if (it->action == DM_SEED_FAILED || it->action == DM_SEED_WARNING) {
+		json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s}", "path", it->path, "bucket", it->bucket, "key", it->key,
+				      "reason", it->reason ? it->reason : "");
+
+		json_array_append_new(it->action == DM_SEED_FAILED ? out->failures : out->warnings, o);
+		if (it->action == DM_SEED_FAILED)
+			dm_error("'%s': %s", where, it->reason ? it->reason : "failed");
+		else
+			dm_warn("'%s': %s", where, it->reason ? it->reason : "skipped");
+		return;
+	}
+	if (out->json) {
+		if (out->verbosity > 0)
+			json_array_append_new(out->items, json_pack("{s:s, s:s?, s:s?, s:I}", "action",
+								    action_word(it->action), "bucket", it->bucket,
+								    "key", it->key, "size", (json_int_t)it->size));
+		return;
+	}
+	if (out->verbosity > 0 || it->action == DM_SEED_WOULD_UPLOAD || it->action == DM_SEED_WOULD_DELETE) {
+		if (it->key)
+			printf("%s %s/%s\n", action_word(it->action), it->bucket, it->key);
+		else
+			printf("%s %s\n", action_word(it->action), it->bucket);
+	}
+}
+
+static void human_bytes(char *out, size_t n, double b)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int i = 0;
+
+	while (b >= 1024 && i < 4) {
+		b /= 1024;
+		i++;
+	}
+	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+static void on_progress(const dm_seed_progress *p, void *ud)
+{
+	output *out = ud;
+	char done[32], total[32], rate[32], eta[32] = "";
+	double r = p->seconds > 0 ? p->bytes_done / p->seconds : 0;
+
+	human_bytes(done, sizeof(done), (double)p->bytes_done);
+	human_bytes(total, sizeof(total), (double)p->bytes_total);
+	human_bytes(rate, sizeof(rate), r);
+	if (p->walk_done && r > 0 && p->bytes_total > p->bytes_done)
+		snprintf(eta, sizeof(eta), ", ETA %.0fs", (double)(p->bytes_total - p->bytes_done) / r);
+	fprintf(stderr, "\r\033[K%llu/%llu%s files, %s/%s, %s/s%s", (unsigned long long)p->files_done,
+		(unsigned long long)p->files_total, p->walk_done ? "" : "+", done, total, rate, eta);
+	fflush(stderr);
+	out->progress_shown = 1;
+}
+
+/* ALIAS[/BUCKET[/PREFIX]] */
+static int split_target(const char *target, char **alias, char **bucket, char **prefix)
+{
+	const char *s1 = strchr(target, '/');
+	const char *s2;
+
+	*bucket = *prefix = NULL;
+	if (!s1) {
+		*alias = strdup(target);
+		return 0;
+	}
+	*alias = strndup(target, (size_t)(s1 - target));
+	s2 = strchr(s1 + 1, '/');
+	if (!s2) {
+		*bucket = s1[1] ? strdup(s1 + 1) : NULL;
+		return 0;
+	}
+	*bucket = strndup(s1 + 1, (size_t)(s2 - s1 - 1));
+	*prefix = strdup(s2 + 1);
+	return 0;
+}
+
+/* A YAML double-quoted string (JSON strings are valid YAML). */
+static void yq(const char *s)
+{
+	char *j = json_dumps(json_string(s), JSON_ENCODE_ANY);
+
+	fputs(j ? j : "\"\"", stdout);
+	free(j);
+}
+
+typedef struct {
+	const char *pvc, *secret, *ak_field, *sk_field, *endpoint, *image, *ns, *name;
+} job_opts;
+
+static int print_k8s_job(long n, const job_opts *j, const char *source, const char *target, const char *extra_args)
+{
+	char shard[64];
+	const char *src = source;
+
+	while (src[0] == '.' && src[1] == '/')
+		src += 2;
+	while (*src == '/')
+		src++;
+	snprintf(shard, sizeof(shard), "$(JOB_COMPLETION_INDEX)/%ld", n);
+	printf("# dm-seed as a Kubernetes Indexed Job: %ld pods, pod I seeds shard I/%ld.\n", n, n);
+	printf("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: ");
+	yq(j->name);
+	printf("\n  namespace: ");
+	yq(j->ns);
+	printf("\n  labels:\n    app.kubernetes.io/name: dm-seed\nspec:\n  completionMode: Indexed\n");
+	printf("  completions: %ld\n  parallelism: %ld\n  backoffLimit: %ld\n", n, n, n * 2);
+	printf("  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: dm-seed\n");
+	printf("    spec:\n      restartPolicy: OnFailure\n      containers:\n        - name: dm-seed\n          image: ");
+	yq(j->image);
+	printf("\n          args: [\"--shard\", ");
+	yq(shard);
+	printf(", \"--no-progress\"%s, ", extra_args);
+	{
+		char *s;
+
+		if (asprintf(&s, "/data/%s", src) >= 0) {
+			yq(s);
+			free(s);
+		}
+	}
+	printf(", ");
+	yq(target);
+	printf("]\n          env:\n");
+	printf("            - name: JOB_COMPLETION_INDEX\n              valueFrom:\n                fieldRef:\n"
+	       "                  fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']\n");
+	printf("            - name: AWS_ACCESS_KEY_ID\n              valueFrom:\n                secretKeyRef:\n"
+	       "                  name: ");
+	yq(j->secret);
+	printf("\n                  key: ");
+	yq(j->ak_field);
+	printf("\n            - name: AWS_SECRET_ACCESS_KEY\n              valueFrom:\n                secretKeyRef:\n"
+	       "                  name: ");
+	yq(j->secret);
+	printf("\n                  key: ");
+	yq(j->sk_field);
+	printf("\n            - name: AWS_ENDPOINT_URL\n              value: ");
+	yq(j->endpoint);
+	printf("\n          volumeMounts:\n            - name: data\n              mountPath: /data\n"
+	       "              readOnly: true\n      volumes:\n        - name: data\n          persistentVolumeClaim:\n"
+	       "            claimName: ");
+	yq(j->pvc);
+	printf("\n            readOnly: true\n");
+	return DM_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	dm_seed_opts o = DM_SEED_OPTS_INIT;
+	dm_s3_config cfg = DM_S3_CONFIG_INIT;
+	dm_seed_rule *rules = NULL;
+	size_t nrules = 0;
+	output out = { 0 };
+	job_opts job = { NULL, "minio", "rootUser", "rootPassword", NULL, "dm-seed:latest", "data-mill", "dm-seed" };
+	long k8s_job = 0;
+	int no_progress = 0, c, code;
+	char *alias_name = NULL, *bucket = NULL, *prefix = NULL;
+	dm_alias *alias = NULL;
+	dm_s3 *s3 = NULL;
+	dm_seed_summary sum;
+	dm_err e;
+	uint64_t v;
+
+	dm_cli_init("dm-seed");
+	dm_cli_no_core();
+	out.failures = json_array();
+	out.warnings = json_array();
+	out.items = json_array();
+	while ((c = getopt_long(argc, argv, "j:nvqh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': {
+			char *end;
+			long j = strtol(optarg, &end, 10);
+
+			if (*end || j < 1 || j > 1024)
+				return dm_cli_usage_error("--jobs: '%s' is not a number from 1 to 1024", optarg);
+			o.jobs = (int)j;
+			break;
+		}
+		case OPT_PART_SIZE:
+			if (dm_parse_size(optarg, &v) || v < DM_S3_MIN_PART || v > DM_S3_MAX_PART)
+				return dm_cli_usage_error("--part-size: '%s' must be a size from 5MiB to 5GiB", optarg);
+			o.part_size = v;
+			break;
+		case OPT_THRESHOLD:
+			if (dm_parse_size(optarg, &v) || v < DM_S3_MIN_PART || v > DM_S3_MAX_PART)
+				return dm_cli_usage_error("--multipart-threshold: '%s' must be a size from 5MiB to 5GiB",
+							  optarg);
+			o.multipart_threshold = v;
+			break;
+		case OPT_RETRIES: {
+			char *end;
+			long r = strtol(optarg, &end, 10);
+
+			if (*end || r < 0 || r > 100)
+				return dm_cli_usage_error("--retries: '%s' is not a number from 0 to 100", optarg);
+			cfg.retries = (int)r;
+			break;
+		}
+		case OPT_CONNECT_TIMEOUT:
+			if (dm_parse_duration_ms(optarg, &v) || v == 0)
+				return dm_cli_usage_error("--connect-timeout: invalid duration '%s' (e.g. 5s, 500ms)", optarg);
+			cfg.connect_timeout_ms = (long)v;
+			break;
+		case 'n': o.dry_run = 1; break;
+		case OPT_DELETE: o.delete_stale = 1; break;
+		case OPT_VERIFY: o.verify_only = 1; break;
+		case OPT_INCLUDE:
+		case OPT_EXCLUDE: {
+			dm_seed_rule *grown = realloc(rules, (nrules + 1) * sizeof(*rules));
+
+			if (!grown)
+				return dm_cli_fail(DM_ERR_NOMEM);
+			rules = grown;
+			rules[nrules].kind = c == OPT_INCLUDE ? DM_SEED_INCLUDE : DM_SEED_EXCLUDE;
+			rules[nrules++].glob = optarg;
+			break;
+		}
+		case OPT_SHARD: {
+			unsigned i, n;
+			char tail;
+
+			if (sscanf(optarg, "%u/%u%c", &i, &n, &tail) != 2 || n == 0 || i >= n)
+				return dm_cli_usage_error("--shard: '%s' must be I/N with 0 <= I < N", optarg);
+			o.shard_index = i;
+			o.shard_count = n;
+			break;
+		}
+		case OPT_K8S_JOB: {
+			char *end;
+
+			k8s_job = strtol(optarg, &end, 10);
+			if (*end || k8s_job < 1 || k8s_job > 10000)
+				return dm_cli_usage_error("--k8s-job: '%s' is not a number from 1 to 10000", optarg);
+			break;
+		}
+		case OPT_PVC: job.pvc = optarg; break;
+		case OPT_SECRET: job.secret = optarg; break;
+		case OPT_AK_FIELD: job.ak_field = optarg; break;
+		case OPT_SK_FIELD: job.sk_field = optarg; break;
+		case OPT_ENDPOINT: job.endpoint = optarg; break;
+		case OPT_IMAGE: job.image = optarg; break;
+		case OPT_NAMESPACE: job.ns = optarg; break;
+		case OPT_JOB_NAME: job.name = optarg; break;
+		case OPT_CA_BUNDLE:
+			if (access(optarg, R_OK) != 0)
+				return dm_cli_usage_error("--ca-bundle: cannot read '%s': %s", optarg, strerror(errno));
+			cfg.ca_file = optarg;
+			break;
+		case OPT_INSECURE: cfg.insecure = 1; break;
+		case OPT_JSON: out.json = 1; break;
+		case OPT_NO_PROGRESS: no_progress = 1; break;
+		case 'v': out.verbosity++; break;
+		case 'q': out.verbosity = -1; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return dm_cli_close_stdout(DM_EXIT_OK);
+		case OPT_VERSION:
+			puts("dm-seed " DM_VERSION);
+			return dm_cli_close_stdout(DM_EXIT_OK);
+		default:
+			fprintf(stderr, "Try 'dm-seed --help' for more information.\n");
+			return DM_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2)
+		return dm_cli_usage_error(argc - optind < 2 ? "missing SOURCE or TARGET" : "too many arguments");
+	if (o.dry_run + o.verify_only > 1)
+		return dm_cli_usage_error("--dry-run and --verify cannot be used together");
+	if (o.verify_only && o.delete_stale)
+		return dm_cli_usage_error("--verify and --delete cannot be used together");
+	dm_cli_set_verbosity(out.verbosity < 0 ? -1 : out.verbosity > 1 ? 2 : out.verbosity);
+	split_target(argv[optind + 1], &alias_name, &bucket, &prefix);
+	if (!alias_name || !*alias_name)
+		return dm_cli_usage_error("TARGET '%s' must be ALIAS, ALIAS/BUCKET or ALIAS/BUCKET/PREFIX",
+					  argv[optind + 1]);
+
+	if (k8s_job) {
+		char extra[512] = "";
+		char *target = NULL;
+
+		if (!job.pvc)
+			return dm_cli_usage_error("--k8s-job needs --pvc NAME (the claim that holds the data)");
+		if (!job.endpoint) {
+			if ((e = dm_alias_resolve(&alias, alias_name)))
+				return dm_cli_fail(e == DM_ERR_CONFIG ? DM_ERR_USAGE : e) == DM_EXIT_USAGE
+					       ? dm_cli_usage_error("give --endpoint URL or a known alias")
+					       : DM_EXIT_FAIL;
+			job.endpoint = alias->url;
+		}
+		if (o.delete_stale)
+			strcat(extra, ", \"--delete\"");
+		if (asprintf(&target, "s3%s%s%s%s", bucket ? "/" : "", bucket ? bucket : "", prefix ? "/" : "",
+			     prefix ? prefix : "") < 0)
+			return dm_cli_fail(DM_ERR_NOMEM);
+		code = print_k8s_job(k8s_job, &job, argv[optind], target, extra);
+		free(target);
+		dm_alias_free(alias);
+		return dm_cli_close_stdout(code);
+	}
+
+	if ((e = dm_alias_resolve(&alias, alias_name))) {
+		code = dm_cli_fail(e);
+		goto done;
+	}
+	if (cfg.insecure)
+		dm_warn("TLS certificate checks are off (--insecure): anyone on the path can read and change the data");
+	cfg.endpoint = alias->url;
+	cfg.access_key = alias->access_key;
+	cfg.secret_key = alias->secret_key;
+	cfg.session_token = alias->session_token;
+	cfg.region = alias->region;
+	cfg.alias = alias_name;
+	if ((e = dm_s3_new(&s3, &cfg))) {
+		code = dm_cli_fail(e);
+		goto done;
+	}
+
+	out.progress = !no_progress && out.verbosity >= 0 && isatty(STDERR_FILENO);
+	o.source = argv[optind];
+	o.bucket = bucket;
+	o.prefix = prefix;
+	o.rules = rules;
+	o.nrules = nrules;
+	o.on_item = on_item;
+	o.on_progress = out.progress ? on_progress : NULL;
+	o.userdata = &out;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	e = dm_seed_run(s3, &o, &sum);
+	clear_progress(&out);
+	code = dm_cli_exit_code(e);
+	if (e && e != DM_ERR_PARTIAL)
+		dm_cli_fail(e);
+	{
+		char bytes[32];
+		double mibs = sum.seconds > 0 ? sum.bytes_uploaded / 1048576.0 / sum.seconds : 0;
+
+		human_bytes(bytes, sizeof(bytes), (double)sum.bytes_uploaded);
+		if (out.verbosity >= 0 || e) {
+			if (o.verify_only)
+				fprintf(stderr, "dm-seed: %llu verified, %llu failed, %.2f s\n",
+					(unsigned long long)sum.verified, (unsigned long long)sum.failed, sum.seconds);
+			else
+				fprintf(stderr, "dm-seed: %s%llu uploaded, %llu skipped, %llu failed, %llu deleted, %s in %.2f s, %.1f MiB/s\n",
+					o.dry_run ? "dry run: " : "", (unsigned long long)sum.uploaded,
+					(unsigned long long)sum.skipped, (unsigned long long)sum.failed,
+					(unsigned long long)sum.deleted, bytes, sum.seconds, mibs);
+		}
+		if (e == DM_ERR_PARTIAL)
+			fprintf(stderr, "dm-seed: error: %llu file(s) failed: see the lines above\n",
+				(unsigned long long)sum.failed);
+	}
+	if (out.json) {
+		json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:O, s:O}",
+					"tool", "dm-seed", "source", o.source, "target", argv[optind + 1], "dry_run",
+					o.dry_run, "verify", o.verify_only, "delete", o.delete_stale, "files",
+					(json_int_t)sum.files_seen, "uploaded", (json_int_t)sum.uploaded, "skipped",
+					(json_int_t)sum.skipped, "failed", (json_int_t)sum.failed, "deleted",
+					(json_int_t)sum.deleted, "verified", (json_int_t)sum.verified, "buckets_created",
+					(json_int_t)sum.buckets_created, "bytes_uploaded", (json_int_t)sum.bytes_uploaded,
+					"bytes_seen", (json_int_t)sum.bytes_seen, "seconds", sum.seconds, "exit_code", code,
+					"failures", out.failures, "warnings", out.warnings);
+
+		if (e && e != DM_ERR_PARTIAL)
+			json_object_set_new(doc, "error", json_string(dm_err_detail()));
+		if (out.verbosity > 0)
+			json_object_set(doc, "items", out.items);
+		if (doc) {
+			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+			fputc('\n', stdout);
+			json_decref(doc);
+		}
+	}
+done:
+	dm_s3_free(s3);
+	dm_alias_free(alias);
+	free(alias_name);
+	free(bucket);
+	free(prefix);
+	free(rules);
+	json_decref(out.failures);
+	json_decref(out.warnings);
+	json_decref(out.items);
+	dm_log_forget_secrets();
+	return dm_cli_close_stdout(code);
+}
