@@ -1,0 +1,63 @@
+# dm-gpu: unit tests of the rules and the image table, and whole-tool runs
+# against fake NVIDIA libraries (no GPU or driver on the CI machines).
+#
+# The fakes are real shared libraries with the driver's SONAMEs
+# (libnvidia-ml.so.1, libcuda.so.1) and the file names of a driver install
+# (libnvidia-ml.so.550.54.14 ...); the tests hand their absolute paths to
+# dm-gpu through DM_NVML_LIBRARY / DM_CUDA_LIBRARY and pick the machine they
+# imitate with DM_FAKE_NVIDIA_SCENARIO.  The legacy builds are R384-era
+# libraries that lack the newer entry points.
+set(DM_FAKE_NV_SRC ${CMAKE_SOURCE_DIR}/tests/fakes/nvidia)
+set(DM_FAKE_NV_OUT ${CMAKE_BINARY_DIR}/fakes/nvidia)
+
+function(dm_fake_nvidia target src output version subdir)
+  add_library(${target} SHARED ${DM_FAKE_NV_SRC}/${src})
+  set_target_properties(${target} PROPERTIES
+    OUTPUT_NAME ${output} VERSION ${version} SOVERSION 1
+    LIBRARY_OUTPUT_DIRECTORY ${DM_FAKE_NV_OUT}/${subdir}
+    C_VISIBILITY_PRESET hidden)
+  if(subdir STREQUAL "legacy")
+    target_compile_definitions(${target} PRIVATE FAKE_LEGACY)
+  endif()
+endfunction()
+
+dm_fake_nvidia(dm_fake_nvml fake_nvml.c nvidia-ml 550.54.14 current)
+dm_fake_nvidia(dm_fake_cuda fake_cuda.c cuda 550.54.14 current)
+dm_fake_nvidia(dm_fake_nvml_legacy fake_nvml.c nvidia-ml 384.81 legacy)
+dm_fake_nvidia(dm_fake_cuda_legacy fake_cuda.c cuda 384.81 legacy)
+
+add_executable(dm_gpu_jget ${DM_FAKE_NV_SRC}/jget.c)
+target_link_libraries(dm_gpu_jget PRIVATE PkgConfig::JANSSON)
+set_target_properties(dm_gpu_jget PROPERTIES OUTPUT_NAME jget RUNTIME_OUTPUT_DIRECTORY ${DM_FAKE_NV_OUT})
+
+dm_unit_test(test_gpu ${CMAKE_SOURCE_DIR}/tests/unit/test_gpu.c)
+
+# Whole-tool runs.  The scripts find the fakes and jget under
+# $DM_BUILD_DIR/fakes/nvidia; they are built with the tests (ALL).
+dm_cli_test(gpu_cli ${CMAKE_SOURCE_DIR}/tests/cli/gpu.sh LABELS unit TIMEOUT 120)
+dm_cli_test(gpu_nodriver ${CMAKE_SOURCE_DIR}/tests/cli/gpu_nodriver.sh LABELS unit TIMEOUT 60)
+# A machine with an NVIDIA driver cannot show the "no driver" diagnosis: that
+# test says why and exits 77 there.
+set_tests_properties(gpu_nodriver PROPERTIES SKIP_RETURN_CODE 77)
+
+# The CUDA toolkit's own stub libcuda.so (lib64/stubs) answers every call with
+# CUDA_ERROR_STUB_LIBRARY (34).  That test exists only where a toolkit is
+# installed: elsewhere it is not registered (and says so here and in gpu_cli's
+# output), rather than passing without having run.
+find_package(CUDAToolkit QUIET)
+set(DM_CUDA_STUB "")
+if(CUDAToolkit_FOUND)
+  foreach(d ${CUDAToolkit_LIBRARY_DIR}/stubs ${CUDAToolkit_TARGET_DIR}/lib/stubs ${CUDAToolkit_TARGET_DIR}/lib64/stubs)
+    if(NOT DM_CUDA_STUB AND EXISTS ${d}/libcuda.so)
+      get_filename_component(DM_CUDA_STUB ${d}/libcuda.so ABSOLUTE)
+    endif()
+  endforeach()
+endif()
+if(DM_CUDA_STUB)
+  dm_cli_test(gpu_toolkit_stub ${CMAKE_SOURCE_DIR}/tests/cli/gpu_stub.sh LABELS unit TIMEOUT 60)
+  set_property(TEST gpu_toolkit_stub APPEND PROPERTY ENVIRONMENT "DM_CUDA_STUB=${DM_CUDA_STUB}")
+  message(STATUS "dm-gpu tests: toolkit stub test uses ${DM_CUDA_STUB}")
+else()
+  message(STATUS "dm-gpu tests: no CUDA toolkit stub libcuda.so found; gpu_toolkit_stub is not registered")
+endif()
+set_property(TEST gpu_cli APPEND PROPERTY ENVIRONMENT "DM_CUDA_STUB=${DM_CUDA_STUB}")

@@ -1,0 +1,420 @@
+/* tests/unit/test_gpu.c - the driver table, the check rules on hand-made
+ * reports, and the image table (k8s/gpu-images.yaml). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <dm/gpu.h>
+
+/* ---- the driver table ---- */
+
+static void test_gpu__version_cmp_is_numeric(void **state)
+{
+	(void)state;
+	assert_true(dm_gpu_version_cmp("470.57.02", "525.60.13") < 0);
+	assert_true(dm_gpu_version_cmp("525.60.13", "525.60.13") == 0);
+	assert_true(dm_gpu_version_cmp("525.105.17", "525.60.13") > 0);
+	assert_true(dm_gpu_version_cmp("580.65.06", "580") > 0);
+	assert_true(dm_gpu_version_cmp("580", "580.0") == 0);
+	assert_true(dm_gpu_version_cmp("450.80.02", "450.80.2") == 0);
+	assert_true(dm_gpu_version_cmp("1000.1", "999.99.99") > 0);
+}
+
+static void test_gpu__min_driver_follows_release_notes(void **state)
+{
+	(void)state;
+	assert_string_equal(dm_gpu_min_driver(9, 0), "384.81");
+	assert_string_equal(dm_gpu_min_driver(10, 2), "440.33");
+	assert_string_equal(dm_gpu_min_driver(11, 0), "450.51.05");
+	assert_string_equal(dm_gpu_min_driver(11, 8), "520.61.05");
+	assert_string_equal(dm_gpu_min_driver(12, 0), "525.60.13");
+	assert_string_equal(dm_gpu_min_driver(12, 4), "550.54.14");
+	assert_string_equal(dm_gpu_min_driver(12, 9), "575.51.03");
+	assert_string_equal(dm_gpu_min_driver(13, 0), "580.65.06");
+	/* 12.7 was never released: the next release up answers */
+	assert_string_equal(dm_gpu_min_driver(12, 7), "570.26");
+	assert_null(dm_gpu_min_driver(8, 0));
+	assert_null(dm_gpu_min_driver(13, 1));
+}
+
+static void test_gpu__minor_compat_floors(void **state)
+{
+	(void)state;
+	assert_null(dm_gpu_minor_compat_floor(10));
+	assert_string_equal(dm_gpu_minor_compat_floor(11), "450.80.02");
+	assert_string_equal(dm_gpu_minor_compat_floor(12), "525.60.13");
+	assert_string_equal(dm_gpu_minor_compat_floor(13), "580");
+}
+
+static void test_gpu__cc_floor_per_toolkit(void **state)
+{
+	int ma, mi;
+
+	(void)state;
+	dm_gpu_cc_floor(9, &ma, &mi);
+	assert_int_equal(ma * 10 + mi, 30);
+	dm_gpu_cc_floor(10, &ma, &mi);
+	assert_int_equal(ma * 10 + mi, 30);
+	dm_gpu_cc_floor(11, &ma, &mi);
+	assert_int_equal(ma * 10 + mi, 35);
+	dm_gpu_cc_floor(12, &ma, &mi);
+	assert_int_equal(ma * 10 + mi, 50);
+	dm_gpu_cc_floor(13, &ma, &mi);
+	assert_int_equal(ma * 10 + mi, 75);
+	dm_gpu_cc_floor(0, &ma, &mi);
+	assert_int_equal(ma, 0);
+}
+
+static void test_gpu__parse_xy(void **state)
+{
+	int ma = -1, mi = -1;
+
+	(void)state;
+	assert_int_equal(dm_gpu_parse_xy("12.0", &ma, &mi), DM_OK);
+	assert_int_equal(ma, 12);
+	assert_int_equal(mi, 0);
+	assert_int_equal(dm_gpu_parse_xy("9", &ma, &mi), DM_OK);
+	assert_int_equal(ma, 9);
+	assert_int_equal(mi, 0);
+	assert_int_equal(dm_gpu_parse_xy("11.8", &ma, &mi), DM_OK);
+	assert_int_equal(mi, 8);
+	assert_int_equal(dm_gpu_parse_xy("11.", &ma, &mi), DM_ERR_USAGE);
+	assert_int_equal(dm_gpu_parse_xy("x11", &ma, &mi), DM_ERR_USAGE);
+	assert_int_equal(dm_gpu_parse_xy("11.8.1", &ma, &mi), DM_ERR_USAGE);
+	assert_int_equal(dm_gpu_parse_xy("", &ma, &mi), DM_ERR_USAGE);
+	assert_int_equal(dm_gpu_parse_xy("-1", &ma, &mi), DM_ERR_USAGE);
+}
+
+/* ---- rules on hand-made reports ---- */
+
+static dm_gpu_report *report(const char *driver, int cuda_version, int n)
+{
+	dm_gpu_report *r = calloc(1, sizeof(*r));
+	int i;
+
+	assert_non_null(r);
+	r->nvml.soname = "libnvidia-ml.so.1";
+	r->cuda.soname = "libcuda.so.1";
+	r->nvml.loaded = r->cuda.loaded = 1;
+	strcpy(r->driver_version, driver);
+	r->driver_version_from = r->cuda_version_from = "";
+	r->cuda_version = cuda_version;
+	r->nvml_count = r->cuda_count = n;
+	r->k8s_allocatable = r->k8s_capacity = DM_GPU_UNKNOWN;
+	r->ctk_path = strdup("/usr/bin/nvidia-ctk");
+	r->devices = calloc((size_t)n + 1, sizeof(*r->devices));
+	r->n_devices = (size_t)n;
+	for (i = 0; i < n; i++) {
+		dm_gpu_device *d = &r->devices[i];
+
+		d->index = d->cuda_index = d->minor = i;
+		snprintf(d->name, sizeof(d->name), "Tesla T4");
+		d->cc_major = 7;
+		d->cc_minor = 5;
+		d->mem_total = 16LL << 30;
+		d->mem_free = 15LL << 30;
+		d->mig_mode = d->mig_pending = DM_GPU_UNKNOWN;
+		d->compute_mode = DM_GPU_COMPUTE_DEFAULT;
+		d->ecc_mode = 1;
+		d->ecc_uncorrected_volatile = 0;
+	}
+	return r;
+}
+
+static dm_gpu_verdict *judge(const dm_gpu_report *r, const dm_gpu_check_opts *o)
+{
+	dm_gpu_verdict *v = NULL;
+
+	assert_int_equal(dm_gpu_check(&v, r, o), DM_OK);
+	assert_non_null(v);
+	return v;
+}
+
+static void test_gpu__new_enough_driver_is_ready(void **state)
+{
+	dm_gpu_report *r = report("550.54.14", 12040, 2);
+	dm_gpu_check_opts o = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_verdict *v;
+
+	(void)state;
+	o.cuda_major = 12;
+	o.cuda_minor = 4;
+	v = judge(r, &o);
+	assert_true(v->ready);
+	assert_int_equal(v->ready_devices, 2);
+	assert_int_equal(v->n_reasons, 0);
+	assert_string_equal(v->min_driver, "550.54.14");
+	dm_gpu_verdict_free(v);
+	dm_gpu_report_free(r);
+}
+
+static void test_gpu__minor_compat_passes_with_warning(void **state)
+{
+	dm_gpu_report *r = report("525.60.13", 12000, 1);
+	dm_gpu_check_opts o = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_verdict *v;
+
+	(void)state;
+	o.cuda_major = 12;
+	o.cuda_minor = 2;
+	v = judge(r, &o);
+	assert_true(v->ready);
+	assert_true(v->minor_compat);
+	assert_int_equal(v->n_reasons, 1);
+	assert_int_equal(v->reasons[0].severity, DM_GPU_WARNING);
+	assert_string_equal(v->reasons[0].code, "minor-version-compat");
+	assert_non_null(strstr(v->reasons[0].message, "install driver 535.54.03 or newer"));
+	dm_gpu_verdict_free(v);
+	dm_gpu_report_free(r);
+}
+
+static void test_gpu__below_minor_compat_floor_fails(void **state)
+{
+	/* the 11.0 GA driver predates the 11.x minor-compatibility floor */
+	dm_gpu_report *r = report("450.51.05", 11000, 1);
+	dm_gpu_check_opts o = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_verdict *v;
+
+	(void)state;
+	o.cuda_major = 11;
+	o.cuda_minor = 2;
+	v = judge(r, &o);
+	assert_false(v->ready);
+	assert_string_equal(v->reasons[0].code, "driver-too-old");
+	assert_non_null(strstr(v->reasons[0].message, "needs driver 460.27.03 or newer"));
+	assert_non_null(strstr(v->reasons[0].message, "at least 450.80.02"));
+	dm_gpu_verdict_free(v);
+	dm_gpu_report_free(r);
+}
+
+static void test_gpu__before_cuda11_there_is_no_minor_compat(void **state)
+{
+	dm_gpu_report *r = report("410.48", 10000, 1);
+	dm_gpu_check_opts o = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_verdict *v;
+
+	(void)state;
+	o.cuda_major = 10;
+	o.cuda_minor = 1;
+	v = judge(r, &o);
+	assert_false(v->ready);
+	assert_string_equal(v->reasons[0].code, "driver-too-old");
+	assert_non_null(strstr(v->reasons[0].message, "CUDA 10.1 needs driver 418.39 or newer"));
+	dm_gpu_verdict_free(v);
+	dm_gpu_report_free(r);
+}
+
+static void test_gpu__image_raises_cuda_and_cc(void **state)
+{
+	dm_gpu_report *r = report("470.57.02", 11040, 1);
+	dm_gpu_check_opts o = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_image img;
+	dm_gpu_verdict *v;
+
+	(void)state;
+	memset(&img, 0, sizeof(img));
+	img.name = (char *)"test";
+	img.cuda_major = 12;
+	img.cuda_minor = 0;
+	img.min_cc_major = 8;
+	o.cuda_major = 11; /* the image asks for more: it wins */
+	o.image = &img;
+	v = judge(r, &o);
+	assert_int_equal(v->cuda_major, 12);
+	assert_string_equal(v->cuda_from, "--image");
+	assert_int_equal(v->cc_major, 8);
+	assert_false(v->ready);
+	assert_int_equal(v->n_reasons, 2);
+	assert_string_equal(v->reasons[0].code, "driver-too-old");
+	assert_string_equal(v->reasons[1].code, "cc-too-low");
+	assert_int_equal(v->reasons[1].device, 0);
+	assert_int_equal(v->ready_devices, 0);
+	dm_gpu_verdict_free(v);
+	dm_gpu_report_free(r);
+}
+
+static void test_gpu__device_problems_name_the_device(void **state)
+{
+	dm_gpu_report *r = report("535.54.03", 12020, 4);
+	dm_gpu_check_opts o = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_verdict *v;
+
+	(void)state;
+	r->devices[0].mig_mode = 1;
+	r->devices[1].compute_mode = DM_GPU_COMPUTE_PROHIBITED;
+	r->devices[2].ecc_uncorrected_volatile = 2;
+	r->devices[3].mem_free = 1LL << 30;
+	o.min_memory = 4ULL << 30;
+	v = judge(r, &o);
+	assert_false(v->ready);
+	assert_int_equal(v->ready_devices, 0);
+	assert_int_equal(v->n_reasons, 4);
+	assert_string_equal(v->reasons[0].code, "mig-enabled");
+	assert_int_equal(v->reasons[0].device, 0);
+	assert_string_equal(v->reasons[1].code, "compute-prohibited");
+	assert_int_equal(v->reasons[1].device, 1);
+	assert_string_equal(v->reasons[2].code, "ecc-errors");
+	assert_int_equal(v->reasons[2].device, 2);
+	assert_string_equal(v->reasons[3].code, "low-memory");
+	assert_int_equal(v->reasons[3].device, 3);
+	assert_non_null(strstr(v->reasons[3].message, "1.0 GiB free, below --min-memory 4.0 GiB"));
+	dm_gpu_verdict_free(v);
+	dm_gpu_report_free(r);
+}
+
+static void test_gpu__unknown_fields_are_not_failures(void **state)
+{
+	dm_gpu_report *r = report("384.81", 9000, 1);
+	dm_gpu_check_opts o = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_verdict *v;
+
+	(void)state;
+	r->devices[0].mig_mode = r->devices[0].compute_mode = DM_GPU_UNKNOWN;
+	r->devices[0].ecc_uncorrected_volatile = DM_GPU_UNKNOWN;
+	r->devices[0].mem_free = DM_GPU_UNKNOWN;
+	o.cuda_major = 9;
+	o.min_memory = 1ULL << 30;
+	v = judge(r, &o);
+	assert_true(v->ready);
+	assert_int_equal(v->n_reasons, 1);
+	assert_string_equal(v->reasons[0].code, "memory-unknown");
+	assert_int_equal(v->reasons[0].severity, DM_GPU_WARNING);
+	dm_gpu_verdict_free(v);
+	dm_gpu_report_free(r);
+}
+
+static void test_gpu__mismatch_wins_over_no_device(void **state)
+{
+	dm_gpu_report *r = report("", 0, 0);
+	dm_gpu_verdict *v;
+
+	(void)state;
+	r->nvml.init_rc = 18;
+	r->cuda.init_rc = 100;
+	strcpy(r->nvml.file_version, "550.54.14");
+	strcpy(r->kernel_module_version, "535.54.03");
+	v = judge(r, NULL);
+	assert_int_equal(v->n_reasons, 1);
+	assert_string_equal(v->reasons[0].code, "version-mismatch");
+	assert_non_null(strstr(v->reasons[0].message, "driver library 550.54.14 does not match the loaded "
+							"kernel module 535.54.03"));
+	dm_gpu_verdict_free(v);
+	dm_gpu_report_free(r);
+}
+
+static void test_gpu__smoke_without_toolkit_is_a_reason(void **state)
+{
+	dm_gpu_report *r = report("550.54.14", 12040, 1);
+	dm_gpu_check_opts o = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_smoke_result s;
+	dm_gpu_verdict *v;
+
+	(void)state;
+	o.smoke = 1;
+	v = judge(r, &o);
+	assert_false(v->ready);
+	assert_string_equal(v->reasons[0].code, "smoke-unavailable");
+	dm_gpu_verdict_free(v);
+
+	memset(&s, 0, sizeof(s));
+	s.cuda_index = 0;
+	strcpy(s.error, "cudaMalloc: out of memory");
+	o.smoke_built = 1;
+	o.smoke_results = &s;
+	o.n_smoke = 1;
+	v = judge(r, &o);
+	assert_false(v->ready);
+	assert_int_equal(v->n_reasons, 1);
+	assert_string_equal(v->reasons[0].code, "smoke-failed");
+	assert_int_equal(v->reasons[0].device, 0);
+	assert_int_equal(v->ready_devices, 0);
+	dm_gpu_verdict_free(v);
+	dm_gpu_report_free(r);
+}
+
+/* ---- the image table ---- */
+
+static dm_gpu_images *repo_table(void)
+{
+	dm_gpu_images *t = NULL;
+
+	assert_int_equal(dm_gpu_images_load_file(&t, DM_SOURCE_DIR "/k8s/gpu-images.yaml"), DM_OK);
+	return t;
+}
+
+static void test_gpu__images_find_by_name_and_reference(void **state)
+{
+	dm_gpu_images *t = repo_table();
+	dm_gpu_image *img = NULL;
+
+	(void)state;
+	assert_true(dm_gpu_images_count(t) >= 3);
+	assert_int_equal(dm_gpu_images_find(&img, t, "pydl_gpu_env"), DM_OK);
+	assert_int_equal(img->cuda_major * 10 + img->cuda_minor, 90);
+	dm_gpu_image_free(img);
+	assert_int_equal(dm_gpu_images_find(&img, t, "docker.io/datamillcloud/pydl_gpu_env:0.1"), DM_OK);
+	assert_string_equal(img->name, "pydl_gpu_env");
+	dm_gpu_image_free(img);
+	assert_int_equal(dm_gpu_images_find(&img, t,
+					    "gcr.io/kubeflow-images-public/tensorflow-1.10.1-notebook-gpu:v0.4.0"),
+			 DM_OK);
+	assert_int_equal(img->cuda_major * 10 + img->cuda_minor, 90);
+	dm_gpu_image_free(img);
+	assert_int_equal(dm_gpu_images_find(&img, t, "nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04"), DM_OK);
+	assert_int_equal(img->cuda_major, 11);
+	assert_int_equal(img->cuda_minor, 8);
+	dm_gpu_image_free(img);
+	assert_int_equal(dm_gpu_images_find(&img, t, "nvidia/cuda:latest"), DM_ERR_NOTFOUND);
+	assert_null(img);
+	assert_int_equal(dm_gpu_images_find(&img, t, "jupyter/scipy-notebook"), DM_ERR_NOTFOUND);
+	assert_non_null(strstr(dm_err_detail(), "known: pydl_gpu_env"));
+	dm_gpu_images_free(t);
+}
+
+static void test_gpu__images_reject_bad_tables_with_position(void **state)
+{
+	static const char unknown_key[] = "images:\n  - name: x\n    cuda: \"9.0\"\n    cudnn: 7\n";
+	static const char bad_cuda[] = "images:\n  - name: x\n    cuda: nine\n";
+	static const char dup[] = "images:\n  - name: x\n    cuda: \"9.0\"\n  - name: x\n    cuda: \"10.0\"\n";
+	dm_gpu_images *t = NULL;
+
+	(void)state;
+	assert_int_equal(dm_gpu_images_load_string(&t, "t.yaml", unknown_key, strlen(unknown_key)), DM_ERR_CONFIG);
+	assert_non_null(strstr(dm_err_detail(), "t.yaml:4:"));
+	assert_non_null(strstr(dm_err_detail(), "cudnn"));
+	assert_int_equal(dm_gpu_images_load_string(&t, "t.yaml", bad_cuda, strlen(bad_cuda)), DM_ERR_CONFIG);
+	assert_non_null(strstr(dm_err_detail(), "t.yaml:3:"));
+	assert_int_equal(dm_gpu_images_load_string(&t, "t.yaml", dup, strlen(dup)), DM_ERR_CONFIG);
+	assert_non_null(strstr(dm_err_detail(), "listed twice"));
+	assert_null(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gpu__version_cmp_is_numeric),
+		cmocka_unit_test(test_gpu__min_driver_follows_release_notes),
+		cmocka_unit_test(test_gpu__minor_compat_floors),
+		cmocka_unit_test(test_gpu__cc_floor_per_toolkit),
+		cmocka_unit_test(test_gpu__parse_xy),
+		cmocka_unit_test(test_gpu__new_enough_driver_is_ready),
+		cmocka_unit_test(test_gpu__minor_compat_passes_with_warning),
+		cmocka_unit_test(test_gpu__below_minor_compat_floor_fails),
+		cmocka_unit_test(test_gpu__before_cuda11_there_is_no_minor_compat),
+		cmocka_unit_test(test_gpu__image_raises_cuda_and_cc),
+		cmocka_unit_test(test_gpu__device_problems_name_the_device),
+		cmocka_unit_test(test_gpu__unknown_fields_are_not_failures),
+		cmocka_unit_test(test_gpu__mismatch_wins_over_no_device),
+		cmocka_unit_test(test_gpu__smoke_without_toolkit_is_a_reason),
+		cmocka_unit_test(test_gpu__images_find_by_name_and_reference),
+		cmocka_unit_test(test_gpu__images_reject_bad_tables_with_position),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
