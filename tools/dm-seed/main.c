@@ -428,6 +428,8 @@ int main(int argc, char **argv)
 		return dm_cli_usage_error("TARGET '%s' must be ALIAS, ALIAS/BUCKET or ALIAS/BUCKET/PREFIX",
 					  argv[optind + 1]);
 
+	if (bucket && (e = dm_s3_bucket_name_check(bucket)))
+		return dm_cli_usage_error("%s", dm_err_detail());
 	if (k8s_job) {
 		char extra[512] = "";
 		char *target = NULL;
@@ -492,7 +494,8 @@ int main(int argc, char **argv)
 		double mibs = sum.seconds > 0 ? sum.bytes_uploaded / 1048576.0 / sum.seconds : 0;
 
 		human_bytes(bytes, sizeof(bytes), (double)sum.bytes_uploaded);
-		if (out.verbosity >= 0 || e) {
+		/* a run that stopped before its first file has nothing to sum up */
+		if ((out.verbosity >= 0 || e) && !(e && e != DM_ERR_PARTIAL && sum.files_seen == 0)) {
 			if (o.verify_only)
 				fprintf(stderr, "dm-seed: %llu verified, %llu failed, %.2f s\n",
 					(unsigned long long)sum.verified, (unsigned long long)sum.failed, sum.seconds);

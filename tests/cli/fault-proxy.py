@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy for the tests: forwards to an S3 server and breaks
+chosen requests, so the client's retries, aborts and error reports can be seen.
+
+Usage: fault-proxy.py UPSTREAM_HOST:PORT PORTFILE RULE...
+Rules (each a 'METHOD:QUERY-SUBSTRING:ACTION[:COUNT]', COUNT = how many times, default always):
+  500        answer 500 InternalError without forwarding
+  503        answer 503 SlowDown without forwarding
+  reset      close the connection without an answer
+  delay=S    wait S seconds, then forward
+Listens on a free 127.0.0.1 port, writes it to PORTFILE, logs one line a request
+on stderr ("PUT /b/k?partNumber=3 -> 500"), and stops when stdin closes or on SIGTERM.
+"""
+import http.client
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+upstream = sys.argv[1]
+portfile = sys.argv[2]
+rules = []
+for spec in sys.argv[3:]:
+    parts = spec.split(":")
+    rules.append({"method": parts[0], "match": parts[1], "action": parts[2],
+                  "left": int(parts[3]) if len(parts) > 3 else -1})
+lock = threading.Lock()
+
+
+def pick(method, path):
+    with lock:
+        for r in rules:
+            if (r["method"] in ("*", method)) and r["match"] in path and r["left"] != 0:
+                if r["left"] > 0:
+                    r["left"] -= 1
+                return r["action"]
+    return None
+
+
+class Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        action = pick(self.command, self.path)
+        sys.stderr.write(f"{self.command} {self.path} -> {action or 'forward'}\n")
+        if action in ("500", "503"):
+            code = int(action)
+            err = b"InternalError" if code == 500 else b"SlowDown"
+            msg = (b"<?xml version='1.0'?><Error><Code>" + err + b"</Code><Message>injected</Message></Error>")
+            self.send_response(code)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(msg)))
+            self.end_headers()
+            self.wfile.write(msg)
+            return
+        if action == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.close_connection = True
+            self.connection.close()
+            return
+        if action and action.startswith("delay="):
+            time.sleep(float(action.split("=", 1)[1]))
+        conn = http.client.HTTPConnection(upstream, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                self.send_header(k, v)
+        if self.command == "HEAD":
+            self.send_header("Content-Length", resp.getheader("Content-Length") or "0")
+        else:
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        conn.close()
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+import os
+os.rename(portfile + ".tmp", portfile)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+try:
+    sys.stdin.read()
+except KeyboardInterrupt:
+    pass
+server.shutdown()

@@ -1,0 +1,59 @@
+# Shared by the dm-seed integration tests: the test S3 server, an independent
+# S3 client (the AWS CLI) to check what landed, and small assertions.
+set -euo pipefail
+: "${DM_BIN:?run through ctest}" "${DM_TEST_WORK:?run through ctest}"
+. "$DM_TEST_WORK/s3/env"
+SEED="$DM_BIN/dm-seed"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TMP=$(mktemp -d "$DM_TEST_WORK/seed.XXXXXX")
+chmod 755 "$TMP"
+trap 'rm -rf "$TMP"' EXIT
+export DM_ALIASES="$TMP/no-aliases.yaml"   # the user's own alias file never leaks in
+export MC_CONFIG_DIR="$TMP/no-mc"
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# run_rc WANT CMD...: runs CMD, stdout to $TMP/out, stderr to $TMP/err, checks the exit code
+run_rc() {
+  local want=$1 rc=0
+  shift
+  "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    echo "--- stdout"; cat "$TMP/out"; echo "--- stderr"; cat "$TMP/err"
+    fail "expected exit $want, got $rc: $*"
+  fi
+}
+
+# s3cli ARGS...: the AWS CLI against the test server (an independent client)
+s3cli() {
+  AWS_ACCESS_KEY_ID=$DM_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$DM_TEST_S3_SECRET_KEY \
+    AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    aws --endpoint-url "$DM_TEST_S3_ENDPOINT" "$@"
+}
+
+# a fresh bucket name for this test
+new_bucket() { echo "t-$1-$$-$RANDOM"; }
+
+# keys_in BUCKET [PREFIX]: every key, one a line, sorted
+keys_in() {
+  s3cli s3api list-objects-v2 --bucket "$1" ${2:+--prefix "$2"} --query 'Contents[].Key' --output json |
+    python3 -c 'import json,sys; d=json.load(sys.stdin) or []; print("\n".join(sorted(d)))' | sed '/^$/d'
+}
+
+# same_tree LOCAL BUCKET PREFIX: downloads with the AWS CLI and compares byte for byte
+same_tree() {
+  local dl="$TMP/dl.$RANDOM"
+  mkdir -p "$dl"
+  s3cli s3 cp --recursive --quiet "s3://$2/$3" "$dl" >/dev/null
+  diff -r "$1" "$dl" >"$TMP/diff" 2>&1 || { head -20 "$TMP/diff"; fail "objects in $2/$3 differ from $1"; }
+  local nlocal nremote
+  nlocal=$(find -L "$1" -type f | wc -l)
+  nremote=$(find "$dl" -type f | wc -l)
+  [ "$nlocal" -eq "$nremote" ] || fail "$nlocal files but $nremote objects"
+  rm -rf "$dl"
+}
+
+# json_get FILE EXPR: a value from a JSON document (python3 expression over d)
+json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }

@@ -1,0 +1,6 @@
+# dm-seed integration tests against the real RGW (fixture s3).
+set(DM_CLI ${CMAKE_CURRENT_SOURCE_DIR}/cli)
+dm_cli_test(seed_core ${DM_CLI}/seed-core.sh FIXTURES s3 TIMEOUT 600)
+dm_cli_test(seed_errors ${DM_CLI}/seed-errors.sh FIXTURES s3 TIMEOUT 300)
+dm_cli_test(seed_options ${DM_CLI}/seed-options.sh FIXTURES s3 TIMEOUT 300)
+dm_cli_test(seed_shard ${DM_CLI}/seed-shard.sh FIXTURES s3 TIMEOUT 600)
