@@ -1,3 +1,5 @@
 # Unit tests (cmocka), one executable per module: tests/unit/test_<module>.c.
 # dm_unit_test() (tests/CMakeLists.txt) labels them "unit" and gives them DM_SOURCE_DIR.
 dm_unit_test(test_sigv4 ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_sigv4.c)
+dm_unit_test(test_s3_xml ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_s3_xml.c)
+dm_unit_test(test_s3_rules ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_s3_rules.c)
