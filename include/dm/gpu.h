@@ -129,6 +129,15 @@ typedef struct {
 dm_err dm_gpu_probe(dm_gpu_report **out, const dm_gpu_probe_opts *opts);
 void dm_gpu_report_free(dm_gpu_report *r);
 
+/* Reads node `node` (NULL: $NODE_NAME, else this host's name) through the
+ * kubeconfig file (NULL: $KUBECONFIG, else ~/.kube/config) and stores its
+ * name, allocatable and capacity of nvidia.com/gpu in r (0 when the resource
+ * is absent).  A failure to reach or read the node is kept in r->k8s_error for
+ * dm_gpu_check to report; only DM_ERR_NOMEM is returned as an error.
+ * Part of builds with the Kubernetes client (the main build); the standalone
+ * dm-gpu build (tools/dm-gpu/standalone) leaves it out. */
+dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *node);
+
 /* One known notebook image and what it needs. */
 typedef struct {
 	char *name;           /* short name: "pydl_gpu_env" */
@@ -164,6 +173,7 @@ typedef struct {
 	double h2d_gbps, d2h_gbps;  /* pinned host <-> device copy bandwidth, GB/s (1e9) */
 	double kernel_ms;
 	size_t bytes;
+	int runtime_version;        /* the CUDA runtime built in: 13000 = 13.0 */
 	char error[256];            /* the CUDA runtime's name and text, "" when ok */
 } dm_gpu_smoke_result;
 

@@ -481,7 +481,14 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 						device_bad[k] = 1;
 				}
 			}
-			if (!s->ok)
+			if (!s->ok && s->runtime_version > r->cuda_version && r->cuda_version > 0)
+				ADD(v, DM_GPU_ERROR, "smoke-failed", idx,
+				    "the smoke test on CUDA device %d failed: %s; this dm-gpu was built with CUDA "
+				    "%d.%d, newer than the driver's %d.%d: rebuild it with an older toolkit, or "
+				    "upgrade the driver",
+				    s->cuda_index, s->error, s->runtime_version / 1000, (s->runtime_version % 1000) / 10,
+				    r->cuda_version / 1000, (r->cuda_version % 1000) / 10);
+			else if (!s->ok)
 				ADD(v, DM_GPU_ERROR, "smoke-failed", idx,
 				    "the smoke test on CUDA device %d failed: %s", s->cuda_index, s->error);
 		}
@@ -490,14 +497,20 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 			    "no NVIDIA container runtime found (nvidia-container-runtime, nvidia-ctk or a CDI spec "
 			    "for nvidia.com/gpu): pods on this node cannot be given GPUs; install "
 			    "nvidia-container-toolkit and run 'nvidia-ctk runtime configure'");
-		if (r->k8s_node && !r->k8s_error && r->k8s_allocatable <= 0)
+		if (r->k8s_error)
+			ADD(v, DM_GPU_ERROR, "kubernetes-node", DM_GPU_UNKNOWN,
+			    "cannot read node '%s' from Kubernetes: %s", r->k8s_node ? r->k8s_node : "",
+			    r->k8s_error);
+		else if (r->k8s_node && r->k8s_allocatable <= 0)
 			ADD(v, DM_GPU_ERROR, "no-allocatable-gpu", DM_GPU_UNKNOWN,
-			    "Kubernetes node '%s' offers no nvidia.com/gpu (allocatable %lld): deploy the NVIDIA "
+			    "Kubernetes node '%s' offers no nvidia.com/gpu (allocatable 0): deploy the NVIDIA "
 			    "device plugin (or the GPU operator) and check its pod's log on this node",
-			    r->k8s_node, r->k8s_allocatable < 0 ? 0LL : r->k8s_allocatable);
-		else if (r->k8s_error)
-			ADD(v, DM_GPU_WARNING, "kubernetes-unreachable", DM_GPU_UNKNOWN,
-			    "cannot read the node from Kubernetes: %s", r->k8s_error);
+			    r->k8s_node);
+		else if (r->k8s_node && (size_t)r->k8s_allocatable < r->n_devices)
+			ADD(v, DM_GPU_WARNING, "allocatable-below-gpus", DM_GPU_UNKNOWN,
+			    "Kubernetes node '%s' offers %lld nvidia.com/gpu but %zu GPUs are here: some are "
+			    "unhealthy or held back by the device plugin (see its log)",
+			    r->k8s_node, r->k8s_allocatable, r->n_devices);
 		for (i = 0; i < r->n_devices; i++)
 			v->ready_devices += !device_bad[i];
 	}

@@ -92,6 +92,7 @@ extern "C" dm_err dm_gpu_smoke_run(dm_gpu_smoke_result *out, int cuda_index, siz
 	if (bytes < 4096)
 		bytes = 4096;
 	out->bytes = bytes;
+	out->runtime_version = CUDART_VERSION;
 	out->ok = run(out, cuda_index, bytes, &host, &devp, ev);
 	for (i = 0; i < 4; i++)
 		if (ev[i])

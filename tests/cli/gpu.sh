@@ -98,8 +98,11 @@ jeq h100_image requirements.image.name pydl_gpu_env
 jeq h100_image requirements.min_compute_capability 3.5
 run h100_image_ref 0 "${S[@]}" -- check --image gcr.io/kubeflow-images-public/tensorflow-1.10.1-notebook-gpu:v0.4.0 --json --root "$R"
 jeq h100_image_ref requirements.cuda 9.0
-run h100_image_tag 1 "${S[@]}" -- check --image nvidia/cuda:12.8.0-base-ubuntu22.04 --root "$R"
-has h100_image_tag out "driver 550.54.14 supports CUDA 12.4, below the 12.8 asked for"
+run h100_image_tag 0 "${S[@]}" -- check --image nvidia/cuda:12.8.0-base-ubuntu22.04 --root "$R"
+has h100_image_tag out "warning: [minor-version-compat] driver 550.54.14 supports CUDA 12.4, below the 12.8 asked for"
+has h100_image_tag out "install driver 570.26 or newer"
+run r470_image_tag 1 DM_FAKE_NVIDIA_SCENARIO=r470 "${FAKE[@]}" -- check --image nvidia/cuda:12.4.1-base-ubuntu22.04 --root "$R"
+has r470_image_tag out "CUDA 12.4 needs driver 550.54.14 or newer"
 run h100_image_unknown 2 "${S[@]}" -- check --image no/such:image --root "$R"
 has h100_image_unknown err "unknown image 'no/such:image' (known: pydl_gpu_env,"
 
@@ -111,6 +114,10 @@ if [ "$("$JGET" "$W/h100_smoke.out" smoke.built)" = true ]; then
   jeq h100_smoke smoke.results.0.ok false
   jeq h100_smoke reasons.0.code smoke-failed
   jeq h100_smoke reasons.# 8
+  # the fake driver says CUDA 12.4; a runtime newer than that cannot start
+  if [ "$("$JGET" "$W/h100_smoke.out" smoke.results.0.runtime_version)" -gt 12040 ]; then
+    jhas h100_smoke reasons.0.message "newer than the driver's 12.4: rebuild it with an older toolkit"
+  fi
 else
   jeq h100_smoke reasons.0.code smoke-unavailable
   jhas h100_smoke reasons.0.message "built without the CUDA toolkit"

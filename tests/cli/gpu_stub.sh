@@ -5,7 +5,7 @@
 # (tests/gpu.cmake passes its path in DM_CUDA_STUB).
 GPU_TEST_NAME=gpu_stub
 . "$DM_SOURCE_DIR/tests/cli/gpu-lib.sh"
-: "${DM_CUDA_STUB:?DM_CUDA_STUB must name the toolkit's stubs/libcuda.so}"
+: "${DM_CUDA_STUB:?DM_CUDA_STUB must name the stubs/libcuda.so of a CUDA toolkit}"
 STUB=$(readlink -f "$DM_CUDA_STUB")
 
 run stub 1 DM_NVML_LIBRARY="$W/absent/libnvidia-ml.so.1" DM_CUDA_LIBRARY="$DM_CUDA_STUB" -- check

@@ -48,6 +48,11 @@ static const char usage_text[] =
 	"                       CUDA runtime, and report the copy bandwidth\n"
 	"  --root DIR           look for proc/driver/nvidia, dev/nvidia*, CDI specs and the\n"
 	"                       container runtime under DIR (a host's / mounted in a container)\n"
+#ifdef DM_GPU_HAVE_K8S
+	"  --kubeconfig FILE    also read this node from Kubernetes (FILE, or $KUBECONFIG with\n"
+	"                       --kubeconfig ''): its allocatable nvidia.com/gpu must be > 0\n"
+	"  --node NAME          the Kubernetes node (default: $NODE_NAME, else the host name)\n"
+#endif
 	"  --json               print one JSON document with every fact and every reason\n"
 	"  -q, --quiet          errors only on stderr\n"
 	"  -v, --verbose        more detail on stderr\n"
@@ -72,10 +77,13 @@ struct args {
 	const char *min_memory;
 	const char *min_cc;
 	const char *root;
+	const char *kubeconfig;
+	const char *node;
+	int k8s;
 };
 
 enum { OPT_CUDA = 256, OPT_IMAGE, OPT_IMAGES, OPT_MIN_MEMORY, OPT_MIN_CC, OPT_SMOKE, OPT_ROOT, OPT_JSON,
-       OPT_VERSION };
+       OPT_VERSION, OPT_KUBECONFIG, OPT_NODE };
 
 static int parse_args(struct args *a, int argc, char **argv)
 {
@@ -88,6 +96,10 @@ static int parse_args(struct args *a, int argc, char **argv)
 		{ "smoke", no_argument, NULL, OPT_SMOKE },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "json", no_argument, NULL, OPT_JSON },
+#ifdef DM_GPU_HAVE_K8S
+		{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+		{ "node", required_argument, NULL, OPT_NODE },
+#endif
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -108,6 +120,8 @@ static int parse_args(struct args *a, int argc, char **argv)
 		case OPT_SMOKE: a->smoke = 1; check_only = 1; break;
 		case OPT_ROOT: a->root = optarg; break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_KUBECONFIG: a->kubeconfig = optarg; a->k8s = 1; break;
+		case OPT_NODE: a->node = optarg; break;
 		case 'q': a->verbosity = -1; break;
 		case 'v': a->verbosity++; break;
 		case 'h': fputs(usage_text, stdout); return -1;
@@ -127,6 +141,8 @@ static int parse_args(struct args *a, int argc, char **argv)
 	}
 	if (optind < argc)
 		return dm_cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (a->node && !a->k8s)
+		return dm_cli_usage_error("--node needs --kubeconfig");
 	if (check_only && !a->check)
 		return dm_cli_usage_error("--cuda, --image, --min-memory, --min-cc and --smoke belong to 'check'");
 	return 0;
@@ -398,9 +414,9 @@ static json_t *json_doc(const char *command, const dm_gpu_report *r, const dm_gp
 		json_t *res = json_array();
 
 		for (i = 0; i < n_smoke; i++)
-			json_array_append_new(res, json_pack("{s:i, s:b, s:I, s:f, s:f, s:f, s:o}", "cuda_index",
+			json_array_append_new(res, json_pack("{s:i, s:b, s:I, s:i, s:f, s:f, s:f, s:o}", "cuda_index",
 							     smoke[i].cuda_index, "ok", smoke[i].ok, "bytes",
-							     (json_int_t)smoke[i].bytes, "h2d_gbps", smoke[i].h2d_gbps,
+							     (json_int_t)smoke[i].bytes, "runtime_version", smoke[i].runtime_version, "h2d_gbps", smoke[i].h2d_gbps,
 							     "d2h_gbps", smoke[i].d2h_gbps, "kernel_ms",
 							     smoke[i].kernel_ms, "error", jstr(smoke[i].error)));
 		json_decref(sm);
@@ -502,6 +518,12 @@ int main(int argc, char **argv)
 		code = dm_cli_fail(err);
 		goto done;
 	}
+#ifdef DM_GPU_HAVE_K8S
+	if (a.k8s && (err = dm_gpu_k8s_node(r, *a.kubeconfig ? a.kubeconfig : NULL, a.node)) != DM_OK) {
+		code = dm_cli_fail(err);
+		goto done;
+	}
+#endif
 	err = dm_gpu_check(&v, r, &co);
 	if (err != DM_OK) {
 		code = dm_cli_fail(err);

@@ -45,9 +45,9 @@ struct fake_scenario {
 static const struct fake_scenario fake_scenarios[] = {
 	/* an HGX H100 node: GPU 3 has 2 GiB free, a process holds the rest */
 	{ "h100x8", "550.54.14", 12040, 0, 0, 8,
-	  { H100(84 * GiB, 0x18, 31), H100(84 * GiB, 0x2a, 30), H100(84 * GiB, 0x3a, 33),
-	    H100(2 * GiB, 0x5d, 45), H100(84 * GiB, 0x9a, 32), H100(84 * GiB, 0xab, 30),
-	    H100(84 * GiB, 0xba, 31), H100(84 * GiB, 0xdb, 34) } },
+	  { H100(78 * GiB, 0x18, 31), H100(78 * GiB, 0x2a, 30), H100(78 * GiB, 0x3a, 33),
+	    H100(2 * GiB, 0x5d, 45), H100(78 * GiB, 0x9a, 32), H100(78 * GiB, 0xab, 30),
+	    H100(78 * GiB, 0xba, 31), H100(78 * GiB, 0xdb, 34) } },
 	/* driver loaded, no GPU given to this container */
 	{ "none", "550.54.14", 12040, 0, 100, 0, { { 0 } } },
 	/* R375 (CUDA 8.0) on a K80: too old for CUDA 9.0 */

@@ -1,0 +1,99 @@
+/* libdm/gpu/k8s_node.c - what Kubernetes says a node offers: allocatable and
+ * capacity of nvidia.com/gpu, through the shared Kubernetes client.
+ *
+ * Kept apart from the probe so that a dm-gpu built without the HTTP stack
+ * (tools/dm-gpu/standalone) leaves this file out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <dm/gpu.h>
+#include <dm/k8s.h>
+#include <dm/util.h>
+#include "gpu_int.h"
+
+/* Quantities of extended resources are whole numbers ("8"). */
+static long long quantity(json_t *status, const char *field)
+{
+	json_t *q = json_object_get(json_object_get(status, field), "nvidia.com/gpu");
+	const char *s = json_string_value(q);
+	char *end;
+	long long v;
+
+	if (json_is_integer(q))
+		return json_integer_value(q);
+	if (!s)
+		return 0; /* absent: the device plugin never registered */
+	v = strtoll(s, &end, 10);
+	return *end || v < 0 ? DM_GPU_UNKNOWN : v;
+}
+
+static dm_err keep_error(dm_gpu_report *r, const char *msg)
+{
+	free(r->k8s_error);
+	r->k8s_error = strdup(msg);
+	return r->k8s_error ? DM_OK : DM_ERR_NOMEM;
+}
+
+dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *node)
+{
+	dm_k8s_opts o = DM_K8S_OPTS_INIT;
+	char host[256], *reply = NULL, *path = NULL;
+	dm_k8s *c = NULL;
+	json_t *doc = NULL;
+	long status = 0;
+	dm_err err;
+
+	if (!node || !*node)
+		node = getenv("NODE_NAME");
+	if (!node || !*node) {
+		if (gethostname(host, sizeof(host)) != 0)
+			return keep_error(r, "no node name: give --node NAME");
+		host[sizeof(host) - 1] = '\0';
+		node = host;
+	}
+	free(r->k8s_node);
+	r->k8s_node = strdup(node);
+	if (!r->k8s_node)
+		return DM_ERR_NOMEM;
+	r->k8s_allocatable = r->k8s_capacity = DM_GPU_UNKNOWN;
+
+	o.kubeconfig = kubeconfig;
+	if ((err = dm_k8s_open(&c, &o)) != DM_OK) {
+		err = err == DM_ERR_NOMEM ? err : keep_error(r, dm_err_detail());
+		goto done;
+	}
+	if (asprintf(&path, "/api/v1/nodes/%s", node) < 0) {
+		path = NULL;
+		err = DM_ERR_NOMEM;
+		goto done;
+	}
+	if ((err = dm_k8s_request(c, "GET", path, NULL, &status, &reply)) != DM_OK) {
+		err = err == DM_ERR_NOMEM ? err : keep_error(r, dm_err_detail());
+		goto done;
+	}
+	if (status < 200 || status > 299) {
+		dm_k8s_status_fail(c, status, reply, "get", "nodes", node, NULL);
+		err = keep_error(r, dm_err_detail());
+		goto done;
+	}
+	doc = json_loads(reply, 0, NULL);
+	if (!json_is_object(json_object_get(doc, "status"))) {
+		err = keep_error(r, "the node reply has no status");
+		goto done;
+	}
+	r->k8s_allocatable = quantity(json_object_get(doc, "status"), "allocatable");
+	r->k8s_capacity = quantity(json_object_get(doc, "status"), "capacity");
+	err = DM_OK;
+done:
+	dm_err_clear();
+	json_decref(doc);
+	free(reply);
+	free(path);
+	dm_k8s_free(c);
+	return err;
+}
