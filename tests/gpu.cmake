@@ -61,3 +61,8 @@ else()
   message(STATUS "dm-gpu tests: no CUDA toolkit stub libcuda.so found; gpu_toolkit_stub is not registered")
 endif()
 set_property(TEST gpu_cli APPEND PROPERTY ENVIRONMENT "DM_CUDA_STUB=${DM_CUDA_STUB}")
+
+# --kubeconfig against the real API server of the test bed (tests/k8s.cmake).
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/k8s.cmake)
+  dm_cli_test(gpu_k8s ${CMAKE_SOURCE_DIR}/tests/cli/gpu_k8s.sh FIXTURES k8s LABELS integration TIMEOUT 120)
+endif()
