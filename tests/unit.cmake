@@ -3,3 +3,5 @@
 dm_unit_test(test_sigv4 ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_sigv4.c)
 dm_unit_test(test_s3_xml ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_s3_xml.c)
 dm_unit_test(test_s3_rules ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_s3_rules.c)
+dm_unit_test(test_util ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_util.c)
+dm_unit_test(test_yaml ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_yaml.c)
