@@ -231,10 +231,12 @@ static int split_target(const char *target, char **alias, char **bucket, char **
 /* A YAML double-quoted string (JSON strings are valid YAML). */
 static void yq(const char *s)
 {
-	char *j = json_dumps(json_string(s), JSON_ENCODE_ANY);
+	json_t *str = json_string(s);
+	char *j = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
 
 	fputs(j ? j : "\"\"", stdout);
 	free(j);
+	json_decref(str);
 }
 
 typedef struct {
@@ -297,6 +299,25 @@ static int print_k8s_job(long n, const job_opts *j, const char *source, const ch
 	return DM_EXIT_OK;
 }
 
+/* The checks that need no network; DM_EXIT_OK or the usage exit code. */
+static int check_usage(const dm_seed_opts *o, const char *target, char **alias_name, char **bucket, char **prefix)
+{
+	dm_err e;
+
+	if (o->dry_run + o->verify_only > 1)
+		return dm_cli_usage_error("--dry-run and --verify cannot be used together");
+	if (o->verify_only && o->delete_stale)
+		return dm_cli_usage_error("--verify and --delete cannot be used together");
+	split_target(target, alias_name, bucket, prefix);
+	if (!*alias_name || !**alias_name)
+		return dm_cli_usage_error("TARGET '%s' must be ALIAS, ALIAS/BUCKET or ALIAS/BUCKET/PREFIX", target);
+	if (*bucket && (e = dm_s3_bucket_name_check(*bucket)))
+		return dm_cli_usage_error("%s", dm_err_detail());
+	return DM_EXIT_OK;
+}
+
+#define USAGE(...) do { code = dm_cli_usage_error(__VA_ARGS__); goto done; } while (0)
+
 int main(int argc, char **argv)
 {
 	dm_seed_opts o = DM_SEED_OPTS_INIT;
@@ -316,9 +337,6 @@ int main(int argc, char **argv)
 
 	dm_cli_init("dm-seed");
 	dm_cli_no_core();
-	out.failures = json_array();
-	out.warnings = json_array();
-	out.items = json_array();
 	while ((c = getopt_long(argc, argv, "j:nvqh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': {
@@ -326,18 +344,18 @@ int main(int argc, char **argv)
 			long j = strtol(optarg, &end, 10);
 
 			if (*end || j < 1 || j > 1024)
-				return dm_cli_usage_error("--jobs: '%s' is not a number from 1 to 1024", optarg);
+				USAGE("--jobs: '%s' is not a number from 1 to 1024", optarg);
 			o.jobs = (int)j;
 			break;
 		}
 		case OPT_PART_SIZE:
 			if (dm_parse_size(optarg, &v) || v < DM_S3_MIN_PART || v > DM_S3_MAX_PART)
-				return dm_cli_usage_error("--part-size: '%s' must be a size from 5MiB to 5GiB", optarg);
+				USAGE("--part-size: '%s' must be a size from 5MiB to 5GiB", optarg);
 			o.part_size = v;
 			break;
 		case OPT_THRESHOLD:
 			if (dm_parse_size(optarg, &v) || v < DM_S3_MIN_PART || v > DM_S3_MAX_PART)
-				return dm_cli_usage_error("--multipart-threshold: '%s' must be a size from 5MiB to 5GiB",
+				USAGE("--multipart-threshold: '%s' must be a size from 5MiB to 5GiB",
 							  optarg);
 			o.multipart_threshold = v;
 			break;
@@ -346,13 +364,13 @@ int main(int argc, char **argv)
 			long r = strtol(optarg, &end, 10);
 
 			if (*end || r < 0 || r > 100)
-				return dm_cli_usage_error("--retries: '%s' is not a number from 0 to 100", optarg);
+				USAGE("--retries: '%s' is not a number from 0 to 100", optarg);
 			cfg.retries = (int)r;
 			break;
 		}
 		case OPT_CONNECT_TIMEOUT:
 			if (dm_parse_duration_ms(optarg, &v) || v == 0)
-				return dm_cli_usage_error("--connect-timeout: invalid duration '%s' (e.g. 5s, 500ms)", optarg);
+				USAGE("--connect-timeout: invalid duration '%s' (e.g. 5s, 500ms)", optarg);
 			cfg.connect_timeout_ms = (long)v;
 			break;
 		case 'n': o.dry_run = 1; break;
@@ -363,7 +381,7 @@ int main(int argc, char **argv)
 			dm_seed_rule *grown = realloc(rules, (nrules + 1) * sizeof(*rules));
 
 			if (!grown)
-				return dm_cli_fail(DM_ERR_NOMEM);
+				{ code = dm_cli_fail(DM_ERR_NOMEM); goto done; }
 			rules = grown;
 			rules[nrules].kind = c == OPT_INCLUDE ? DM_SEED_INCLUDE : DM_SEED_EXCLUDE;
 			rules[nrules++].glob = optarg;
@@ -374,7 +392,7 @@ int main(int argc, char **argv)
 			char tail;
 
 			if (sscanf(optarg, "%u/%u%c", &i, &n, &tail) != 2 || n == 0 || i >= n)
-				return dm_cli_usage_error("--shard: '%s' must be I/N with 0 <= I < N", optarg);
+				USAGE("--shard: '%s' must be I/N with 0 <= I < N", optarg);
 			o.shard_index = i;
 			o.shard_count = n;
 			break;
@@ -384,7 +402,7 @@ int main(int argc, char **argv)
 
 			k8s_job = strtol(optarg, &end, 10);
 			if (*end || k8s_job < 1 || k8s_job > 10000)
-				return dm_cli_usage_error("--k8s-job: '%s' is not a number from 1 to 10000", optarg);
+				USAGE("--k8s-job: '%s' is not a number from 1 to 10000", optarg);
 			break;
 		}
 		case OPT_PVC: job.pvc = optarg; break;
@@ -397,7 +415,7 @@ int main(int argc, char **argv)
 		case OPT_JOB_NAME: job.name = optarg; break;
 		case OPT_CA_BUNDLE:
 			if (access(optarg, R_OK) != 0)
-				return dm_cli_usage_error("--ca-bundle: cannot read '%s': %s", optarg, strerror(errno));
+				USAGE("--ca-bundle: cannot read '%s': %s", optarg, strerror(errno));
 			cfg.ca_file = optarg;
 			break;
 		case OPT_INSECURE: cfg.insecure = 1; break;
@@ -407,51 +425,52 @@ int main(int argc, char **argv)
 		case 'q': out.verbosity = -1; break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return dm_cli_close_stdout(DM_EXIT_OK);
+			code = DM_EXIT_OK;
+			goto done;
 		case OPT_VERSION:
 			puts("dm-seed " DM_VERSION);
-			return dm_cli_close_stdout(DM_EXIT_OK);
+			code = DM_EXIT_OK;
+			goto done;
 		default:
 			fprintf(stderr, "Try 'dm-seed --help' for more information.\n");
-			return DM_EXIT_USAGE;
+			code = DM_EXIT_USAGE;
+			goto done;
 		}
 	}
 	if (argc - optind != 2)
-		return dm_cli_usage_error(argc - optind < 2 ? "missing SOURCE or TARGET" : "too many arguments");
-	if (o.dry_run + o.verify_only > 1)
-		return dm_cli_usage_error("--dry-run and --verify cannot be used together");
-	if (o.verify_only && o.delete_stale)
-		return dm_cli_usage_error("--verify and --delete cannot be used together");
+		USAGE(argc - optind < 2 ? "missing SOURCE or TARGET" : "too many arguments");
+	code = check_usage(&o, argv[optind + 1], &alias_name, &bucket, &prefix);
+	if (code != DM_EXIT_OK)
+		goto done;
 	dm_cli_set_verbosity(out.verbosity < 0 ? -1 : out.verbosity > 1 ? 2 : out.verbosity);
-	split_target(argv[optind + 1], &alias_name, &bucket, &prefix);
-	if (!alias_name || !*alias_name)
-		return dm_cli_usage_error("TARGET '%s' must be ALIAS, ALIAS/BUCKET or ALIAS/BUCKET/PREFIX",
-					  argv[optind + 1]);
-
-	if (bucket && (e = dm_s3_bucket_name_check(bucket)))
-		return dm_cli_usage_error("%s", dm_err_detail());
+	out.failures = json_array();
+	out.warnings = json_array();
+	out.items = json_array();
 	if (k8s_job) {
 		char extra[512] = "";
 		char *target = NULL;
 
-		if (!job.pvc)
-			return dm_cli_usage_error("--k8s-job needs --pvc NAME (the claim that holds the data)");
+		if (!job.pvc) {
+			code = dm_cli_usage_error("--k8s-job needs --pvc NAME (the claim that holds the data)");
+			goto done;
+		}
 		if (!job.endpoint) {
-			if ((e = dm_alias_resolve(&alias, alias_name)))
-				return dm_cli_fail(e == DM_ERR_CONFIG ? DM_ERR_USAGE : e) == DM_EXIT_USAGE
-					       ? dm_cli_usage_error("give --endpoint URL or a known alias")
-					       : DM_EXIT_FAIL;
+			if ((e = dm_alias_resolve(&alias, alias_name))) {
+				code = dm_cli_usage_error("give --endpoint URL or a known alias (%s)", dm_err_detail());
+				goto done;
+			}
 			job.endpoint = alias->url;
 		}
 		if (o.delete_stale)
 			strcat(extra, ", \"--delete\"");
 		if (asprintf(&target, "s3%s%s%s%s", bucket ? "/" : "", bucket ? bucket : "", prefix ? "/" : "",
-			     prefix ? prefix : "") < 0)
-			return dm_cli_fail(DM_ERR_NOMEM);
+			     prefix ? prefix : "") < 0) {
+			code = dm_cli_fail(DM_ERR_NOMEM);
+			goto done;
+		}
 		code = print_k8s_job(k8s_job, &job, argv[optind], target, extra);
 		free(target);
-		dm_alias_free(alias);
-		return dm_cli_close_stdout(code);
+		goto done;
 	}
 
 	if ((e = dm_alias_resolve(&alias, alias_name))) {
