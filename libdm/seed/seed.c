@@ -62,7 +62,7 @@ typedef struct {
 	int remaining;
 	uint64_t counted; /* part bytes counted into the progress */
 	int failed;
-	char reason[512];
+	char reason[1024];
 	pthread_mutex_t lock;
 } file_job;
 
