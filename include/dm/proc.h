@@ -1,0 +1,58 @@
+/* dm/proc.h - run a program: argv only (never a shell), output captured,
+ * a timeout, the exit status.  Used by dm-helm (helm, kubectl) and
+ * dm-cluster (minikube, microk8s, kubectl).  Thread-safe: each call is
+ * independent (posix_spawn or fork+exec; no global state but the PATH lookup).
+ */
+#ifndef DM_PROC_H
+#define DM_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <dm/err.h>
+#include <dm/util.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+	const char *const *argv;  /* argv[0] is the program: a path, or a name looked up in PATH */
+	const char *const *env;   /* extra "NAME=value" entries added to the environment (NULL: none) */
+	const char *cwd;          /* NULL: the current folder */
+	const char *stdin_data;   /* written to the child's stdin, then closed (NULL: /dev/null) */
+	size_t stdin_len;
+	uint64_t timeout_ms;      /* 0: none; on expiry TERM, then KILL after 5 s */
+	int inherit_stdio;        /* 1: the child uses our stdin/stdout/stderr (interactive: kubectl run -it) */
+	int capture_stderr;       /* 1: stderr captured into out->err (default: passed through to ours) */
+	size_t max_output;        /* cap on captured bytes per stream; 0: 64 MiB */
+} dm_proc_opts;
+#define DM_PROC_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, 0, 1, 0 }
+
+typedef struct {
+	int exited;       /* 1 if it exited; else killed by signal (or timed out) */
+	int status;       /* exit code when exited, else the signal number */
+	int timed_out;
+	dm_buf out;       /* captured stdout */
+	dm_buf err;       /* captured stderr (with capture_stderr) */
+	double seconds;
+} dm_proc_result;
+#define DM_PROC_RESULT_INIT { 0, 0, 0, DM_BUF_INIT, DM_BUF_INIT, 0 }
+
+/* Runs the program and waits. DM_OK when it ran and exited 0.  Otherwise
+ * DM_ERR_NOTFOUND (program not found: detail names it), DM_ERR_TIMEOUT,
+ * DM_ERR_PROC (non-zero exit or signal: detail "PROG exited with N: <last stderr line>"),
+ * with *res filled in either way.  Release res with dm_proc_result_release. */
+dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res);
+void dm_proc_result_release(dm_proc_result *res);
+
+/* Finds a program: an env var holding a path (env_name, may be NULL) wins,
+ * then PATH.  *out malloc'd.  DM_ERR_NOTFOUND names what was tried and how to get it (hint). */
+dm_err dm_proc_find(char **out, const char *name, const char *env_name, const char *hint);
+
+/* Quotes argv for display (--dry-run): one shell-safe line; secrets are the caller's to keep out. */
+dm_err dm_proc_format_argv(dm_buf *out, const char *const *argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
