@@ -31,7 +31,7 @@ void dm_seed_cancel(void)
 
 uint64_t dm_seed_shard_hash(const char *bucket, const char *key)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a 64 offset basis */
 
 	for (const unsigned char *p = (const unsigned char *)bucket; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
