@@ -72,6 +72,16 @@ static void test_util__rejects_bad_sizes(void **state)
 	expect_bad_size("1e30");
 }
 
+static void test_util__rejects_nan_and_infinite_sizes(void **state)
+{
+	/* strtod reads "nan" and "inf": neither is a size */
+	(void)state;
+	expect_bad_size("nan");
+	expect_bad_size("NaN");
+	expect_bad_size("nanM");
+	expect_bad_size("inf");
+}
+
 static void expect_ms(const char *text, uint64_t want)
 {
 	uint64_t got = 12345;
@@ -114,6 +124,15 @@ static void test_util__rejects_bad_durations(void **state)
 	expect_bad_duration("-1s");
 	expect_bad_duration("1m30");
 	expect_bad_duration("10 s");
+}
+
+static void test_util__rejects_nan_and_infinite_durations(void **state)
+{
+	(void)state;
+	expect_bad_duration("nan");
+	expect_bad_duration("nans");
+	expect_bad_duration("inf");
+	expect_bad_duration("infms");
 }
 
 /* ---- hex and base64 ---- */
@@ -567,8 +586,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_util__parses_binary_and_decimal_sizes),
 		cmocka_unit_test(test_util__rejects_bad_sizes),
+		cmocka_unit_test(test_util__rejects_nan_and_infinite_sizes),
 		cmocka_unit_test(test_util__parses_durations_to_milliseconds),
 		cmocka_unit_test(test_util__rejects_bad_durations),
+		cmocka_unit_test(test_util__rejects_nan_and_infinite_durations),
 		cmocka_unit_test(test_util__hex_is_lower_case),
 		cmocka_unit_test(test_util__base64_encodes_rfc4648_vectors),
 		cmocka_unit_test(test_util__base64_round_trips_every_length_and_byte),
