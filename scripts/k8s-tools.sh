@@ -129,8 +129,9 @@ build_apiserver() {
   chmod 0755 "$work"  # apt fetches as _apt
   trap 'rm -rf "$work"' EXIT
   say "fetching the kubernetes source package into $work"
-  (cd "$work" && apt-get source --download-only -qq kubernetes >/dev/null) ||
-    die "apt-get source --download-only kubernetes failed"
+  # apt warns that it fetches unsandboxed into root's cache: expected, shown only on failure
+  (cd "$work" && apt-get source --download-only -qq kubernetes >/dev/null 2>"$work/apt.log") ||
+    { cat "$work/apt.log" >&2; die "apt-get source --download-only kubernetes failed"; }
   (cd "$work" && dpkg-source --no-check -x ./*.dsc src >/dev/null) || die "cannot unpack the kubernetes source package"
   srcdir=$work/src
   grep -q "v$KUBE_VERSION\b\|$KUBE_VERSION" "$srcdir/debian/changelog" ||
