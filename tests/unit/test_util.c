@@ -422,6 +422,34 @@ static void test_util__atomic_write_into_unwritable_place_fails_with_path(void *
 	assert_non_null(strstr(dm_err_detail(), tmpdir));
 }
 
+static void test_util__atomic_write_does_not_follow_a_planted_temp_symlink(void **state)
+{
+	/* the temporary name is predictable (path.tmp.PID): a symlink planted there
+	 * must not redirect the secret into another file */
+	char path[512], tmp[600], victim[512], *back = NULL;
+	FILE *f;
+	dm_err e;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/aliases.yaml", tmpdir);
+	snprintf(victim, sizeof(victim), "%s/victim.txt", tmpdir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("untouched\n", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, tmp), 0);
+	e = dm_write_file_atomic(path, "secret_key: s3cr3t\n", 19, 0600);
+	assert_int_equal(dm_read_file(&back, NULL, victim), DM_OK);
+	assert_string_equal(back, "untouched\n");
+	free(back);
+	if (e == DM_OK) {
+		assert_int_equal(dm_read_file(&back, NULL, path), DM_OK);
+		assert_string_equal(back, "secret_key: s3cr3t\n");
+		free(back);
+	}
+}
+
 static void test_util__read_file_of_missing_path_is_not_found(void **state)
 {
 	char path[512], *back = (char *)"untouched";
@@ -607,6 +635,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_util__atomic_write_creates_missing_folders_private, make_tmpdir,
 						drop_tmpdir),
 		cmocka_unit_test_setup_teardown(test_util__atomic_write_into_unwritable_place_fails_with_path,
+						make_tmpdir, drop_tmpdir),
+		cmocka_unit_test_setup_teardown(test_util__atomic_write_does_not_follow_a_planted_temp_symlink,
 						make_tmpdir, drop_tmpdir),
 		cmocka_unit_test_setup_teardown(test_util__read_file_of_missing_path_is_not_found, make_tmpdir,
 						drop_tmpdir),
