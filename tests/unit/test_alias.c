@@ -198,6 +198,31 @@ static void test_alias__secret_may_hold_a_raw_at_sign(void **state)
 	dm_alias_free(a);
 }
 
+static void test_alias__parses_ipv6_host(void **state)
+{
+	dm_alias *a = parse_ok("http://AK:SK@[::1]:9000");
+
+	(void)state;
+	assert_string_equal(a->url, "http://[::1]:9000");
+	assert_string_equal(a->access_key, "AK");
+	assert_string_equal(a->secret_key, "SK");
+	assert_null(a->session_token);
+	dm_alias_free(a);
+}
+
+static void test_alias__rejects_overlong_alias_name(void **state)
+{
+	char name[300];
+	dm_alias *a = (dm_alias *)0x1;
+
+	(void)state;
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	assert_int_not_equal(dm_alias_resolve(&a, name), DM_OK);
+	assert_null(a);
+	assert_int_not_equal(dm_alias_resolve(&a, ""), DM_OK);
+}
+
 static void test_alias__mc_host_region_comes_from_aws_region(void **state)
 {
 	dm_alias *a;
@@ -672,6 +697,8 @@ int main(void)
 		T(test_alias__reads_session_token_of_mc_host_url),
 		T(test_alias__decodes_percent_escapes_in_credentials),
 		T(test_alias__secret_may_hold_a_raw_at_sign),
+		T(test_alias__parses_ipv6_host),
+		T(test_alias__rejects_overlong_alias_name),
 		T(test_alias__mc_host_region_comes_from_aws_region),
 		T(test_alias__rejects_url_without_credentials),
 		T(test_alias__rejects_url_with_other_scheme),

@@ -368,6 +368,35 @@ static void test_walk__reports_unreadable_folder_as_failure(void **state)
 	assert_non_null(strstr(f.reason, "cannot read"));
 }
 
+static void test_walk__reports_folders_nested_too_deep(void **state)
+{
+	char rel[1024];
+	size_t n = 0;
+	dm_walk *w;
+	const dm_walk_entry *e;
+	int fails = 0, files = 0;
+
+	(void)state;
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(rel + n, sizeof(rel) - n, "d/");
+	snprintf(rel + n, sizeof(rel) - n, "f.txt");
+	put_file(rel, 1, 15);
+	put_file("shallow.txt", 1, 16);
+	w = open_root();
+	while ((e = dm_walk_next(w)) != NULL) {
+		if (e->kind == DM_WALK_FAIL) {
+			assert_non_null(strstr(e->reason, "too deep"));
+			fails++;
+		} else if (e->kind == DM_WALK_FILE) {
+			assert_string_equal(e->rel, "shallow.txt");
+			files++;
+		}
+	}
+	dm_walk_close(w);
+	assert_int_equal(fails, 1);
+	assert_int_equal(files, 1);
+}
+
 static void test_walk__open_refuses_a_file_and_a_missing_path(void **state)
 {
 	char path[1024];
@@ -597,6 +626,7 @@ int main(void)
 		T(test_walk__warns_about_fifo_and_goes_on),
 		T(test_walk__warns_about_socket),
 		T(test_walk__reports_unreadable_folder_as_failure),
+		T(test_walk__reports_folders_nested_too_deep),
 		T(test_walk__open_refuses_a_file_and_a_missing_path),
 		T(test_walk__root_with_trailing_slash_gives_same_keys),
 		cmocka_unit_test(test_seed__shard_hash_is_fnv1a_64_of_bucket_slash_key),
