@@ -6,7 +6,7 @@ set -euo pipefail
 what=${1:-all}
 
 build_pkgs=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev
-            libyaml-dev zlib1g-dev libjansson-dev libcmocka-dev curl ca-certificates)
+            libyaml-dev libjansson-dev libcmocka-dev curl ca-certificates)
 s3_pkgs=(radosgw ceph-mon ceph-osd ceph-common python3 openssl curl)
 
 pkgs=()

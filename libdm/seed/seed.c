@@ -268,7 +268,16 @@ static int read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char *why,
 				return -1;
 			}
 		}
-		f->mtime_ns = (int64_t)before.st_mtim.tv_sec * 1000000000LL + before.st_mtim.tv_nsec;
+		if (f->nparts > 0) {
+			/* parts are read one by one, maybe by several threads: each must see the walk's file */
+			if ((int64_t)before.st_mtim.tv_sec * 1000000000LL + before.st_mtim.tv_nsec != f->mtime_ns) {
+				snprintf(why, nwhy, "changed while uploading");
+				close(fd);
+				return -1;
+			}
+		} else {
+			f->mtime_ns = (int64_t)before.st_mtim.tv_sec * 1000000000LL + before.st_mtim.tv_nsec;
+		}
 		while (got < len) {
 			ssize_t n = pread(fd, b->data + got, len - got, (off_t)(off + got));
 
@@ -423,20 +432,55 @@ static size_t part_len(const file_job *f, int i)
 	return (size_t)(f->size - off < f->part_size ? f->size - off : f->part_size);
 }
 
+/* MD5 of every part of f into md5s, parts read and hashed by an OpenMP team
+ * (at most 4 threads: the disk and the network are shared).  0 or -1 with why. */
+static int hash_parts(file_job *f, unsigned char (*md5s)[16], char *why, size_t nwhy)
+{
+	int failed = 0;
+
+#pragma omp parallel num_threads(f->nparts < 4 ? f->nparts : 4)
+	{
+		wbuf b = { NULL, 0 };
+		char mywhy[512];
+
+#pragma omp for schedule(dynamic, 1)
+		for (int i = 0; i < f->nparts; i++) {
+			int bad;
+
+#pragma omp atomic read
+			bad = failed;
+			if (bad)
+				continue;
+			if (read_range(f, &b, (uint64_t)i * f->part_size, part_len(f, i), mywhy, sizeof(mywhy)) != 0) {
+#pragma omp critical(dm_seed_hash_fail)
+				{
+					if (!failed)
+						snprintf(why, nwhy, "%s", mywhy);
+					failed = 1;
+				}
+				continue;
+			}
+			dm_md5(md5s[i], b.data, part_len(f, i));
+		}
+		free(b.data);
+	}
+	return failed ? -1 : 0;
+}
+
 /* A multipart file whose object exists with the same size: compute the ETag first. */
 static void do_check(run *r, file_job *f, wbuf *b)
 {
 	char want[48], why[1024];
 
-	for (int i = 0; i < f->nparts; i++) {
-		if (stopping(r))
-			return;
-		if (read_range(f, b, (uint64_t)i * f->part_size, part_len(f, i), why, sizeof(why)) != 0) {
-			report(r, DM_SEED_FAILED, f->path, f->bucket, f->key, f->size, why);
-			free_job(f);
-			return;
-		}
-		dm_md5(f->md5s[i], b->data, part_len(f, i));
+	(void)b;
+	if (stopping(r)) {
+		free_job(f);
+		return;
+	}
+	if (hash_parts(f, f->md5s, why, sizeof(why)) != 0) {
+		report(r, DM_SEED_FAILED, f->path, f->bucket, f->key, f->size, why);
+		free_job(f);
+		return;
 	}
 	dm_s3_multipart_etag(want, (const unsigned char(*)[16])f->md5s, (size_t)f->nparts);
 	if (f->have_remote && f->remote_size == f->size && strcmp(f->remote_etag, want) == 0) {
@@ -1167,13 +1211,9 @@ dm_err dm_seed_local_etag(const char *path, uint64_t multipart_threshold, uint64
 		md5s = calloc((size_t)f.nparts, 16);
 		if (!md5s)
 			return dm_fail(DM_ERR_NOMEM, "out of memory");
-		for (int i = 0; i < f.nparts; i++) {
-			if (read_range(&f, &b, (uint64_t)i * f.part_size, part_len(&f, i), why, sizeof(why)) != 0) {
-				free(md5s);
-				free(b.data);
-				return dm_fail(DM_ERR_IO, "'%s': %s", path, why);
-			}
-			dm_md5(md5s[i], b.data, part_len(&f, i));
+		if (hash_parts(&f, md5s, why, sizeof(why)) != 0) {
+			free(md5s);
+			return dm_fail(DM_ERR_IO, "'%s': %s", path, why);
 		}
 		dm_s3_multipart_etag(out, (const unsigned char(*)[16])md5s, (size_t)f.nparts);
 		free(md5s);
