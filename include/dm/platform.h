@@ -1,0 +1,214 @@
+/* dm/platform.h - the platform model: a flavour file (project keys, inline
+ * targets, inline component sections), the components it selects with their
+ * merged configuration, the install order, and the helm/kubectl runner that
+ * installs, uninstalls and inspects them.  docs/configuration.md is the
+ * contract for every key, path and precedence rule used here.
+ *
+ * Loaded objects are read-only and may be read from many threads.
+ */
+#ifndef DM_PLATFORM_H
+#define DM_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <dm/err.h>
+#include <dm/yaml.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the flavour file ------------------------------------------------------------------- */
+
+typedef struct dm_flavour dm_flavour;
+
+/* The project section of a flavour, with every path resolved.  All strings
+ * are borrowed from the dm_flavour and live as long as it does. */
+typedef struct {
+	const char *file;              /* the flavour file, absolute */
+	const char *file_name;         /* its base name ("datalake_flavour.yaml") */
+	const char *dir;               /* its folder, absolute */
+	const char *root;              /* platform root: nearest folder at or above dir with components/ */
+	const char *components_dir;    /* <root>/components */
+	const char *targets_dir;       /* <root>/k8s/configs */
+	const char *k8s_namespace;     /* project.k8s_namespace */
+	int proxy_port;                /* project.proxy_port (default 8001) */
+	int all;                       /* 1 when project.flavour is `all` */
+	const char *const *flavour;    /* the names listed (NULL-terminated; empty with all) */
+	size_t n_flavour;
+	const char *k8s_default_config;  /* as written (default "default_mc.yaml") */
+	const char *target_file;       /* resolved: <targets_dir>/<k8s_default_config> or absolute */
+	const char *component_default_config; /* file name (default "config.yaml") */
+	const char *data_folder;       /* resolved (default <root>/data) */
+	const char *config_folder;     /* resolved (default: dir) */
+	/* The loaded document and its nodes, for loaders of the inline sections
+	 * (dm-cluster's target loader reads local:/remote: through dm/yaml.h). */
+	const dm_yaml *doc;
+	const dm_ynode *local;         /* the inline `local:` node, or NULL when absent */
+	const dm_ynode *remote;        /* the inline `remote:` node, or NULL when absent */
+} dm_project;
+
+/* Loads a flavour file: YAML, the top-level shape, every project key (types,
+ * ranges, unknown keys, names) and the paths.  Component names (in
+ * project.flavour and top-level sections) are checked by dm_platform_load,
+ * targets by their own loader.  Errors: DM_ERR_CONFIG "FILE:LINE:COL: ...",
+ * DM_ERR_IO for an unreadable file.  *out: dm_flavour_free(). */
+dm_err dm_flavour_load(dm_flavour **out, const char *path);
+/* The project section. Borrowed. */
+const dm_project *dm_flavour_project(const dm_flavour *f);
+/* The inline section of component `name`, or NULL. Borrowed. */
+const dm_ynode *dm_flavour_section(const dm_flavour *f, const char *name);
+void dm_flavour_free(dm_flavour *f);
+
+/* ---- components ------------------------------------------------------------------------- */
+
+typedef enum { DM_COMPONENT_HELM = 0, DM_COMPONENT_MANIFEST = 1 } dm_component_kind;
+
+/* One `set` entry after merging.  value is as written, references included. */
+typedef struct {
+	const char *key;       /* helm value path, `\.` kept as written */
+	const char *value;     /* scalar text ("" for null) */
+	int quoted;            /* written quoted: always a string */
+	int is_null;           /* written as null / ~ / nothing */
+	int secret;            /* holds ${C.access_key}, ${C.secret_key} or ${secrets...} */
+	const char *file;      /* where it was set, for messages */
+	unsigned line, col;
+} dm_set_entry;
+
+/* One generated Secret (`secrets:`). */
+typedef struct {
+	const char *name;
+	const char *const *keys;   /* NULL-terminated */
+	size_t n_keys;
+	int length;                /* 16..256, default 32 */
+} dm_gen_secret;
+
+/* A component's merged configuration.  Strings are borrowed from the platform. */
+typedef struct {
+	const char *name;
+	const char *description;
+	const char *folder;        /* its folder, absolute */
+	const char *files[3];      /* the layers read: config.yaml, override file, flavour (NULL when not) */
+	dm_component_kind kind;
+	const char *release;       /* helm: default name */
+	const char *chart_repo;    /* repository form: URL ... */
+	const char *chart_name;    /* ... and chart name */
+	const char *chart_oci;     /* OCI form */
+	const char *chart_path;    /* path form, absolute */
+	const char *version;       /* NULL for path charts when not given */
+	const char *ns;            /* namespace (default project.k8s_namespace) */
+	const char *const *values; /* resolved values files, absolute, in order */
+	size_t n_values;
+	const char *const *needs;
+	size_t n_needs;
+	const dm_set_entry *set;   /* in the order written (config first, new keys appended) */
+	size_t n_set;
+	const dm_gen_secret *secrets;
+	size_t n_secrets;
+	/* secret: what this component exposes (all NULL without `secret:`) */
+	const char *secret_name;
+	const char *secret_access_key;   /* field names */
+	const char *secret_secret_key;
+	const char *secret_endpoint;     /* as written */
+	int wait;                  /* default 1 */
+	uint64_t timeout_ms;       /* default 10m */
+	const char *const *kustomize;  /* manifest: URLs as written, paths absolute */
+	size_t n_kustomize;
+	const char *const *manifests;
+	size_t n_manifests;
+} dm_component;
+
+typedef struct dm_platform dm_platform;
+
+typedef struct {
+	int with_needs;            /* add needed components the flavour does not select */
+	const char *const *only;   /* NULL or a NULL-terminated list: restrict to these (must be selected) */
+} dm_platform_opts;
+#define DM_PLATFORM_OPTS_INIT { 0, NULL }
+
+/* Reads every component folder of the flavour's components folder, checks
+ * the flavour's component names and inline sections, merges the layers of
+ * each selected component (inline > components/<folder>/<flavour file name>
+ * > config.yaml, key by key, `set` entry by entry), resolves values files
+ * (config folder, then component folder) and references, and orders the
+ * selection topologically (ties alphabetical).  Errors (DM_ERR_CONFIG) name
+ * file:line, the cycle, or the missing need.  f must outlive the platform.
+ * *out: dm_platform_free(). */
+dm_err dm_platform_load(dm_platform **out, const dm_flavour *f, const dm_platform_opts *o);
+/* The selected components in install order (0 <= i < count). Borrowed. */
+size_t dm_platform_count(const dm_platform *p);
+const dm_component *dm_platform_at(const dm_platform *p, size_t i);
+/* Any component of the components folder by name (selected or not), or NULL. */
+const dm_component *dm_platform_find(const dm_platform *p, const char *name);
+const dm_flavour *dm_platform_flavour(const dm_platform *p);
+void dm_platform_free(dm_platform *p);
+
+/* ${release}-style references in an endpoint: *out is the endpoint of c with
+ * its own ${release} and ${namespace} filled in (malloc'd). */
+dm_err dm_component_endpoint(char **out, const dm_component *c);
+
+/* ---- running helm and kubectl ----------------------------------------------------------- */
+
+typedef enum {
+	DM_ACTION_PLAN = 0,
+	DM_ACTION_INSTALL,
+	DM_ACTION_UNINSTALL,
+	DM_ACTION_STATUS
+} dm_action;
+
+typedef enum {
+	DM_OUTCOME_PENDING = 0,
+	DM_OUTCOME_OK,
+	DM_OUTCOME_FAILED,
+	DM_OUTCOME_SKIPPED       /* a component it needs failed */
+} dm_outcome;
+
+/* What happened to one component.  detail: the error, or the reason for a skip. */
+typedef struct {
+	const dm_component *component;
+	dm_outcome outcome;
+	char *detail;            /* malloc'd or NULL */
+	double seconds;
+	/* status only: */
+	char *status;            /* helm's info.status ("deployed", "failed"), "not installed", "applied" ... */
+	char *chart;             /* chart name-version, from helm */
+	int revision;
+	char *updated;           /* helm's info.last_deployed */
+	char *raw_json;          /* helm status -o json as helm printed it (helm components) */
+} dm_run_result;
+
+typedef struct {
+	const char *helm;        /* program paths (required for the actions that use them) */
+	const char *kubectl;
+	const char *kubeconfig;  /* NULL: $KUBECONFIG / ~/.kube/config (passed on to helm/kubectl) */
+	const char *context;     /* NULL: the kubeconfig's current context */
+	uint64_t timeout_ms;     /* 0: each component's own timeout; else replaces them all */
+	int jobs;                /* components at once (>= 1) */
+	int dry_run;             /* report every command through on_command, run nothing */
+	int delete_namespace;    /* uninstall: delete the namespaces afterwards */
+	/* Called (serialised, from any thread) for each command before it runs
+	 * or, with dry_run, instead of running it; argv never holds a secret. */
+	void (*on_command)(void *ud, const dm_component *c, const char *const *argv);
+	/* Called (serialised) when a component starts (res NULL) and ends. */
+	void (*on_component)(void *ud, const dm_component *c, const dm_run_result *res);
+	void *ud;
+} dm_run_opts;
+#define DM_RUN_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 1, 0, 0, NULL, NULL, NULL }
+
+/* Runs action for every component of p (install: in order, dependents of a
+ * failure skipped; uninstall: reverse order; status: each).  *results is an
+ * array of dm_platform_count(p) entries in install order: dm_run_results_free().
+ * DM_OK when all succeeded; DM_ERR_PARTIAL when some failed or were skipped
+ * (listed in the results); other errors when nothing could be tried (a
+ * kubeconfig that does not load). */
+dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts *o,
+		       dm_run_result **results);
+void dm_run_results_free(dm_run_result *results, size_t n);
+
+/* The Go duration text helm takes for ms ("90s", "10m0s" style: "600s"). */
+void dm_platform_duration(char out[32], uint64_t ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
