@@ -1,0 +1,609 @@
+/* libdm/proc.c - run a program from an argv (never through a shell), feed its
+ * stdin, capture its output through pipes with poll(), enforce a timeout.
+ *
+ * Thread-safety: every descriptor is created close-on-exec, so a program
+ * started by one thread never inherits the pipes of a run in another thread
+ * (which would keep that run's pipes open and hang it).  posix_spawn is used
+ * rather than fork: it is safe in threaded programs and reports exec failures
+ * (ENOENT, EACCES, ENOEXEC) as its return value.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dm/log.h>
+#include <dm/proc.h>
+
+extern char **environ;
+
+#define PROC_DEFAULT_MAX_OUTPUT ((size_t)64 << 20)
+#define PROC_KILL_GRACE_MS 5000
+/* After the child has exited, a grandchild may still hold the pipes open
+ * (a daemon, a backgrounded sleep): keep reading only while data keeps coming. */
+#define PROC_DRAIN_IDLE_MS 200
+#define PROC_TICK_MS 100
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int is_executable_file(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return access(path, X_OK) == 0;
+}
+
+/* Looks name up in PATH (an empty PATH entry is the current folder, as execvp does). */
+static dm_err path_lookup(char **out, const char *name)
+{
+	const char *path = getenv("PATH");
+	const char *p;
+
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	p = path;
+	for (;;) {
+		const char *end = strchr(p, ':');
+		size_t dlen = end ? (size_t)(end - p) : strlen(p);
+		dm_buf cand = DM_BUF_INIT;
+		dm_err e;
+
+		if (dlen == 0)
+			e = dm_buf_puts(&cand, name);
+		else
+			e = dm_buf_printf(&cand, "%.*s/%s", (int)dlen, p, name);
+		if (e != DM_OK) {
+			dm_buf_release(&cand);
+			return e;
+		}
+		if (is_executable_file(dm_buf_str(&cand))) {
+			*out = dm_buf_detach(&cand);
+			return *out ? DM_OK : DM_ERR_NOMEM;
+		}
+		dm_buf_release(&cand);
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return DM_ERR_NOTFOUND;
+}
+
+dm_err dm_proc_find(char **out, const char *name, const char *env_name, const char *hint)
+{
+	const char *envval = env_name ? getenv(env_name) : NULL;
+	char *found = NULL;
+	dm_err e;
+
+	*out = NULL;
+	if (envval && *envval) {
+		if (strchr(envval, '/')) {
+			if (!is_executable_file(envval))
+				return dm_fail(DM_ERR_NOTFOUND, "%s='%s' is not an executable file%s%s",
+				               env_name, envval, hint ? "; " : "", hint ? hint : "");
+			found = strdup(envval);
+			if (!found)
+				return DM_ERR_NOMEM;
+			*out = found;
+			return DM_OK;
+		}
+		e = path_lookup(&found, envval);
+		if (e == DM_ERR_NOTFOUND)
+			return dm_fail(DM_ERR_NOTFOUND, "%s='%s' not found in PATH%s%s",
+			               env_name, envval, hint ? "; " : "", hint ? hint : "");
+		if (e != DM_OK)
+			return e;
+		*out = found;
+		return DM_OK;
+	}
+	if (!name || !*name)
+		return dm_fail(DM_ERR_NOTFOUND, "no program name given");
+	if (strchr(name, '/')) {
+		if (!is_executable_file(name))
+			return dm_fail(DM_ERR_NOTFOUND, "'%s' is not an executable file%s%s",
+			               name, hint ? "; " : "", hint ? hint : "");
+		found = strdup(name);
+		if (!found)
+			return DM_ERR_NOMEM;
+		*out = found;
+		return DM_OK;
+	}
+	e = path_lookup(&found, name);
+	if (e == DM_ERR_NOTFOUND) {
+		if (env_name)
+			return dm_fail(DM_ERR_NOTFOUND, "'%s' not found in PATH (or set %s to its path)%s%s",
+			               name, env_name, hint ? "; " : "", hint ? hint : "");
+		return dm_fail(DM_ERR_NOTFOUND, "'%s' not found in PATH%s%s",
+		               name, hint ? "; " : "", hint ? hint : "");
+	}
+	if (e != DM_OK)
+		return e;
+	*out = found;
+	return DM_OK;
+}
+
+/* ---- quoting ---- */
+
+static int shell_safe(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			continue;
+		if (strchr("@%+=:,./_-", c))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+dm_err dm_proc_format_argv(dm_buf *out, const char *const *argv)
+{
+	dm_err e = DM_OK;
+
+	for (size_t i = 0; argv[i] && e == DM_OK; i++) {
+		const char *a = argv[i];
+
+		if (i > 0)
+			e = dm_buf_puts(out, " ");
+		if (e != DM_OK)
+			break;
+		if (shell_safe(a)) {
+			e = dm_buf_puts(out, a);
+			continue;
+		}
+		/* single quotes keep everything literal; a quote is closed, escaped, reopened */
+		e = dm_buf_puts(out, "'");
+		for (const char *p = a; *p && e == DM_OK; p++) {
+			if (*p == '\'')
+				e = dm_buf_puts(out, "'\\''");
+			else
+				e = dm_buf_append(out, p, 1);
+		}
+		if (e == DM_OK)
+			e = dm_buf_puts(out, "'");
+	}
+	if (e == DM_OK && !dm_buf_str(out))
+		e = DM_ERR_NOMEM;
+	return e;
+}
+
+/* ---- running ---- */
+
+void dm_proc_result_release(dm_proc_result *res)
+{
+	if (!res)
+		return;
+	dm_buf_release(&res->out);
+	dm_buf_release(&res->err);
+}
+
+/* Pipe ends must not land on 0/1/2 (a caller that closed its stdin): a
+ * dup2 onto itself would not clear close-on-exec in every libc. */
+static int fd_above_stdio(int fd)
+{
+	int nfd;
+
+	if (fd > 2)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return nfd;
+}
+
+static int make_pipe(int p[2])
+{
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	p[0] = fd_above_stdio(p[0]);
+	p[1] = fd_above_stdio(p[1]);
+	if (p[0] < 0 || p[1] < 0) {
+		if (p[0] >= 0)
+			close(p[0]);
+		if (p[1] >= 0)
+			close(p[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* environ with the caller's "NAME=value" entries replacing or adding NAME;
+ * an entry without '=' removes NAME.  The array is malloc'd, strings borrowed. */
+static char **build_env(const char *const *extra)
+{
+	size_t n = 0, m = 0, k = 0;
+	char **env;
+
+	for (char **e = environ; e && *e; e++)
+		n++;
+	while (extra && extra[m])
+		m++;
+	env = calloc(n + m + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *cur = environ[i];
+		size_t nl = strcspn(cur, "=");
+		int overridden = 0;
+
+		for (size_t j = 0; j < m; j++) {
+			size_t xl = strcspn(extra[j], "=");
+
+			if (xl == nl && strncmp(cur, extra[j], nl) == 0) {
+				overridden = 1;
+				break;
+			}
+		}
+		if (!overridden)
+			env[k++] = environ[i];
+	}
+	for (size_t j = 0; j < m; j++) {
+		int later = 0;
+		size_t xl = strcspn(extra[j], "=");
+
+		if (!extra[j][xl])
+			continue;
+		/* the last of duplicate entries wins */
+		for (size_t l = j + 1; l < m; l++)
+			if (strcspn(extra[l], "=") == xl && strncmp(extra[l], extra[j], xl) == 0)
+				later = 1;
+		if (!later)
+			env[k++] = (char *)extra[j];
+	}
+	env[k] = NULL;
+	return env;
+}
+
+/* Writes to the stdin pipe without letting SIGPIPE kill us when the child
+ * has closed its end: SIGPIPE is blocked in this thread for the write and a
+ * SIGPIPE this write raised is consumed. */
+static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
+{
+	sigset_t pipe_set, old, pending;
+	ssize_t n;
+	int saved, was_pending;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	n = write(fd, buf, len);
+	saved = errno;
+	if (n < 0 && saved == EPIPE && !was_pending) {
+		struct timespec zero = { 0, 0 };
+
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return n;
+}
+
+/* Appends what is readable on fd into b (up to cap, the rest is read and
+ * dropped so the child never blocks).  Returns 0 at EOF, 1 otherwise. */
+static int drain_fd(int fd, dm_buf *b, size_t cap, int *truncated, dm_err *err)
+{
+	char chunk[65536];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return (errno == EINTR || errno == EAGAIN) ? 1 : 0;
+	if (b->len < cap) {
+		size_t keep = (size_t)n;
+
+		if (keep > cap - b->len) {
+			keep = cap - b->len;
+			*truncated = 1;
+		}
+		if (dm_buf_append(b, chunk, keep) != DM_OK && *err == DM_OK)
+			*err = DM_ERR_NOMEM;
+	} else {
+		*truncated = 1;
+	}
+	return 1;
+}
+
+static const char *prog_label(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/');
+
+	return (slash && slash[1]) ? slash + 1 : argv0;
+}
+
+/* The last non-empty line of the captured stderr, for the failure detail. */
+static void last_line(char *out, size_t n, const dm_buf *b)
+{
+	size_t end = b->len, start;
+
+	out[0] = '\0';
+	while (end > 0 && (b->data[end - 1] == '\n' || b->data[end - 1] == '\r' ||
+	                   b->data[end - 1] == ' ' || b->data[end - 1] == '\t'))
+		end--;
+	if (end == 0)
+		return;
+	start = end;
+	while (start > 0 && b->data[start - 1] != '\n')
+		start--;
+	if (end - start >= n)
+		end = start + n - 1;
+	memcpy(out, b->data + start, end - start);
+	out[end - start] = '\0';
+}
+
+dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
+{
+	dm_proc_result init = DM_PROC_RESULT_INIT;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int fa_ok = 0, attr_ok = 0;
+	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
+	char *path = NULL;
+	char **envp = NULL;
+	const char *label;
+	size_t cap;
+	size_t in_off = 0;
+	int truncated = 0, reaped = 0, wstatus = 0, rc;
+	int capture_err;
+	uint64_t start, deadline = 0, kill_at = 0, drain_until = 0;
+	pid_t pid = -1;
+	dm_err e = DM_OK, buf_err = DM_OK;
+
+	assert(o && o->argv && o->argv[0] && res);
+	*res = init;
+	label = prog_label(o->argv[0]);
+	cap = o->max_output ? o->max_output : PROC_DEFAULT_MAX_OUTPUT;
+	capture_err = o->capture_stderr && !o->inherit_stdio;
+	start = now_ms();
+
+	e = dm_proc_find(&path, o->argv[0], NULL, NULL);
+	if (e != DM_OK)
+		goto done;
+
+	if (o->env) {
+		envp = build_env(o->env);
+		if (!envp) {
+			e = DM_ERR_NOMEM;
+			goto done;
+		}
+	}
+
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		e = DM_ERR_NOMEM;
+		goto done;
+	}
+	fa_ok = 1;
+	if (posix_spawnattr_init(&attr) != 0) {
+		e = DM_ERR_NOMEM;
+		goto done;
+	}
+	attr_ok = 1;
+	{
+		/* the child starts with default dispositions and nothing blocked,
+		 * whatever this process ignores (SIGPIPE) or blocks */
+		sigset_t all, none;
+
+		sigfillset(&all);
+		sigemptyset(&none);
+		posix_spawnattr_setsigdefault(&attr, &all);
+		posix_spawnattr_setsigmask(&attr, &none);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	}
+
+	if (!o->inherit_stdio) {
+		if (make_pipe(out_p) != 0 || (capture_err && make_pipe(err_p) != 0) ||
+		    (o->stdin_data && make_pipe(in_p) != 0)) {
+			e = dm_fail(DM_ERR_PROC, "cannot run '%s': pipe: %s", label, strerror(errno));
+			goto done;
+		}
+		if (o->stdin_data)
+			posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
+		else
+			posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
+		if (capture_err)
+			posix_spawn_file_actions_adddup2(&fa, err_p[1], 2);
+	}
+	if (o->cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+
+	rc = posix_spawn(&pid, path, &fa, &attr, (char *const *)o->argv, envp ? envp : environ);
+	if (rc != 0) {
+		pid = -1;
+		if (rc == ENOENT && o->cwd && access(o->cwd, X_OK) != 0)
+			e = dm_fail(DM_ERR_PROC, "cannot run '%s' in '%s': %s", label, o->cwd, strerror(rc));
+		else
+			e = dm_fail(DM_ERR_PROC, "cannot run '%s': %s", path, strerror(rc));
+		goto done;
+	}
+	close_fd(&in_p[0]);
+	close_fd(&out_p[1]);
+	close_fd(&err_p[1]);
+	if (in_p[1] >= 0) {
+		fcntl(in_p[1], F_SETFL, fcntl(in_p[1], F_GETFL) | O_NONBLOCK);
+		if (o->stdin_len == 0)
+			close_fd(&in_p[1]);
+	}
+	if (o->timeout_ms)
+		deadline = start + o->timeout_ms;
+
+	for (;;) {
+		struct pollfd pfd[3];
+		int nfd = 0, idx_in = -1, idx_out = -1, idx_err = -1;
+		uint64_t now = now_ms();
+		int wait_ms = PROC_TICK_MS;
+
+		if (!reaped) {
+			pid_t w = waitpid(pid, &wstatus, WNOHANG);
+
+			if (w == pid || (w < 0 && errno == ECHILD)) {
+				reaped = 1;
+				drain_until = now + PROC_DRAIN_IDLE_MS;
+				close_fd(&in_p[1]);
+			}
+		}
+		if (!reaped && deadline && now >= deadline && !res->timed_out) {
+			res->timed_out = 1;
+			kill(pid, SIGTERM);
+			kill_at = now + PROC_KILL_GRACE_MS;
+			dm_debug("%s: timed out after %.1f s, sent TERM", label, o->timeout_ms / 1000.0);
+		}
+		if (!reaped && kill_at && now >= kill_at) {
+			kill(pid, SIGKILL);
+			kill_at = 0;
+			dm_debug("%s: still running 5 s after TERM, sent KILL", label);
+		}
+		if (reaped && (out_p[0] < 0 && err_p[0] < 0))
+			break;
+		if (reaped && now >= drain_until)
+			break;
+
+		if (in_p[1] >= 0) {
+			pfd[nfd].fd = in_p[1];
+			pfd[nfd].events = POLLOUT;
+			idx_in = nfd++;
+		}
+		if (out_p[0] >= 0) {
+			pfd[nfd].fd = out_p[0];
+			pfd[nfd].events = POLLIN;
+			idx_out = nfd++;
+		}
+		if (err_p[0] >= 0) {
+			pfd[nfd].fd = err_p[0];
+			pfd[nfd].events = POLLIN;
+			idx_err = nfd++;
+		}
+		if (reaped)
+			wait_ms = (int)(drain_until - now);
+		else if (deadline && !res->timed_out && deadline - now < (uint64_t)wait_ms)
+			wait_ms = (int)(deadline - now);
+		if (nfd == 0) {
+			/* nothing to watch (inherited stdio, or the child closed its
+			 * pipes): sleep until it exits or the timeout */
+			struct timespec ts = { 0, (long)wait_ms * 1000000L };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		rc = poll(pfd, (nfds_t)nfd, wait_ms);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			e = dm_fail(DM_ERR_PROC, "%s: poll: %s", label, strerror(errno));
+			break;
+		}
+		if (rc == 0)
+			continue;
+		if (reaped)
+			drain_until = now_ms() + PROC_DRAIN_IDLE_MS;
+		if (idx_in >= 0 && pfd[idx_in].revents) {
+			if (pfd[idx_in].revents & (POLLERR | POLLHUP)) {
+				close_fd(&in_p[1]);
+			} else {
+				ssize_t n = write_nosigpipe(in_p[1], o->stdin_data + in_off, o->stdin_len - in_off);
+
+				if (n > 0)
+					in_off += (size_t)n;
+				else if (n < 0 && errno != EAGAIN && errno != EINTR)
+					close_fd(&in_p[1]); /* the child stopped reading: not our error */
+				if (in_off >= o->stdin_len)
+					close_fd(&in_p[1]);
+			}
+		}
+		if (idx_out >= 0 && (pfd[idx_out].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (!drain_fd(out_p[0], &res->out, cap, &truncated, &buf_err))
+				close_fd(&out_p[0]);
+		if (idx_err >= 0 && (pfd[idx_err].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (!drain_fd(err_p[0], &res->err, cap, &truncated, &buf_err))
+				close_fd(&err_p[0]);
+	}
+	if (!reaped && pid > 0) {
+		/* only after a poll failure: do not leave a zombie behind */
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+			;
+		reaped = 1;
+	}
+	res->seconds = (now_ms() - start) / 1000.0;
+	if (truncated)
+		dm_warn("output of '%s' cut at %zu bytes", label, cap);
+	if (e != DM_OK)
+		goto done;
+	if (WIFEXITED(wstatus)) {
+		res->exited = 1;
+		res->status = WEXITSTATUS(wstatus);
+	} else if (WIFSIGNALED(wstatus)) {
+		res->exited = 0;
+		res->status = WTERMSIG(wstatus);
+	}
+	/* output is kept even when memory ran out mid-way; the caller learns it */
+	if (buf_err != DM_OK) {
+		e = dm_fail(buf_err, "%s: out of memory capturing its output", label);
+		goto done;
+	}
+	if (res->timed_out) {
+		e = dm_fail(DM_ERR_TIMEOUT, "%s timed out after %.1f s and was stopped", label,
+		            o->timeout_ms / 1000.0);
+	} else if (res->exited && res->status != 0) {
+		char line[512];
+
+		last_line(line, sizeof(line), &res->err);
+		if (line[0])
+			e = dm_fail(DM_ERR_PROC, "%s exited with %d: %s", label, res->status, line);
+		else
+			e = dm_fail(DM_ERR_PROC, "%s exited with %d", label, res->status);
+	} else if (!res->exited) {
+		const char *sig = sigabbrev_np(res->status);
+
+		e = dm_fail(DM_ERR_PROC, "%s killed by signal %d (SIG%s)", label, res->status,
+		            sig ? sig : "?");
+	}
+
+done:
+	close_fd(&in_p[0]);
+	close_fd(&in_p[1]);
+	close_fd(&out_p[0]);
+	close_fd(&out_p[1]);
+	close_fd(&err_p[0]);
+	close_fd(&err_p[1]);
+	if (fa_ok)
+		posix_spawn_file_actions_destroy(&fa);
+	if (attr_ok)
+		posix_spawnattr_destroy(&attr);
+	free(envp);
+	free(path);
+	if (e != DM_OK && res->seconds == 0)
+		res->seconds = (now_ms() - start) / 1000.0;
+	return e;
+}
