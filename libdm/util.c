@@ -114,6 +114,9 @@ dm_err dm_parse_size(const char *text, uint64_t *out)
 
 	if (!text || !*text)
 		return dm_fail(DM_ERR_USAGE, "empty size");
+	/* strtod also reads "nan", "inf", hex and leading blanks: only plain numbers are sizes */
+	if (!((*text >= '0' && *text <= '9') || *text == '.'))
+		return dm_fail(DM_ERR_USAGE, "invalid size '%s' (use e.g. 512, 64k, 8MiB, 1G)", text);
 	errno = 0;
 	v = strtod(text, &end);
 	if (errno || end == text || v < 0)
@@ -162,6 +165,8 @@ dm_err dm_parse_duration_ms(const char *text, uint64_t *out)
 		double v;
 		double mul;
 
+		if (!((*p >= '0' && *p <= '9') || *p == '.'))
+			return dm_fail(DM_ERR_USAGE, "invalid duration '%s' (use e.g. 30s, 500ms, 5m, 1h)", text);
 		errno = 0;
 		v = strtod(p, &end);
 		if (errno || end == p || v < 0)
@@ -345,12 +350,19 @@ dm_err dm_write_file_atomic(const char *path, const void *data, size_t len, unsi
 
 	if ((e = mkdir_parents(path)) != DM_OK)
 		return e;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+	/* a fresh, unpredictable name created with O_EXCL: nothing planted there is followed */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return dm_fail(DM_ERR_IO, "path too long: '%s'", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return dm_fail(DM_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
-	fchmod(fd, mode);
+		return dm_fail(DM_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+	if (fchmod(fd, mode) != 0) {
+		int err = errno;
+
+		close(fd);
+		unlink(tmp);
+		return dm_fail(DM_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+	}
 	while (left > 0) {
 		ssize_t w = write(fd, p, left);
 

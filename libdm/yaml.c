@@ -177,8 +177,11 @@ static dm_err parse(dm_yaml *d, yaml_parser_t *p)
 		if (!yaml_parser_parse(p, &ev)) {
 			yaml_mark_t m = p->problem_mark;
 
-			return fail_at(d->name, &m, "%s%s%s", p->problem ? p->problem : "syntax error",
-				       p->context ? " " : "", p->context ? p->context : "");
+			if (p->context)
+				return fail_at(d->name, &m, "%s %s started at line %u, column %u",
+					       p->problem ? p->problem : "syntax error", p->context,
+					       (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
+			return fail_at(d->name, &m, "%s", p->problem ? p->problem : "syntax error");
 		}
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:

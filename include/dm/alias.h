@@ -32,11 +32,12 @@ typedef struct {
 	char *secret_key;
 	char *session_token;  /* NULL when none */
 	char *region;         /* never NULL after resolve: default "us-east-1" */
-	const char *source;   /* static text: "MC_HOST_minio", "alias file", "mc config", "AWS_* environment" */
+	const char *source;   /* static text: "MC_HOST_ environment", "alias file", "mc config", "AWS_* environment" */
 } dm_alias;
 
 /* Resolves name as above. *out is the caller's: dm_alias_free(). The keys are
- * registered with the log redactor.  DM_ERR_NOTFOUND names every place looked in. */
+ * registered with the log redactor.  An unknown alias is DM_ERR_CONFIG (exit 3)
+ * with a detail naming every place looked in. */
 dm_err dm_alias_resolve(dm_alias **out, const char *name);
 
 /* Parses an MC_HOST_* style URL "http(s)://ACCESS:SECRET[:TOKEN]@host[:port][/]".

@@ -36,7 +36,8 @@ typedef struct dm_ynode {
 typedef struct dm_yaml dm_yaml;
 
 /* Loads a file. On error the detail reads "FILE:LINE:COL: what" (or
- * "cannot read 'FILE': reason") and the code is DM_ERR_CONFIG or DM_ERR_IO. */
+ * "cannot read 'FILE': reason") and the code is DM_ERR_CONFIG, DM_ERR_NOTFOUND
+ * (no such file) or DM_ERR_IO. */
 dm_err dm_yaml_load_file(dm_yaml **out, const char *path);
 /* Loads text; name is used in messages as the file name. */
 dm_err dm_yaml_load_string(dm_yaml **out, const char *name, const char *text, size_t len);

@@ -146,7 +146,8 @@ static dm_err canonical_query(dm_buf *out, const char *q)
 			p++;
 	}
 	if (!e) {
-		qsort(ps, np, sizeof(*ps), cmp_param);
+		if (np > 1)
+			qsort(ps, np, sizeof(*ps), cmp_param);
 		for (size_t i = 0; i < np && !e; i++)
 			e = dm_buf_printf(out, "%s%s=%s", i ? "&" : "", ps[i].key, ps[i].val);
 	}

@@ -1019,7 +1019,8 @@ static dm_err list_buckets(const char *source, char ***out, size_t *n)
 		free(names);
 		return e;
 	}
-	qsort(names, cnt, sizeof(*names), cmp_str);
+	if (cnt > 1)
+		qsort(names, cnt, sizeof(*names), cmp_str);
 	*out = names;
 	*n = cnt;
 	return DM_OK;

@@ -109,7 +109,8 @@ static int load_frame(dm_walk *w, frame *f, const char *rel, dev_t dev, ino_t in
 	}
 	closedir(d);
 	free(path);
-	qsort(f->items, f->n, sizeof(*f->items), cmp_item);
+	if (f->n > 1)
+		qsort(f->items, f->n, sizeof(*f->items), cmp_item);
 	return 0;
 }
 

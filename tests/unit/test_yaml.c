@@ -216,7 +216,7 @@ static void test_yaml__syntax_error_names_file_line_and_column(void **state)
 	(void)state;
 	/* the flow sequence opened on line 4 is still open when line 5 starts */
 	expect_load_error(FIXTURE("bad-syntax.yaml"),
-			  ":5:9: did not find expected ',' or ']' while parsing a flow sequence");
+			  ":5:9: did not find expected ',' or ']' while parsing a flow sequence started at line 4, column 12");
 }
 
 static void test_yaml__bad_indentation_names_file_line_and_column(void **state)
@@ -229,7 +229,7 @@ static void test_yaml__tab_indentation_names_file_line_and_column(void **state)
 {
 	(void)state;
 	expect_load_error(FIXTURE("bad-tab.yaml"),
-			  ":2:1: found a tab character that violates indentation while scanning a plain scalar");
+			  ":2:1: found a tab character that violates indentation while scanning a plain scalar started at line 1, column 7");
 }
 
 static void test_yaml__rejects_duplicate_keys_with_both_lines(void **state)
