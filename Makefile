@@ -12,6 +12,7 @@ all: build
 
 deps:
 	bash scripts/install-deps.sh all
+	bash scripts/k8s-tools.sh >/dev/null
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDM_WERROR=ON
