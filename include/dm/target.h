@@ -1,0 +1,150 @@
+/* dm/target.h - cluster targets (files in k8s/configs/, or a flavour's inline
+ * `local:` / `remote:`) and the operations on the cluster they describe:
+ * preflight, start, stop, delete, status.  docs/configuration.md ("Target
+ * files") is the contract for the keys; docs/dm-cluster.md for the behaviour.
+ *
+ * minikube and microk8s are driven through their command-line tools (argv
+ * only, dm/proc.h); every cluster, remote or local, is then checked through
+ * the Kubernetes API (dm/k8s.h).  Nothing here prints: commands are reported
+ * through a callback and progress through the logger (dm/log.h).
+ * Credentials never leave the kubeconfig files: they are neither logged nor
+ * returned in any string of this module.
+ */
+#ifndef DM_TARGET_H
+#define DM_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <dm/err.h>
+#include <dm/yaml.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- targets ---------------------------------------------------------------------------- */
+
+typedef enum {
+	DM_PROVIDER_MINIKUBE = 0,
+	DM_PROVIDER_MICROK8S = 1,
+	DM_PROVIDER_REMOTE = 2
+} dm_provider;
+
+/* "minikube", "microk8s", "remote". */
+const char *dm_provider_name(dm_provider p);
+
+/* A loaded target.  Every string is owned by the target (dm_target_free). */
+typedef struct {
+	dm_provider provider;
+	char *source;              /* for messages: "k8s/configs/x.yaml" or "flavour.yaml (local:)" */
+	char *profile;             /* minikube: default "data-mill"; else NULL */
+	char *driver;              /* minikube: NULL = minikube's choice */
+	int cpus;                  /* 0: not given */
+	uint64_t memory_mib;       /* 0: not given */
+	uint64_t disk_mib;         /* 0: not given (minikube) */
+	int gpu;                   /* minikube: --gpus all; microk8s: the NVIDIA addon */
+	char **addons;             /* NULL-terminated, never NULL */
+	size_t n_addons;
+	char *kubernetes_version;  /* minikube: NULL = minikube's default */
+	/* microk8s: where `microk8s config` is written (absolute; default
+	 * ${XDG_CONFIG_HOME:-~/.config}/dm/microk8s.kubeconfig).
+	 * remote: the kubeconfig (absolute), NULL = $KUBECONFIG, then ~/.kube/config. */
+	char *kubeconfig;
+	char *context;             /* remote: NULL = the kubeconfig's current context */
+} dm_target;
+
+/* Loads a target file.  Errors: DM_ERR_CONFIG "FILE:LINE:COL: ..." (unknown
+ * key, key that does not apply to the provider, bad type, size or provider),
+ * DM_ERR_NOTFOUND / DM_ERR_IO for an unreadable file. *out: dm_target_free(). */
+dm_err dm_target_load_file(dm_target **out, const char *path);
+
+/* Loads an inline target: node of doc, a MAP (a flavour's `local:` or
+ * `remote:`).  section is "local" or "remote": local must be minikube or
+ * microk8s, remote must be remote.  Relative paths are taken relative to
+ * the folder of doc's file.  doc may be freed afterwards. */
+dm_err dm_target_load_node(dm_target **out, const dm_yaml *doc, const dm_ynode *node,
+			   const char *section);
+
+void dm_target_free(dm_target *t);
+
+/* Reads a size as docs/configuration.md writes it: "<n>" and "<n>m", "mb",
+ * "mib" are MiB; "<n>g", "gb", "gib" are GiB (case-insensitive). */
+dm_err dm_target_parse_size_mib(const char *text, uint64_t *mib);
+
+/* ---- operations ------------------------------------------------------------------------- */
+
+typedef struct {
+	const char *ns;            /* the project namespace (start makes sure it exists; status checks it) */
+	const char *minikube;      /* program paths (dm_proc_find); required for the provider's actions */
+	const char *microk8s;
+	uint64_t timeout_ms;       /* limit of each command and of each wait (0: 10 minutes) */
+	int dry_run;               /* report the commands that would change something; run none */
+	/* microk8s: write `microk8s config` here instead of t->kubeconfig */
+	const char *kubeconfig_out;
+	/* Called before a command that changes the cluster is run (or, with
+	 * dry_run, instead of running it).  argv never holds a credential. */
+	void (*on_command)(void *ud, const char *const *argv);
+	void *ud;
+} dm_cluster_opts;
+#define DM_CLUSTER_OPTS_INIT { NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
+
+/* What preflight found.  Strings owned (dm_preflight_release). */
+typedef struct {
+	char *tool;                /* "minikube v1.36.0", "MicroK8s v1.32.3 revision 8148", NULL for remote */
+	int host_cpus;
+	uint64_t host_memory_mib;
+} dm_preflight;
+#define DM_PREFLIGHT_INIT { NULL, 0, 0 }
+void dm_preflight_release(dm_preflight *p);
+
+/* Checks the provider's program answers (its version) and that the CPUs and
+ * memory the target asks for exist on this machine.  DM_ERR_NOTFOUND (no
+ * program), DM_ERR_UNSUPPORTED (not enough CPUs or memory: detail names both
+ * numbers), DM_ERR_PROC / DM_ERR_TIMEOUT (the program failed). */
+dm_err dm_cluster_preflight(const dm_target *t, const dm_cluster_opts *o, dm_preflight *out);
+
+/* The state of a cluster.  Strings owned (dm_cluster_status_release). */
+typedef struct {
+	dm_provider provider;
+	int running;               /* the provider says it runs (remote: the API answered) */
+	char *state;               /* the provider's words: "Running", "Stopped", "not found", "not running" */
+	char *kubeconfig;          /* the kubeconfig used for the API ("" when the default) */
+	char *context;             /* the context used (NULL: current context) */
+	char *server;              /* API server URL, NULL when no kubeconfig could be loaded */
+	int api_reachable;         /* /readyz answered ok */
+	char *server_version;      /* /version gitVersion */
+	int nodes_total, nodes_ready; /* -1: unknown */
+	int namespace_present;     /* -1: unknown */
+	char **addons_enabled;     /* minikube/microk8s: NULL-terminated (NULL: unknown) */
+	int ready;                 /* running, API ready, >= 1 node Ready, namespace present */
+	char *problem;             /* the first reason it is not ready (NULL when ready) */
+} dm_cluster_status;
+#define DM_CLUSTER_STATUS_INIT { DM_PROVIDER_MINIKUBE, 0, NULL, NULL, NULL, NULL, 0, NULL, -1, -1, -1, NULL, 0, NULL }
+void dm_cluster_status_release(dm_cluster_status *s);
+
+/* Fills *st.  Returns DM_OK when the status could be determined (ready or
+ * not: see st->ready and st->problem); DM_ERR_TIMEOUT when the provider's
+ * status command did not answer within the timeout (detail says which
+ * command and how long); other errors when the provider's tool fails. */
+dm_err dm_cluster_status_get(const dm_target *t, const dm_cluster_opts *o, dm_cluster_status *st);
+
+/* Starts the cluster unless it runs (then no start command is issued),
+ * enables the missing addons, waits (within the timeout) for the API, and
+ * makes sure the namespace o->ns exists.  remote: checks /readyz and
+ * /version, then the namespace.  microk8s: writes `microk8s config` to the
+ * kubeconfig file (mode 0600) and, when kubeconfig_path is not NULL, sets
+ * *kubeconfig_path to it (malloc'd).  Idempotent. */
+dm_err dm_cluster_start(const dm_target *t, const dm_cluster_opts *o, char **kubeconfig_path);
+
+/* minikube stop / microk8s stop.  A stopped or missing cluster is DM_OK.
+ * remote: DM_ERR_UNSUPPORTED (dm-cluster never stops a cluster it did not start). */
+dm_err dm_cluster_stop(const dm_target *t, const dm_cluster_opts *o);
+
+/* minikube delete / microk8s reset (destroys the cluster's workloads and data).
+ * The caller asks for confirmation.  remote: DM_ERR_UNSUPPORTED. */
+dm_err dm_cluster_delete(const dm_target *t, const dm_cluster_opts *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,401 @@
+/* libdm/target/target.c - load a cluster target from its own file or from a
+ * flavour's inline section, exactly as docs/configuration.md describes. */
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <dm/target.h>
+#include <dm/util.h>
+#include <dm/yaml.h>
+
+static const char *const target_keys[] = {
+	"provider", "cpus", "memory", "disk", "driver", "gpu", "addons",
+	"kubernetes_version", "profile", "kubeconfig", "context", NULL
+};
+
+/* Which keys each provider takes (docs/configuration.md, "Target files"). */
+static const char *const minikube_keys[] = {
+	"provider", "profile", "driver", "cpus", "memory", "disk", "gpu", "addons",
+	"kubernetes_version", NULL
+};
+static const char *const microk8s_keys[] = {
+	"provider", "cpus", "memory", "gpu", "addons", "kubeconfig", NULL
+};
+static const char *const remote_keys[] = { "provider", "kubeconfig", "context", NULL };
+
+const char *dm_provider_name(dm_provider p)
+{
+	switch (p) {
+	case DM_PROVIDER_MINIKUBE: return "minikube";
+	case DM_PROVIDER_MICROK8S: return "microk8s";
+	case DM_PROVIDER_REMOTE: return "remote";
+	}
+	return "unknown";
+}
+
+void dm_target_free(dm_target *t)
+{
+	if (!t)
+		return;
+	free(t->source);
+	free(t->profile);
+	free(t->driver);
+	if (t->addons)
+		for (size_t i = 0; t->addons[i]; i++)
+			free(t->addons[i]);
+	free(t->addons);
+	free(t->kubernetes_version);
+	free(t->kubeconfig);
+	free(t->context);
+	free(t);
+}
+
+dm_err dm_target_parse_size_mib(const char *text, uint64_t *mib)
+{
+	const char *p = text;
+	uint64_t n = 0, mult = 1;
+	char unit[8];
+	size_t ul = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return dm_fail(DM_ERR_CONFIG, "'%s' is not a size (write e.g. 8g or 4096m)", text);
+	while (isdigit((unsigned char)*p)) {
+		if (n > (UINT64_MAX - 9) / 10)
+			return dm_fail(DM_ERR_CONFIG, "size '%s' is too large", text);
+		n = n * 10 + (uint64_t)(*p - '0');
+		p++;
+	}
+	while (*p && ul < sizeof(unit) - 1)
+		unit[ul++] = (char)tolower((unsigned char)*p++);
+	unit[ul] = '\0';
+	if (*p)
+		return dm_fail(DM_ERR_CONFIG, "'%s' is not a size (write e.g. 8g or 4096m)", text);
+	if (!strcmp(unit, "") || !strcmp(unit, "m") || !strcmp(unit, "mb") || !strcmp(unit, "mib"))
+		mult = 1;
+	else if (!strcmp(unit, "g") || !strcmp(unit, "gb") || !strcmp(unit, "gib"))
+		mult = 1024;
+	else
+		return dm_fail(DM_ERR_CONFIG, "'%s' is not a size: unit '%s' is not one of m, mb, mib, g, gb, gib",
+			       text, unit);
+	if (n > UINT64_MAX / mult / (1024 * 1024))
+		return dm_fail(DM_ERR_CONFIG, "size '%s' is too large", text);
+	*mib = n * mult;
+	return DM_OK;
+}
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+/* A value handed to a program as the argument of an option must not look
+ * like an option itself. */
+static dm_err check_arg_value(const dm_yaml *doc, const dm_ynode *n, const char *key, const char *v)
+{
+	if (!*v)
+		return dm_yaml_fail(doc, n, "'%s' is empty", key);
+	if (v[0] == '-')
+		return dm_yaml_fail(doc, n, "'%s' cannot start with '-' ('%s')", key, v);
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return dm_yaml_fail(doc, n, "'%s' holds a control character", key);
+	return DM_OK;
+}
+
+static char *dir_of(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char *d;
+
+	if (!slash)
+		return strdup(".");
+	if (slash == file)
+		return strdup("/");
+	d = strndup(file, (size_t)(slash - file));
+	return d;
+}
+
+/* `~/x` is the home folder's x; a relative path is relative to base_dir. */
+static dm_err resolve_path(char **out, const char *path, const char *base_dir)
+{
+	dm_buf b = DM_BUF_INIT;
+	dm_err e;
+
+	*out = NULL;
+	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0')) {
+		const char *home = getenv("HOME");
+
+		if (!home || !*home)
+			return dm_fail(DM_ERR_CONFIG, "cannot resolve '%s': HOME is not set", path);
+		e = dm_buf_printf(&b, "%s%s", home, path + 1);
+	} else if (path[0] == '/') {
+		e = dm_buf_puts(&b, path);
+	} else {
+		char cwd[PATH_MAX];
+		const char *base = base_dir;
+		char *abs_base = NULL;
+
+		if (base[0] != '/') {
+			if (!getcwd(cwd, sizeof(cwd)))
+				return dm_fail(DM_ERR_IO, "cannot read the current folder: %s", strerror(errno));
+			if (strcmp(base, ".") == 0)
+				base = cwd;
+			else {
+				size_t n = strlen(cwd) + strlen(base) + 2;
+
+				abs_base = malloc(n);
+				if (!abs_base)
+					return DM_ERR_NOMEM;
+				snprintf(abs_base, n, "%s/%s", cwd, base);
+				base = abs_base;
+			}
+		}
+		e = dm_buf_printf(&b, "%s/%s", base, path);
+		free(abs_base);
+	}
+	if (e != DM_OK) {
+		dm_buf_release(&b);
+		return e;
+	}
+	*out = dm_buf_detach(&b);
+	return *out ? DM_OK : DM_ERR_NOMEM;
+}
+
+static dm_err dup_str(char **out, const char *s)
+{
+	if (!s) {
+		*out = NULL;
+		return DM_OK;
+	}
+	*out = strdup(s);
+	return *out ? DM_OK : DM_ERR_NOMEM;
+}
+
+static dm_err default_microk8s_kubeconfig(char **out)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	dm_buf b = DM_BUF_INIT;
+	dm_err e;
+
+	if (xdg && xdg[0] == '/')
+		e = dm_buf_printf(&b, "%s/dm/microk8s.kubeconfig", xdg);
+	else if (home && *home)
+		e = dm_buf_printf(&b, "%s/.config/dm/microk8s.kubeconfig", home);
+	else
+		return dm_fail(DM_ERR_CONFIG, "neither XDG_CONFIG_HOME nor HOME is set: give the microk8s "
+			       "target a 'kubeconfig' path");
+	if (e != DM_OK) {
+		dm_buf_release(&b);
+		return e;
+	}
+	*out = dm_buf_detach(&b);
+	return *out ? DM_OK : DM_ERR_NOMEM;
+}
+
+static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map, const char *section,
+		       const char *source)
+{
+	dm_target *t = NULL;
+	const dm_ynode *pn;
+	const char *provider = NULL, *s;
+	const char *const *allowed;
+	char *base = NULL;
+	long long ll;
+	dm_err e;
+
+	*out = NULL;
+	e = dm_yaml_want_map(doc, map, section ? section : "target", 0);
+	if (e != DM_OK)
+		return e;
+	e = dm_yaml_check_keys(doc, map, section ? section : "target", target_keys);
+	if (e != DM_OK)
+		return e;
+	e = dm_yaml_get_str(doc, map, "provider", 1, &provider);
+	if (e != DM_OK)
+		return e;
+	pn = dm_yaml_get(map, "provider");
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return DM_ERR_NOMEM;
+	if (!strcmp(provider, "minikube")) {
+		t->provider = DM_PROVIDER_MINIKUBE;
+		allowed = minikube_keys;
+	} else if (!strcmp(provider, "microk8s")) {
+		t->provider = DM_PROVIDER_MICROK8S;
+		allowed = microk8s_keys;
+	} else if (!strcmp(provider, "remote")) {
+		t->provider = DM_PROVIDER_REMOTE;
+		allowed = remote_keys;
+	} else {
+		e = dm_yaml_fail(doc, pn, "provider '%s' is not one of minikube, microk8s, remote", provider);
+		goto done;
+	}
+	if (section && !strcmp(section, "local") && t->provider == DM_PROVIDER_REMOTE) {
+		e = dm_yaml_fail(doc, pn, "the inline 'local' target must have provider minikube or microk8s");
+		goto done;
+	}
+	if (section && !strcmp(section, "remote") && t->provider != DM_PROVIDER_REMOTE) {
+		e = dm_yaml_fail(doc, pn, "the inline 'remote' target must have provider remote");
+		goto done;
+	}
+	for (size_t i = 0; i < map->len; i++) {
+		const char *k = map->keys[i]->scalar;
+
+		if (!in_list(allowed, k)) {
+			e = dm_yaml_fail(doc, map->keys[i], "key '%s' does not apply to provider %s", k, provider);
+			goto done;
+		}
+	}
+
+	if ((e = dup_str(&t->source, source)) != DM_OK)
+		goto done;
+
+	ll = 0;
+	if ((e = dm_yaml_get_int(doc, map, "cpus", 0, 1, 4096, &ll)) != DM_OK)
+		goto done;
+	t->cpus = (int)ll;
+	if ((s = NULL, e = dm_yaml_get_str(doc, map, "memory", 0, &s)) != DM_OK)
+		goto done;
+	if (s && (e = dm_target_parse_size_mib(s, &t->memory_mib)) != DM_OK) {
+		e = dm_yaml_fail(doc, dm_yaml_get(map, "memory"), "memory: %s", dm_err_detail());
+		goto done;
+	}
+	if (s && t->memory_mib == 0) {
+		e = dm_yaml_fail(doc, dm_yaml_get(map, "memory"), "memory must be more than 0");
+		goto done;
+	}
+	if ((s = NULL, e = dm_yaml_get_str(doc, map, "disk", 0, &s)) != DM_OK)
+		goto done;
+	if (s && (e = dm_target_parse_size_mib(s, &t->disk_mib)) != DM_OK) {
+		e = dm_yaml_fail(doc, dm_yaml_get(map, "disk"), "disk: %s", dm_err_detail());
+		goto done;
+	}
+	if (s && t->disk_mib == 0) {
+		e = dm_yaml_fail(doc, dm_yaml_get(map, "disk"), "disk must be more than 0");
+		goto done;
+	}
+	if ((e = dm_yaml_get_bool(doc, map, "gpu", 0, &t->gpu)) != DM_OK)
+		goto done;
+
+	{
+		const char **list = NULL;
+		size_t n = 0;
+
+		if ((e = dm_yaml_get_strlist(doc, map, "addons", 0, &list, &n)) != DM_OK)
+			goto done;
+		t->addons = calloc(n + 1, sizeof(*t->addons));
+		if (!t->addons) {
+			free(list);
+			e = DM_ERR_NOMEM;
+			goto done;
+		}
+		for (size_t i = 0; i < n; i++) {
+			const dm_ynode *an = dm_yaml_get(map, "addons");
+
+			if (an && an->kind == DM_YAML_SEQ && i < an->len)
+				an = an->vals[i];
+			if ((e = check_arg_value(doc, an, "addons", list[i])) != DM_OK)
+				break;
+			for (size_t j = 0; j < i; j++)
+				if (!strcmp(t->addons[j], list[i])) {
+					e = dm_yaml_fail(doc, an, "addon '%s' is listed twice", list[i]);
+					break;
+				}
+			if (e != DM_OK)
+				break;
+			if (!(t->addons[i] = strdup(list[i]))) {
+				e = DM_ERR_NOMEM;
+				break;
+			}
+			t->n_addons = i + 1;
+		}
+		free(list);
+		if (e != DM_OK)
+			goto done;
+	}
+
+	{
+		static const char *const arg_keys[] = { "profile", "driver", "kubernetes_version", "context", NULL };
+		char **dst[] = { &t->profile, &t->driver, &t->kubernetes_version, &t->context };
+
+		for (size_t i = 0; arg_keys[i]; i++) {
+			s = NULL;
+			if ((e = dm_yaml_get_str(doc, map, arg_keys[i], 0, &s)) != DM_OK)
+				goto done;
+			if (!s)
+				continue;
+			if ((e = check_arg_value(doc, dm_yaml_get(map, arg_keys[i]), arg_keys[i], s)) != DM_OK)
+				goto done;
+			if ((e = dup_str(dst[i], s)) != DM_OK)
+				goto done;
+		}
+	}
+	if (t->provider == DM_PROVIDER_MINIKUBE && !t->profile && (e = dup_str(&t->profile, "data-mill")) != DM_OK)
+		goto done;
+
+	s = NULL;
+	if ((e = dm_yaml_get_str(doc, map, "kubeconfig", 0, &s)) != DM_OK)
+		goto done;
+	if (s) {
+		if (!*s) {
+			e = dm_yaml_fail(doc, dm_yaml_get(map, "kubeconfig"), "'kubeconfig' is empty");
+			goto done;
+		}
+		base = dir_of(dm_yaml_name(doc));
+		if (!base) {
+			e = DM_ERR_NOMEM;
+			goto done;
+		}
+		if ((e = resolve_path(&t->kubeconfig, s, base)) != DM_OK) {
+			e = dm_yaml_fail(doc, dm_yaml_get(map, "kubeconfig"), "%s", dm_err_detail());
+			goto done;
+		}
+	} else if (t->provider == DM_PROVIDER_MICROK8S) {
+		if ((e = default_microk8s_kubeconfig(&t->kubeconfig)) != DM_OK)
+			goto done;
+	}
+	*out = t;
+	t = NULL;
+done:
+	free(base);
+	dm_target_free(t);
+	return e;
+}
+
+dm_err dm_target_load_file(dm_target **out, const char *path)
+{
+	dm_yaml *doc = NULL;
+	dm_err e;
+
+	*out = NULL;
+	e = dm_yaml_load_file(&doc, path);
+	if (e != DM_OK)
+		return e;
+	e = load_map(out, doc, dm_yaml_root(doc), NULL, path);
+	dm_yaml_free(doc);
+	return e;
+}
+
+dm_err dm_target_load_node(dm_target **out, const dm_yaml *doc, const dm_ynode *node, const char *section)
+{
+	dm_buf src = DM_BUF_INIT;
+	dm_err e;
+
+	*out = NULL;
+	assert(section && (!strcmp(section, "local") || !strcmp(section, "remote")));
+	e = dm_buf_printf(&src, "%s (%s:)", dm_yaml_name(doc), section);
+	if (e == DM_OK)
+		e = load_map(out, doc, node, section, dm_buf_str(&src));
+	dm_buf_release(&src);
+	return e;
+}

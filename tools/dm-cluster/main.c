@@ -1,0 +1,456 @@
+/* dm-cluster: start, stop, delete and inspect the platform's cluster
+ * (minikube, microk8s, or an existing remote cluster), open a kubectl proxy,
+ * or a throw-away debugging pod. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <dm/cli.h>
+#include <dm/err.h>
+#include <dm/log.h>
+#include <dm/platform.h>
+#include <dm/proc.h>
+#include <dm/target.h>
+#include <dm/util.h>
+
+#define DEFAULT_FLAVOUR "flavours/default.yaml"
+#define NET_IMAGE "nicolaka/netshoot:v0.13"
+#define APP_IMAGE "python:3.12-slim"
+
+static const char usage_text[] =
+	"Usage: dm-cluster [OPTIONS] start|stop|delete|status|proxy|debug [net|app]\n"
+	"Start, stop, delete and inspect the platform's Kubernetes cluster.\n"
+	"\n"
+	"Commands:\n"
+	"  start        preflight (program and version, CPUs and memory), then start the cluster\n"
+	"               unless it runs, enable the target's addons, wait for the API server and\n"
+	"               create the project namespace; microk8s: write its kubeconfig (mode 0600)\n"
+	"               and print the file's path\n"
+	"  stop         minikube stop / microk8s stop (a remote cluster is never stopped)\n"
+	"  delete       minikube delete / microk8s reset; needs --yes (never for remote)\n"
+	"  status       provider, running, API, server version, nodes Ready, namespace;\n"
+	"               exit 0 only when all are ready\n"
+	"  proxy        kubectl proxy on the flavour's proxy_port, after printing the dashboard URL\n"
+	"  debug net    an interactive pod with network tools (" NET_IMAGE ") in the namespace,\n"
+	"               removed on exit\n"
+	"  debug app    the same with an application debugging image (" APP_IMAGE ")\n"
+	"\n"
+	"Options:\n"
+	"  -f, --flavour FILE       flavour file (default: $DM_FLAVOUR, else " DEFAULT_FLAVOUR ")\n"
+	"  -t, --target FILE        target file (default: the flavour's project.k8s_default_config)\n"
+	"  -l, --local              use the flavour's inline local: target\n"
+	"  -r, --remote             use the flavour's inline remote: target\n"
+	"      --dry-run            print the commands that would run, one per line; run none\n"
+	"      --json               status/start: one JSON document on stdout\n"
+	"      --timeout DUR        limit of each command and each wait (e.g. 90s, 10m; default 10m,\n"
+	"                           status 30s)\n"
+	"      --yes                confirm delete\n"
+	"      --kubeconfig-out FILE  microk8s: write its kubeconfig here (mode 0600) instead of\n"
+	"                           the target's kubeconfig path\n"
+	"      --port N             proxy: local port (default: the flavour's proxy_port)\n"
+	"      --image IMAGE        debug: the pod's image\n"
+	"  -v, --verbose            say more (repeat for every command run)\n"
+	"  -q, --quiet              errors only\n"
+	"  -h, --help               this help\n"
+	"\n"
+	"Programs are looked up in PATH; DM_MINIKUBE, DM_MICROK8S and DM_KUBECTL override them.\n"
+	"Credentials are never printed: the microk8s kubeconfig goes to a 0600 file, only its path\n"
+	"is shown.\n"
+	DM_CLI_EXIT_HELP;
+
+enum { OPT_DRY_RUN = 256, OPT_JSON, OPT_TIMEOUT, OPT_YES, OPT_KCOUT, OPT_PORT, OPT_IMAGE };
+
+static const struct option long_opts[] = {
+	{ "flavour", required_argument, NULL, 'f' },
+	{ "target", required_argument, NULL, 't' },
+	{ "local", no_argument, NULL, 'l' },
+	{ "remote", no_argument, NULL, 'r' },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "yes", no_argument, NULL, OPT_YES },
+	{ "kubeconfig-out", required_argument, NULL, OPT_KCOUT },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+typedef struct {
+	const char *flavour;
+	const char *target;
+	int local, remote;
+	int dry_run, json, yes;
+	uint64_t timeout_ms;
+	const char *kubeconfig_out;
+	int port;
+	const char *image;
+	int verbosity;
+} args;
+
+static void print_command(void *ud, const char *const *argv)
+{
+	const args *a = ud;
+	dm_buf line = DM_BUF_INIT;
+
+	if (dm_proc_format_argv(&line, argv) != DM_OK) {
+		dm_buf_release(&line);
+		return;
+	}
+	if (a->dry_run)
+		printf("%s\n", dm_buf_str(&line));
+	else
+		dm_info("running: %s", dm_buf_str(&line));
+	dm_buf_release(&line);
+}
+
+static dm_err load_target(const args *a, const dm_project *p, dm_target **t)
+{
+	if (a->target)
+		return dm_target_load_file(t, a->target);
+	if (a->local || a->remote) {
+		const dm_ynode *n = a->local ? p->local : p->remote;
+
+		if (!n)
+			return dm_fail(DM_ERR_CONFIG, "%s has no inline '%s:' target", p->file,
+				       a->local ? "local" : "remote");
+		return dm_target_load_node(t, p->doc, n, a->local ? "local" : "remote");
+	}
+	return dm_target_load_file(t, p->target_file);
+}
+
+static dm_err find_program(char **out, const char *name, const char *env, const char *hint)
+{
+	return dm_proc_find(out, name, env, hint);
+}
+
+static int json_out(json_t *doc)
+{
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	json_decref(doc);
+	if (!s)
+		return dm_cli_fail(DM_ERR_NOMEM);
+	printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm_cluster_opts *o)
+{
+	dm_cluster_status st;
+	dm_err e;
+	int code;
+
+	e = dm_cluster_status_get(t, o, &st);
+	if (e != DM_OK)
+		return dm_cli_fail(e);
+	if (a->json) {
+		json_t *addons = json_array();
+		json_t *doc;
+
+		for (size_t i = 0; st.addons_enabled && st.addons_enabled[i]; i++)
+			json_array_append_new(addons, json_string(st.addons_enabled[i]));
+		doc = json_pack("{s:s, s:s, s:b, s:s?, s:s?, s:b, s:s?, s:o, s:s, s:o, s:o, s:s?, s:s?, s:b, s:s?}",
+				"provider", dm_provider_name(st.provider), "target", t->source,
+				"running", st.running, "state", st.state, "server", st.server,
+				"api_ready", st.api_reachable, "server_version", st.server_version,
+				"nodes", st.nodes_total >= 0 ? json_pack("{s:i, s:i}", "total", st.nodes_total, "ready",
+									st.nodes_ready) : json_null(),
+				"namespace", p->k8s_namespace,
+				"namespace_present", st.namespace_present < 0 ? json_null() : json_boolean(st.namespace_present),
+				"addons_enabled", st.addons_enabled ? addons : (json_decref(addons), json_null()),
+				"kubeconfig", st.kubeconfig && *st.kubeconfig ? st.kubeconfig : NULL,
+				"context", st.context, "ready", st.ready, "problem", st.problem);
+		code = json_out(doc);
+	} else {
+		printf("%-12s %s\n", "provider", dm_provider_name(st.provider));
+		printf("%-12s %s\n", "target", t->source);
+		printf("%-12s %s\n", "state", st.state ? st.state : "unknown");
+		printf("%-12s %s (%s)\n", "api", st.server ? st.server : "-", st.api_reachable ? "ready" : "not ready");
+		printf("%-12s %s\n", "version", st.server_version ? st.server_version : "-");
+		if (st.nodes_total >= 0)
+			printf("%-12s %d/%d Ready\n", "nodes", st.nodes_ready, st.nodes_total);
+		else
+			printf("%-12s -\n", "nodes");
+		printf("%-12s %s (%s)\n", "namespace", p->k8s_namespace,
+		       st.namespace_present == 1 ? "present" : st.namespace_present == 0 ? "missing" : "unknown");
+		if (st.addons_enabled) {
+			printf("%-12s", "addons");
+			for (size_t i = 0; st.addons_enabled[i]; i++)
+				printf("%s%s", i ? ", " : " ", st.addons_enabled[i]);
+			printf("\n");
+		}
+		printf("%-12s %s%s%s%s\n", "kubeconfig", st.kubeconfig && *st.kubeconfig ? st.kubeconfig : "(default)",
+		       st.context ? " (context " : "", st.context ? st.context : "", st.context ? ")" : "");
+		printf("%-12s %s\n", "ready", st.ready ? "yes" : "no");
+		code = 0;
+	}
+	if (code == 0 && !st.ready) {
+		dm_error("not ready: %s", st.problem ? st.problem : "unknown reason");
+		code = DM_EXIT_FAIL;
+	}
+	dm_cluster_status_release(&st);
+	return code;
+}
+
+/* kubectl's --kubeconfig/--context for the target's cluster. */
+static size_t kubectl_conn(const dm_target *t, const args *a, const char **argv, size_t n)
+{
+	if (t->provider == DM_PROVIDER_MINIKUBE) {
+		argv[n++] = "--context";
+		argv[n++] = t->profile;
+	} else if (t->provider == DM_PROVIDER_MICROK8S) {
+		argv[n++] = "--kubeconfig";
+		argv[n++] = a->kubeconfig_out ? a->kubeconfig_out : t->kubeconfig;
+	} else {
+		if (t->kubeconfig) {
+			argv[n++] = "--kubeconfig";
+			argv[n++] = t->kubeconfig;
+		}
+		if (t->context) {
+			argv[n++] = "--context";
+			argv[n++] = t->context;
+		}
+	}
+	return n;
+}
+
+static int run_interactive(const args *a, const char *const *argv)
+{
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e;
+
+	print_command((void *)a, argv);
+	if (a->dry_run)
+		return 0;
+	fflush(stdout);
+	po.argv = argv;
+	po.inherit_stdio = 1;
+	po.capture_stderr = 0;
+	e = dm_proc_run(&po, &r);
+	dm_proc_result_release(&r);
+	if (e != DM_OK)
+		return dm_cli_fail(e);
+	return 0;
+}
+
+static int cmd_proxy(const args *a, const dm_project *p, const dm_target *t, const char *kubectl)
+{
+	char port[16];
+	const char *argv[16];
+	size_t n = 0;
+	int pn = a->port ? a->port : p->proxy_port;
+
+	snprintf(port, sizeof(port), "%d", pn);
+	/* the dashboard's service as each provider installs it */
+	if (t->provider == DM_PROVIDER_MINIKUBE)
+		printf("dashboard: http://127.0.0.1:%d/api/v1/namespaces/kubernetes-dashboard/services/"
+		       "http:kubernetes-dashboard:/proxy/\n", pn);
+	else if (t->provider == DM_PROVIDER_MICROK8S)
+		printf("dashboard: http://127.0.0.1:%d/api/v1/namespaces/kube-system/services/"
+		       "https:kubernetes-dashboard:/proxy/\n", pn);
+	else
+		printf("dashboard: http://127.0.0.1:%d/api/v1/namespaces/kubernetes-dashboard/services/"
+		       "https:kubernetes-dashboard:/proxy/\n", pn);
+	fflush(stdout);
+	argv[n++] = kubectl;
+	argv[n++] = "proxy";
+	argv[n++] = "--port";
+	argv[n++] = port;
+	n = kubectl_conn(t, a, argv, n);
+	argv[n] = NULL;
+	return run_interactive(a, argv);
+}
+
+static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *what)
+{
+	char name[64];
+	const char *argv[24];
+	size_t n = 0;
+	const char *image = a->image ? a->image : !strcmp(what, "net") ? NET_IMAGE : APP_IMAGE;
+
+	snprintf(name, sizeof(name), "dm-debug-%s-%ld", what, (long)getpid());
+	argv[n++] = kubectl;
+	argv[n++] = "run";
+	argv[n++] = name;
+	argv[n++] = "-it";
+	argv[n++] = "--rm";
+	argv[n++] = "--restart=Never";
+	argv[n++] = "--namespace";
+	argv[n++] = p->k8s_namespace;
+	argv[n++] = "--image";
+	argv[n++] = image;
+	n = kubectl_conn(t, a, argv, n);
+	argv[n] = NULL;
+	if (!a->dry_run)
+		dm_info("starting pod '%s' (%s) in namespace '%s'; it is removed when the shell exits", name, image,
+			p->k8s_namespace);
+	return run_interactive(a, argv);
+}
+
+int main(int argc, char **argv)
+{
+	args a;
+	const char *cmd, *sub = NULL;
+	dm_flavour *fl = NULL;
+	const dm_project *p;
+	dm_target *t = NULL;
+	dm_cluster_opts o = DM_CLUSTER_OPTS_INIT;
+	char *minikube = NULL, *microk8s = NULL, *kubectl = NULL;
+	dm_err e;
+	int c, code = 0;
+
+	dm_cli_init("dm-cluster");
+	memset(&a, 0, sizeof(a));
+	a.flavour = getenv("DM_FLAVOUR");
+	while ((c = getopt_long(argc, argv, "f:t:lrvqh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': a.flavour = optarg; break;
+		case 't': a.target = optarg; break;
+		case 'l': a.local = 1; break;
+		case 'r': a.remote = 1; break;
+		case OPT_DRY_RUN: a.dry_run = 1; break;
+		case OPT_JSON: a.json = 1; break;
+		case OPT_YES: a.yes = 1; break;
+		case OPT_KCOUT: a.kubeconfig_out = optarg; break;
+		case OPT_IMAGE: a.image = optarg; break;
+		case OPT_TIMEOUT:
+			if (dm_parse_duration_ms(optarg, &a.timeout_ms) != DM_OK || a.timeout_ms == 0)
+				return dm_cli_usage_error("invalid --timeout '%s' (e.g. 90s, 10m)", optarg);
+			break;
+		case OPT_PORT: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 65535)
+				return dm_cli_usage_error("invalid --port '%s' (1..65535)", optarg);
+			a.port = (int)v;
+			break;
+		}
+		case 'v': a.verbosity++; break;
+		case 'q': a.verbosity = -1; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return dm_cli_close_stdout(0);
+		default:
+			return dm_cli_usage_error("unknown option");
+		}
+	}
+	dm_cli_set_verbosity(a.verbosity);
+	if (optind >= argc)
+		return dm_cli_usage_error("no command given (start, stop, delete, status, proxy or debug)");
+	cmd = argv[optind++];
+	if (strcmp(cmd, "start") && strcmp(cmd, "stop") && strcmp(cmd, "delete") && strcmp(cmd, "status") &&
+	    strcmp(cmd, "proxy") && strcmp(cmd, "debug"))
+		return dm_cli_usage_error("unknown command '%s'", cmd);
+	if (!strcmp(cmd, "debug")) {
+		sub = optind < argc ? argv[optind++] : "net";
+		if (strcmp(sub, "net") && strcmp(sub, "app"))
+			return dm_cli_usage_error("debug takes 'net' or 'app', not '%s'", sub);
+	}
+	if (optind < argc)
+		return dm_cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if ((a.target != NULL) + a.local + a.remote > 1)
+		return dm_cli_usage_error("-t, -l and -r exclude each other");
+	if (a.json && strcmp(cmd, "status") && strcmp(cmd, "start"))
+		return dm_cli_usage_error("--json is for status and start");
+	if (!strcmp(cmd, "delete") && !a.yes && !a.dry_run)
+		return dm_cli_usage_error("delete destroys the cluster and every workload and volume in it: "
+					  "add --yes to confirm");
+	if (!a.flavour)
+		a.flavour = DEFAULT_FLAVOUR;
+
+	if ((e = dm_flavour_load(&fl, a.flavour)) != DM_OK) {
+		code = dm_cli_fail(e);
+		goto done;
+	}
+	p = dm_flavour_project(fl);
+	if ((e = load_target(&a, p, &t)) != DM_OK) {
+		code = dm_cli_fail(e);
+		goto done;
+	}
+	if (!strcmp(cmd, "delete") && t->provider == DM_PROVIDER_REMOTE) {
+		code = dm_cli_fail(dm_fail(DM_ERR_UNSUPPORTED, "%s is a remote cluster: dm-cluster never deletes it",
+					   t->source));
+		goto done;
+	}
+
+	o.ns = p->k8s_namespace;
+	o.timeout_ms = a.timeout_ms ? a.timeout_ms : !strcmp(cmd, "status") ? 30000 : 0;
+	o.dry_run = a.dry_run;
+	o.kubeconfig_out = a.kubeconfig_out;
+	o.on_command = print_command;
+	o.ud = &a;
+
+	if (!strcmp(cmd, "proxy") || !strcmp(cmd, "debug")) {
+		if ((e = find_program(&kubectl, "kubectl", "DM_KUBECTL", "install kubectl")) != DM_OK && !a.dry_run) {
+			code = dm_cli_fail(e);
+			goto done;
+		}
+		if (!strcmp(cmd, "proxy"))
+			code = cmd_proxy(&a, p, t, kubectl ? kubectl : "kubectl");
+		else
+			code = cmd_debug(&a, p, t, kubectl ? kubectl : "kubectl", sub);
+		goto done;
+	}
+
+	if (t->provider == DM_PROVIDER_MINIKUBE) {
+		e = find_program(&minikube, "minikube", "DM_MINIKUBE",
+				 "install minikube (see docs/dm-cluster.md) or use a microk8s or remote target");
+		o.minikube = minikube ? minikube : "minikube";
+	} else if (t->provider == DM_PROVIDER_MICROK8S) {
+		e = find_program(&microk8s, "microk8s", "DM_MICROK8S",
+				 "install microk8s (see docs/dm-cluster.md) or use a minikube or remote target");
+		o.microk8s = microk8s ? microk8s : "microk8s";
+	}
+	if (e != DM_OK && !a.dry_run) {
+		code = dm_cli_fail(e);
+		goto done;
+	}
+
+	if (!strcmp(cmd, "status")) {
+		code = cmd_status(&a, p, t, &o);
+	} else if (!strcmp(cmd, "start")) {
+		dm_preflight pf = DM_PREFLIGHT_INIT;
+		char *kc = NULL;
+
+		e = dm_cluster_preflight(t, &o, &pf);
+		if (e == DM_OK && !a.dry_run)
+			dm_info("preflight: %s%sthis machine has %d CPUs and %llu MiB of memory",
+				pf.tool ? pf.tool : "", pf.tool ? "; " : "", pf.host_cpus,
+				(unsigned long long)pf.host_memory_mib);
+		dm_preflight_release(&pf);
+		if (e == DM_OK)
+			e = dm_cluster_start(t, &o, &kc);
+		if (e != DM_OK) {
+			code = dm_cli_fail(e);
+		} else if (a.json && !a.dry_run) {
+			code = json_out(json_pack("{s:s, s:s, s:s, s:s?}", "provider", dm_provider_name(t->provider),
+						  "target", t->source, "namespace", p->k8s_namespace, "kubeconfig", kc));
+		} else if (kc) {
+			printf("%s\n", kc);
+		}
+		free(kc);
+	} else if (!strcmp(cmd, "stop")) {
+		if ((e = dm_cluster_stop(t, &o)) != DM_OK)
+			code = dm_cli_fail(e);
+	} else if (!strcmp(cmd, "delete")) {
+		if ((e = dm_cluster_delete(t, &o)) != DM_OK)
+			code = dm_cli_fail(e);
+	}
+done:
+	free(minikube);
+	free(microk8s);
+	free(kubectl);
+	dm_target_free(t);
+	dm_flavour_free(fl);
+	return dm_cli_close_stdout(code);
+}
