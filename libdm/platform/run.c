@@ -1,0 +1,1324 @@
+/* Running helm and kubectl for the components of a platform: install in
+ * dependency order (parallel where needs allow), uninstall in reverse,
+ * status, and the same commands printed instead of run (--dry-run, plan).
+ *
+ * Secret values (generated keys, keys read from the cluster) never reach an
+ * argv: they go to helm in a 0600 values file inside a private 0700 folder
+ * that is removed when helm returns. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <dm/k8s.h>
+#include <dm/log.h>
+#include <dm/platform.h>
+#include <dm/proc.h>
+#include <dm/util.h>
+#include "platform_priv.h"
+
+#define SECRET_FILE_SHOWN "<0600 secret values file>"
+#define REPO_CMD_TIMEOUT_MS (5 * 60 * 1000)
+
+typedef struct run_ctx run_ctx;
+
+struct run_ctx {
+	const dm_platform *p;
+	dm_action action;
+	const dm_run_opts *o;
+	dm_k8s_config *kcfg;          /* loaded when a run needs the API */
+	pthread_mutex_t lock;         /* state, outcomes */
+	pthread_cond_t cond;
+	pthread_mutex_t cb_lock;      /* callbacks, serialised */
+	pthread_mutex_t repo_lock;    /* helm repo add/update write one file */
+	dm_run_result *res;
+	size_t n;
+	size_t *seq;                  /* the order in which this action visits res[] */
+	int *state;                   /* 0 waiting, 1 running, 2 done */
+	size_t running;
+};
+
+/* A component's work: the context and where its result goes. */
+typedef struct {
+	run_ctx *x;
+	size_t i;
+} job;
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+void dm_platform_duration(char out[32], uint64_t ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, 32, "%llus", (unsigned long long)(ms / 1000));
+	else
+		snprintf(out, 32, "%llums", (unsigned long long)ms);
+}
+
+/* A growing argv; every string owned. */
+typedef struct {
+	char **v;
+	size_t n, cap;
+	int oom;
+} argv_b;
+
+static void av_add(argv_b *a, const char *s)
+{
+	char *d;
+
+	if (a->oom)
+		return;
+	if (a->n + 2 > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 32;
+		char **nv = realloc(a->v, cap * sizeof(*nv));
+
+		if (!nv) {
+			a->oom = 1;
+			return;
+		}
+		a->v = nv;
+		a->cap = cap;
+	}
+	d = strdup(s);
+	if (!d) {
+		a->oom = 1;
+		return;
+	}
+	a->v[a->n++] = d;
+	a->v[a->n] = NULL;
+}
+
+static void av_addf(argv_b *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void av_addf(argv_b *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		a->oom = 1;
+	va_end(ap);
+	if (s) {
+		av_add(a, s);
+		free(s);
+	}
+}
+
+static void av_release(argv_b *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+static const char *helm_prog(const run_ctx *x)
+{
+	return x->o->helm ? x->o->helm : "helm";
+}
+
+static const char *kubectl_prog(const run_ctx *x)
+{
+	return x->o->kubectl ? x->o->kubectl : "kubectl";
+}
+
+static void helm_kube_flags(const run_ctx *x, argv_b *a)
+{
+	if (x->o->context) {
+		av_add(a, "--kube-context");
+		av_add(a, x->o->context);
+	}
+	if (x->o->kubeconfig) {
+		av_add(a, "--kubeconfig");
+		av_add(a, x->o->kubeconfig);
+	}
+}
+
+static void kubectl_kube_flags(const run_ctx *x, argv_b *a)
+{
+	if (x->o->context) {
+		av_add(a, "--context");
+		av_add(a, x->o->context);
+	}
+	if (x->o->kubeconfig) {
+		av_add(a, "--kubeconfig");
+		av_add(a, x->o->kubeconfig);
+	}
+}
+
+static uint64_t timeout_of(const run_ctx *x, const dm_component *c)
+{
+	return x->o->timeout_ms ? x->o->timeout_ms : c->timeout_ms;
+}
+
+static void notify_command(run_ctx *x, const dm_component *c, char *const *argv)
+{
+	if (!x->o->on_command)
+		return;
+	pthread_mutex_lock(&x->cb_lock);
+	x->o->on_command(x->o->ud, c, (const char *const *)argv);
+	pthread_mutex_unlock(&x->cb_lock);
+}
+
+/* Runs argv (reported first); captures stdout and stderr.  On failure the
+ * detail names the command and its last stderr line. */
+static dm_err run_cmd(run_ctx *x, const dm_component *c, argv_b *a, uint64_t timeout_ms, dm_proc_result *res)
+{
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
+	dm_err e;
+
+	if (a->oom)
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	notify_command(x, c, a->v);
+	po.argv = (const char *const *)a->v;
+	po.timeout_ms = timeout_ms;
+	po.capture_stderr = 1;
+	e = dm_proc_run(&po, res);
+	if (e == DM_ERR_TIMEOUT)
+		return dm_fail(e, "'%s %s' did not finish within %llus", a->v[0], a->n > 1 ? a->v[1] : "",
+			       (unsigned long long)(timeout_ms / 1000));
+	return e;
+}
+
+/* The last non-empty line of text (for messages). */
+static void last_line(char *out, size_t n, const char *text)
+{
+	const char *end, *start;
+	size_t len;
+
+	out[0] = '\0';
+	if (!text)
+		return;
+	end = text + strlen(text);
+	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	len = (size_t)(end - start);
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, start, len);
+	out[len] = '\0';
+}
+
+/* helm or kubectl failed: the detail is "<what>: <its last stderr line>". */
+static dm_err cmd_fail(dm_err e, const char *what, dm_proc_result *res)
+{
+	char line[1024];
+
+	if (e == DM_ERR_NOMEM || e == DM_ERR_NOTFOUND || e == DM_ERR_TIMEOUT)
+		return e;
+	last_line(line, sizeof(line), res->err.len ? dm_buf_str(&res->err) : dm_buf_str(&res->out));
+	return dm_fail(DM_ERR_PROC, "%s: %s", what, *line ? line : dm_err_detail());
+}
+
+/* ---- references --------------------------------------------------------------------------- */
+
+/* The value of field of C's Secret, read from the cluster; *out malloc'd (a secret). */
+static dm_err read_secret_field(dm_k8s *k, const char *ns, const char *secret, const char *field, char **out)
+{
+	dm_k8s_secret *s = NULL;
+	const dm_k8s_secret_item *it;
+	dm_err e;
+
+	*out = NULL;
+	if ((e = dm_k8s_get_secret(k, ns, secret, &s)))
+		return e;
+	it = dm_k8s_secret_find(s, field);
+	if (!it) {
+		e = dm_fail(DM_ERR_NOTFOUND, "Secret '%s' in namespace '%s' has no field '%s'", secret, ns, field);
+	} else {
+		*out = malloc(it->len + 1);
+		if (!*out) {
+			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		} else {
+			memcpy(*out, it->value, it->len);
+			(*out)[it->len] = '\0';
+		}
+	}
+	dm_k8s_secret_free(s);
+	return e;
+}
+
+/* Expands the references of a set value of c.  k NULL: secret references
+ * become "<secret>" (plans, dry runs). */
+static dm_err expand(const dm_platform *p, const dm_component *c, const char *text, dm_k8s *k, dm_buf *out)
+{
+	const char *s = text;
+
+	while (*s) {
+		const char *end;
+		char ref[256];
+		size_t len;
+
+		if (s[0] == '$' && s[1] == '$' && s[2] == '{') {
+			dm_buf_puts(out, "${");
+			s += 3;
+			continue;
+		}
+		if (!(s[0] == '$' && s[1] == '{') || !(end = strchr(s + 2, '}'))) {
+			dm_buf_append(out, s, 1);
+			s++;
+			continue;
+		}
+		len = (size_t)(end - s - 2);
+		if (len >= sizeof(ref))
+			len = sizeof(ref) - 1;
+		memcpy(ref, s + 2, len);
+		ref[len] = '\0';
+		s = end + 1;
+		if (!strcmp(ref, "release")) {
+			dm_buf_puts(out, c->release ? c->release : c->name);
+		} else if (!strcmp(ref, "namespace")) {
+			dm_buf_puts(out, c->ns);
+		} else if (!strncmp(ref, "secrets.", 8)) {
+			char *name = ref + 8, *key = strchr(name, '.'), *v = NULL;
+			dm_err e;
+
+			if (!key)
+				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s}", ref);
+			*key++ = '\0';
+			if (!k) {
+				dm_buf_puts(out, "<secret>");
+				continue;
+			}
+			if ((e = read_secret_field(k, c->ns, name, key, &v)))
+				return e;
+			dm_buf_puts(out, v);
+			dm_free_secret(v);
+		} else {
+			char *dot = strrchr(ref, '.');
+			const dm_component *t;
+			const char *field;
+
+			if (!dot)
+				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s}", ref);
+			*dot = '\0';
+			field = dot + 1;
+			t = dm_platform_find(p, ref);
+			if (!t)
+				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s.%s}", ref, field);
+			if (!strcmp(field, "release")) {
+				dm_buf_puts(out, t->release ? t->release : t->name);
+			} else if (!strcmp(field, "namespace")) {
+				dm_buf_puts(out, t->ns);
+			} else if (!strcmp(field, "endpoint") || !strcmp(field, "host")) {
+				char *ep = NULL;
+				dm_err e = dm_component_endpoint(&ep, t);
+
+				if (e)
+					return e;
+				if (!strcmp(field, "host")) {
+					char *h = strstr(ep, "://"), *slash;
+
+					h = h ? h + 3 : ep;
+					slash = strchr(h, '/');
+					if (slash)
+						*slash = '\0';
+					dm_buf_puts(out, h);
+				} else {
+					dm_buf_puts(out, ep);
+				}
+				free(ep);
+			} else if (!strcmp(field, "secret_name")) {
+				dm_buf_puts(out, t->secret_name);
+			} else if (!strcmp(field, "access_key_field")) {
+				dm_buf_puts(out, t->secret_access_key);
+			} else if (!strcmp(field, "secret_key_field")) {
+				dm_buf_puts(out, t->secret_secret_key);
+			} else if (!strcmp(field, "access_key") || !strcmp(field, "secret_key")) {
+				char *v = NULL;
+				dm_err e;
+
+				if (!k) {
+					dm_buf_puts(out, "<secret>");
+					continue;
+				}
+				e = read_secret_field(k, t->ns, t->secret_name,
+						      !strcmp(field, "access_key") ? t->secret_access_key
+										   : t->secret_secret_key, &v);
+				if (e)
+					return e;
+				dm_buf_puts(out, v);
+				dm_free_secret(v);
+			} else {
+				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s.%s}", ref, field);
+			}
+		}
+	}
+	if (!dm_buf_str(out))
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	return DM_OK;
+}
+
+/* helm's --set parser splits on ',' and treats '\' as an escape. */
+static void set_escape(dm_buf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == ',' || *v == '\\')
+			dm_buf_append(b, "\\", 1);
+		dm_buf_append(b, v, 1);
+	}
+}
+
+/* ---- generated secrets -------------------------------------------------------------------- */
+
+static dm_err random_value(char *out, int len)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char buf[512];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC), n = 0;
+
+	if (fd < 0)
+		return dm_fail(DM_ERR_IO, "cannot open /dev/urandom: %s", strerror(errno));
+	while (n < len) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r <= 0) {
+			close(fd);
+			return dm_fail(DM_ERR_IO, "cannot read /dev/urandom");
+		}
+		/* 248 = 4 * 62: taking bytes below it keeps every character equally likely */
+		for (ssize_t i = 0; i < r && n < len; i++) {
+			if (buf[i] < 248)
+				out[n++] = alphabet[buf[i] % 62];
+		}
+	}
+	out[n] = '\0';
+	dm_wipe(buf, sizeof(buf));
+	close(fd);
+	return DM_OK;
+}
+
+/* Creates Secret gs in ns unless it exists; adds keys that an existing one lacks. */
+static dm_err ensure_gen_secret(dm_k8s *k, const char *ns, const dm_gen_secret *gs, int *created)
+{
+	dm_k8s_secret *have = NULL;
+	json_t *body = NULL, *data;
+	char path[512], *text = NULL, *reply = NULL;
+	long status = 0;
+	size_t added = 0;
+	dm_err e = dm_k8s_get_secret(k, ns, gs->name, &have);
+
+	*created = 0;
+	if (e && e != DM_ERR_NOTFOUND)
+		return e;
+	dm_err_clear();
+	data = json_object();
+	for (size_t i = 0; i < gs->n_keys; i++) {
+		char val[257], b64[4 * ((256 + 2) / 3) + 1];
+
+		if (have && dm_k8s_secret_find(have, gs->keys[i]))
+			continue;
+		if ((e = random_value(val, gs->length)))
+			goto done;
+		dm_log_add_secret(val);
+		dm_base64_encode(b64, (const unsigned char *)val, strlen(val));
+		json_object_set_new(data, gs->keys[i], json_string(b64));
+		dm_wipe(val, sizeof(val));
+		dm_wipe(b64, sizeof(b64));
+		added++;
+	}
+	if (have && !added)
+		goto done;
+	if (have) {
+		body = json_pack("{s:O}", "data", data);
+		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", ns, gs->name);
+	} else {
+		body = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:s, s:O}", "apiVersion", "v1", "kind", "Secret",
+				 "metadata", "name", gs->name, "namespace", ns, "labels", "app.kubernetes.io/managed-by",
+				 "dm", "type", "Opaque", "data", data);
+		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", ns);
+	}
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (!text) {
+		e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	if ((e = dm_k8s_request(k, have ? "PATCH" : "POST", path, text, &status, &reply)))
+		goto done;
+	if (status < 200 || status > 299)
+		e = dm_k8s_status_fail(k, status, reply, have ? "patch" : "create", "secrets", gs->name, ns);
+	else
+		*created = have ? 2 : 1;
+done:
+	if (text) {
+		dm_wipe(text, strlen(text));
+		free(text);
+	}
+	free(reply);
+	json_decref(body);
+	json_decref(data);
+	dm_k8s_secret_free(have);
+	return e;
+}
+
+/* ---- the secret values file --------------------------------------------------------------- */
+
+/* Sets path (helm value path, `\.` a literal dot) to v in root. */
+static int json_set_path(json_t *root, const char *path, json_t *v)
+{
+	json_t *cur = root;
+	char seg[512];
+	size_t n = 0;
+
+	for (const char *s = path;; s++) {
+		if (*s == '\\' && s[1] == '.') {
+			if (n < sizeof(seg) - 1)
+				seg[n++] = '.';
+			s++;
+			continue;
+		}
+		if (*s == '.' || *s == '\0') {
+			seg[n] = '\0';
+			n = 0;
+			if (*s == '\0')
+				return json_object_set_new(cur, seg, v);
+			{
+				json_t *next = json_object_get(cur, seg);
+
+				if (!json_is_object(next)) {
+					next = json_object();
+					if (json_object_set_new(cur, seg, next))
+						return -1;
+				}
+				cur = next;
+			}
+			continue;
+		}
+		if (n < sizeof(seg) - 1)
+			seg[n++] = *s;
+	}
+}
+
+/* ---- one component ------------------------------------------------------------------------ */
+
+static const char *repo_alias(char *out, size_t n, const char *url)
+{
+	const char *s = strstr(url, "://");
+	size_t o = 0;
+
+	s = s ? s + 3 : url;
+	for (; *s && o + 1 < n; s++) {
+		char ch = *s;
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
+			ch = '-';
+		if (ch == '-' && (o == 0 || out[o - 1] == '-'))
+			continue;
+		out[o++] = ch;
+	}
+	while (o > 0 && out[o - 1] == '-')
+		o--;
+	out[o] = '\0';
+	return out;
+}
+
+/* helm repo add / update, as needed (always shown in a dry run). */
+static dm_err ensure_repo(run_ctx *x, const dm_component *c, const char *alias)
+{
+	argv_b a = { 0 };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	int have = 0, known = 0;
+	dm_err e = DM_OK;
+
+	if (x->o->dry_run) {
+		av_add(&a, helm_prog(x));
+		av_add(&a, "repo");
+		av_add(&a, "add");
+		av_add(&a, "--force-update");
+		av_add(&a, alias);
+		av_add(&a, c->chart_repo);
+		notify_command(x, c, a.v);
+		av_release(&a);
+		av_add(&a, helm_prog(x));
+		av_add(&a, "repo");
+		av_add(&a, "update");
+		av_add(&a, alias);
+		notify_command(x, c, a.v);
+		av_release(&a);
+		return DM_OK;
+	}
+	pthread_mutex_lock(&x->repo_lock);
+	av_add(&a, helm_prog(x));
+	av_add(&a, "repo");
+	av_add(&a, "list");
+	av_add(&a, "-o");
+	av_add(&a, "json");
+	/* "no repositories to show" is an exit 1: nothing known yet */
+	if (run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r) == DM_OK) {
+		json_t *list = json_loadb(r.out.data ? r.out.data : "", r.out.len, 0, NULL);
+		size_t i;
+		json_t *it;
+
+		json_array_foreach(list, i, it) {
+			const char *nm = json_string_value(json_object_get(it, "name"));
+			const char *url = json_string_value(json_object_get(it, "url"));
+
+			if (nm && url && !strcmp(nm, alias) && !strcmp(url, c->chart_repo))
+				have = 1;
+		}
+		json_decref(list);
+	}
+	dm_err_clear();
+	dm_proc_result_release(&r);
+	av_release(&a);
+	if (!have) {
+		av_add(&a, helm_prog(x));
+		av_add(&a, "repo");
+		av_add(&a, "add");
+		av_add(&a, "--force-update");
+		av_add(&a, alias);
+		av_add(&a, c->chart_repo);
+		if ((e = run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r)))
+			e = cmd_fail(e, "helm repo add", &r);
+		dm_proc_result_release(&r);
+		av_release(&a);
+	} else {
+		av_add(&a, helm_prog(x));
+		av_add(&a, "search");
+		av_add(&a, "repo");
+		av_addf(&a, "%s/%s", alias, c->chart_name);
+		av_add(&a, "--version");
+		av_add(&a, c->version);
+		av_add(&a, "-o");
+		av_add(&a, "json");
+		if (run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r) == DM_OK) {
+			json_t *list = json_loadb(r.out.data ? r.out.data : "", r.out.len, 0, NULL);
+
+			known = json_array_size(list) > 0;
+			json_decref(list);
+		}
+		dm_err_clear();
+		dm_proc_result_release(&r);
+		av_release(&a);
+	}
+	if (!e && !known) {
+		av_add(&a, helm_prog(x));
+		av_add(&a, "repo");
+		av_add(&a, "update");
+		av_add(&a, alias);
+		if ((e = run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r)))
+			e = cmd_fail(e, "helm repo update", &r);
+		dm_proc_result_release(&r);
+		av_release(&a);
+	}
+	pthread_mutex_unlock(&x->repo_lock);
+	return e;
+}
+
+static dm_err open_k8s(run_ctx *x, dm_k8s **k)
+{
+	*k = NULL;
+	if (!x->kcfg)
+		return dm_fail(DM_ERR_CONFIG, "no Kubernetes configuration loaded");
+	return dm_k8s_new(k, x->kcfg);
+}
+
+static int needs_api(const dm_component *c)
+{
+	if (c->n_secrets || c->kind == DM_COMPONENT_MANIFEST)
+		return 1;
+	for (size_t i = 0; i < c->n_set; i++) {
+		if (c->set[i].secret)
+			return 1;
+	}
+	return 0;
+}
+
+static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
+{
+	const dm_platform *p = x->p;
+	argv_b a = { 0 };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	char alias[200], dur[32], dir_tmpl[] = "/tmp/dm-helm-XXXXXX", *dir = NULL, *file = NULL;
+	json_t *secret_values = NULL;
+	dm_err e = DM_OK;
+
+	if (c->chart_repo && (e = ensure_repo(x, c, repo_alias(alias, sizeof(alias), c->chart_repo))))
+		return e;
+	av_add(&a, helm_prog(x));
+	av_add(&a, "upgrade");
+	av_add(&a, "--install");
+	av_add(&a, c->release);
+	if (c->chart_repo)
+		av_addf(&a, "%s/%s", alias, c->chart_name);
+	else
+		av_add(&a, c->chart_oci ? c->chart_oci : c->chart_path);
+	av_add(&a, "--namespace");
+	av_add(&a, c->ns);
+	av_add(&a, "--create-namespace");
+	if (c->version) {
+		av_add(&a, "--version");
+		av_add(&a, c->version);
+	}
+	for (size_t i = 0; i < c->n_values; i++) {
+		av_add(&a, "-f");
+		av_add(&a, c->values[i]);
+	}
+	for (size_t i = 0; i < c->n_set; i++) {
+		const dm_set_entry *s = &c->set[i];
+		dm_buf b = DM_BUF_INIT, v = DM_BUF_INIT;
+
+		if (s->secret) {
+			if (!secret_values && !(secret_values = json_object())) {
+				e = dm_fail(DM_ERR_NOMEM, "out of memory");
+				goto done;
+			}
+			if (x->o->dry_run)
+				continue;
+			if ((e = expand(p, c, s->value, k, &v))) {
+				dm_buf_release(&v);
+				goto done;
+			}
+			json_set_path(secret_values, s->key, json_string(dm_buf_str(&v)));
+			dm_buf_release(&v);
+			continue;
+		}
+		if ((e = expand(p, c, s->value, NULL, &v))) {
+			dm_buf_release(&v);
+			goto done;
+		}
+		av_add(&a, s->quoted ? "--set-string" : "--set");
+		dm_buf_printf(&b, "%s=", s->key);
+		if (s->is_null)
+			dm_buf_puts(&b, "null");
+		else
+			set_escape(&b, dm_buf_str(&v));
+		av_add(&a, dm_buf_str(&b));
+		dm_buf_release(&b);
+		dm_buf_release(&v);
+	}
+	if (secret_values) {
+		av_add(&a, "-f");
+		if (x->o->dry_run) {
+			av_add(&a, SECRET_FILE_SHOWN);
+		} else {
+			char *text = json_dumps(secret_values, JSON_INDENT(2));
+			int fd;
+
+			dir = mkdtemp(dir_tmpl);
+			if (!dir || !text || asprintf(&file, "%s/secret-values.json", dir) < 0) {
+				free(text);
+				file = NULL;
+				e = dm_fail(DM_ERR_IO, "cannot create a private temporary folder: %s", strerror(errno));
+				goto done;
+			}
+			fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+				e = dm_fail(DM_ERR_IO, "cannot write '%s': %s", file, strerror(errno));
+				if (fd >= 0)
+					close(fd);
+				dm_wipe(text, strlen(text));
+				free(text);
+				goto done;
+			}
+			close(fd);
+			dm_wipe(text, strlen(text));
+			free(text);
+			av_add(&a, file);
+		}
+	}
+	if (c->wait)
+		av_add(&a, "--wait");
+	dm_platform_duration(dur, timeout_of(x, c));
+	av_add(&a, "--timeout");
+	av_add(&a, dur);
+	helm_kube_flags(x, &a);
+	if (x->o->dry_run) {
+		notify_command(x, c, a.v);
+	} else if ((e = run_cmd(x, c, &a, timeout_of(x, c) + 120000, &r))) {
+		char what[256];
+
+		snprintf(what, sizeof(what), "helm upgrade --install %s failed", c->release);
+		e = cmd_fail(e, what, &r);
+	}
+done:
+	if (file) {
+		unlink(file);
+		free(file);
+	}
+	if (dir)
+		rmdir(dir);
+	dm_proc_result_release(&r);
+	json_decref(secret_values);
+	av_release(&a);
+	return e;
+}
+
+/* kubectl apply of every entry, then the waits. */
+static dm_err install_manifest(run_ctx *x, const dm_component *c)
+{
+	argv_b a = { 0 };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_buf rollouts = DM_BUF_INIT;
+	char dur[32];
+	dm_err e = DM_OK;
+	uint64_t t = timeout_of(x, c);
+
+	dm_platform_duration(dur, t);
+	for (size_t pass = 0; pass < 2 && !e; pass++) {
+		const char *const *list = pass ? c->manifests : c->kustomize;
+		size_t n = pass ? c->n_manifests : c->n_kustomize;
+
+		for (size_t i = 0; i < n && !e; i++) {
+			dm_buf crds = DM_BUF_INIT;
+
+			av_add(&a, kubectl_prog(x));
+			av_add(&a, "apply");
+			av_add(&a, pass ? "-f" : "-k");
+			av_add(&a, list[i]);
+			av_add(&a, "--namespace");
+			av_add(&a, c->ns);
+			av_add(&a, "-o");
+			av_add(&a, "name");
+			kubectl_kube_flags(x, &a);
+			if (x->o->dry_run) {
+				notify_command(x, c, a.v);
+				av_release(&a);
+				continue;
+			}
+			if ((e = run_cmd(x, c, &a, t + 60000, &r))) {
+				e = cmd_fail(e, "kubectl apply failed", &r);
+			} else {
+				/* names like "customresourcedefinition.apiextensions.k8s.io/x", "deployment.apps/y" */
+				char *save = NULL, *line;
+
+				for (line = strtok_r(r.out.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+					if (!strncmp(line, "customresourcedefinition", 24))
+						dm_buf_printf(&crds, "%s\n", line);
+					else if (!strncmp(line, "deployment", 10) || !strncmp(line, "statefulset", 11) ||
+						 !strncmp(line, "daemonset", 9))
+						dm_buf_printf(&rollouts, "%s\n", line);
+				}
+			}
+			dm_proc_result_release(&r);
+			av_release(&a);
+			if (!e && c->wait && crds.len) {
+				char *save = NULL, *line;
+
+				av_add(&a, kubectl_prog(x));
+				av_add(&a, "wait");
+				av_add(&a, "--for");
+				av_add(&a, "condition=established");
+				av_addf(&a, "--timeout=%s", dur);
+				for (line = strtok_r(crds.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+					av_add(&a, line);
+				kubectl_kube_flags(x, &a);
+				if ((e = run_cmd(x, c, &a, t + 60000, &r)))
+					e = cmd_fail(e, "waiting for CustomResourceDefinitions failed", &r);
+				dm_proc_result_release(&r);
+				av_release(&a);
+			}
+			dm_buf_release(&crds);
+		}
+	}
+	if (!e && c->wait && rollouts.len) {
+		char *save = NULL, *line;
+
+		for (line = strtok_r(rollouts.data, "\n", &save); line && !e; line = strtok_r(NULL, "\n", &save)) {
+			av_add(&a, kubectl_prog(x));
+			av_add(&a, "rollout");
+			av_add(&a, "status");
+			av_add(&a, line);
+			av_add(&a, "--namespace");
+			av_add(&a, c->ns);
+			av_addf(&a, "--timeout=%s", dur);
+			kubectl_kube_flags(x, &a);
+			if ((e = run_cmd(x, c, &a, t + 60000, &r)))
+				e = cmd_fail(e, "waiting for the rollout failed", &r);
+			dm_proc_result_release(&r);
+			av_release(&a);
+		}
+	}
+	dm_buf_release(&rollouts);
+	av_release(&a);
+	return e;
+}
+
+static dm_err do_install(run_ctx *x, const dm_component *c)
+{
+	dm_k8s *k = NULL;
+	dm_err e = DM_OK;
+
+	if (!x->o->dry_run && needs_api(c)) {
+		if ((e = open_k8s(x, &k)))
+			return e;
+		if ((e = dm_k8s_ensure_namespace(k, c->ns)))
+			goto done;
+	}
+	for (size_t i = 0; i < c->n_secrets; i++) {
+		int created = 0;
+
+		if (x->o->dry_run)
+			continue;
+		if ((e = ensure_gen_secret(k, c->ns, &c->secrets[i], &created)))
+			goto done;
+		if (created == 1)
+			dm_info("%s: Secret '%s' created in namespace '%s' (%zu keys)", c->name, c->secrets[i].name,
+				c->ns, c->secrets[i].n_keys);
+		else if (created == 2)
+			dm_info("%s: missing keys added to Secret '%s'", c->name, c->secrets[i].name);
+		else
+			dm_debug("%s: Secret '%s' exists, kept as it is", c->name, c->secrets[i].name);
+	}
+	e = c->kind == DM_COMPONENT_HELM ? install_helm(x, c, k) : install_manifest(x, c);
+done:
+	dm_k8s_free(k);
+	return e;
+}
+
+static dm_err do_uninstall(run_ctx *x, const dm_component *c)
+{
+	argv_b a = { 0 };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	char dur[32];
+	dm_err e = DM_OK;
+
+	dm_platform_duration(dur, timeout_of(x, c));
+	if (c->kind == DM_COMPONENT_HELM) {
+		av_add(&a, helm_prog(x));
+		av_add(&a, "uninstall");
+		av_add(&a, c->release);
+		av_add(&a, "--namespace");
+		av_add(&a, c->ns);
+		if (c->wait)
+			av_add(&a, "--wait");
+		av_add(&a, "--timeout");
+		av_add(&a, dur);
+		helm_kube_flags(x, &a);
+		if (x->o->dry_run) {
+			notify_command(x, c, a.v);
+		} else if ((e = run_cmd(x, c, &a, timeout_of(x, c) + 60000, &r))) {
+			char line[1024];
+
+			last_line(line, sizeof(line), dm_buf_str(&r.err));
+			if (strstr(line, "not found")) {
+				dm_err_clear();
+				e = DM_OK;
+				dm_info("%s: release '%s' is not installed", c->name, c->release);
+			} else {
+				e = cmd_fail(e, "helm uninstall failed", &r);
+			}
+		}
+		dm_proc_result_release(&r);
+		av_release(&a);
+		return e;
+	}
+	/* manifests: the entries in reverse order, manifests before kustomize */
+	for (int pass = 1; pass >= 0 && !e; pass--) {
+		const char *const *list = pass ? c->manifests : c->kustomize;
+		size_t n = pass ? c->n_manifests : c->n_kustomize;
+
+		for (size_t i = n; i-- > 0 && !e;) {
+			av_add(&a, kubectl_prog(x));
+			av_add(&a, "delete");
+			av_add(&a, pass ? "-f" : "-k");
+			av_add(&a, list[i]);
+			av_add(&a, "--namespace");
+			av_add(&a, c->ns);
+			av_add(&a, "--ignore-not-found");
+			av_addf(&a, "--timeout=%s", dur);
+			kubectl_kube_flags(x, &a);
+			if (x->o->dry_run)
+				notify_command(x, c, a.v);
+			else if ((e = run_cmd(x, c, &a, timeout_of(x, c) + 60000, &r)))
+				e = cmd_fail(e, "kubectl delete failed", &r);
+			dm_proc_result_release(&r);
+			av_release(&a);
+		}
+	}
+	return e;
+}
+
+static char *dup_json_str(json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s ? strdup(s) : NULL;
+}
+
+static dm_err do_status(run_ctx *x, const dm_component *c, dm_run_result *res)
+{
+	argv_b a = { 0 };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e = DM_OK;
+
+	if (c->kind == DM_COMPONENT_HELM) {
+		av_add(&a, helm_prog(x));
+		av_add(&a, "status");
+		av_add(&a, c->release);
+		av_add(&a, "--namespace");
+		av_add(&a, c->ns);
+		av_add(&a, "-o");
+		av_add(&a, "json");
+		helm_kube_flags(x, &a);
+		if (x->o->dry_run) {
+			notify_command(x, c, a.v);
+			goto done;
+		}
+		e = run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r);
+		if (e == DM_ERR_PROC && strstr(dm_buf_str(&r.err), "not found")) {
+			dm_err_clear();
+			res->status = strdup("not installed");
+			e = dm_fail(DM_ERR_NOTFOUND, "release '%s' is not installed in namespace '%s'", c->release,
+				    c->ns);
+		} else if (e) {
+			e = cmd_fail(e, "helm status failed", &r);
+		} else {
+			json_t *root = json_loadb(r.out.data ? r.out.data : "", r.out.len, 0, NULL);
+			json_t *info = json_object_get(root, "info");
+			json_t *meta = json_object_get(json_object_get(root, "chart"), "metadata");
+			const char *cn = json_string_value(json_object_get(meta, "name"));
+			const char *cv = json_string_value(json_object_get(meta, "version"));
+
+			if (!root) {
+				e = dm_fail(DM_ERR_PARSE, "helm status printed no JSON");
+			} else {
+				res->status = dup_json_str(json_object_get(info, "status"));
+				res->updated = dup_json_str(json_object_get(info, "last_deployed"));
+				res->revision = (int)json_integer_value(json_object_get(root, "version"));
+				if (cn && asprintf(&res->chart, "%s-%s", cn, cv ? cv : "") < 0)
+					res->chart = NULL;
+				res->raw_json = strdup(dm_buf_str(&r.out));
+				if (!res->status || strcmp(res->status, "deployed") != 0)
+					e = dm_fail(DM_ERR_PROC, "release '%s' is %s", c->release,
+						    res->status ? res->status : "in an unknown state");
+			}
+			json_decref(root);
+		}
+		goto done;
+	}
+	for (int pass = 0; pass < 2 && !e; pass++) {
+		const char *const *list = pass ? c->manifests : c->kustomize;
+		size_t n = pass ? c->n_manifests : c->n_kustomize;
+
+		for (size_t i = 0; i < n && !e; i++) {
+			av_add(&a, kubectl_prog(x));
+			av_add(&a, "get");
+			av_add(&a, pass ? "-f" : "-k");
+			av_add(&a, list[i]);
+			av_add(&a, "--namespace");
+			av_add(&a, c->ns);
+			av_add(&a, "-o");
+			av_add(&a, "name");
+			kubectl_kube_flags(x, &a);
+			if (x->o->dry_run)
+				notify_command(x, c, a.v);
+			else if ((e = run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r)))
+				e = strstr(dm_buf_str(&r.err), "NotFound") || strstr(dm_buf_str(&r.err), "not found")
+					? dm_fail(DM_ERR_NOTFOUND, "not applied (%s)", list[i])
+					: cmd_fail(e, "kubectl get failed", &r);
+			dm_proc_result_release(&r);
+			av_release(&a);
+		}
+	}
+	if (!x->o->dry_run)
+		res->status = strdup(e == DM_ERR_NOTFOUND ? "not installed" : e ? "unknown" : "applied");
+done:
+	dm_proc_result_release(&r);
+	av_release(&a);
+	return e;
+}
+
+/* ---- scheduling --------------------------------------------------------------------------- */
+
+/* Must i wait for j?  install: i needs j; uninstall: j needs i. */
+static int depends(const run_ctx *x, size_t i, size_t j)
+{
+	const dm_component *a = x->res[i].component, *b = x->res[j].component;
+
+	if (x->action == DM_ACTION_INSTALL || x->action == DM_ACTION_PLAN) {
+		for (size_t k = 0; k < a->n_needs; k++) {
+			if (!strcmp(a->needs[k], b->name))
+				return 1;
+		}
+	} else if (x->action == DM_ACTION_UNINSTALL) {
+		for (size_t k = 0; k < b->n_needs; k++) {
+			if (!strcmp(b->needs[k], a->name))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	job *jb = arg;
+	run_ctx *x = jb->x;
+	dm_run_result *res = &x->res[jb->i];
+	const dm_component *c = res->component;
+	double t0 = dm_now();
+	dm_err e;
+
+	if (x->o->on_component) {
+		pthread_mutex_lock(&x->cb_lock);
+		x->o->on_component(x->o->ud, c, NULL);
+		pthread_mutex_unlock(&x->cb_lock);
+	}
+	dm_err_clear();
+	switch (x->action) {
+	case DM_ACTION_PLAN:
+	case DM_ACTION_INSTALL:
+		e = do_install(x, c);
+		break;
+	case DM_ACTION_UNINSTALL:
+		e = do_uninstall(x, c);
+		break;
+	default:
+		e = do_status(x, c, res);
+		break;
+	}
+	pthread_mutex_lock(&x->lock);
+	res->seconds = dm_now() - t0;
+	res->outcome = e ? DM_OUTCOME_FAILED : DM_OUTCOME_OK;
+	if (e)
+		res->detail = strdup(dm_err_detail()[0] ? dm_err_detail() : dm_strerror(e));
+	pthread_mutex_unlock(&x->lock);
+	if (x->o->on_component) {
+		pthread_mutex_lock(&x->cb_lock);
+		x->o->on_component(x->o->ud, c, res);
+		pthread_mutex_unlock(&x->cb_lock);
+	}
+	pthread_mutex_lock(&x->lock);
+	x->state[jb->i] = 2;
+	x->running--;
+	pthread_cond_broadcast(&x->cond);
+	pthread_mutex_unlock(&x->lock);
+	free(jb);
+	return NULL;
+}
+
+/* Marks as skipped every waiting component that depends on a failed or skipped one. */
+static void skip_dependents(run_ctx *x)
+{
+	int changed;
+
+	if (x->action != DM_ACTION_INSTALL && x->action != DM_ACTION_PLAN)
+		return;
+	do {
+		changed = 0;
+		for (size_t i = 0; i < x->n; i++) {
+			if (x->state[i] != 0)
+				continue;
+			for (size_t j = 0; j < x->n; j++) {
+				if (x->state[j] == 2 && x->res[j].outcome != DM_OUTCOME_OK && depends(x, i, j)) {
+					char *d = NULL;
+
+					if (asprintf(&d, "skipped: needs '%s', which %s", x->res[j].component->name,
+						     x->res[j].outcome == DM_OUTCOME_FAILED ? "failed" : "was skipped") < 0)
+						d = NULL;
+					x->res[i].outcome = DM_OUTCOME_SKIPPED;
+					x->res[i].detail = d;
+					x->state[i] = 2;
+					changed = 1;
+					if (x->o->on_component) {
+						pthread_mutex_lock(&x->cb_lock);
+						x->o->on_component(x->o->ud, x->res[i].component, &x->res[i]);
+						pthread_mutex_unlock(&x->cb_lock);
+					}
+					break;
+				}
+			}
+		}
+	} while (changed);
+}
+
+static dm_err schedule(run_ctx *x)
+{
+	size_t jobs = x->o->jobs > 0 ? (size_t)x->o->jobs : 1;
+	pthread_t *threads = calloc(x->n + 1, sizeof(*threads));
+	size_t nthreads = 0;
+	dm_err e = DM_OK;
+
+	if (!threads)
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	pthread_mutex_lock(&x->lock);
+	for (;;) {
+		size_t done = 0;
+		int launched = 0;
+
+		skip_dependents(x);
+		for (size_t s = 0; s < x->n; s++)
+			done += x->state[s] == 2;
+		if (done == x->n)
+			break;
+		/* in the action's order: the first waiting component whose predecessors are done */
+		for (size_t s = 0; s < x->n && x->running < jobs; s++) {
+			size_t i = x->seq[s];
+			int ready = x->state[i] == 0;
+			job *jb;
+
+			for (size_t j = 0; ready && j < x->n; j++) {
+				if (j != i && x->state[j] != 2 && depends(x, i, j))
+					ready = 0;
+			}
+			/* with --jobs 1 the order is exactly the sequence */
+			if (!ready) {
+				if (jobs == 1 && x->state[i] == 0)
+					break;
+				continue;
+			}
+			jb = malloc(sizeof(*jb));
+			if (!jb) {
+				e = dm_fail(DM_ERR_NOMEM, "out of memory");
+				goto stop;
+			}
+			jb->x = x;
+			jb->i = i;
+			x->state[i] = 1;
+			x->running++;
+			if (pthread_create(&threads[nthreads], NULL, worker, jb) != 0) {
+				x->state[i] = 0;
+				x->running--;
+				free(jb);
+				e = dm_fail(DM_ERR_NOMEM, "cannot start a thread");
+				goto stop;
+			}
+			nthreads++;
+			launched = 1;
+		}
+		if (!launched && x->running == 0) {
+			e = dm_fail(DM_ERR_INVALID, "no component can start (dependency error)");
+			break;
+		}
+		pthread_cond_wait(&x->cond, &x->lock);
+	}
+stop:
+	while (x->running > 0)
+		pthread_cond_wait(&x->cond, &x->lock);
+	pthread_mutex_unlock(&x->lock);
+	for (size_t t = 0; t < nthreads; t++)
+		pthread_join(threads[t], NULL);
+	free(threads);
+	return e;
+}
+
+/* Deletes the namespaces of the components (after uninstall). */
+static dm_err delete_namespaces(run_ctx *x)
+{
+	dm_err first = DM_OK;
+
+	for (size_t i = 0; i < x->n; i++) {
+		const char *ns = x->res[i].component->ns;
+		int seen = 0;
+		argv_b a = { 0 };
+		dm_proc_result r = DM_PROC_RESULT_INIT;
+		dm_err e;
+
+		for (size_t j = 0; j < i; j++)
+			seen |= !strcmp(x->res[j].component->ns, ns);
+		if (seen)
+			continue;
+		av_add(&a, kubectl_prog(x));
+		av_add(&a, "delete");
+		av_add(&a, "namespace");
+		av_add(&a, ns);
+		av_add(&a, "--ignore-not-found");
+		av_add(&a, "--wait=false");
+		kubectl_kube_flags(x, &a);
+		if (x->o->dry_run) {
+			notify_command(x, NULL, a.v);
+		} else if ((e = run_cmd(x, NULL, &a, REPO_CMD_TIMEOUT_MS, &r))) {
+			e = cmd_fail(e, "kubectl delete namespace failed", &r);
+			if (!first)
+				first = e;
+			dm_error("%s", dm_err_detail());
+		}
+		dm_proc_result_release(&r);
+		av_release(&a);
+	}
+	return first;
+}
+
+dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts *o, dm_run_result **results)
+{
+	run_ctx x;
+	dm_err e = DM_OK;
+	int need_api = 0;
+	size_t failed = 0;
+
+	*results = NULL;
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	x.action = action;
+	x.o = o;
+	x.n = dm_platform_count(p);
+	x.res = calloc(x.n + 1, sizeof(*x.res));
+	x.seq = calloc(x.n + 1, sizeof(*x.seq));
+	x.state = calloc(x.n + 1, sizeof(*x.state));
+	if (!x.res || !x.seq || !x.state) {
+		free(x.res);
+		free(x.seq);
+		free(x.state);
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(&x.lock, NULL);
+	pthread_mutex_init(&x.cb_lock, NULL);
+	pthread_mutex_init(&x.repo_lock, NULL);
+	pthread_cond_init(&x.cond, NULL);
+	for (size_t i = 0; i < x.n; i++) {
+		x.res[i].component = dm_platform_at(p, i);
+		x.seq[i] = action == DM_ACTION_UNINSTALL ? x.n - 1 - i : i;
+		if (action == DM_ACTION_INSTALL && needs_api(x.res[i].component))
+			need_api = 1;
+	}
+	if (action == DM_ACTION_PLAN) {
+		/* plans never run anything */
+		dm_run_opts po = *o;
+
+		po.dry_run = 1;
+		x.o = o = &po;
+		e = schedule(&x);
+		x.o = NULL;
+		goto out;
+	}
+	if (need_api && !o->dry_run) {
+		dm_k8s_opts ko = DM_K8S_OPTS_INIT;
+
+		ko.kubeconfig = o->kubeconfig;
+		ko.context = o->context;
+		if ((e = dm_k8s_config_load(&x.kcfg, &ko)))
+			goto out;
+	}
+	e = schedule(&x);
+	if (!e && action == DM_ACTION_UNINSTALL && o->delete_namespace)
+		e = delete_namespaces(&x);
+out:
+	for (size_t i = 0; i < x.n; i++)
+		failed += x.res[i].outcome != DM_OUTCOME_OK;
+	if (!e && failed) {
+		e = dm_fail(DM_ERR_PARTIAL, "%zu of %zu components failed or were skipped", failed, x.n);
+	}
+	dm_k8s_config_free(x.kcfg);
+	pthread_mutex_destroy(&x.lock);
+	pthread_mutex_destroy(&x.cb_lock);
+	pthread_mutex_destroy(&x.repo_lock);
+	pthread_cond_destroy(&x.cond);
+	free(x.seq);
+	free(x.state);
+	*results = x.res;
+	return e;
+}
+
+void dm_run_results_free(dm_run_result *results, size_t n)
+{
+	if (!results)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(results[i].detail);
+		free(results[i].status);
+		free(results[i].chart);
+		free(results[i].updated);
+		free(results[i].raw_json);
+	}
+	free(results);
+}
