@@ -2,3 +2,7 @@
 # runs against the minikube/microk8s fakes (tests/fakes/) and the real API
 # server of the test bed (fixture k8s, tests/k8s.cmake).
 dm_unit_test(test_proc ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_proc.c)
+
+# whole-tool runs: without a cluster (fakes only), with the fakes against the test bed's API
+# server, and a remote target on the test bed
+dm_cli_test(cli_cluster_usage ${CMAKE_CURRENT_SOURCE_DIR}/cli/cluster-usage.sh LABELS integration TIMEOUT 120)

@@ -53,7 +53,7 @@ static const char usage_text[] =
 	"                           the target's kubeconfig path\n"
 	"      --port N             proxy: local port (default: the flavour's proxy_port)\n"
 	"      --image IMAGE        debug: the pod's image\n"
-	"  -v, --verbose            say more (repeat for every command run)\n"
+	"  -v, --verbose            also show every command run (progress is shown by default)\n"
 	"  -q, --quiet              errors only\n"
 	"  -h, --help               this help\n"
 	"\n"
@@ -106,7 +106,7 @@ static void print_command(void *ud, const char *const *argv)
 	if (a->dry_run)
 		printf("%s\n", dm_buf_str(&line));
 	else
-		dm_info("running: %s", dm_buf_str(&line));
+		dm_debug("running: %s", dm_buf_str(&line));
 	dm_buf_release(&line);
 }
 
@@ -344,7 +344,9 @@ int main(int argc, char **argv)
 			return dm_cli_usage_error("unknown option");
 		}
 	}
-	dm_cli_set_verbosity(a.verbosity);
+	/* progress (what is started, what is waited for and how long) is shown
+	 * by default: starting a cluster takes minutes; -v adds every command */
+	dm_cli_set_verbosity(a.verbosity < 0 ? -1 : a.verbosity + 1);
 	if (optind >= argc)
 		return dm_cli_usage_error("no command given (start, stop, delete, status, proxy or debug)");
 	cmd = argv[optind++];

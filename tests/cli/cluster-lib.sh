@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Shared by the dm-cluster tests: a throw-away platform tree (components/, k8s/configs/, a
+# flavour), the minikube and microk8s fakes (tests/fakes/) with an argv log and a state folder,
+# and small assertions.  Each test gets its own folder under $DM_TEST_WORK.
+set -euo pipefail
+
+: "${DM_BIN:?}" "${DM_SOURCE_DIR:?}" "${DM_TEST_WORK:?}"
+DMC=$DM_BIN/dm-cluster
+T=$(mktemp -d "$DM_TEST_WORK/cluster.XXXXXX")
+P=$T/plat
+mkdir -p "$P/components" "$P/k8s/configs" "$P/flavours" "$T/state"
+export DM_FAKE_LOG=$T/argv.log DM_FAKE_STATE=$T/state
+export DM_MINIKUBE=$DM_SOURCE_DIR/tests/fakes/minikube DM_MICROK8S=$DM_SOURCE_DIR/tests/fakes/microk8s
+unset DM_FLAVOUR DM_FAKE_STATUS_DELAY DM_FAKE_START_FAIL DM_FAKE_NEVER_READY DM_FAKE_MICROK8S_RELEASE
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config
+mkdir -p "$HOME"
+
+fail() { echo "FAIL: $*" >&2; for f in "$T"/out "$T"/err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done; exit 1; }
+pass() { echo "ok: $*"; }
+
+# run RC ARGS...: dm-cluster with ARGS; stdout to $T/out, stderr to $T/err; the exit code must be RC
+run() {
+  local want=$1 rc=0
+  shift
+  "$DMC" "$@" >"$T/out" 2>"$T/err" || rc=$?
+  [ "$rc" = "$want" ] || fail "dm-cluster $* exited $rc, expected $want"
+}
+# expect_err RC TEXT ARGS...: like run, and stderr must contain TEXT
+expect_err() {
+  local want=$1 text=$2
+  shift 2
+  run "$want" "$@"
+  grep -qF -- "$text" "$T/err" || fail "dm-cluster $*: stderr lacks '$text'"
+}
+# log_has / log_lacks PATTERN: the fakes' argv log (grep -E, whole line)
+log_has() { grep -qxE -- "$1" "$T/argv.log" 2>/dev/null || fail "argv log lacks '$1'"; }
+log_lacks() { ! grep -qxE -- "$1" "$T/argv.log" 2>/dev/null || fail "argv log has '$1'"; }
+log_reset() { rm -f "$T/argv.log"; }
+
+# flavour NS [EXTRA-YAML]: writes $P/flavours/f.yaml with namespace NS, default target mk.yaml
+flavour() {
+  cat >"$P/flavours/f.yaml" <<EOT
+project:
+  k8s_namespace: $1
+  proxy_port: 18001
+  flavour: all
+  k8s_default_config: mk.yaml
+${2:-}
+EOT
+}
+F=$P/flavours/f.yaml
