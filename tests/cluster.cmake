@@ -6,3 +6,5 @@ dm_unit_test(test_proc ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_proc.c)
 # whole-tool runs: without a cluster (fakes only), with the fakes against the test bed's API
 # server, and a remote target on the test bed
 dm_cli_test(cli_cluster_usage ${CMAKE_CURRENT_SOURCE_DIR}/cli/cluster-usage.sh LABELS integration TIMEOUT 120)
+dm_cli_test(cli_cluster_fakes ${CMAKE_CURRENT_SOURCE_DIR}/cli/cluster-fakes.sh FIXTURES k8s LABELS integration TIMEOUT 300)
+dm_cli_test(cli_cluster_remote ${CMAKE_CURRENT_SOURCE_DIR}/cli/cluster-remote.sh FIXTURES k8s LABELS integration TIMEOUT 300)

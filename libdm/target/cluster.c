@@ -658,11 +658,11 @@ static void judge(dm_cluster_status *st, const char *ns)
 		set_problem(st, "the cluster is not running (%s)", st->state ? st->state : "unknown");
 	if (!st->api_reachable)
 		set_problem(st, "the API server is not reachable");
+	if (ns && st->namespace_present != 1)
+		set_problem(st, "namespace '%s' does not exist (dm-cluster start creates it)", ns);
 	if (st->nodes_ready <= 0)
 		set_problem(st, "no node is Ready (%d of %d)", st->nodes_ready < 0 ? 0 : st->nodes_ready,
 			    st->nodes_total < 0 ? 0 : st->nodes_total);
-	if (ns && st->namespace_present != 1)
-		set_problem(st, "namespace '%s' does not exist (dm-cluster start creates it)", ns);
 	st->ready = st->problem == NULL;
 }
 

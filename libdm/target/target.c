@@ -123,6 +123,41 @@ static char *dir_of(const char *file)
 	return d;
 }
 
+/* Removes "." and "name/.." components and doubled slashes of an absolute
+ * path, in place, without looking at the file system (messages then show
+ * the path a user would write). */
+static void normalize_path(char *path)
+{
+	char *out = path, *p = path;
+
+	if (*p != '/')
+		return;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		{
+			size_t len = strcspn(p, "/");
+
+			if (len == 1 && p[0] == '.') {
+				/* skip */
+			} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+				while (out > path && *--out != '/')
+					;
+			} else {
+				*out++ = '/';
+				memmove(out, p, len);
+				out += len;
+			}
+			p += len;
+		}
+	}
+	if (out == path)
+		*out++ = '/';
+	*out = '\0';
+}
+
 /* `~/x` is the home folder's x; a relative path is relative to base_dir. */
 static dm_err resolve_path(char **out, const char *path, const char *base_dir)
 {
@@ -166,7 +201,10 @@ static dm_err resolve_path(char **out, const char *path, const char *base_dir)
 		return e;
 	}
 	*out = dm_buf_detach(&b);
-	return *out ? DM_OK : DM_ERR_NOMEM;
+	if (!*out)
+		return DM_ERR_NOMEM;
+	normalize_path(*out);
+	return DM_OK;
 }
 
 static dm_err dup_str(char **out, const char *s)
