@@ -639,7 +639,7 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 	const dm_platform *p = x->p;
 	argv_b a = { 0 };
 	dm_proc_result r = DM_PROC_RESULT_INIT;
-	char alias[200], dur[32], dir_tmpl[] = "/tmp/dm-helm-XXXXXX", *dir = NULL, *file = NULL;
+	char alias[200], dur[32], dir_tmpl[4096], *dir = NULL, *file = NULL;
 	json_t *secret_values = NULL;
 	dm_err e = DM_OK;
 
@@ -703,8 +703,10 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 			av_add(&a, SECRET_FILE_SHOWN);
 		} else {
 			char *text = json_dumps(secret_values, JSON_INDENT(2));
+			const char *tmp = getenv("TMPDIR");
 			int fd;
 
+			snprintf(dir_tmpl, sizeof(dir_tmpl), "%s/dm-helm-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 			dir = mkdtemp(dir_tmpl);
 			if (!dir || !text || asprintf(&file, "%s/secret-values.json", dir) < 0) {
 				free(text);

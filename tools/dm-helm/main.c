@@ -272,7 +272,7 @@ static void print_status_table(const dm_run_result *r, size_t n)
 		w = l > w ? l : w;
 	}
 	printf("%-*s  %-9s  %-16s  %-14s  %-8s  %s\n", w, "COMPONENT", "KIND", "NAMESPACE", "STATUS", "REVISION",
-	       "CHART");
+	       "UPDATED");
 	for (size_t i = 0; i < n; i++) {
 		const dm_component *c = r[i].component;
 		char rev[16] = "-";
@@ -281,7 +281,7 @@ static void print_status_table(const dm_run_result *r, size_t n)
 			snprintf(rev, sizeof(rev), "%d", r[i].revision);
 		printf("%-*s  %-9s  %-16s  %-14s  %-8s  %s\n", w, c->name,
 		       c->kind == DM_COMPONENT_HELM ? "helm" : "manifest", c->ns,
-		       r[i].status ? r[i].status : "unknown", rev, r[i].chart ? r[i].chart : "-");
+		       r[i].status ? r[i].status : "unknown", rev, r[i].updated ? r[i].updated : "-");
 	}
 }
 
@@ -452,11 +452,13 @@ int main(int argc, char **argv)
 				dm_buf_printf(&which, "%s%s (%s)", which.len ? ", " : "", res[i].component->name,
 					      outcome_word(action, res[i].outcome));
 		}
-		if (failed || skipped)
-			dm_warn("%s: %zu %s, %zu failed, %zu skipped: %s", action == DM_ACTION_INSTALL ? "install" : "uninstall",
-				ok, outcome_word(action, DM_OUTCOME_OK), failed, skipped, dm_buf_str(&which));
-		else
-			dm_info("%s: %zu %s", action == DM_ACTION_INSTALL ? "install" : "uninstall", ok,
+		/* the summary line, always (but with -q) */
+		if (verbosity >= 0 && (failed || skipped))
+			fprintf(stderr, "dm-helm: %s: %zu %s, %zu failed, %zu skipped: %s\n",
+				action == DM_ACTION_INSTALL ? "install" : "uninstall", ok,
+				outcome_word(action, DM_OUTCOME_OK), failed, skipped, dm_buf_str(&which));
+		else if (verbosity >= 0)
+			fprintf(stderr, "dm-helm: %s: %zu %s\n", action == DM_ACTION_INSTALL ? "install" : "uninstall", ok,
 				outcome_word(action, DM_OUTCOME_OK));
 		dm_buf_release(&which);
 	}

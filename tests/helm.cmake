@@ -1,0 +1,9 @@
+# dm-helm and the platform model (issue: flavours and components installed with Helm 3).
+dm_unit_test(test_platform ${CMAKE_SOURCE_DIR}/tests/unit/test_platform.c)
+
+# no cluster: plans, dry runs, usage and configuration errors of the tool
+dm_cli_test(cli_helm_plan ${CMAKE_SOURCE_DIR}/tests/cli/helm-plan.sh LABELS unit TIMEOUT 120)
+# the real API server of the test bed, real helm and kubectl, the fixture charts
+dm_cli_test(cli_helm_k8s ${CMAKE_SOURCE_DIR}/tests/cli/helm-k8s.sh FIXTURES k8s LABELS integration TIMEOUT 600)
+# the shipped MLflow chart passes helm's own linter (helm from the test bed's tools)
+dm_cli_test(cli_helm_lint ${CMAKE_SOURCE_DIR}/tests/cli/helm-lint.sh FIXTURES k8s LABELS integration TIMEOUT 120)

@@ -1,0 +1,461 @@
+/* The platform model: every shipped flavour loads, resolves and plans; the
+ * fixture trees of tests/fixtures/platform give their documented results
+ * (order, precedence, the three modes) and errors (file:line). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <dm/platform.h>
+#include <dm/util.h>
+
+#define FX DM_SOURCE_DIR "/tests/fixtures/platform"
+
+typedef struct {
+	dm_flavour *f;
+	dm_platform *p;
+} loaded;
+
+static dm_err load(loaded *l, const char *path, int with_needs)
+{
+	dm_platform_opts o = DM_PLATFORM_OPTS_INIT;
+	dm_err e;
+
+	memset(l, 0, sizeof(*l));
+	o.with_needs = with_needs;
+	e = dm_flavour_load(&l->f, path);
+	if (!e)
+		e = dm_platform_load(&l->p, l->f, &o);
+	return e;
+}
+
+static void unload(loaded *l)
+{
+	dm_platform_free(l->p);
+	dm_flavour_free(l->f);
+}
+
+/* "a b c": the names in install order. */
+static char *order_of(const dm_platform *p)
+{
+	dm_buf b = DM_BUF_INIT;
+
+	for (size_t i = 0; i < dm_platform_count(p); i++)
+		dm_buf_printf(&b, "%s%s", i ? " " : "", dm_platform_at(p, i)->name);
+	dm_buf_str(&b);
+	return dm_buf_detach(&b);
+}
+
+/* Every command of a dry run, one per line. */
+static void collect(void *ud, const dm_component *c, const char *const *argv)
+{
+	dm_buf *b = ud;
+
+	(void)c;
+	for (size_t i = 0; argv[i]; i++)
+		dm_buf_printf(b, "%s%s", i ? " " : "", argv[i]);
+	dm_buf_puts(b, "\n");
+}
+
+static char *commands(const dm_platform *p, dm_action a, dm_err *err)
+{
+	dm_run_opts o = DM_RUN_OPTS_INIT;
+	dm_run_result *r = NULL;
+	dm_buf b = DM_BUF_INIT;
+
+	o.helm = "helm";
+	o.kubectl = "kubectl";
+	o.dry_run = 1;
+	o.on_command = collect;
+	o.ud = &b;
+	*err = dm_platform_run(p, a, &o, &r);
+	dm_run_results_free(r, dm_platform_count(p));
+	dm_buf_str(&b);
+	return dm_buf_detach(&b);
+}
+
+static int is_file(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void test_platform__every_shipped_flavour_loads_resolves_and_plans(void **state)
+{
+	glob_t g;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(glob(DM_SOURCE_DIR "/flavours/*.yaml", 0, NULL, &g), 0);
+	assert_int_equal(glob(DM_SOURCE_DIR "/flavours/gpu_flavour/gpu_flavour.yaml", GLOB_APPEND, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		loaded l;
+		dm_err e = load(&l, g.gl_pathv[i], 0);
+		char *cmds;
+
+		if (e)
+			fail_msg("%s: %s", g.gl_pathv[i], dm_err_detail());
+		assert_true(dm_platform_count(l.p) > 0);
+		cmds = commands(l.p, DM_ACTION_PLAN, &e);
+		assert_int_equal(e, DM_OK);
+		/* one install command per component at least, and no secret on any command line */
+		for (size_t k = 0; k < dm_platform_count(l.p); k++) {
+			const dm_component *c = dm_platform_at(l.p, k);
+			char want[256];
+
+			snprintf(want, sizeof(want), c->kind == DM_COMPONENT_HELM ? "upgrade --install %s " : "apply -",
+				 c->release);
+			assert_non_null(strstr(cmds, want));
+			for (size_t v = 0; v < c->n_values; v++)
+				assert_true(is_file(c->values[v]));
+		}
+		free(cmds);
+		unload(&l);
+		n++;
+	}
+	assert_true(n >= 7);
+	globfree(&g);
+}
+
+static void test_platform__datalake_installs_minio_before_pachyderm(void **state)
+{
+	loaded l;
+	char *o;
+
+	(void)state;
+	assert_int_equal(load(&l, DM_SOURCE_DIR "/flavours/datalake_flavour.yaml", 0), DM_OK);
+	o = order_of(l.p);
+	assert_string_equal(o, "minio pachyderm");
+	/* datalake_flavour.yaml in minio's folder overrides values and adds a set entry */
+	assert_non_null(strstr(dm_platform_at(l.p, 0)->values[1], "/components/minio/datalake-values.yaml"));
+	free(o);
+	unload(&l);
+}
+
+static void test_platform__basic_order_and_uninstall_reversed(void **state)
+{
+	loaded l;
+	char *o, *cmds;
+	dm_err e;
+	const char *a, *b, *c, *d;
+
+	(void)state;
+	assert_int_equal(load(&l, FX "/flavours/basic.yaml", 0), DM_OK);
+	o = order_of(l.p);
+	assert_string_equal(o, "fx-base fx-other fx-store fx-app");
+	free(o);
+	cmds = commands(l.p, DM_ACTION_UNINSTALL, &e);
+	assert_int_equal(e, DM_OK);
+	a = strstr(cmds, "helm uninstall fx-app ");
+	b = strstr(cmds, "helm uninstall fx-store ");
+	c = strstr(cmds, "helm uninstall fx-other ");
+	d = strstr(cmds, "helm uninstall fx-base ");
+	assert_true(a && b && c && d);
+	assert_true(a < b && b < c && c < d);
+	free(cmds);
+	unload(&l);
+}
+
+static void test_platform__dry_run_keeps_secret_values_off_argv(void **state)
+{
+	loaded l;
+	char *cmds;
+	dm_err e;
+
+	(void)state;
+	assert_int_equal(load(&l, FX "/flavours/basic.yaml", 0), DM_OK);
+	cmds = commands(l.p, DM_ACTION_INSTALL, &e);
+	assert_int_equal(e, DM_OK);
+	assert_non_null(strstr(cmds, "helm upgrade --install fx-app " DM_SOURCE_DIR "/tests/fixtures/charts/fx-app "
+				     "--namespace dm-fx-basic --create-namespace "
+				     "--set store.endpoint=http://fx-store.dm-fx-basic.svc.cluster.local:9000 "
+				     "--set store.host=fx-store.dm-fx-basic.svc.cluster.local:9000 "
+				     "--set store.secretName=fx-store-keys --set store.accessKeyField=access_key "
+				     "-f <0600 secret values file> --wait --timeout 60s\n"));
+	assert_null(strstr(cmds, "accessKey="));
+	assert_null(strstr(cmds, "secretKey="));
+	free(cmds);
+	unload(&l);
+}
+
+static void test_platform__all_selects_every_component_folder(void **state)
+{
+	loaded l;
+	char *o;
+
+	(void)state;
+	assert_int_equal(load(&l, FX "/flavours/all.yaml", 0), DM_OK);
+	assert_int_equal(dm_platform_count(l.p), 9);
+	o = order_of(l.p);
+	assert_string_equal(o, "fx-base fx-decoy fx-deploy fx-after-deploy fx-manifest fx-other fx-prec fx-store "
+			       "fx-app");
+	free(o);
+	unload(&l);
+}
+
+static const dm_set_entry *set_of(const dm_component *c, const char *key)
+{
+	for (size_t i = 0; i < c->n_set; i++) {
+		if (!strcmp(c->set[i].key, key))
+			return &c->set[i];
+	}
+	return NULL;
+}
+
+static void test_platform__precedence_inline_then_flavour_file_then_config_by_name(void **state)
+{
+	loaded l;
+	const dm_component *c;
+
+	(void)state;
+	assert_int_equal(load(&l, FX "/flavours/precedence.yaml", 0), DM_OK);
+	c = dm_platform_find(l.p, "fx-prec");
+	assert_non_null(c);
+	assert_non_null(strstr(c->folder, "/components/prec-folder"));
+	assert_string_equal(set_of(c, "data.a")->value, "config");
+	assert_string_equal(set_of(c, "data.b")->value, "flavour-file-override");
+	assert_string_equal(set_of(c, "data.c")->value, "inline");
+	assert_string_equal(set_of(c, "data.d")->value, "inline");
+	assert_int_equal(c->n_set, 4);
+	assert_int_equal(c->timeout_ms, 120000);
+	assert_int_equal(c->n_values, 1);
+	assert_string_equal(c->values[0], FX "/components/prec-folder/prec-values.yaml");
+	for (size_t i = 0; i < c->n_set; i++)
+		assert_null(strstr(c->set[i].value, "WRONG"));
+	assert_string_equal(c->files[1], FX "/components/prec-folder/precedence.yaml");
+	assert_string_equal(c->files[2], FX "/flavours/precedence.yaml");
+	unload(&l);
+}
+
+static void check_values(const char *flavour, const char *v0, const char *v1)
+{
+	loaded l;
+	const dm_component *c;
+
+	assert_int_equal(load(&l, flavour, 0), DM_OK);
+	c = dm_platform_find(l.p, "fx-base");
+	assert_non_null(c);
+	assert_int_equal(c->n_values, v1 ? 2 : 1);
+	assert_string_equal(c->values[0], v0);
+	if (v1)
+		assert_string_equal(c->values[1], v1);
+	unload(&l);
+}
+
+static void test_platform__mode1_flavour_folder_holds_values(void **state)
+{
+	(void)state;
+	check_values(FX "/flavours/mode1/mode1.yaml", FX "/components/fx-base/values.yaml",
+		     FX "/flavours/mode1/fx-base-extra.yaml");
+}
+
+static void test_platform__mode2_config_folder_shadows_component_values(void **state)
+{
+	(void)state;
+	check_values(FX "/flavours/mode2.yaml", FX "/configs/mode2/values.yaml", FX "/configs/mode2/fx-base-extra.yaml");
+}
+
+static void test_platform__mode3_component_folder_only(void **state)
+{
+	(void)state;
+	check_values(FX "/flavours/mode3.yaml", FX "/components/fx-base/values.yaml", NULL);
+}
+
+static void test_platform__shipped_modes_resolve_their_own_values(void **state)
+{
+	loaded l;
+	const dm_component *c;
+
+	(void)state;
+	assert_int_equal(load(&l, DM_SOURCE_DIR "/flavours/gpu_flavour/gpu_flavour.yaml", 0), DM_OK);
+	c = dm_platform_find(l.p, "minio");
+	assert_string_equal(c->values[0], DM_SOURCE_DIR "/components/minio/values.yaml");
+	assert_string_equal(c->values[1], DM_SOURCE_DIR "/flavours/gpu_flavour/minio-gpu-values.yaml");
+	assert_non_null(dm_flavour_project(l.f)->local);
+	unload(&l);
+	assert_int_equal(load(&l, DM_SOURCE_DIR "/flavours/lab_flavour.yaml", 0), DM_OK);
+	c = dm_platform_find(l.p, "minio");
+	assert_string_equal(c->values[1], DM_SOURCE_DIR "/flavours/values/lab/minio-lab-values.yaml");
+	unload(&l);
+}
+
+static void test_platform__missing_need_is_an_error_unless_with_needs(void **state)
+{
+	loaded l;
+	char *o;
+
+	(void)state;
+	assert_int_equal(load(&l, FX "/flavours/missing-need.yaml", 0), DM_ERR_CONFIG);
+	assert_non_null(strstr(dm_err_detail(), "'fx-app' needs 'fx-base' and 'fx-store'"));
+	assert_non_null(strstr(dm_err_detail(), "--with-needs"));
+	unload(&l);
+	assert_int_equal(load(&l, FX "/flavours/missing-need.yaml", 1), DM_OK);
+	o = order_of(l.p);
+	assert_string_equal(o, "fx-base fx-store fx-app");
+	free(o);
+	unload(&l);
+}
+
+static void test_platform__project_keys_and_targets(void **state)
+{
+	loaded l;
+	const dm_project *pj;
+
+	(void)state;
+	assert_int_equal(load(&l, FX "/flavours/targets.yaml", 0), DM_OK);
+	pj = dm_flavour_project(l.f);
+	assert_string_equal(pj->k8s_namespace, "dm-fx-targets");
+	assert_int_equal(pj->proxy_port, 8011);
+	assert_int_equal(pj->all, 0);
+	assert_int_equal(pj->n_flavour, 1);
+	assert_string_equal(pj->flavour[0], "fx-other");
+	assert_string_equal(pj->root, FX);
+	assert_string_equal(pj->target_file, FX "/k8s/configs/microk8s.yaml");
+	assert_string_equal(pj->data_folder, FX "/data");
+	assert_string_equal(pj->config_folder, FX "/flavours");
+	assert_string_equal(dm_yaml_get(pj->local, "profile")->scalar, "dm-fx-inline");
+	assert_string_equal(dm_yaml_get(pj->remote, "context")->scalar, "dm-fx");
+	unload(&l);
+}
+
+/* Each error fixture: the message and its file:line[:col]. */
+static const struct {
+	const char *flavour;
+	const char *want[3];
+} errors[] = {
+	{ "flavours/unknown-project-key.yaml", { "unknown-project-key.yaml:5:3: ", "unknown key 'k8s_namespce'", NULL } },
+	{ "flavours/unknown-component-key.yaml", { "unknown-component-key.yaml:8:3: ", "unknown key 'relase'", NULL } },
+	{ "flavours/unknown-component.yaml", { "unknown-component.yaml:4:", "'fx-nope', which is no component", NULL } },
+	{ "flavours/unknown-section.yaml", { "unknown-section.yaml:6:1: ", "'fx-nope' is not a component", NULL } },
+	{ "flavours/duplicate-key.yaml", { "duplicate-key.yaml:5:", "duplicate key 'flavour'", NULL } },
+	{ "flavours/malformed.yaml", { "malformed.yaml:5:13: ", "flow sequence", NULL } },
+	{ "cycle/flavours/cycle.yaml", { "cycle in needs: cy-a -> cy-b -> cy-c -> cy-a", NULL, NULL } },
+	{ "unknown-need/flavours/unknown-need.yaml",
+	  { "unknown-need/components/un-a/config.yaml:6:", "'un-a' needs 'un-ghost', which is no component", NULL } },
+	{ "unknown-key/flavours/unknown-key.yaml",
+	  { "unknown-key/components/uk-a/config.yaml:4:1: ", "unknown key 'relase'", NULL } },
+	{ "malformed/flavours/malformed.yaml", { "malformed/components/mf-a/config.yaml:", "quoted scalar", NULL } },
+	{ "duplicate-name/flavours/duplicate-name.yaml",
+	  { "'dn-same'", "duplicate-name/components/dn-one/config.yaml", "duplicate-name/components/dn-two/config.yaml" } },
+	{ "bad-ref/flavours/unneeded.yaml",
+	  { "br-unneeded/config.yaml:8:", "${br-store.access_key} refers to br-store, which is not in needs", NULL } },
+	{ "bad-ref/flavours/field.yaml",
+	  { "br-field/config.yaml:8:", "'password' is not a field a component exposes", NULL } },
+	{ "bad-ref/flavours/kind.yaml", { "br-kind/config.yaml:5:1: ", "'chart' is not allowed with kind manifest", NULL } },
+};
+
+static void test_platform__each_error_fixture_names_file_and_line(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+		loaded l;
+		char path[1024];
+		dm_err e;
+
+		snprintf(path, sizeof(path), FX "/%s", errors[i].flavour);
+		e = load(&l, path, 0);
+		if (e != DM_ERR_CONFIG)
+			fail_msg("%s: expected a configuration error, got %d (%s)", errors[i].flavour, e, dm_err_detail());
+		for (size_t k = 0; k < 3 && errors[i].want[k]; k++) {
+			if (!strstr(dm_err_detail(), errors[i].want[k]))
+				fail_msg("%s: '%s' not in '%s'", errors[i].flavour, errors[i].want[k], dm_err_detail());
+		}
+		unload(&l);
+	}
+}
+
+static void test_platform__cycle_names_only_the_cycle(void **state)
+{
+	loaded l;
+
+	(void)state;
+	assert_int_equal(load(&l, FX "/cycle/flavours/cycle.yaml", 0), DM_ERR_CONFIG);
+	assert_null(strstr(dm_err_detail(), "cy-d"));
+	unload(&l);
+}
+
+static void test_platform__references_expand_in_plans(void **state)
+{
+	loaded l;
+	char *cmds;
+	dm_err e;
+
+	(void)state;
+	assert_int_equal(load(&l, DM_SOURCE_DIR "/flavours/datalake_flavour.yaml", 0), DM_OK);
+	assert_true(set_of(dm_platform_find(l.p, "pachyderm"), "pachd.storage.minio.id")->secret);
+	assert_false(set_of(dm_platform_find(l.p, "pachyderm"), "pachd.storage.minio.endpoint")->secret);
+	cmds = commands(l.p, DM_ACTION_INSTALL, &e);
+	assert_int_equal(e, DM_OK);
+	assert_non_null(strstr(cmds, "--set pachd.storage.minio.endpoint=minio.data-mill.svc.cluster.local:9000 "));
+	assert_non_null(strstr(cmds, "--set-string pachd.storage.minio.secure=false "));
+	assert_non_null(strstr(cmds, "helm repo add --force-update charts-min-io https://charts.min.io/\n"));
+	assert_non_null(strstr(cmds, "charts-min-io/minio --namespace data-mill --create-namespace --version 5.4.0 "));
+	free(cmds);
+	unload(&l);
+}
+
+static void test_platform__only_restricts_and_checks_names(void **state)
+{
+	dm_flavour *f = NULL;
+	dm_platform *p = NULL;
+	dm_platform_opts o = DM_PLATFORM_OPTS_INIT;
+	const char *only[] = { "fx-app", "fx-base", NULL };
+	const char *bad[] = { "fx-deploy", NULL };
+
+	(void)state;
+	assert_int_equal(dm_flavour_load(&f, FX "/flavours/basic.yaml"), DM_OK);
+	o.only = only;
+	assert_int_equal(dm_platform_load(&p, f, &o), DM_OK);
+	assert_int_equal(dm_platform_count(p), 2);
+	assert_string_equal(dm_platform_at(p, 0)->name, "fx-base");
+	assert_string_equal(dm_platform_at(p, 1)->name, "fx-app");
+	dm_platform_free(p);
+	o.only = bad;
+	assert_int_equal(dm_platform_load(&p, f, &o), DM_ERR_USAGE);
+	assert_non_null(strstr(dm_err_detail(), "'fx-deploy' is not part of flavour 'basic.yaml'"));
+	dm_flavour_free(f);
+}
+
+static void test_platform__durations_for_helm(void **state)
+{
+	char d[32];
+
+	(void)state;
+	dm_platform_duration(d, 600000);
+	assert_string_equal(d, "600s");
+	dm_platform_duration(d, 1500);
+	assert_string_equal(d, "1500ms");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_platform__every_shipped_flavour_loads_resolves_and_plans),
+		cmocka_unit_test(test_platform__datalake_installs_minio_before_pachyderm),
+		cmocka_unit_test(test_platform__basic_order_and_uninstall_reversed),
+		cmocka_unit_test(test_platform__dry_run_keeps_secret_values_off_argv),
+		cmocka_unit_test(test_platform__all_selects_every_component_folder),
+		cmocka_unit_test(test_platform__precedence_inline_then_flavour_file_then_config_by_name),
+		cmocka_unit_test(test_platform__mode1_flavour_folder_holds_values),
+		cmocka_unit_test(test_platform__mode2_config_folder_shadows_component_values),
+		cmocka_unit_test(test_platform__mode3_component_folder_only),
+		cmocka_unit_test(test_platform__shipped_modes_resolve_their_own_values),
+		cmocka_unit_test(test_platform__missing_need_is_an_error_unless_with_needs),
+		cmocka_unit_test(test_platform__project_keys_and_targets),
+		cmocka_unit_test(test_platform__each_error_fixture_names_file_and_line),
+		cmocka_unit_test(test_platform__cycle_names_only_the_cycle),
+		cmocka_unit_test(test_platform__references_expand_in_plans),
+		cmocka_unit_test(test_platform__only_restricts_and_checks_names),
+		cmocka_unit_test(test_platform__durations_for_helm),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
