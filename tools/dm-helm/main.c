@@ -207,6 +207,18 @@ static dm_err find_prog(char **out, const char *flag, const char *name, const ch
 	return dm_proc_find(out, name, NULL, hint);
 }
 
+/* What a dry run shows for a program it could not find: what the user named, else its name. */
+static const char *as_given(const char *flag, const char *env, const char *test_env, const char *name)
+{
+	if (flag)
+		return flag;
+	if (getenv(env) && *getenv(env))
+		return getenv(env);
+	if (getenv(test_env) && *getenv(test_env))
+		return getenv(test_env);
+	return name;
+}
+
 static int print_json(const dm_platform *p, dm_action action, const dm_run_result *r, size_t n, dm_err e)
 {
 	const dm_project *pj = dm_flavour_project(dm_platform_flavour(p));
@@ -401,12 +413,14 @@ int main(int argc, char **argv)
 			if (action != DM_ACTION_PLAN && !dry)
 				goto fail;
 			dm_err_clear();
+			helm = strdup(as_given(helm_flag, "DM_HELM", "DM_TEST_HELM", "helm"));
 		}
 		if (want_kubectl &&
 		    (e = find_prog(&kubectl, kubectl_flag, "kubectl", "DM_KUBECTL", "DM_TEST_KUBECTL", "KUBECTL"))) {
 			if (action != DM_ACTION_PLAN && !dry)
 				goto fail;
 			dm_err_clear();
+			kubectl = strdup(as_given(kubectl_flag, "DM_KUBECTL", "DM_TEST_KUBECTL", "kubectl"));
 		}
 		e = DM_OK;
 	}
