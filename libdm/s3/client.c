@@ -177,6 +177,20 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* curl rewinds the body when it sends the request again on a fresh connection
+ * (a kept-alive one the server had closed, or a reset in the middle of the
+ * upload); without this, such a PUT failed with CURLE_SEND_FAIL_REWIND, which
+ * is not worth a retry, so one reset connection cost the file. */
+static int seek_cb(void *ud, curl_off_t offset, int origin)
+{
+	reader *r = ud;
+
+	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > r->len)
+		return CURL_SEEKFUNC_FAIL;
+	r->off = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 static size_t write_cb(char *buf, size_t size, size_t nmemb, void *ud)
 {
 	reply *rep = ud;
@@ -394,6 +408,8 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 			curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 			curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
 			curl_easy_setopt(h, CURLOPT_READDATA, &rd);
+			curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_cb);
+			curl_easy_setopt(h, CURLOPT_SEEKDATA, &rd);
 			curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
 		} else if (strcmp(rq->method, "POST") == 0) {
 			curl_easy_setopt(h, CURLOPT_POST, 1L);
