@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# Benchmark dm-seed against rclone, s3cmd and the AWS CLI on the project's S3
+# server (Ceph RGW from tests/servers), same server, same run, interleaved.
+#
+# Usage: bench/seed-bench.sh [BUILD_DIR]      (default BUILD_DIR: build)
+#
+# Every round boots a fresh server per workload and runs every tool once on it,
+# each into its own bucket and a prefix named after the round, in an order that
+# rotates from round to round.  Per run it records wall seconds, client CPU
+# seconds (user+sys, wait4's rusage), server CPU seconds (utime+stime of
+# ceph-mon, ceph-osd and radosgw from /proc/PID/stat), peak RSS and the bytes the
+# client read; afterwards it checks the bucket holds every file (count and bytes).
+# It prints a table per workload (medians, ratio dm-seed / tool), writes
+# bench/results/RESULTS-<date>.md with a PNG bar chart next to it, and, for a
+# full run, copies the result to bench/RESULTS.md.
+#
+# Environment:
+#   ROUNDS=3             rounds
+#   QUICK=1              small workloads, for trying the benchmark out
+#   TOOLS="..."          tools (default "dm dm-j<DM_JOBS_BEST> rclone rclone-tuned s3cmd aws");
+#                        dm-jN is dm-seed -j N; aws-tuned uses max_concurrent_requests=32
+#   WORKLOADS="..."      of small2k small20k big data (default: all four)
+#   RSS_TREE=0           skip the 200,000-file run that measures dm-seed's peak RSS
+#   DM_JOBS_BEST=N       -j of the second dm-seed variant (default 8)
+#   RCLONE_TUNED_FLAGS   flags of rclone-tuned (default "--transfers 32 --checkers 32
+#                        --s3-upload-concurrency 16 --s3-chunk-size 8M")
+#   BENCH_MEMSTORE_BYTES RAM the server's OSD may fill with object data (default 3 GiB)
+#   BENCH_KEEP=1         keep the temporary folder (workloads, logs, raw results)
+#   PUBLISH=0|1          copy the result to bench/RESULTS.md (default: 1 for a full run)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+prog=seed-bench
+say() { printf '%s: %s\n' "$prog" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+case "${1:-}" in -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+[ $# -le 1 ] || die "usage: bench/seed-bench.sh [BUILD_DIR]"
+build=${1:-build}
+[ -d "$build" ] || build=$root/$build
+dm_built=$build/bin/dm-seed
+[ -x "$dm_built" ] || die "no dm-seed in $build/bin; build first: cmake -S . -B build && cmake --build build -j2"
+
+ROUNDS=${ROUNDS:-3}
+QUICK=${QUICK:-0}
+DM_JOBS_BEST=${DM_JOBS_BEST:-8}
+RCLONE_TUNED_FLAGS=${RCLONE_TUNED_FLAGS:---transfers 32 --checkers 32 --s3-upload-concurrency 16 --s3-chunk-size 8M}
+memstore=${BENCH_MEMSTORE_BYTES:-3221225472}
+case "$ROUNDS" in ''|*[!0-9]*|0) die "ROUNDS='$ROUNDS' is not a positive number" ;; esac
+case "$DM_JOBS_BEST" in ''|*[!0-9]*|0) die "DM_JOBS_BEST='$DM_JOBS_BEST' is not a positive number" ;; esac
+
+full=1
+[ "$QUICK" = 1 ] && full=0
+[ -n "${TOOLS:-}" ] && full=0
+[ -n "${WORKLOADS:-}" ] && full=0
+[ "${RSS_TREE:-1}" = 1 ] || full=0
+PUBLISH=${PUBLISH:-$full}
+
+# peers and helpers
+bash "$root/scripts/install-bench-deps.sh"
+need=(rclone s3cmd aws gnuplot python3 curl radosgw-admin)
+for c in "${need[@]}"; do command -v "$c" >/dev/null || die "'$c' not found (scripts/install-bench-deps.sh, scripts/install-deps.sh s3)"; done
+bash "$root/scripts/install-deps.sh" s3
+
+dm_default_jobs=$("$dm_built" --help | sed -n 's/.*requests in flight (default \([0-9]*\)).*/\1/p' | head -n1)
+[ -n "$dm_default_jobs" ] || dm_default_jobs='?'
+if [ -n "${TOOLS:-}" ]; then
+  read -r -a tools <<<"$TOOLS"
+else
+  tools=(dm)
+  [ "$DM_JOBS_BEST" = "$dm_default_jobs" ] || tools+=("dm-j$DM_JOBS_BEST")
+  tools+=(rclone rclone-tuned s3cmd aws)
+fi
+if [ -n "${WORKLOADS:-}" ]; then read -r -a workloads <<<"$WORKLOADS"; else workloads=(small2k small20k big data); fi
+for t in "${tools[@]}"; do
+  case "$t" in dm|dm-j[1-9]*|rclone|rclone-tuned|s3cmd|aws|aws-tuned) ;; *) die "unknown tool '$t'" ;; esac
+done
+for w in "${workloads[@]}"; do
+  case "$w" in small2k|small20k|big|data) ;; *) die "unknown workload '$w'" ;; esac
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dm-seed-bench.XXXXXX")
+s3dir=$tmp/s3
+cleanup() {
+  local rc=$?
+  [ -f "$s3dir/.dm-s3-server" ] && "$root/tests/servers/s3-down.sh" "$s3dir" >/dev/null 2>&1 || true
+  if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# the binary under test is copied, so a rebuild during the run changes nothing
+mkdir -p "$tmp/bin" "$tmp/logs" "$tmp/w"
+cp "$dm_built" "$tmp/bin/dm-seed"
+DM=$tmp/bin/dm-seed
+results=$tmp/results.jsonl
+: >"$results"
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+t_start=$SECONDS
+
+# ---- workloads -------------------------------------------------------------
+declare -A wdir wfiles wbytes
+gen() { # NAME FILES SIZE LAYOUT
+  local n f b
+  read -r f b < <(python3 "$here/lib/gen.py" "$tmp/w/$1" "$2" "$3" "$4")
+  wdir[$1]=$tmp/w/$1 wfiles[$1]=$f wbytes[$1]=$b
+}
+if [ "$QUICK" = 1 ]; then
+  n2k=200 n20k=2000 bigsize=$((64 << 20)) ntree=20000
+else
+  n2k=2000 n20k=20000 bigsize=$((512 << 20)) ntree=200000
+fi
+say "generating workloads in $tmp/w"
+for w in "${workloads[@]}"; do
+  case "$w" in
+    small2k)  gen small2k "$n2k" 4096 nested ;;
+    small20k) gen small20k "$n20k" 4096 flat ;;
+    big)      gen big 1 "$bigsize" flat ;;
+    data)
+      [ -d "$root/data" ] || die "no data/ folder in $root"
+      cp -r "$root/data" "$tmp/w/data"
+      wdir[data]=$tmp/w/data
+      wfiles[data]=$(find "$tmp/w/data" -type f | wc -l)
+      wbytes[data]=$(find "$tmp/w/data" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+      ;;
+  esac
+done
+if [ "${RSS_TREE:-1}" = 1 ]; then
+  gen tree "$ntree" 4096 tree
+  # the RSS comparison needs dm-seed's own figure at the small tree
+  case " ${workloads[*]} " in *" small2k "*) ;; *) gen small2k "$n2k" 4096 nested ;; esac
+fi
+
+# ---- the server ----------------------------------------------------------------
+server_up() {
+  DM_S3_MEMSTORE_BYTES=$memstore "$root/tests/servers/s3-up.sh" "$s3dir" 2>"$tmp/logs/s3-up.log" ||
+    { cat "$tmp/logs/s3-up.log" >&2; die "the S3 server did not start"; }
+  # shellcheck source=/dev/null
+  . "$s3dir/env"
+  server_pids="$(cat "$s3dir/run/mon.a.pid") $(cat "$s3dir/run/osd.0.pid") $(cat "$s3dir/run/client.rgw.pid")"
+  local hostport=${DM_TEST_S3_ENDPOINT#http://}
+  cat >"$tmp/rclone.conf" <<EOF
+[bench]
+type = s3
+provider = Ceph
+endpoint = $DM_TEST_S3_ENDPOINT
+access_key_id = $DM_TEST_S3_ACCESS_KEY
+secret_access_key = $DM_TEST_S3_SECRET_KEY
+region = us-east-1
+EOF
+  cat >"$tmp/s3cfg" <<EOF
+[default]
+access_key = $DM_TEST_S3_ACCESS_KEY
+secret_key = $DM_TEST_S3_SECRET_KEY
+host_base = $hostport
+host_bucket = $hostport
+use_https = False
+signature_v2 = False
+bucket_location = us-east-1
+EOF
+  cat >"$tmp/aws.conf" <<EOF
+[default]
+region = us-east-1
+[profile tuned]
+region = us-east-1
+s3 =
+  max_concurrent_requests = 32
+EOF
+}
+server_down() { "$root/tests/servers/s3-down.sh" "$s3dir" >/dev/null 2>&1 || say "warning: s3-down reported an error"; }
+rgwadmin() { timeout 120 radosgw-admin -c "$s3dir/ceph.conf" -n client.admin "$@"; }
+make_bucket() { # an existing bucket of ours (409) is fine too
+  local code
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user "$DM_TEST_S3_ACCESS_KEY:$DM_TEST_S3_SECRET_KEY" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$DM_TEST_S3_ENDPOINT/$1") || return 1
+  case "$code" in 200|409) return 0 ;; *) say "CreateBucket $1: HTTP $code"; return 1 ;; esac
+}
+bucket_usage() { # BUCKET -> "OBJECTS BYTES"
+  rgwadmin bucket stats --bucket "$1" 2>/dev/null | python3 -c '
+import json, sys
+u = json.load(sys.stdin).get("usage", {}).get("rgw.main", {})
+print(u.get("num_objects", 0), u.get("size", 0))'
+}
+
+# the command line of TOOL uploading SRC to BUCKET/PREFIX
+tool_cmd() {
+  local tool=$1 src=$2 bucket=$3 prefix=$4
+  case "$tool" in
+    dm)       cmd=("$DM" -q --no-progress "$src" "dmtest/$bucket/$prefix") ;;
+    dm-j*)    cmd=("$DM" -j "${tool#dm-j}" -q --no-progress "$src" "dmtest/$bucket/$prefix") ;;
+    rclone)   cmd=(env -u AWS_CA_BUNDLE rclone --config "$tmp/rclone.conf" copy "$src" "bench:$bucket/$prefix") ;;
+    rclone-tuned)
+      local -a extra
+      read -r -a extra <<<"$RCLONE_TUNED_FLAGS"
+      cmd=(env -u AWS_CA_BUNDLE rclone --config "$tmp/rclone.conf" "${extra[@]}" copy "$src" "bench:$bucket/$prefix") ;;
+    s3cmd)    cmd=(s3cmd -c "$tmp/s3cfg" --no-progress -q put --recursive "$src/" "s3://$bucket/$prefix/") ;;
+    aws)      cmd=(env AWS_CONFIG_FILE="$tmp/aws.conf" AWS_SHARED_CREDENTIALS_FILE=/dev/null
+                   AWS_ACCESS_KEY_ID="$DM_TEST_S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$DM_TEST_S3_SECRET_KEY"
+                   aws --endpoint-url "$DM_TEST_S3_ENDPOINT" s3 cp --recursive --quiet "$src" "s3://$bucket/$prefix/") ;;
+    aws-tuned) cmd=(env AWS_CONFIG_FILE="$tmp/aws.conf" AWS_SHARED_CREDENTIALS_FILE=/dev/null
+                   AWS_ACCESS_KEY_ID="$DM_TEST_S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$DM_TEST_S3_SECRET_KEY"
+                   aws --profile tuned --endpoint-url "$DM_TEST_S3_ENDPOINT" s3 cp --recursive --quiet "$src" "s3://$bucket/$prefix/") ;;
+  esac
+}
+
+failures=0
+run_one() { # WORKLOAD TOOL ROUND
+  local w=$1 tool=$2 round=$3
+  local bucket=bench-$w-$tool prefix=r$round
+  local log=$tmp/logs/$w-$tool-r$round.log
+  make_bucket "$bucket" || die "cannot create bucket $bucket"
+  tool_cmd "$tool" "${wdir[$w]}" "$bucket" "$prefix"
+  local line
+  line=$(unset AWS_PROFILE AWS_DEFAULT_PROFILE
+         python3 "$here/lib/measure.py" --out "$results" --log "$log" --pids "$server_pids" \
+           --meta kind=run --meta "workload=$w" --meta "tool=$tool" --meta "round=$round" \
+           --meta "files=${wfiles[$w]}" --meta "bytes=${wbytes[$w]}" -- "${cmd[@]}")
+  local got want="${wfiles[$w]} ${wbytes[$w]}" ok=true rc
+  got=$(bucket_usage "$bucket") || got='? ?'
+  rc=$(sed -n 's/.*"rc": \(-\{0,1\}[0-9]*\).*/\1/p' <<<"$line")
+  if [ "$got" != "$want" ] || [ "$rc" != 0 ]; then
+    ok=false
+    failures=$((failures + 1))
+    say "FAILED: $w $tool round $round: exit $rc, bucket holds '$got' (objects bytes), want '$want'; log $log:"
+    tail -n 5 "$log" | sed 's/^/    /' >&2
+  fi
+  printf '{"kind": "check", "workload": "%s", "tool": "%s", "round": "%s", "ok": %s, "got": "%s", "want": "%s"}\n' \
+    "$w" "$tool" "$round" "$ok" "$got" "$want" >>"$results"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("  %-9s %-13s r%s  wall %7.2fs  cpu %6.2fs  server %6.2fs  rss %6.1f MiB" % (r["workload"], r["tool"], r["round"], r["wall"], r["user"]+r["sys"], r["server"], r["rss_kb"]/1024))' "$line" >&2
+}
+
+say "$ROUNDS round(s); tools: ${tools[*]}; workloads: ${workloads[*]}$([ "$QUICK" = 1 ] && echo ' (QUICK)')"
+ntools=${#tools[@]}
+for ((round = 1; round <= ROUNDS; round++)); do
+  # rotate the order so no tool always runs first (or last) on a fresh server
+  order=()
+  for ((i = 0; i < ntools; i++)); do order+=("${tools[$(((i + round - 1) % ntools))]}"); done
+  for w in "${workloads[@]}"; do
+    say "round $round/$ROUNDS, $w (${wfiles[$w]} files, ${wbytes[$w]} bytes): ${order[*]}"
+    server_up
+    for tool in "${order[@]}"; do
+      run_one "$w" "$tool" "$round"
+      # 512 MiB objects: make room before the next tool (the time is not counted)
+      [ "$w" = big ] && { rgwadmin bucket rm --bucket "bench-$w-$tool" --purge-objects --bypass-gc >/dev/null 2>&1 || true; }
+    done
+    server_down
+  done
+done
+
+if [ "${RSS_TREE:-1}" = 1 ]; then
+  say "peak RSS: dm-seed on ${wfiles[small2k]} files, then on ${wfiles[tree]} files, same server"
+  server_up
+  run_one small2k dm rss
+  run_one tree dm rss
+  server_down
+fi
+
+# ---- machine, versions, report ----------------------------------------------------
+meta=$tmp/meta.txt
+{
+  echo "started=$started"
+  echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "duration_s=$((SECONDS - t_start))"
+  echo "rounds=$ROUNDS"
+  echo "quick=$QUICK"
+  echo "nproc=$(nproc)"
+  echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+  echo "kernel=$(uname -sr)"
+  echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
+  echo "dm_default_jobs=$dm_default_jobs"
+  echo "dm_jobs_best=$DM_JOBS_BEST"
+  echo "rclone_tuned=$RCLONE_TUNED_FLAGS"
+  echo "memstore=$memstore"
+  echo "v_dm-seed=$("$DM" --version 2>&1 | head -n1) (git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+  echo "v_rclone=$(env -u AWS_CA_BUNDLE rclone version 2>&1 | head -n1)"
+  echo "v_s3cmd=$(s3cmd --version 2>&1 | head -n1)"
+  echo "v_aws=$(aws --version 2>&1 | head -n1)"
+  echo "v_radosgw=$(radosgw --version 2>&1 | head -n1)"
+  echo "v_gnuplot=$(gnuplot --version 2>&1 | head -n1)"
+  echo "v_python3=$(python3 --version 2>&1)"
+  echo "v_curl=$(curl --version 2>&1 | head -n1 | cut -d' ' -f1-2)"
+  echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "failures=$failures"
+} >"$meta"
+
+mkdir -p "$here/results"
+stem=RESULTS-$(date -u +%Y-%m-%d-%H%M)$([ "$QUICK" = 1 ] && echo -quick)
+cp "$results" "$here/results/$stem.jsonl"
+python3 "$here/lib/report.py" "$results" "$meta" "$here/results" "$stem"
+if [ "$PUBLISH" = 1 ]; then
+  sed "s#](${stem}.png)#](results/${stem}.png)#" "$here/results/$stem.md" >"$here/RESULTS.md"
+  say "wrote bench/RESULTS.md (from bench/results/$stem.md)"
+fi
+say "done in $((SECONDS - t_start)) s; results: bench/results/$stem.md, bench/results/$stem.png"
+[ "$failures" -eq 0 ] || { say "$failures run(s) failed (see above)"; exit 1; }
