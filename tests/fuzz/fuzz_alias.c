@@ -12,7 +12,7 @@
 
 #include "fuzz_common.h"
 
-static char aliases[512], mcdir[512], mcconfig[512];
+static char aliases[512], mcdir[512], mcconfig[600];
 
 static void setup(void)
 {
@@ -81,7 +81,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		e = dm_alias_parse_url(&a, "minio", text);
 		if (e == DM_OK) {
 			check_alias(a);
+#ifndef FUZZ_ALIAS_NO_ROUND_TRIP /* to explore past a known round-trip finding */
 			round_trip(a);
+#endif
 		}
 		break;
 	case 1:
