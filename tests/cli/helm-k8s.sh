@@ -44,6 +44,21 @@ for r in sorted(json.load(sys.stdin), key=lambda r: r["name"]):
     print("release", r["name"], r["status"], r["chart"])'
 }
 
+# A clean start, also on a test bed that an earlier run used: the fixtures' namespaces emptied
+# and removed.  The test bed runs no namespace controller, so a deleted namespace stays
+# Terminating until its finalizer is cleared by hand (after its objects are deleted).
+for ns in dm-fx-basic dm-fx-timeout dm-fx-parallel; do
+  $K get namespace "$ns" >/dev/null 2>&1 || continue
+  $K delete configmaps,secrets,deployments --all -n "$ns" --wait=false >/dev/null 2>&1
+  $K delete namespace "$ns" --wait=false >/dev/null 2>&1
+  $K get namespace "$ns" -o json | python3 -c '
+import json, sys
+d = json.load(sys.stdin); d["spec"]["finalizers"] = []; print(json.dumps(d))' |
+    $K replace --raw "/api/v1/namespaces/$ns/finalize" -f - >/dev/null 2>&1
+  for _ in $(seq 1 50); do $K get namespace "$ns" >/dev/null 2>&1 || break; sleep 0.1; done
+  $K get namespace "$ns" >/dev/null 2>&1 && { echo "FAIL: cannot remove namespace $ns left by an earlier run"; exit 1; }
+done
+
 # --- install --------------------------------------------------------------------------------
 run -f "$FX/basic.yaml" install -v
 expect_rc 0 "install basic.yaml"
