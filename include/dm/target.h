@@ -81,8 +81,9 @@ typedef struct {
 	int dry_run;               /* report the commands that would change something; run none */
 	/* microk8s: write `microk8s config` here instead of t->kubeconfig */
 	const char *kubeconfig_out;
-	/* Called before a command that changes the cluster is run (or, with
-	 * dry_run, instead of running it).  argv never holds a credential. */
+	/* Called before a command that changes the cluster is run; with
+	 * dry_run, instead of running every command, the read-only probes
+	 * (status, addons list, config) included.  argv never holds a credential. */
 	void (*on_command)(void *ud, const char *const *argv);
 	void *ud;
 } dm_cluster_opts;

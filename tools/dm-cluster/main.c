@@ -425,7 +425,7 @@ int main(int argc, char **argv)
 		char *kc = NULL;
 
 		e = dm_cluster_preflight(t, &o, &pf);
-		if (e == DM_OK && !a.dry_run)
+		if (e == DM_OK && !a.dry_run && t->provider != DM_PROVIDER_REMOTE)
 			dm_info("preflight: %s%sthis machine has %d CPUs and %llu MiB of memory",
 				pf.tool ? pf.tool : "", pf.tool ? "; " : "", pf.host_cpus,
 				(unsigned long long)pf.host_memory_mib);
