@@ -158,6 +158,7 @@ typedef struct {
 	char etag[80];
 	uint64_t content_length;
 	int have_length;
+	int headers_done; /* the blank line that ends the headers arrived */
 } reply;
 
 typedef struct {
@@ -205,7 +206,11 @@ static size_t header_cb(char *buf, size_t size, size_t nmemb, void *ud)
 	reply *rep = ud;
 	size_t n = size * nmemb;
 
-	if (n > 5 && strncasecmp(buf, "ETag:", 5) == 0) {
+	if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+		rep->headers_done = 0;
+	} else if ((n == 2 && buf[0] == '\r' && buf[1] == '\n') || (n == 1 && buf[0] == '\n')) {
+		rep->headers_done = 1;
+	} else if (n > 5 && strncasecmp(buf, "ETag:", 5) == 0) {
 		const char *v = buf + 5;
 		size_t l;
 
@@ -424,6 +429,7 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 		rep->etag[0] = '\0';
 		rep->status = 0;
 		rep->have_length = 0;
+		rep->headers_done = 0;
 		__atomic_fetch_add(&s3->requests, 1, __ATOMIC_RELAXED);
 		rc = curl_easy_perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
@@ -432,6 +438,14 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 			e = dm_http_fail(rc, errbuf, url.data, &s3->http);
 			retry = dm_http_retryable(rc);
 			/* a connection that broke is not reused */
+			curl_easy_cleanup(h);
+			h = NULL;
+		} else if (!rep->headers_done) {
+			/* libcurl takes a reply that ends inside its headers as complete; its
+			 * ETag or Content-Length may be among the lost lines, so it is a broken
+			 * reply like any other, and worth another try */
+			e = dm_fail(DM_ERR_NET, "request to %s failed: the reply ended inside its headers", s3->endpoint);
+			retry = 1;
 			curl_easy_cleanup(h);
 			h = NULL;
 		} else if (rep->status >= 200 && rep->status < 300) {
