@@ -159,6 +159,7 @@ typedef struct {
 	uint64_t content_length;
 	int have_length;
 	int headers_done; /* the blank line that ends the headers arrived */
+	int tries;        /* tries after the first one (set by perform) */
 } reply;
 
 typedef struct {
@@ -467,6 +468,7 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 		__atomic_fetch_add(&s3->nretries, 1, __ATOMIC_RELAXED);
 		sleep_backoff(attempt++);
 	}
+	rep->tries = attempt;
 	if (e && attempt > 0) {
 		char detail[2048];
 
@@ -589,15 +591,73 @@ dm_err dm_s3_put(dm_s3 *s3, const char *bucket, const char *key, const void *dat
 	return e;
 }
 
+/* An initiate that had to be tried again may have created an upload whose
+ * reply never arrived (a reset or a truncated answer after the server acted):
+ * nothing would ever complete or abort it, and it would hold its parts' space.
+ * This lists the uploads of exactly this key and aborts those initiated while
+ * the tries went on, by the server's clock counted back from the upload kept
+ * (so the two machines' clocks need not agree).  Older uploads of the key (an
+ * earlier run's, or another client's) are left alone.  Best effort: it logs,
+ * and never fails the upload. */
+static void abort_lost_uploads(dm_s3 *s3, const char *bucket, const char *key, const char *keep, double took_s)
+{
+	dm_buf q = DM_BUF_INIT;
+	reply rep = { 0 };
+	dm_s3_xml_upload_time *ups = NULL;
+	size_t n = 0;
+	double kept_at = -1;
+	dm_err e = dm_buf_puts(&q, "prefix=");
+
+	e = e ? e : dm_sigv4_encode(&q, key, strlen(key), 0);
+	e = e ? e : dm_buf_puts(&q, "&uploads=");
+	if (!e) {
+		request rq = { .method = "GET", .bucket = bucket, .query = q.data };
+
+		e = perform(s3, &rq, &rep);
+	}
+	if (!e)
+		e = dm_s3_xml_upload_times(rep.body.data, rep.body.len, key, &ups, &n);
+	for (size_t i = 0; !e && i < n; i++)
+		if (strcmp(ups[i].upload_id, keep) == 0)
+			kept_at = ups[i].initiated;
+	if (e) {
+		dm_warn("'%s/%s': cannot look for multipart uploads lost by a retried start: %s", bucket, key,
+			dm_err_detail());
+	} else if (kept_at < 0) {
+		dm_warn("'%s/%s': cannot tell when the multipart upload started; other uploads of it are left as they are",
+			bucket, key);
+	} else {
+		/* one second of slack for the server's rounding of Initiated */
+		double since = kept_at - took_s - 1;
+
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(ups[i].upload_id, keep) == 0 || ups[i].initiated < since || ups[i].initiated > kept_at)
+				continue;
+			if (dm_s3_mpu_abort(s3, bucket, key, ups[i].upload_id) == DM_OK)
+				dm_debug("'%s/%s': aborted multipart upload %s, started by a try whose reply was lost",
+					 bucket, key, ups[i].upload_id);
+			else
+				dm_warn("'%s/%s': cannot abort multipart upload %s, started by a try whose reply was lost: %s",
+					bucket, key, ups[i].upload_id, dm_err_detail());
+		}
+	}
+	dm_s3_xml_upload_times_free(ups, n);
+	reply_release(&rep);
+	dm_buf_release(&q);
+}
+
 dm_err dm_s3_mpu_init(dm_s3 *s3, const char *bucket, const char *key, char **upload_id)
 {
 	request rq = { .method = "POST", .bucket = bucket, .key = key, .query = "uploads=" };
 	reply rep = { 0 };
+	double start = dm_now();
 	dm_err e = perform(s3, &rq, &rep);
 
 	*upload_id = NULL;
 	if (!e)
 		e = dm_s3_xml_upload_id(rep.body.data, rep.body.len, upload_id);
+	if (!e && rep.tries > 0)
+		abort_lost_uploads(s3, bucket, key, *upload_id, dm_now() - start);
 	reply_release(&rep);
 	return e;
 }

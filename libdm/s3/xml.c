@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -287,6 +288,81 @@ dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t
 	}
 	free(trunc);
 	xmlFreeDoc(doc);
+	*out = list;
+	*n = cnt;
+	return DM_OK;
+}
+
+/* "2026-11-28T13:15:07.662Z" -> seconds since the epoch, or -1. */
+static double iso8601(const char *s)
+{
+	struct tm tm;
+	double sec = 0;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%lf%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+			 &sec, &n) != 6 || sec < 0 || sec >= 61)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_sec = 0;
+	return (double)timegm(&tm) + sec;
+}
+
+void dm_s3_xml_upload_times_free(dm_s3_xml_upload_time *u, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(u[i].upload_id);
+	free(u);
+}
+
+dm_err dm_s3_xml_upload_times(const char *xml, size_t len, const char *key, dm_s3_xml_upload_time **out, size_t *n)
+{
+	xmlDocPtr doc = parse(xml, len);
+	xmlNodePtr root;
+	dm_s3_xml_upload_time *list = NULL;
+	size_t cnt = 0;
+	dm_err e = DM_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (!doc)
+		return dm_fail(DM_ERR_PARSE, "malformed ListMultipartUploads reply");
+	root = xmlDocGetRootElement(doc);
+	if (!root || !named(root, "ListMultipartUploadsResult")) {
+		xmlFreeDoc(doc);
+		return dm_fail(DM_ERR_PARSE, "unexpected ListMultipartUploads reply");
+	}
+	for (xmlNodePtr c = root->children; c && !e; c = c->next) {
+		char *k, *id, *when;
+		dm_s3_xml_upload_time *grown;
+
+		if (!named(c, "Upload"))
+			continue;
+		k = text_of(c, "Key");
+		id = text_of(c, "UploadId");
+		when = text_of(c, "Initiated");
+		if (k && id && strcmp(k, key) == 0) {
+			grown = realloc(list, (cnt + 1) * sizeof(*grown));
+			if (!grown) {
+				e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			} else {
+				list = grown;
+				list[cnt].upload_id = id;
+				list[cnt++].initiated = iso8601(when);
+				id = NULL;
+			}
+		}
+		free(k);
+		free(id);
+		free(when);
+	}
+	xmlFreeDoc(doc);
+	if (e) {
+		dm_s3_xml_upload_times_free(list, cnt);
+		return e;
+	}
 	*out = list;
 	*n = cnt;
 	return DM_OK;

@@ -20,4 +20,14 @@ dm_err dm_s3_xml_list(const char *xml, size_t len, int url_encoded, dm_s3_page *
 dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t *n, char **next_key,
 			 char **next_id);
 
+/* ListMultipartUploadsResult: the uploads of exactly key (other keys under the
+ * same prefix are left out), each with the time it was initiated in seconds
+ * since the epoch by the server's clock (-1 when absent or unreadable). */
+typedef struct {
+	char *upload_id;
+	double initiated;
+} dm_s3_xml_upload_time;
+dm_err dm_s3_xml_upload_times(const char *xml, size_t len, const char *key, dm_s3_xml_upload_time **out, size_t *n);
+void dm_s3_xml_upload_times_free(dm_s3_xml_upload_time *u, size_t n);
+
 #endif
