@@ -8,6 +8,11 @@ Rules (each a 'METHOD:QUERY-SUBSTRING:ACTION[:COUNT]', COUNT = how many times, d
   503        answer 503 SlowDown without forwarding
   reset      close the connection without an answer
   delay=S    wait S seconds, then forward
+  reset-after=N  read N bytes of the request body, then reset the connection
+             (an upload broken in flight: the server never sees the request)
+  truncate   forward, then send only half of the answer (half the body, or half the
+             headers when the body is empty) and close: the server did the work,
+             the client never learns it
 Listens on a free 127.0.0.1 port, writes it to PORTFILE, logs one line a request
 on stderr ("PUT /b/k?partNumber=3 -> 500"), and stops when stdin closes or on SIGTERM.
 """
@@ -44,11 +49,27 @@ class Proxy(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def reset(self):
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        self.close_connection = True
+        self.connection.close()
+
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
         action = pick(self.command, self.path)
         sys.stderr.write(f"{self.command} {self.path} -> {action or 'forward'}\n")
+        sys.stderr.flush()
+        if action and action.startswith("reset-after="):
+            want = min(int(action.split("=", 1)[1]), length)
+            got = 0
+            while got < want:
+                chunk = self.rfile.read1(want - got)
+                if not chunk:
+                    break
+                got += len(chunk)
+            self.reset()
+            return
+        body = self.rfile.read(length) if length else b""
         if action in ("500", "503"):
             code = int(action)
             err = b"InternalError" if code == 500 else b"SlowDown"
@@ -60,9 +81,7 @@ class Proxy(BaseHTTPRequestHandler):
             self.wfile.write(msg)
             return
         if action == "reset":
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-            self.close_connection = True
-            self.connection.close()
+            self.reset()
             return
         if action and action.startswith("delay="):
             time.sleep(float(action.split("=", 1)[1]))
@@ -71,6 +90,10 @@ class Proxy(BaseHTTPRequestHandler):
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
+        if action == "truncate":
+            self.truncated(resp, data)
+            conn.close()
+            return
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() not in ("connection", "transfer-encoding", "content-length"):
@@ -83,6 +106,23 @@ class Proxy(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
         conn.close()
+
+    def truncated(self, resp, data):
+        head = [f"HTTP/1.1 {resp.status} {resp.reason}"]
+        for k, v in resp.getheaders():
+            if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                head.append(f"{k}: {v}")
+        length = (resp.getheader("Content-Length") or "0") if self.command == "HEAD" else str(len(data))
+        head.append(f"Content-Length: {length}")
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+        if data and self.command != "HEAD":
+            out = raw + data[:len(data) // 2]
+        else:
+            out = raw[:len(raw) // 2]
+        self.wfile.write(out)
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
