@@ -64,7 +64,7 @@ static dm_err run_cmd(const dm_cluster_opts *o, const char *const *argv, int rep
 	*res = init;
 	if ((report || o->dry_run) && o->on_command)
 		o->on_command(o->ud, argv);
-	if (dm_proc_format_argv(&line, argv) == DM_OK)
+	if (dm_proc_format_argv(&line, argv) == DM_OK && !((report || o->dry_run) && o->on_command))
 		dm_debug("running: %s", dm_buf_str(&line));
 	if (o->dry_run) {
 		dm_buf_release(&line);
