@@ -31,7 +31,7 @@ enum {
  * "PROG: MSG" to stderr, at level INFO (WARN with quiet). Call first in main(). */
 void dm_cli_init(const char *prog);
 
-/* -q / -v counting: verbosity < 0 errors only, 0 normal, 1 -v, 2 -vv (debug). */
+/* -q / -v counting: verbosity < 0 errors only, 0 normal (warnings and errors), 1 -v (info), 2 -vv (debug). */
 void dm_cli_set_verbosity(int verbosity);
 
 /* The program name given to dm_cli_init. */
