@@ -1,0 +1,6 @@
+# Hardening of dm-seed and the S3 client (issue: injected faults, TLS, files
+# changing under the upload, secrets, valgrind).  See docs/hardening.md.
+# Each test prints a "figures:" line with what it injected and verified.
+set(DM_HARD ${CMAKE_CURRENT_SOURCE_DIR}/cli)
+# boots its own RGW (it kills radosgw); the shared fixture only for seed-lib.sh
+dm_cli_test(hard_rgw_kill ${DM_HARD}/hard-rgw-kill.sh FIXTURES s3 TIMEOUT 300)
