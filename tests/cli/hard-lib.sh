@@ -23,8 +23,11 @@ unset SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE AWS_CA_BUNDLE REQUESTS_CA_BUNDLE
 proxy_start() {
   local name=$1 up=$2
   shift 2
-  rm -f "$TMP/$name.port"
-  python3 "$HERE/fault-proxy.py" "$up" "$TMP/$name.port" "$@" </dev/null 2>"$TMP/$name.log" &
+  rm -f "$TMP/$name.port" "$TMP/$name.in"
+  # the proxy stops when its stdin closes: hold a fifo open for it
+  mkfifo "$TMP/$name.in"
+  exec {PROXY_FD}<>"$TMP/$name.in"
+  python3 "$HERE/fault-proxy.py" "$up" "$TMP/$name.port" "$@" <"$TMP/$name.in" 2>"$TMP/$name.log" &
   HARD_PIDS+=("$!")
   eval "PROXY_PID_$name=$!"
   local _
@@ -38,12 +41,14 @@ proxy_stop() {
   local var="PROXY_PID_$1"
   kill "${!var}" 2>/dev/null || true
   wait "${!var}" 2>/dev/null || true
+  exec {PROXY_FD}>&-
 }
 
-# proxy_tally NAME: "kind=count ..." of the faults the proxy injected (forwarded requests left out)
+# proxy_tally NAME...: "kind=count ..." of the faults the proxies injected (forwarded requests left out)
 proxy_tally() {
-  sed -n 's/.* -> //p' "$TMP/$1.log" | grep -v '^forward$' | sed 's/=.*//' | sort | uniq -c |
-    awk '{printf "%s%s=%s", NR > 1 ? " " : "", $2, $1} END {print ""}'
+  local n
+  for n in "$@"; do sed -n 's/.* -> //p' "$TMP/$n.log"; done | grep -v '^forward$' | sed 's/=.*//' | sort | uniq -c |
+    awk '{printf "%s%s=%s", (NR > 1 ? " " : ""), $2, $1} END {print ""}'
 }
 
 # proxy_faults NAME: how many requests the proxy broke
