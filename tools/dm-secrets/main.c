@@ -459,6 +459,19 @@ static int valid_endpoint(const char *u)
 	return h && *h && *h != '/' && !strchr(h, '@') && !strpbrk(u, " \t\n'\"");
 }
 
+/* getopt's own messages start with argv[0] as typed (often a full path) and are not
+ * in the "PROG: error: ..." form of every other message: say them here instead. */
+static int bad_option(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return dm_cli_usage_error("option '%s' needs a value", arg);
+	if (optopt > ' ' && optopt < 127 && strncmp(arg, "--", 2) != 0)
+		return dm_cli_usage_error("unknown option '-%c'", optopt);
+	return dm_cli_usage_error("unknown option '%s'", arg);
+}
+
 int main(int argc, char **argv)
 {
 	options o = { 0 };
@@ -476,7 +489,7 @@ int main(int argc, char **argv)
 
 	dm_cli_init("dm-secrets");
 	o.k8s = k8s_init;
-	while ((opt = getopt_long(argc, argv, "n:f:vqh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":n:f:vqh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n': o.ns = optarg; break;
 		case OPT_SECRET: o.secret = optarg; break;
@@ -497,8 +510,7 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return dm_cli_close_stdout(DM_EXIT_OK);
 		default:
-			fprintf(stderr, "Try 'dm-secrets --help' for more information.\n");
-			return DM_EXIT_USAGE;
+			return bad_option(opt, argv);
 		}
 	}
 	dm_cli_set_verbosity(o.verbosity);
