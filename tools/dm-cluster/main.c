@@ -296,6 +296,19 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 	return run_interactive(a, argv);
 }
 
+/* getopt's own messages start with argv[0] as typed (often a full path) and are not
+ * in the "PROG: error: ..." form of every other message: say them here instead. */
+static int bad_option(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return dm_cli_usage_error("option '%s' needs a value", arg);
+	if (optopt > ' ' && optopt < 127 && strncmp(arg, "--", 2) != 0)
+		return dm_cli_usage_error("unknown option '-%c'", optopt);
+	return dm_cli_usage_error("unknown option '%s'", arg);
+}
+
 int main(int argc, char **argv)
 {
 	args a;
@@ -311,7 +324,7 @@ int main(int argc, char **argv)
 	dm_cli_init("dm-cluster");
 	memset(&a, 0, sizeof(a));
 	a.flavour = getenv("DM_FLAVOUR");
-	while ((c = getopt_long(argc, argv, "f:t:lrvqh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:t:lrvqh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': a.flavour = optarg; break;
 		case 't': a.target = optarg; break;
@@ -341,7 +354,7 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return dm_cli_close_stdout(0);
 		default:
-			return dm_cli_usage_error("unknown option");
+			return bad_option(c, argv);
 		}
 	}
 	/* progress (what is started, what is waited for and how long) is shown
