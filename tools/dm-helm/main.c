@@ -297,6 +297,19 @@ static void print_status_table(const dm_run_result *r, size_t n)
 	}
 }
 
+/* getopt's own messages start with argv[0] as typed (often a full path) and are not
+ * in the "PROG: error: ..." form of every other message: say them here instead. */
+static int bad_option(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return dm_cli_usage_error("option '%s' needs a value", arg);
+	if (optopt > ' ' && optopt < 127 && strncmp(arg, "--", 2) != 0)
+		return dm_cli_usage_error("unknown option '-%c'", optopt);
+	return dm_cli_usage_error("unknown option '%s'", arg);
+}
+
 int main(int argc, char **argv)
 {
 	const char *flavour = NULL, *kubeconfig = NULL, *context = NULL, *helm_flag = NULL, *kubectl_flag = NULL;
@@ -319,7 +332,7 @@ int main(int argc, char **argv)
 	only = calloc((size_t)argc + 1, sizeof(*only));
 	if (!only)
 		return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
-	while ((opt = getopt_long(argc, argv, "f:c:j:vqh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":f:c:j:vqh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f': flavour = optarg; break;
 		case 'c': only[n_only++] = optarg; break;
@@ -356,8 +369,7 @@ int main(int argc, char **argv)
 			return dm_cli_close_stdout(DM_EXIT_OK);
 		default:
 			free(only);
-			fprintf(stderr, "Try 'dm-helm --help' for more information.\n");
-			return DM_EXIT_USAGE;
+			return bad_option(opt, argv);
 		}
 	}
 	dm_cli_set_verbosity(verbosity);
