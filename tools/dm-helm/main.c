@@ -466,7 +466,9 @@ int main(int argc, char **argv)
 	} else if (res && action == DM_ACTION_STATUS && !dry) {
 		print_status_table(res, dm_platform_count(p));
 	}
-	if (res && !dry && (action == DM_ACTION_INSTALL || action == DM_ACTION_UNINSTALL)) {
+	/* no summary when the run could not start (kubeconfig, helm): the error alone says it */
+	if (res && !dry && (e == DM_OK || e == DM_ERR_PARTIAL) &&
+	    (action == DM_ACTION_INSTALL || action == DM_ACTION_UNINSTALL)) {
 		size_t ok = 0, failed = 0, skipped = 0;
 		dm_buf which = DM_BUF_INIT;
 
