@@ -17,6 +17,7 @@
 #include <dm/alias.h>
 #include <dm/err.h>
 #include <dm/log.h>
+#include <dm/sigv4.h>
 #include <dm/yaml.h>
 
 /* fuzz_yaml, fuzz_target: libdm/yaml.c parse() returned on a libyaml syntax
@@ -100,11 +101,42 @@ static void test_fuzz__alias_save_of_a_non_utf8_key_keeps_the_file_readable(void
 	assert_true(refusal_explained);
 }
 
+/* fuzz_sigv4 (while choosing the clock range of the target): for a time in
+ * the year 10000 or later, or before year 0, "%Y" needs more than four
+ * characters, strftime() does not fit the 17 bytes, and dm_sigv4_amz_date
+ * left out[] without a terminator - dm_sigv4_sign then reads the date past
+ * its array.  A clock that wrong is rare; a string without an end is not an
+ * acceptable answer to it.  The fuzz target keeps to years 1970-9999. */
+static void test_fuzz__amz_date_out_of_range_is_still_a_string(void **state)
+{
+	static const long long times[] = { 253402300800LL, 9223372036854775807LL, -62167219201LL };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		char out[17 + 8];
+
+		memset(out, '#', sizeof(out));
+		dm_sigv4_amz_date(out, times[i]);
+		if (!memchr(out, '\0', 17))
+			fail_msg("dm_sigv4_amz_date(%lld) left no terminator in its 17 bytes: '%.17s'", times[i], out);
+	}
+	/* the dates a running clock gives are unchanged */
+	{
+		char out[17];
+
+		dm_sigv4_amz_date(out, 253402300799LL);
+		assert_string_equal(out, "99991231T235959Z");
+		dm_sigv4_amz_date(out, 0);
+		assert_string_equal(out, "19700101T000000Z");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fuzz__yaml_syntax_error_in_anchored_collection_frees_the_anchor),
 		cmocka_unit_test(test_fuzz__alias_save_of_a_non_utf8_key_keeps_the_file_readable),
+		cmocka_unit_test(test_fuzz__amz_date_out_of_range_is_still_a_string),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
