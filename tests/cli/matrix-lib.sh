@@ -1,0 +1,163 @@
+# Shared by tests/cli/matrix-*.sh: the bad-input matrix of docs/hardening.md.
+#
+# Each case runs one tool on one bad input and checks what a user sees:
+#   - the exit code the docs give (0 ok, 1 failed, 2 usage, 3 bad configuration, 4 partial);
+#   - one line that says what is wrong, in the tool's "TOOL: error: ..." form (usage errors may
+#     add only "Try 'TOOL --help' for more information."; partial failures list one line per item and
+#     a summary, every line "TOOL: ..."), equal to the expected text once the paths of this run are
+#     replaced by placeholders (<tmp>, <src>, <api>, <s3>, <ns>);
+#   - nothing on stdout unless the case says the command prints data there;
+# and the case's own "nothing half-written" checks run right after it.
+# Every case becomes a row "| ID | tool | input | `message` | exit |"; at the end the rows of
+# this script must be exactly the rows of docs/hardening.md with the script's ID prefix.
+set -uo pipefail
+export LC_ALL=C   # byte-wise matching, and the C library's messages as the docs quote them
+: "${DM_BIN:?run through ctest}" "${DM_SOURCE_DIR:?run through ctest}" "${DM_TEST_WORK:?run through ctest}"
+
+T=$(mktemp -d "$DM_TEST_WORK/matrix.XXXXXX")
+chmod 755 "$T"
+MX_ROWS=$T/rows            # the rows this run produced
+MX_RECORD_DIR=$DM_TEST_WORK/matrix   # kept after the run: matrix-doc.sh --update reads it
+mkdir -p "$MX_RECORD_DIR"
+: >"$MX_ROWS"
+mx_fails=0
+mx_cases=0
+MX_RUN=()
+mx_cleanups=()
+mx_cleanup() {
+  local c
+  for c in "${mx_cleanups[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
+  rm -rf "$T"
+}
+trap mx_cleanup EXIT
+
+# a private home and no user configuration leaking in
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config DM_ALIASES=$T/home/aliases.yaml MC_CONFIG_DIR=$T/home/mc
+mkdir -p "$HOME"
+unset DM_FLAVOUR KUBECONFIG AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL \
+  KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT SSL_CERT_FILE DM_HELM DM_KUBECTL DM_MINIKUBE DM_MICROK8S \
+  DM_NVML_LIBRARY DM_CUDA_LIBRARY DM_FAKE_NVIDIA_SCENARIO 2>/dev/null || true
+for v in $(env | sed -n 's/^\(MC_HOST_[^=]*\)=.*/\1/p'); do unset "$v"; done
+
+fail() { echo "FAIL: $*"; mx_fails=$((mx_fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# Placeholders for what changes from run to run; more with mx_placeholder TEXT NAME.
+mx_subst=()
+mx_placeholder() { [ -n "$1" ] && mx_subst+=("$1" "$2"); }
+mx_placeholder "$T" "<tmp>"
+mx_placeholder "$DM_SOURCE_DIR" "<src>"
+mx_placeholder "$DM_BIN" "<bin>"
+mx_placeholder $'\xff' '\xff'   # a byte that is not UTF-8, written so the doc stays UTF-8
+mx_normalize() { # stdin -> stdout; the longest placeholder first (paths nest)
+  local text i j n=${#mx_subst[@]} order=()
+  text=$(cat)
+  for ((i = 0; i < n; i += 2)); do order+=("${#mx_subst[i]} $i"); done
+  while read -r _ j; do
+    text=${text//"${mx_subst[j]}"/"${mx_subst[j + 1]}"}
+  done < <(printf '%s\n' "${order[@]}" | sort -rn)
+  printf '%s\n' "$text"
+}
+
+# mx ID TOOL RC 'INPUT' 'MESSAGE' [OPTIONS --] ARGS...
+#   OPTIONS: out     the command prints data on stdout by design (not checked)
+#            report  dm-gpu: the message is the "error: [...]" line of its report on stdout
+#            partial the message is one of several "TOOL: ..." lines (exit 4 listings)
+#            yaml    the message must point at FILE:LINE:COLUMN
+#            known=TEXT  a defect reported but not fixed yet: the exit code and message are
+#                    checked as they are today, the form check is skipped, TEXT goes in the row
+# Runs "$DM_BIN/TOOL ARGS" (or MX_RUN=(prefix...) "$DM_BIN/TOOL" ARGS) with stdout in $T/out
+# and stderr in $T/err.
+mx() {
+  local id=$1 tool=$2 want=$3 input=$4 msg=$5 rc=0 o opt_out=0 opt_report=0 opt_partial=0 opt_yaml=0 known=''
+  shift 5
+  if printf '%s\n' "$@" | grep -qx -- '--'; then
+    while [ "$1" != -- ]; do
+      case "$1" in
+        out) opt_out=1 ;; report) opt_report=1 ;; partial) opt_partial=1 ;; yaml) opt_yaml=1 ;;
+        known=*) known=${1#known=} ;;
+        *) echo "matrix: bad option '$1' in case $id" >&2; exit 2 ;;
+      esac
+      shift
+    done
+    shift
+  fi
+  mx_cases=$((mx_cases + 1))
+  "${MX_RUN[@]}" "$DM_BIN/$tool" "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+  local errn outn line got bad=''
+  errn=$(wc -l <"$T/err")
+  [ "$rc" = "$want" ] || bad="exit $rc, wanted $want"
+  if [ "$opt_report" = 1 ]; then
+    line=$(grep '^error: \[' "$T/out" | head -n 2)
+    [ "$(printf '%s\n' "$line" | grep -c .)" = 1 ] || bad="${bad:+$bad; }report has $(printf '%s\n' "$line" | grep -c .) error lines"
+    [ "$errn" = 0 ] || bad="${bad:+$bad; }stderr not empty"
+  elif [ "$opt_partial" = 1 ]; then
+    line=$(grep -axF -- "$(printf '%s' "$msg")" <(mx_normalize <"$T/err") | head -n 1)
+    grep -aqv "^$tool: " "$T/err" && bad="${bad:+$bad; }a stderr line without '$tool: '"
+  else
+    line=$(head -n 1 "$T/err")
+    if [ "$want" = 2 ]; then
+      [ "$errn" = 1 ] || { [ "$errn" = 2 ] && [ "$(sed -n 2p "$T/err")" = "Try '$tool --help' for more information." ]; } ||
+        bad="${bad:+$bad; }usage error should be the message, and at most the --help hint ($errn lines)"
+    else
+      [ "$errn" = 1 ] || bad="${bad:+$bad; }$errn lines on stderr, wanted 1"
+    fi
+  fi
+  [ "$opt_out" = 1 ] || [ "$opt_report" = 1 ] || [ ! -s "$T/out" ] || bad="${bad:+$bad; }stdout not empty"
+  got=$(printf '%s' "$line" | mx_normalize)
+  [ "$got" = "$msg" ] || bad="${bad:+$bad; }message differs"
+  if [ -z "$known" ]; then
+    if [ "$opt_report" = 1 ]; then
+      case "$line" in "error: ["*) ;; *) bad="${bad:+$bad; }not an 'error: [code]' line" ;; esac
+    else
+      case "$line" in "$tool: error: "*) ;; *) bad="${bad:+$bad; }not in the '$tool: error: ' form" ;; esac
+    fi
+  fi
+  if [ "$opt_yaml" = 1 ] && ! printf '%s' "$line" | grep -Eq '[^ :]+:[0-9]+:[0-9]+: '; then
+    bad="${bad:+$bad; }no FILE:LINE:COLUMN"
+  fi
+  if [ -n "$bad" ]; then
+    fail "$id $tool ($input): $bad"
+    echo "  want: $msg"
+    echo "  got:  $got"
+    sed 's/^/  stderr: /' "$T/err" | mx_normalize | head -n 8
+    [ "$opt_out" = 1 ] || sed 's/^/  stdout: /' "$T/out" | mx_normalize | head -n 5
+  else
+    ok "$id $tool ($input): exit $rc"
+  fi
+  # the row, as docs/hardening.md has it ('|' escaped for the table)
+  local shown=${got:-$msg}
+  [ -n "$known" ] && input="$input (known defect: $known)"
+  printf '| %s | %s | %s | `%s` | %s |\n' "$id" "$tool" "${input//|/\\|}" "${shown//|/\\|}" "$rc" >>"$MX_ROWS"
+}
+
+# check COND-COMMAND... DESCRIPTION: one of a case's "nothing half-written" checks
+check() {
+  local what=${*: -1}
+  if "${@:1:$#-1}"; then ok "  $what"; else fail "  $what"; fi
+}
+same_file() { cmp -s "$1" "$2"; }
+not() { ! "$@"; }
+only_files() { # DIR NAME...: DIR holds exactly these names
+  [ "$(cd "$1" && ls -A | sort | tr '\n' ' ')" = "$(printf '%s\n' "${@:2}" | sort | tr '\n' ' ')" ]
+}
+
+# mx_finish PREFIX: the rows of this run against the doc, then the verdict
+mx_finish() {
+  local prefix=$1 doc=$DM_SOURCE_DIR/docs/hardening.md
+  cp "$MX_ROWS" "$MX_RECORD_DIR/$prefix.rows"
+  if [ ! -f "$doc" ]; then
+    fail "no docs/hardening.md"
+  else
+    grep -E "^\| $prefix[0-9]+ \|" "$doc" | sort >"$T/doc-rows"
+    sort "$MX_ROWS" >"$T/run-rows"
+    if cmp -s "$T/doc-rows" "$T/run-rows"; then
+      ok "docs/hardening.md has exactly the $(wc -l <"$T/run-rows") $prefix rows this run produced"
+    else
+      fail "docs/hardening.md rows $prefix* differ from this run (< doc, > run; tests/cli/matrix-doc.sh --update rewrites them)"
+      diff "$T/doc-rows" "$T/run-rows" | grep '^[<>]' | head -n 40
+    fi
+  fi
+  echo "figures: $mx_cases cases, $mx_fails failed"
+  [ "$mx_fails" = 0 ] || exit 1
+}

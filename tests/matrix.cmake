@@ -1,0 +1,16 @@
+# The bad-input matrix of docs/hardening.md ("Bad-input matrix") and the secrets sweep
+# ("Secrets").  Each matrix script checks its cases (exit code, the one line a user sees,
+# nothing half-written) and that docs/hardening.md has exactly its rows; the rows it produced
+# stay in ${DM_TEST_WORK}/matrix/ for tests/cli/matrix-doc.sh --update.
+set(DM_MATRIX ${CMAKE_CURRENT_SOURCE_DIR}/cli)
+dm_cli_test(matrix_local ${DM_MATRIX}/matrix-local.sh LABELS integration TIMEOUT 120)
+dm_cli_test(matrix_s3 ${DM_MATRIX}/matrix-s3.sh FIXTURES s3 LABELS integration TIMEOUT 120)
+dm_cli_test(matrix_k8s ${DM_MATRIX}/matrix-k8s.sh FIXTURES k8s LABELS integration TIMEOUT 180)
+
+# tests/k8s.cmake registers every tests/cli/secrets*.sh with the fixture k8s alone (it is
+# included first); the sweep also seeds the RGW, so it needs the fixture s3 as well.
+if(TEST cli_secrets_sweep)
+  set_tests_properties(cli_secrets_sweep PROPERTIES FIXTURES_REQUIRED "k8s;s3" TIMEOUT 300)
+else()
+  dm_cli_test(cli_secrets_sweep ${DM_MATRIX}/secrets-sweep.sh FIXTURES k8s s3 LABELS integration TIMEOUT 300)
+endif()
