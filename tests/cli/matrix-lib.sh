@@ -56,7 +56,8 @@ mx_normalize() { # stdin -> stdout; the longest placeholder first (paths nest)
   while read -r _ j; do
     text=${text//"${mx_subst[j]}"/"${mx_subst[j + 1]}"}
   done < <(printf '%s\n' "${order[@]}" | sort -rn)
-  printf '%s\n' "$text"
+  # curl's "after N ms" varies with the machine's load
+  printf '%s\n' "$text" | sed -E 's/ after [0-9]+ ms/ after <n> ms/g'
 }
 
 # mx ID TOOL RC 'INPUT' 'MESSAGE' [OPTIONS --] ARGS...

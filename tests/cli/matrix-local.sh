@@ -59,7 +59,7 @@ mx L15 dm-seed 1 "alias file unreadable (0600, another user)" \
   "dm-seed: error: cannot read '<tmp>/home/aliases.yaml': Permission denied" -- "$SEED_SRC" mx/bucket
 MX_RUN=()
 mx L16 dm-seed 1 "S3 endpoint unreachable (closed port)" \
-  "dm-seed: error: cannot connect to http://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect to server" \
+  "dm-seed: error: cannot connect to http://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after <n> ms: Couldn't connect to server" \
   -- --retries 0 --no-progress "$SEED_SRC" mx/bucket
 
 # --- dm-secrets (no server reached) -------------------------------------------------------------
@@ -109,7 +109,7 @@ mx L31 dm-secrets 3 "component config: malformed YAML" \
   "dm-secrets: error: <tmp>/comps/broken/config.yaml:4:1: did not find expected ',' or ']' while parsing a flow sequence started at line 3, column 9" \
   yaml -- --kubeconfig "$T/kc-ok" --components-dir "$T/comps" broken
 mx L32 dm-secrets 1 "API server unreachable (closed port)" \
-  "dm-secrets: error: cannot connect to https://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect to server" \
+  "dm-secrets: error: cannot connect to https://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after <n> ms: Couldn't connect to server" \
   -- --kubeconfig "$T/kc-ok" --secret s -n default
 
 # --- dm-helm (plans: no cluster) ----------------------------------------------------------------
@@ -195,7 +195,7 @@ mx L70 dm-cluster 1 "remote target: kubeconfig missing (status)" \
   out -- -f "$C" -t "$T/target.yaml" status
 printf 'provider: remote\nkubeconfig: %s/kc-ok\n' "$T" >"$T/target.yaml"
 mx L71 dm-cluster 1 "remote target: API server unreachable (start)" \
-  "dm-cluster: error: cannot connect to https://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect to server" \
+  "dm-cluster: error: cannot connect to https://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after <n> ms: Couldn't connect to server" \
   -- -f "$C" -t "$T/target.yaml" start
 
 # --- dm-gpu (the fake NVIDIA libraries, no cluster) ---------------------------------------------
@@ -221,7 +221,7 @@ mx L86 dm-gpu 1 "--kubeconfig: malformed YAML" \
   "error: [kubernetes-node] cannot read node 'n1' from Kubernetes: <tmp>/kc-malformed:3:1: did not find expected node content while parsing a flow node started at line 3, column 1" \
   report -- check --root "$R" --kubeconfig "$T/kc-malformed" --node n1
 mx L87 dm-gpu 1 "--kubeconfig: API server unreachable" \
-  "error: [kubernetes-node] cannot read node 'n1' from Kubernetes: cannot connect to https://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect to server" \
+  "error: [kubernetes-node] cannot read node 'n1' from Kubernetes: cannot connect to https://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after <n> ms: Couldn't connect to server" \
   report -- check --root "$R" --kubeconfig "$T/kc-ok" --node n1
 MX_RUN=()
 
