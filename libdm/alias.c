@@ -360,6 +360,19 @@ dm_err dm_alias_save(const char *path_in, const dm_alias *a)
 
 	if (!path)
 		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	{
+		/* YAML text is UTF-8: a value that is not could never be read back */
+		const char *fields[] = { a->name, a->url, a->access_key, a->secret_key, a->session_token, a->region };
+		const char *names[] = { "name", "url", "access key", "secret key", "session token", "region" };
+
+		for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+			if (fields[i] && !dm_utf8_valid(fields[i], strlen(fields[i]))) {
+				free(path);
+				return dm_fail(DM_ERR_INVALID, "cannot save alias '%s': its %s is not valid UTF-8",
+					       dm_utf8_valid(a->name, strlen(a->name)) ? a->name : "?", names[i]);
+			}
+		}
+	}
 	e = dm_yaml_load_file(&doc, path);
 	if (e == DM_ERR_NOTFOUND) {
 		dm_err_clear();

@@ -88,7 +88,9 @@ used=" "
 free_port() {
   local p i
   for i in $(seq 1 200); do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    # below the kernel's ephemeral range (32768-60999 by default): a port there can be
+    # taken by any outgoing connection between our probe and the server's bind
+    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
     case "$used" in *" $p "*) continue ;; esac
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       used="$used$p "
@@ -121,28 +123,40 @@ done
 
 # --- kube-apiserver ----------------------------------------------------------------------------
 api_start=$(date +%s.%N)
-setsid "$KUBE_APISERVER" \
-  --etcd-servers="http://127.0.0.1:$etcd_port" \
-  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" --insecure-port=0 \
-  --tls-cert-file="$pki/server.crt" --tls-private-key-file="$pki/server.key" \
-  --client-ca-file="$pki/ca.crt" --token-auth-file="$pki/tokens.csv" \
-  --authorization-mode=RBAC \
-  --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-  --api-audiences=https://kubernetes.default.svc.cluster.local \
-  --service-cluster-ip-range=10.96.0.0/24 --allow-privileged=false \
-  --enable-priority-and-fairness=false --profiling=false --cert-dir="$dir/apiserver-certs" \
-  --v=1 >"$dir/apiserver.log" 2>&1 </dev/null &
-echo $! >"$dir/apiserver.pid"
-
-server=https://127.0.0.1:$api_port
+start_apiserver() {
+  setsid "$KUBE_APISERVER" \
+    --etcd-servers="http://127.0.0.1:$etcd_port" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" --insecure-port=0 \
+    --tls-cert-file="$pki/server.crt" --tls-private-key-file="$pki/server.key" \
+    --client-ca-file="$pki/ca.crt" --token-auth-file="$pki/tokens.csv" \
+    --authorization-mode=RBAC \
+    --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --api-audiences=https://kubernetes.default.svc.cluster.local \
+    --service-cluster-ip-range=10.96.0.0/24 --allow-privileged=false \
+    --enable-priority-and-fairness=false --profiling=false --cert-dir="$dir/apiserver-certs" \
+    --v=1 >"$dir/apiserver.log" 2>&1 </dev/null &
+  echo $! >"$dir/apiserver.pid"
+  server=https://127.0.0.1:$api_port
+}
+start_apiserver
+binds=0
 ready=
 while :; do
   if ready=$(curl -sS --max-time 3 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
                "$server/readyz" 2>/dev/null) && [ "$ready" = ok ]; then
     break
   fi
-  kill -0 "$(cat "$dir/apiserver.pid")" 2>/dev/null || fail "kube-apiserver exited during start-up"
+  if ! kill -0 "$(cat "$dir/apiserver.pid")" 2>/dev/null; then
+    # another process took the port between the probe and the bind: try another, twice
+    if grep -q 'address already in use' "$dir/apiserver.log" && [ "$binds" -lt 2 ]; then
+      binds=$((binds + 1))
+      api_port=$(free_port)
+      start_apiserver
+      continue
+    fi
+    fail "kube-apiserver exited during start-up"
+  fi
   kill -0 "$(cat "$dir/etcd.pid")" 2>/dev/null || fail "etcd exited while kube-apiserver was starting"
   [ "$(date +%s)" -lt "$deadline" ] || fail "kube-apiserver not ready after ${timeout_s}s (last /readyz: ${ready:-no answer})"
   sleep 0.3
