@@ -50,6 +50,7 @@ typedef struct {
 	dev_t dev;
 	ino_t ino;
 	int64_t mtime_ns;
+	int64_t ctime_ns; /* with mtime: a rewrite that put the old mtime back still moves ctime */
 	int have_remote;
 	uint64_t remote_size;
 	char remote_etag[80];
@@ -233,6 +234,19 @@ static int grow(wbuf *b, size_t n)
 	return 0;
 }
 
+static int64_t ns_of(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+/* The file is as the job last saw it: same mtime and ctime.  ctime counts
+ * because mtime can be put back (touch -r, cp -p, rsync --inplace) after a
+ * rewrite of the same size, and then only ctime tells. */
+static int same_times(const file_job *f, const struct stat *st)
+{
+	return ns_of(&st->st_mtim) == f->mtime_ns && ns_of(&st->st_ctim) == f->ctime_ns;
+}
+
 /* Reads len bytes at off of the job's file into b, checking that the file is
  * the one the walk saw and did not change while being read. */
 static int read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char *why, size_t nwhy)
@@ -254,8 +268,12 @@ static int read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char *why,
 		if ((uint64_t)before.st_size != f->size || before.st_ino != f->ino) {
 			/* changed since the walk: a small file is simply taken as it is now */
 			if (f->nparts > 0) {
-				snprintf(why, nwhy, "changed while uploading (size %llu, was %llu)",
-					 (unsigned long long)before.st_size, (unsigned long long)f->size);
+				/* say which: a same-size replacement read as "size N, was N" */
+				if (before.st_ino != f->ino)
+					snprintf(why, nwhy, "changed while uploading (replaced by another file)");
+				else
+					snprintf(why, nwhy, "changed while uploading (size %llu, was %llu)",
+						 (unsigned long long)before.st_size, (unsigned long long)f->size);
 				close(fd);
 				return -1;
 			}
@@ -270,13 +288,14 @@ static int read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char *why,
 		}
 		if (f->nparts > 0) {
 			/* parts are read one by one, maybe by several threads: each must see the walk's file */
-			if ((int64_t)before.st_mtim.tv_sec * 1000000000LL + before.st_mtim.tv_nsec != f->mtime_ns) {
+			if (!same_times(f, &before)) {
 				snprintf(why, nwhy, "changed while uploading");
 				close(fd);
 				return -1;
 			}
 		} else {
-			f->mtime_ns = (int64_t)before.st_mtim.tv_sec * 1000000000LL + before.st_mtim.tv_nsec;
+			f->mtime_ns = ns_of(&before.st_mtim);
+			f->ctime_ns = ns_of(&before.st_ctim);
 		}
 		while (got < len) {
 			ssize_t n = pread(fd, b->data + got, len - got, (off_t)(off + got));
@@ -297,15 +316,9 @@ static int read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char *why,
 		}
 		fstat(fd, &after);
 		close(fd);
-		if (after.st_size == before.st_size && after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
-		    after.st_mtim.tv_nsec == before.st_mtim.tv_nsec && after.st_ino == before.st_ino) {
-			if (f->nparts > 0 && (int64_t)after.st_mtim.tv_sec * 1000000000LL + after.st_mtim.tv_nsec !=
-						      f->mtime_ns) {
-				snprintf(why, nwhy, "changed while uploading");
-				return -1;
-			}
+		/* before matched the job's times (checked above, or taken as the job's) */
+		if (after.st_size == before.st_size && after.st_ino == before.st_ino && same_times(f, &after))
 			return 0;
-		}
 		snprintf(why, nwhy, "changed while being read");
 		if (f->nparts > 0)
 			return -1;
@@ -798,6 +811,7 @@ static void plan_file(run *r, const char *bucket, const dm_walk_entry *en, const
 	f->dev = en->dev;
 	f->ino = en->ino;
 	f->mtime_ns = en->mtime_ns;
+	f->ctime_ns = en->ctime_ns;
 	if (remote) {
 		f->have_remote = 1;
 		f->remote_size = remote->size;
@@ -1194,7 +1208,8 @@ dm_err dm_seed_local_etag(const char *path, uint64_t multipart_threshold, uint64
 	f.path = (char *)path;
 	f.size = (uint64_t)st.st_size;
 	f.ino = st.st_ino;
-	f.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	f.mtime_ns = ns_of(&st.st_mtim);
+	f.ctime_ns = ns_of(&st.st_ctim);
 	if (part_size && threshold < part_size)
 		threshold = part_size;
 	if (f.size <= threshold) {

@@ -162,6 +162,7 @@ static const dm_walk_entry *emit(dm_walk *w, dm_walk_kind kind, const char *rel,
 		w->cur.dev = st->st_dev;
 		w->cur.ino = st->st_ino;
 		w->cur.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+		w->cur.ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
 	}
 	if (reason) {
 		snprintf(w->reason, sizeof(w->reason), "%s", reason);

@@ -21,6 +21,7 @@ typedef struct {
 	dev_t dev;
 	ino_t ino;
 	int64_t mtime_ns;
+	int64_t ctime_ns;   /* the inode change time: moves on every write, and cannot be set back */
 	const char *reason; /* FAIL / WARN */
 } dm_walk_entry;
 
