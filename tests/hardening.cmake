@@ -5,3 +5,4 @@ set(DM_HARD ${CMAKE_CURRENT_SOURCE_DIR}/cli)
 # boots its own RGW (it kills radosgw); the shared fixture only for seed-lib.sh
 dm_cli_test(hard_rgw_kill ${DM_HARD}/hard-rgw-kill.sh FIXTURES s3 TIMEOUT 300)
 dm_cli_test(hard_faults ${DM_HARD}/hard-faults.sh FIXTURES s3 TIMEOUT 300)
+dm_cli_test(hard_changing ${DM_HARD}/hard-changing.sh FIXTURES s3 TIMEOUT 300)

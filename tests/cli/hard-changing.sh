@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Files changing under dm-seed: a multipart file rewritten in place (same size),
+# grown, or replaced by rename while its parts are being uploaded.  The fault
+# proxy holds the first two parts (delay) so the change lands, deterministically,
+# after some parts were read and before the others are.  dm-seed must notice
+# (size, mtime and inode checked after every read) and fail the file or re-read
+# it; the object is never a mix: it equals the old bytes or the new bytes
+# entirely, or does not exist.  No multipart upload is left; a rerun uploads
+# the new content.
+. "$(dirname "$0")/hard-lib.sh"
+
+upstream=${DM_TEST_S3_ENDPOINT#http://}
+mp=(--part-size 5MiB --multipart-threshold 5MiB)
+runs=0 cases=0
+
+# object_is BUCKET KEY: "old", "new", "absent", or fails on anything else
+object_is() {
+  local got="$TMP/got" code
+  rm -f "$got"
+  code=$(s3fetch "$1" "$2" "$got")
+  case "$code" in
+    404) echo absent; return ;;
+    200) ;;
+    *) fail "GET $1/$2: HTTP $code" ;;
+  esac
+  if cmp -s "$got" "$TMP/old"; then echo old
+  elif cmp -s "$got" "$TMP/new"; then echo new
+  else fail "object $1/$2 is neither the old nor the new file ($(stat -c %s "$got") bytes): a mix"
+  fi
+}
+
+# change CASE: runs dm-seed on a 20 MiB file (4 parts), changes it CASE-wise
+# while parts 1 and 2 are held by the proxy, checks what landed
+change() {
+  local how=$1 b src="$TMP/src-$1" rc=0 seed
+  b=$(new_bucket "chg-$how")
+  mkdir -p "$src"
+  echo small >"$src/small.txt"
+  big_file "$src/big.bin" 20
+  cp -p "$src/big.bin" "$TMP/old"
+  proxy_start "$how" "$upstream" 'PUT:partNumber=1&:delay=2:1' 'PUT:partNumber=2&:delay=2:1'
+  export MC_HOST_slow="http://$DM_TEST_S3_ACCESS_KEY:$DM_TEST_S3_SECRET_KEY@127.0.0.1:$PROXY_PORT"
+  # two workers: both held by the proxy with parts 1 and 2 read, parts 3-4 not yet
+  "$SEED" --no-progress -j 2 "${mp[@]}" "$src" "slow/$b" >"$TMP/out" 2>"$TMP/err" &
+  seed=$!
+  local _
+  for _ in $(seq 200); do
+    grep -q 'partNumber=1&' "$TMP/$how.log" && grep -q 'partNumber=2&' "$TMP/$how.log" && break
+    sleep 0.05
+  done
+  grep -q 'partNumber=2&' "$TMP/$how.log" || fail "$how: the parts never reached the proxy: $(cat "$TMP/err")"
+  case "$how" in
+    inplace) dd if=/dev/urandom of="$src/big.bin" bs=1M count=20 conv=notrunc status=none ;;
+    # as rsync --inplace or cp -p leave it: new bytes, the old mtime (only ctime tells)
+    keepmtime) dd if=/dev/urandom of="$src/big.bin" bs=1M count=20 conv=notrunc status=none
+               touch -m -r "$TMP/old" "$src/big.bin" ;;
+    grow)    head -c 3M /dev/urandom >>"$src/big.bin" ;;
+    replace) big_file "$src/big.tmp" 20; mv "$src/big.tmp" "$src/big.bin" ;;
+  esac
+  cp "$src/big.bin" "$TMP/new"
+  wait "$seed" || rc=$?
+  runs=$((runs + 1))
+  proxy_stop "$how"
+  local seen why
+  seen=$(object_is "$b" big.bin)
+  why=$(grep -o "big.bin': .*" "$TMP/err" | head -1 || true)
+  case "$rc" in
+    4) grep -q "big.bin': .*changed" "$TMP/err" || fail "$how: exit 4 without saying the file changed: $(cat "$TMP/err")"
+       [ "$seen" = absent ] || fail "$how: failed, yet the object exists ($seen)"
+       grep -q "1 file(s) failed" "$TMP/err" || fail "$how: $(cat "$TMP/err")" ;;
+    0) [ "$seen" != absent ] || fail "$how: exit 0 but no object" ;;
+    *) cat "$TMP/err"; fail "$how: exit $rc" ;;
+  esac
+  [ "$(s3fetch "$b" small.txt "$TMP/small")" = 200 ] && cmp -s "$TMP/small" "$src/small.txt" ||
+    fail "$how: the unchanged file did not land"
+  local left
+  left=$(uploads_left "$b")
+  [ "$left" = 0 ] || fail "$how: $left multipart upload(s) left"
+  # the rerun (no proxy) uploads the new content
+  run_rc 0 "$SEED" --no-progress "${mp[@]}" "$src" "dmtest/$b"
+  runs=$((runs + 1))
+  [ "$(object_is "$b" big.bin)" = new ] || fail "$how: the rerun did not upload the new content"
+  cases=$((cases + 1))
+  pass "$how during upload: exit $rc, object $seen${why:+ ($why)}; rerun uploaded the new bytes; 0 uploads left"
+}
+
+change inplace
+change keepmtime
+change grow
+change replace
+echo "figures: changing cases=$cases runs=$runs mixed_objects=0 uploads_left=0"
