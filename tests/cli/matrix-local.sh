@@ -55,9 +55,11 @@ mx L14 dm-seed 1 "alias file is a symlink loop" \
 rm -f "$DM_ALIASES"; good_alias
 chmod 755 "$HOME"; chmod 644 "$SEED_SRC/one.txt"; chmod 755 "$SEED_SRC"
 MX_RUN=("${as_user[@]}")
+[ "$(id -u)" = 0 ] || chmod 000 "$DM_ALIASES"   # not root: the owner itself cannot read it
 mx L15 dm-seed 1 "alias file unreadable (0600, another user)" \
   "dm-seed: error: cannot read '<tmp>/home/aliases.yaml': Permission denied" -- "$SEED_SRC" mx/bucket
 MX_RUN=()
+chmod 600 "$DM_ALIASES"
 mx L16 dm-seed 1 "S3 endpoint unreachable (closed port)" \
   "dm-seed: error: cannot connect to http://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after <n> ms: Couldn't connect to server" \
   -- --retries 0 --no-progress "$SEED_SRC" mx/bucket
