@@ -177,6 +177,9 @@ static dm_err parse(dm_yaml *d, yaml_parser_t *p)
 		if (!yaml_parser_parse(p, &ev)) {
 			yaml_mark_t m = p->problem_mark;
 
+			while (depth > 0)
+				free((void *)anchors[--depth]);
+
 			if (p->context)
 				return fail_at(d->name, &m, "%s %s started at line %u, column %u",
 					       p->problem ? p->problem : "syntax error", p->context,

@@ -53,11 +53,18 @@ void dm_sha256_hex(char out[65], const void *data, size_t n)
 
 void dm_sigv4_amz_date(char out[17], long long t)
 {
-	time_t tt = (time_t)t;
+	time_t tt;
 	struct tm tm;
 
+	/* the format has room for years 0000-9999 only: keep t inside 1970-9999 */
+	if (t < 0)
+		t = 0;
+	if (t > 253402300799LL)
+		t = 253402300799LL;
+	tt = (time_t)t;
 	gmtime_r(&tt, &tm);
-	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+	if (strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) == 0)
+		memcpy(out, "19700101T000000Z", 17);
 }
 
 static int hexval(int c)
