@@ -5,8 +5,9 @@ BUILD ?= build
 ASAN ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure
+FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build asan test test-asan check demo bench clean
+.PHONY: all deps build asan test test-asan fuzz check demo bench clean
 
 all: build
 
@@ -28,7 +29,11 @@ test: build
 test-asan: asan
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS)
 
-check: test test-asan
+# each libFuzzer target for FUZZ_SECONDS (clang; built in build-fuzz)
+fuzz: deps
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+check: test test-asan fuzz
 
 demo: build
 	bash scripts/demo.sh $(BUILD)
@@ -37,4 +42,4 @@ bench: build
 	bash bench/seed-bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) build-fuzz
