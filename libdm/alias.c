@@ -199,6 +199,11 @@ static dm_err from_alias_file(dm_alias **out, const char *path, const char *name
 	    (e = dm_yaml_get_str(doc, entry, "session_token", 0, &tok)) ||
 	    (e = dm_yaml_get_str(doc, entry, "region", 0, &region)))
 		goto done;
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+		e = dm_yaml_fail(doc, dm_yaml_get(entry, "url"), "alias '%s': url '%s' must start with http:// or https://",
+				 name, url);
+		goto done;
+	}
 	*found = 1;
 	e = make_alias(out, name, url, ak, sk, tok, region, "alias file");
 done:

@@ -322,6 +322,7 @@ int main(int argc, char **argv)
 	int c, code = 0;
 
 	dm_cli_init("dm-cluster");
+	dm_cli_no_core(); /* it writes kubeconfigs holding credentials */
 	memset(&a, 0, sizeof(a));
 	a.flavour = getenv("DM_FLAVOUR");
 	while ((c = getopt_long(argc, argv, ":f:t:lrvqh", long_opts, NULL)) != -1) {

@@ -481,6 +481,7 @@ int main(int argc, char **argv)
 	smoke_built = 1;
 #endif
 	dm_cli_init("dm-gpu");
+	dm_cli_no_core(); /* it may read kubeconfig tokens */
 	memset(&a, 0, sizeof(a));
 	code = parse_args(&a, argc, argv);
 	if (code == -1)
