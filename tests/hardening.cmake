@@ -8,3 +8,7 @@ dm_cli_test(hard_faults ${DM_HARD}/hard-faults.sh FIXTURES s3 TIMEOUT 300)
 dm_cli_test(hard_changing ${DM_HARD}/hard-changing.sh FIXTURES s3 TIMEOUT 300)
 dm_cli_test(hard_tls ${DM_HARD}/hard-tls.sh FIXTURES s3 s3tls TIMEOUT 300)
 dm_cli_test(hard_secrets ${DM_HARD}/hard-secrets.sh FIXTURES s3 s3tls TIMEOUT 300)
+# memcheck cannot run a sanitizer build (ASan owns the allocator): plain build only
+if(NOT DM_SANITIZE)
+  dm_cli_test(hard_valgrind ${DM_HARD}/hard-valgrind.sh FIXTURES s3 s3tls LABELS integration slow TIMEOUT 400)
+endif()
