@@ -498,9 +498,7 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 			    "for nvidia.com/gpu): pods on this node cannot be given GPUs; install "
 			    "nvidia-container-toolkit and run 'nvidia-ctk runtime configure'");
 		if (r->k8s_error)
-			ADD(v, DM_GPU_ERROR, "kubernetes-node", DM_GPU_UNKNOWN,
-			    "cannot read node '%s' from Kubernetes: %s", r->k8s_node ? r->k8s_node : "",
-			    r->k8s_error);
+			; /* reported below, whatever the driver said */
 		else if (r->k8s_node && r->k8s_allocatable <= 0)
 			ADD(v, DM_GPU_ERROR, "no-allocatable-gpu", DM_GPU_UNKNOWN,
 			    "Kubernetes node '%s' offers no nvidia.com/gpu (allocatable 0): deploy the NVIDIA "
@@ -514,6 +512,10 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 		for (i = 0; i < r->n_devices; i++)
 			v->ready_devices += !device_bad[i];
 	}
+	/* a Kubernetes problem is its own reason: a broken driver must not hide it */
+	if (r->k8s_error)
+		ADD(v, DM_GPU_ERROR, "kubernetes-node", DM_GPU_UNKNOWN,
+		    "cannot read node '%s' from Kubernetes: %s", r->k8s_node ? r->k8s_node : "", r->k8s_error);
 	if (o->smoke && !o->smoke_built)
 		ADD(v, DM_GPU_ERROR, "smoke-unavailable", DM_GPU_UNKNOWN,
 		    "--smoke asked for, but this dm-gpu was built without the CUDA toolkit: rebuild where "

@@ -22,4 +22,9 @@ jeq nodriver_json devices '[]'
 run nodriver_list 1 -- list --json
 jeq nodriver_list command list
 jeq nodriver_list reasons.0.code no-library
+# a Kubernetes problem is reported even when the driver is missing
+run nodriver_k8s 1 -- check --json --kubeconfig /nonexistent/kubeconfig
+jeq nodriver_k8s reasons.# 2
+jeq nodriver_k8s reasons.0.code no-library
+jeq nodriver_k8s reasons.1.code kubernetes-node
 finish

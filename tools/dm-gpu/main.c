@@ -64,7 +64,8 @@ static const char usage_text[] =
 	"  DM_CUDA_LIBRARY      absolute path loaded instead of libcuda.so.1\n"
 	"\n"
 	"Exit codes:\n"
-	"  0 ready, 1 not ready (the reasons are listed), 2 usage\n";
+	"  0 ready, 1 not ready (the reasons are listed), 2 usage (a missing --images file too),\n"
+	"  3 bad configuration (a malformed --images file)\n";
 
 struct args {
 	int check;
@@ -226,7 +227,9 @@ static void print_facts(const dm_gpu_report *r)
 	if (!r->runtime_path && !r->ctk_path && !r->cli_path && !r->n_cdi_specs)
 		printf(" %s", r->in_container ? "- (inside a container)" : "-");
 	printf("\n");
-	if (r->k8s_node)
+	if (r->k8s_node && r->k8s_error)
+		printf("%-16s node %s, not read (see the reasons)\n", "kubernetes", r->k8s_node);
+	else if (r->k8s_node)
 		printf("%-16s node %s, allocatable nvidia.com/gpu %lld\n", "kubernetes", r->k8s_node,
 		       r->k8s_allocatable);
 	printf("%-16s %zu\n", "GPUs", r->n_devices);
