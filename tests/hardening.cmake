@@ -2,6 +2,8 @@
 # changing under the upload, secrets, valgrind).  See docs/hardening.md.
 # Each test prints a "figures:" line with what it injected and verified.
 set(DM_HARD ${CMAKE_CURRENT_SOURCE_DIR}/cli)
+# the parser behind the clean-up of uploads left by a retried initiate
+dm_unit_test(test_hard_xml ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_hard_xml.c)
 # boots its own RGW (it kills radosgw); the shared fixture only for seed-lib.sh
 dm_cli_test(hard_rgw_kill ${DM_HARD}/hard-rgw-kill.sh FIXTURES s3 TIMEOUT 300)
 dm_cli_test(hard_faults ${DM_HARD}/hard-faults.sh FIXTURES s3 TIMEOUT 300)
