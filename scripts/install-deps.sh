@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# Install the Debian packages dm needs to build, test and run the demo.
-# Idempotent: packages already present are not fetched again.
-# Usage: scripts/install-deps.sh [build|s3|all]   (default: all)
+# Install the Debian packages dm needs.  Idempotent: nothing is fetched when
+# everything is present.  The one place that runs apt for the project.
+# Usage: scripts/install-deps.sh [SET|PACKAGE]...   (default: all)
+#   build   compilers, CMake and the -dev libraries libdm links
+#   s3      the test S3 server (Ceph RGW) and the tests' independent clients
+#   test    valgrind (memcheck runs of the hardening tests)
+#   bench   the benchmark's peers: rclone, s3cmd, the AWS CLI, gnuplot, GNU time
+#   all     build + s3 + test
+# Any other word is taken as a Debian package name.
 set -euo pipefail
-what=${1:-all}
-
-build_pkgs=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev
-            libyaml-dev libjansson-dev libcmocka-dev curl ca-certificates)
-s3_pkgs=(radosgw ceph-mon ceph-osd ceph-common python3 python3-yaml openssl curl util-linux)
+[ $# -gt 0 ] || set -- all
 
 pkgs=()
-case "$what" in
-  build) pkgs=("${build_pkgs[@]}") ;;
-  s3)    pkgs=("${s3_pkgs[@]}") ;;
-  all)   pkgs=("${build_pkgs[@]}" "${s3_pkgs[@]}") ;;
-  *) echo "install-deps.sh: unknown set '$what' (build|s3|all)" >&2; exit 2 ;;
-esac
-
-# the tests check what landed with an independent client: the AWS CLI
-case "$what" in s3|all) command -v aws >/dev/null 2>&1 || pkgs+=(awscli) ;; esac
+add_set() {
+  case "$1" in
+    build) pkgs+=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev
+                  libyaml-dev libjansson-dev libcmocka-dev curl ca-certificates) ;;
+    s3)    pkgs+=(radosgw ceph-mon ceph-osd ceph-common python3 python3-yaml openssl curl util-linux)
+           # the tests check what landed with an independent client: the AWS CLI
+           command -v aws >/dev/null 2>&1 || pkgs+=(awscli) ;;
+    test)  pkgs+=(valgrind) ;;
+    bench) pkgs+=(rclone s3cmd gnuplot-nox time)
+           command -v aws >/dev/null 2>&1 || pkgs+=(awscli) ;;
+    all)   add_set build; add_set s3; add_set test ;;
+    *)     pkgs+=("$1") ;;
+  esac
+}
+for s in "$@"; do add_set "$s"; done
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -37,13 +37,5 @@ else
   pkgs+=(libclang-rt-dev libomp-dev)
 fi
 
-SUDO=
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "fuzz/install-deps.sh: need root or sudo to install: ${pkgs[*]}" >&2; exit 1; }
-  SUDO=sudo
-fi
-echo "fuzz/install-deps.sh: installing ${pkgs[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+bash "$(dirname "$0")/../../scripts/install-deps.sh" "${pkgs[@]}"
 probe || { echo "fuzz/install-deps.sh: $cc still cannot build a libFuzzer target with ASan, UBSan and OpenMP" >&2; exit 1; }
