@@ -21,7 +21,10 @@
 #                        dm-jN is dm-seed -j N; aws-tuned uses max_concurrent_requests=32
 #   WORKLOADS="..."      of small2k small20k big data (default: all four)
 #   RSS_TREE=0           skip the 200,000-file run that measures dm-seed's peak RSS
-#   DM_JOBS_BEST=N       -j of the second dm-seed variant (default 8)
+#   DM_JOBS_BEST=N       -j of the second dm-seed variant (default 32, the best of
+#                        8/16/32/64 here: TOOLS="dm-j8 dm-j16 dm-j32 dm-j64" finds it)
+#   S3CMD_20K_ROUNDS=1   rounds in which s3cmd (serial, ~90 s) runs the 20,000-file
+#                        workload; it is in no target, so once keeps the run short
 #   RCLONE_TUNED_FLAGS   flags of rclone-tuned (default "--transfers 32 --checkers 32
 #                        --s3-upload-concurrency 16 --s3-chunk-size 8M")
 #   BENCH_MEMSTORE_BYTES RAM the server's OSD may fill with object data (default 3 GiB)
@@ -35,7 +38,7 @@ prog=seed-bench
 say() { printf '%s: %s\n' "$prog" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-case "${1:-}" in -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;; esac
 [ $# -le 1 ] || die "usage: bench/seed-bench.sh [BUILD_DIR]"
 build=${1:-build}
 [ -d "$build" ] || build=$root/$build
@@ -44,7 +47,8 @@ dm_built=$build/bin/dm-seed
 
 ROUNDS=${ROUNDS:-3}
 QUICK=${QUICK:-0}
-DM_JOBS_BEST=${DM_JOBS_BEST:-8}
+DM_JOBS_BEST=${DM_JOBS_BEST:-32}
+S3CMD_20K_ROUNDS=${S3CMD_20K_ROUNDS:-1}
 RCLONE_TUNED_FLAGS=${RCLONE_TUNED_FLAGS:---transfers 32 --checkers 32 --s3-upload-concurrency 16 --s3-chunk-size 8M}
 memstore=${BENCH_MEMSTORE_BYTES:-3221225472}
 case "$ROUNDS" in ''|*[!0-9]*|0) die "ROUNDS='$ROUNDS' is not a positive number" ;; esac
@@ -168,13 +172,24 @@ s3 =
   max_concurrent_requests = 32
 EOF
 }
+# a fresh radosgw spends ~0.3 s on its first requests (caches of the user and
+# the zone); a few untimed requests keep that off whoever runs first
+warm_up() {
+  make_bucket bench-warmup || die "cannot create a bucket on the fresh server"
+  local i
+  for i in 1 2 3 4 5 6 7 8; do s3curl -X PUT --data-binary "warm-up $i" "$DM_TEST_S3_ENDPOINT/bench-warmup/o$i" || true; done
+  s3curl "$DM_TEST_S3_ENDPOINT/bench-warmup?list-type=2" || true
+}
 server_down() { "$root/tests/servers/s3-down.sh" "$s3dir" >/dev/null 2>&1 || say "warning: s3-down reported an error"; }
 rgwadmin() { timeout 120 radosgw-admin -c "$s3dir/ceph.conf" -n client.admin "$@"; }
+# curl signing with SigV4 (radosgw wants the payload hash header with curl 7.88)
+s3curl() {
+  curl -sS -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user "$DM_TEST_S3_ACCESS_KEY:$DM_TEST_S3_SECRET_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
+}
 make_bucket() { # an existing bucket of ours (409) is fine too
   local code
-  code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" \
-    --user "$DM_TEST_S3_ACCESS_KEY:$DM_TEST_S3_SECRET_KEY" \
-    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$DM_TEST_S3_ENDPOINT/$1") || return 1
+  code=$(s3curl -X PUT "$DM_TEST_S3_ENDPOINT/$1") || return 1
   case "$code" in 200|409) return 0 ;; *) say "CreateBucket $1: HTTP $code"; return 1 ;; esac
 }
 bucket_usage() { # BUCKET -> "OBJECTS BYTES"
@@ -240,7 +255,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
   for w in "${workloads[@]}"; do
     say "round $round/$ROUNDS, $w (${wfiles[$w]} files, ${wbytes[$w]} bytes): ${order[*]}"
     server_up
+    warm_up >/dev/null
     for tool in "${order[@]}"; do
+      [ "$w" = small20k ] && [ "$tool" = s3cmd ] && [ "$round" -gt "$S3CMD_20K_ROUNDS" ] && continue
       run_one "$w" "$tool" "$round"
       # 512 MiB objects: make room before the next tool (the time is not counted)
       [ "$w" = big ] && { rgwadmin bucket rm --bucket "bench-$w-$tool" --purge-objects --bypass-gc >/dev/null 2>&1 || true; }
@@ -252,6 +269,7 @@ done
 if [ "${RSS_TREE:-1}" = 1 ]; then
   say "peak RSS: dm-seed on ${wfiles[small2k]} files, then on ${wfiles[tree]} files, same server"
   server_up
+  warm_up >/dev/null
   run_one small2k dm rss
   run_one tree dm rss
   server_down
@@ -274,7 +292,7 @@ meta=$tmp/meta.txt
   echo "dm_jobs_best=$DM_JOBS_BEST"
   echo "rclone_tuned=$RCLONE_TUNED_FLAGS"
   echo "memstore=$memstore"
-  echo "v_dm-seed=$("$DM" --version 2>&1 | head -n1) (git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+  echo "v_dm-seed=$("$DM" --version 2>&1 | head -n1) (built $(date -u -r "$dm_built" +%Y-%m-%dT%H:%M:%SZ), tree at git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'))"
   echo "v_rclone=$(env -u AWS_CA_BUNDLE rclone version 2>&1 | head -n1)"
   echo "v_s3cmd=$(s3cmd --version 2>&1 | head -n1)"
   echo "v_aws=$(aws --version 2>&1 | head -n1)"
@@ -287,8 +305,11 @@ meta=$tmp/meta.txt
 } >"$meta"
 
 mkdir -p "$here/results"
-stem=RESULTS-$(date -u +%Y-%m-%d-%H%M)$([ "$QUICK" = 1 ] && echo -quick)
+stem=RESULTS-$(date -u +%Y-%m-%d-%H%M)
+[ "$QUICK" = 1 ] && stem+=-quick
+[ "$full" = 1 ] || [ "$QUICK" = 1 ] || stem+=-partial
 cp "$results" "$here/results/$stem.jsonl"
+cp "$meta" "$here/results/$stem.meta"   # report.py JSONL META DIR STEM redraws from these two
 python3 "$here/lib/report.py" "$results" "$meta" "$here/results" "$stem"
 if [ "$PUBLISH" = 1 ]; then
   sed "s#](${stem}.png)#](results/${stem}.png)#" "$here/results/$stem.md" >"$here/RESULTS.md"

@@ -19,9 +19,11 @@ TOOL_ORDER = ['dm', 'dm-j', 'rclone', 'rclone-tuned', 's3cmd', 'aws', 'aws-tuned
 
 def tool_key(t):
     for i, p in enumerate(TOOL_ORDER):
-        if t == p or (p == 'dm-j' and t.startswith('dm-j')):
-            return (i, t)
-    return (99, t)
+        if t == p:
+            return (i, 0, t)
+        if p == 'dm-j' and t.startswith('dm-j') and t[4:].isdigit():
+            return (i, int(t[4:]), t)
+    return (99, 0, t)
 
 
 def size_str(n):
@@ -94,6 +96,10 @@ def main():
     tools = sorted({t for _, t in med}, key=tool_key)
     dm_best = next((t for t in tools if t.startswith('dm-j')), None)
     peers = [t for t in tools if not t.startswith('dm')]
+    # the dm-seed the ratios refer to: its defaults
+    ref = 'dm' if 'dm' in tools else ('dm-j' + dj if 'dm-j' + dj in tools else None)
+    if dm_best == ref:
+        dm_best = next((t for t in tools if t.startswith('dm-j') and t != ref), None)
 
     def wl_label(w):
         m = next(v for (ww, _), v in med.items() if ww == w)
@@ -112,6 +118,13 @@ def main():
         if files == 1:
             return size_str(b).replace(' ', '')
         return '%s x 4KiB' % format(files, ',')
+
+    def chart_label(w):
+        m = next(v for (ww, _), v in med.items() if ww == w)
+        files = int(m['files'])
+        if w == 'data' or files == 1:
+            return short(w)
+        return '%s files' % ('%dk' % (files // 1000) if files % 1000 == 0 else files)
 
     def ratio(a, b, k):
         if a is None or b is None or k not in a or k not in b or not b[k]:
@@ -197,7 +210,7 @@ def main():
         out.append('== %s ==' % title)
         out.append('%-28s %8s %8s %8s %8s %8s %8s %8s' % ('tool', 'wall s', 'cpu s', 'srv s', 'rss MiB',
                                                           'dm/wall', 'dm/cpu', 'dm/srv'))
-        dmm = med.get((w, 'dm'))
+        dmm = med.get((w, ref))
         bestm = med.get((w, dm_best)) if dm_best else None
         for t in tools:
             m = med.get((w, t))
@@ -209,9 +222,10 @@ def main():
                 out.append('%-28s FAILED in all %d runs' % (label(t), m['runs']))
                 continue
             isdm = t.startswith('dm')
-            rw = None if isdm else ratio(dmm, m, 'wall')
-            rc = None if isdm else ratio(dmm, m, 'cpu')
-            rs = None if isdm else ratio(dmm, m, 'server')
+            isref = t == ref
+            rw = None if isref else ratio(dmm, m, 'wall')
+            rc = None if isref else ratio(dmm, m, 'cpu')
+            rs = None if isref else ratio(dmm, m, 'server')
             row = [label(t), fmt(m['wall']), fmt(m['cpu']), fmt(m['server']), fmt(m['rss_kb'] / 1024, 1)]
             if w == 'big':
                 row.append(fmt(m['rchar'] / m['bytes']) if m['rchar'] >= 0 else '?')
@@ -256,20 +270,40 @@ def main():
         verdict = 'holds' if ok else 'MISSED by %.0f %%' % ((value / limit - 1) * 100)
         targets.append((name, '%.2f' % value, '≤ %.2f' % limit, verdict, note))
 
+    # the same ratio within each round (the two runs a few seconds apart on one server)
+    by_round = {}
+    for r in runs:
+        if r['ok']:
+            by_round.setdefault((r['workload'], r['round']), {})[r['tool']] = r
+
+    def per_round(w, t, k):
+        vals = []
+        for (ww, rd), tt in sorted(by_round.items(), key=lambda x: str(x[0][1])):
+            if ww == w and ref in tt and t in tt and tt[t][k]:
+                vals.append('%.2f' % (tt[ref][k] / tt[t][k]))
+        return 'per round: ' + ' '.join(vals) if len(vals) > 1 else ''
+
     for w in ('small2k', 'small20k'):
-        if (w, 'dm') not in med:
+        if (w, ref) not in med or not med[(w, ref)]['n']:
             continue
-        dmm = med[(w, 'dm')]
+        dmm = med[(w, ref)]
         tag = short(w)
-        target('%s: wall dm-seed / rclone' % tag, ratio(dmm, med.get((w, 'rclone')), 'wall'), 0.45)
-        target('%s: wall dm-seed / aws' % tag, ratio(dmm, med.get((w, 'aws')), 'wall'), 0.25)
-        target('%s: client CPU dm-seed / rclone' % tag, ratio(dmm, med.get((w, 'rclone')), 'cpu'), 0.2)
-    if ('big', 'dm') in med:
-        dmm = med[('big', 'dm')]
+        target('%s: wall dm-seed / rclone' % tag, ratio(dmm, med.get((w, 'rclone')), 'wall'), 0.45,
+               per_round(w, 'rclone', 'wall'))
+        target('%s: wall dm-seed / aws' % tag, ratio(dmm, med.get((w, 'aws')), 'wall'), 0.25,
+               per_round(w, 'aws', 'wall'))
+        target('%s: client CPU dm-seed / rclone' % tag, ratio(dmm, med.get((w, 'rclone')), 'cpu'), 0.2,
+               per_round(w, 'rclone', 'cpu'))
+    if ('big', ref) in med and med[('big', ref)]['n']:
+        dmm = med[('big', ref)]
         tag = short('big')
-        target('%s: wall dm-seed / aws' % tag, ratio(dmm, med.get(('big', 'aws')), 'wall'), 0.8)
-        fastest = min((m['wall'], t) for (w, t), m in med.items() if w == 'big' and not t.startswith('dm') and m['n'])
-        target('%s: wall dm-seed / fastest peer (%s)' % (tag, label(fastest[1])), dmm['wall'] / fastest[0], 0.8)
+        target('%s: wall dm-seed / aws' % tag, ratio(dmm, med.get(('big', 'aws')), 'wall'), 0.8,
+               per_round('big', 'aws', 'wall'))
+        fastest = min(((m['wall'], t) for (w, t), m in med.items() if w == 'big' and not t.startswith('dm') and m['n']),
+                      default=None)
+        if fastest and fastest[1] != 'aws':
+            target('%s: wall dm-seed / fastest peer (%s)' % (tag, label(fastest[1])), dmm['wall'] / fastest[0], 0.8,
+                   per_round('big', fastest[1], 'wall'))
         if dmm.get('rchar', -1) >= 0:
             target('%s: reads of the file by dm-seed' % tag, dmm['rchar'] / dmm['bytes'], 1.05,
                    'bytes read / file size; 1 read = 1.00 (plus a little for responses)')
@@ -287,6 +321,24 @@ def main():
     for name, v, lim, verdict, note in targets:
         md.append('| %s | %s | %s | %s | %s |' % (name, v, lim, verdict, note))
         out.append('%-55s %6s %7s  %s' % (name, v, lim, verdict))
+    md.append('')
+
+    md.append('### Where the time goes')
+    md.append('')
+    md.append('CPU seconds that the client and the server together spent per wall second of dm-seed\'s run '
+              '(%s cores in the machine), and the machine\'s 1-minute load average during the runs (other '
+              'people\'s work included). When the first figure is near the number of cores, or the load is far '
+              'above it, the wall time is set by CPU that the client cannot save.' % meta.get('nproc'))
+    md.append('')
+    md.append('| workload | dm-seed client CPU s | server CPU s | (client + server) / wall | load average (median) |')
+    md.append('|---|---|---|---|---|')
+    for w in workloads:
+        m = med.get((w, ref))
+        if m and m['n']:
+            loads = [r['load'] for r in runs if r['workload'] == w and r['round'] != 'rss' and 'load' in r]
+            md.append('| %s | %.2f | %.2f | %.2f | %.1f |' % (short(w), m['cpu'], m['server'],
+                                                          (m['cpu'] + m['server']) / m['wall'],
+                                                          statistics.median(loads) if loads else float('nan')))
     md.append('')
 
     if dm_best:
@@ -329,9 +381,9 @@ def main():
             for w in workloads:
                 vals = []
                 for t in cols:
-                    v = ratio(med.get((w, 'dm')), med.get((w, t)), k) if (w, t) in med and med[(w, t)]['n'] else None
+                    v = ratio(med.get((w, ref)), med.get((w, t)), k) if (w, t) in med and med[(w, t)]['n'] else None
                     vals.append('%.4f' % v if v else 'NaN')
-                f.write('"%s" %s\n' % (short(w), ' '.join(vals)))
+                f.write('"%s" %s\n' % (chart_label(w), ' '.join(vals)))
             f.write('\n\n')
     png = os.path.join(outdir, stem + '.png')
     plots = []
@@ -353,8 +405,10 @@ def main():
         if idx == 0:
             gp.append('unset key')
     gp.append('unset multiplot')
-    r = subprocess.run(['gnuplot'], input='\n'.join(gp) + '\n', text=True, capture_output=True)
-    if r.returncode != 0:
+    r = subprocess.run(['gnuplot'], input='\n'.join(gp) + '\n', text=True, capture_output=True) if cols else None
+    if r is None:
+        md.append('(no chart: no peer in this run)')
+    elif r.returncode != 0:
         sys.stderr.write('report.py: gnuplot failed:\n' + r.stderr)
         md.append('(the chart could not be drawn: %s)' % r.stderr.strip().splitlines()[-1:])
 
