@@ -119,6 +119,31 @@ dm_err dm_alias_parse_url(dm_alias **out, const char *name, const char *url)
 	host = at + 1;
 	if (host == end)
 		return dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: URL has no host", name);
+	{
+		/* host[:port] or [v6]:port: a port, when given, is a number from 1 to 65535 */
+		const char *hend = host;
+		const char *port = NULL;
+
+		if (*host == '[') {
+			hend = memchr(host, ']', (size_t)(end - host));
+			if (!hend)
+				return dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: unclosed '[' in the host", name);
+			port = hend + 1 < end && hend[1] == ':' ? hend + 2 : NULL;
+		} else {
+			port = memchr(host, ':', (size_t)(end - host));
+			port = port ? port + 1 : NULL;
+		}
+		if (port) {
+			long v = 0;
+			const char *q;
+
+			for (q = port; q < end && *q >= '0' && *q <= '9' && v <= 65535; q++)
+				v = v * 10 + (*q - '0');
+			if (q != end || q == port || v < 1 || v > 65535)
+				return dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: the port '%.*s' is not a number from 1 to 65535",
+					       name, (int)(end - port), port);
+		}
+	}
 	colon = memchr(creds, ':', (size_t)(at - creds));
 	if (!colon)
 		return dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: credentials must be ACCESS:SECRET", name);

@@ -47,6 +47,12 @@ int dm_cli_fail(dm_err err);
 /* Prints "PROG: error: MSG\nTry 'PROG --help' for more information.\n" and returns 2. */
 int dm_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* For getopt_long with an optstring starting with ':' (and so no getopt message of
+ * its own, which would start with argv[0] as typed): reports the unknown option or
+ * missing value that getopt returned as '?' or ':' in the "PROG: error:" form and
+ * returns 2.  Call right after getopt_long returned c. */
+int dm_cli_bad_option(int c, char **argv);
+
 /* Refuses core dumps (RLIMIT_CORE 0, PR_SET_DUMPABLE 0): call before holding secrets. */
 void dm_cli_no_core(void);
 

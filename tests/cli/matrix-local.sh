@@ -21,8 +21,8 @@ if [ "$(id -u)" = 0 ]; then as_user=(setpriv --reuid=65534 --regid=65534 --clear
 good_alias
 mx L01 dm-seed 2 "no arguments" "dm-seed: error: missing SOURCE or TARGET"
 mx L02 dm-seed 2 "SOURCE without a target" "dm-seed: error: missing SOURCE or TARGET" -- "$SEED_SRC"
-mx L03 dm-seed 2 "unknown flag --bogus" "<bin>/dm-seed: unrecognized option '--bogus'" \
-  known="getopt's own line, with argv[0] as typed" -- --bogus "$SEED_SRC" mx/bucket
+mx L03 dm-seed 2 "unknown flag --bogus" "dm-seed: error: unknown option '--bogus'" \
+  -- --bogus "$SEED_SRC" mx/bucket
 mx L04 dm-seed 2 "--jobs 0" "dm-seed: error: --jobs: '0' is not a number from 1 to 1024" -- --jobs 0 "$SEED_SRC" mx/bucket
 mx L05 dm-seed 2 "--connect-timeout 5y (bad duration)" \
   "dm-seed: error: --connect-timeout: invalid duration '5y' (e.g. 5s, 500ms)" -- --connect-timeout 5y "$SEED_SRC" mx/bucket

@@ -296,19 +296,6 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 	return run_interactive(a, argv);
 }
 
-/* getopt's own messages start with argv[0] as typed (often a full path) and are not
- * in the "PROG: error: ..." form of every other message: say them here instead. */
-static int bad_option(int c, char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	if (c == ':')
-		return dm_cli_usage_error("option '%s' needs a value", arg);
-	if (optopt > ' ' && optopt < 127 && strncmp(arg, "--", 2) != 0)
-		return dm_cli_usage_error("unknown option '-%c'", optopt);
-	return dm_cli_usage_error("unknown option '%s'", arg);
-}
-
 int main(int argc, char **argv)
 {
 	args a;
@@ -355,7 +342,7 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return dm_cli_close_stdout(0);
 		default:
-			return bad_option(c, argv);
+			return dm_cli_bad_option(c, argv);
 		}
 	}
 	/* progress (what is started, what is waited for and how long) is shown

@@ -109,7 +109,6 @@ static int parse_args(struct args *a, int argc, char **argv)
 	};
 	int c, check_only = 0;
 
-	opterr = 0;
 	/* GNU getopt permutes: options may come before or after the command. */
 	while ((c = getopt_long(argc, argv, ":qvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -127,10 +126,8 @@ static int parse_args(struct args *a, int argc, char **argv)
 		case 'v': a->verbosity++; break;
 		case 'h': fputs(usage_text, stdout); return -1;
 		case OPT_VERSION: printf("dm-gpu %s\n", DM_VERSION); return -1;
-		case ':':
-			return dm_cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return dm_cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return dm_cli_bad_option(c, argv);
 		}
 	}
 	if (optind < argc) {

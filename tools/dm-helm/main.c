@@ -297,19 +297,6 @@ static void print_status_table(const dm_run_result *r, size_t n)
 	}
 }
 
-/* getopt's own messages start with argv[0] as typed (often a full path) and are not
- * in the "PROG: error: ..." form of every other message: say them here instead. */
-static int bad_option(int c, char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	if (c == ':')
-		return dm_cli_usage_error("option '%s' needs a value", arg);
-	if (optopt > ' ' && optopt < 127 && strncmp(arg, "--", 2) != 0)
-		return dm_cli_usage_error("unknown option '-%c'", optopt);
-	return dm_cli_usage_error("unknown option '%s'", arg);
-}
-
 int main(int argc, char **argv)
 {
 	const char *flavour = NULL, *kubeconfig = NULL, *context = NULL, *helm_flag = NULL, *kubectl_flag = NULL;
@@ -369,7 +356,7 @@ int main(int argc, char **argv)
 			return dm_cli_close_stdout(DM_EXIT_OK);
 		default:
 			free(only);
-			return bad_option(opt, argv);
+			return dm_cli_bad_option(opt, argv);
 		}
 	}
 	dm_cli_set_verbosity(verbosity);

@@ -459,19 +459,6 @@ static int valid_endpoint(const char *u)
 	return h && *h && *h != '/' && !strchr(h, '@') && !strpbrk(u, " \t\n'\"");
 }
 
-/* getopt's own messages start with argv[0] as typed (often a full path) and are not
- * in the "PROG: error: ..." form of every other message: say them here instead. */
-static int bad_option(int c, char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	if (c == ':')
-		return dm_cli_usage_error("option '%s' needs a value", arg);
-	if (optopt > ' ' && optopt < 127 && strncmp(arg, "--", 2) != 0)
-		return dm_cli_usage_error("unknown option '-%c'", optopt);
-	return dm_cli_usage_error("unknown option '%s'", arg);
-}
-
 int main(int argc, char **argv)
 {
 	options o = { 0 };
@@ -510,7 +497,7 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return dm_cli_close_stdout(DM_EXIT_OK);
 		default:
-			return bad_option(opt, argv);
+			return dm_cli_bad_option(opt, argv);
 		}
 	}
 	dm_cli_set_verbosity(o.verbosity);

@@ -337,7 +337,7 @@ int main(int argc, char **argv)
 
 	dm_cli_init("dm-seed");
 	dm_cli_no_core();
-	while ((c = getopt_long(argc, argv, "j:nvqh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":j:nvqh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': {
 			char *end;
@@ -432,8 +432,7 @@ int main(int argc, char **argv)
 			code = DM_EXIT_OK;
 			goto done;
 		default:
-			fprintf(stderr, "Try 'dm-seed --help' for more information.\n");
-			code = DM_EXIT_USAGE;
+			code = dm_cli_bad_option(c, argv);
 			goto done;
 		}
 	}
