@@ -1,5 +1,4 @@
 /* libdm/alias.c - where an S3 alias points and with which keys (see dm/alias.h). */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,33 +66,16 @@ static dm_err make_alias(dm_alias **out, const char *name, const char *url, cons
 	return DM_OK;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return -1;
-}
-
-/* Decodes %XX escapes of s[0..n) into a new string. */
+/* Decodes %XX escapes of s[0..n) into a new string (NULL when out of memory). */
 static char *pct_decode(const char *s, size_t n)
 {
-	char *out = malloc(n + 1);
-	size_t o = 0;
+	dm_buf b = DM_BUF_INIT;
 
-	if (!out)
+	if (dm_pct_decode(&b, s, n, 0) != DM_OK) {
+		dm_buf_release(&b);
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
-			i += 2;
-		} else {
-			out[o++] = s[i];
-		}
 	}
-	out[o] = '\0';
-	return out;
+	return dm_buf_detach(&b);
 }
 
 dm_err dm_alias_parse_url(dm_alias **out, const char *name, const char *url)

@@ -281,6 +281,44 @@ dm_err dm_base64_decode(unsigned char **out, size_t *outlen, const char *in, siz
 	return DM_OK;
 }
 
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+dm_err dm_pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space)
+{
+	dm_err e = dm_buf_append(out, "", 0);
+	size_t start = 0;
+
+	for (size_t i = 0; i < n && !e; i++) {
+		char c;
+
+		if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
+		    hexval((unsigned char)s[i + 2]) >= 0)
+			c = (char)(hexval((unsigned char)s[i + 1]) << 4 | hexval((unsigned char)s[i + 2]));
+		else if (s[i] == '+' && plus_is_space)
+			c = ' ';
+		else
+			continue;
+		e = dm_buf_append(out, s + start, i - start);
+		if (!e)
+			e = dm_buf_append(out, &c, 1);
+		if (s[i] == '%')
+			i += 2;
+		start = i + 1;
+	}
+	if (!e && n > start)
+		e = dm_buf_append(out, s + start, n - start);
+	return e;
+}
+
 int dm_utf8_valid(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;

@@ -62,7 +62,7 @@ typedef struct {
 	const char *source;       /* local folder */
 	const char *bucket;       /* NULL: bucket mode, each top-level folder of source is a bucket */
 	const char *prefix;       /* key prefix in bucket ("" or NULL for none); '/' added if missing */
-	int jobs;                 /* requests in flight; 0: default 16 */
+	int jobs;                 /* requests in flight; 0: default 32 */
 	uint64_t part_size;       /* 0: dm_s3_part_size(file size) */
 	uint64_t multipart_threshold; /* 0: 16 MiB; files larger go multipart */
 	int dry_run;

@@ -45,6 +45,11 @@ size_t dm_base64_encode(char *out, const unsigned char *in, size_t n);
  * (caller frees, wipe if secret) and NUL-terminated after *outlen bytes. */
 dm_err dm_base64_decode(unsigned char **out, size_t *outlen, const char *in, size_t n);
 
+/* Appends s[0..n) with %XX escapes decoded (a '%' not followed by two hex digits
+ * is kept as it is); with plus_is_space, '+' becomes ' ' (form and S3
+ * encoding-type=url style).  out stays NUL-terminated. */
+dm_err dm_pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space);
+
 /* Is s (n bytes) valid UTF-8 (no overlongs, no surrogates)? */
 int dm_utf8_valid(const char *s, size_t n);
 

@@ -67,32 +67,6 @@ void dm_sigv4_amz_date(char out[17], long long t)
 		memcpy(out, "19700101T000000Z", 17);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return -1;
-}
-
-/* Decodes %XX (and nothing else: '+' is a plus in S3 queries) of s[0..n) into out. */
-static dm_err pct_decode(dm_buf *out, const char *s, size_t n)
-{
-	dm_err e = DM_OK;
-
-	for (size_t i = 0; i < n && !e; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			char c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
-
-			e = dm_buf_append(out, &c, 1);
-			i += 2;
-		} else {
-			e = dm_buf_append(out, s + i, 1);
-		}
-	}
-	return e ? e : dm_buf_append(out, "", 0);
-}
-
 typedef struct {
 	char *key;
 	char *val;
@@ -127,7 +101,9 @@ static dm_err canonical_query(dm_buf *out, const char *q)
 			p++;
 			continue;
 		}
-		if ((e = pct_decode(&kd, p, klen)) || (e = pct_decode(&vd, eq ? eq + 1 : "", eq ? len - klen - 1 : 0)) ||
+		/* '+' is a plus in S3 queries, not a space */
+		if ((e = dm_pct_decode(&kd, p, klen, 0)) ||
+		    (e = dm_pct_decode(&vd, eq ? eq + 1 : "", eq ? len - klen - 1 : 0, 0)) ||
 		    (e = dm_sigv4_encode(&ke, kd.data, kd.len, 0)) || (e = dm_sigv4_encode(&ve, vd.data, vd.len, 0))) {
 			dm_buf_release(&kd);
 			dm_buf_release(&vd);

@@ -7,6 +7,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <dm/util.h>
+
 #include "xml.h"
 
 static xmlDocPtr parse(const char *xml, size_t len)
@@ -132,30 +134,14 @@ dm_err dm_s3_xml_complete(const char *xml, size_t len, char *etag)
 	return DM_OK;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return -1;
-}
-
-/* In-place decoding of encoding-type=url keys ('+' is a space there). */
+/* Decodes an encoding-type=url key ('+' is a space there) in place: never longer. */
 static void url_decode(char *s)
 {
-	char *o = s;
+	dm_buf b = DM_BUF_INIT;
 
-	for (char *p = s; *p; p++) {
-		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			*o++ = (char)(hexval(p[1]) << 4 | hexval(p[2]));
-			p += 2;
-		} else if (*p == '+') {
-			*o++ = ' ';
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = '\0';
+	if (dm_pct_decode(&b, s, strlen(s), 1) == DM_OK)
+		memcpy(s, b.data, b.len + 1);
+	dm_buf_release(&b);
 }
 
 void dm_s3_page_release(dm_s3_page *p)

@@ -18,7 +18,7 @@
 
 #include "walk.h"
 
-#define DEFAULT_JOBS 16
+#define DEFAULT_JOBS 32
 #define DEFAULT_THRESHOLD (16ULL << 20)
 #define READ_TRIES 3
 
