@@ -464,6 +464,15 @@ dm_err dm_read_file(char **out, size_t *outlen, const char *path)
 	return *out ? DM_OK : dm_fail(DM_ERR_NOMEM, "out of memory");
 }
 
+void dm_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
 void dm_wipe(void *p, size_t n)
 {
 	if (p && n)

@@ -59,6 +59,9 @@ dm_err dm_write_file_atomic(const char *path, const void *data, size_t len, unsi
 /* Reads a whole file; *out malloc'd and NUL-terminated. */
 dm_err dm_read_file(char **out, size_t *outlen, const char *path);
 
+/* Frees a NULL-terminated array of malloc'd strings and the array; NULL is a no-op. */
+void dm_strv_free(char **v);
+
 /* Wipes memory the compiler may not optimise away. */
 void dm_wipe(void *p, size_t n);
 /* Wipes a NUL-terminated string and frees it; NULL is a no-op. */

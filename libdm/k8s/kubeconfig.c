@@ -51,21 +51,12 @@ char *dm_k8s_secret_dup(const char *s, size_t n)
 	return p;
 }
 
-static void free_strv(char **v)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 void dm_k8s_exec_free(dm_k8s_exec *e)
 {
 	if (!e)
 		return;
 	free(e->command);
-	free_strv(e->args);
+	dm_strv_free(e->args);
 	if (e->env) {
 		for (size_t i = 0; e->env[i]; i++)
 			dm_free_secret(e->env[i]); /* plugin settings may hold keys */

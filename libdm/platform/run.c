@@ -127,10 +127,11 @@ static const char *kubectl_prog(const run_ctx *x)
 	return x->o->kubectl ? x->o->kubectl : "kubectl";
 }
 
-static void helm_kube_flags(const run_ctx *x, argv_b *a)
+/* --kube-context (helm) or --context (kubectl), and --kubeconfig, when given */
+static void kube_flags(const run_ctx *x, argv_b *a, const char *context_flag)
 {
 	if (x->o->context) {
-		av_add(a, "--kube-context");
+		av_add(a, context_flag);
 		av_add(a, x->o->context);
 	}
 	if (x->o->kubeconfig) {
@@ -139,16 +140,14 @@ static void helm_kube_flags(const run_ctx *x, argv_b *a)
 	}
 }
 
+static void helm_kube_flags(const run_ctx *x, argv_b *a)
+{
+	kube_flags(x, a, "--kube-context");
+}
+
 static void kubectl_kube_flags(const run_ctx *x, argv_b *a)
 {
-	if (x->o->context) {
-		av_add(a, "--context");
-		av_add(a, x->o->context);
-	}
-	if (x->o->kubeconfig) {
-		av_add(a, "--kubeconfig");
-		av_add(a, x->o->kubeconfig);
-	}
+	kube_flags(x, a, "--context");
 }
 
 static uint64_t timeout_of(const run_ctx *x, const dm_component *c)

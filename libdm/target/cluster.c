@@ -165,15 +165,6 @@ dm_err dm_cluster_preflight(const dm_target *t, const dm_cluster_opts *o, dm_pre
 
 /* ---- status records --------------------------------------------------------------------- */
 
-static void free_strv(char **v)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 void dm_cluster_status_release(dm_cluster_status *s)
 {
 	if (!s)
@@ -183,7 +174,7 @@ void dm_cluster_status_release(dm_cluster_status *s)
 	free(s->context);
 	free(s->server);
 	free(s->server_version);
-	free_strv(s->addons_enabled);
+	dm_strv_free(s->addons_enabled);
 	free(s->problem);
 	s->state = s->kubeconfig = s->context = s->server = s->server_version = s->problem = NULL;
 	s->addons_enabled = NULL;
@@ -315,7 +306,7 @@ typedef struct {
 
 static void uk_status_release(uk_status *u)
 {
-	free_strv(u->names);
+	dm_strv_free(u->names);
 	free(u->enabled);
 	memset(u, 0, sizeof(*u));
 }
