@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
 
 #include <dm/cli.h>
+#include <dm/json.h>
 #include <dm/err.h>
 #include <dm/log.h>
 #include <dm/platform.h>
@@ -132,14 +132,7 @@ static dm_err find_program(char **out, const char *name, const char *env, const 
 
 static int json_out(json_t *doc)
 {
-	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-	json_decref(doc);
-	if (!s)
-		return dm_cli_fail(DM_ERR_NOMEM);
-	printf("%s\n", s);
-	free(s);
-	return 0;
+	return dm_json_print(doc) == 0 ? 0 : dm_cli_fail(DM_ERR_NOMEM);
 }
 
 static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm_cluster_opts *o)

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 
 #include <dm/cli.h>
+#include <dm/json.h>
 #include <dm/err.h>
 #include <dm/gpu.h>
 #include <dm/util.h>
@@ -563,9 +563,7 @@ int main(int argc, char **argv)
 	if (a.json) {
 		json_t *doc = json_doc(a.check ? "check" : "list", r, v, &co, smoke, n_smoke, smoke_built);
 
-		if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0)
-			fputc('\n', stdout);
-		json_decref(doc);
+		dm_json_print(doc);
 	} else {
 		print_facts(r);
 		print_verdict(r, v, smoke, n_smoke);

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 
 #include <dm/cli.h>
+#include <dm/json.h>
 #include <dm/err.h>
 #include <dm/log.h>
 #include <dm/platform.h>
@@ -224,7 +224,6 @@ static int print_json(const dm_platform *p, dm_action action, const dm_run_resul
 	const dm_project *pj = dm_flavour_project(dm_platform_flavour(p));
 	json_t *root = json_object(), *list = json_array();
 	static const char *const names[] = { "plan", "install", "uninstall", "status" };
-	char *text;
 
 	json_object_set_new(root, "action", json_string(names[action]));
 	json_object_set_new(root, "flavour", json_string(pj->file));
@@ -266,11 +265,7 @@ static int print_json(const dm_platform *p, dm_action action, const dm_run_resul
 	}
 	json_object_set_new(root, "components", list);
 	json_object_set_new(root, "ok", json_boolean(e == DM_OK));
-	text = json_dumps(root, JSON_INDENT(2));
-	if (text)
-		printf("%s\n", text);
-	free(text);
-	json_decref(root);
+	dm_json_print(root);
 	return 0;
 }
 

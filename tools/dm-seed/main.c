@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
 
 #include <dm/alias.h>
 #include <dm/cli.h>
+#include <dm/json.h>
 #include <dm/log.h>
 #include <dm/s3.h>
 #include <dm/seed.h>
@@ -543,11 +543,7 @@ int main(int argc, char **argv)
 			json_object_set_new(doc, "error", json_string(dm_err_detail()));
 		if (out.verbosity > 0)
 			json_object_set(doc, "items", out.items);
-		if (doc) {
-			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-			fputc('\n', stdout);
-			json_decref(doc);
-		}
+		dm_json_print(doc);
 	}
 done:
 	dm_s3_free(s3);

@@ -1,0 +1,25 @@
+/* dm/json.h - JSON in dm is jansson (Debian's libjansson): the Kubernetes API,
+ * the MinIO client's config, ExecCredential replies, and every tool's --json.
+ * Tools include this header, not jansson's, so that --json looks the same
+ * from every tool: one document, two-space indent, keys in the order the tool
+ * set them, a final newline.
+ */
+#ifndef DM_JSON_H
+#define DM_JSON_H
+
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Writes doc to stdout as dm's --json document and drops the caller's
+ * reference (doc may be NULL: out of memory).  Returns 0, or -1 when the
+ * document could not be built or written (the caller's exit code says so;
+ * dm_cli_close_stdout reports a failed write). */
+int dm_json_print(json_t *doc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
