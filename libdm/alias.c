@@ -330,18 +330,32 @@ dm_err dm_alias_resolve(dm_alias **out, const char *name)
 	return e;
 }
 
-/* YAML double-quoted scalar: every byte we cannot show plainly is escaped. */
+/* YAML double-quoted scalar of UTF-8 text (checked by the caller): every
+ * character YAML does not allow as it is (C0 and C1 controls, DEL, the BOM,
+ * U+FFFE/U+FFFF) is written as an escape, so the file reads back exactly. */
 static dm_err put_quoted(dm_buf *b, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	dm_err e = dm_buf_puts(b, "\"");
 
-	for (const unsigned char *p = (const unsigned char *)s; !e && *p; p++) {
-		if (*p == '"' || *p == '\\')
-			e = dm_buf_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			e = dm_buf_printf(b, "\\x%02x", *p);
+	while (!e && *p) {
+		unsigned cp = *p;
+		size_t len = cp < 0x80 ? 1 : cp < 0xe0 ? 2 : cp < 0xf0 ? 3 : 4;
+
+		if (len > 1) {
+			cp &= len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07;
+			for (size_t k = 1; k < len && p[k]; k++)
+				cp = cp << 6 | (p[k] & 0x3f);
+		}
+		if (cp == '"' || cp == '\\')
+			e = dm_buf_printf(b, "\\%c", (int)cp);
+		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			e = dm_buf_printf(b, "\\x%02x", cp);
+		else if (cp == 0xfeff || cp == 0xfffe || cp == 0xffff)
+			e = dm_buf_printf(b, "\\u%04x", cp);
 		else
-			e = dm_buf_append(b, p, 1);
+			e = dm_buf_append(b, p, len);
+		p += len;
 	}
 	return e ? e : dm_buf_puts(b, "\"");
 }

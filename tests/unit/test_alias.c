@@ -642,6 +642,22 @@ static void test_alias__save_round_trips_awkward_secrets(void **state)
 	dm_alias_free(out);
 }
 
+static void test_alias__save_round_trips_control_characters(void **state)
+{
+	/* C0 controls, DEL, C1 controls (U+0085, U+008C), a BOM and U+FFFF: YAML forbids them raw */
+	static const char secret[] = "a\x01" "b\tc\x7f d\xc2\x85" "e\xc2\x8c" "f\xef\xbb\xbf" "g\xef\xbf\xbf" "h \xc3\xa9";
+	dm_alias *in = make("lake", "http://127.0.0.1:7480", "AK\x03", secret, NULL, NULL);
+	dm_alias *out;
+
+	(void)state;
+	assert_int_equal(dm_alias_save(alias_file, in), DM_OK);
+	out = resolve_ok("lake");
+	assert_string_equal(out->access_key, "AK\x03");
+	assert_string_equal(out->secret_key, secret);
+	dm_alias_free(in);
+	dm_alias_free(out);
+}
+
 static void test_alias__save_leaves_no_temporary_files(void **state)
 {
 	dm_alias *in = make("lake", "http://127.0.0.1:7480", "AK", "SECRETKEY", NULL, NULL);
@@ -726,6 +742,7 @@ int main(void)
 		T(test_alias__save_writes_a_private_file_that_resolves_back),
 		T(test_alias__save_keeps_other_aliases_and_replaces_the_same_name),
 		T(test_alias__save_round_trips_awkward_secrets),
+		T(test_alias__save_round_trips_control_characters),
 		T(test_alias__save_leaves_no_temporary_files),
 		T(test_alias__save_refuses_to_overwrite_a_broken_file),
 		T(test_alias__free_of_null_is_a_no_op),
