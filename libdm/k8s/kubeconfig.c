@@ -456,9 +456,11 @@ static dm_err resolve(merged *m, const char *want, dm_k8s_config *c)
 	    (e = dm_yaml_get_str(cl->doc, cl->body, "certificate-authority", 0, &ca)) != DM_OK ||
 	    (e = dm_yaml_get_bool(cl->doc, cl->body, "insecure-skip-tls-verify", 0, &c->insecure)) != DM_OK)
 		goto done;
-	if (strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0) {
+	if ((strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0) ||
+	    !server[strcspn(server, ":") + 3] || server[strcspn(server, ":") + 3] == '/') {
 		e = dm_yaml_fail(cl->doc, dm_yaml_get(cl->body, "server"),
-				 "server '%s' of cluster '%s' must start with https:// or http://", server, clname);
+				 "server '%s' of cluster '%s' must start with https:// or http:// and name a host", server,
+				 clname);
 		goto done;
 	}
 	if (!(c->server = strdup(server)))

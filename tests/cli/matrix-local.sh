@@ -92,7 +92,7 @@ users:
   user: {token: mx-token-0003}
 EOF
 mx L27 dm-secrets 3 "kubeconfig: server is not a URL" \
-  "dm-secrets: error: <tmp>/kc-server:8:21: server 'not a url' of cluster 'a' must start with https:// or http://" \
+  "dm-secrets: error: <tmp>/kc-server:8:21: server 'not a url' of cluster 'a' must start with https:// or http:// and name a host" \
   yaml -- --kubeconfig "$T/kc-server" --secret s
 sed -e 's/cluster: a, user: u/cluster: b, user: u/' -e 's/"not a url"/https:\/\/127.0.0.1:9/' "$T/kc-server" >"$T/kc-ctx"
 mx L28 dm-secrets 3 "kubeconfig: context names an undefined cluster" \

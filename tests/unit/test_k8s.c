@@ -219,6 +219,10 @@ static void test_kubeconfig__wrong_types_are_reported(void **state)
 	assert_int_equal(load_text(&c, "current-context: x\nclusters:\n- name: a\n  cluster: {server: ftp://h}\n"
 				   "contexts:\n- name: x\n  context: {cluster: a}\n", NULL), DM_ERR_CONFIG);
 	assert_non_null(strstr(dm_err_detail(), "must start with https:// or http://"));
+	/* a scheme alone names no host (found by fuzzing) */
+	assert_int_equal(load_text(&c, "current-context: x\nclusters:\n- name: a\n  cluster: {server: 'https://'}\n"
+				   "contexts:\n- name: x\n  context: {cluster: a}\n", NULL), DM_ERR_CONFIG);
+	assert_non_null(strstr(dm_err_detail(), "and name a host"));
 }
 
 static void test_kubeconfig__certificate_without_key_is_an_error(void **state)
