@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build asan test test-asan fuzz check demo bench clean
+.PHONY: all deps build asan test test-asan fuzz fuzz-check check demo bench clean
 
 all: build
 
@@ -33,7 +33,11 @@ test-asan: asan
 fuzz: deps
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-check: test test-asan fuzz
+# make check fuzzes each target for 30 s from a fixed seed, so a failure can be replayed
+fuzz-check: deps
+	DM_FUZZ_SEED=1 bash tests/fuzz/run.sh 30
+
+check: test test-asan fuzz-check
 
 demo: build
 	bash scripts/demo.sh $(BUILD)

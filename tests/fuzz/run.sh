@@ -9,6 +9,8 @@
 # Environment: DM_FUZZ_BUILD   the build folder (default: build-fuzz)
 #              DM_FUZZ_DEPS=0  skip tests/fuzz/install-deps.sh
 #              JOBS            build parallelism (default 2)
+#              DM_FUZZ_SEED=N  libFuzzer's -seed: the same inputs in the same order on every
+#                              run (make check uses it, so its runs can be reproduced)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -58,7 +60,7 @@ for t in "${targets[@]}"; do
   [ -d "$here/regressions/$t" ] && seeds+=("$here/regressions/$t")
   echo "fuzz: $t for ${seconds}s" >&2
   rc=0
-  "$build/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  "$build/fuzz_$t" ${DM_FUZZ_SEED:+-seed="$DM_FUZZ_SEED"} -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="$art/" "$work" "${seeds[@]}" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
