@@ -67,7 +67,7 @@ need=(rclone s3cmd aws gnuplot python3 curl radosgw-admin)
 for c in "${need[@]}"; do command -v "$c" >/dev/null || die "'$c' not found (scripts/install-bench-deps.sh, scripts/install-deps.sh s3)"; done
 bash "$root/scripts/install-deps.sh" s3
 
-dm_default_jobs=$("$dm_built" --help | sed -n 's/.*requests in flight (default \([0-9]*\)).*/\1/p' | head -n1)
+dm_default_jobs=$("$dm_built" --help | sed -n 's/.*requests in flight (default \([0-9]*\)[;)].*/\1/p' | head -n1)
 [ -n "$dm_default_jobs" ] || dm_default_jobs='?'
 if [ -n "${TOOLS:-}" ]; then
   read -r -a tools <<<"$TOOLS"
