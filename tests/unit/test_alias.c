@@ -17,6 +17,7 @@
 #include <dm/alias.h>
 #include <dm/log.h>
 #include <dm/util.h>
+#include "testutil.h"
 
 static char home[256];
 static char alias_file[512];
@@ -27,31 +28,6 @@ static const char *const cleared[] = {
 	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION",
 	"AWS_DEFAULT_REGION",
 };
-
-static int remove_tree(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-
-	if (lstat(path, &st) != 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		char sub[1024];
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		remove_tree(sub);
-	}
-	closedir(d);
-	return rmdir(path);
-}
 
 static int setup(void **state)
 {
@@ -75,7 +51,7 @@ static int teardown(void **state)
 	dm_log_forget_secrets();
 	for (size_t i = 0; i < sizeof(cleared) / sizeof(cleared[0]); i++)
 		unsetenv(cleared[i]);
-	return remove_tree(home);
+	return dm_test_remove_tree(home);
 }
 
 static void write_text(const char *path, const char *text)

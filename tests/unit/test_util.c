@@ -17,6 +17,7 @@
 #include <dm/err.h>
 #include <dm/log.h>
 #include <dm/util.h>
+#include "testutil.h"
 
 /* ---- sizes and durations ---- */
 
@@ -307,35 +308,10 @@ static int make_tmpdir(void **state)
 	return mkdtemp(tmpdir) ? 0 : -1;
 }
 
-static int remove_tree(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-
-	if (lstat(path, &st) != 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		char sub[1024];
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		remove_tree(sub);
-	}
-	closedir(d);
-	return rmdir(path);
-}
-
 static int drop_tmpdir(void **state)
 {
 	(void)state;
-	return remove_tree(tmpdir);
+	return dm_test_remove_tree(tmpdir);
 }
 
 static int count_entries(const char *dir)

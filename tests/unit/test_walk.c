@@ -21,34 +21,9 @@
 #include <dm/s3.h>
 #include <dm/seed.h>
 #include "seed/walk.h"
+#include "testutil.h"
 
 static char root[256];
-
-static int remove_tree(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-
-	if (lstat(path, &st) != 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	chmod(path, 0700);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		char sub[1024];
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		remove_tree(sub);
-	}
-	closedir(d);
-	return rmdir(path);
-}
 
 static int setup(void **state)
 {
@@ -60,7 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	return remove_tree(root);
+	return dm_test_remove_tree(root);
 }
 
 /* root/rel, with its folders, holding n bytes of a pattern seeded by seed. */
