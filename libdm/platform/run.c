@@ -150,6 +150,21 @@ static void kubectl_kube_flags(const run_ctx *x, argv_b *a)
 	kube_flags(x, a, "--context");
 }
 
+/* kubectl VERB -f|-k WHAT --namespace NS -o name [--context] [--kubeconfig] */
+static void kubectl_on(const run_ctx *x, argv_b *a, const char *verb, const char *how, const char *what,
+		       const char *ns)
+{
+	av_add(a, kubectl_prog(x));
+	av_add(a, verb);
+	av_add(a, how);
+	av_add(a, what);
+	av_add(a, "--namespace");
+	av_add(a, ns);
+	av_add(a, "-o");
+	av_add(a, "name");
+	kubectl_kube_flags(x, a);
+}
+
 static uint64_t timeout_of(const run_ctx *x, const dm_component *c)
 {
 	return x->o->timeout_ms ? x->o->timeout_ms : c->timeout_ms;
@@ -773,15 +788,7 @@ static dm_err install_manifest(run_ctx *x, const dm_component *c)
 		for (size_t i = 0; i < n && !e; i++) {
 			dm_buf crds = DM_BUF_INIT;
 
-			av_add(&a, kubectl_prog(x));
-			av_add(&a, "apply");
-			av_add(&a, pass ? "-f" : "-k");
-			av_add(&a, list[i]);
-			av_add(&a, "--namespace");
-			av_add(&a, c->ns);
-			av_add(&a, "-o");
-			av_add(&a, "name");
-			kubectl_kube_flags(x, &a);
+			kubectl_on(x, &a, "apply", pass ? "-f" : "-k", list[i], c->ns);
 			if (x->o->dry_run) {
 				notify_command(x, c, a.v);
 				av_release(&a);
@@ -1003,15 +1010,7 @@ static dm_err do_status(run_ctx *x, const dm_component *c, dm_run_result *res)
 		size_t n = pass ? c->n_manifests : c->n_kustomize;
 
 		for (size_t i = 0; i < n && !e; i++) {
-			av_add(&a, kubectl_prog(x));
-			av_add(&a, "get");
-			av_add(&a, pass ? "-f" : "-k");
-			av_add(&a, list[i]);
-			av_add(&a, "--namespace");
-			av_add(&a, c->ns);
-			av_add(&a, "-o");
-			av_add(&a, "name");
-			kubectl_kube_flags(x, &a);
+			kubectl_on(x, &a, "get", pass ? "-f" : "-k", list[i], c->ns);
 			if (x->o->dry_run)
 				notify_command(x, c, a.v);
 			else if ((e = run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r)))
