@@ -31,6 +31,25 @@ static xmlNodePtr child(xmlNodePtr parent, const char *name)
 	return NULL;
 }
 
+/* The root element of a reply that must be named root_name, or NULL with the
+ * detail set ("malformed/unexpected WHAT reply") and doc freed. */
+static xmlNodePtr reply_root(xmlDocPtr doc, const char *root_name, const char *what)
+{
+	xmlNodePtr root;
+
+	if (!doc) {
+		dm_fail(DM_ERR_PARSE, "malformed %s reply", what);
+		return NULL;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (!root || !named(root, root_name)) {
+		xmlFreeDoc(doc);
+		dm_fail(DM_ERR_PARSE, "unexpected %s reply", what);
+		return NULL;
+	}
+	return root;
+}
+
 /* Text of parent/name as a malloc'd string, or NULL when absent. */
 static char *text_of(xmlNodePtr parent, const char *name)
 {
@@ -121,13 +140,8 @@ dm_err dm_s3_xml_complete(const char *xml, size_t len, char *etag)
 	xmlNodePtr root;
 
 	etag[0] = '\0';
-	if (!doc)
-		return dm_fail(DM_ERR_PARSE, "malformed CompleteMultipartUpload reply");
-	root = xmlDocGetRootElement(doc);
-	if (!root || !named(root, "CompleteMultipartUploadResult")) {
-		xmlFreeDoc(doc);
-		return dm_fail(DM_ERR_PARSE, "unexpected CompleteMultipartUpload reply");
-	}
+	if (!(root = reply_root(doc, "CompleteMultipartUploadResult", "CompleteMultipartUpload")))
+		return DM_ERR_PARSE;
 	copy_text(root, "ETag", etag, 80);
 	unquote(etag);
 	xmlFreeDoc(doc);
@@ -164,13 +178,8 @@ dm_err dm_s3_xml_list(const char *xml, size_t len, int url_encoded, dm_s3_page *
 	page->items = NULL;
 	page->n = 0;
 	*next_token = NULL;
-	if (!doc)
-		return dm_fail(DM_ERR_PARSE, "malformed ListObjectsV2 reply");
-	root = xmlDocGetRootElement(doc);
-	if (!root || !named(root, "ListBucketResult")) {
-		xmlFreeDoc(doc);
-		return dm_fail(DM_ERR_PARSE, "unexpected ListObjectsV2 reply");
-	}
+	if (!(root = reply_root(doc, "ListBucketResult", "ListObjectsV2")))
+		return DM_ERR_PARSE;
 	for (xmlNodePtr c = root->children; c && !e; c = c->next) {
 		dm_s3_object *o;
 		char *size;
@@ -239,13 +248,8 @@ dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t
 	char *trunc;
 
 	*next_key = *next_id = NULL;
-	if (!doc)
-		return dm_fail(DM_ERR_PARSE, "malformed ListMultipartUploads reply");
-	root = xmlDocGetRootElement(doc);
-	if (!root || !named(root, "ListMultipartUploadsResult")) {
-		xmlFreeDoc(doc);
-		return dm_fail(DM_ERR_PARSE, "unexpected ListMultipartUploads reply");
-	}
+	if (!(root = reply_root(doc, "ListMultipartUploadsResult", "ListMultipartUploads")))
+		return DM_ERR_PARSE;
 	for (xmlNodePtr c = root->children; c; c = c->next) {
 		dm_s3_upload *grown;
 
@@ -313,13 +317,8 @@ dm_err dm_s3_xml_upload_times(const char *xml, size_t len, const char *key, dm_s
 
 	*out = NULL;
 	*n = 0;
-	if (!doc)
-		return dm_fail(DM_ERR_PARSE, "malformed ListMultipartUploads reply");
-	root = xmlDocGetRootElement(doc);
-	if (!root || !named(root, "ListMultipartUploadsResult")) {
-		xmlFreeDoc(doc);
-		return dm_fail(DM_ERR_PARSE, "unexpected ListMultipartUploads reply");
-	}
+	if (!(root = reply_root(doc, "ListMultipartUploadsResult", "ListMultipartUploads")))
+		return DM_ERR_PARSE;
 	for (xmlNodePtr c = root->children; c && !e; c = c->next) {
 		char *k, *id, *when;
 		dm_s3_xml_upload_time *grown;

@@ -35,6 +35,12 @@ static uint64_t op_timeout(const dm_cluster_opts *o)
 	return o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 }
 
+/* A status query waits at most a minute, and never longer than the operation. */
+static uint64_t status_timeout(const dm_cluster_opts *o)
+{
+	return op_timeout(o) < 60000 ? op_timeout(o) : 60000;
+}
+
 static void fmt_duration(char *out, size_t n, uint64_t ms)
 {
 	if (ms % 1000)
@@ -732,7 +738,7 @@ static dm_err minikube_start(const dm_target *t, const dm_cluster_opts *o)
 	json_t *list = NULL;
 	dm_err e;
 
-	e = minikube_status(t, o, 60000 < op_timeout(o) ? 60000 : op_timeout(o), &ms);
+	e = minikube_status(t, o, status_timeout(o), &ms);
 	if (e != DM_OK)
 		return e;
 	if (ms.exists && ms.code == 0 && !o->dry_run) {
@@ -821,7 +827,7 @@ static dm_err microk8s_start(const dm_target *t, const dm_cluster_opts *o, const
 	size_t nwant = t->n_addons + (t->gpu ? 1 : 0);
 
 	fmt_duration(d, sizeof(d), op_timeout(o));
-	e = microk8s_status(o, 0, 60000 < op_timeout(o) ? 60000 : op_timeout(o), &u);
+	e = microk8s_status(o, 0, status_timeout(o), &u);
 	if (e != DM_OK)
 		return e;
 	if (u.running && !o->dry_run) {
@@ -929,7 +935,7 @@ dm_err dm_cluster_stop(const dm_target *t, const dm_cluster_opts *o)
 		const char *argv[] = { o->minikube, "stop", "-p", t->profile, NULL };
 		mk_status ms;
 
-		e = minikube_status(t, o, 60000 < op_timeout(o) ? 60000 : op_timeout(o), &ms);
+		e = minikube_status(t, o, status_timeout(o), &ms);
 		if (e != DM_OK)
 			return e;
 		if (!ms.exists && !o->dry_run) {
@@ -945,7 +951,7 @@ dm_err dm_cluster_stop(const dm_target *t, const dm_cluster_opts *o)
 		const char *argv[] = { o->microk8s, "stop", NULL };
 		uk_status u;
 
-		e = microk8s_status(o, 0, 60000 < op_timeout(o) ? 60000 : op_timeout(o), &u);
+		e = microk8s_status(o, 0, status_timeout(o), &u);
 		if (e != DM_OK)
 			return e;
 		if (!u.running && !o->dry_run) {
