@@ -69,6 +69,9 @@ void dm_free_secret(char *s);
 
 /* MD5 of n bytes into out (16 bytes), through OpenSSL's EVP interface. */
 void dm_md5(unsigned char out[16], const void *data, size_t n);
+/* MD5 of n messages (data[i], len[i]) into out[i]; the same digests as
+ * dm_md5, computed eight at a time in AVX2 lanes where the CPU has them. */
+void dm_md5_many(unsigned char (*out)[16], const void *const *data, const size_t *len, size_t n);
 
 /* Monotonic clock in seconds. */
 double dm_now(void);

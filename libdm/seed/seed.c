@@ -21,6 +21,10 @@
 #define DEFAULT_JOBS 32
 #define DEFAULT_THRESHOLD (16ULL << 20)
 #define READ_TRIES 3
+/* Parts are read and hashed in batches of this many (dm_md5_many's lanes),
+ * then uploaded by any free workers; at most min(jobs, 2 batches) part
+ * buffers exist, so one batch is hashed while the one before is on the wire. */
+#define PART_BATCH 8
 
 static volatile sig_atomic_t cancelled;
 
@@ -67,12 +71,19 @@ typedef struct {
 	pthread_mutex_t lock;
 } file_job;
 
-enum { T_FILE, T_CHECK, T_PART, T_DELETE };
+enum { T_FILE, T_CHECK, T_BATCH, T_PART, T_DELETE };
+
+typedef struct {
+	unsigned char *data;
+	size_t cap;
+} wbuf;
 
 typedef struct task {
 	int kind;
 	file_job *f;
-	int part; /* 0-based */
+	int part;  /* 0-based; T_BATCH: the first of the batch */
+	int count; /* T_BATCH: how many parts */
+	wbuf buf;  /* T_PART: the part, read and hashed */
 	char *bucket, *key;
 	struct task *next;
 } task;
@@ -93,6 +104,9 @@ typedef struct {
 	uint64_t files_done, bytes_done, files_total, bytes_total;
 	int walk_done;
 	double start;
+	/* part buffers: at most part_budget exist; free ones are kept for reuse */
+	int part_budget, parts_in_use, nfree;
+	wbuf free_bufs[2 * PART_BATCH];
 } run;
 
 static void push(run *r, task *t, int force)
@@ -111,27 +125,84 @@ static void push(run *r, task *t, int force)
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* NULL when the queue is closed and drained. */
+/* Parts already read go first: they hold buffers that the next batch waits for. */
+static void push_front(run *r, task *t)
+{
+	pthread_mutex_lock(&r->lock);
+	t->next = r->head;
+	r->head = t;
+	if (!r->tail)
+		r->tail = t;
+	r->queued++;
+	pthread_cond_signal(&r->not_empty);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* A batch waits until its buffers fit the budget; everything else runs at once.
+ * A waiting batch never blocks the queue for good: the buffers in use belong to
+ * parts that are queued or running, and each gives its buffer back. */
+static int runnable(const run *r, const task *t)
+{
+	return t->kind != T_BATCH || r->parts_in_use + t->count <= r->part_budget;
+}
+
+/* The first runnable task, or NULL when the queue is closed and drained. */
 static task *pop(run *r)
 {
-	task *t;
+	task *t, *prev;
 
 	pthread_mutex_lock(&r->lock);
-	while (!r->head && !(r->closed && r->busy == 0))
+	for (;;) {
+		for (prev = NULL, t = r->head; t && !runnable(r, t); t = t->next)
+			prev = t;
+		if (t || (!r->head && r->closed && r->busy == 0))
+			break;
 		pthread_cond_wait(&r->not_empty, &r->lock);
-	t = r->head;
+	}
 	if (t) {
-		r->head = t->next;
-		if (!r->head)
-			r->tail = NULL;
+		if (prev)
+			prev->next = t->next;
+		else
+			r->head = t->next;
+		if (r->tail == t)
+			r->tail = prev;
 		r->queued--;
 		r->busy++;
+		if (t->kind == T_BATCH)
+			r->parts_in_use += t->count;
 		pthread_cond_signal(&r->not_full);
 	} else {
 		pthread_cond_broadcast(&r->not_empty);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return t;
+}
+
+/* One of the buffers a batch reserved when it was popped. */
+static wbuf take_buffer(run *r)
+{
+	wbuf b = { NULL, 0 };
+
+	pthread_mutex_lock(&r->lock);
+	if (r->nfree > 0)
+		b = r->free_bufs[--r->nfree];
+	pthread_mutex_unlock(&r->lock);
+	return b;
+}
+
+static void give_buffer(run *r, wbuf *b)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->nfree < r->part_budget && b->data)
+		r->free_bufs[r->nfree++] = *b;
+	else
+		free(b->data);
+	b->data = NULL;
+	b->cap = 0;
+	r->parts_in_use--;
+	/* a batch may fit now */
+	pthread_cond_broadcast(&r->not_empty);
+	pthread_mutex_unlock(&r->lock);
 }
 
 static void task_done(run *r)
@@ -214,11 +285,6 @@ static void free_job(file_job *f)
 }
 
 /* ---- reading files ---- */
-
-typedef struct {
-	unsigned char *data;
-	size_t cap;
-} wbuf;
 
 static int grow(wbuf *b, size_t n)
 {
@@ -420,7 +486,9 @@ static int alloc_parts(file_job *f)
 
 static void queue_parts(run *r, file_job *f, int force)
 {
-	for (int i = 0; i < f->nparts; i++) {
+	int batch = r->part_budget < PART_BATCH ? r->part_budget : PART_BATCH;
+
+	for (int i = 0; i < f->nparts; i += batch) {
 		task *t = calloc(1, sizeof(*t));
 
 		if (!t) {
@@ -431,9 +499,10 @@ static void queue_parts(run *r, file_job *f, int force)
 			pthread_mutex_unlock(&f->lock);
 			return;
 		}
-		t->kind = T_PART;
+		t->kind = T_BATCH;
 		t->f = f;
 		t->part = i;
+		t->count = f->nparts - i < batch ? f->nparts - i : batch;
 		push(r, t, force);
 	}
 }
@@ -561,13 +630,31 @@ static void part_failed(file_job *f, const char *why)
 	}
 }
 
-static void do_part(run *r, file_job *f, int i, wbuf *b)
+/* Reads and hashes a batch of parts, then queues each for upload; a part of a
+ * file that failed goes on too, to give its buffer back and be counted. */
+static void do_batch(run *r, task *t)
 {
-	char why[1024], etag[80], hex[33];
-	int last;
+	file_job *f = t->f;
+	task *parts[PART_BATCH] = { NULL };
+	const void *data[PART_BATCH];
+	size_t len[PART_BATCH];
+	char why[1024];
+	int ok;
 	dm_err e;
 
+	for (int k = 0; k < t->count; k++) {
+		parts[k] = calloc(1, sizeof(*parts[k]));
+		if (parts[k]) {
+			parts[k]->kind = T_PART;
+			parts[k]->f = f;
+			parts[k]->part = t->part + k;
+			parts[k]->buf = take_buffer(r);
+		}
+	}
 	pthread_mutex_lock(&f->lock);
+	for (int k = 0; k < t->count; k++)
+		if (!parts[k])
+			part_failed(f, "out of memory");
 	if (!f->failed && stopping(r))
 		part_failed(f, cancelled ? "interrupted" : "stopped after an earlier error");
 	if (!f->failed && !f->upload_id) {
@@ -578,38 +665,79 @@ static void do_part(run *r, file_job *f, int i, wbuf *b)
 			part_failed(f, dm_err_detail());
 		}
 	}
+	ok = !f->failed;
 	pthread_mutex_unlock(&f->lock);
-	if (!f->failed) {
-		if (read_range(f, b, (uint64_t)i * f->part_size, part_len(f, i), why, sizeof(why)) != 0) {
+	for (int k = 0; ok && k < t->count; k++) {
+		int i = t->part + k;
+
+		if (read_range(f, &parts[k]->buf, (uint64_t)i * f->part_size, part_len(f, i), why, sizeof(why)) != 0) {
 			pthread_mutex_lock(&f->lock);
 			part_failed(f, why);
 			pthread_mutex_unlock(&f->lock);
+			ok = 0;
+		}
+		data[k] = parts[k]->buf.data;
+		len[k] = part_len(f, i);
+	}
+	if (ok)
+		dm_md5_many(f->md5s + t->part, data, len, (size_t)t->count);
+	/* in reverse, so that the batch's first part is first in the queue */
+	for (int k = t->count - 1; k >= 0; k--) {
+		if (parts[k]) {
+			push_front(r, parts[k]);
 		} else {
-			dm_md5(f->md5s[i], b->data, part_len(f, i));
-			e = dm_s3_mpu_part(r->s3, f->bucket, f->key, f->upload_id, i + 1, b->data, part_len(f, i), f->md5s[i],
-					   etag);
-			md5_hex(hex, f->md5s[i]);
+			/* no task to carry it: its reserved buffer and its count end here */
+			wbuf none = { NULL, 0 };
+			int last;
+
+			give_buffer(r, &none);
 			pthread_mutex_lock(&f->lock);
-			if (e) {
-				if (is_fatal(e))
-					set_fatal(r, e);
-				snprintf(why, sizeof(why), "part %d: %s", i + 1, dm_err_detail());
-				part_failed(f, why);
-			} else if (strcmp(etag, hex) != 0) {
-				snprintf(why, sizeof(why), "part %d: ETag %s, expected %s", i + 1, etag, hex);
-				part_failed(f, why);
-			} else {
-				f->etags[i] = strdup(etag);
-				if (!f->etags[i])
-					part_failed(f, "out of memory");
-			}
+			last = --f->remaining == 0;
 			pthread_mutex_unlock(&f->lock);
-			pthread_mutex_lock(&r->lock);
-			r->bytes_done += part_len(f, i);
-			f->counted += part_len(f, i);
-			pthread_mutex_unlock(&r->lock);
+			if (last)
+				finish_file(r, f);
 		}
 	}
+}
+
+/* Uploads one part read and hashed by its batch (or drops it if the file
+ * failed), gives its buffer back, and completes the file after its last part. */
+static void do_part(run *r, file_job *f, int i, wbuf *b)
+{
+	char why[1024], etag[80], hex[33];
+	int last, skip;
+	dm_err e;
+
+	pthread_mutex_lock(&f->lock);
+	if (!f->failed && stopping(r))
+		part_failed(f, cancelled ? "interrupted" : "stopped after an earlier error");
+	skip = f->failed;
+	pthread_mutex_unlock(&f->lock);
+	if (!skip) {
+		e = dm_s3_mpu_part(r->s3, f->bucket, f->key, f->upload_id, i + 1, b->data, part_len(f, i), f->md5s[i],
+				   etag);
+		md5_hex(hex, f->md5s[i]);
+		pthread_mutex_lock(&f->lock);
+		if (e) {
+			if (is_fatal(e))
+				set_fatal(r, e);
+			snprintf(why, sizeof(why), "part %d: %s", i + 1, dm_err_detail());
+			part_failed(f, why);
+		} else if (strcmp(etag, hex) != 0) {
+			snprintf(why, sizeof(why), "part %d: ETag %s, expected %s", i + 1, etag, hex);
+			part_failed(f, why);
+		} else {
+			f->etags[i] = strdup(etag);
+			if (!f->etags[i])
+				part_failed(f, "out of memory");
+		}
+		pthread_mutex_unlock(&f->lock);
+		pthread_mutex_lock(&r->lock);
+		r->bytes_done += part_len(f, i);
+		f->counted += part_len(f, i);
+		pthread_mutex_unlock(&r->lock);
+	}
+	give_buffer(r, b);
 	pthread_mutex_lock(&f->lock);
 	last = --f->remaining == 0;
 	pthread_mutex_unlock(&f->lock);
@@ -657,8 +785,11 @@ static void *worker(void *arg)
 			else
 				do_check(r, t->f, &b);
 			break;
+		case T_BATCH:
+			do_batch(r, t);
+			break;
 		case T_PART:
-			do_part(r, t->f, t->part, &b);
+			do_part(r, t->f, t->part, &t->buf);
 			break;
 		case T_DELETE:
 			do_delete(r, t);
@@ -1061,6 +1192,7 @@ dm_err dm_seed_run(dm_s3 *s3, const dm_seed_opts *o, dm_seed_summary *sum)
 	if (o->part_size && r.threshold < o->part_size)
 		r.threshold = o->part_size;
 	r.cap = (size_t)jobs * 4;
+	r.part_budget = jobs < 2 * PART_BATCH ? jobs : 2 * PART_BATCH;
 	r.start = dm_now();
 
 	/* everything that can be refused is refused before the first request */
@@ -1170,8 +1302,10 @@ cleanup:
 		task *t = r.head;
 
 		r.head = t->next;
-		if (t->kind == T_PART) {
-			if (--t->f->remaining == 0)
+		if (t->kind == T_PART || t->kind == T_BATCH) {
+			free(t->buf.data);
+			t->f->remaining -= t->kind == T_BATCH ? t->count : 1;
+			if (t->f->remaining == 0)
 				finish_file(&r, t->f);
 		} else if (t->f) {
 			free_job(t->f);
@@ -1183,6 +1317,8 @@ cleanup:
 	sum->seconds = dm_now() - r.start;
 	free(threads);
 	free(prefix);
+	for (int i = 0; i < r.nfree; i++)
+		free(r.free_bufs[i].data);
 	for (size_t i = 0; i < nbuckets; i++)
 		free(buckets[i]);
 	free(buckets);

@@ -1,0 +1,254 @@
+/* libdm/md5x.c - MD5 of several buffers at once (dm_md5_many in dm/util.h).
+ *
+ * MD5 is serial within one message: OpenSSL's assembly does about 0.75 GB/s
+ * on one core, and that is the ceiling for one part.  The parts of a
+ * multipart upload are independent messages, so eight of them can share the
+ * eight 32-bit lanes of an AVX2 register: the same 64 steps per block, eight
+ * blocks at a time (the "multi-buffer" technique of Intel's ISA-L crypto and
+ * of the md5-simd package; neither has a C library in Debian 12, hence this
+ * file).  The steps are RFC 1321's; tests/unit/test_md5x.c checks every
+ * result against OpenSSL.
+ *
+ * Messages of different lengths share a pass: each lane runs its own number
+ * of blocks (full blocks from the buffer, then one or two padded tail blocks
+ * built here), and a lane that has finished keeps its state through a blend
+ * mask while the others go on.  Without AVX2 (or not on x86-64, or with
+ * DM_MD5_SCALAR=1 in the environment) every message goes through dm_md5. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dm/util.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#endif
+
+#ifdef HAVE_AVX2_PATH
+
+#define LANES 8
+
+typedef struct {
+	const unsigned char *data; /* the message's full blocks */
+	uint64_t full;             /* how many */
+	uint64_t total;            /* full + the padded tail's one or two */
+	unsigned char tail[128];   /* the last len % 64 bytes, 0x80, zeros, the bit length */
+} lane;
+
+static void lane_init(lane *l, const void *data, size_t len)
+{
+	size_t rem = len % 64;
+	uint64_t bits = (uint64_t)len * 8;
+	size_t ntail = rem < 56 ? 1 : 2;
+
+	l->data = data;
+	l->full = len / 64;
+	l->total = l->full + ntail;
+	memset(l->tail, 0, sizeof(l->tail));
+	if (rem)
+		memcpy(l->tail, (const unsigned char *)data + len - rem, rem);
+	l->tail[rem] = 0x80;
+	for (int i = 0; i < 8; i++)
+		l->tail[ntail * 64 - 8 + i] = (unsigned char)(bits >> (8 * i));
+}
+
+#define F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
+#define G(b, c, d) _mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c)))
+#define H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
+#define I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
+#define ROTL(x, s) _mm256_or_si256(_mm256_slli_epi32(x, s), _mm256_srli_epi32(x, 32 - (s)))
+#define STEP(f, a, b, c, d, k, t, s)                                                                   \
+	do {                                                                                           \
+		a = _mm256_add_epi32(a, _mm256_add_epi32(f(b, c, d),                                   \
+							 _mm256_add_epi32(w[k], _mm256_set1_epi32((int)(t))))); \
+		a = _mm256_add_epi32(b, ROTL(a, s));                                                   \
+	} while (0)
+
+/* w[k]: word k of the block of every lane (lane j in element j). */
+__attribute__((target("avx2"))) static void load_words(__m256i w[16], const unsigned char *const p[LANES])
+{
+	for (int half = 0; half < 2; half++) {
+		__m256i r[LANES], t[LANES], u[LANES];
+
+		for (int j = 0; j < LANES; j++)
+			r[j] = _mm256_loadu_si256((const __m256i *)(const void *)(p[j] + 32 * half));
+		for (int j = 0; j < LANES; j += 2) {
+			t[j] = _mm256_unpacklo_epi32(r[j], r[j + 1]);
+			t[j + 1] = _mm256_unpackhi_epi32(r[j], r[j + 1]);
+		}
+		u[0] = _mm256_unpacklo_epi64(t[0], t[2]);
+		u[1] = _mm256_unpackhi_epi64(t[0], t[2]);
+		u[2] = _mm256_unpacklo_epi64(t[1], t[3]);
+		u[3] = _mm256_unpackhi_epi64(t[1], t[3]);
+		u[4] = _mm256_unpacklo_epi64(t[4], t[6]);
+		u[5] = _mm256_unpackhi_epi64(t[4], t[6]);
+		u[6] = _mm256_unpacklo_epi64(t[5], t[7]);
+		u[7] = _mm256_unpackhi_epi64(t[5], t[7]);
+		for (int k = 0; k < 4; k++) {
+			w[8 * half + k] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x20);
+			w[8 * half + k + 4] = _mm256_permute2x128_si256(u[k], u[k + 4], 0x31);
+		}
+	}
+}
+
+__attribute__((target("avx2"))) static void compress8(__m256i st[4], const unsigned char *const p[LANES],
+						       __m256i active)
+{
+	const __m256i ones = _mm256_set1_epi32(-1);
+	__m256i w[16];
+	__m256i a = st[0], b = st[1], c = st[2], d = st[3];
+
+	load_words(w, p);
+
+	STEP(F, a, b, c, d, 0, 0xd76aa478, 7);
+	STEP(F, d, a, b, c, 1, 0xe8c7b756, 12);
+	STEP(F, c, d, a, b, 2, 0x242070db, 17);
+	STEP(F, b, c, d, a, 3, 0xc1bdceee, 22);
+	STEP(F, a, b, c, d, 4, 0xf57c0faf, 7);
+	STEP(F, d, a, b, c, 5, 0x4787c62a, 12);
+	STEP(F, c, d, a, b, 6, 0xa8304613, 17);
+	STEP(F, b, c, d, a, 7, 0xfd469501, 22);
+	STEP(F, a, b, c, d, 8, 0x698098d8, 7);
+	STEP(F, d, a, b, c, 9, 0x8b44f7af, 12);
+	STEP(F, c, d, a, b, 10, 0xffff5bb1, 17);
+	STEP(F, b, c, d, a, 11, 0x895cd7be, 22);
+	STEP(F, a, b, c, d, 12, 0x6b901122, 7);
+	STEP(F, d, a, b, c, 13, 0xfd987193, 12);
+	STEP(F, c, d, a, b, 14, 0xa679438e, 17);
+	STEP(F, b, c, d, a, 15, 0x49b40821, 22);
+
+	STEP(G, a, b, c, d, 1, 0xf61e2562, 5);
+	STEP(G, d, a, b, c, 6, 0xc040b340, 9);
+	STEP(G, c, d, a, b, 11, 0x265e5a51, 14);
+	STEP(G, b, c, d, a, 0, 0xe9b6c7aa, 20);
+	STEP(G, a, b, c, d, 5, 0xd62f105d, 5);
+	STEP(G, d, a, b, c, 10, 0x02441453, 9);
+	STEP(G, c, d, a, b, 15, 0xd8a1e681, 14);
+	STEP(G, b, c, d, a, 4, 0xe7d3fbc8, 20);
+	STEP(G, a, b, c, d, 9, 0x21e1cde6, 5);
+	STEP(G, d, a, b, c, 14, 0xc33707d6, 9);
+	STEP(G, c, d, a, b, 3, 0xf4d50d87, 14);
+	STEP(G, b, c, d, a, 8, 0x455a14ed, 20);
+	STEP(G, a, b, c, d, 13, 0xa9e3e905, 5);
+	STEP(G, d, a, b, c, 2, 0xfcefa3f8, 9);
+	STEP(G, c, d, a, b, 7, 0x676f02d9, 14);
+	STEP(G, b, c, d, a, 12, 0x8d2a4c8a, 20);
+
+	STEP(H, a, b, c, d, 5, 0xfffa3942, 4);
+	STEP(H, d, a, b, c, 8, 0x8771f681, 11);
+	STEP(H, c, d, a, b, 11, 0x6d9d6122, 16);
+	STEP(H, b, c, d, a, 14, 0xfde5380c, 23);
+	STEP(H, a, b, c, d, 1, 0xa4beea44, 4);
+	STEP(H, d, a, b, c, 4, 0x4bdecfa9, 11);
+	STEP(H, c, d, a, b, 7, 0xf6bb4b60, 16);
+	STEP(H, b, c, d, a, 10, 0xbebfbc70, 23);
+	STEP(H, a, b, c, d, 13, 0x289b7ec6, 4);
+	STEP(H, d, a, b, c, 0, 0xeaa127fa, 11);
+	STEP(H, c, d, a, b, 3, 0xd4ef3085, 16);
+	STEP(H, b, c, d, a, 6, 0x04881d05, 23);
+	STEP(H, a, b, c, d, 9, 0xd9d4d039, 4);
+	STEP(H, d, a, b, c, 12, 0xe6db99e5, 11);
+	STEP(H, c, d, a, b, 15, 0x1fa27cf8, 16);
+	STEP(H, b, c, d, a, 2, 0xc4ac5665, 23);
+
+	STEP(I, a, b, c, d, 0, 0xf4292244, 6);
+	STEP(I, d, a, b, c, 7, 0x432aff97, 10);
+	STEP(I, c, d, a, b, 14, 0xab9423a7, 15);
+	STEP(I, b, c, d, a, 5, 0xfc93a039, 21);
+	STEP(I, a, b, c, d, 12, 0x655b59c3, 6);
+	STEP(I, d, a, b, c, 3, 0x8f0ccc92, 10);
+	STEP(I, c, d, a, b, 10, 0xffeff47d, 15);
+	STEP(I, b, c, d, a, 1, 0x85845dd1, 21);
+	STEP(I, a, b, c, d, 8, 0x6fa87e4f, 6);
+	STEP(I, d, a, b, c, 15, 0xfe2ce6e0, 10);
+	STEP(I, c, d, a, b, 6, 0xa3014314, 15);
+	STEP(I, b, c, d, a, 13, 0x4e0811a1, 21);
+	STEP(I, a, b, c, d, 4, 0xf7537e82, 6);
+	STEP(I, d, a, b, c, 11, 0xbd3af235, 10);
+	STEP(I, c, d, a, b, 2, 0x2ad7d2bb, 15);
+	STEP(I, b, c, d, a, 9, 0xeb86d391, 21);
+
+	/* a lane past its last block keeps its state */
+	st[0] = _mm256_blendv_epi8(st[0], _mm256_add_epi32(st[0], a), active);
+	st[1] = _mm256_blendv_epi8(st[1], _mm256_add_epi32(st[1], b), active);
+	st[2] = _mm256_blendv_epi8(st[2], _mm256_add_epi32(st[2], c), active);
+	st[3] = _mm256_blendv_epi8(st[3], _mm256_add_epi32(st[3], d), active);
+}
+
+/* Up to LANES messages; lanes beyond n run on an empty message and are dropped. */
+__attribute__((target("avx2"))) static void md5_group(unsigned char (*out)[16], const void *const *data,
+						       const size_t *len, size_t n)
+{
+	static const unsigned char zero_block[64];
+	lane l[LANES];
+	__m256i st[4];
+	uint64_t most = 0;
+	uint32_t words[4][LANES];
+
+	for (size_t j = 0; j < LANES; j++) {
+		lane_init(&l[j], j < n ? data[j] : zero_block, j < n ? len[j] : 0);
+		if (l[j].total > most)
+			most = l[j].total;
+	}
+	st[0] = _mm256_set1_epi32(0x67452301);
+	st[1] = _mm256_set1_epi32((int)0xefcdab89);
+	st[2] = _mm256_set1_epi32((int)0x98badcfe);
+	st[3] = _mm256_set1_epi32(0x10325476);
+	for (uint64_t blk = 0; blk < most; blk++) {
+		const unsigned char *p[LANES];
+		int32_t act[LANES];
+
+		for (int j = 0; j < LANES; j++) {
+			if (blk < l[j].full)
+				p[j] = l[j].data + 64 * blk;
+			else if (blk < l[j].total)
+				p[j] = l[j].tail + 64 * (blk - l[j].full);
+			else
+				p[j] = zero_block;
+			act[j] = blk < l[j].total ? -1 : 0;
+		}
+		compress8(st, p, _mm256_loadu_si256((const __m256i *)(const void *)act));
+	}
+	for (int k = 0; k < 4; k++)
+		_mm256_storeu_si256((__m256i *)(void *)words[k], st[k]);
+	for (size_t j = 0; j < n; j++)
+		for (int k = 0; k < 4; k++)
+			for (int i = 0; i < 4; i++)
+				out[j][4 * k + i] = (unsigned char)(words[k][j] >> (8 * i));
+}
+
+static int use_simd(void)
+{
+	static int known = -1;
+	int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+	if (v < 0) {
+		const char *s = getenv("DM_MD5_SCALAR");
+
+		__builtin_cpu_init();
+		v = __builtin_cpu_supports("avx2") && !(s && *s && strcmp(s, "0") != 0);
+		__atomic_store_n(&known, v, __ATOMIC_RELAXED);
+	}
+	return v;
+}
+#endif /* HAVE_AVX2_PATH */
+
+void dm_md5_many(unsigned char (*out)[16], const void *const *data, const size_t *len, size_t n)
+{
+	size_t i = 0;
+
+#ifdef HAVE_AVX2_PATH
+	/* one message alone is faster through OpenSSL's assembly */
+	if (n > 1 && use_simd()) {
+		while (n - i > 1) {
+			size_t g = n - i < LANES ? n - i : LANES;
+
+			md5_group(out + i, data + i, len + i, g);
+			i += g;
+		}
+	}
+#endif
+	for (; i < n; i++)
+		dm_md5(out[i], data[i], len[i]);
+}
