@@ -417,8 +417,6 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 			curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_cb);
 			curl_easy_setopt(h, CURLOPT_SEEKDATA, &rd);
 			curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
-			if (rq->body_len > 256 * 1024)
-				curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
 		} else if (strcmp(rq->method, "POST") == 0) {
 			curl_easy_setopt(h, CURLOPT_POST, 1L);
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
