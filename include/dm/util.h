@@ -72,6 +72,9 @@ void dm_md5(unsigned char out[16], const void *data, size_t n);
 /* MD5 of n messages (data[i], len[i]) into out[i]; the same digests as
  * dm_md5, computed eight at a time in AVX2 lanes where the CPU has them. */
 void dm_md5_many(unsigned char (*out)[16], const void *const *data, const size_t *len, size_t n);
+/* How many messages dm_md5_many hashes at once here: 8 (AVX2), or 1 without
+ * AVX2 or with DM_MD5_SCALAR=1 in the environment. */
+int dm_md5_many_lanes(void);
 
 /* Monotonic clock in seconds. */
 double dm_now(void);
