@@ -234,6 +234,15 @@ static int use_simd(void)
 }
 #endif /* HAVE_AVX2_PATH */
 
+int dm_md5_many_lanes(void)
+{
+#ifdef HAVE_AVX2_PATH
+	if (use_simd())
+		return LANES;
+#endif
+	return 1;
+}
+
 void dm_md5_many(unsigned char (*out)[16], const void *const *data, const size_t *len, size_t n)
 {
 	size_t i = 0;
