@@ -12,11 +12,15 @@
  * Messages of different lengths share a pass: each lane runs its own number
  * of blocks (full blocks from the buffer, then one or two padded tail blocks
  * built here), and a lane that has finished keeps its state through a blend
- * mask while the others go on.  Without AVX2 (or not on x86-64, or with
+ * mask while the others go on.  dm_md5_many_read takes the messages a chunk
+ * at a time from a reader, so eight parts of any size are hashed with eight
+ * chunk buffers of the caller's.  Without AVX2 (or not on x86-64, or with
  * DM_MD5_SCALAR=1 in the environment) every message goes through dm_md5. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include <dm/util.h>
 
@@ -28,30 +32,6 @@
 #ifdef HAVE_AVX2_PATH
 
 #define LANES 8
-
-typedef struct {
-	const unsigned char *data; /* the message's full blocks */
-	uint64_t full;             /* how many */
-	uint64_t total;            /* full + the padded tail's one or two */
-	unsigned char tail[128];   /* the last len % 64 bytes, 0x80, zeros, the bit length */
-} lane;
-
-static void lane_init(lane *l, const void *data, size_t len)
-{
-	size_t rem = len % 64;
-	uint64_t bits = (uint64_t)len * 8;
-	size_t ntail = rem < 56 ? 1 : 2;
-
-	l->data = data;
-	l->full = len / 64;
-	l->total = l->full + ntail;
-	memset(l->tail, 0, sizeof(l->tail));
-	if (rem)
-		memcpy(l->tail, (const unsigned char *)data + len - rem, rem);
-	l->tail[rem] = 0x80;
-	for (int i = 0; i < 8; i++)
-		l->tail[ntail * 64 - 8 + i] = (unsigned char)(bits >> (8 * i));
-}
 
 #define F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
 #define G(b, c, d) _mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c)))
@@ -176,46 +156,135 @@ __attribute__((target("avx2"))) static void compress8(__m256i st[4], const unsig
 	st[3] = _mm256_blendv_epi8(st[3], _mm256_add_epi32(st[3], d), active);
 }
 
-/* Up to LANES messages; lanes beyond n run on an empty message and are dropped. */
-__attribute__((target("avx2"))) static void md5_group(unsigned char (*out)[16], const void *const *data,
-						       const size_t *len, size_t n)
-{
-	static const unsigned char zero_block[64];
-	lane l[LANES];
-	__m256i st[4];
-	uint64_t most = 0;
-	uint32_t words[4][LANES];
+static const unsigned char zero_block[64];
 
-	for (size_t j = 0; j < LANES; j++) {
-		lane_init(&l[j], j < n ? data[j] : zero_block, j < n ? len[j] : 0);
-		if (l[j].total > most)
-			most = l[j].total;
-	}
-	st[0] = _mm256_set1_epi32(0x67452301);
-	st[1] = _mm256_set1_epi32((int)0xefcdab89);
-	st[2] = _mm256_set1_epi32((int)0x98badcfe);
-	st[3] = _mm256_set1_epi32(0x10325476);
+/* Runs nblk[j] blocks from base[j] through lane j; a lane with fewer waits. */
+__attribute__((target("avx2"))) static void run_blocks(__m256i st[4], const unsigned char *const base[LANES],
+							const uint64_t nblk[LANES])
+{
+	uint64_t most = 0;
+
+	for (int j = 0; j < LANES; j++)
+		if (nblk[j] > most)
+			most = nblk[j];
 	for (uint64_t blk = 0; blk < most; blk++) {
 		const unsigned char *p[LANES];
 		int32_t act[LANES];
 
 		for (int j = 0; j < LANES; j++) {
-			if (blk < l[j].full)
-				p[j] = l[j].data + 64 * blk;
-			else if (blk < l[j].total)
-				p[j] = l[j].tail + 64 * (blk - l[j].full);
-			else
-				p[j] = zero_block;
-			act[j] = blk < l[j].total ? -1 : 0;
+			p[j] = blk < nblk[j] ? base[j] + 64 * blk : zero_block;
+			act[j] = blk < nblk[j] ? -1 : 0;
 		}
 		compress8(st, p, _mm256_loadu_si256((const __m256i *)(const void *)act));
 	}
+}
+
+__attribute__((target("avx2"))) static void state_init(__m256i st[4])
+{
+	st[0] = _mm256_set1_epi32(0x67452301);
+	st[1] = _mm256_set1_epi32((int)0xefcdab89);
+	st[2] = _mm256_set1_epi32((int)0x98badcfe);
+	st[3] = _mm256_set1_epi32(0x10325476);
+}
+
+/* The padded end of a message of len bytes whose last len % 64 bytes are at
+ * rem: one or two blocks in tail. */
+static uint64_t pad_tail(unsigned char tail[128], const unsigned char *rem, uint64_t len)
+{
+	size_t r = (size_t)(len % 64);
+	uint64_t bits = len * 8;
+	size_t ntail = r < 56 ? 1 : 2;
+
+	memset(tail, 0, 128);
+	if (r)
+		memcpy(tail, rem, r);
+	tail[r] = 0x80;
+	for (int i = 0; i < 8; i++)
+		tail[ntail * 64 - 8 + i] = (unsigned char)(bits >> (8 * i));
+	return ntail;
+}
+
+/* The padded ends of every lane, then the digests of the first n lanes. */
+__attribute__((target("avx2"))) static void finish(unsigned char (*out)[16], __m256i st[4],
+						    const unsigned char *const rem[LANES], const uint64_t len[LANES],
+						    size_t n)
+{
+	unsigned char tail[LANES][128];
+	const unsigned char *base[LANES];
+	uint64_t nblk[LANES];
+	uint32_t words[4][LANES];
+
+	for (int j = 0; j < LANES; j++) {
+		nblk[j] = pad_tail(tail[j], rem[j], len[j]);
+		base[j] = tail[j];
+	}
+	run_blocks(st, base, nblk);
 	for (int k = 0; k < 4; k++)
 		_mm256_storeu_si256((__m256i *)(void *)words[k], st[k]);
 	for (size_t j = 0; j < n; j++)
 		for (int k = 0; k < 4; k++)
 			for (int i = 0; i < 4; i++)
 				out[j][4 * k + i] = (unsigned char)(words[k][j] >> (8 * i));
+}
+
+/* Up to LANES messages in memory; lanes beyond n run on an empty message and are dropped. */
+__attribute__((target("avx2"))) static void md5_group(unsigned char (*out)[16], const void *const *data,
+						       const size_t *len, size_t n)
+{
+	const unsigned char *base[LANES], *rem[LANES];
+	uint64_t nblk[LANES], l[LANES];
+	__m256i st[4];
+
+	for (size_t j = 0; j < LANES; j++) {
+		base[j] = j < n ? data[j] : zero_block;
+		l[j] = j < n ? len[j] : 0;
+		nblk[j] = l[j] / 64;
+		rem[j] = base[j] + 64 * nblk[j];
+	}
+	state_init(st);
+	run_blocks(st, base, nblk);
+	finish(out, st, rem, l, n);
+}
+
+/* Up to LANES messages read piecewise, DM_MD5_CHUNK bytes of each at a time. */
+__attribute__((target("avx2"))) static int md5_group_read(unsigned char (*out)[16], const uint64_t *len, size_t n,
+							    dm_md5_reader read, void *arg, size_t first)
+{
+	const unsigned char *base[LANES], *rem[LANES];
+	uint64_t nblk[LANES], l[LANES];
+	__m256i st[4];
+
+	for (size_t j = 0; j < LANES; j++)
+		l[j] = j < n ? len[j] : 0;
+	state_init(st);
+	for (uint64_t off = 0;; off += DM_MD5_CHUNK) {
+		int any = 0;
+
+		for (size_t j = 0; j < LANES; j++) {
+			uint64_t full = l[j] / 64 * 64;
+			uint64_t take = off < full ? (full - off < DM_MD5_CHUNK ? full - off : DM_MD5_CHUNK) : 0;
+
+			base[j] = zero_block;
+			nblk[j] = take / 64;
+			if (take) {
+				if (!(base[j] = read(arg, first + j, off, (size_t)take)))
+					return -1;
+				any = 1;
+			}
+		}
+		if (!any)
+			break;
+		run_blocks(st, base, nblk);
+	}
+	for (size_t j = 0; j < LANES; j++) {
+		size_t r = (size_t)(l[j] % 64);
+
+		rem[j] = zero_block;
+		if (r && !(rem[j] = read(arg, first + j, l[j] - r, r)))
+			return -1;
+	}
+	finish(out, st, rem, l, n);
+	return 0;
 }
 
 static int use_simd(void)
@@ -260,4 +329,44 @@ void dm_md5_many(unsigned char (*out)[16], const void *const *data, const size_t
 #endif
 	for (; i < n; i++)
 		dm_md5(out[i], data[i], len[i]);
+}
+
+/* One message through OpenSSL, DM_MD5_CHUNK bytes at a time. */
+static int md5_read_one(unsigned char out[16], uint64_t len, dm_md5_reader read, void *arg, size_t i)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int olen = 16;
+	int rc = c && EVP_DigestInit_ex(c, EVP_md5(), NULL) == 1 ? 0 : -1;
+
+	for (uint64_t off = 0; rc == 0 && off < len; off += DM_MD5_CHUNK) {
+		size_t take = (size_t)(len - off < DM_MD5_CHUNK ? len - off : DM_MD5_CHUNK);
+		const void *p = read(arg, i, off, take);
+
+		rc = p && EVP_DigestUpdate(c, p, take) == 1 ? 0 : -1;
+	}
+	if (rc == 0 && EVP_DigestFinal_ex(c, out, &olen) != 1)
+		rc = -1;
+	EVP_MD_CTX_free(c);
+	return rc;
+}
+
+int dm_md5_many_read(unsigned char (*out)[16], const uint64_t *len, size_t n, dm_md5_reader read, void *arg)
+{
+	size_t i = 0;
+
+#ifdef HAVE_AVX2_PATH
+	if (n > 1 && use_simd()) {
+		while (n - i > 1) {
+			size_t g = n - i < LANES ? n - i : LANES;
+
+			if (md5_group_read(out + i, len + i, g, read, arg, i) != 0)
+				return -1;
+			i += g;
+		}
+	}
+#endif
+	for (; i < n; i++)
+		if (md5_read_one(out[i], len[i], read, arg, i) != 0)
+			return -1;
+	return 0;
 }

@@ -75,6 +75,14 @@ void dm_md5_many(unsigned char (*out)[16], const void *const *data, const size_t
 /* How many messages dm_md5_many hashes at once here: 8 (AVX2), or 1 without
  * AVX2 or with DM_MD5_SCALAR=1 in the environment. */
 int dm_md5_many_lanes(void);
+/* Where dm_md5_many_read takes its messages from: a pointer to n bytes of
+ * message i at offset off, valid until the next call for message i, or NULL
+ * to stop.  Offsets go up; n is at most DM_MD5_CHUNK. */
+typedef const void *(*dm_md5_reader)(void *arg, size_t i, uint64_t off, size_t n);
+#define DM_MD5_CHUNK ((size_t)1 << 20)
+/* dm_md5_many over n messages of len[i] bytes read piecewise through read;
+ * 0, or -1 when read returned NULL (out is then undefined). */
+int dm_md5_many_read(unsigned char (*out)[16], const uint64_t *len, size_t n, dm_md5_reader read, void *arg);
 
 /* Monotonic clock in seconds. */
 double dm_now(void);

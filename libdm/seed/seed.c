@@ -514,37 +514,61 @@ static size_t part_len(const file_job *f, int i)
 	return (size_t)(f->size - off < f->part_size ? f->size - off : f->part_size);
 }
 
-/* MD5 of every part of f into md5s, parts read and hashed by an OpenMP team
- * (at most 4 threads: the disk and the network are shared).  0 or -1 with why. */
+/* dm_md5_many_read's reader over a group of parts: one chunk buffer per part. */
+typedef struct {
+	file_job *f;
+	int first; /* the group's first part */
+	wbuf b[PART_BATCH];
+	char why[512];
+} part_reader;
+
+static const void *read_part_chunk(void *arg, size_t i, uint64_t off, size_t n)
+{
+	part_reader *pr = arg;
+	uint64_t at = (uint64_t)(pr->first + (int)i) * pr->f->part_size + off;
+
+	return read_range(pr->f, &pr->b[i], at, n, pr->why, sizeof(pr->why)) == 0 ? pr->b[i].data : NULL;
+}
+
+/* MD5 of every part of f into md5s: groups of PART_BATCH parts hashed together
+ * a chunk at a time (dm_md5_many_read), groups spread over an OpenMP team of
+ * at most 4 threads (the disk and the network are shared).  Memory: a chunk
+ * per part of a group, whatever the part size.  0 or -1 with why. */
 static int hash_parts(file_job *f, unsigned char (*md5s)[16], char *why, size_t nwhy)
 {
 	int failed = 0;
+	int ngroups = (f->nparts + PART_BATCH - 1) / PART_BATCH;
 
-#pragma omp parallel num_threads(f->nparts < 4 ? f->nparts : 4)
+#pragma omp parallel num_threads(ngroups < 4 ? ngroups : 4)
 	{
-		wbuf b = { NULL, 0 };
-		char mywhy[512];
+		part_reader pr;
 
+		memset(&pr, 0, sizeof(pr));
+		pr.f = f;
 #pragma omp for schedule(dynamic, 1)
-		for (int i = 0; i < f->nparts; i++) {
-			int bad;
+		for (int g = 0; g < ngroups; g++) {
+			uint64_t len[PART_BATCH];
+			int bad, n;
 
 #pragma omp atomic read
 			bad = failed;
 			if (bad)
 				continue;
-			if (read_range(f, &b, (uint64_t)i * f->part_size, part_len(f, i), mywhy, sizeof(mywhy)) != 0) {
+			pr.first = g * PART_BATCH;
+			n = f->nparts - pr.first < PART_BATCH ? f->nparts - pr.first : PART_BATCH;
+			for (int k = 0; k < n; k++)
+				len[k] = part_len(f, pr.first + k);
+			if (dm_md5_many_read(md5s + pr.first, len, (size_t)n, read_part_chunk, &pr) != 0) {
 #pragma omp critical(dm_seed_hash_fail)
 				{
 					if (!failed)
-						snprintf(why, nwhy, "%s", mywhy);
+						snprintf(why, nwhy, "%s", pr.why);
 					failed = 1;
 				}
-				continue;
 			}
-			dm_md5(md5s[i], b.data, part_len(f, i));
 		}
-		free(b.data);
+		for (int k = 0; k < PART_BATCH; k++)
+			free(pr.b[k].data);
 	}
 	return failed ? -1 : 0;
 }

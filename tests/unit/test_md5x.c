@@ -146,6 +146,69 @@ static void test_md5x__runs_the_lanes_the_cpu_has(void **state)
 	assert_int_equal(dm_md5_many_lanes(), expect);
 }
 
+/* dm_md5_many_read: the reader copies into one scratch buffer per message,
+ * overwritten on every call, and checks that offsets only go up. */
+typedef struct {
+	const unsigned char *msg[11];
+	unsigned char *scratch[11];
+	uint64_t next_off[11];
+	int fail_at; /* -1, or the call that returns NULL */
+	int calls;
+} reader_state;
+
+static const void *read_msg(void *arg, size_t i, uint64_t off, size_t n)
+{
+	reader_state *rs = arg;
+
+	assert_true(n <= DM_MD5_CHUNK);
+	assert_true(off >= rs->next_off[i]);
+	rs->next_off[i] = off + n;
+	if (rs->calls++ == rs->fail_at)
+		return NULL;
+	memcpy(rs->scratch[i], rs->msg[i] + off, n);
+	return rs->scratch[i];
+}
+
+static void test_md5x__read_matches_openssl_across_chunks(void **state)
+{
+	static const uint64_t lens[] = { 0, 1, 63, 64, 65, (1 << 20) - 1, 1 << 20, (1 << 20) + 1,
+					 (2 << 20) + 100, (3 << 20) + 63, 120 };
+	enum { N = 11 };
+	unsigned char *buf = malloc((size_t)N * (4 << 20));
+	reader_state rs;
+	unsigned char out[N][16], want[16];
+
+	(void)state;
+	assert_non_null(buf);
+	for (size_t i = 0; i < (size_t)N * (4 << 20); i++)
+		buf[i] = (unsigned char)next();
+	memset(&rs, 0, sizeof(rs));
+	for (int j = 0; j < N; j++) {
+		rs.msg[j] = buf + (size_t)j * (4 << 20);
+		rs.scratch[j] = malloc(DM_MD5_CHUNK);
+		assert_non_null(rs.scratch[j]);
+	}
+	for (size_t n = 1; n <= N; n++) {
+		memset(rs.next_off, 0, sizeof(rs.next_off));
+		rs.fail_at = -1;
+		assert_int_equal(dm_md5_many_read(out, lens, n, read_msg, &rs), 0);
+		for (size_t j = 0; j < n; j++) {
+			reference(want, rs.msg[j], lens[j]);
+			if (memcmp(out[j], want, 16) != 0)
+				fail_msg("n=%zu message %zu (%llu bytes): digest differs from OpenSSL's", n, j,
+					 (unsigned long long)lens[j]);
+		}
+	}
+	/* a reader that gives up stops the run */
+	memset(rs.next_off, 0, sizeof(rs.next_off));
+	rs.calls = 0;
+	rs.fail_at = 3;
+	assert_int_equal(dm_md5_many_read(out, lens, N, read_msg, &rs), -1);
+	for (int j = 0; j < N; j++)
+		free(rs.scratch[j]);
+	free(buf);
+}
+
 static void test_md5x__no_messages_is_a_no_op(void **state)
 {
 	unsigned char out[1][16] = { { 0xAA } };
@@ -161,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_md5x__rfc1321_suite),
 		cmocka_unit_test(test_md5x__matches_openssl_at_every_boundary),
 		cmocka_unit_test(test_md5x__matches_openssl_on_large_parts),
+		cmocka_unit_test(test_md5x__read_matches_openssl_across_chunks),
 		cmocka_unit_test(test_md5x__runs_the_lanes_the_cpu_has),
 		cmocka_unit_test(test_md5x__no_messages_is_a_no_op),
 	};
