@@ -4,8 +4,10 @@
  * target prefix (also byte order); each file is then skipped (same size and
  * ETag), uploaded (PUT with Content-MD5, or multipart with Content-MD5 on every
  * part, parts in parallel) and verified (the object's ETag against the local
- * MD5, or MD5-of-part-MD5s-N), or failed with a reason.  Memory is bounded by
- * jobs x part size, never by the size of the tree.
+ * MD5, or MD5-of-part-MD5s-N), or failed with a reason.  A large file's parts
+ * are read and hashed in batches of eight (dm_md5_many) into at most
+ * min(jobs, 16) pooled part buffers; memory is bounded by jobs x part size,
+ * never by the size of the tree.
  *
  * Sharding: a file belongs to shard I of N when FNV-1a-64(bucket "/" key) mod N == I.
  */

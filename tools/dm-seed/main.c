@@ -37,7 +37,7 @@ static const char usage_text[] =
 	"\n"
 	"Options:\n"
 	"  -j, --jobs N             requests in flight (default 32; memory for large files is\n"
-	"                           at most jobs x part size, 256 MiB by default)\n"
+	"                           at most min(jobs, 16) x part size, 128 MiB by default)\n"
 	"      --part-size SIZE     multipart part size (default: 8MiB, doubled until\n"
 	"                           the file fits in 10,000 parts)\n"
 	"      --multipart-threshold SIZE  files larger than this go multipart (default 16MiB)\n"
