@@ -36,7 +36,17 @@ typedef struct {
 	const char *access_key;
 	const char *secret_key;
 	const char *session_token; /* NULL: none; else signed as x-amz-security-token */
+	/* optional: dm_sigv4_signing_key() of secret_key for amz_date's day, region
+	 * and service, kept by a caller that signs many requests (it saves four of
+	 * the five HMACs); NULL: derived from secret_key here */
+	const unsigned char *signing_key;
 } dm_sigv4_request;
+
+/* The signing key of a day: HMAC-SHA256 chain of "AWS4" secret_key, date
+ * (YYYYMMDD, the first 8 characters of an x-amz-date), region, service and
+ * "aws4_request".  As secret as the key it comes from: wipe it after use. */
+dm_err dm_sigv4_signing_key(unsigned char out[32], const char *secret_key, const char *date, const char *region,
+			    const char *service);
 
 /* Appends the S3 encoding of s: RFC 3986 unreserved bytes kept, '/' kept when
  * keep_slash, every other byte as %XX (upper-case hex) of its UTF-8. */

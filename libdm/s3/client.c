@@ -31,6 +31,9 @@ struct dm_s3 {
 	CURL *pool[POOL_MAX];
 	int npool;
 	uint64_t requests, nretries, bytes_sent;
+	/* the signing key of key_date's day (under lock): derived once a day, not per request */
+	char key_date[9];
+	unsigned char signing_key[32];
 };
 
 static _Thread_local dm_s3_error last_error;
@@ -105,6 +108,7 @@ void dm_s3_free(dm_s3 *s3)
 	free(s3->region);
 	free(s3->ca_file);
 	free(s3->alias);
+	dm_wipe(s3->signing_key, sizeof(s3->signing_key));
 	pthread_mutex_destroy(&s3->lock);
 	free(s3);
 }
@@ -270,6 +274,22 @@ static void sleep_backoff(int attempt)
 }
 
 /* What the request names, for messages: "s3://bucket/key". */
+/* The signing key for amz_date's day, derived when the day changes. */
+static dm_err signing_key(dm_s3 *s3, const char *amz_date, unsigned char out[32])
+{
+	dm_err e = DM_OK;
+
+	pthread_mutex_lock(&s3->lock);
+	if (strncmp(s3->key_date, amz_date, 8) != 0) {
+		e = dm_sigv4_signing_key(s3->signing_key, s3->secret_key, amz_date, s3->region, "s3");
+		if (!e)
+			memcpy(s3->key_date, amz_date, 8);
+	}
+	memcpy(out, s3->signing_key, 32);
+	pthread_mutex_unlock(&s3->lock);
+	return e;
+}
+
 static void what_of(char *out, size_t n, const request *rq)
 {
 	if (rq->key)
@@ -354,6 +374,7 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 		reader rd = { rq->body, rq->body_len, 0 };
 		CURLcode rc;
 		dm_sigv4_request sr;
+		unsigned char key[32];
 		int retry = 0;
 
 		if (!h) {
@@ -378,7 +399,10 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 		sr.access_key = s3->access_key;
 		sr.secret_key = s3->secret_key;
 		sr.session_token = s3->session_token;
-		e = dm_sigv4_sign(&authz, NULL, NULL, &sr);
+		e = signing_key(s3, date, key);
+		sr.signing_key = key;
+		e = e ? e : dm_sigv4_sign(&authz, NULL, NULL, &sr);
+		dm_wipe(key, sizeof(key));
 		for (size_t i = 0; !e && i < nh; i++) {
 			dm_buf_clear(&line);
 			if (!(e = dm_buf_printf(&line, "%s: %s", hs[i].name, hs[i].value)))

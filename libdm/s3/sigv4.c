@@ -181,9 +181,29 @@ static void hmac(unsigned char out[32], const void *key, size_t klen, const char
 	HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, mlen, out, &len);
 }
 
+dm_err dm_sigv4_signing_key(unsigned char out[32], const char *secret_key, const char *date, const char *region,
+			    const char *service)
+{
+	char small[256], *k = small;
+	size_t n = strlen(secret_key);
+
+	if (n + 5 > sizeof(small) && !(k = malloc(n + 5)))
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	memcpy(k, "AWS4", 4);
+	memcpy(k + 4, secret_key, n + 1);
+	hmac(out, k, n + 4, date, 8);
+	hmac(out, out, 32, region, strlen(region));
+	hmac(out, out, 32, service, strlen(service));
+	hmac(out, out, 32, "aws4_request", 12);
+	dm_wipe(k, n + 4);
+	if (k != small)
+		free(k);
+	return DM_OK;
+}
+
 dm_err dm_sigv4_sign(dm_buf *authz, dm_buf *canonical_out, dm_buf *sts_out, const dm_sigv4_request *r)
 {
-	dm_buf creq = DM_BUF_INIT, sts = DM_BUF_INIT, signed_names = DM_BUF_INIT, keybuf = DM_BUF_INIT;
+	dm_buf creq = DM_BUF_INIT, sts = DM_BUF_INIT, signed_names = DM_BUF_INIT;
 	hdr *hs;
 	size_t nh = 0;
 	char date[9], hash[65], sig[65];
@@ -236,12 +256,10 @@ dm_err dm_sigv4_sign(dm_buf *authz, dm_buf *canonical_out, dm_buf *sts_out, cons
 			       r->region, r->service, hash)))
 		goto done;
 
-	if ((e = dm_buf_printf(&keybuf, "AWS4%s", r->secret_key)))
+	if (r->signing_key)
+		memcpy(k, r->signing_key, 32);
+	else if ((e = dm_sigv4_signing_key(k, r->secret_key, date, r->region, r->service)))
 		goto done;
-	hmac(k, keybuf.data, keybuf.len, date, 8);
-	hmac(k, k, 32, r->region, strlen(r->region));
-	hmac(k, k, 32, r->service, strlen(r->service));
-	hmac(k, k, 32, "aws4_request", 12);
 	hmac(k, k, 32, sts.data, sts.len);
 	dm_hex(sig, k, 32);
 	e = dm_buf_printf(authz, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
@@ -258,6 +276,5 @@ done:
 	dm_buf_release(&creq);
 	dm_buf_release(&sts);
 	dm_buf_release(&signed_names);
-	dm_buf_release(&keybuf);
 	return e;
 }

@@ -305,6 +305,18 @@ static void sign_aws_example(const char *name, const char *method, const char *p
 	    !same(name, "string to sign", want_sts, dm_buf_str(&sts)) |
 	    !same(name, "Authorization", want_authz, dm_buf_str(&authz)))
 		fail_msg("AWS example \"%s\" signed differently (see above)", name);
+	/* the same with the day's signing key derived beforehand, as dm_s3 keeps it */
+	{
+		unsigned char key[32];
+		dm_buf again = DM_BUF_INIT;
+
+		assert_int_equal(dm_sigv4_signing_key(key, AWS_SK, AWS_DATE, "us-east-1", "s3"), DM_OK);
+		r.signing_key = key;
+		assert_int_equal(dm_sigv4_sign(&again, NULL, NULL, &r), DM_OK);
+		if (!same(name, "Authorization with a kept signing key", want_authz, dm_buf_str(&again)))
+			fail_msg("AWS example \"%s\" signed differently with a kept signing key", name);
+		dm_buf_release(&again);
+	}
 	dm_buf_release(&authz);
 	dm_buf_release(&canonical);
 	dm_buf_release(&sts);
@@ -476,6 +488,20 @@ static void test_sigv4__trims_and_collapses_header_values(void **state)
 	dm_buf_release(&canonical);
 }
 
+/* AWS documentation, "Derive a signing key for Signature Version 4" (Python example) */
+static void test_sigv4__derives_the_documented_signing_key(void **state)
+{
+	unsigned char key[32];
+	char hex[65];
+
+	(void)state;
+	assert_int_equal(dm_sigv4_signing_key(key, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1",
+					      "iam"),
+			 DM_OK);
+	dm_hex(hex, key, 32);
+	assert_string_equal(hex, "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+}
+
 static void test_sigv4__formats_amz_date_in_utc(void **state)
 {
 	char out[17];
@@ -517,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_sigv4__encode_escapes_slash_unless_asked_to_keep_it),
 		cmocka_unit_test(test_sigv4__encode_of_empty_text_is_empty),
 		cmocka_unit_test(test_sigv4__trims_and_collapses_header_values),
+		cmocka_unit_test(test_sigv4__derives_the_documented_signing_key),
 		cmocka_unit_test(test_sigv4__formats_amz_date_in_utc),
 		cmocka_unit_test(test_sigv4__sha256_hex_matches_openssl),
 	};
