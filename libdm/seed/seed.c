@@ -484,6 +484,42 @@ static int alloc_parts(file_job *f)
 	return f->etags && f->md5s ? 0 : -1;
 }
 
+static void finish_file(run *r, file_job *f);
+
+static void part_failed(file_job *f, const char *why)
+{
+	if (!f->failed) {
+		f->failed = 1;
+		snprintf(f->reason, sizeof(f->reason), "%s", why);
+	}
+}
+
+/* n parts of f are done with (uploaded, dropped, or never queued); after the
+ * last, the file is completed or aborted. */
+static void parts_done(run *r, file_job *f, int n)
+{
+	int last;
+
+	pthread_mutex_lock(&f->lock);
+	f->remaining -= n;
+	last = f->remaining == 0;
+	pthread_mutex_unlock(&f->lock);
+	if (last) {
+		/* the parts' bytes were counted as they went: count the file alone */
+		pthread_mutex_lock(&r->lock);
+		r->bytes_done -= f->counted;
+		pthread_mutex_unlock(&r->lock);
+		finish_file(r, f);
+	}
+}
+
+/* Fails the rest of f's parts if the run is stopping (f->lock held, or f no longer shared). */
+static void stop_if_stopping(run *r, file_job *f)
+{
+	if (!f->failed && stopping(r))
+		part_failed(f, cancelled ? "interrupted" : "stopped after an earlier error");
+}
+
 static void queue_parts(run *r, file_job *f, int force)
 {
 	int batch = r->part_budget < PART_BATCH ? r->part_budget : PART_BATCH;
@@ -493,10 +529,9 @@ static void queue_parts(run *r, file_job *f, int force)
 
 		if (!t) {
 			pthread_mutex_lock(&f->lock);
-			f->failed = 1;
-			snprintf(f->reason, sizeof(f->reason), "out of memory");
-			f->remaining -= f->nparts - i;
+			part_failed(f, "out of memory");
 			pthread_mutex_unlock(&f->lock);
+			parts_done(r, f, f->nparts - i);
 			return;
 		}
 		t->kind = T_BATCH;
@@ -619,10 +654,7 @@ static void finish_file(run *r, file_job *f)
 	char want[48], why[1024], etag[80] = "";
 	dm_err e;
 
-	if (!f->failed && (stopping(r))) {
-		f->failed = 1;
-		snprintf(f->reason, sizeof(f->reason), "%s", cancelled ? "interrupted" : "stopped after an earlier error");
-	}
+	stop_if_stopping(r, f);
 	if (f->failed) {
 		if (f->upload_id && dm_s3_mpu_abort(r->s3, f->bucket, f->key, f->upload_id) != DM_OK)
 			dm_warn("cannot abort the multipart upload of '%s/%s': %s", f->bucket, f->key, dm_err_detail());
@@ -644,14 +676,6 @@ static void finish_file(run *r, file_job *f)
 		report(r, DM_SEED_UPLOADED, f->path, f->bucket, f->key, f->size, NULL);
 	}
 	free_job(f);
-}
-
-static void part_failed(file_job *f, const char *why)
-{
-	if (!f->failed) {
-		f->failed = 1;
-		snprintf(f->reason, sizeof(f->reason), "%s", why);
-	}
 }
 
 /* Reads and hashes a batch of parts, then queues each for upload; a part of a
@@ -679,8 +703,7 @@ static void do_batch(run *r, task *t)
 	for (int k = 0; k < t->count; k++)
 		if (!parts[k])
 			part_failed(f, "out of memory");
-	if (!f->failed && stopping(r))
-		part_failed(f, cancelled ? "interrupted" : "stopped after an earlier error");
+	stop_if_stopping(r, f);
 	if (!f->failed && !f->upload_id) {
 		e = dm_s3_mpu_init(r->s3, f->bucket, f->key, &f->upload_id);
 		if (e) {
@@ -712,14 +735,9 @@ static void do_batch(run *r, task *t)
 		} else {
 			/* no task to carry it: its reserved buffer and its count end here */
 			wbuf none = { NULL, 0 };
-			int last;
 
 			give_buffer(r, &none);
-			pthread_mutex_lock(&f->lock);
-			last = --f->remaining == 0;
-			pthread_mutex_unlock(&f->lock);
-			if (last)
-				finish_file(r, f);
+			parts_done(r, f, 1);
 		}
 	}
 }
@@ -729,12 +747,11 @@ static void do_batch(run *r, task *t)
 static void do_part(run *r, file_job *f, int i, wbuf *b)
 {
 	char why[1024], etag[80], hex[33];
-	int last, skip;
+	int skip;
 	dm_err e;
 
 	pthread_mutex_lock(&f->lock);
-	if (!f->failed && stopping(r))
-		part_failed(f, cancelled ? "interrupted" : "stopped after an earlier error");
+	stop_if_stopping(r, f);
 	skip = f->failed;
 	pthread_mutex_unlock(&f->lock);
 	if (!skip) {
@@ -762,16 +779,7 @@ static void do_part(run *r, file_job *f, int i, wbuf *b)
 		pthread_mutex_unlock(&r->lock);
 	}
 	give_buffer(r, b);
-	pthread_mutex_lock(&f->lock);
-	last = --f->remaining == 0;
-	pthread_mutex_unlock(&f->lock);
-	if (last) {
-		/* the parts' bytes were counted as they went: count the file alone */
-		pthread_mutex_lock(&r->lock);
-		r->bytes_done -= f->counted;
-		pthread_mutex_unlock(&r->lock);
-		finish_file(r, f);
-	}
+	parts_done(r, f, 1);
 }
 
 static void do_delete(run *r, task *t)
@@ -1328,9 +1336,7 @@ cleanup:
 		r.head = t->next;
 		if (t->kind == T_PART || t->kind == T_BATCH) {
 			free(t->buf.data);
-			t->f->remaining -= t->kind == T_BATCH ? t->count : 1;
-			if (t->f->remaining == 0)
-				finish_file(&r, t->f);
+			parts_done(&r, t->f, t->kind == T_BATCH ? t->count : 1);
 		} else if (t->f) {
 			free_job(t->f);
 		}
