@@ -57,3 +57,18 @@ same_tree() {
 
 # json_get FILE EXPR: a value from a JSON document (python3 expression over d)
 json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# multipart_etag FILE PART_BYTES: the ETag of FILE uploaded in parts of PART_BYTES,
+# MD5-of-part-MD5s-N, computed with Python's hashlib (independent of dm)
+multipart_etag() {
+  python3 - "$1" "$2" <<'PY'
+import hashlib, sys
+part = int(sys.argv[2])
+digests, n = b"", 0
+with open(sys.argv[1], "rb") as fh:
+    while chunk := fh.read(part):
+        digests += hashlib.md5(chunk).digest()
+        n += 1
+print(f"{hashlib.md5(digests).hexdigest()}-{n}")
+PY
+}

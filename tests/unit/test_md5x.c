@@ -14,12 +14,6 @@
 
 #include <dm/util.h>
 
-static void hex(char out[33], const unsigned char md5[16])
-{
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", md5[i]);
-}
-
 /* OpenSSL directly, not through dm_md5 (which dm_md5_many may fall back to). */
 static void reference(unsigned char out[16], const void *data, size_t n)
 {
@@ -58,7 +52,7 @@ static void test_md5x__rfc1321_suite(void **state)
 	}
 	dm_md5_many(out, data, len, 7);
 	for (int i = 0; i < 7; i++) {
-		hex(h, out[i]);
+		dm_hex(h, out[i], 16);
 		assert_string_equal(h, want[i]);
 	}
 }

@@ -98,9 +98,9 @@ typedef struct {
 	int seen;
 } found;
 
-static found find_entry(const char *rel)
+/* Walks w to the end and closes it; no assertions, so a forked child can use it. */
+static found collect(dm_walk *w, const char *rel)
 {
-	dm_walk *w = open_root();
 	const dm_walk_entry *e;
 	found f;
 
@@ -116,6 +116,11 @@ static found find_entry(const char *rel)
 	}
 	dm_walk_close(w);
 	return f;
+}
+
+static found find_entry(const char *rel)
+{
+	return collect(open_root(), rel);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -347,22 +352,13 @@ static found find_entry_unprivileged(const char *rel)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		dm_walk *w;
-		const dm_walk_entry *e;
 
 		close(fds[0]);
 		if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
 			_exit(2);
 		if (dm_walk_open(&w, root) != DM_OK)
 			_exit(3);
-		while ((e = dm_walk_next(w)) != NULL) {
-			if (strcmp(e->rel, rel) != 0)
-				continue;
-			f.seen++;
-			f.kind = e->kind;
-			f.size = e->size;
-			snprintf(f.reason, sizeof(f.reason), "%s", e->reason ? e->reason : "");
-		}
-		dm_walk_close(w);
+		f = collect(w, rel);
 		_exit(write(fds[1], &f, sizeof(f)) == (ssize_t)sizeof(f) ? 0 : 4);
 	}
 	close(fds[1]);
