@@ -14,8 +14,10 @@
  * built here), and a lane that has finished keeps its state through a blend
  * mask while the others go on.  dm_md5_many_read takes the messages a chunk
  * at a time from a reader, so eight parts of any size are hashed with eight
- * chunk buffers of the caller's.  Without AVX2 (or not on x86-64, or with
- * DM_MD5_SCALAR=1 in the environment) every message goes through dm_md5. */
+ * chunk buffers of the caller's; dm_md5_many is the same over buffers in
+ * memory, read in place.  A lone message, or every message without AVX2 (or
+ * not on x86-64, or with DM_MD5_SCALAR=1 in the environment), goes through
+ * OpenSSL's MD5 a chunk at a time. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,25 +229,6 @@ __attribute__((target("avx2"))) static void finish(unsigned char (*out)[16], __m
 				out[j][4 * k + i] = (unsigned char)(words[k][j] >> (8 * i));
 }
 
-/* Up to LANES messages in memory; lanes beyond n run on an empty message and are dropped. */
-__attribute__((target("avx2"))) static void md5_group(unsigned char (*out)[16], const void *const *data,
-						       const size_t *len, size_t n)
-{
-	const unsigned char *base[LANES], *rem[LANES];
-	uint64_t nblk[LANES], l[LANES];
-	__m256i st[4];
-
-	for (size_t j = 0; j < LANES; j++) {
-		base[j] = j < n ? data[j] : zero_block;
-		l[j] = j < n ? len[j] : 0;
-		nblk[j] = l[j] / 64;
-		rem[j] = base[j] + 64 * nblk[j];
-	}
-	state_init(st);
-	run_blocks(st, base, nblk);
-	finish(out, st, rem, l, n);
-}
-
 /* Up to LANES messages read piecewise, DM_MD5_CHUNK bytes of each at a time. */
 __attribute__((target("avx2"))) static int md5_group_read(unsigned char (*out)[16], const uint64_t *len, size_t n,
 							    dm_md5_reader read, void *arg, size_t first)
@@ -312,25 +295,6 @@ int dm_md5_many_lanes(void)
 	return 1;
 }
 
-void dm_md5_many(unsigned char (*out)[16], const void *const *data, const size_t *len, size_t n)
-{
-	size_t i = 0;
-
-#ifdef HAVE_AVX2_PATH
-	/* one message alone is faster through OpenSSL's assembly */
-	if (n > 1 && use_simd()) {
-		while (n - i > 1) {
-			size_t g = n - i < LANES ? n - i : LANES;
-
-			md5_group(out + i, data + i, len + i, g);
-			i += g;
-		}
-	}
-#endif
-	for (; i < n; i++)
-		dm_md5(out[i], data[i], len[i]);
-}
-
 /* One message through OpenSSL, DM_MD5_CHUNK bytes at a time. */
 static int md5_read_one(unsigned char out[16], uint64_t len, dm_md5_reader read, void *arg, size_t i)
 {
@@ -369,4 +333,31 @@ int dm_md5_many_read(unsigned char (*out)[16], const uint64_t *len, size_t n, dm
 		if (md5_read_one(out[i], len[i], read, arg, i) != 0)
 			return -1;
 	return 0;
+}
+
+/* Messages in memory are read in place. */
+typedef struct {
+	const void *const *data;
+} in_memory;
+
+static const void *from_memory(void *arg, size_t i, uint64_t off, size_t n)
+{
+	(void)n;
+	return (const unsigned char *)((in_memory *)arg)->data[i] + off;
+}
+
+void dm_md5_many(unsigned char (*out)[16], const void *const *data, const size_t *len, size_t n)
+{
+	enum { GROUP = 8 };
+
+	for (size_t i = 0; i < n; i += GROUP) {
+		in_memory m = { data + i };
+		uint64_t l[GROUP];
+		size_t g = n - i < GROUP ? n - i : GROUP;
+
+		for (size_t k = 0; k < g; k++)
+			l[k] = len[i + k];
+		/* the reader never fails, so neither does this */
+		(void)dm_md5_many_read(out + i, l, g, from_memory, &m);
+	}
 }
