@@ -85,6 +85,7 @@ typedef struct {
 	uint64_t uploaded, skipped, failed, deleted, verified, warnings, buckets_created;
 	uint64_t bytes_uploaded, bytes_seen;
 	double seconds;
+	uint64_t kept; /* --delete: stale objects kept (under a folder the walk could not read, or a file is there): each a warning */
 } dm_seed_summary;
 
 /* Runs the seed. DM_OK when nothing failed; DM_ERR_PARTIAL when some items
