@@ -68,7 +68,7 @@ typedef struct {
 	uint64_t part_size;       /* 0: dm_s3_part_size(file size) */
 	uint64_t multipart_threshold; /* 0: 16 MiB; files larger go multipart */
 	int dry_run;
-	int delete_stale;
+	int delete_stale;         /* delete objects no file maps to, by the rule of libdm/seed/plan.h */
 	int verify_only;
 	const dm_seed_rule *rules; /* first match wins; with include rules, unmatched files are excluded */
 	size_t nrules;
