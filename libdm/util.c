@@ -292,7 +292,8 @@ static int hexval(int c)
 	return -1;
 }
 
-dm_err dm_pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space)
+/* The one %XX decoder; strict: a '%' without two hex digits after it is an error. */
+static dm_err pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space, int strict)
 {
 	dm_err e = dm_buf_append(out, "", 0);
 	size_t start = 0;
@@ -303,6 +304,8 @@ dm_err dm_pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space)
 		if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
 		    hexval((unsigned char)s[i + 2]) >= 0)
 			c = (char)(hexval((unsigned char)s[i + 1]) << 4 | hexval((unsigned char)s[i + 2]));
+		else if (s[i] == '%' && strict)
+			return DM_ERR_PARSE;
 		else if (s[i] == '+' && plus_is_space)
 			c = ' ';
 		else
@@ -317,6 +320,16 @@ dm_err dm_pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space)
 	if (!e && n > start)
 		e = dm_buf_append(out, s + start, n - start);
 	return e;
+}
+
+dm_err dm_pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space)
+{
+	return pct_decode(out, s, n, plus_is_space, 0);
+}
+
+dm_err dm_pct_decode_strict(dm_buf *out, const char *s, size_t n, int plus_is_space)
+{
+	return pct_decode(out, s, n, plus_is_space, 1);
 }
 
 int dm_utf8_valid(const char *str, size_t n)
@@ -357,6 +370,43 @@ int dm_utf8_valid(const char *str, size_t n)
 		i += len;
 	}
 	return 1;
+}
+
+/* The length of the UTF-8 sequence at s[0..n) of a printable character
+ * (U+00A0 and above), or 0. */
+static size_t printable_utf8(const unsigned char *s, size_t n)
+{
+	size_t len = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+
+	if (!len || len > n || !dm_utf8_valid((const char *)s, len))
+		return 0;
+	/* C1 controls are U+0080-U+009F: 0xC2 0x80-0x9F */
+	return s[0] == 0xc2 && s[1] < 0xa0 ? 0 : len;
+}
+
+dm_err dm_buf_put_shown(dm_buf *b, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	dm_err e = dm_buf_append(b, "", 0);
+
+	for (size_t i = 0; i < n && !e;) {
+		size_t len = s[i] >= 0x80 ? printable_utf8(s + i, n - i) : 0;
+
+		if (len) {
+			e = dm_buf_append(b, s + i, len);
+			i += len;
+		} else if (s[i] == '\\') {
+			e = dm_buf_puts(b, "\\\\");
+			i++;
+		} else if (s[i] < 0x20 || s[i] >= 0x7f) {
+			e = dm_buf_printf(b, "\\x%02x", s[i]);
+			i++;
+		} else {
+			e = dm_buf_append(b, s + i, 1);
+			i++;
+		}
+	}
+	return e;
 }
 
 static dm_err mkdir_parents(const char *path)

@@ -86,6 +86,7 @@ dm_err dm_s3_mpu_abort(dm_s3 *s3, const char *bucket, const char *key, const cha
 typedef struct {
 	char *key;
 	char *upload_id;
+	double initiated; /* seconds since the epoch by the server's clock; -1 when not given */
 } dm_s3_upload;
 /* Lists multipart uploads in progress under prefix. Free with dm_s3_uploads_free. */
 dm_err dm_s3_mpu_list(dm_s3 *s3, const char *bucket, const char *prefix, dm_s3_upload **out, size_t *n);

@@ -68,7 +68,7 @@ typedef struct {
 	uint64_t part_size;       /* 0: dm_s3_part_size(file size) */
 	uint64_t multipart_threshold; /* 0: 16 MiB; files larger go multipart */
 	int dry_run;
-	int delete_stale;
+	int delete_stale;         /* delete objects no file maps to, by the rule of libdm/seed/plan.h */
 	int verify_only;
 	const dm_seed_rule *rules; /* first match wins; with include rules, unmatched files are excluded */
 	size_t nrules;
@@ -85,6 +85,7 @@ typedef struct {
 	uint64_t uploaded, skipped, failed, deleted, verified, warnings, buckets_created;
 	uint64_t bytes_uploaded, bytes_seen;
 	double seconds;
+	uint64_t kept; /* --delete: stale objects kept (under a folder the walk could not read, or a file is there): each a warning */
 } dm_seed_summary;
 
 /* Runs the seed. DM_OK when nothing failed; DM_ERR_PARTIAL when some items

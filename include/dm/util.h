@@ -49,9 +49,16 @@ dm_err dm_base64_decode(unsigned char **out, size_t *outlen, const char *in, siz
  * is kept as it is); with plus_is_space, '+' becomes ' ' (form and S3
  * encoding-type=url style).  out stays NUL-terminated. */
 dm_err dm_pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space);
+/* The same, for text a server wrote: a '%' not followed by two hex digits is
+ * DM_ERR_PARSE (no detail set: the caller names the text). */
+dm_err dm_pct_decode_strict(dm_buf *out, const char *s, size_t n, int plus_is_space);
 
 /* Is s (n bytes) valid UTF-8 (no overlongs, no surrogates)? */
 int dm_utf8_valid(const char *s, size_t n);
+/* Appends s[0..n) for display on one line of a message: printable UTF-8 as it
+ * is; ASCII and C1 controls, DEL and bytes that are not UTF-8 as \xHH; a
+ * backslash as \\ (so the escapes read back unambiguously). */
+dm_err dm_buf_put_shown(dm_buf *b, const char *s, size_t n);
 
 /* Writes data to path atomically (temp file in the same folder, fsync, rename)
  * with the given mode; the folder is created (0700) when missing. */

@@ -862,7 +862,7 @@ dm_err dm_s3_list_page(dm_s3 *s3, const char *bucket, const char *prefix, char *
 		e = perform(s3, &rq, &rep);
 	}
 	if (!e)
-		e = dm_s3_xml_list(rep.body.data, rep.body.len, 1, out, &next);
+		e = dm_s3_xml_list(rep.body.data, rep.body.len, out, &next);
 	free(*token);
 	*token = next;
 	reply_release(&rep);

@@ -148,14 +148,45 @@ dm_err dm_s3_xml_complete(const char *xml, size_t len, char *etag)
 	return DM_OK;
 }
 
-/* Decodes an encoding-type=url key ('+' is a space there) in place: never longer. */
-static void url_decode(char *s)
+/* A listed key as the reply wrote it into its text: percent-decoded exactly
+ * once when the reply says <EncodingType>url</EncodingType> (where '+' is a
+ * space, as S3 writes it), taken as it is otherwise (a server that ignored
+ * encoding-type=url sends raw keys, and "a+b" is then a plus).  A key that
+ * does not decode, or decodes to a NUL byte or to bytes that are not UTF-8,
+ * is refused: no local file can map to it, and acting on a guess could
+ * delete the wrong object.  The detail names the key as listed. */
+static dm_err listed_key(char **key, int url_encoded)
 {
-	dm_buf b = DM_BUF_INIT;
+	dm_buf b = DM_BUF_INIT, shown = DM_BUF_INIT;
+	const char *why = NULL;
+	dm_err e = DM_OK;
 
-	if (dm_pct_decode(&b, s, strlen(s), 1) == DM_OK)
-		memcpy(s, b.data, b.len + 1);
+	if (url_encoded) {
+		e = dm_pct_decode_strict(&b, *key, strlen(*key), 1);
+		if (e == DM_ERR_PARSE)
+			why = "has a bad %-escape";
+		else if (e)
+			goto done;
+	} else if ((e = dm_buf_puts(&b, *key))) {
+		goto done;
+	}
+	if (!why && !**key)
+		why = "is empty";
+	else if (!why && strlen(b.data) != b.len)
+		why = "decodes to a NUL byte";
+	else if (!why && !dm_utf8_valid(b.data, b.len))
+		why = "is not UTF-8";
+	if (why) {
+		e = dm_buf_put_shown(&shown, *key, strlen(*key));
+		e = e ? e : dm_fail(DM_ERR_PARSE, "key '%s' %s", shown.data, why);
+		goto done;
+	}
+	free(*key);
+	*key = dm_buf_detach(&b);
+done:
 	dm_buf_release(&b);
+	dm_buf_release(&shown);
+	return e == DM_ERR_NOMEM ? dm_fail(e, "out of memory") : e;
 }
 
 void dm_s3_page_release(dm_s3_page *p)
@@ -167,12 +198,13 @@ void dm_s3_page_release(dm_s3_page *p)
 	p->n = 0;
 }
 
-dm_err dm_s3_xml_list(const char *xml, size_t len, int url_encoded, dm_s3_page *page, char **next_token)
+dm_err dm_s3_xml_list(const char *xml, size_t len, dm_s3_page *page, char **next_token)
 {
 	xmlDocPtr doc = parse(xml, len);
 	xmlNodePtr root;
 	size_t cap = 0;
-	char *trunc;
+	char *trunc, *encoding;
+	int url_encoded;
 	dm_err e = DM_OK;
 
 	page->items = NULL;
@@ -180,6 +212,16 @@ dm_err dm_s3_xml_list(const char *xml, size_t len, int url_encoded, dm_s3_page *
 	*next_token = NULL;
 	if (!(root = reply_root(doc, "ListBucketResult", "ListObjectsV2")))
 		return DM_ERR_PARSE;
+	encoding = text_of(root, "EncodingType");
+	url_encoded = encoding && strcmp(encoding, "url") == 0;
+	if (encoding && !url_encoded) {
+		dm_buf shown = DM_BUF_INIT;
+
+		e = dm_buf_put_shown(&shown, encoding, strlen(encoding));
+		e = dm_fail(e ? e : DM_ERR_PARSE, "unknown EncodingType '%s'", e ? "" : shown.data);
+		dm_buf_release(&shown);
+	}
+	free(encoding);
 	for (xmlNodePtr c = root->children; c && !e; c = c->next) {
 		dm_s3_object *o;
 		char *size;
@@ -204,8 +246,10 @@ dm_err dm_s3_xml_list(const char *xml, size_t len, int url_encoded, dm_s3_page *
 			e = dm_fail(DM_ERR_PARSE, "ListObjectsV2 reply has an entry without Key");
 			break;
 		}
-		if (url_encoded)
-			url_decode(o->key);
+		if ((e = listed_key(&o->key, url_encoded))) {
+			free(o->key);
+			break;
+		}
 		size = text_of(c, "Size");
 		o->size = size ? strtoull(size, NULL, 10) : 0;
 		free(size);
@@ -227,6 +271,23 @@ dm_err dm_s3_xml_list(const char *xml, size_t len, int url_encoded, dm_s3_page *
 	if (e)
 		dm_s3_page_release(page);
 	return e;
+}
+
+/* "2026-11-28T13:15:07.662Z" -> seconds since the epoch, or -1. */
+static double iso8601(const char *s)
+{
+	struct tm tm;
+	double sec = 0;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%lf%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+			 &sec, &n) != 6 || sec < 0 || sec >= 61)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tm.tm_sec = 0;
+	return (double)timegm(&tm) + sec;
 }
 
 void dm_s3_uploads_free(dm_s3_upload *u, size_t n)
@@ -264,6 +325,12 @@ dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t
 		list = grown;
 		list[cnt].key = text_of(c, "Key");
 		list[cnt].upload_id = text_of(c, "UploadId");
+		{
+			char *when = text_of(c, "Initiated");
+
+			list[cnt].initiated = iso8601(when);
+			free(when);
+		}
 		cnt++;
 		if (!list[cnt - 1].key || !list[cnt - 1].upload_id) {
 			dm_s3_uploads_free(list, cnt);
@@ -281,23 +348,6 @@ dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t
 	*out = list;
 	*n = cnt;
 	return DM_OK;
-}
-
-/* "2026-11-28T13:15:07.662Z" -> seconds since the epoch, or -1. */
-static double iso8601(const char *s)
-{
-	struct tm tm;
-	double sec = 0;
-	int n = 0;
-
-	memset(&tm, 0, sizeof(tm));
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%lf%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-			 &sec, &n) != 6 || sec < 0 || sec >= 61)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	tm.tm_sec = 0;
-	return (double)timegm(&tm) + sec;
 }
 
 void dm_s3_xml_upload_times_free(dm_s3_xml_upload_time *u, size_t n)

@@ -14,8 +14,10 @@ dm_err dm_s3_xml_upload_id(const char *xml, size_t len, char **upload_id);
 /* The ETag of a CompleteMultipartUploadResult (without quotes; "" if absent) into etag (>= 80 bytes). */
 dm_err dm_s3_xml_complete(const char *xml, size_t len, char *etag);
 /* ListBucketResult: Contents (Key, Size, ETag), NextContinuationToken when IsTruncated.
- * With encoding-type=url the keys are percent-decoded. */
-dm_err dm_s3_xml_list(const char *xml, size_t len, int url_encoded, dm_s3_page *page, char **next_token);
+ * Keys are percent-decoded once when the reply's EncodingType is url, and
+ * taken as they are without it; DM_ERR_PARSE (the detail names the key) for a
+ * key that is empty, does not decode, or decodes to a NUL byte or non-UTF-8. */
+dm_err dm_s3_xml_list(const char *xml, size_t len, dm_s3_page *page, char **next_token);
 /* ListMultipartUploadsResult: Upload (Key, UploadId); next_key and next_id are set when truncated. */
 dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t *n, char **next_key,
 			 char **next_id);

@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <dm/log.h>
 #include <dm/seed.h>
 #include <dm/util.h>
 
+#include "plan.h"
 #include "walk.h"
 
 #define DEFAULT_JOBS 32
@@ -862,10 +864,11 @@ static void *progress_thread(void *arg)
 	return NULL;
 }
 
-/* ---- the producer: walk x listing ---- */
+/* ---- the producer: walk x listing (the decisions are plan.c's) ---- */
 
 typedef struct {
 	run *r;
+	dm_plan *plan;
 	const char *bucket;
 	const char *prefix;
 	char *token;
@@ -874,6 +877,8 @@ typedef struct {
 	int done, missing;
 } lister;
 
+/* Fills the next page when the current one is used up.  Each page is
+ * checked whole by the plan before the merge sees any of it. */
 static dm_err lister_fill(lister *l)
 {
 	dm_err e;
@@ -891,7 +896,15 @@ static dm_err lister_fill(lister *l)
 			l->done = 1;
 			break;
 		}
+		if (e == DM_ERR_PARSE) {
+			char why[1024];
+
+			snprintf(why, sizeof(why), "%s", dm_err_detail());
+			return dm_fail(e, "bad listing of '%s/%s': %s", l->bucket, l->prefix, why);
+		}
 		if (e)
+			return e;
+		if ((e = dm_plan_check_page(l->plan, &l->page, l->token)))
 			return e;
 		if (!l->token)
 			l->missing = 1; /* last page: stop after it */
@@ -902,57 +915,6 @@ static dm_err lister_fill(lister *l)
 static const dm_s3_object *lister_peek(lister *l)
 {
 	return !l->done && l->idx < l->page.n ? &l->page.items[l->idx] : NULL;
-}
-
-static int selected(run *r, const char *bucket, const char *key, const char *rel)
-{
-	const dm_seed_opts *o = r->o;
-	int any_include = 0;
-
-	for (size_t i = 0; i < o->nrules; i++) {
-		if (o->rules[i].kind == DM_SEED_INCLUDE)
-			any_include = 1;
-		if (fnmatch(o->rules[i].glob, rel, 0) == 0)
-			return o->rules[i].kind == DM_SEED_INCLUDE;
-	}
-	return !any_include;
-}
-
-static int shard_ok(run *r, const char *bucket, const char *key)
-{
-	const dm_seed_opts *o = r->o;
-
-	return o->shard_count <= 1 || dm_seed_shard_hash(bucket, key) % o->shard_count == o->shard_index;
-}
-
-static int wanted(run *r, const char *bucket, const char *key, const char *rel)
-{
-	return selected(r, bucket, key, rel) && shard_ok(r, bucket, key);
-}
-
-/* A remote object with no local file. */
-static void stale(run *r, const char *bucket, const char *prefix, const dm_s3_object *obj)
-{
-	task *t;
-
-	if (!r->o->delete_stale || r->o->verify_only)
-		return;
-	if (!wanted(r, bucket, obj->key, obj->key + strlen(prefix)))
-		return;
-	if (r->o->dry_run) {
-		report(r, DM_SEED_WOULD_DELETE, NULL, bucket, obj->key, obj->size, NULL);
-		return;
-	}
-	t = calloc(1, sizeof(*t));
-	if (!t || !(t->bucket = strdup(bucket)) || !(t->key = strdup(obj->key))) {
-		if (t)
-			free(t->bucket);
-		free(t);
-		report(r, DM_SEED_FAILED, NULL, bucket, obj->key, 0, "out of memory");
-		return;
-	}
-	t->kind = T_DELETE;
-	push(r, t, 0);
 }
 
 static void plan_file(run *r, const char *bucket, const dm_walk_entry *en, const char *key, const dm_s3_object *remote)
@@ -1031,81 +993,213 @@ static void plan_file(run *r, const char *bucket, const dm_walk_entry *en, const
 	push(r, t, 0);
 }
 
+/* ---- multipart uploads left unfinished (a killed run, another client) ---- */
+
+typedef struct {
+	dm_s3_upload *u;
+	size_t n, next;
+	int *ours; /* a file of this run maps to the upload's key */
+	int listed;
+} orphans;
+
+static int cmp_upload(const void *a, const void *b)
+{
+	return strcmp(((const dm_s3_upload *)a)->key, ((const dm_s3_upload *)b)->key);
+}
+
+/* Lists the unfinished uploads under the prefix before this run starts any. */
+static void orphans_list(run *r, orphans *o, const char *bucket, const char *prefix)
+{
+	dm_err e;
+
+	memset(o, 0, sizeof(*o));
+	if (r->o->verify_only)
+		return;
+	/* a bucket that does not exist yet (--dry-run) has none */
+	if ((e = dm_s3_mpu_list(r->s3, bucket, prefix, &o->u, &o->n)) != DM_OK) {
+		if (e != DM_ERR_NOTFOUND)
+			dm_warn("cannot list the unfinished multipart uploads under '%s/%s': %s", bucket, prefix,
+				dm_err_detail());
+		dm_err_clear();
+		return;
+	}
+	if (o->n > 1)
+		qsort(o->u, o->n, sizeof(*o->u), cmp_upload);
+	o->ours = calloc(o->n ? o->n : 1, sizeof(*o->ours));
+	o->listed = o->ours != NULL;
+}
+
+/* key (in ascending order from call to call) is uploaded or skipped by this run. */
+static void orphans_see(orphans *o, const char *key)
+{
+	while (o->listed && o->next < o->n && strcmp(o->u[o->next].key, key) < 0)
+		o->next++;
+	for (size_t i = o->next; o->listed && i < o->n && strcmp(o->u[i].key, key) == 0; i++)
+		o->ours[i] = 1;
+}
+
+/* Aborts the uploads of keys this run took care of and reports the others. */
+static void orphans_finish(run *r, orphans *o, const char *bucket)
+{
+	for (size_t i = 0; o->listed && i < o->n && !stopping(r); i++) {
+		const dm_s3_upload *u = &o->u[i];
+		char when[64] = "at an unknown time", why[1536];
+		time_t t = (time_t)u->initiated;
+		struct tm tm;
+
+		if (u->initiated >= 0 && gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (!o->ours[i]) {
+			snprintf(why, sizeof(why),
+				 "an unfinished multipart upload started %s is left as it is: no local file maps to it "
+				 "(upload ID %s)", when, u->upload_id);
+		} else if (r->o->dry_run) {
+			snprintf(why, sizeof(why), "would abort an unfinished multipart upload started %s", when);
+		} else if (dm_s3_mpu_abort(r->s3, bucket, u->key, u->upload_id) != DM_OK) {
+			snprintf(why, sizeof(why), "cannot abort an unfinished multipart upload started %s (upload ID %s): %s",
+				 when, u->upload_id, dm_err_detail());
+		} else {
+			snprintf(why, sizeof(why), "aborted an unfinished multipart upload started %s", when);
+		}
+		report(r, DM_SEED_WARNING, NULL, bucket, u->key, 0, why);
+	}
+	dm_s3_uploads_free(o->u, o->n);
+	free(o->ours);
+}
+
+/* ---- --delete: candidates checked once more, then deleted ---- */
+
+static void keep(run *r, const char *bucket, const dm_plan_candidate *c, const char *why)
+{
+	pthread_mutex_lock(&r->lock);
+	r->sum->kept++;
+	pthread_mutex_unlock(&r->lock);
+	report(r, DM_SEED_WARNING, NULL, bucket, c->key, c->size, why);
+}
+
+/* After the whole walk and the whole listing of the tree, and only then: the
+ * stale candidates that no walk failure protects and whose file is truly not
+ * there (lstat: only ENOENT and ENOTDIR say so) are queued for deletion. */
+static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *bucket)
+{
+	size_t n;
+	const dm_plan_candidate *c = dm_plan_candidates(plan, &n);
+	char why[4200];
+
+	for (size_t i = 0; i < n && !stopping(r); i++) {
+		struct stat st;
+		char *path;
+		task *t;
+
+		if (c[i].protected_by) {
+			snprintf(why, sizeof(why), "not deleted: '%s/%s' could not be read", dir, c[i].protected_by);
+			keep(r, bucket, &c[i], why);
+			continue;
+		}
+		if (asprintf(&path, "%s/%s", dir, c[i].rel) < 0)
+			return dm_fail(DM_ERR_NOMEM, "out of memory");
+		if (lstat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR)) {
+			if (errno == 0 || errno == ENOENT || errno == ENOTDIR)
+				snprintf(why, sizeof(why), "not deleted: '%s' exists", path);
+			else
+				snprintf(why, sizeof(why), "not deleted: cannot check '%s': %s", path, strerror(errno));
+			free(path);
+			keep(r, bucket, &c[i], why);
+			continue;
+		}
+		free(path);
+		if (r->o->dry_run) {
+			report(r, DM_SEED_WOULD_DELETE, NULL, bucket, c[i].key, c[i].size, NULL);
+			continue;
+		}
+		t = calloc(1, sizeof(*t));
+		if (!t || !(t->bucket = strdup(bucket)) || !(t->key = strdup(c[i].key))) {
+			if (t)
+				free(t->bucket);
+			free(t);
+			return dm_fail(DM_ERR_NOMEM, "out of memory");
+		}
+		t->kind = T_DELETE;
+		push(r, t, 0);
+	}
+	return DM_OK;
+}
+
 /* Seeds one folder into bucket/prefix. Returns a run-stopping error only. */
 static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char *prefix)
 {
+	const dm_seed_opts *o = r->o;
+	dm_plan_opts po = { .bucket = bucket, .prefix = prefix, .rules = o->rules, .nrules = o->nrules,
+			    .shard_index = o->shard_index, .shard_count = o->shard_count,
+			    .collect_stale = o->delete_stale && !o->verify_only };
 	lister l;
+	orphans orph;
+	dm_plan *plan;
 	dm_walk *w;
 	const dm_walk_entry *en;
-	dm_buf key = DM_BUF_INIT;
+	dm_plan_step st;
 	dm_err e;
 
 	memset(&l, 0, sizeof(l));
 	l.r = r;
 	l.bucket = bucket;
 	l.prefix = prefix;
-	if ((e = dm_walk_open(&w, dir)))
+	if ((e = dm_plan_new(&plan, &po)))
 		return e;
-	if ((e = lister_fill(&l))) {
-		dm_walk_close(w);
+	l.plan = plan;
+	if ((e = dm_walk_open(&w, dir))) {
+		dm_plan_free(plan);
 		return e;
 	}
-	while ((en = dm_walk_next(w)) != NULL && !stopping(r)) {
-		const dm_s3_object *obj;
-		int cmp = 0;
-
-		dm_buf_clear(&key);
-		if (dm_buf_printf(&key, "%s%s", prefix, en->rel)) {
-			e = DM_ERR_NOMEM;
+	orphans_list(r, &orph, bucket, prefix);
+	e = lister_fill(&l);
+	en = e ? NULL : dm_walk_next(w);
+	while (!e && !stopping(r)) {
+		if ((e = dm_plan_next(plan, en, lister_peek(&l), &st)))
+			break;
+		if (!st.took_local && !st.took_remote)
+			break; /* both at their end */
+		switch (st.verdict) {
+		case DM_PLAN_UPLOAD:
+		case DM_PLAN_COMPARE:
+			orphans_see(&orph, st.key);
+			plan_file(r, bucket, en, st.key, st.verdict == DM_PLAN_COMPARE ? lister_peek(&l) : NULL);
+			break;
+		case DM_PLAN_WALK_FAIL:
+			report(r, DM_SEED_FAILED, en->path, bucket, st.key, 0, en->reason);
+			break;
+		case DM_PLAN_WALK_WARN:
+			report(r, DM_SEED_WARNING, en->path, bucket, st.key, 0, en->reason);
+			break;
+		case DM_PLAN_BAD_NAME:
+			report(r, DM_SEED_FAILED, en->path, bucket,
+			       dm_utf8_valid(en->rel, strlen(en->rel)) ? st.key : NULL, en->size, st.why);
+			break;
+		case DM_PLAN_STALE:
+		case DM_PLAN_IGNORE:
 			break;
 		}
-		/* objects sorting before this key have no local file */
-		while ((obj = lister_peek(&l)) != NULL && (cmp = strcmp(obj->key, key.data)) < 0) {
-			stale(r, bucket, prefix, obj);
+		if (st.took_local && !(en = dm_walk_next(w)))
+			e = dm_walk_status(w);
+		if (!e && st.took_remote) {
 			l.idx++;
-			if ((e = lister_fill(&l)))
-				goto done;
-		}
-		if (!wanted(r, bucket, key.data, en->rel)) {
-			if (obj && cmp == 0) {
-				l.idx++;
-				if ((e = lister_fill(&l)))
-					goto done;
-			}
-			continue;
-		}
-		if (en->kind == DM_WALK_WARN) {
-			report(r, DM_SEED_WARNING, en->path, bucket, key.data, 0, en->reason);
-		} else if (en->kind == DM_WALK_FAIL) {
-			report(r, DM_SEED_FAILED, en->path, bucket, key.data, 0, en->reason);
-		} else if (!dm_utf8_valid(en->rel, strlen(en->rel))) {
-			report(r, DM_SEED_FAILED, en->path, bucket, NULL, en->size,
-			       "name is not valid UTF-8: S3 keys must be UTF-8");
-		} else if (key.len > DM_S3_MAX_KEY) {
-			char why[128];
-
-			snprintf(why, sizeof(why), "key is %zu bytes long, over S3's limit of %d", key.len, DM_S3_MAX_KEY);
-			report(r, DM_SEED_FAILED, en->path, bucket, key.data, en->size, why);
-		} else {
-			plan_file(r, bucket, en, key.data, obj && cmp == 0 ? obj : NULL);
-		}
-		if (obj && cmp == 0) {
-			l.idx++;
-			if ((e = lister_fill(&l)))
-				goto done;
+			e = lister_fill(&l);
 		}
 	}
-	while (!stopping(r) && lister_peek(&l)) {
-		stale(r, bucket, prefix, lister_peek(&l));
-		l.idx++;
-		if ((e = lister_fill(&l)))
-			break;
+	/* deletions only after the whole walk and the whole listing, and never
+	 * after an error or an interrupt: then the merge saw only part of them */
+	if (!e && !stopping(r) && !en && !lister_peek(&l))
+		e = delete_stale(r, plan, dir, bucket);
+	if (!e && !stopping(r))
+		orphans_finish(r, &orph, bucket);
+	else {
+		dm_s3_uploads_free(orph.u, orph.n);
+		free(orph.ours);
 	}
-done:
 	dm_s3_page_release(&l.page);
 	free(l.token);
 	dm_walk_close(w);
-	dm_buf_release(&key);
+	dm_plan_free(plan);
 	return e;
 }
 

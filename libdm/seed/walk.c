@@ -38,8 +38,7 @@ struct dm_walk {
 	dm_walk_entry cur;
 	char *cur_rel, *cur_path;
 	char reason[512];
-	int pending_fail;  /* a failure to report before the next entry */
-	char *pending_rel;
+	int nomem;         /* the walk ended early for lack of memory */
 };
 
 static int cmp_item(const void *a, const void *b)
@@ -56,46 +55,58 @@ static void free_frame(frame *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* Reads and sorts the folder at root/rel. On failure returns errno. */
+/* Reads and sorts the folder at root/rel. On failure returns errno and leaves
+ * f empty: a folder read in part is a folder not read, since every object
+ * under it that the missing entries would have matched looks stale. */
 static int load_frame(dm_walk *w, frame *f, const char *rel, dev_t dev, ino_t ino)
 {
 	char *path;
 	DIR *d;
 	struct dirent *de;
 	size_t cap = 0;
+	int err = 0;
 
 	memset(f, 0, sizeof(*f));
 	if (asprintf(&path, "%s/%s", w->root, rel) < 0)
 		return ENOMEM;
 	d = opendir(path);
 	if (!d) {
-		int err = errno;
-
+		err = errno;
 		free(path);
 		return err;
 	}
-	f->rel = strdup(rel);
 	f->dev = dev;
 	f->ino = ino;
-	while ((de = readdir(d)) != NULL) {
+	if (!(f->rel = strdup(rel)))
+		err = ENOMEM;
+	while (!err) {
 		item *it;
 		char *full;
 
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			err = errno;
+			break;
+		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (f->n == cap) {
 			size_t ncap = cap ? cap * 2 : 32;
 			item *grown = realloc(f->items, ncap * sizeof(*grown));
 
-			if (!grown)
+			if (!grown) {
+				err = ENOMEM;
 				break;
+			}
 			f->items = grown;
 			cap = ncap;
 		}
 		it = &f->items[f->n];
 		memset(it, 0, sizeof(*it));
-		if (asprintf(&full, "%s/%s", path, de->d_name) < 0)
+		if (asprintf(&full, "%s/%s", path, de->d_name) < 0) {
+			err = ENOMEM;
 			break;
+		}
 		if (stat(full, &it->st) != 0) {
 			it->err = errno;
 			if (lstat(full, &it->st) != 0)
@@ -103,12 +114,18 @@ static int load_frame(dm_walk *w, frame *f, const char *rel, dev_t dev, ino_t in
 		}
 		free(full);
 		it->is_dir = !it->err && S_ISDIR(it->st.st_mode);
-		if (asprintf(&it->name, "%s%s", de->d_name, it->is_dir ? "/" : "") < 0)
+		if (asprintf(&it->name, "%s%s", de->d_name, it->is_dir ? "/" : "") < 0) {
+			err = ENOMEM;
 			break;
+		}
 		f->n++;
 	}
 	closedir(d);
 	free(path);
+	if (err) {
+		free_frame(f);
+		return err;
+	}
 	if (f->n > 1)
 		qsort(f->items, f->n, sizeof(*f->items), cmp_item);
 	return 0;
@@ -153,10 +170,14 @@ static const dm_walk_entry *emit(dm_walk *w, dm_walk_kind kind, const char *rel,
 	w->cur_rel = strdup(rel);
 	if (asprintf(&w->cur_path, "%s/%s", w->root, rel) < 0)
 		w->cur_path = NULL;
+	if (!w->cur_rel || !w->cur_path) {
+		w->nomem = 1;
+		return NULL;
+	}
 	memset(&w->cur, 0, sizeof(w->cur));
 	w->cur.kind = kind;
-	w->cur.rel = w->cur_rel ? w->cur_rel : "";
-	w->cur.path = w->cur_path ? w->cur_path : "";
+	w->cur.rel = w->cur_rel;
+	w->cur.path = w->cur_path;
 	if (st) {
 		w->cur.size = (uint64_t)st->st_size;
 		w->cur.dev = st->st_dev;
@@ -173,7 +194,7 @@ static const dm_walk_entry *emit(dm_walk *w, dm_walk_kind kind, const char *rel,
 
 const dm_walk_entry *dm_walk_next(dm_walk *w)
 {
-	while (w->depth > 0) {
+	while (w->depth > 0 && !w->nomem) {
 		frame *f = &w->stack[w->depth - 1];
 		item *it;
 		char *rel;
@@ -185,8 +206,10 @@ const dm_walk_entry *dm_walk_next(dm_walk *w)
 			continue;
 		}
 		it = &f->items[f->next++];
-		if (asprintf(&rel, "%s%s", f->rel, it->name) < 0)
+		if (asprintf(&rel, "%s%s", f->rel, it->name) < 0) {
+			w->nomem = 1;
 			return NULL;
+		}
 		if (it->err) {
 			char why[256];
 
@@ -214,6 +237,7 @@ const dm_walk_entry *dm_walk_next(dm_walk *w)
 
 				if (asprintf(&sub, "%s/", rel) < 0) {
 					free(rel);
+					w->nomem = 1;
 					return NULL;
 				}
 				err = load_frame(w, &w->stack[w->depth], sub, it->st.st_dev, it->st.st_ino);
@@ -241,10 +265,15 @@ const dm_walk_entry *dm_walk_next(dm_walk *w)
 			out = emit(w, DM_WALK_WARN, rel, NULL, why);
 		}
 		free(rel);
-		if (out)
+		if (out || w->nomem)
 			return out;
 	}
 	return NULL;
+}
+
+dm_err dm_walk_status(const dm_walk *w)
+{
+	return w->nomem ? dm_fail(DM_ERR_NOMEM, "out of memory while walking '%s'", w->root) : DM_OK;
 }
 
 void dm_walk_close(dm_walk *w)
@@ -255,7 +284,6 @@ void dm_walk_close(dm_walk *w)
 		free_frame(&w->stack[--w->depth]);
 	free(w->cur_rel);
 	free(w->cur_path);
-	free(w->pending_rel);
 	free(w->root);
 	free(w);
 }

@@ -29,8 +29,14 @@ typedef struct dm_walk dm_walk;
 
 /* Opens root (must be a folder). */
 dm_err dm_walk_open(dm_walk **out, const char *root);
-/* Next entry (borrowed until the next call) or NULL at the end. */
+/* Next entry (borrowed until the next call) or NULL at the end.  A folder
+ * that cannot be read whole (opendir or readdir failing, EMFILE included, or
+ * memory running out mid-listing) is one DM_WALK_FAIL entry, never a folder
+ * read in part. */
 const dm_walk_entry *dm_walk_next(dm_walk *w);
+/* After dm_walk_next returned NULL: DM_OK at the true end, DM_ERR_NOMEM (detail
+ * set) when the walk stopped early for lack of memory. */
+dm_err dm_walk_status(const dm_walk *w);
 void dm_walk_close(dm_walk *w);
 
 #endif

@@ -125,7 +125,7 @@ static void test_s3_xml__lists_keys_sizes_and_etags(void **state)
 	char *token = (char *)"untouched";
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), 0, &page, &token), DM_OK);
+	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), &page, &token), DM_OK);
 	assert_null(token);
 	assert_int_equal(page.n, 2);
 	assert_string_equal(page.items[0].key, "examples/iris.csv");
@@ -155,7 +155,7 @@ static void test_s3_xml__decodes_url_encoded_keys(void **state)
 	char *token;
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), 1, &page, &token), DM_OK);
+	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), &page, &token), DM_OK);
 	assert_null(token);
 	assert_int_equal(page.n, 5);
 	assert_string_equal(page.items[0].key, "a b.txt");
@@ -175,7 +175,7 @@ static void test_s3_xml__keeps_keys_verbatim_without_url_encoding(void **state)
 	char *token;
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), 0, &page, &token), DM_OK);
+	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), &page, &token), DM_OK);
 	assert_int_equal(page.n, 1);
 	assert_string_equal(page.items[0].key, "a+b%20c&d.txt");
 	dm_s3_page_release(&page);
@@ -194,7 +194,7 @@ static void test_s3_xml__returns_continuation_token_when_truncated(void **state)
 	char *token = NULL;
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), 1, &page, &token), DM_OK);
+	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), &page, &token), DM_OK);
 	assert_int_equal(page.n, 1);
 	/* the token is opaque: handed back as sent, never url-decoded */
 	assert_non_null(token);
@@ -211,7 +211,7 @@ static void test_s3_xml__ignores_continuation_token_when_not_truncated(void **st
 	char *token = (char *)"untouched";
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), 0, &page, &token), DM_OK);
+	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), &page, &token), DM_OK);
 	assert_int_equal(page.n, 0);
 	assert_null(token);
 	dm_s3_page_release(&page);
@@ -227,7 +227,7 @@ static void test_s3_xml__truncated_listing_without_token_is_a_parse_error(void *
 	char *token;
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), 0, &page, &token), DM_ERR_PARSE);
+	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), &page, &token), DM_ERR_PARSE);
 	assert_null(token);
 	assert_int_equal(page.n, 0);
 	assert_non_null(strstr(dm_err_detail(), "NextContinuationToken"));
@@ -242,7 +242,7 @@ static void test_s3_xml__listing_entry_without_key_is_a_parse_error(void **state
 	char *token;
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), 0, &page, &token), DM_ERR_PARSE);
+	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), &page, &token), DM_ERR_PARSE);
 	assert_int_equal(page.n, 0);
 	assert_null(page.items);
 }
@@ -257,7 +257,7 @@ static void test_s3_xml__empty_listing_has_no_items(void **state)
 	char *token;
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), 1, &page, &token), DM_OK);
+	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), &page, &token), DM_OK);
 	assert_int_equal(page.n, 0);
 	assert_null(token);
 	dm_s3_page_release(&page);
@@ -280,7 +280,7 @@ static void test_s3_xml__lists_many_entries(void **state)
 					"<Contents><Key>k/%04d</Key><Size>%d</Size><ETag>\"%032d\"</ETag></Contents>", i,
 					i * 7, i);
 	len += (size_t)snprintf(xml + len, cap - len, "</ListBucketResult>");
-	assert_int_equal(dm_s3_xml_list(xml, len, 0, &page, &token), DM_OK);
+	assert_int_equal(dm_s3_xml_list(xml, len, &page, &token), DM_OK);
 	assert_int_equal(page.n, 1000);
 	assert_string_equal(page.items[0].key, "k/0000");
 	assert_string_equal(page.items[999].key, "k/0999");
@@ -298,7 +298,7 @@ static void test_s3_xml__unexpected_root_is_a_parse_error(void **state)
 	char etag[80];
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), 0, &page, &token), DM_ERR_PARSE);
+	assert_int_equal(dm_s3_xml_list(xml, LEN(xml), &page, &token), DM_ERR_PARSE);
 	assert_int_equal(dm_s3_xml_complete(xml, LEN(xml), etag), DM_ERR_PARSE);
 }
 
@@ -324,7 +324,7 @@ static void test_s3_xml__malformed_xml_is_a_parse_error(void **state)
 		size_t nups = 0;
 		char *nk, *ni;
 
-		assert_int_equal(dm_s3_xml_list(bad[i], n, 0, &page, &token), DM_ERR_PARSE);
+		assert_int_equal(dm_s3_xml_list(bad[i], n, &page, &token), DM_ERR_PARSE);
 		assert_null(token);
 		assert_int_equal(dm_s3_xml_complete(bad[i], n, etag), DM_ERR_PARSE);
 		assert_int_equal(dm_s3_xml_upload_id(bad[i], n, &id), DM_ERR_PARSE);
@@ -340,7 +340,7 @@ static void test_s3_xml__empty_body_is_a_parse_error(void **state)
 	char etag[80];
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_list("", 0, 0, &page, &token), DM_ERR_PARSE);
+	assert_int_equal(dm_s3_xml_list("", 0, &page, &token), DM_ERR_PARSE);
 	assert_int_equal(dm_s3_xml_complete("", 0, etag), DM_ERR_PARSE);
 	assert_int_equal(dm_s3_xml_upload_id("", 0, &id), DM_ERR_PARSE);
 	assert_int_equal(dm_s3_xml_upload_id(NULL, 0, &id), DM_ERR_PARSE);
@@ -359,7 +359,7 @@ static void test_s3_xml__does_not_expand_external_entities(void **state)
 	dm_err e;
 
 	(void)state;
-	e = dm_s3_xml_list(xml, LEN(xml), 0, &page, &token);
+	e = dm_s3_xml_list(xml, LEN(xml), &page, &token);
 	if (e == DM_OK) {
 		assert_int_equal(page.n, 1);
 		assert_null(strstr(page.items[0].key, "root:"));

@@ -149,8 +149,16 @@ static void clear_progress(output *out)
 static void on_item(const dm_seed_item *it, void *ud)
 {
 	output *out = ud;
-	const char *where = it->path ? it->path : it->key ? it->key : it->bucket;
+	char object[2048];
+	const char *where = it->path;
 
+	/* an object without a local file is named as BUCKET/KEY */
+	if (!where && it->key) {
+		snprintf(object, sizeof(object), "%s/%s", it->bucket, it->key);
+		where = object;
+	} else if (!where) {
+		where = it->bucket;
+	}
 	clear_progress(out);
 	if (it->action == DM_SEED_FAILED || it->action == DM_SEED_WARNING) {
 		json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s}", "path", it->path, "bucket", it->bucket, "key", it->key,
@@ -509,32 +517,34 @@ int main(int argc, char **argv)
 	if (e && e != DM_ERR_PARTIAL)
 		dm_cli_fail(e);
 	{
-		char bytes[32];
+		char bytes[32], kept[48] = "";
 		double mibs = sum.seconds > 0 ? sum.bytes_uploaded / 1048576.0 / sum.seconds : 0;
 
 		human_bytes(bytes, sizeof(bytes), (double)sum.bytes_uploaded);
+		if (sum.kept)
+			snprintf(kept, sizeof(kept), "%llu kept (see the warnings)", (unsigned long long)sum.kept);
 		/* a run that stopped before its first file has nothing to sum up */
 		if ((out.verbosity >= 0 || e) && !(e && e != DM_ERR_PARTIAL && sum.files_seen == 0)) {
 			if (o.verify_only)
 				fprintf(stderr, "dm-seed: %llu verified, %llu failed, %.2f s\n",
 					(unsigned long long)sum.verified, (unsigned long long)sum.failed, sum.seconds);
 			else
-				fprintf(stderr, "dm-seed: %s%llu uploaded, %llu skipped, %llu failed, %llu deleted, %s in %.2f s, %.1f MiB/s\n",
+				fprintf(stderr, "dm-seed: %s%llu uploaded, %llu skipped, %llu failed, %llu deleted, %s%s%s in %.2f s, %.1f MiB/s\n",
 					o.dry_run ? "dry run: " : "", (unsigned long long)sum.uploaded,
 					(unsigned long long)sum.skipped, (unsigned long long)sum.failed,
-					(unsigned long long)sum.deleted, bytes, sum.seconds, mibs);
+					(unsigned long long)sum.deleted, kept, kept[0] ? ", " : "", bytes, sum.seconds, mibs);
 		}
 		if (e == DM_ERR_PARTIAL)
 			fprintf(stderr, "dm-seed: error: %llu file(s) failed: see the lines above\n",
 				(unsigned long long)sum.failed);
 	}
 	if (out.json) {
-		json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:O, s:O}",
+		json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:O, s:O}",
 					"tool", "dm-seed", "source", o.source, "target", argv[optind + 1], "dry_run",
 					o.dry_run, "verify", o.verify_only, "delete", o.delete_stale, "files",
 					(json_int_t)sum.files_seen, "uploaded", (json_int_t)sum.uploaded, "skipped",
 					(json_int_t)sum.skipped, "failed", (json_int_t)sum.failed, "deleted",
-					(json_int_t)sum.deleted, "verified", (json_int_t)sum.verified, "buckets_created",
+					(json_int_t)sum.deleted, "kept", (json_int_t)sum.kept, "verified", (json_int_t)sum.verified, "buckets_created",
 					(json_int_t)sum.buckets_created, "bytes_uploaded", (json_int_t)sum.bytes_uploaded,
 					"bytes_seen", (json_int_t)sum.bytes_seen, "seconds", sum.seconds, "exit_code", code,
 					"failures", out.failures, "warnings", out.warnings);
