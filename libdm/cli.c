@@ -1,5 +1,6 @@
 /* libdm/cli.c - the parts every dm-* tool shares: stderr sink, exit codes. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include <dm/cli.h>
 #include <dm/log.h>
+#include <dm/proc.h>
 
 static const char *prog = "dm";
 
@@ -27,11 +29,42 @@ static void stderr_sink(dm_log_level level, const char *msg, void *ud)
 	}
 }
 
+/* Programs run in process groups of their own (proc.c), out of reach of the
+ * terminal's ^C: an interrupt that finds one running stops it and lets the
+ * tool report and exit 130; otherwise the signal ends the tool as before. */
+static void on_interrupt(int sig)
+{
+	if (dm_proc_active() > 0) {
+		dm_proc_cancel();
+		return;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 void dm_cli_init(const char *name)
 {
+	struct sigaction sa;
+
 	prog = name;
 	dm_log_set(stderr_sink, NULL);
 	dm_log_set_level(DM_LOG_WARN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+void dm_cli_on_interrupt(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 void dm_cli_set_verbosity(int v)
