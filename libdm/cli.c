@@ -42,29 +42,29 @@ static void on_interrupt(int sig)
 	raise(sig);
 }
 
+void dm_cli_on_interrupt(void (*handler)(int))
+{
+	static const int sigs[] = { SIGINT, SIGTERM };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction sa, old;
+
+		/* a signal ignored by whoever started us (nohup, a script's background job) stays ignored */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = handler;
+		sigemptyset(&sa.sa_mask);
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 void dm_cli_init(const char *name)
 {
-	struct sigaction sa;
-
 	prog = name;
 	dm_log_set(stderr_sink, NULL);
 	dm_log_set_level(DM_LOG_WARN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-void dm_cli_on_interrupt(void (*handler)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	dm_cli_on_interrupt(on_interrupt);
 }
 
 void dm_cli_set_verbosity(int v)
