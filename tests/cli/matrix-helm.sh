@@ -121,6 +121,7 @@ interrupted_cleanly() { # CASE
   check [ -z "$left" ] "$1: nothing left in \$TMPDIR ($left)"
   pids=$(helm_pids hi2)
   check [ -z "$pids" ] "$1: no helm left running ($pids)"
+  # shellcheck disable=SC2086 # a list of pids
   [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
   key=$(kc -n "$ns" get secret hi2-keys -o 'jsonpath={.data.k}' | base64 -d)
   check [ -n "$key" ] "$1: the generated key exists"
