@@ -1,5 +1,6 @@
 /* libdm/cli.c - the parts every dm-* tool shares: stderr sink, exit codes. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include <dm/cli.h>
 #include <dm/log.h>
+#include <dm/proc.h>
 
 static const char *prog = "dm";
 
@@ -27,11 +29,42 @@ static void stderr_sink(dm_log_level level, const char *msg, void *ud)
 	}
 }
 
+/* Programs run in process groups of their own (proc.c), out of reach of the
+ * terminal's ^C: an interrupt that finds one running stops it and lets the
+ * tool report and exit 130; otherwise the signal ends the tool as before. */
+static void on_interrupt(int sig)
+{
+	if (dm_proc_active() > 0) {
+		dm_proc_cancel();
+		return;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void dm_cli_on_interrupt(void (*handler)(int))
+{
+	static const int sigs[] = { SIGINT, SIGTERM };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction sa, old;
+
+		/* a signal ignored by whoever started us (nohup, a script's background job) stays ignored */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = handler;
+		sigemptyset(&sa.sa_mask);
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 void dm_cli_init(const char *name)
 {
 	prog = name;
 	dm_log_set(stderr_sink, NULL);
 	dm_log_set_level(DM_LOG_WARN);
+	dm_cli_on_interrupt(on_interrupt);
 }
 
 void dm_cli_set_verbosity(int v)

@@ -1,5 +1,14 @@
 /* libdm/proc.c - run a program from an argv (never through a shell), feed its
- * stdin, capture its output through pipes with poll(), enforce a timeout.
+ * stdin, capture its output through pipes with poll(), enforce a timeout, and
+ * stop it on an interrupt (dm_proc_cancel).
+ *
+ * The child leads a process group of its own: a helm that runs plugins, a
+ * shell-script exec plugin that runs `sleep`, a minikube that runs docker all
+ * leave children that a kill of the pid alone would orphan.  A timeout or an
+ * interrupt signals the whole group, and once the child has exited (seen with
+ * WNOWAIT, so that its pid, and with it the group id, cannot be reused yet) the
+ * group gets a final KILL for whatever ignored the TERM.  A child that exits by
+ * itself keeps what it started in the background (minikube's daemons).
  *
  * Thread-safety: every descriptor is created close-on-exec, so a program
  * started by one thread never inherits the pipes of a run in another thread
@@ -34,6 +43,29 @@ extern char **environ;
  * (a daemon, a backgrounded sleep): keep reading only while data keeps coming. */
 #define PROC_DRAIN_IDLE_MS 200
 #define PROC_TICK_MS 100
+
+static volatile sig_atomic_t proc_cancelled;
+static int proc_active; /* __atomic: read from signal handlers */
+
+void dm_proc_cancel(void)
+{
+	proc_cancelled = 1;
+}
+
+int dm_proc_cancelled(void)
+{
+	return proc_cancelled != 0;
+}
+
+void dm_proc_cancel_clear(void)
+{
+	proc_cancelled = 0;
+}
+
+int dm_proc_active(void)
+{
+	return __atomic_load_n(&proc_active, __ATOMIC_SEQ_CST);
+}
 
 static uint64_t now_ms(void)
 {
@@ -342,8 +374,7 @@ static const char *prog_label(const char *argv0)
 	return (slash && slash[1]) ? slash + 1 : argv0;
 }
 
-/* The last non-empty line of the captured stderr, for the failure detail. */
-static void last_line(char *out, size_t n, const dm_buf *b)
+void dm_proc_last_line(char *out, size_t n, const dm_buf *b)
 {
 	size_t end = b->len, start;
 
@@ -362,6 +393,24 @@ static void last_line(char *out, size_t n, const dm_buf *b)
 	out[end - start] = '\0';
 }
 
+/* Has the child exited?  It stays a zombie (WNOWAIT): its pid and group id stay ours. */
+static int child_exited(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0)
+		return errno == ECHILD;
+	return si.si_pid == pid;
+}
+
+/* sig to the child's process group (or to the child alone when it shares ours). */
+static void signal_child(pid_t pid, int grouped, int sig)
+{
+	if (!grouped || kill(-pid, sig) != 0)
+		kill(pid, sig);
+}
+
 dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 {
 	dm_proc_result init = DM_PROC_RESULT_INIT;
@@ -375,7 +424,8 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 	size_t cap;
 	size_t in_off = 0;
 	int truncated = 0, reaped = 0, wstatus = 0, rc;
-	int capture_err;
+	int capture_err, grouped, counted = 0;
+	enum { RUNNING, TIMED_OUT, INTERRUPTED } stopping = RUNNING;
 	uint64_t start, deadline = 0, kill_at = 0, drain_until = 0;
 	pid_t pid = -1;
 	dm_err e = DM_OK, buf_err = DM_OK;
@@ -385,7 +435,16 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 	label = prog_label(o->argv[0]);
 	cap = o->max_output ? o->max_output : PROC_DEFAULT_MAX_OUTPUT;
 	capture_err = o->capture_stderr && !o->inherit_stdio;
+	grouped = !o->inherit_stdio;
 	start = now_ms();
+	/* counted before the check: a handler that finds no run active may end the
+	 * process, one that finds this one active cancels it before the spawn */
+	__atomic_add_fetch(&proc_active, 1, __ATOMIC_SEQ_CST);
+	counted = 1;
+	if (proc_cancelled) {
+		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted: '%s' not started", label);
+		goto done;
+	}
 
 	e = dm_proc_find(&path, o->argv[0], NULL, NULL);
 	if (e != DM_OK)
@@ -418,7 +477,11 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 		sigemptyset(&none);
 		posix_spawnattr_setsigdefault(&attr, &all);
 		posix_spawnattr_setsigmask(&attr, &none);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+		/* interactive children stay in our group: the terminal's foreground */
+		if (grouped)
+			posix_spawnattr_setpgroup(&attr, 0);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+					 (grouped ? POSIX_SPAWN_SETPGROUP : 0));
 	}
 
 	if (!o->inherit_stdio) {
@@ -464,23 +527,28 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 		uint64_t now = now_ms();
 		int wait_ms = PROC_TICK_MS;
 
-		if (!reaped) {
-			pid_t w = waitpid(pid, &wstatus, WNOHANG);
-
-			if (w == pid || (w < 0 && errno == ECHILD)) {
-				reaped = 1;
-				drain_until = now + PROC_DRAIN_IDLE_MS;
-				close_fd(&in_p[1]);
-			}
+		if (!reaped && child_exited(pid)) {
+			/* the zombie still holds the group id: what the child left running goes too */
+			if (stopping != RUNNING)
+				signal_child(pid, grouped, SIGKILL);
+			while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+				;
+			reaped = 1;
+			drain_until = now + PROC_DRAIN_IDLE_MS;
+			close_fd(&in_p[1]);
 		}
-		if (!reaped && deadline && now >= deadline && !res->timed_out) {
-			res->timed_out = 1;
-			kill(pid, SIGTERM);
+		if (!reaped && stopping == RUNNING && (proc_cancelled || (deadline && now >= deadline))) {
+			stopping = proc_cancelled ? INTERRUPTED : TIMED_OUT;
+			res->timed_out = stopping == TIMED_OUT;
+			signal_child(pid, grouped, SIGTERM);
 			kill_at = now + PROC_KILL_GRACE_MS;
-			dm_debug("%s: timed out after %.1f s, sent TERM", label, o->timeout_ms / 1000.0);
+			if (stopping == TIMED_OUT)
+				dm_debug("%s: timed out after %.1f s, sent TERM", label, o->timeout_ms / 1000.0);
+			else
+				dm_debug("%s: interrupted, sent TERM", label);
 		}
 		if (!reaped && kill_at && now >= kill_at) {
-			kill(pid, SIGKILL);
+			signal_child(pid, grouped, SIGKILL);
 			kill_at = 0;
 			dm_debug("%s: still running 5 s after TERM, sent KILL", label);
 		}
@@ -506,7 +574,7 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 		}
 		if (reaped)
 			wait_ms = (int)(drain_until - now);
-		else if (deadline && !res->timed_out && deadline - now < (uint64_t)wait_ms)
+		else if (deadline && stopping == RUNNING && deadline - now < (uint64_t)wait_ms)
 			wait_ms = (int)(deadline - now);
 		if (nfd == 0) {
 			/* nothing to watch (inherited stdio, or the child closed its
@@ -549,8 +617,8 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 				close_fd(&err_p[0]);
 	}
 	if (!reaped && pid > 0) {
-		/* only after a poll failure: do not leave a zombie behind */
-		kill(pid, SIGKILL);
+		/* only after a poll failure: do not leave a zombie or its group behind */
+		signal_child(pid, grouped, SIGKILL);
 		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 			;
 		reaped = 1;
@@ -572,13 +640,15 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 		e = dm_fail(buf_err, "%s: out of memory capturing its output", label);
 		goto done;
 	}
-	if (res->timed_out) {
+	if (stopping == INTERRUPTED) {
+		e = dm_fail(DM_ERR_INTERRUPTED, "%s interrupted and stopped", label);
+	} else if (res->timed_out) {
 		e = dm_fail(DM_ERR_TIMEOUT, "%s timed out after %.1f s and was stopped", label,
 		            o->timeout_ms / 1000.0);
 	} else if (res->exited && res->status != 0) {
 		char line[512];
 
-		last_line(line, sizeof(line), &res->err);
+		dm_proc_last_line(line, sizeof(line), &res->err);
 		if (line[0])
 			e = dm_fail(DM_ERR_PROC, "%s exited with %d: %s", label, res->status, line);
 		else
@@ -603,6 +673,8 @@ done:
 		posix_spawnattr_destroy(&attr);
 	free(envp);
 	free(path);
+	if (counted)
+		__atomic_sub_fetch(&proc_active, 1, __ATOMIC_SEQ_CST);
 	if (e != DM_OK && res->seconds == 0)
 		res->seconds = (now_ms() - start) / 1000.0;
 	return e;

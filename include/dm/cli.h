@@ -28,8 +28,16 @@ enum {
 	"  0 ok, 1 failed, 2 usage, 3 bad configuration, 4 partial failure (listed), 130 interrupted\n"
 
 /* Installs a log sink printing "PROG: error: MSG" / "PROG: warning: MSG" /
- * "PROG: MSG" to stderr, at level INFO (WARN with quiet). Call first in main(). */
+ * "PROG: MSG" to stderr, at level INFO (WARN with quiet). Call first in main().
+ * Also catches SIGINT and SIGTERM: while a program of dm_proc_run runs, the
+ * signal stops it (dm_proc_cancel; the tool then exits 130), otherwise it ends
+ * the tool as an uncaught signal would.  Ignored signals stay ignored. */
 void dm_cli_init(const char *prog);
+
+/* Replaces that SIGINT/SIGTERM handler (a tool that stops gracefully whenever
+ * the signal comes; handler must be async-signal-safe).  A signal that was
+ * ignored when the tool started (nohup) stays ignored. */
+void dm_cli_on_interrupt(void (*handler)(int));
 
 /* -q / -v counting: verbosity < 0 errors only, 0 normal (warnings and errors), 1 -v (info), 2 -vv (debug). */
 void dm_cli_set_verbosity(int verbosity);

@@ -141,7 +141,8 @@ dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name,
 /* Wipes the values and frees; NULL is a no-op. */
 void dm_k8s_secret_free(dm_k8s_secret *s);
 
-/* Creates namespace ns unless it exists. */
+/* Creates namespace ns unless it exists, labelled app.kubernetes.io/managed-by=dm
+ * (an existing one is left as it is). */
 dm_err dm_k8s_ensure_namespace(dm_k8s *c, const char *ns);
 /* Does namespace ns exist?  *exists 0/1. */
 dm_err dm_k8s_namespace_exists(dm_k8s *c, const char *ns, int *exists);

@@ -160,7 +160,8 @@ typedef enum {
 	DM_OUTCOME_PENDING = 0,
 	DM_OUTCOME_OK,
 	DM_OUTCOME_FAILED,
-	DM_OUTCOME_SKIPPED       /* a component it needs failed */
+	DM_OUTCOME_SKIPPED,      /* a component it needs failed */
+	DM_OUTCOME_INTERRUPTED   /* dm_proc_cancel stopped it (its helm or kubectl stopped) */
 } dm_outcome;
 
 /* What happened to one component.  detail: the error, or the reason for a skip. */
@@ -185,7 +186,8 @@ typedef struct {
 	uint64_t timeout_ms;     /* 0: each component's own timeout; else replaces them all */
 	int jobs;                /* components at once (>= 1) */
 	int dry_run;             /* report every command through on_command, run nothing */
-	int delete_namespace;    /* uninstall: delete the namespaces afterwards */
+	int delete_namespace;    /* uninstall: delete the namespaces afterwards, only those that dm
+				    created and that hold nothing else (checked first: see run.c) */
 	/* Called (serialised, from any thread) for each command before it runs
 	 * or, with dry_run, instead of running it; argv never holds a secret. */
 	void (*on_command)(void *ud, const dm_component *c, const char *const *argv);
@@ -199,8 +201,11 @@ typedef struct {
  * failure skipped; uninstall: reverse order; status: each).  *results is an
  * array of dm_platform_count(p) entries in install order: dm_run_results_free().
  * DM_OK when all succeeded; DM_ERR_PARTIAL when some failed or were skipped
- * (listed in the results); other errors when nothing could be tried (a
- * kubeconfig that does not load). */
+ * (listed in the results); DM_ERR_INTERRUPTED after dm_proc_cancel (from a
+ * signal handler: the running components end DM_OUTCOME_INTERRUPTED, those not
+ * started stay DM_OUTCOME_PENDING); other errors when nothing could be tried (a
+ * kubeconfig that does not load, a namespace that --delete-namespace must not
+ * delete) or a namespace could not be deleted. */
 dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts *o,
 		       dm_run_result **results);
 void dm_run_results_free(dm_run_result *results, size_t n);

@@ -1,7 +1,11 @@
 /* dm/proc.h - run a program: argv only (never a shell), output captured,
- * a timeout, the exit status.  Used by dm-helm (helm, kubectl) and
- * dm-cluster (minikube, microk8s, kubectl).  Thread-safe: each call is
- * independent (posix_spawn or fork+exec; no global state but the PATH lookup).
+ * a timeout, the exit status.  The one process runner of libdm: dm-helm (helm,
+ * kubectl), dm-cluster (minikube, microk8s, kubectl) and kubeconfig exec
+ * credential plugins.  Thread-safe: each call is independent (posix_spawn; no
+ * global state but the PATH lookup and the interrupt flag below).
+ *
+ * The child runs in a process group of its own (except with inherit_stdio), so
+ * that a timeout or an interrupt stops everything it started, not just itself.
  */
 #ifndef DM_PROC_H
 #define DM_PROC_H
@@ -21,7 +25,7 @@ typedef struct {
 	const char *cwd;          /* NULL: the current folder */
 	const char *stdin_data;   /* written to the child's stdin, then closed (NULL: /dev/null) */
 	size_t stdin_len;
-	uint64_t timeout_ms;      /* 0: none; on expiry TERM, then KILL after 5 s */
+	uint64_t timeout_ms;      /* 0: none; on expiry TERM to the child's process group, KILL after 5 s */
 	int inherit_stdio;        /* 1: the child uses our stdin/stdout/stderr (interactive: kubectl run -it) */
 	int capture_stderr;       /* 1: stderr captured into out->err (default: passed through to ours) */
 	size_t max_output;        /* cap on captured bytes per stream; 0: 64 MiB */
@@ -40,10 +44,29 @@ typedef struct {
 
 /* Runs the program and waits. DM_OK when it ran and exited 0.  Otherwise
  * DM_ERR_NOTFOUND (program not found: detail names it), DM_ERR_TIMEOUT,
+ * DM_ERR_INTERRUPTED (dm_proc_cancel: the child's group was stopped, or it never started),
  * DM_ERR_PROC (non-zero exit or signal: detail "PROG exited with N: <last stderr line>"),
  * with *res filled in either way.  Release res with dm_proc_result_release. */
 dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res);
+
+/* Stops every dm_proc_run in progress and refuses later ones (async-signal-safe:
+ * made for a SIGINT/SIGTERM handler).  Each running child's process group gets
+ * TERM, then KILL 5 s later; its dm_proc_run returns DM_ERR_INTERRUPTED once the
+ * child is reaped, so that the caller can clean up and report. */
+void dm_proc_cancel(void);
+/* 1 after dm_proc_cancel, until dm_proc_cancel_clear (async-signal-safe). */
+int dm_proc_cancelled(void);
+/* Lets programs run again after dm_proc_cancel. */
+void dm_proc_cancel_clear(void);
+/* How many dm_proc_run calls have a child (or are about to start one) now
+ * (async-signal-safe).  A signal handler that finds none may simply end the
+ * process: nothing of ours is left running. */
+int dm_proc_active(void);
 void dm_proc_result_release(dm_proc_result *res);
+
+/* The last non-empty line of captured output b (a stderr, for messages), cut to n - 1
+ * bytes; "" when there is none. */
+void dm_proc_last_line(char *out, size_t n, const dm_buf *b);
 
 /* Finds a program: an env var holding a path (env_name, may be NULL) wins,
  * then PATH.  *out malloc'd.  DM_ERR_NOTFOUND names what was tried and how to get it (hint). */

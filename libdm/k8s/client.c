@@ -365,7 +365,9 @@ dm_err dm_k8s_ensure_namespace(dm_k8s *c, const char *ns)
 	/* someone allowed to create but not to get namespaces still gets one */
 	dm_err_clear();
 	snprintf(path, sizeof(path), "/api/v1/namespaces");
-	if (asprintf(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns) < 0)
+	/* the label marks it as dm's: dm-helm --delete-namespace deletes no other */
+	if (asprintf(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
+		     "\"labels\":{\"app.kubernetes.io/managed-by\":\"dm\"}}}", ns) < 0)
 		return dm_fail(DM_ERR_NOMEM, "out of memory");
 	if ((e = dm_k8s_request(c, "POST", path, body, &status, &reply)) == DM_OK && status != 201 && status != 200 &&
 	    status != 409)

@@ -1,26 +1,18 @@
 /* libdm/k8s/exec.c - exec credential plugins: run the command a kubeconfig
  * user names (argv, no shell) and read the ExecCredential it prints. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include <dm/k8s.h>
 #include <dm/log.h>
+#include <dm/proc.h>
 #include <dm/util.h>
 
 #include "k8s_private.h"
-
-extern char **environ;
 
 #define EXEC_TIMEOUT_MS 60000
 #define EXEC_MAX_OUT (1u << 20)
@@ -94,44 +86,22 @@ done:
 	return e;
 }
 
-static long elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-/* The last non-empty line of the plugin's stderr, for the error message. */
-static void last_line(char *out, size_t n, const dm_buf *err)
-{
-	size_t end = err->len, start;
-
-	while (end && (err->data[end - 1] == '\n' || err->data[end - 1] == '\r'))
-		end--;
-	start = end;
-	while (start && err->data[start - 1] != '\n')
-		start--;
-	snprintf(out, n, "%.*s", (int)(end - start > 300 ? 300 : end - start), err->data ? err->data + start : "");
-}
-
+/* Runs the plugin through dm_proc_run (its own process group: a timed-out
+ * plugin is stopped with everything it started).  stdin is /dev/null: dm is
+ * never interactive here (spec.interactive false). */
 dm_err dm_k8s_config_run_exec(dm_k8s_config *c)
 {
 	dm_k8s_exec *x = c->exec;
-	posix_spawn_file_actions_t fa;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, fa_ok = 0, status = 0, rc;
-	char **envp = NULL, *info = NULL, **argv = NULL;
-	size_t nenv = 0, nextra = 0, nargs = 0;
-	dm_buf out = DM_BUF_INIT, err = DM_BUF_INIT;
-	struct timespec t0;
-	pid_t pid = -1;
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	char *info = NULL, **argv = NULL, **env = NULL;
+	const char *user = c->user ? c->user : "";
+	size_t nextra = 0, nargs = 0;
 	dm_err e = DM_OK;
 	char *tok = NULL, *cert = NULL, *key = NULL;
 
 	if (!x)
 		return DM_OK;
-	while (environ[nenv])
-		nenv++;
 	while (x->env && x->env[nextra])
 		nextra++;
 	while (x->args && x->args[nargs])
@@ -141,128 +111,66 @@ dm_err dm_k8s_config_run_exec(dm_k8s_config *c)
 		info = NULL;
 		goto nomem;
 	}
-	envp = calloc(nenv + nextra + 2, sizeof(char *));
+	env = calloc(nextra + 2, sizeof(char *));
 	argv = calloc(nargs + 2, sizeof(char *));
-	if (!envp || !argv)
+	if (!env || !argv)
 		goto nomem;
-	{
-		size_t k = 0;
-
-		/* the plugin's own variables replace inherited ones of the same name */
-		for (size_t i = 0; i < nenv; i++) {
-			size_t nl = strcspn(environ[i], "=");
-			int over = strncmp(environ[i], "KUBERNETES_EXEC_INFO=", 21) == 0;
-
-			for (size_t j = 0; j < nextra && !over; j++)
-				over = strncmp(environ[i], x->env[j], nl + 1) == 0;
-			if (!over)
-				envp[k++] = environ[i];
-		}
-		for (size_t j = 0; j < nextra; j++)
-			envp[k++] = x->env[j];
-		envp[k++] = info;
-	}
+	/* the plugin's own variables replace inherited ones of the same name; the
+	 * request description comes last and wins over both */
+	for (size_t j = 0; j < nextra; j++)
+		env[j] = x->env[j];
+	env[nextra] = info;
 	argv[0] = x->command;
 	for (size_t i = 0; i < nargs; i++)
 		argv[i + 1] = x->args[i];
 
-	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
-		e = dm_fail(DM_ERR_PROC, "cannot create a pipe for the exec plugin: %s", strerror(errno));
+	po.argv = (const char *const *)argv;
+	po.env = (const char *const *)env;
+	po.timeout_ms = EXEC_TIMEOUT_MS;
+	po.capture_stderr = 1;
+	/* one byte over the limit tells an oversized credential from one that fits */
+	po.max_output = EXEC_MAX_OUT + 1;
+	dm_debug("running exec credential plugin '%s' for user '%s'", x->command, user);
+	e = dm_proc_run(&po, &r);
+	if (e == DM_ERR_NOMEM || e == DM_ERR_INTERRUPTED)
+		goto done;
+	if (e == DM_ERR_TIMEOUT) {
+		e = dm_fail(e, "the exec credential plugin '%s' of user '%s' did not finish in %d s (stopped)",
+			    x->command, user, EXEC_TIMEOUT_MS / 1000);
 		goto done;
 	}
-	if (posix_spawn_file_actions_init(&fa) != 0)
-		goto nomem;
-	fa_ok = 1;
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	rc = posix_spawnp(&pid, x->command, &fa, NULL, argv, envp);
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
-	if (rc != 0) {
-		pid = -1;
-		e = dm_fail(DM_ERR_PROC, "cannot run the exec credential plugin '%s' of user '%s': %s",
-			    x->command, c->user ? c->user : "", strerror(rc));
+	if (e != DM_OK && !r.exited && r.status == 0) {
+		/* it never ran: not found, not executable */
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", e == DM_ERR_NOTFOUND ? strerror(ENOENT) : dm_err_detail());
+		e = dm_fail(DM_ERR_PROC, "cannot run the exec credential plugin '%s' of user '%s': %s", x->command,
+			    user, why);
 		goto done;
 	}
-	dm_debug("ran exec credential plugin '%s' for user '%s'", x->command, c->user ? c->user : "");
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int open_fds = 2; open_fds > 0;) {
-		struct pollfd pfd[2] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
-		long left = EXEC_TIMEOUT_MS - elapsed_ms(&t0);
-		char chunk[4096];
-
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			e = dm_fail(DM_ERR_TIMEOUT, "the exec credential plugin '%s' of user '%s' did not finish in %d s",
-				    x->command, c->user ? c->user : "", EXEC_TIMEOUT_MS / 1000);
-			goto done;
-		}
-		if (poll(pfd, 2, (int)left) < 0) {
-			if (errno == EINTR)
-				continue;
-			e = dm_fail(DM_ERR_PROC, "poll: %s", strerror(errno));
-			goto done;
-		}
-		for (int i = 0; i < 2; i++) {
-			ssize_t r;
-
-			if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			r = read(pfd[i].fd, chunk, sizeof(chunk));
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				close(pfd[i].fd);
-				if (i == 0)
-					outp[0] = -1;
-				else
-					errp[0] = -1;
-				open_fds--;
-				continue;
-			}
-			if (i == 0) {
-				if (out.len + (size_t)r > EXEC_MAX_OUT) {
-					kill(pid, SIGKILL);
-					e = dm_fail(DM_ERR_PROC, "the exec credential plugin '%s' printed more than %u bytes",
-						    x->command, EXEC_MAX_OUT);
-					goto done;
-				}
-				if (dm_buf_append(&out, chunk, (size_t)r) != DM_OK)
-					goto nomem;
-			} else {
-				if (err.len > EXEC_MAX_ERR)
-					dm_buf_clear(&err); /* only the end matters */
-				if (dm_buf_append(&err, chunk, (size_t)r) != DM_OK)
-					goto nomem;
-			}
-		}
-		if (outp[0] < 0 && errp[0] < 0)
-			break;
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	pid = -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (e != DM_OK) {
 		char line[320];
 
-		last_line(line, sizeof(line), &err);
-		if (WIFEXITED(status))
+		dm_proc_last_line(line, sizeof(line), &r.err);
+		if (r.exited)
 			e = dm_fail(DM_ERR_PROC, "the exec credential plugin '%s' of user '%s' exited with status %d%s%s",
-				    x->command, c->user ? c->user : "", WEXITSTATUS(status), *line ? ": " : "", line);
+				    x->command, user, r.status, *line ? ": " : "", line);
 		else
 			e = dm_fail(DM_ERR_PROC, "the exec credential plugin '%s' of user '%s' was killed by signal %d",
-				    x->command, c->user ? c->user : "", WTERMSIG(status));
+				    x->command, user, r.status);
 		goto done;
 	}
-	if ((e = dm_k8s_exec_credential_parse(out.data ? out.data : "", out.len, x->api_version, &tok, &cert,
+	if (r.out.len > EXEC_MAX_OUT) {
+		e = dm_fail(DM_ERR_PROC, "the exec credential plugin '%s' printed more than %u bytes", x->command,
+			    EXEC_MAX_OUT);
+		goto done;
+	}
+	if ((e = dm_k8s_exec_credential_parse(r.out.data ? r.out.data : "", r.out.len, x->api_version, &tok, &cert,
 					      &key)) != DM_OK) {
 		char why[512];
 
 		snprintf(why, sizeof(why), "%s", dm_err_detail());
-		e = dm_fail(e, "exec credential plugin '%s' of user '%s': %s", x->command, c->user ? c->user : "", why);
+		e = dm_fail(e, "exec credential plugin '%s' of user '%s': %s", x->command, user, why);
 		goto done;
 	}
 	/* what the plugin returns replaces static credentials, as in kubectl */
@@ -282,22 +190,11 @@ dm_err dm_k8s_config_run_exec(dm_k8s_config *c)
 nomem:
 	e = dm_fail(DM_ERR_NOMEM, "out of memory");
 done:
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	for (int i = 0; i < 2; i++) {
-		if (outp[i] >= 0)
-			close(outp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
-	if (fa_ok)
-		posix_spawn_file_actions_destroy(&fa);
-	dm_buf_release(&out);
-	dm_buf_release(&err);
-	free(envp);
+	/* the output holds the credential */
+	if (r.out.data)
+		dm_wipe(r.out.data, r.out.len);
+	dm_proc_result_release(&r);
+	free(env);
 	free(argv);
 	free(info);
 	return e;

@@ -2,6 +2,7 @@
  * component name, resolving values files and references, and the install
  * order.  docs/configuration.md is the contract. */
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,8 +392,12 @@ static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
 			return dm_yaml_fail(ls->l[0].doc, ls->l[0].map,
 					    "component '%s' has no 'version' (required for repository and OCI charts)",
 					    c->name);
-		if ((la = pick(ls, "values")) && (e = get_list(p, la, "values", &c->values, &c->n_values)))
-			return e;
+		if ((la = pick(ls, "values"))) {
+			if ((e = get_list(p, la, "values", &c->values, &c->n_values)))
+				return e;
+			p->values_at[c - p->all].doc = la->doc;
+			p->values_at[c - p->all].map = la->map;
+		}
 		if ((e = read_set(p, c, ls)))
 			return e;
 	} else {
@@ -757,11 +762,55 @@ static dm_err check_component_refs(dm_platform *p, dm_component *c)
 	return DM_OK;
 }
 
+/* Is path (real) dir (real) or inside it? */
+static int path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return 1;
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+/* A values file is read from the platform (its root) or from the flavour's
+ * config folder; one that resolves, symlinks followed, anywhere else (a
+ * `../../` too many, a link to /etc) is a configuration error at its line. */
+static dm_err values_inside(dm_platform *p, const dm_component *c, size_t i, const char *path)
+{
+	const dm_project *pj = dm_flavour_project(p->f);
+	const dm_cfg_layer *at = &p->values_at[c - p->all];
+	char *real = realpath(path, NULL), *root = realpath(pj->root, NULL), *cf = realpath(pj->config_folder, NULL);
+	int ok = real && ((root && path_under(real, root)) || (cf && path_under(real, cf)));
+	dm_err e = DM_OK;
+
+	if (!ok) {
+		const dm_ynode *n = at->map ? dm_yaml_get(at->map, "values") : NULL;
+
+		if (n && n->kind == DM_YAML_SEQ && i < n->len)
+			n = n->vals[i];
+		if (!real)
+			e = dm_fail(DM_ERR_CONFIG, "values file '%s' of component '%s': cannot resolve '%s': %s",
+				    c->values[i], c->name, path, strerror(errno));
+		else if (at->doc && n)
+			e = dm_yaml_fail(at->doc, n, "values file '%s' is outside the platform root '%s' and the config "
+					 "folder '%s' (it is '%s')", c->values[i], pj->root, pj->config_folder, real);
+		else
+			e = dm_fail(DM_ERR_CONFIG, "values file '%s' of component '%s' is outside the platform root '%s' "
+				    "and the config folder '%s' (it is '%s')", c->values[i], c->name, pj->root,
+				    pj->config_folder, real);
+	}
+	free(real);
+	free(root);
+	free(cf);
+	return e;
+}
+
 /* Values files of a selected component: config folder, then its folder. */
 static dm_err resolve_values(dm_platform *p, dm_component *c)
 {
 	const dm_project *pj = dm_flavour_project(p->f);
 	const char **out = dm_pool_calloc(&p->pool, c->n_values + 1, sizeof(*out));
+	dm_err e;
 
 	if (!out)
 		return nomem();
@@ -778,6 +827,8 @@ static dm_err resolve_values(dm_platform *p, dm_component *c)
 		else
 			return dm_fail(DM_ERR_CONFIG, "values file '%s' of component '%s' is neither '%s' nor '%s'",
 				       c->values[i], c->name, a, b);
+		if ((e = values_inside(p, c, i, out[i])))
+			return e;
 	}
 	c->values = out;
 	return DM_OK;
@@ -944,7 +995,8 @@ dm_err dm_platform_load(dm_platform **out, const dm_flavour *f, const dm_platfor
 	if ((e = read_folders(p)))
 		goto done;
 	p->layers_of = dm_pool_calloc(&p->pool, p->n_all, sizeof(*p->layers_of));
-	if (!p->layers_of) {
+	p->values_at = dm_pool_calloc(&p->pool, p->n_all, sizeof(*p->values_at));
+	if (!p->layers_of || !p->values_at) {
 		e = nomem();
 		goto done;
 	}

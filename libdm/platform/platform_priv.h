@@ -18,6 +18,7 @@ struct dm_platform {
 	dm_component *all;         /* every component, sorted by name */
 	dm_cfg_layer *cfg;         /* config.yaml of all[i] */
 	int *layers_of;            /* how many layers all[i] merged */
+	dm_cfg_layer *values_at;   /* the layer whose `values` all[i] took (doc NULL: none) */
 	size_t n_all;
 	const dm_component **order; /* the selection, install order */
 	size_t n_order;

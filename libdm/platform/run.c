@@ -3,8 +3,19 @@
  * status, and the same commands printed instead of run (--dry-run, plan).
  *
  * Secret values (generated keys, keys read from the cluster) never reach an
- * argv: they go to helm in a 0600 values file inside a private 0700 folder
- * that is removed when helm returns. */
+ * argv nor the disk: helm reads them as a values document from its stdin
+ * (`-f -`), so that no file is left behind when dm-helm is killed, even by
+ * SIGKILL.
+ *
+ * An interrupt (dm_proc_cancel) stops the helm or kubectl that runs (its whole
+ * process group), lets the running components end as interrupted and starts
+ * no other.
+ *
+ * --delete-namespace deletes only namespaces that dm created (labelled
+ * app.kubernetes.io/managed-by=dm when dm_k8s_ensure_namespace made them) and
+ * that hold nothing but what the uninstalled components left: checked before
+ * anything is uninstalled (no Helm release of another component) and again
+ * just before the delete (no object that dm did not create). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,7 +34,8 @@
 #include <dm/util.h>
 #include "platform_priv.h"
 
-#define SECRET_FILE_SHOWN "<0600 secret values file>"
+#define SECRET_VALUES_STDIN "-"
+#define DM_MANAGED_LABEL "app.kubernetes.io/managed-by"
 #define REPO_CMD_TIMEOUT_MS (5 * 60 * 1000)
 
 typedef struct run_ctx run_ctx;
@@ -42,6 +54,7 @@ struct run_ctx {
 	size_t *seq;                  /* the order in which this action visits res[] */
 	int *state;                   /* 0 waiting, 1 running, 2 done */
 	size_t running;
+	char last_detail[1024];       /* delete_namespaces: the error held back */
 };
 
 /* A component's work: the context and where its result goes. */
@@ -179,9 +192,11 @@ static void notify_command(run_ctx *x, const dm_component *c, char *const *argv)
 	pthread_mutex_unlock(&x->cb_lock);
 }
 
-/* Runs argv (reported first); captures stdout and stderr.  On failure the
- * detail names the command and its last stderr line. */
-static dm_err run_cmd(run_ctx *x, const dm_component *c, argv_b *a, uint64_t timeout_ms, dm_proc_result *res)
+/* Runs argv (reported first) with in (NULL: nothing) on its stdin; captures
+ * stdout and stderr.  On failure the detail names the command and its last
+ * stderr line. */
+static dm_err run_cmd_in(run_ctx *x, const dm_component *c, argv_b *a, uint64_t timeout_ms, const dm_buf *in,
+			 dm_proc_result *res)
 {
 	dm_proc_opts po = DM_PROC_OPTS_INIT;
 	dm_err e;
@@ -192,6 +207,10 @@ static dm_err run_cmd(run_ctx *x, const dm_component *c, argv_b *a, uint64_t tim
 	po.argv = (const char *const *)a->v;
 	po.timeout_ms = timeout_ms;
 	po.capture_stderr = 1;
+	if (in) {
+		po.stdin_data = in->data ? in->data : "";
+		po.stdin_len = in->len;
+	}
 	e = dm_proc_run(&po, res);
 	if (e == DM_ERR_TIMEOUT)
 		return dm_fail(e, "'%s %s' did not finish within %llus", a->v[0], a->n > 1 ? a->v[1] : "",
@@ -199,26 +218,9 @@ static dm_err run_cmd(run_ctx *x, const dm_component *c, argv_b *a, uint64_t tim
 	return e;
 }
 
-/* The last non-empty line of text (for messages). */
-static void last_line(char *out, size_t n, const char *text)
+static dm_err run_cmd(run_ctx *x, const dm_component *c, argv_b *a, uint64_t timeout_ms, dm_proc_result *res)
 {
-	const char *end, *start;
-	size_t len;
-
-	out[0] = '\0';
-	if (!text)
-		return;
-	end = text + strlen(text);
-	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > text && start[-1] != '\n')
-		start--;
-	len = (size_t)(end - start);
-	if (len >= n)
-		len = n - 1;
-	memcpy(out, start, len);
-	out[len] = '\0';
+	return run_cmd_in(x, c, a, timeout_ms, NULL, res);
 }
 
 /* helm or kubectl failed: the detail is "<what>: <its last stderr line>". */
@@ -226,9 +228,9 @@ static dm_err cmd_fail(dm_err e, const char *what, dm_proc_result *res)
 {
 	char line[1024];
 
-	if (e == DM_ERR_NOMEM || e == DM_ERR_NOTFOUND || e == DM_ERR_TIMEOUT)
+	if (e == DM_ERR_NOMEM || e == DM_ERR_NOTFOUND || e == DM_ERR_TIMEOUT || e == DM_ERR_INTERRUPTED)
 		return e;
-	last_line(line, sizeof(line), res->err.len ? dm_buf_str(&res->err) : dm_buf_str(&res->out));
+	dm_proc_last_line(line, sizeof(line), res->err.len ? &res->err : &res->out);
 	return dm_fail(DM_ERR_PROC, "%s: %s", what, *line ? line : dm_err_detail());
 }
 
@@ -371,11 +373,16 @@ static dm_err expand(const dm_platform *p, const dm_component *c, const char *te
 	return DM_OK;
 }
 
-/* helm's --set parser splits on ',' and treats '\' as an escape. */
+/* helm's --set parser (strvals, helm 3.17) reads the value after the first '='
+ * with `\` making the next character literal, ends it at ',', and reads it as
+ * a list ("{a,b}") when it starts with '{', a list that '}' ends.  '=', '.',
+ * '[' and ']' mean something only in the key, which is parsed before.  So '\',
+ * ',', '{' and '}' are escaped wherever they stand, and the value arrives as
+ * written, byte for byte (nothing is trimmed; --set-string keeps it a string). */
 static void set_escape(dm_buf *b, const char *v)
 {
 	for (; *v; v++) {
-		if (*v == ',' || *v == '\\')
+		if (strchr(",{}\\", *v))
 			dm_buf_append(b, "\\", 1);
 		dm_buf_append(b, v, 1);
 	}
@@ -637,15 +644,13 @@ static dm_err open_k8s(run_ctx *x, dm_k8s **k)
 	return dm_k8s_new(k, x->kcfg);
 }
 
+/* Every install creates its namespace through the API (so that dm's label
+ * marks it as dm's: --delete-namespace deletes no other), before helm's
+ * --create-namespace, which then finds it. */
 static int needs_api(const dm_component *c)
 {
-	if (c->n_secrets || c->kind == DM_COMPONENT_MANIFEST)
-		return 1;
-	for (size_t i = 0; i < c->n_set; i++) {
-		if (c->set[i].secret)
-			return 1;
-	}
-	return 0;
+	(void)c;
+	return 1;
 }
 
 static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
@@ -653,8 +658,9 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 	const dm_platform *p = x->p;
 	argv_b a = { 0 };
 	dm_proc_result r = DM_PROC_RESULT_INIT;
-	char alias[200], dur[32], dir_tmpl[4096], *dir = NULL, *file = NULL;
+	char alias[200], dur[32];
 	json_t *secret_values = NULL;
+	dm_buf in = DM_BUF_INIT;
 	dm_err e = DM_OK;
 
 	if (c->chart_repo && (e = ensure_repo(x, c, repo_alias(alias, sizeof(alias), c->chart_repo))))
@@ -712,35 +718,19 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 		dm_buf_release(&v);
 	}
 	if (secret_values) {
+		/* last, so that they win over every other values file */
 		av_add(&a, "-f");
-		if (x->o->dry_run) {
-			av_add(&a, SECRET_FILE_SHOWN);
-		} else {
+		av_add(&a, SECRET_VALUES_STDIN);
+		if (!x->o->dry_run) {
 			char *text = json_dumps(secret_values, JSON_INDENT(2));
-			const char *tmp = getenv("TMPDIR");
-			int fd;
 
-			snprintf(dir_tmpl, sizeof(dir_tmpl), "%s/dm-helm-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-			dir = mkdtemp(dir_tmpl);
-			if (!dir || !text || asprintf(&file, "%s/secret-values.json", dir) < 0) {
-				free(text);
-				file = NULL;
-				e = dm_fail(DM_ERR_IO, "cannot create a private temporary folder: %s", strerror(errno));
+			if (!text || dm_buf_puts(&in, text) != DM_OK || !dm_buf_str(&in)) {
+				if (text)
+					dm_free_secret(text);
+				e = dm_fail(DM_ERR_NOMEM, "out of memory");
 				goto done;
 			}
-			fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-			if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
-				e = dm_fail(DM_ERR_IO, "cannot write '%s': %s", file, strerror(errno));
-				if (fd >= 0)
-					close(fd);
-				dm_wipe(text, strlen(text));
-				free(text);
-				goto done;
-			}
-			close(fd);
-			dm_wipe(text, strlen(text));
-			free(text);
-			av_add(&a, file);
+			dm_free_secret(text);
 		}
 	}
 	if (c->wait)
@@ -751,19 +741,17 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 	helm_kube_flags(x, &a);
 	if (x->o->dry_run) {
 		notify_command(x, c, a.v);
-	} else if ((e = run_cmd(x, c, &a, timeout_of(x, c) + 120000, &r))) {
+	} else if ((e = run_cmd_in(x, c, &a, timeout_of(x, c) + 120000, secret_values ? &in : NULL, &r))) {
 		char what[256];
 
 		snprintf(what, sizeof(what), "helm upgrade --install %s failed", c->release);
-		e = cmd_fail(e, what, &r);
+		e = e == DM_ERR_INTERRUPTED ? dm_fail(e, "interrupted: helm upgrade --install %s was stopped", c->release)
+					    : cmd_fail(e, what, &r);
 	}
 done:
-	if (file) {
-		unlink(file);
-		free(file);
-	}
-	if (dir)
-		rmdir(dir);
+	if (in.data)
+		dm_wipe(in.data, in.len);
+	dm_buf_release(&in);
 	dm_proc_result_release(&r);
 	json_decref(secret_values);
 	av_release(&a);
@@ -878,6 +866,10 @@ static dm_err do_install(run_ctx *x, const dm_component *c)
 		else
 			dm_debug("%s: Secret '%s' exists, kept as it is", c->name, c->secrets[i].name);
 	}
+	if (dm_proc_cancelled()) {
+		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted before %s ran", c->kind == DM_COMPONENT_HELM ? "helm" : "kubectl");
+		goto done;
+	}
 	e = c->kind == DM_COMPONENT_HELM ? install_helm(x, c, k) : install_manifest(x, c);
 done:
 	dm_k8s_free(k);
@@ -908,7 +900,7 @@ static dm_err do_uninstall(run_ctx *x, const dm_component *c)
 		} else if ((e = run_cmd(x, c, &a, timeout_of(x, c) + 60000, &r))) {
 			char line[1024];
 
-			last_line(line, sizeof(line), dm_buf_str(&r.err));
+			dm_proc_last_line(line, sizeof(line), &r.err);
 			if (strstr(line, "not found")) {
 				dm_err_clear();
 				e = DM_OK;
@@ -1079,7 +1071,7 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_lock(&x->lock);
 	res->seconds = dm_now() - t0;
-	res->outcome = e ? DM_OUTCOME_FAILED : DM_OUTCOME_OK;
+	res->outcome = !e ? DM_OUTCOME_OK : e == DM_ERR_INTERRUPTED ? DM_OUTCOME_INTERRUPTED : DM_OUTCOME_FAILED;
 	if (e)
 		res->detail = strdup(dm_err_detail()[0] ? dm_err_detail() : dm_strerror(e));
 	pthread_mutex_unlock(&x->lock);
@@ -1110,7 +1102,8 @@ static void skip_dependents(run_ctx *x)
 			if (x->state[i] != 0)
 				continue;
 			for (size_t j = 0; j < x->n; j++) {
-				if (x->state[j] == 2 && x->res[j].outcome != DM_OUTCOME_OK && depends(x, i, j)) {
+				if (x->state[j] == 2 && (x->res[j].outcome == DM_OUTCOME_FAILED ||
+							 x->res[j].outcome == DM_OUTCOME_SKIPPED) && depends(x, i, j)) {
 					char *d = NULL;
 
 					if (asprintf(&d, "skipped: needs '%s', which %s", x->res[j].component->name,
@@ -1149,7 +1142,8 @@ static dm_err schedule(run_ctx *x)
 		skip_dependents(x);
 		for (size_t s = 0; s < x->n; s++)
 			done += x->state[s] == 2;
-		if (done == x->n)
+		/* interrupted: what runs ends (its child stopped), nothing else starts */
+		if (done == x->n || dm_proc_cancelled())
 			break;
 		/* in the action's order: the first waiting component whose predecessors are done */
 		for (size_t s = 0; s < x->n && x->running < jobs; s++) {
@@ -1202,21 +1196,235 @@ stop:
 	return e;
 }
 
-/* Deletes the namespaces of the components (after uninstall). */
+/* ---- --delete-namespace ------------------------------------------------------------------ */
+
+/* Is i the first component in namespace ns (each namespace is handled once)? */
+static int first_in_ns(const run_ctx *x, size_t i)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (!strcmp(x->res[j].component->ns, x->res[i].component->ns))
+			return 0;
+	}
+	return 1;
+}
+
+/* Is release rel one of the helm components of this run in namespace ns? */
+static int uninstalling(const run_ctx *x, const char *ns, const char *rel)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		const dm_component *c = x->res[i].component;
+
+		if (c->kind == DM_COMPONENT_HELM && !strcmp(c->ns, ns) && !strcmp(c->release, rel))
+			return 1;
+	}
+	return 0;
+}
+
+/* GET path as JSON; *out NULL on 404. */
+static dm_err api_get_json(dm_k8s *k, const char *path, const char *resource, const char *name, const char *ns,
+			   json_t **out)
+{
+	char *reply = NULL;
+	long status = 0;
+	dm_err e;
+
+	*out = NULL;
+	if ((e = dm_k8s_request(k, "GET", path, NULL, &status, &reply)))
+		return e;
+	if (status == 200 && !(*out = json_loads(reply, 0, NULL)))
+		e = dm_fail(DM_ERR_PARSE, "the API server's reply to GET %s is not JSON", path);
+	else if (status != 200 && status != 404)
+		e = dm_k8s_status_fail(k, status, reply, status == 404 ? "get" : "list", resource, name, ns);
+	free(reply);
+	return e;
+}
+
+/* Before anything is uninstalled: namespace ns may go only if dm created it
+ * (its label) and no Helm release of a component that stays lives in it (a
+ * release is stored as Secrets, or ConfigMaps, labelled owner=helm). */
+static dm_err ns_precheck(run_ctx *x, dm_k8s *k, const char *ns)
+{
+	static const char *const stores[] = { "secrets", "configmaps" };
+	char path[512];
+	json_t *nsobj = NULL;
+	const char *mark;
+	dm_buf others = DM_BUF_INIT;
+	size_t n_others = 0;
+	dm_err e;
+
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s", ns);
+	if ((e = api_get_json(k, path, "namespaces", ns, NULL, &nsobj)) || !nsobj)
+		return e; /* none: nothing to delete */
+	mark = json_string_value(json_object_get(json_object_get(json_object_get(nsobj, "metadata"), "labels"),
+						 DM_MANAGED_LABEL));
+	if (!mark || strcmp(mark, "dm") != 0) {
+		json_decref(nsobj);
+		return dm_fail(DM_ERR_INVALID, "namespace '%s' was not created by dm (no label %s=dm): "
+			       "--delete-namespace deletes nothing", ns, DM_MANAGED_LABEL);
+	}
+	json_decref(nsobj);
+	for (size_t s = 0; s < 2 && !e; s++) {
+		json_t *list = NULL, *it;
+		size_t i;
+
+		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/%s?labelSelector=owner%%3Dhelm", ns, stores[s]);
+		if ((e = api_get_json(k, path, stores[s], NULL, ns, &list)))
+			break;
+		json_array_foreach(json_object_get(list, "items"), i, it) {
+			const char *rel = json_string_value(
+				json_object_get(json_object_get(json_object_get(it, "metadata"), "labels"), "name"));
+			char quoted[300];
+
+			if (!rel || uninstalling(x, ns, rel))
+				continue;
+			snprintf(quoted, sizeof(quoted), "'%s'", rel);
+			/* one line per release, whatever its revisions */
+			if (!strstr(dm_buf_str(&others) ? dm_buf_str(&others) : "", quoted)) {
+				dm_buf_printf(&others, "%s%s", n_others ? ", " : "", quoted);
+				n_others++;
+			}
+		}
+		json_decref(list);
+	}
+	if (!e && n_others)
+		e = dm_fail(DM_ERR_INVALID, "namespace '%s' still holds Helm release%s %s, which %s not being "
+			    "uninstalled: --delete-namespace deletes nothing", ns, n_others > 1 ? "s" : "",
+			    dm_buf_str(&others), n_others > 1 ? "are" : "is");
+	dm_buf_release(&others);
+	return e;
+}
+
+/* Is item one that dm made, or one Kubernetes makes in every namespace, or on its way
+ * out (being deleted, or owned by an object that is)? */
+static int ns_item_ours(const char *kind, json_t *item)
+{
+	json_t *md = json_object_get(item, "metadata");
+	const char *name = json_string_value(json_object_get(md, "name"));
+	const char *mark = json_string_value(json_object_get(json_object_get(md, "labels"), DM_MANAGED_LABEL));
+	const char *type = json_string_value(json_object_get(item, "type"));
+
+	if ((mark && !strcmp(mark, "dm")) || json_object_get(md, "deletionTimestamp") ||
+	    json_array_size(json_object_get(md, "ownerReferences")) > 0 || !name || !kind)
+		return 1;
+	if (!strcmp(kind, "Event") || !strcmp(kind, "Endpoints") || !strcmp(kind, "EndpointSlice"))
+		return 1;
+	if (!strcmp(kind, "ConfigMap") && !strcmp(name, "kube-root-ca.crt"))
+		return 1;
+	if (!strcmp(kind, "ServiceAccount") && !strcmp(name, "default"))
+		return 1;
+	return !strcmp(kind, "Secret") && type && !strcmp(type, "kubernetes.io/service-account-token");
+}
+
+/* The kinds kubectl can list in a namespace, comma-separated (kubectl api-resources). */
+static dm_err ns_kinds(run_ctx *x, dm_buf *kinds)
+{
+	argv_b a = { 0 };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	char *save = NULL, *line;
+	dm_err e;
+
+	av_add(&a, kubectl_prog(x));
+	av_add(&a, "api-resources");
+	av_add(&a, "--verbs=list");
+	av_add(&a, "--namespaced");
+	av_add(&a, "-o");
+	av_add(&a, "name");
+	kubectl_kube_flags(x, &a);
+	e = run_cmd(x, NULL, &a, REPO_CMD_TIMEOUT_MS, &r);
+	/* an aggregated API that is down (metrics) fails the listing of its group alone */
+	if (e == DM_ERR_PROC && r.out.len) {
+		dm_debug("kubectl api-resources: %s", dm_err_detail());
+		e = DM_OK;
+	}
+	if (e) {
+		e = cmd_fail(e, "kubectl api-resources failed", &r);
+	} else {
+		for (line = strtok_r(r.out.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			/* derived, or not objects at all */
+			if (!strcmp(line, "events") || !strcmp(line, "events.events.k8s.io") ||
+			    strstr(line, ".metrics.k8s.io") || !strcmp(line, "localsubjectaccessreviews.authorization.k8s.io"))
+				continue;
+			dm_buf_printf(kinds, "%s%s", kinds->len ? "," : "", line);
+		}
+		if (!kinds->len)
+			e = dm_fail(DM_ERR_PROC, "kubectl api-resources listed no kinds");
+	}
+	dm_proc_result_release(&r);
+	av_release(&a);
+	return e;
+}
+
+/* After the uninstall, just before the delete: every object left in ns is dm's
+ * (its generated Secrets) or Kubernetes' own; anything else keeps the namespace. */
+static dm_err ns_postcheck(run_ctx *x, const char *ns, const char *kinds)
+{
+	argv_b a = { 0 };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_buf left = DM_BUF_INIT;
+	size_t n_left = 0, i;
+	json_t *list, *it;
+	dm_err e;
+
+	av_add(&a, kubectl_prog(x));
+	av_add(&a, "get");
+	av_add(&a, kinds);
+	av_add(&a, "--namespace");
+	av_add(&a, ns);
+	av_add(&a, "-o");
+	av_add(&a, "json");
+	kubectl_kube_flags(x, &a);
+	if ((e = run_cmd(x, NULL, &a, REPO_CMD_TIMEOUT_MS, &r))) {
+		char what[300];
+
+		snprintf(what, sizeof(what), "namespace '%s' not deleted: cannot list what it holds", ns);
+		e = cmd_fail(e, what, &r);
+		goto done;
+	}
+	list = json_loadb(r.out.data ? r.out.data : "", r.out.len, 0, NULL);
+	if (!list) {
+		e = dm_fail(DM_ERR_PARSE, "namespace '%s' not deleted: kubectl get printed no JSON", ns);
+		goto done;
+	}
+	json_array_foreach(json_object_get(list, "items"), i, it) {
+		const char *kind = json_string_value(json_object_get(it, "kind"));
+		const char *name = json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
+
+		if (ns_item_ours(kind, it))
+			continue;
+		if (n_left < 5)
+			dm_buf_printf(&left, "%s%s/%s", n_left ? ", " : "", kind, name);
+		n_left++;
+	}
+	json_decref(list);
+	if (n_left)
+		e = dm_fail(DM_ERR_INVALID, "namespace '%s' not deleted: it holds %zu object%s that dm did not create: "
+			    "%s%s", ns, n_left, n_left > 1 ? "s" : "", dm_buf_str(&left), n_left > 5 ? ", ..." : "");
+done:
+	dm_buf_release(&left);
+	dm_proc_result_release(&r);
+	av_release(&a);
+	return e;
+}
+
+/* Deletes the namespaces of the components (after uninstall), each after its
+ * post-check.  Each namespace that stays is one error line; the last is returned
+ * (the tool prints it), the others are logged. */
 static dm_err delete_namespaces(run_ctx *x)
 {
-	dm_err first = DM_OK;
+	dm_buf kinds = DM_BUF_INIT;
+	dm_err last = DM_OK;
 
+	if (!x->o->dry_run && (last = ns_kinds(x, &kinds))) {
+		dm_buf_release(&kinds);
+		return last;
+	}
 	for (size_t i = 0; i < x->n; i++) {
 		const char *ns = x->res[i].component->ns;
-		int seen = 0;
 		argv_b a = { 0 };
 		dm_proc_result r = DM_PROC_RESULT_INIT;
-		dm_err e;
+		dm_err e = DM_OK;
 
-		for (size_t j = 0; j < i; j++)
-			seen |= !strcmp(x->res[j].component->ns, ns);
-		if (seen)
+		if (!first_in_ns(x, i))
 			continue;
 		av_add(&a, kubectl_prog(x));
 		av_add(&a, "delete");
@@ -1227,16 +1435,39 @@ static dm_err delete_namespaces(run_ctx *x)
 		kubectl_kube_flags(x, &a);
 		if (x->o->dry_run) {
 			notify_command(x, NULL, a.v);
-		} else if ((e = run_cmd(x, NULL, &a, REPO_CMD_TIMEOUT_MS, &r))) {
+		} else if (!(e = ns_postcheck(x, ns, dm_buf_str(&kinds))) &&
+			   (e = run_cmd(x, NULL, &a, REPO_CMD_TIMEOUT_MS, &r))) {
 			e = cmd_fail(e, "kubectl delete namespace failed", &r);
-			if (!first)
-				first = e;
-			dm_error("%s", dm_err_detail());
+		}
+		if (e) {
+			if (last)
+				dm_error("%s", x->last_detail);
+			last = e;
+			snprintf(x->last_detail, sizeof(x->last_detail), "%s", dm_err_detail());
 		}
 		dm_proc_result_release(&r);
 		av_release(&a);
 	}
-	return first;
+	dm_buf_release(&kinds);
+	if (last)
+		dm_fail(last, "%s", x->last_detail);
+	return last;
+}
+
+/* The pre-checks of every namespace, before anything is uninstalled. */
+static dm_err precheck_namespaces(run_ctx *x)
+{
+	dm_k8s *k = NULL;
+	dm_err e;
+
+	if ((e = open_k8s(x, &k)))
+		return e;
+	for (size_t i = 0; i < x->n && !e; i++) {
+		if (first_in_ns(x, i))
+			e = ns_precheck(x, k, x->res[i].component->ns);
+	}
+	dm_k8s_free(k);
+	return e;
 }
 
 dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts *o, dm_run_result **results)
@@ -1281,6 +1512,8 @@ dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts
 		x.o = NULL;
 		goto out;
 	}
+	if (action == DM_ACTION_UNINSTALL && o->delete_namespace)
+		need_api = 1;
 	if (need_api && !o->dry_run) {
 		dm_k8s_opts ko = DM_K8S_OPTS_INIT;
 
@@ -1289,15 +1522,25 @@ dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts
 		if ((e = dm_k8s_config_load(&x.kcfg, &ko)))
 			goto out;
 	}
+	/* nothing is uninstalled when a namespace would have to stay */
+	if (action == DM_ACTION_UNINSTALL && o->delete_namespace && !o->dry_run && (e = precheck_namespaces(&x)))
+		goto out;
 	e = schedule(&x);
-	if (!e && action == DM_ACTION_UNINSTALL && o->delete_namespace)
-		e = delete_namespaces(&x);
-out:
 	for (size_t i = 0; i < x.n; i++)
 		failed += x.res[i].outcome != DM_OUTCOME_OK;
-	if (!e && failed) {
+	if (!e && dm_proc_cancelled())
+		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted");
+	/* a component that is still there keeps its namespace */
+	if (!e && !failed && action == DM_ACTION_UNINSTALL && o->delete_namespace)
+		e = delete_namespaces(&x);
+out:
+	if (!e && dm_proc_cancelled())
+		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted");
+	failed = 0;
+	for (size_t i = 0; i < x.n; i++)
+		failed += x.res[i].outcome != DM_OUTCOME_OK;
+	if (!e && failed)
 		e = dm_fail(DM_ERR_PARTIAL, "%zu of %zu components failed or were skipped", failed, x.n);
-	}
 	dm_k8s_config_free(x.kcfg);
 	pthread_mutex_destroy(&x.lock);
 	pthread_mutex_destroy(&x.cb_lock);

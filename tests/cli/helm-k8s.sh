@@ -80,7 +80,7 @@ sk=$(secret_field dm-fx-basic fx-store-keys secret_key)
 [ "$($K get configmap fx-app-config -n dm-fx-basic -o 'jsonpath={.data.storeHost}')" = fx-store.dm-fx-basic.svc.cluster.local:9000 ] \
   && ok "fx-app received fx-store's host" || fail "fx-app storeHost"
 grep -qF "$ak" "$work/err" "$work/out" && fail "a generated key appeared in dm-helm's output" || ok "no key in the output"
-grep -q 'secret-values' "$work/err" && ok "secret values passed as a file" || fail "no secret values file on helm's command line"
+grep -q -- ' -f - ' "$work/err" && ok "secret values passed on helm's stdin (-f -)" || fail "no '-f -' on helm's command line"
 [ -z "$(ls -A "$TMPDIR")" ] && ok "secret values file removed" || fail "left in TMPDIR: $(ls -A "$TMPDIR")"
 
 # --- re-install: no change, keys unchanged ---------------------------------------------------

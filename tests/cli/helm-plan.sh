@@ -66,7 +66,7 @@ cat >"$work/want" <<EOF
 helm upgrade --install fx-base $DM_SOURCE_DIR/tests/fixtures/charts/fx-base --namespace dm-fx-basic --create-namespace -f $DM_SOURCE_DIR/tests/fixtures/platform/components/fx-base/values.yaml --set data.layer=config --wait --timeout 90s --kube-context ctx --kubeconfig /k/config
 helm upgrade --install fx-other $DM_SOURCE_DIR/tests/fixtures/charts/fx-other --namespace dm-fx-basic --create-namespace --wait --timeout 90s --kube-context ctx --kubeconfig /k/config
 helm upgrade --install fx-store $DM_SOURCE_DIR/tests/fixtures/charts/fx-base --namespace dm-fx-basic --create-namespace --set data.role=store --wait --timeout 90s --kube-context ctx --kubeconfig /k/config
-helm upgrade --install fx-app $DM_SOURCE_DIR/tests/fixtures/charts/fx-app --namespace dm-fx-basic --create-namespace --set store.endpoint=http://fx-store.dm-fx-basic.svc.cluster.local:9000 --set store.host=fx-store.dm-fx-basic.svc.cluster.local:9000 --set store.secretName=fx-store-keys --set store.accessKeyField=access_key -f '<0600 secret values file>' --wait --timeout 90s --kube-context ctx --kubeconfig /k/config
+helm upgrade --install fx-app $DM_SOURCE_DIR/tests/fixtures/charts/fx-app --namespace dm-fx-basic --create-namespace --set store.endpoint=http://fx-store.dm-fx-basic.svc.cluster.local:9000 --set store.host=fx-store.dm-fx-basic.svc.cluster.local:9000 --set store.secretName=fx-store-keys --set store.accessKeyField=access_key -f - --wait --timeout 90s --kube-context ctx --kubeconfig /k/config
 EOF
 diff "$work/want" "$work/out" >/dev/null && ok "install --dry-run: exact commands" || { fail "install --dry-run commands"; diff "$work/want" "$work/out"; }
 PATH=/nonexistent run -f "$FX/basic.yaml" uninstall --dry-run

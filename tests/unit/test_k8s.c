@@ -1,6 +1,9 @@
 /* Unit tests of the Kubernetes client: kubeconfig loading and merging, exec
  * plugins and ExecCredential, in-cluster settings, Status messages, Secrets. */
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +18,7 @@
 #include <dm/err.h>
 #include <dm/k8s.h>
 #include <dm/log.h>
+#include <dm/proc.h>
 #include <dm/util.h>
 
 static char tmpdir[256];
@@ -451,6 +455,63 @@ static void test_exec_plugin__garbage_output_is_a_parse_error(void **state)
 	assert_null(strstr(dm_err_detail(), "secret-junk"));
 }
 
+static void *cancel_soon(void *arg)
+{
+	(void)arg;
+	usleep(300000);
+	dm_proc_cancel();
+	return NULL;
+}
+
+/* The plugin runs through dm_proc_run: an interrupt (as a timeout) stops it and
+ * what it started, here a `sleep` that holds none of its pipes. */
+static void test_exec_plugin__interrupt_stops_the_plugin_and_what_it_started(void **state)
+{
+	dm_k8s_config *c = NULL;
+	char text[2048], pidfile[600];
+	FILE *f;
+	int pid = 0, gone = 0;
+
+	(void)state;
+	write_file("slow.sh", "#!/bin/sh\nsleep 30 </dev/null >/dev/null 2>&1 &\necho $! >\"$0.pid\"\nwait\n", 0700);
+	snprintf(text, sizeof(text),
+		 "current-context: x\n"
+		 "clusters:\n- name: a\n  cluster: {server: https://h}\n"
+		 "users:\n- name: u\n  user:\n    exec: {command: %s/slow.sh}\n"
+		 "contexts:\n- name: x\n  context: {cluster: a, user: u}\n", tmpdir);
+	{
+		pthread_t t;
+
+		assert_int_equal(pthread_create(&t, NULL, cancel_soon, NULL), 0);
+		assert_int_equal(load_text(&c, text, NULL), DM_ERR_INTERRUPTED);
+		pthread_join(t, NULL);
+	}
+	dm_proc_cancel_clear();
+	snprintf(pidfile, sizeof(pidfile), "%s/slow.sh.pid", tmpdir);
+	f = fopen(pidfile, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	for (int i = 0; i < 300 && !gone; i++) {
+		char path[64], line[256] = "";
+		FILE *st;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		gone = kill(pid, 0) != 0 && errno == ESRCH;
+		if (!gone && (st = fopen(path, "r"))) {
+			line[fread(line, 1, sizeof(line) - 1, st)] = '\0';
+			fclose(st);
+			gone = strstr(line, ") Z ") != NULL;
+		}
+		if (!gone)
+			usleep(10000);
+	}
+	if (!gone) {
+		kill(pid, SIGKILL);
+		fail_msg("the exec plugin's child %d outlived the run", pid);
+	}
+}
+
 /* --- in-cluster -------------------------------------------------------------------------------- */
 
 static void test_in_cluster__reads_the_service_account_folder(void **state)
@@ -620,6 +681,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec_plugin__runs_with_args_env_and_exec_info, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_exec_plugin__failure_names_the_plugin_and_its_last_line, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_exec_plugin__garbage_output_is_a_parse_error, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_exec_plugin__interrupt_stops_the_plugin_and_what_it_started, make_tmp,
+						remove_tmp),
 		cmocka_unit_test_setup_teardown(test_in_cluster__reads_the_service_account_folder, make_tmp, remove_tmp),
 		cmocka_unit_test(test_status__403_names_user_verb_resource_namespace),
 		cmocka_unit_test(test_status__404_names_the_secret_and_namespace),

@@ -179,7 +179,7 @@ static void test_platform__dry_run_keeps_secret_values_off_argv(void **state)
 				     "--set store.endpoint=http://fx-store.dm-fx-basic.svc.cluster.local:9000 "
 				     "--set store.host=fx-store.dm-fx-basic.svc.cluster.local:9000 "
 				     "--set store.secretName=fx-store-keys --set store.accessKeyField=access_key "
-				     "-f <0600 secret values file> --wait --timeout 60s\n"));
+				     "-f - --wait --timeout 60s\n"));
 	assert_null(strstr(cmds, "accessKey="));
 	assert_null(strstr(cmds, "secretKey="));
 	free(cmds);

@@ -1,6 +1,7 @@
 /* tests/unit/test_proc.c - dm/proc.h: exit codes, signals, timeouts (TERM
- * then KILL), large output on both streams, stdin, program lookup, the
- * environment, quoting for --dry-run, and runs from several threads at once. */
+ * then KILL, to the child's whole process group), interrupts (dm_proc_cancel),
+ * large output on both streams, stdin, program lookup, the environment,
+ * quoting for --dry-run, and runs from several threads at once. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -148,6 +151,93 @@ static void test_proc__timeout_kills_a_child_that_ignores_term_after_5s(void **s
 	assert_int_equal(r.status, SIGKILL);
 	assert_string_equal(dm_buf_str(&r.out), "ready\n");
 	assert_true(r.seconds >= 5.2 && r.seconds < 8.0);
+	dm_proc_result_release(&r);
+}
+
+/* Is process pid gone (or a zombie waiting for init), within 3 s? */
+static int gone_soon(pid_t pid)
+{
+	for (int i = 0; i < 300; i++) {
+		char path[64], line[256] = "";
+		FILE *f;
+
+		if (kill(pid, 0) != 0 && errno == ESRCH)
+			return 1;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((f = fopen(path, "r"))) {
+			size_t n = fread(line, 1, sizeof(line) - 1, f);
+
+			fclose(f);
+			line[n] = '\0';
+			/* "PID (comm) STATE ..." */
+			if (strstr(line, ") Z "))
+				return 1;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* The shell leaves a grandchild that holds no pipe: a kill of the shell alone
+ * would leave it running. */
+#define GRANDCHILD_SCRIPT "sleep 30 </dev/null >/dev/null 2>&1 & echo $!; wait"
+
+static void test_proc__timeout_stops_the_whole_process_group(void **state)
+{
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	pid_t grandchild;
+
+	(void)state;
+	assert_int_equal(run_sh(GRANDCHILD_SCRIPT, &r, 300), DM_ERR_TIMEOUT);
+	grandchild = (pid_t)atoi(dm_buf_str(&r.out));
+	assert_true(grandchild > 1);
+	if (!gone_soon(grandchild)) {
+		kill(grandchild, SIGKILL);
+		fail_msg("the grandchild %d outlived the timed-out run", (int)grandchild);
+	}
+	assert_true(r.seconds < 3.0);
+	dm_proc_result_release(&r);
+}
+
+static void *cancel_later(void *arg)
+{
+	(void)arg;
+	usleep(300000);
+	dm_proc_cancel();
+	return NULL;
+}
+
+static void test_proc__cancel_stops_the_whole_group_and_refuses_new_runs(void **state)
+{
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	pthread_t t;
+	pid_t grandchild;
+
+	(void)state;
+	assert_int_equal(dm_proc_cancelled(), 0);
+	assert_int_equal(pthread_create(&t, NULL, cancel_later, NULL), 0);
+	assert_int_equal(run_sh(GRANDCHILD_SCRIPT, &r, 0), DM_ERR_INTERRUPTED);
+	pthread_join(t, NULL);
+	assert_string_equal(dm_err_detail(), "sh interrupted and stopped");
+	assert_int_equal(r.timed_out, 0);
+	assert_true(r.seconds < 3.0);
+	grandchild = (pid_t)atoi(dm_buf_str(&r.out));
+	assert_true(grandchild > 1);
+	if (!gone_soon(grandchild)) {
+		kill(grandchild, SIGKILL);
+		dm_proc_cancel_clear();
+		fail_msg("the grandchild %d outlived the interrupted run", (int)grandchild);
+	}
+	dm_proc_result_release(&r);
+	assert_int_equal(dm_proc_active(), 0);
+	/* after the interrupt nothing starts */
+	assert_int_equal(run_sh("echo no", &r, 5000), DM_ERR_INTERRUPTED);
+	assert_string_equal(dm_err_detail(), "interrupted: 'sh' not started");
+	assert_int_equal(r.out.len, 0);
+	dm_proc_result_release(&r);
+	dm_proc_cancel_clear();
+	assert_int_equal(run_sh("echo yes", &r, 5000), DM_OK);
+	assert_string_equal(dm_buf_str(&r.out), "yes\n");
 	dm_proc_result_release(&r);
 }
 
@@ -552,6 +642,8 @@ int main(void)
 		cmocka_unit_test(test_proc__child_starts_with_default_signals_and_empty_mask),
 		cmocka_unit_test(test_proc__timeout_terminates_the_child),
 		cmocka_unit_test(test_proc__timeout_kills_a_child_that_ignores_term_after_5s),
+		cmocka_unit_test(test_proc__timeout_stops_the_whole_process_group),
+		cmocka_unit_test(test_proc__cancel_stops_the_whole_group_and_refuses_new_runs),
 		cmocka_unit_test(test_proc__fast_child_is_not_marked_timed_out),
 		cmocka_unit_test(test_proc__large_output_on_both_streams_does_not_deadlock),
 		cmocka_unit_test(test_proc__max_output_caps_capture_and_still_reaps),

@@ -34,7 +34,8 @@ static const char usage_text[] =
 	"      --timeout DUR       limit of each component's install (e.g. 90s, 10m), replacing\n"
 	"                          the components' own timeouts\n"
 	"      --delete-namespace  uninstall: delete the components' namespaces too (and with them\n"
-	"                          the generated Secrets)\n"
+	"                          the generated Secrets); only namespaces that dm created and\n"
+	"                          that hold nothing else: else nothing is deleted (exit 1)\n"
 	"      --json              one JSON document on stdout\n"
 	"      --kubeconfig FILE   kubeconfig (default: $KUBECONFIG, else ~/.kube/config)\n"
 	"      --context CTX       kubeconfig context (default: its current context)\n"
@@ -44,9 +45,10 @@ static const char usage_text[] =
 	"  -q, --quiet             errors only\n"
 	"  -h, --help              this help\n"
 	"\n"
-	"Secret values (generated keys, keys read from the cluster) reach helm through a 0600\n"
-	"values file, never the command line; --dry-run and plan show them as <secret>.\n"
-	"Generated Secrets are created once and kept on reinstall.\n"
+	"Secret values (generated keys, keys read from the cluster) reach helm on its stdin\n"
+	"(-f -), never the command line or a file; plan shows them as <secret>.\n"
+	"Generated Secrets are created once and kept on reinstall.  SIGINT/SIGTERM stop the\n"
+	"running helm or kubectl and start nothing more (exit 130, what was done listed).\n"
 	"\n"
 	DM_CLI_EXIT_HELP
 	"  install/uninstall: 4 when some components failed or were skipped (listed);\n"
@@ -163,7 +165,8 @@ static const char *outcome_word(dm_action a, dm_outcome o)
 		return a == DM_ACTION_INSTALL ? "installed" : a == DM_ACTION_UNINSTALL ? "uninstalled" : "ok";
 	case DM_OUTCOME_FAILED: return "failed";
 	case DM_OUTCOME_SKIPPED: return "skipped";
-	default: return "pending";
+	case DM_OUTCOME_INTERRUPTED: return "interrupted";
+	default: return "not started";
 	}
 }
 
@@ -188,6 +191,39 @@ static void on_component(void *ud, const dm_component *c, const dm_run_result *r
 		dm_warn("%s: %s", c->name, res->detail ? res->detail : "skipped");
 	else
 		dm_error("%s: %s", c->name, res->detail ? res->detail : "failed");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	dm_proc_cancel();
+}
+
+/* After an interrupt: one line of what was done, "install interrupted: 1 installed (a), 1 interrupted (b), 2 not started (c, d)". */
+static void print_interrupted(dm_action action, const dm_run_result *r, size_t n)
+{
+	static const dm_outcome shown[] = { DM_OUTCOME_OK, DM_OUTCOME_FAILED, DM_OUTCOME_SKIPPED,
+					    DM_OUTCOME_INTERRUPTED, DM_OUTCOME_PENDING };
+	static const char *const names[] = { "plan", "install", "uninstall", "status" };
+	dm_buf line = DM_BUF_INIT;
+
+	dm_buf_printf(&line, "%s interrupted", names[action]);
+	for (size_t k = 0, parts = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
+		size_t count = 0;
+
+		for (size_t i = 0; i < n; i++)
+			count += r[i].outcome == shown[k];
+		if (!count)
+			continue;
+		dm_buf_printf(&line, "%s %zu %s (", parts++ ? "," : ":", count, outcome_word(action, shown[k]));
+		for (size_t i = 0, m = 0; i < n; i++) {
+			if (r[i].outcome == shown[k])
+				dm_buf_printf(&line, "%s%s", m++ ? ", " : "", r[i].component->name);
+		}
+		dm_buf_puts(&line, ")");
+	}
+	fprintf(stderr, "dm-helm: %s\n", dm_buf_str(&line) ? dm_buf_str(&line) : "interrupted");
+	dm_buf_release(&line);
 }
 
 static dm_err find_prog(char **out, const char *flag, const char *name, const char *env, const char *test_env,
@@ -383,6 +419,8 @@ int main(int argc, char **argv)
 		return dm_cli_usage_error("plan prints text; use --json with install, uninstall or status");
 	}
 	dm_cli_no_core();
+	/* from here on an interrupt stops what runs and is reported */
+	dm_cli_on_interrupt(on_signal);
 
 	if (!flavour)
 		flavour = getenv("DM_FLAVOUR") && *getenv("DM_FLAVOUR") ? getenv("DM_FLAVOUR") : "flavours/default.yaml";
@@ -443,6 +481,11 @@ int main(int argc, char **argv)
 		printf("config folder %s\n", pj->config_folder);
 	}
 	e = dm_platform_run(p, action, &ro, &res);
+	if (e == DM_ERR_INTERRUPTED && res && !json) {
+		print_interrupted(action, res, dm_platform_count(p));
+		code = DM_EXIT_INTERRUPTED;
+		goto out;
+	}
 	if (res && json) {
 		print_json(p, action, res, dm_platform_count(p), e);
 	} else if (res && action == DM_ACTION_STATUS && !dry) {
