@@ -109,7 +109,8 @@ dm_err dm_seed_local_etag(const char *path, uint64_t multipart_threshold, uint64
 /* dm-seed as a Kubernetes Indexed Job: pod I of shards runs
  *   dm-seed --shard I/shards --no-progress ARGS... /data/SOURCE s3[/BUCKET[/PREFIX]]
  * with the claim pvc mounted read-only at /data, and its keys (AWS_ACCESS_KEY_ID,
- * AWS_SECRET_ACCESS_KEY) from a Secret, beside AWS_ENDPOINT_URL: the alias "s3". */
+ * AWS_SECRET_ACCESS_KEY) from a Secret, beside AWS_ENDPOINT_URL (and AWS_REGION when
+ * region is set): the alias "s3". */
 typedef struct {
 	unsigned shards;           /* pods, one shard each: 1 to 10000 */
 	const char *name, *ns, *image;
@@ -119,6 +120,7 @@ typedef struct {
 	const char *prefix;        /* NULL or "": none */
 	const char *secret, *access_key_field, *secret_key_field;
 	const char *endpoint;
+	const char *region;        /* NULL: none set (the pods sign for us-east-1) */
 	const char *const *args;   /* dm-seed options for every pod, in order, as given */
 	size_t nargs;
 } dm_seed_job;

@@ -81,9 +81,16 @@ static json_t *job_tree(const dm_seed_job *job)
 				env_from_secret("AWS_ACCESS_KEY_ID", job->secret, job->access_key_field),
 				env_from_secret("AWS_SECRET_ACCESS_KEY", job->secret, job->secret_key_field), "name",
 				"AWS_ENDPOINT_URL", "value", verbatim(job->endpoint));
-	json_t *container = json_pack("{s:s, s:s, s:o, s:o, s:[{s:s, s:s, s:b}]}", "name", "dm-seed", "image",
-				      job->image, "args", pod_args(job), "env", env, "volumeMounts", "name", "data",
-				      "mountPath", MOUNT, "readOnly", 1);
+	json_t *container;
+
+	if (env && job->region && *job->region &&
+	    json_array_append_new(env, json_pack("{s:s, s:o}", "name", "AWS_REGION", "value", verbatim(job->region)))) {
+		json_decref(env);
+		env = NULL;
+	}
+	container = json_pack("{s:s, s:s, s:o, s:o, s:[{s:s, s:s, s:b}]}", "name", "dm-seed", "image", job->image,
+			      "args", pod_args(job), "env", env, "volumeMounts", "name", "data", "mountPath", MOUNT,
+			      "readOnly", 1);
 
 	return json_pack("{s:s, s:s, s:{s:s, s:s, s:O}, s:{s:s, s:I, s:I, s:I, s:{s:{s:o}, s:{s:s, s:[o], "
 			 "s:[{s:s, s:{s:s, s:b}}]}}}}",

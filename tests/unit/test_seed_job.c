@@ -92,6 +92,15 @@ static void test_seed_job__is_an_indexed_job_of_the_claim_the_secret_and_the_end
 	assert_string_equal(str(at(env, "#2", "valueFrom", "secretKeyRef", "key", NULL)), "rootPassword");
 	assert_string_equal(str(at(env, "#3", "name", NULL)), "AWS_ENDPOINT_URL");
 	assert_string_equal(str(at(env, "#3", "value", NULL)), "http://minio.data-mill:9000");
+	assert_int_equal(env->len, 4);
+	dm_yaml_free(doc);
+	dm_buf_release(&text);
+	/* the alias's region, when there is one, signs the pods' requests too */
+	job.region = "eu-west-1";
+	doc = manifest(&job, &text);
+	env = at(container(doc), "env", NULL);
+	assert_string_equal(str(at(env, "#4", "name", NULL)), "AWS_REGION");
+	assert_string_equal(str(at(env, "#4", "value", NULL)), "eu-west-1");
 	dm_yaml_free(doc);
 	dm_buf_release(&text);
 }

@@ -63,7 +63,8 @@ static const char usage_text[] =
 	"\n"
 	"With --k8s-job N: --pvc NAME (required; SOURCE is a path inside it, mounted at /data),\n"
 	"  --secret NAME (default minio), --access-key-field F (default rootUser),\n"
-	"  --secret-key-field F (default rootPassword), --endpoint URL (default: the alias's),\n"
+	"  --secret-key-field F (default rootPassword), --endpoint URL (default: the alias's\n"
+	"  url, and its region),\n"
 	"  --image IMAGE (default dm-seed:latest), --namespace NS (default data-mill),\n"
 	"  --job-name NAME (default dm-seed).  Every pod also gets the options given here\n"
 	"  that change what is uploaded or how (-j, --part-size, --multipart-threshold,\n"
@@ -494,6 +495,7 @@ int main(int argc, char **argv)
 				goto done;
 			}
 			job.endpoint = alias->url;
+			job.region = alias->region;
 		}
 		job.shards = (unsigned)k8s_job;
 		job.source = argv[optind];
