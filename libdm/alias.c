@@ -7,10 +7,14 @@
 
 #include <dm/alias.h>
 #include <dm/log.h>
+#include <dm/sigv4.h>
 #include <dm/util.h>
 #include <dm/yaml.h>
 
 #define DEFAULT_REGION "us-east-1"
+#define NAME_MAX_BYTES 200
+/* how long a writer waits for another one to finish with the alias file */
+#define LOCK_TIMEOUT_MS 10000
 
 void dm_alias_free(dm_alias *a)
 {
@@ -30,14 +34,127 @@ static char *dup_or_null(const char *s)
 	return s && *s ? strdup(s) : NULL;
 }
 
+/* name as it can be shown in a one-line message: control bytes (and every byte
+ * above 0x7f when the name is not UTF-8) as \xNN, at most 40 bytes of it */
+static void put_shown(dm_buf *b, const char *name)
+{
+	int utf8 = dm_utf8_valid(name, strlen(name));
+	size_t i;
+
+	for (i = 0; name[i] && i < 40; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && !utf8))
+			dm_buf_printf(b, "\\x%02x", ch);
+		else
+			dm_buf_append(b, &ch, 1);
+	}
+	if (name[i])
+		dm_buf_puts(b, "...");
+}
+
+dm_err dm_alias_check_name(const char *name)
+{
+	const char *why = NULL;
+	size_t n = strlen(name);
+	dm_buf shown = DM_BUF_INIT;
+	dm_err e;
+
+	if (n == 0)
+		why = "it is empty";
+	else if (n > NAME_MAX_BYTES)
+		why = "it is longer than 200 bytes";
+	else if (strchr(name, '/'))
+		why = "it holds '/', which ends the alias in dm-seed's target ALIAS/BUCKET/PREFIX";
+	else if (strchr(name, '='))
+		why = "it holds '=', which cannot be part of the variable MC_HOST_<alias>";
+	else if (!dm_utf8_valid(name, n))
+		why = "it is not valid UTF-8";
+	for (size_t i = 0; !why && i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			why = "it holds a control character";
+	if (!why)
+		return DM_OK;
+	put_shown(&shown, name);
+	e = dm_fail(DM_ERR_USAGE, "'%s' is not an alias name: %s", dm_buf_str(&shown), why);
+	dm_buf_release(&shown);
+	return e;
+}
+
+/* What is wrong with url as an S3 endpoint, scheme://HOST[:PORT] with any number of
+ * trailing '/', or NULL when nothing; why (n bytes) holds the reason. */
+static const char *url_problem(const char *url, char *why, size_t n)
+{
+	const char *host, *end, *hend, *port = NULL;
+
+	if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		return snprintf(why, n, "must start with http:// or https://"), why;
+	end = host + strcspn(host, "/?#");
+	if (end == host)
+		return snprintf(why, n, "has no host"), why;
+	if (memchr(host, '@', (size_t)(end - host)))
+		return snprintf(why, n, "must not hold credentials: they go in the access and secret key"), why;
+	for (const char *c = host; c < end; c++) {
+		unsigned char ch = (unsigned char)*c;
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      strchr("-._~:[]%", ch)))
+			return (ch > 0x20 && ch < 0x7f ? snprintf(why, n, "has '%c' in the host", ch)
+						       : snprintf(why, n, "has the byte 0x%02x in the host", ch)),
+			       why;
+	}
+	if (*host == '[') {
+		hend = memchr(host, ']', (size_t)(end - host));
+		if (!hend)
+			return snprintf(why, n, "has an unclosed '[' in the host"), why;
+		if (hend + 1 < end && hend[1] != ':')
+			return snprintf(why, n, "has '%.*s' after the host", (int)(end - hend - 1), hend + 1), why;
+		port = hend + 1 < end ? hend + 2 : NULL;
+	} else {
+		port = memchr(host, ':', (size_t)(end - host));
+		port = port ? port + 1 : NULL;
+	}
+	if (port) {
+		long v = 0;
+		const char *q;
+
+		for (q = port; q < end && *q >= '0' && *q <= '9' && v <= 65535; q++)
+			v = v * 10 + (*q - '0');
+		if (q != end || q == port || v < 1 || v > 65535)
+			return snprintf(why, n, "has the port '%.*s', not a number from 1 to 65535", (int)(end - port),
+					port), why;
+	}
+	if (end[strspn(end, "/")])
+		return snprintf(why, n, "must not have a path, query or fragment ('%s'): an S3 endpoint is "
+				"http(s)://HOST[:PORT]", end), why;
+	return NULL;
+}
+
+dm_err dm_alias_check_url(const char *url)
+{
+	char why[512];
+
+	if (url_problem(url, why, sizeof(why)))
+		return dm_fail(DM_ERR_CONFIG, "url '%s' %s", url, why);
+	return DM_OK;
+}
+
 /* Builds an alias; url is normalised (no trailing '/'). */
 static dm_err make_alias(dm_alias **out, const char *name, const char *url, const char *ak, const char *sk,
 			 const char *token, const char *region, const char *source)
 {
-	dm_alias *a = calloc(1, sizeof(*a));
+	dm_alias *a;
+	char why[512];
 	size_t n;
 
 	*out = NULL;
+	if (url_problem(url, why, sizeof(why)))
+		return dm_fail(DM_ERR_CONFIG, "alias '%s' (%s): url '%s' %s", name, source, url, why);
+	a = calloc(1, sizeof(*a));
 	if (!a)
 		return dm_fail(DM_ERR_NOMEM, "out of memory");
 	a->name = strdup(name);
@@ -54,12 +171,6 @@ static dm_err make_alias(dm_alias **out, const char *name, const char *url, cons
 	n = strlen(a->url);
 	while (n > 0 && a->url[n - 1] == '/')
 		a->url[--n] = '\0';
-	if (strncmp(a->url, "http://", 7) != 0 && strncmp(a->url, "https://", 8) != 0) {
-		dm_err e = dm_fail(DM_ERR_CONFIG, "alias '%s' (%s): url '%s' must start with http:// or https://",
-				   name, source, a->url);
-		dm_alias_free(a);
-		return e;
-	}
 	dm_log_add_secret(a->secret_key);
 	dm_log_add_secret(a->session_token);
 	*out = a;
@@ -82,6 +193,7 @@ dm_err dm_alias_parse_url(dm_alias **out, const char *name, const char *url)
 {
 	const char *scheme_end, *creds, *at, *host, *colon, *colon2, *end;
 	char *ak = NULL, *sk = NULL, *tok = NULL, *base = NULL;
+	char why[512];
 	dm_err e;
 
 	*out = NULL;
@@ -99,46 +211,27 @@ dm_err dm_alias_parse_url(dm_alias **out, const char *name, const char *url)
 		return dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: URL has no credentials (expected http(s)://ACCESS:SECRET@host:port)",
 			       name);
 	host = at + 1;
-	if (host == end)
-		return dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: URL has no host", name);
-	{
-		/* host[:port] or [v6]:port: a port, when given, is a number from 1 to 65535 */
-		const char *hend = host;
-		const char *port = NULL;
-
-		if (*host == '[') {
-			hend = memchr(host, ']', (size_t)(end - host));
-			if (!hend)
-				return dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: unclosed '[' in the host", name);
-			port = hend + 1 < end && hend[1] == ':' ? hend + 2 : NULL;
-		} else {
-			port = memchr(host, ':', (size_t)(end - host));
-			port = port ? port + 1 : NULL;
-		}
-		if (port) {
-			long v = 0;
-			const char *q;
-
-			for (q = port; q < end && *q >= '0' && *q <= '9' && v <= 65535; q++)
-				v = v * 10 + (*q - '0');
-			if (q != end || q == port || v < 1 || v > 65535)
-				return dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: the port '%.*s' is not a number from 1 to 65535",
-					       name, (int)(end - port), port);
-		}
+	/* what follows the credentials is checked as the alias file's url is: the same message */
+	if (asprintf(&base, "%.*s%s", (int)(scheme_end + 3 - url), url, host) < 0)
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	if (url_problem(base, why, sizeof(why))) {
+		e = dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: url '%s' %s", name, base, why);
+		free(base);
+		return e;
 	}
 	colon = memchr(creds, ':', (size_t)(at - creds));
-	if (!colon)
+	if (!colon) {
+		free(base);
 		return dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: credentials must be ACCESS:SECRET", name);
+	}
 	colon2 = memchr(colon + 1, ':', (size_t)(at - colon - 1));
 	ak = pct_decode(creds, (size_t)(colon - creds));
 	sk = pct_decode(colon + 1, (size_t)((colon2 ? colon2 : at) - colon - 1));
 	tok = colon2 ? pct_decode(colon2 + 1, (size_t)(at - colon2 - 1)) : NULL;
-	base = malloc((size_t)(scheme_end + 3 - url) + (size_t)(end - host) + 1);
-	if (!ak || !sk || (colon2 && !tok) || !base) {
+	if (!ak || !sk || (colon2 && !tok)) {
 		e = dm_fail(DM_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	sprintf(base, "%.*s%.*s", (int)(scheme_end + 3 - url), url, (int)(end - host), host);
 	if (!*ak || !*sk) {
 		e = dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: access key and secret key must not be empty", name);
 		goto done;
@@ -150,6 +243,24 @@ done:
 	dm_free_secret(tok);
 	free(base);
 	return e;
+}
+
+dm_err dm_alias_url(dm_buf *out, const dm_alias *a)
+{
+	const char *rest = strstr(a->url, "://");
+	dm_err e;
+
+	if (!rest)
+		return dm_fail(DM_ERR_INVALID, "alias '%s': url '%s' has no scheme", a->name, a->url);
+	if ((e = dm_buf_append(out, a->url, (size_t)(rest + 3 - a->url))) ||
+	    (e = dm_sigv4_encode(out, a->access_key, strlen(a->access_key), 0)) || (e = dm_buf_puts(out, ":")) ||
+	    (e = dm_sigv4_encode(out, a->secret_key, strlen(a->secret_key), 0)))
+		return e;
+	if (a->session_token && *a->session_token &&
+	    ((e = dm_buf_puts(out, ":")) ||
+	     (e = dm_sigv4_encode(out, a->session_token, strlen(a->session_token), 0))))
+		return e;
+	return dm_buf_printf(out, "@%s", rest + 3);
 }
 
 char *dm_alias_file_path(void)
@@ -173,46 +284,92 @@ char *dm_alias_file_path(void)
 
 static const char *const alias_keys[] = { "url", "access_key", "secret_key", "session_token", "region", NULL };
 
-static dm_err from_alias_file(dm_alias **out, const char *path, const char *name, int *found)
+typedef struct {
+	const char *url, *ak, *sk, *tok, *region; /* borrowed from the document */
+} file_entry;
+
+/* The checks every reader of the alias file makes: a map with only 'aliases',
+ * a map of aliases (either may be empty). */
+static dm_err check_file(const dm_yaml *doc, const dm_ynode **all)
 {
-	dm_yaml *doc;
-	const dm_ynode *root, *all, *entry;
-	const char *url = NULL, *ak = NULL, *sk = NULL, *tok = NULL, *region = NULL;
+	const dm_ynode *root = dm_yaml_root(doc);
 	dm_err e;
 
-	*found = 0;
-	e = dm_yaml_load_file(&doc, path);
+	if ((e = dm_yaml_want_map(doc, root, "the alias file", 1)) ||
+	    (e = dm_yaml_check_keys(doc, root, "the alias file", (const char *const[]){ "aliases", NULL })))
+		return e;
+	*all = dm_yaml_get(root, "aliases");
+	return dm_yaml_want_map(doc, *all, "'aliases'", 1);
+}
+
+/* One alias of the file, checked as dm-seed reads it. */
+static dm_err read_entry(const dm_yaml *doc, const dm_ynode *entry, const char *name, file_entry *f)
+{
+	char why[512];
+	dm_err e;
+
+	memset(f, 0, sizeof(*f));
+	if ((e = dm_yaml_want_map(doc, entry, "an alias", 0)) ||
+	    (e = dm_yaml_check_keys(doc, entry, "an alias", alias_keys)) ||
+	    (e = dm_yaml_get_str(doc, entry, "url", 1, &f->url)) ||
+	    (e = dm_yaml_get_str(doc, entry, "access_key", 1, &f->ak)) ||
+	    (e = dm_yaml_get_str(doc, entry, "secret_key", 1, &f->sk)) ||
+	    (e = dm_yaml_get_str(doc, entry, "session_token", 0, &f->tok)) ||
+	    (e = dm_yaml_get_str(doc, entry, "region", 0, &f->region)))
+		return e;
+	if (url_problem(f->url, why, sizeof(why)))
+		return dm_yaml_fail(doc, dm_yaml_get(entry, "url"), "alias '%s': url '%s' %s", name, f->url, why);
+	return DM_OK;
+}
+
+/* Loads the alias file (*doc NULL when there is none); *text, when asked for, is
+ * its text (NULL when none; wipe and free it: it holds secrets). */
+static dm_err load_file(dm_yaml **doc, char **text_out, size_t *len_out, const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	dm_err e;
+
+	*doc = NULL;
+	if (text_out)
+		*text_out = NULL;
+	e = dm_read_file(&text, &len, path);
 	if (e == DM_ERR_NOTFOUND) {
 		dm_err_clear();
 		return DM_OK;
 	}
 	if (e)
+		return e == DM_ERR_NOMEM ? e : DM_ERR_IO;
+	e = dm_yaml_load_string(doc, path, text, len);
+	if (e || !text_out) {
+		dm_wipe(text, len);
+		free(text);
+	} else {
+		*text_out = text;
+		*len_out = len;
+	}
+	return e;
+}
+
+static dm_err from_alias_file(dm_alias **out, const char *path, const char *name, int *found)
+{
+	dm_yaml *doc;
+	const dm_ynode *all, *entry;
+	file_entry f;
+	dm_err e;
+
+	*found = 0;
+	if ((e = load_file(&doc, NULL, NULL, path)) || !doc)
 		return e;
-	root = dm_yaml_root(doc);
-	if ((e = dm_yaml_want_map(doc, root, "the alias file", 1)) ||
-	    (e = dm_yaml_check_keys(doc, root, "the alias file", (const char *const[]){ "aliases", NULL })))
-		goto done;
-	all = dm_yaml_get(root, "aliases");
-	if ((e = dm_yaml_want_map(doc, all, "'aliases'", 1)))
+	if ((e = check_file(doc, &all)))
 		goto done;
 	entry = dm_yaml_get(all, name);
 	if (!entry)
 		goto done;
-	if ((e = dm_yaml_want_map(doc, entry, "an alias", 0)) ||
-	    (e = dm_yaml_check_keys(doc, entry, "an alias", alias_keys)) ||
-	    (e = dm_yaml_get_str(doc, entry, "url", 1, &url)) ||
-	    (e = dm_yaml_get_str(doc, entry, "access_key", 1, &ak)) ||
-	    (e = dm_yaml_get_str(doc, entry, "secret_key", 1, &sk)) ||
-	    (e = dm_yaml_get_str(doc, entry, "session_token", 0, &tok)) ||
-	    (e = dm_yaml_get_str(doc, entry, "region", 0, &region)))
+	if ((e = read_entry(doc, entry, name, &f)))
 		goto done;
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-		e = dm_yaml_fail(doc, dm_yaml_get(entry, "url"), "alias '%s': url '%s' must start with http:// or https://",
-				 name, url);
-		goto done;
-	}
 	*found = 1;
-	e = make_alias(out, name, url, ak, sk, tok, region, "alias file");
+	e = make_alias(out, name, f.url, f.ak, f.sk, f.tok, f.region, "alias file");
 done:
 	dm_yaml_free(doc);
 	return e;
@@ -280,8 +437,8 @@ dm_err dm_alias_resolve(dm_alias **out, const char *name)
 	dm_err e;
 
 	*out = NULL;
-	if (!*name || strlen(name) > 200)
-		return dm_fail(DM_ERR_USAGE, "invalid alias name '%s'", name);
+	if ((e = dm_alias_check_name(name)))
+		return e;
 	snprintf(var, sizeof(var), "MC_HOST_%s", name);
 	env = getenv(var);
 	if (env && *env)
@@ -360,75 +517,350 @@ static dm_err put_quoted(dm_buf *b, const char *s)
 	return e ? e : dm_buf_puts(b, "\"");
 }
 
-static dm_err put_entry(dm_buf *b, const char *name, const char *url, const char *ak, const char *sk,
+/* One alias as the file holds it, its name indented by indent spaces. */
+static dm_err put_entry(dm_buf *b, int indent, const char *name, const char *url, const char *ak, const char *sk,
 			const char *tok, const char *region)
 {
 	dm_err e;
 
-	if ((e = dm_buf_puts(b, "  ")) || (e = put_quoted(b, name)) || (e = dm_buf_puts(b, ":\n    url: ")) ||
-	    (e = put_quoted(b, url)) || (e = dm_buf_puts(b, "\n    access_key: ")) || (e = put_quoted(b, ak)) ||
-	    (e = dm_buf_puts(b, "\n    secret_key: ")) || (e = put_quoted(b, sk)))
+	if ((e = dm_buf_printf(b, "%*s", indent, "")) || (e = put_quoted(b, name)) ||
+	    (e = dm_buf_printf(b, ":\n%*surl: ", indent + 2, "")) || (e = put_quoted(b, url)) ||
+	    (e = dm_buf_printf(b, "\n%*saccess_key: ", indent + 2, "")) || (e = put_quoted(b, ak)) ||
+	    (e = dm_buf_printf(b, "\n%*ssecret_key: ", indent + 2, "")) || (e = put_quoted(b, sk)))
 		return e;
-	if (tok && *tok && ((e = dm_buf_puts(b, "\n    session_token: ")) || (e = put_quoted(b, tok))))
+	if (tok && *tok &&
+	    ((e = dm_buf_printf(b, "\n%*ssession_token: ", indent + 2, "")) || (e = put_quoted(b, tok))))
 		return e;
-	if (region && *region && ((e = dm_buf_puts(b, "\n    region: ")) || (e = put_quoted(b, region))))
+	if (region && *region &&
+	    ((e = dm_buf_printf(b, "\n%*sregion: ", indent + 2, "")) || (e = put_quoted(b, region))))
 		return e;
 	return dm_buf_puts(b, "\n");
+}
+
+/* What an alias must be before it is written: a name dm-seed can resolve, an
+ * endpoint it accepts, and UTF-8 text (YAML text is UTF-8: anything else could
+ * never be read back). */
+static dm_err check_alias(const dm_alias *a)
+{
+	const char *fields[] = { a->url, a->access_key, a->secret_key, a->session_token, a->region };
+	const char *names[] = { "url", "access key", "secret key", "session token", "region" };
+	char why[512];
+	dm_err e;
+
+	if ((e = dm_alias_check_name(a->name)))
+		return e;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++)
+		if (fields[i] && !dm_utf8_valid(fields[i], strlen(fields[i])))
+			return dm_fail(DM_ERR_INVALID, "cannot write alias '%s': its %s is not valid UTF-8", a->name,
+				       names[i]);
+	if (!a->access_key || !a->secret_key)
+		return dm_fail(DM_ERR_INVALID, "cannot write alias '%s': it has no keys", a->name);
+	if (url_problem(a->url ? a->url : "", why, sizeof(why)))
+		return dm_fail(DM_ERR_INVALID, "cannot write alias '%s': url '%s' %s", a->name, a->url ? a->url : "",
+			       why);
+	return DM_OK;
+}
+
+dm_err dm_alias_format(dm_buf *out, const dm_alias *a)
+{
+	dm_err e;
+
+	if ((e = check_alias(a)) || (e = dm_buf_puts(out, "aliases:\n")))
+		return e;
+	return put_entry(out, 2, a->name, a->url, a->access_key, a->secret_key, a->session_token, a->region);
+}
+
+/* ---- writing the file: line by line, so that its comments stay ------------------------------ */
+
+#define FILE_HEAD "# dm aliases: written by dm-secrets --alias; read by dm-seed. Keep private (0600).\n"
+
+typedef struct {
+	const char *text;
+	size_t len;
+	size_t *start; /* start[i]: offset of line i + 1; start[n] == len */
+	size_t n;
+} lines;
+
+static dm_err lines_split(lines *l, const char *text, size_t len)
+{
+	size_t cap = 16;
+
+	l->text = text;
+	l->len = len;
+	l->n = 0;
+	l->start = malloc(cap * sizeof(*l->start));
+	if (!l->start)
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	for (size_t off = 0; off < len; l->n++) {
+		const char *nl = memchr(text + off, '\n', len - off);
+
+		if (l->n + 2 > cap) {
+			size_t *grown = realloc(l->start, (cap *= 2) * sizeof(*l->start));
+
+			if (!grown)
+				return dm_fail(DM_ERR_NOMEM, "out of memory");
+			l->start = grown;
+		}
+		l->start[l->n] = off;
+		off = nl ? (size_t)(nl - text) + 1 : len;
+	}
+	l->start[l->n] = len;
+	return DM_OK;
+}
+
+/* line i (1-based) as [*p, *end), without its line break */
+static void line_at(const lines *l, size_t i, const char **p, const char **end)
+{
+	*p = l->text + l->start[i - 1];
+	*end = l->text + l->start[i];
+	while (*end > *p && ((*end)[-1] == '\n' || (*end)[-1] == '\r'))
+		(*end)--;
+}
+
+/* nothing but blanks, or a comment */
+static int line_is_blank_or_comment(const lines *l, size_t i)
+{
+	const char *p, *end;
+
+	line_at(l, i, &p, &end);
+	p += strspn(p, " \t");
+	return p >= end || *p == '#';
+}
+
+/* Does line i hold a comment: a '#' at its start or after a blank, outside quotes?
+ * A quote opens a quoted scalar only where a scalar may start. */
+static int line_has_comment(const lines *l, size_t i)
+{
+	const char *p, *end;
+	char q = 0, prev = ' ';
+
+	line_at(l, i, &p, &end);
+	for (const char *s = p; s < end; s++) {
+		if (q == '"') {
+			if (*s == '\\' && s + 1 < end)
+				s++;
+			else if (*s == '"')
+				q = 0;
+		} else if (q == '\'') {
+			if (*s == '\'')
+				q = 0;
+		} else if ((*s == '"' || *s == '\'') && strchr(" \t:-[{,", prev)) {
+			q = *s;
+		} else if (*s == '#' && (s == p || s[-1] == ' ' || s[-1] == '\t')) {
+			return 1;
+		}
+		if (*s != ' ' && *s != '\t')
+			prev = *s;
+	}
+	return 0;
+}
+
+/* Does the text hold a comment other than the head dm writes? */
+static int text_has_comments(const lines *l)
+{
+	for (size_t i = 1; i <= l->n; i++) {
+		const char *p, *end;
+
+		line_at(l, i, &p, &end);
+		if (i == 1 && (size_t)(end - p) + 1 == strlen(FILE_HEAD) && memcmp(p, FILE_HEAD, (size_t)(end - p)) == 0)
+			continue;
+		if (line_has_comment(l, i))
+			return 1;
+	}
+	return 0;
+}
+
+static dm_err put_lines(dm_buf *b, const lines *l, size_t from, size_t to)
+{
+	if (from > to)
+		return DM_OK;
+	return dm_buf_append(b, l->text + l->start[from - 1], l->start[to] - l->start[from - 1]);
+}
+
+/* Does the value of the key node k end its line (blanks or a comment after the ':')? */
+static int key_ends_line(const lines *l, const dm_ynode *k)
+{
+	const char *p, *end;
+
+	line_at(l, k->line, &p, &end);
+	p += k->col - 1;
+	if (p < end && (*p == '"' || *p == '\'')) {
+		const char *close = memchr(p + 1, *p, (size_t)(end - p - 1));
+
+		if (!close)
+			return 0;
+		p = close + 1;
+	} else {
+		p += strlen(k->scalar);
+	}
+	p += strspn(p, " \t");
+	if (p >= end || *p != ':')
+		return 0;
+	p++;
+	p += strspn(p, " \t");
+	return p >= end || *p == '#';
+}
+
+/* The file's text with alias a put in: its entry replaced, or added at the end,
+ * every other line as it was.  *done is 0, and out untouched, when the layout is
+ * not the block layout dm writes (a flow map, document markers, ...). */
+static dm_err edit_lines(dm_buf *out, const lines *l, const dm_yaml *doc, const dm_alias *a, int *done,
+			 int *lost_comment)
+{
+	const dm_ynode *root = dm_yaml_root(doc), *k = NULL, *all = NULL;
+	size_t from, to, at = 0;
+	int indent = 2;
+	dm_err e;
+
+	*done = 0;
+	*lost_comment = 0;
+	for (size_t i = 1; i <= l->n; i++) {
+		const char *p, *end;
+
+		line_at(l, i, &p, &end);
+		if (end - p >= 3 && (memcmp(p, "---", 3) == 0 || memcmp(p, "...", 3) == 0))
+			return DM_OK;
+	}
+	if (root->kind == DM_YAML_MAP) {
+		k = dm_yaml_key(root, "aliases");
+		all = dm_yaml_get(root, "aliases");
+		/* a block map, the only key of the root, at the start of its line */
+		if (!k || root->len != 1 || root->line != k->line || root->col != k->col || k->col != 1)
+			return DM_OK;
+		if (all->kind == DM_YAML_NULL) {
+			if (!key_ends_line(l, k))
+				return DM_OK;
+		} else {
+			/* a block map below 'aliases:', each key at the start of its line */
+			if (!key_ends_line(l, k) || all->line <= k->line || all->len == 0 || all->keys[0]->line != all->line ||
+			    all->keys[0]->col != all->col)
+				return DM_OK;
+			indent = (int)all->col - 1;
+			for (size_t i = 0; i < all->len; i++) {
+				const char *p, *end;
+
+				line_at(l, all->keys[i]->line, &p, &end);
+				if (all->keys[i]->col != all->col || strspn(p, " ") != all->col - 1)
+					return DM_OK;
+				if (strcmp(all->keys[i]->scalar, a->name) == 0)
+					at = i + 1;
+			}
+		}
+	} else if (root->kind != DM_YAML_NULL) {
+		return DM_OK;
+	}
+
+	if (at) {
+		/* the entry's lines: from its key to the last line before the next key
+		 * that is not blank or a comment; comments between stay, above it */
+		from = all->keys[at - 1]->line;
+		to = at < all->len ? all->keys[at]->line - 1 : l->n;
+		while (to > from && line_is_blank_or_comment(l, to))
+			to--;
+		if ((e = put_lines(out, l, 1, from - 1)))
+			return e;
+		for (size_t i = from; i <= to; i++) {
+			if (line_is_blank_or_comment(l, i) && !(e = put_lines(out, l, i, i)))
+				continue;
+			if (e)
+				return e;
+			*lost_comment |= line_has_comment(l, i);
+		}
+		if ((e = put_entry(out, indent, a->name, a->url, a->access_key, a->secret_key, a->session_token,
+				   a->region)) ||
+		    (e = put_lines(out, l, to + 1, l->n)))
+			return e;
+	} else {
+		if ((e = put_lines(out, l, 1, l->n)))
+			return e;
+		if (l->len && l->text[l->len - 1] != '\n' && (e = dm_buf_puts(out, "\n")))
+			return e;
+		if (root->kind == DM_YAML_NULL &&
+		    (e = dm_buf_puts(out, l->len ? "aliases:\n" : FILE_HEAD "aliases:\n")))
+			return e;
+		if ((e = put_entry(out, indent, a->name, a->url, a->access_key, a->secret_key, a->session_token,
+				   a->region)))
+			return e;
+	}
+	*done = 1;
+	return DM_OK;
+}
+
+/* The whole file in dm's own layout: the other aliases as they were read, then a. */
+static dm_err rewrite(dm_buf *out, const dm_yaml *doc, const dm_ynode *all, const dm_alias *a)
+{
+	dm_err e;
+
+	if ((e = dm_buf_puts(out, FILE_HEAD "aliases:\n")))
+		return e;
+	for (size_t i = 0; all && all->kind == DM_YAML_MAP && i < all->len; i++) {
+		file_entry f;
+
+		if (strcmp(all->keys[i]->scalar, a->name) == 0)
+			continue;
+		if ((e = read_entry(doc, all->vals[i], all->keys[i]->scalar, &f)) ||
+		    (e = put_entry(out, 2, all->keys[i]->scalar, f.url, f.ak, f.sk, f.tok, f.region)))
+			return e;
+	}
+	return put_entry(out, 2, a->name, a->url, a->access_key, a->secret_key, a->session_token, a->region);
 }
 
 dm_err dm_alias_save(const char *path_in, const dm_alias *a)
 {
 	char *path = path_in ? strdup(path_in) : dm_alias_file_path();
+	char *text = NULL;
+	size_t len = 0;
 	dm_buf b = DM_BUF_INIT;
 	dm_yaml *doc = NULL;
-	const dm_ynode *all;
+	const dm_ynode *all = NULL;
+	lines l = { 0 };
+	int lock = -1, done = 0, lost = 0;
 	dm_err e;
 
 	if (!path)
 		return dm_fail(DM_ERR_NOMEM, "out of memory");
-	{
-		/* YAML text is UTF-8: a value that is not could never be read back */
-		const char *fields[] = { a->name, a->url, a->access_key, a->secret_key, a->session_token, a->region };
-		const char *names[] = { "name", "url", "access key", "secret key", "session token", "region" };
+	if ((e = check_alias(a)))
+		goto out;
+	/* read, change and replace under one lock: writers at the same time each keep
+	 * what the others wrote */
+	if ((e = dm_lock_file(&lock, path, LOCK_TIMEOUT_MS)) || (e = load_file(&doc, &text, &len, path)))
+		goto out;
+	if (doc) {
+		/* every alias must read back as dm-seed reads it: a broken file is not replaced */
+		if ((e = check_file(doc, &all)))
+			goto out;
+		for (size_t i = 0; all && i < all->len; i++) {
+			file_entry f;
 
-		for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
-			if (fields[i] && !dm_utf8_valid(fields[i], strlen(fields[i]))) {
-				free(path);
-				return dm_fail(DM_ERR_INVALID, "cannot save alias '%s': its %s is not valid UTF-8",
-					       dm_utf8_valid(a->name, strlen(a->name)) ? a->name : "?", names[i]);
-			}
+			if ((e = read_entry(doc, all->vals[i], all->keys[i]->scalar, &f)))
+				goto out;
 		}
+	} else if ((e = dm_yaml_load_string(&doc, path, "", 0))) {
+		goto out;
 	}
-	e = dm_yaml_load_file(&doc, path);
-	if (e == DM_ERR_NOTFOUND) {
-		dm_err_clear();
-		e = DM_OK;
+	if ((e = lines_split(&l, text ? text : "", len)) || (e = edit_lines(&b, &l, doc, a, &done, &lost)))
+		goto out;
+	if (!done) {
+		if (text_has_comments(&l))
+			dm_warn("'%s' is not in the layout dm writes: it is written anew, and its comments are not kept",
+				path);
+		dm_buf_clear(&b);
+		if ((e = rewrite(&b, doc, all, a)))
+			goto out;
+	} else if (lost) {
+		dm_warn("'%s': a comment at the end of a line of alias '%s' is not kept: the line was replaced",
+			path, a->name);
 	}
-	if (e)
-		goto done;
-	if ((e = dm_buf_puts(&b, "# dm aliases: written by dm-secrets --alias; read by dm-seed. Keep private (0600).\naliases:\n")))
-		goto done;
-	all = doc ? dm_yaml_get(dm_yaml_root(doc), "aliases") : NULL;
-	for (size_t i = 0; all && all->kind == DM_YAML_MAP && i < all->len; i++) {
-		const dm_ynode *en = all->vals[i];
-		const char *url = NULL, *ak = NULL, *sk = NULL, *tok = NULL, *region = NULL;
-
-		if (strcmp(all->keys[i]->scalar, a->name) == 0)
-			continue;
-		dm_yaml_get_str(doc, en, "url", 0, &url);
-		dm_yaml_get_str(doc, en, "access_key", 0, &ak);
-		dm_yaml_get_str(doc, en, "secret_key", 0, &sk);
-		dm_yaml_get_str(doc, en, "session_token", 0, &tok);
-		dm_yaml_get_str(doc, en, "region", 0, &region);
-		if ((e = put_entry(&b, all->keys[i]->scalar, url ? url : "", ak ? ak : "", sk ? sk : "", tok, region)))
-			goto done;
-	}
-	if ((e = put_entry(&b, a->name, a->url, a->access_key, a->secret_key, a->session_token, a->region)))
-		goto done;
 	e = dm_write_file_atomic(path, b.data, b.len, 0600);
-done:
+out:
+	dm_unlock_file(lock, path);
 	dm_yaml_free(doc);
 	dm_buf_release(&b);
+	free(l.start);
+	if (text) {
+		dm_wipe(text, len);
+		free(text);
+	}
 	free(path);
 	return e;
 }

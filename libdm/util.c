@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -479,6 +480,61 @@ dm_err dm_write_file_atomic(const char *path, const void *data, size_t len, unsi
 		return dm_fail(DM_ERR_IO, "cannot replace '%s': %s", path, strerror(err));
 	}
 	return DM_OK;
+}
+
+/* A lock file that is removed on release lets a waiter lock a file that is no longer
+ * the one at the path: after taking the lock, the waiter checks that the path still
+ * names the file it locked, and starts over when not. */
+dm_err dm_lock_file(int *fd_out, const char *path, unsigned timeout_ms)
+{
+	char lock[PATH_MAX];
+	double until = dm_now() + timeout_ms / 1000.0;
+	dm_err e;
+
+	*fd_out = -1;
+	if ((e = mkdir_parents(path)) != DM_OK)
+		return e;
+	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock))
+		return dm_fail(DM_ERR_IO, "path too long: '%s'", path);
+	for (;;) {
+		struct stat held, named;
+		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd < 0)
+			return dm_fail(DM_ERR_IO, "cannot lock '%s': %s", lock, strerror(errno));
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			if (fstat(fd, &held) == 0 && stat(lock, &named) == 0 && held.st_ino == named.st_ino &&
+			    held.st_dev == named.st_dev) {
+				*fd_out = fd;
+				return DM_OK;
+			}
+			close(fd); /* released and removed while we waited: take the new one */
+			continue;
+		}
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int err = errno;
+
+			close(fd);
+			return dm_fail(DM_ERR_IO, "cannot lock '%s': %s", lock, strerror(err));
+		}
+		close(fd);
+		if (dm_now() >= until)
+			return dm_fail(DM_ERR_IO, "cannot lock '%s': another process has held it for %u s", lock,
+				       timeout_ms / 1000);
+		nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000 * 1000 }, NULL);
+	}
+}
+
+void dm_unlock_file(int fd, const char *path)
+{
+	char lock[PATH_MAX];
+
+	if (fd < 0)
+		return;
+	/* removed while still held, so nobody can lock the old file after this */
+	if (snprintf(lock, sizeof(lock), "%s.lock", path) < (int)sizeof(lock))
+		unlink(lock);
+	close(fd);
 }
 
 dm_err dm_read_file(char **out, size_t *outlen, const char *path)

@@ -10,6 +10,7 @@ dm_cli_test(matrix_k8s ${DM_MATRIX}/matrix-k8s.sh FIXTURES k8s LABELS integratio
 dm_cli_test(matrix_delete ${DM_MATRIX}/matrix-delete.sh FIXTURES s3 LABELS integration TIMEOUT 300)
 # dm-helm: --delete-namespace, values files outside, interrupts, set values (fixture k8s)
 dm_cli_test(matrix_helm ${DM_MATRIX}/matrix-helm.sh FIXTURES k8s LABELS integration TIMEOUT 300)
+dm_cli_test(matrix_alias ${DM_MATRIX}/matrix-alias.sh LABELS integration TIMEOUT 120)
 
 # tests/k8s.cmake registers every tests/cli/secrets*.sh with the fixture k8s alone (it is
 # included first); the sweep also seeds the RGW, so it needs the fixture s3 as well.

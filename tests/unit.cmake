@@ -13,3 +13,4 @@ dm_unit_test(test_alias ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_alias.c)
 dm_unit_test(test_walk ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_walk.c)
 # dm-seed's plan: the walk x listing merge and the --delete rule, no server
 dm_unit_test(test_seed_plan ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_seed_plan.c)
+dm_unit_test(test_seed_job ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_seed_job.c)

@@ -7,7 +7,12 @@
  *   4. for NAME "s3" only: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
  *      AWS_ENDPOINT_URL (default https://s3.amazonaws.com), AWS_REGION / AWS_DEFAULT_REGION
  *
- * The alias file (YAML, mode 0600, replaced atomically on write):
+ * An alias name is 1 to 200 bytes of UTF-8 without '/' (dm-seed's target is
+ * ALIAS/BUCKET/PREFIX), '=' (MC_HOST_<name> could not be looked up) or control
+ * characters.  An alias url is http(s)://HOST[:PORT], trailing '/' allowed: no
+ * credentials, path, query or fragment, whichever source it comes from.
+ *
+ * The alias file (YAML, mode 0600, replaced atomically on write, under a lock):
  *   aliases:
  *     minio:
  *       url: http://127.0.0.1:9000
@@ -20,6 +25,7 @@
 #define DM_ALIAS_H
 
 #include <dm/err.h>
+#include <dm/util.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,15 +47,40 @@ typedef struct {
 dm_err dm_alias_resolve(dm_alias **out, const char *name);
 
 /* Parses an MC_HOST_* style URL "http(s)://ACCESS:SECRET[:TOKEN]@host[:port][/]".
- * Percent-escapes in the credentials are decoded. */
+ * Percent-escapes in the credentials are decoded.  What follows the credentials
+ * is checked as every alias url is (dm_alias_check_url), with the same words. */
 dm_err dm_alias_parse_url(dm_alias **out, const char *name, const char *url);
+
+/* Appends the MC_HOST_* URL of a: the inverse of dm_alias_parse_url, the keys
+ * and token percent-encoded (dm_sigv4_encode). */
+dm_err dm_alias_url(dm_buf *out, const dm_alias *a);
+
+/* DM_OK when name is an alias name dm-seed can resolve (see above); else
+ * DM_ERR_USAGE, detail "'NAME' is not an alias name: why". */
+dm_err dm_alias_check_name(const char *name);
+
+/* DM_OK when url is an alias url (see above); else DM_ERR_CONFIG, detail
+ * "url 'URL' why". */
+dm_err dm_alias_check_url(const char *url);
 
 /* The alias file path that resolve reads and save writes (malloc'd). */
 char *dm_alias_file_path(void);
 
 /* Adds or replaces alias a in the alias file at path (NULL: the default path),
- * keeping the others; written 0600, atomically. */
+ * keeping the others; written 0600, atomically (temporary file, fsync, rename),
+ * the whole read-change-write under dm_lock_file, so writers at the same time
+ * keep each other's aliases.  The other lines stay as they were, comments
+ * included, when the file has the block layout that dm writes; a file in
+ * another layout (flow maps, document markers) is written anew in dm's layout,
+ * with a warning when that drops comments.  A file that does not read back
+ * (syntax, an alias without keys ...) is not replaced: DM_ERR_CONFIG. */
 dm_err dm_alias_save(const char *path, const dm_alias *a);
+
+/* Appends alias a as a document of the alias file ("aliases:" and its entry),
+ * written as dm_alias_save writes it: every character YAML does not take raw
+ * (C0 and C1 controls, DEL, the BOM, U+FFFE/U+FFFF) escaped.  region and
+ * session_token are left out when NULL.  The checks of dm_alias_save apply. */
+dm_err dm_alias_format(dm_buf *out, const dm_alias *a);
 
 /* Wipes the secrets and frees; NULL is a no-op. */
 void dm_alias_free(dm_alias *a);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <dm/err.h>
 #include <dm/s3.h>
+#include <dm/util.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -104,6 +105,31 @@ uint64_t dm_seed_shard_hash(const char *bucket, const char *key);
  * rules: hex MD5 for single-part files, MD5-of-part-MD5s-N otherwise.
  * out needs 48 bytes.  Reads the file once. */
 dm_err dm_seed_local_etag(const char *path, uint64_t multipart_threshold, uint64_t part_size, char *out);
+
+/* dm-seed as a Kubernetes Indexed Job: pod I of shards runs
+ *   dm-seed --shard I/shards --no-progress ARGS... /data/SOURCE s3[/BUCKET[/PREFIX]]
+ * with the claim pvc mounted read-only at /data, and its keys (AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY) from a Secret, beside AWS_ENDPOINT_URL (and AWS_REGION when
+ * region is set): the alias "s3". */
+typedef struct {
+	unsigned shards;           /* pods, one shard each: 1 to 10000 */
+	const char *name, *ns, *image;
+	const char *pvc;           /* the claim that holds the data */
+	const char *source;        /* the folder inside the claim */
+	const char *bucket;        /* NULL: bucket mode */
+	const char *prefix;        /* NULL or "": none */
+	const char *secret, *access_key_field, *secret_key_field;
+	const char *endpoint;
+	const char *region;        /* NULL: none set (the pods sign for us-east-1) */
+	const char *const *args;   /* dm-seed options for every pod, in order, as given */
+	size_t nargs;
+} dm_seed_job;
+
+/* Appends the Job as YAML that kubectl applies: a comment line, then one document.
+ * Every text of job reaches the pod as it is: quoted for YAML, and with each '$'
+ * doubled, which Kubernetes' $(VAR) expansion turns back into one.  Every field
+ * but bucket, prefix and args is required (DM_ERR_INVALID). */
+dm_err dm_seed_job_manifest(dm_buf *out, const dm_seed_job *job);
 
 #ifdef __cplusplus
 }

@@ -63,6 +63,13 @@ dm_err dm_buf_put_shown(dm_buf *b, const char *s, size_t n);
 /* Writes data to path atomically (temp file in the same folder, fsync, rename)
  * with the given mode; the folder is created (0700) when missing. */
 dm_err dm_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+/* Takes an exclusive lock for a read-modify-write of path: flock(2) on the
+ * sibling file "PATH.lock" (created 0600, the folder 0700 when missing),
+ * waiting at most timeout_ms for another holder.  *fd_out is the lock, for
+ * dm_unlock_file, which removes the lock file and releases it.  Cooperative:
+ * it keeps out only writers that take the same lock. */
+dm_err dm_lock_file(int *fd_out, const char *path, unsigned timeout_ms);
+void dm_unlock_file(int fd, const char *path);
 /* Reads a whole file; *out malloc'd and NUL-terminated. */
 dm_err dm_read_file(char **out, size_t *outlen, const char *path);
 

@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include <dm/alias.h>
 #include <dm/log.h>
 #include <dm/util.h>
+#include <dm/yaml.h>
 #include "testutil.h"
 
 static char home[256];
@@ -129,16 +131,109 @@ static void test_alias__parses_mc_host_url(void **state)
 	dm_alias_free(a);
 }
 
-static void test_alias__drops_trailing_slash_and_path_of_mc_host_url(void **state)
+static void test_alias__drops_trailing_slash_of_mc_host_url(void **state)
 {
 	dm_alias *a = parse_ok("https://AK:SK@s3.example.org:8443/");
-	dm_alias *b = parse_ok("https://AK:SK@s3.example.org/ignored/path");
+	dm_alias *b = parse_ok("https://AK:SK@s3.example.org//");
 
 	(void)state;
 	assert_string_equal(a->url, "https://s3.example.org:8443");
 	assert_string_equal(b->url, "https://s3.example.org");
 	dm_alias_free(a);
 	dm_alias_free(b);
+}
+
+/* A path was dropped without a word from MC_HOST_ while the alias file refused it:
+ * both refuse it now, in the same words. */
+static void test_alias__mc_host_url_path_is_refused_as_the_alias_file_refuses_it(void **state)
+{
+	static const char why[] = "url 'https://s3.example.org/lake' must not have a path, query or fragment "
+				  "('/lake'): an S3 endpoint is http(s)://HOST[:PORT]";
+	dm_alias *a = (dm_alias *)0x1;
+	char want[1024];
+
+	(void)state;
+	assert_int_equal(dm_alias_parse_url(&a, "lake", "https://AK:SK@s3.example.org/lake"), DM_ERR_CONFIG);
+	assert_null(a);
+	snprintf(want, sizeof(want), "MC_HOST_lake: %s", why);
+	assert_string_equal(dm_err_detail(), want);
+	write_alias_file("aliases:\n  lake:\n    url: https://s3.example.org/lake\n    access_key: AK\n"
+			 "    secret_key: SK\n");
+	assert_int_equal(dm_alias_resolve(&a, "lake"), DM_ERR_CONFIG);
+	snprintf(want, sizeof(want), "%s:3:10: alias 'lake': %s", alias_file, why);
+	assert_string_equal(dm_err_detail(), want);
+	setenv("MC_HOST_lake", "https://AK:SK@s3.example.org/lake", 1);
+	assert_int_equal(dm_alias_resolve(&a, "lake"), DM_ERR_CONFIG);
+	snprintf(want, sizeof(want), "MC_HOST_lake: %s", why);
+	assert_string_equal(dm_err_detail(), want);
+}
+
+static void test_alias__refuses_query_fragment_and_odd_host_characters(void **state)
+{
+	(void)state;
+	expect_parse_error("http://AK:SK@127.0.0.1:9000?x=1", "must not have a path, query or fragment ('?x=1')");
+	expect_parse_error("http://AK:SK@127.0.0.1:9000#f", "('#f')");
+	expect_parse_error("http://AK:SK@bad host:9000", "has the byte 0x20 in the host");
+	expect_parse_error("http://AK:SK@bad'host:9000", "has ''' in the host");
+	expect_parse_error("http://AK:SK@[::1]x:9000", "has 'x:9000' after the host");
+	expect_parse_error("http://AK:SK@127.0.0.1:70000", "the port '70000', not a number from 1 to 65535");
+	assert_int_equal(dm_alias_check_url("http://AK:SK@127.0.0.1:9000"), DM_ERR_CONFIG);
+	assert_non_null(strstr(dm_err_detail(), "must not hold credentials"));
+	assert_int_equal(dm_alias_check_url("https://[::1]:9000/"), DM_OK);
+}
+
+static void expect_bad_name(const char *name, const char *detail)
+{
+	dm_alias *a = (dm_alias *)0x1;
+
+	assert_int_equal(dm_alias_check_name(name), DM_ERR_USAGE);
+	if (strcmp(dm_err_detail(), detail) != 0)
+		fail_msg("name: detail '%s', wanted '%s'", dm_err_detail(), detail);
+	/* what cannot be written cannot be resolved either: one rule */
+	assert_int_equal(dm_alias_resolve(&a, name), DM_ERR_USAGE);
+	assert_null(a);
+}
+
+static void test_alias__names_that_dm_seed_cannot_resolve_are_refused(void **state)
+{
+	char name[300];
+
+	(void)state;
+	assert_int_equal(dm_alias_check_name("minio"), DM_OK);
+	assert_int_equal(dm_alias_check_name("my lake-2_x.y"), DM_OK);
+	assert_int_equal(dm_alias_check_name("caf\xc3\xa9"), DM_OK);
+	expect_bad_name("", "'' is not an alias name: it is empty");
+	expect_bad_name("a/b", "'a/b' is not an alias name: it holds '/', which ends the alias in dm-seed's target "
+		       "ALIAS/BUCKET/PREFIX");
+	expect_bad_name("a=b", "'a=b' is not an alias name: it holds '=', which cannot be part of the variable "
+		       "MC_HOST_<alias>");
+	expect_bad_name("a\tb\n", "'a\\x09b\\x0a' is not an alias name: it holds a control character");
+	expect_bad_name("a\xff", "'a\\xff' is not an alias name: it is not valid UTF-8");
+	memset(name, 'n', 201);
+	name[201] = '\0';
+	expect_bad_name(name, "'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...' is not an alias name: it is longer than "
+		       "200 bytes");
+	name[200] = '\0';
+	assert_int_equal(dm_alias_check_name(name), DM_OK);
+}
+
+static void test_alias__url_is_what_parse_url_reads_back(void **state)
+{
+	dm_alias *in = parse_ok("http://A%2BK:s%2Fk%40x%3Ay%25%20%C3%A9:T%3AOK@[::1]:9000");
+	dm_alias *out = NULL;
+	dm_buf b = DM_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(dm_alias_url(&b, in), DM_OK);
+	assert_string_equal(dm_buf_str(&b), "http://A%2BK:s%2Fk%40x%3Ay%25%20%C3%A9:T%3AOK@[::1]:9000");
+	assert_int_equal(dm_alias_parse_url(&out, "lake", dm_buf_str(&b)), DM_OK);
+	assert_string_equal(out->access_key, "A+K");
+	assert_string_equal(out->secret_key, "s/k@x:y% \xc3\xa9");
+	assert_string_equal(out->session_token, "T:OK");
+	assert_string_equal(out->url, in->url);
+	dm_buf_release(&b);
+	dm_alias_free(in);
+	dm_alias_free(out);
 }
 
 static void test_alias__reads_session_token_of_mc_host_url(void **state)
@@ -673,6 +768,204 @@ static void test_alias__save_refuses_to_overwrite_a_broken_file(void **state)
 	dm_alias_free(in);
 }
 
+static void test_alias__format_escapes_what_yaml_does_not_take_raw(void **state)
+{
+	/* NEL (U+0085) and U+008C, a BOM and U+FFFE/U+FFFF: a YAML reader folds or refuses them raw */
+	static const char secret[] = "a\xc2\x85" "b\xc2\x8c" "c\xef\xbb\xbf" "d\xef\xbf\xbe" "e\xef\xbf\xbf" "f\x01";
+	dm_alias *in = make("lake", "http://127.0.0.1:7480", "AK", secret, NULL, NULL);
+	dm_buf b = DM_BUF_INIT;
+	dm_yaml *doc = NULL;
+	const char *back = NULL;
+
+	(void)state;
+	assert_int_equal(dm_alias_format(&b, in), DM_OK);
+	assert_string_equal(dm_buf_str(&b), "aliases:\n  \"lake\":\n    url: \"http://127.0.0.1:7480\"\n"
+			    "    access_key: \"AK\"\n"
+			    "    secret_key: \"a\\x85b\\x8cc\\ufeffd\\ufffee\\ufffff\\x01\"\n");
+	assert_int_equal(dm_yaml_load_string(&doc, "formatted", b.data, b.len), DM_OK);
+	assert_int_equal(dm_yaml_get_str(doc, dm_yaml_get(dm_yaml_get(dm_yaml_root(doc), "aliases"), "lake"),
+					 "secret_key", 1, &back),
+			 DM_OK);
+	assert_string_equal(back, secret);
+	dm_yaml_free(doc);
+	dm_buf_release(&b);
+	dm_alias_free(in);
+}
+
+static char *read_text(void)
+{
+	char *text = NULL;
+
+	assert_int_equal(dm_read_file(&text, NULL, alias_file), DM_OK);
+	return text;
+}
+
+static void test_alias__save_keeps_the_comments_and_the_other_lines(void **state)
+{
+	static const char before[] = "# my aliases\n"
+				     "aliases:\n"
+				     "    # the old lake\n"
+				     "    lake:\n"
+				     "        url: http://127.0.0.1:1111   # port 1111\n"
+				     "        # keys from the vault\n"
+				     "        access_key: AK1\n"
+				     "        secret_key: 'SECRET1 # not a comment'\n"
+				     "\n"
+				     "    # other is kept as it is\n"
+				     "    other: {url: 'http://127.0.0.1:2222', access_key: AK2, secret_key: SECRET2}  # flow\n"
+				     "# the end\n";
+	static const char after[] = "# my aliases\n"
+				    "aliases:\n"
+				    "    # the old lake\n"
+				    "        # keys from the vault\n"
+				    "    \"lake\":\n"
+				    "      url: \"http://127.0.0.1:3333\"\n"
+				    "      access_key: \"AK3\"\n"
+				    "      secret_key: \"SECRET3\"\n"
+				    "\n"
+				    "    # other is kept as it is\n"
+				    "    other: {url: 'http://127.0.0.1:2222', access_key: AK2, secret_key: SECRET2}  # flow\n"
+				    "# the end\n"
+				    "    \"new\":\n"
+				    "      url: \"http://127.0.0.1:4444\"\n"
+				    "      access_key: \"AK4\"\n"
+				    "      secret_key: \"SECRET4\"\n";
+	dm_alias *again = make("lake", "http://127.0.0.1:3333", "AK3", "SECRET3", NULL, NULL);
+	dm_alias *added = make("new", "http://127.0.0.1:4444", "AK4", "SECRET4", NULL, NULL);
+	dm_alias *a;
+	char *text;
+
+	(void)state;
+	write_alias_file(before);
+	assert_int_equal(dm_alias_save(alias_file, again), DM_OK);
+	assert_int_equal(dm_alias_save(alias_file, added), DM_OK);
+	text = read_text();
+	assert_string_equal(text, after);
+	free(text);
+	a = resolve_ok("other");
+	assert_string_equal(a->secret_key, "SECRET2");
+	dm_alias_free(a);
+	a = resolve_ok("lake");
+	assert_string_equal(a->secret_key, "SECRET3");
+	dm_alias_free(a);
+	dm_alias_free(again);
+	dm_alias_free(added);
+}
+
+static char warned[1024];
+
+static void keep_warning(dm_log_level level, const char *msg, void *ud)
+{
+	(void)ud;
+	if (level == DM_LOG_WARN)
+		snprintf(warned, sizeof(warned), "%s", msg);
+}
+
+static void test_alias__save_rewrites_a_flow_layout_and_says_its_comments_are_gone(void **state)
+{
+	dm_alias *in = make("lake", "http://127.0.0.1:7480", "AK", "SECRETKEY", NULL, NULL);
+	dm_alias *a;
+	char *text;
+
+	(void)state;
+	warned[0] = '\0';
+	dm_log_set(keep_warning, NULL);
+	write_alias_file("aliases: {other: {url: 'http://127.0.0.1:2222', access_key: AK2, secret_key: S2}}  # mine\n");
+	assert_int_equal(dm_alias_save(alias_file, in), DM_OK);
+	dm_log_set(NULL, NULL);
+	assert_non_null(strstr(warned, "its comments are not kept"));
+	text = read_text();
+	assert_null(strstr(text, "# mine"));
+	free(text);
+	a = resolve_ok("other");
+	assert_string_equal(a->secret_key, "S2");
+	dm_alias_free(a);
+	a = resolve_ok("lake");
+	assert_string_equal(a->secret_key, "SECRETKEY");
+	dm_alias_free(a);
+	/* dm's own layout keeps its head line and warns of nothing */
+	warned[0] = '\0';
+	dm_log_set(keep_warning, NULL);
+	assert_int_equal(dm_alias_save(alias_file, in), DM_OK);
+	dm_log_set(NULL, NULL);
+	assert_string_equal(warned, "");
+	dm_alias_free(in);
+}
+
+static void test_alias__save_refuses_a_file_with_an_alias_dm_seed_cannot_read(void **state)
+{
+	static const char broken[] = "aliases:\n  other:\n    url: http://127.0.0.1:2222/path\n    access_key: A\n"
+				     "    secret_key: S\n";
+	dm_alias *in = make("lake", "http://127.0.0.1:7480", "AK", "SECRETKEY", NULL, NULL);
+	char *text;
+
+	(void)state;
+	write_alias_file(broken);
+	assert_int_equal(dm_alias_save(alias_file, in), DM_ERR_CONFIG);
+	assert_non_null(strstr(dm_err_detail(), ":3:10: alias 'other': url 'http://127.0.0.1:2222/path' must not"));
+	text = read_text();
+	assert_string_equal(text, broken);
+	free(text);
+	dm_alias_free(in);
+}
+
+static void test_alias__save_refuses_a_name_or_url_dm_seed_cannot_use(void **state)
+{
+	dm_alias *slash = make("a/b", "http://127.0.0.1:7480", "AK", "SECRETKEY", NULL, NULL);
+	dm_alias *path = make("lake", "http://127.0.0.1:7480/x", "AK", "SECRETKEY", NULL, NULL);
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(dm_alias_save(alias_file, slash), DM_ERR_USAGE);
+	assert_int_equal(dm_alias_save(alias_file, path), DM_ERR_INVALID);
+	assert_string_equal(dm_err_detail(), "cannot write alias 'lake': url 'http://127.0.0.1:7480/x' must not have "
+			    "a path, query or fragment ('/x'): an S3 endpoint is http(s)://HOST[:PORT]");
+	assert_int_not_equal(stat(alias_file, &st), 0);
+	dm_alias_free(slash);
+	dm_alias_free(path);
+}
+
+/* Each writer reads, changes and replaces the file under the lock: 20 at once keep 20. */
+static void test_alias__parallel_writers_keep_every_alias(void **state)
+{
+	enum { WRITERS = 20 };
+	pid_t pids[WRITERS];
+	struct stat st;
+
+	(void)state;
+	for (int i = 0; i < WRITERS; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			char name[16], url[64];
+			dm_alias *a;
+
+			snprintf(name, sizeof(name), "w%02d", i);
+			snprintf(url, sizeof(url), "http://127.0.0.1:%d", 9000 + i);
+			a = make(name, url, "AK", "SECRETKEY", NULL, NULL);
+			_exit(dm_alias_save(alias_file, a) == DM_OK ? 0 : 1);
+		}
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		int status;
+
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		char name[16], url[64];
+		dm_alias *a;
+
+		snprintf(name, sizeof(name), "w%02d", i);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d", 9000 + i);
+		a = resolve_ok(name);
+		assert_string_equal(a->url, url);
+		dm_alias_free(a);
+	}
+	assert_int_equal(stat(alias_file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+}
+
 static void test_alias__free_of_null_is_a_no_op(void **state)
 {
 	(void)state;
@@ -685,7 +978,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_alias__parses_mc_host_url),
-		T(test_alias__drops_trailing_slash_and_path_of_mc_host_url),
+		T(test_alias__drops_trailing_slash_of_mc_host_url),
+		T(test_alias__mc_host_url_path_is_refused_as_the_alias_file_refuses_it),
+		T(test_alias__refuses_query_fragment_and_odd_host_characters),
+		T(test_alias__names_that_dm_seed_cannot_resolve_are_refused),
+		T(test_alias__url_is_what_parse_url_reads_back),
 		T(test_alias__reads_session_token_of_mc_host_url),
 		T(test_alias__decodes_percent_escapes_in_credentials),
 		T(test_alias__secret_may_hold_a_raw_at_sign),
@@ -721,6 +1018,12 @@ int main(void)
 		T(test_alias__save_round_trips_control_characters),
 		T(test_alias__save_leaves_no_temporary_files),
 		T(test_alias__save_refuses_to_overwrite_a_broken_file),
+		T(test_alias__format_escapes_what_yaml_does_not_take_raw),
+		T(test_alias__save_keeps_the_comments_and_the_other_lines),
+		T(test_alias__save_rewrites_a_flow_layout_and_says_its_comments_are_gone),
+		T(test_alias__save_refuses_a_file_with_an_alias_dm_seed_cannot_read),
+		T(test_alias__save_refuses_a_name_or_url_dm_seed_cannot_use),
+		T(test_alias__parallel_writers_keep_every_alias),
 		T(test_alias__free_of_null_is_a_no_op),
 	};
 

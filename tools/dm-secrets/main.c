@@ -249,36 +249,6 @@ static void put_shell_quoted(dm_buf *b, const unsigned char *v, size_t n)
 	dm_buf_puts(b, "'");
 }
 
-static void put_pct(dm_buf *b, const unsigned char *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = v[i];
-
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		    ch == '.' || ch == '_' || ch == '~')
-			dm_buf_append(b, &ch, 1);
-		else
-			dm_buf_printf(b, "%%%02X", ch);
-	}
-}
-
-/* A YAML double-quoted scalar (the value must be UTF-8). */
-static void put_yaml_quoted(dm_buf *b, const char *v, size_t n)
-{
-	dm_buf_puts(b, "\"");
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)v[i];
-
-		if (ch == '"' || ch == '\\')
-			dm_buf_printf(b, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			dm_buf_printf(b, "\\x%02x", ch);
-		else
-			dm_buf_append(b, &ch, 1);
-	}
-	dm_buf_puts(b, "\"");
-}
-
 static void put_json_string(dm_buf *b, const char *v, size_t n)
 {
 	dm_buf_puts(b, "\"");
@@ -368,19 +338,6 @@ missing:
 	return e;
 }
 
-/* scheme://ACCESS:SECRET@rest-of-endpoint */
-static void put_mc_url(dm_buf *b, const char *endpoint, const dm_k8s_secret_item *ak, const dm_k8s_secret_item *sk)
-{
-	const char *rest = strstr(endpoint, "://");
-
-	dm_buf_append(b, endpoint, (size_t)(rest + 3 - endpoint));
-	put_pct(b, ak->value, ak->len);
-	dm_buf_puts(b, ":");
-	put_pct(b, sk->value, sk->len);
-	dm_buf_puts(b, "@");
-	dm_buf_puts(b, rest + 3);
-}
-
 static dm_err format_output(dm_buf *out, const char *fmt, const dm_k8s_secret *s, const dm_k8s_secret_item *ak,
 			    const dm_k8s_secret_item *sk, const char *endpoint, const char *alias)
 {
@@ -414,12 +371,16 @@ static dm_err format_output(dm_buf *out, const char *fmt, const dm_k8s_secret *s
 			dm_buf_puts(out, "\n");
 			if (env_name_ok(alias)) {
 				dm_buf mc = DM_BUF_INIT;
+				dm_alias a = { .name = (char *)alias, .url = (char *)endpoint,
+					       .access_key = (char *)ak->value, .secret_key = (char *)sk->value };
 
-				put_mc_url(&mc, endpoint, ak, sk);
-				dm_buf_printf(out, "export MC_HOST_%s=", alias);
-				put_shell_quoted(out, (const unsigned char *)dm_buf_str(&mc), mc.len);
-				dm_buf_puts(out, "\n");
+				if ((e = dm_alias_url(&mc, &a)) == DM_OK) {
+					dm_buf_printf(out, "export MC_HOST_%s=", alias);
+					put_shell_quoted(out, (const unsigned char *)dm_buf_str(&mc), mc.len);
+					dm_buf_puts(out, "\n");
+				}
 				dm_buf_release(&mc);
+				return e;
 			} else {
 				dm_warn("'%s' cannot be part of an environment variable name: no MC_HOST_ line "
 					"(choose a name with --alias)", alias);
@@ -439,24 +400,13 @@ static dm_err format_output(dm_buf *out, const char *fmt, const dm_k8s_secret *s
 		dm_buf_puts(out, ",\n    \"api\": \"s3v4\",\n    \"path\": \"auto\"\n  }\n}\n");
 		return DM_OK;
 	}
-	/* alias: an entry of dm's alias file */
-	dm_buf_puts(out, "aliases:\n  ");
-	put_yaml_quoted(out, alias, strlen(alias));
-	dm_buf_puts(out, ":\n    url: ");
-	put_yaml_quoted(out, endpoint, strlen(endpoint));
-	dm_buf_puts(out, "\n    access_key: ");
-	put_yaml_quoted(out, (const char *)ak->value, ak->len);
-	dm_buf_puts(out, "\n    secret_key: ");
-	put_yaml_quoted(out, (const char *)sk->value, sk->len);
-	dm_buf_puts(out, "\n");
-	return DM_OK;
-}
+	/* alias: an entry of dm's alias file, written by the alias file's own writer */
+	{
+		dm_alias a = { .name = (char *)alias, .url = (char *)endpoint, .access_key = (char *)ak->value,
+			       .secret_key = (char *)sk->value };
 
-static int valid_endpoint(const char *u)
-{
-	const char *h = strncmp(u, "http://", 7) == 0 ? u + 7 : strncmp(u, "https://", 8) == 0 ? u + 8 : NULL;
-
-	return h && *h && *h != '/' && !strchr(h, '@') && !strpbrk(u, " \t\n'\"");
+		return dm_alias_format(out, &a);
+	}
 }
 
 int main(int argc, char **argv)
@@ -514,11 +464,12 @@ int main(int argc, char **argv)
 	if (o.format && strcmp(o.format, "env") != 0 && strcmp(o.format, "json") != 0 &&
 	    strcmp(o.format, "mc") != 0 && strcmp(o.format, "alias") != 0)
 		return dm_cli_usage_error("unknown --format '%s' (env, json, mc or alias)", o.format);
-	if (o.endpoint && !valid_endpoint(o.endpoint))
+	if (o.endpoint && dm_alias_check_url(o.endpoint))
 		return dm_cli_usage_error("--endpoint '%s' must be http://HOST[:PORT] or https://HOST[:PORT]",
 					  o.endpoint);
-	if (o.alias && !*o.alias)
-		return dm_cli_usage_error("--alias needs a name");
+	/* the name dm-seed will look up: refused here when dm-seed could never resolve it */
+	if (o.alias && dm_alias_check_name(o.alias))
+		return dm_cli_usage_error("--alias: %s", dm_err_detail());
 	if (o.k8s.in_cluster && (o.k8s.kubeconfig || o.k8s.context))
 		return dm_cli_usage_error("--in-cluster does not go with --kubeconfig or --context");
 

@@ -63,9 +63,14 @@ static const char usage_text[] =
 	"\n"
 	"With --k8s-job N: --pvc NAME (required; SOURCE is a path inside it, mounted at /data),\n"
 	"  --secret NAME (default minio), --access-key-field F (default rootUser),\n"
-	"  --secret-key-field F (default rootPassword), --endpoint URL (default: the alias's),\n"
+	"  --secret-key-field F (default rootPassword), --endpoint URL (default: the alias's\n"
+	"  url, and its region),\n"
 	"  --image IMAGE (default dm-seed:latest), --namespace NS (default data-mill),\n"
-	"  --job-name NAME (default dm-seed).\n"
+	"  --job-name NAME (default dm-seed).  Every pod also gets the options given here\n"
+	"  that change what is uploaded or how (-j, --part-size, --multipart-threshold,\n"
+	"  --retries, --connect-timeout, --dry-run, --delete, --verify, --include,\n"
+	"  --exclude, --insecure, --json, -v, -q), in the same order; --shard and\n"
+	"  --ca-bundle are refused.\n"
 	"\n" DM_CLI_EXIT_HELP;
 
 enum {
@@ -237,74 +242,84 @@ static int split_target(const char *target, char **alias, char **bucket, char **
 	return 0;
 }
 
-/* A YAML double-quoted string (JSON strings are valid YAML). */
-static void yq(const char *s)
-{
-	json_t *str = json_string(s);
-	char *j = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+/* What --k8s-job does with each option of long_opts.  Every option that changes
+ * what is uploaded or how reaches the pods, or is refused; an option that is not
+ * in this table is refused too, so a new one cannot be left out unnoticed. */
+typedef enum { JOB_CARRY = 1, JOB_MANIFEST, JOB_LOCAL, JOB_REFUSE } job_use;
+static const struct {
+	const char *name;
+	job_use use;
+	const char *why; /* JOB_REFUSE: why */
+} job_uses[] = {
+	{ "jobs", JOB_CARRY, NULL },
+	{ "part-size", JOB_CARRY, NULL },
+	{ "multipart-threshold", JOB_CARRY, NULL },
+	{ "retries", JOB_CARRY, NULL },
+	{ "connect-timeout", JOB_CARRY, NULL },
+	{ "dry-run", JOB_CARRY, NULL },
+	{ "delete", JOB_CARRY, NULL },
+	{ "verify", JOB_CARRY, NULL },
+	{ "include", JOB_CARRY, NULL },
+	{ "exclude", JOB_CARRY, NULL },
+	{ "insecure", JOB_CARRY, NULL },
+	{ "json", JOB_CARRY, NULL },
+	{ "verbose", JOB_CARRY, NULL },
+	{ "quiet", JOB_CARRY, NULL },
+	{ "shard", JOB_REFUSE, "the Job gives pod I the shard I/N" },
+	{ "ca-bundle", JOB_REFUSE, "the file is on this machine, where the Job's pods cannot read it (build the "
+				   "CA into the image and set SSL_CERT_FILE there)" },
+	{ "k8s-job", JOB_MANIFEST, NULL },
+	{ "pvc", JOB_MANIFEST, NULL },
+	{ "secret", JOB_MANIFEST, NULL },
+	{ "access-key-field", JOB_MANIFEST, NULL },
+	{ "secret-key-field", JOB_MANIFEST, NULL },
+	{ "endpoint", JOB_MANIFEST, NULL },
+	{ "image", JOB_MANIFEST, NULL },
+	{ "namespace", JOB_MANIFEST, NULL },
+	{ "job-name", JOB_MANIFEST, NULL },
+	{ "no-progress", JOB_LOCAL, NULL }, /* the pods always run with it */
+	{ "help", JOB_LOCAL, NULL },
+	{ "version", JOB_LOCAL, NULL },
+};
 
-	fputs(j ? j : "\"\"", stdout);
-	free(j);
-	json_decref(str);
-}
-
+/* An option as given on the command line, for the Job's pods. */
 typedef struct {
-	const char *pvc, *secret, *ak_field, *sk_field, *endpoint, *image, *ns, *name;
-} job_opts;
+	const struct option *opt;
+	const char *arg;
+} given;
 
-static int print_k8s_job(long n, const job_opts *j, const char *source, const char *target, const char *extra_args)
+/* The pods' options (*out, NULL-terminated, for dm_strv_free): each given option
+ * by its long name, in the order given; DM_EXIT_OK, or the usage exit code for an
+ * option the Job cannot carry. */
+static int job_args(const given *g, size_t n, char ***out)
 {
-	char shard[64];
-	const char *src = source;
+	char **args = calloc(2 * n + 1, sizeof(*args));
+	size_t k = 0;
 
-	while (src[0] == '.' && src[1] == '/')
-		src += 2;
-	while (*src == '/')
-		src++;
-	snprintf(shard, sizeof(shard), "$(JOB_COMPLETION_INDEX)/%ld", n);
-	printf("# dm-seed as a Kubernetes Indexed Job: %ld pods, pod I seeds shard I/%ld.\n", n, n);
-	printf("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: ");
-	yq(j->name);
-	printf("\n  namespace: ");
-	yq(j->ns);
-	printf("\n  labels:\n    app.kubernetes.io/name: dm-seed\nspec:\n  completionMode: Indexed\n");
-	printf("  completions: %ld\n  parallelism: %ld\n  backoffLimit: %ld\n", n, n, n * 2);
-	printf("  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: dm-seed\n");
-	printf("    spec:\n      restartPolicy: OnFailure\n      containers:\n        - name: dm-seed\n          image: ");
-	yq(j->image);
-	printf("\n          args: [\"--shard\", ");
-	yq(shard);
-	printf(", \"--no-progress\"%s, ", extra_args);
-	{
-		char *s;
+	*out = args;
+	if (!args)
+		return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
+	for (size_t i = 0; i < n; i++) {
+		const char *name = g[i].opt->name;
+		size_t u = 0;
 
-		if (asprintf(&s, "/data/%s", src) >= 0) {
-			yq(s);
-			free(s);
+		while (u < sizeof(job_uses) / sizeof(*job_uses) && strcmp(job_uses[u].name, name) != 0)
+			u++;
+		if (u == sizeof(job_uses) / sizeof(*job_uses))
+			return dm_cli_usage_error("--%s does not go with --k8s-job: the Job's pods are not told of it",
+						  name);
+		if (job_uses[u].use == JOB_REFUSE)
+			return dm_cli_usage_error("--%s does not go with --k8s-job: %s", name, job_uses[u].why);
+		if (job_uses[u].use != JOB_CARRY)
+			continue;
+		if (asprintf(&args[k], "--%s", name) < 0) {
+			args[k] = NULL;
+			return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
 		}
+		k++;
+		if (g[i].opt->has_arg && !(args[k++] = strdup(g[i].arg)))
+			return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
 	}
-	printf(", ");
-	yq(target);
-	printf("]\n          env:\n");
-	printf("            - name: JOB_COMPLETION_INDEX\n              valueFrom:\n                fieldRef:\n"
-	       "                  fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']\n");
-	printf("            - name: AWS_ACCESS_KEY_ID\n              valueFrom:\n                secretKeyRef:\n"
-	       "                  name: ");
-	yq(j->secret);
-	printf("\n                  key: ");
-	yq(j->ak_field);
-	printf("\n            - name: AWS_SECRET_ACCESS_KEY\n              valueFrom:\n                secretKeyRef:\n"
-	       "                  name: ");
-	yq(j->secret);
-	printf("\n                  key: ");
-	yq(j->sk_field);
-	printf("\n            - name: AWS_ENDPOINT_URL\n              value: ");
-	yq(j->endpoint);
-	printf("\n          volumeMounts:\n            - name: data\n              mountPath: /data\n"
-	       "              readOnly: true\n      volumes:\n        - name: data\n          persistentVolumeClaim:\n"
-	       "            claimName: ");
-	yq(j->pvc);
-	printf("\n            readOnly: true\n");
 	return DM_EXIT_OK;
 }
 
@@ -334,7 +349,12 @@ int main(int argc, char **argv)
 	dm_seed_rule *rules = NULL;
 	size_t nrules = 0;
 	output out = { 0 };
-	job_opts job = { NULL, "minio", "rootUser", "rootPassword", NULL, "dm-seed:latest", "data-mill", "dm-seed" };
+	dm_seed_job job = { .name = "dm-seed", .ns = "data-mill", .image = "dm-seed:latest", .secret = "minio",
+			    .access_key_field = "rootUser", .secret_key_field = "rootPassword" };
+	given *used = calloc((size_t)argc, sizeof(*used));
+	size_t nused = 0;
+	char **carried = NULL;
+	dm_buf manifest = DM_BUF_INIT;
 	long k8s_job = 0;
 	int no_progress = 0, c, code;
 	char *alias_name = NULL, *bucket = NULL, *prefix = NULL;
@@ -346,7 +366,15 @@ int main(int argc, char **argv)
 
 	dm_cli_init("dm-seed");
 	dm_cli_no_core();
+	if (!used) {
+		code = dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
+		goto done;
+	}
 	while ((c = getopt_long(argc, argv, ":j:nvqh", long_opts, NULL)) != -1) {
+		/* each option as given, for the pods of --k8s-job */
+		for (const struct option *lo = long_opts; lo->name; lo++)
+			if (lo->val == c)
+				used[nused++] = (given){ lo, optarg };
 		switch (c) {
 		case 'j': {
 			char *end;
@@ -416,8 +444,8 @@ int main(int argc, char **argv)
 		}
 		case OPT_PVC: job.pvc = optarg; break;
 		case OPT_SECRET: job.secret = optarg; break;
-		case OPT_AK_FIELD: job.ak_field = optarg; break;
-		case OPT_SK_FIELD: job.sk_field = optarg; break;
+		case OPT_AK_FIELD: job.access_key_field = optarg; break;
+		case OPT_SK_FIELD: job.secret_key_field = optarg; break;
 		case OPT_ENDPOINT: job.endpoint = optarg; break;
 		case OPT_IMAGE: job.image = optarg; break;
 		case OPT_NAMESPACE: job.ns = optarg; break;
@@ -455,9 +483,8 @@ int main(int argc, char **argv)
 	out.warnings = json_array();
 	out.items = json_array();
 	if (k8s_job) {
-		char extra[512] = "";
-		char *target = NULL;
-
+		if ((code = job_args(used, nused, &carried)) != DM_EXIT_OK)
+			goto done;
 		if (!job.pvc) {
 			code = dm_cli_usage_error("--k8s-job needs --pvc NAME (the claim that holds the data)");
 			goto done;
@@ -468,16 +495,21 @@ int main(int argc, char **argv)
 				goto done;
 			}
 			job.endpoint = alias->url;
+			job.region = alias->region;
 		}
-		if (o.delete_stale)
-			strcat(extra, ", \"--delete\"");
-		if (asprintf(&target, "s3%s%s%s%s", bucket ? "/" : "", bucket ? bucket : "", prefix ? "/" : "",
-			     prefix ? prefix : "") < 0) {
-			code = dm_cli_fail(DM_ERR_NOMEM);
+		job.shards = (unsigned)k8s_job;
+		job.source = argv[optind];
+		job.bucket = bucket;
+		job.prefix = prefix;
+		job.args = (const char *const *)carried;
+		for (job.nargs = 0; carried[job.nargs]; job.nargs++)
+			;
+		if ((e = dm_seed_job_manifest(&manifest, &job))) {
+			code = dm_cli_fail(e);
 			goto done;
 		}
-		code = print_k8s_job(k8s_job, &job, argv[optind], target, extra);
-		free(target);
+		fwrite(manifest.data, 1, manifest.len, stdout);
+		code = DM_EXIT_OK;
 		goto done;
 	}
 
@@ -556,6 +588,9 @@ int main(int argc, char **argv)
 		dm_json_print(doc);
 	}
 done:
+	free(used);
+	dm_strv_free(carried);
+	dm_buf_release(&manifest);
 	dm_s3_free(s3);
 	dm_alias_free(alias);
 	free(alias_name);

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# --k8s-job against the real RGW: the Job does what a local run of the same options does.
+# The manifest is taken apart (python3 + yaml); each pod's args and env are run here as the
+# pod would run them: $(VAR) expanded and "$$" read as "$" as Kubernetes does, the keys of
+# the Secret in place of each secretKeyRef, the completion index in place of its fieldRef,
+# and the claim's mountPath mapped to the local folder that plays the claim.  The bucket the
+# pods fill is then compared with a bucket filled by a plain local run of the same options:
+# the same keys, the same ETags, the same bytes (AWS CLI).  Then each option alone: it
+# reaches the pods' args, by its long name and with its value, in the order given.
+. "$(dirname "$0")/seed-lib.sh"
+
+claim=$TMP/claim                # what the claim holds
+src=$claim/lake
+mkdir -p "$src/keep" "$src/logs" "$src/odd"
+for i in $(seq 1 12); do echo "row $i" >"$src/keep/f$i.csv"; echo "log $i" >"$src/logs/l$i.log"; done
+echo readme >"$src/README.txt"
+echo price >"$src/odd/price \$(HOME) \$\$.csv"   # Kubernetes' $(VAR) syntax in a file name
+head -c $((12 * 1024 * 1024 + 7)) /dev/urandom >"$src/keep/big.csv"   # 3 parts of 5 MiB
+
+b_job=$(new_bucket job)
+b_local=$(new_bucket local)
+for b in "$b_job" "$b_local"; do
+  s3cli s3 mb "s3://$b" >/dev/null
+done
+# stale objects: --delete removes those its filters select, in both runs alike
+mkdir -p "$TMP/stale/keep" "$TMP/stale/logs"
+for k in stale.csv keep/f1.csv logs/old.log; do echo stale >"$TMP/stale/$k"; done
+for b in "$b_job" "$b_local"; do s3cli s3 cp --quiet --recursive "$TMP/stale" "s3://$b/raw"; done
+
+# the options under test: filters (first match wins), part size and threshold, jobs, retries,
+# connect timeout, --delete
+opts=(--exclude 'keep/f1*' --include '*.csv' --include README.txt -j 3 --retries 2 --connect-timeout 5s
+      --multipart-threshold 5MiB --part-size 5MiB --delete)
+shards=3
+
+(cd "$claim" && "$SEED" --k8s-job "$shards" --pvc lake-claim --secret s3keys --access-key-field ak \
+  --secret-key-field sk --endpoint "$DM_TEST_S3_ENDPOINT" "${opts[@]}" lake "anything/$b_job/raw") \
+  >"$TMP/job.yaml" 2>"$TMP/job.err" || { cat "$TMP/job.err"; fail "--k8s-job failed"; }
+
+# run the pods here, all at once as the Job starts them
+python3 - "$TMP/job.yaml" "$claim" "$SEED" "$DM_TEST_S3_ACCESS_KEY" "$DM_TEST_S3_SECRET_KEY" "$TMP" <<'PY' ||
+import os, re, subprocess, sys, yaml
+manifest, claim, seed, ak, sk, tmp = sys.argv[1:]
+docs = [d for d in yaml.safe_load_all(open(manifest)) if d]
+assert len(docs) == 1, docs
+job = docs[0]
+assert job["apiVersion"] == "batch/v1" and job["kind"] == "Job", job
+spec = job["spec"]
+n = spec["completions"]
+assert spec["completionMode"] == "Indexed" and spec["parallelism"] == n, spec
+pod = spec["template"]["spec"]
+(c,) = pod["containers"]
+assert "command" not in c, c        # the image's entrypoint: dm-seed
+volumes = {v["name"]: v for v in pod["volumes"]}
+mounts = [m for m in c["volumeMounts"] if volumes[m["name"]]["persistentVolumeClaim"]["claimName"] == "lake-claim"]
+assert len(mounts) == 1, c["volumeMounts"]
+mount = mounts[0]["mountPath"]
+secrets = {"s3keys": {"ak": ak, "sk": sk}}
+
+def expand(s, env):
+    """Kubernetes' $(VAR) expansion: a defined variable is replaced, "$$" is "$"."""
+    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                  lambda m: "$" if m.group(0) == "$$" else env.get(m.group(1), m.group(0)), s)
+
+procs = []
+for i in range(n):
+    env = {"PATH": os.environ["PATH"], "HOME": tmp + "/pod-home",
+           "DM_ALIASES": tmp + "/pod-none.yaml", "MC_CONFIG_DIR": tmp + "/pod-none"}
+    for e in c["env"]:
+        if "value" in e:
+            v = expand(e["value"], env)
+        elif "secretKeyRef" in e["valueFrom"]:
+            r = e["valueFrom"]["secretKeyRef"]
+            v = secrets[r["name"]][r["key"]]
+        else:
+            assert "job-completion-index" in e["valueFrom"]["fieldRef"]["fieldPath"], e
+            v = str(i)
+        env[e["name"]] = v
+    args = [expand(a, env) for a in c["args"]]
+    args = [claim + a[len(mount):] if a == mount or a.startswith(mount + "/") else a for a in args]
+    with open(f"{tmp}/pod{i}.args", "w") as f:
+        f.write("\n".join(args) + "\n")
+    procs.append(subprocess.Popen([seed] + args, env=env, stdout=open(f"{tmp}/pod{i}.out", "w"),
+                                  stderr=open(f"{tmp}/pod{i}.err", "w")))
+bad = [i for i, p in enumerate(procs) if p.wait() != 0]
+for i in bad:
+    sys.stderr.write(open(f"{tmp}/pod{i}.err").read())
+sys.exit(1 if bad else 0)
+PY
+  fail "a pod of the Job failed"
+grep -qx -- "--shard" "$TMP/pod0.args" && grep -qx "2/3" "$TMP/pod2.args" || fail "the pods do not run their shards: $(cat "$TMP/pod2.args")"
+
+# the same options, one plain local run
+run_rc 0 "$SEED" --no-progress "${opts[@]}" "$src" "dmtest/$b_local/raw"
+
+listing() { # BUCKET: key and ETag of every object, sorted
+  s3cli s3api list-objects-v2 --bucket "$1" --output json |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(sorted(o["Key"] + " " + o["ETag"] for o in d.get("Contents", []))))'
+}
+listing "$b_job" >"$TMP/job.list"
+listing "$b_local" >"$TMP/local.list"
+diff "$TMP/local.list" "$TMP/job.list" || fail "the Job's bucket differs from the local run's (< local, > job)"
+# what the options mean, so that two runs alike cannot both be wrong
+# (raw/stale.csv deleted; raw/keep/f1.csv and raw/logs/old.log excluded, so left alone)
+keys=$(sed 's/ "[^"]*"$//' "$TMP/job.list" | tr '\n' ' ')
+want="raw/README.txt raw/keep/big.csv raw/keep/f1.csv raw/keep/f2.csv raw/keep/f3.csv raw/keep/f4.csv raw/keep/f5.csv raw/keep/f6.csv raw/keep/f7.csv raw/keep/f8.csv raw/keep/f9.csv raw/logs/old.log raw/odd/price \$(HOME) \$\$.csv "
+[ "$keys" = "$want" ] || fail "keys: '$keys', wanted '$want'"
+grep -q '^raw/keep/big.csv "[0-9a-f]*-3"$' "$TMP/job.list" || fail "big.csv was not uploaded in 5 MiB parts: $(grep big "$TMP/job.list")"
+for b in "$b_job" "$b_local"; do
+  mkdir -p "$TMP/dl-$b"
+  s3cli s3 cp --recursive --quiet "s3://$b/raw" "$TMP/dl-$b" >/dev/null
+done
+diff -r "$TMP/dl-$b_local" "$TMP/dl-$b_job" || fail "the bytes of the Job's bucket differ from the local run's"
+cmp "$src/keep/big.csv" "$TMP/dl-$b_job/keep/big.csv" || fail "big.csv differs from its file"
+pass "--k8s-job $shards with filters, part size, threshold, -j, retries, connect timeout, --delete: the same keys, ETags and bytes as a local run"
+
+# --- each option alone reaches the pods --------------------------------------------------------
+cases=0
+each() { # WANT-ARGS... -- OPTIONS...: the pods' options between --no-progress and SOURCE
+  local want=()
+  while [ "$1" != -- ]; do want+=("$1"); shift; done
+  shift
+  cases=$((cases + 1))
+  run_rc 0 "$SEED" --k8s-job 2 --pvc p --endpoint http://minio:9000 "$@" lake "x/bkt/pre"
+  mv "$TMP/out" "$TMP/each$cases.yaml"
+  printf '%s\n' "$*" >"$TMP/each$cases.given"
+  printf '%s\0' "${want[@]}" >"$TMP/each$cases.want"
+}
+each --jobs 7 -- -j 7
+each --jobs 7 -- --jobs 7
+each --part-size 6MiB -- --part-size 6MiB
+each --multipart-threshold 7MiB -- --multipart-threshold 7MiB
+each --retries 0 -- --retries 0
+each --connect-timeout 3s -- --connect-timeout 3s
+each --dry-run -- -n
+each --dry-run -- --dry-run
+each --delete -- --delete
+each --verify -- --verify
+each --include '*.csv' -- --include '*.csv'
+each --exclude 'a b/*' -- --exclude 'a b/*'
+each --exclude x --include y --exclude z -- --exclude x --include y --exclude z
+each --insecure -- --insecure
+each --json -- --json
+each --verbose --verbose -- -vv
+each --quiet -- -q
+each -- --no-progress --image i:1 --namespace n --job-name j --secret s --access-key-field a --secret-key-field b
+each --include 'a$$(HOME)$$x' -- --include 'a$(HOME)$x'   # Kubernetes would expand $(HOME)
+python3 - "$TMP" "$cases" <<'PY' || fail "an option did not reach the pods as given"
+import sys, yaml
+tmp, n = sys.argv[1], int(sys.argv[2])
+for i in range(1, n + 1):
+    d = yaml.safe_load(open(f"{tmp}/each{i}.yaml"))
+    args = d["spec"]["template"]["spec"]["containers"][0]["args"]
+    want = [w for w in open(f"{tmp}/each{i}.want").read().split("\0") if w]
+    given = open(f"{tmp}/each{i}.given").read().strip()
+    assert args[:3] == ["--shard", "$(JOB_COMPLETION_INDEX)/2", "--no-progress"], (given, args)
+    assert args[-2:] == ["/data/lake", "s3/bkt/pre"], (given, args)
+    assert args[3:-2] == want, f"{given}: the pods got {args[3:-2]}, wanted {want}"
+PY
+pass "each option alone reaches the pods' args by its long name, with its value, in the order given"
+echo "seed-job: all passed"
