@@ -73,11 +73,9 @@ node_down() {
   fi
   stop containerd
   # a shim whose containerd is gone: it names the socket under DIR
-  for i in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$i/cmdline" 2>/dev/null | grep -q "^[^ ]*containerd-shim[^ ]* .*-address $cd/"; then
-      echo "k8s-down.sh: killing the leftover shim ${i#/proc/}" >&2
-      kill -KILL "${i#/proc/}" 2>/dev/null
-    fi
+  for i in $(pgrep -f "^[^ ]*containerd-shim[^ ]* .*-address $cd/"); do
+    echo "k8s-down.sh: killing the leftover shim $i" >&2
+    kill -KILL "$i" 2>/dev/null
   done
   # deepest first; lazily if still busy
   for n in 1 2 3; do
