@@ -28,15 +28,19 @@ rc=$?
 took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 left=()
 [ "$rc" = 0 ] || left+=("k8s-down.sh exited $rc")
-for p in /proc/[0-9]*; do
-  pid=${p#/proc/}
-  [ "$pid" = $$ ] && continue
-  cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-  case "$cmd" in *"$dir/"*) left+=("process $pid: $cmd") ;; esac
-  for c in $ctrs; do
-    grep -q "$c" "$p/cgroup" 2>/dev/null && left+=("process $pid in the cgroup of container $c: $cmd")
-  done
+cmdline() { tr '\0' ' ' <"$1/cmdline" 2>/dev/null; }
+for f in $(grep -laF -- "$dir/" /proc/[0-9]*/cmdline 2>/dev/null); do
+  p=${f%/cmdline}
+  [ "${p#/proc/}" = $$ ] || left+=("process ${p#/proc/}: $(cmdline "$p")")
 done
+if [ -n "$ctrs" ]; then
+  pats=()
+  for c in $ctrs; do pats+=(-e "$c"); done
+  for f in $(grep -lF "${pats[@]}" /proc/[0-9]*/cgroup 2>/dev/null); do
+    p=${f%/cgroup}
+    left+=("process ${p#/proc/} in the cgroup of a container of the test bed: $(cmdline "$p")")
+  done
+fi
 while read -r m; do
   [ -n "$m" ] && left+=("mount $m")
 done < <(awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo)

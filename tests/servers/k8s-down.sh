@@ -95,7 +95,7 @@ node_down() {
       rm -rf "$i"
     done
   done
-  rm -rf "$cd/root" "$cd/state" "$cd/opt" "$dir/kubelet/root"
+  rm -rf "$cd/root" "$cd/state" "$cd/opt" "$cd/runc" "$dir/kubelet/root"
   rm -f "$cd/containerd.sock" "$cd/containerd.sock.ttrpc"
 }
 if [ -f "$dir/kubelet.pid" ] || [ -f "$dir/containerd.pid" ] || [ -f "$dir/controller-manager.pid" ] ||

@@ -33,8 +33,11 @@ node_up() {
   done
 
   # --- containerd: root, state, socket and config under DIR ------------------------------------
+  # never rm -rf through a mount (a container's rootfs, a pod volume) left by a crashed run
+  ! awk -v d="$dir/" 'index($5, d) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo ||
+    fail "mounts are left under $dir: run tests/servers/k8s-down.sh $dir first"
   rm -rf "$cd" "$dir/cni" "$dir/images"
-  mkdir -p "$cd/root" "$cd/state" "$cd/opt" "$dir/cni/net.d"
+  mkdir -p "$cd/root" "$cd/state" "$cd/opt" "$cd/runc" "$dir/cni/net.d"
   cat >"$dir/cni/net.d/10-dm-loopback.conflist" <<EOF
 { "cniVersion": "0.4.0", "name": "dm-loopback", "plugins": [ { "type": "loopback" } ] }
 EOF
@@ -73,6 +76,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+        Root = "$cd/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "$cni_bin"
     conf_dir = "$dir/cni/net.d"
