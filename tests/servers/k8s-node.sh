@@ -108,10 +108,13 @@ EOF
   ctrd images ls -q | grep -qx "$pause_ref" || fail "the pause image is not in containerd after the import"
 
   # --- controller-manager and scheduler -------------------------------------------------------
-  cm_port=$(free_port)
-  sched_port=$(free_port)
-  kubelet_port=$(free_port)
-  healthz_port=$(free_port)
+  # free_port runs in a subshell each time, so it cannot remember what it gave: make sure the
+  # node's four ports differ from each other and from etcd's and the API server's
+  while :; do
+    cm_port=$(free_port) sched_port=$(free_port) kubelet_port=$(free_port) healthz_port=$(free_port)
+    [ "$(printf '%s\n' "$etcd_port" "$peer_port" "$api_port" "$cm_port" "$sched_port" "$kubelet_port" \
+         "$healthz_port" | sort -u | wc -l)" = 7 ] && break
+  done
   local kc=$dir/kubeconfig
   # all controllers, node-lifecycle included (it lifts the not-ready taint once the node is
   # Ready); service-account tokens signed with the test bed's sa.key
