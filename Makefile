@@ -1,19 +1,26 @@
 # dm - the two set-up commands of the README, and the steps beneath them.
 #   make demo    install what is needed, build, boot a local S3 server, seed data/
 #   make check   install what is needed, build (plain and ASan+UBSan), run every test
+#   make image   dm's container image as an OCI layout, without a registry ($(BUILD)/image)
 BUILD ?= build
 ASAN ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build asan test test-asan fuzz fuzz-check check demo bench clean
+.PHONY: all deps deps-node build asan test test-asan fuzz fuzz-check check demo bench image clean
 
 all: build
 
 deps:
 	bash scripts/install-deps.sh all
 	bash scripts/k8s-tools.sh >/dev/null
+
+# the test bed's Kubernetes node (tests/node.cmake): containerd & co., and kubelet,
+# kube-controller-manager, kube-scheduler built once per machine (tens of minutes); not for demo
+deps-node: deps
+	bash scripts/install-deps.sh node
+	bash scripts/k8s-tools.sh --node >/dev/null
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDM_WERROR=ON
@@ -44,6 +51,12 @@ demo: build
 
 bench: build
 	bash bench/seed-bench.sh $(BUILD)
+
+# the five tools and their libraries as an OCI layout ($(BUILD)/image/dm) and archive
+# ($(BUILD)/image/dm.tar); the Containerfile builds the same with docker/podman/buildah
+image: build
+	bash scripts/install-deps.sh umoci
+	bash tests/servers/k8s-image.sh $(BUILD) $(BUILD)/image
 
 clean:
 	rm -rf $(BUILD) $(ASAN) build-fuzz

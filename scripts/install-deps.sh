@@ -6,6 +6,8 @@
 #   s3      the test S3 server (Ceph RGW) and the tests' independent clients
 #   test    valgrind (memcheck runs of the hardening tests)
 #   bench   the benchmark's peers: rclone, s3cmd, the AWS CLI, gnuplot, GNU time
+#   node    a Kubernetes node on loopback for the tests: containerd, runc, the CNI plugins,
+#           umoci (OCI images without a registry); `make check` installs it, `make demo` does not
 #   all     build + s3 + test
 # Any other word is taken as a Debian package name.
 set -euo pipefail
@@ -22,6 +24,7 @@ add_set() {
     test)  pkgs+=(valgrind) ;;
     bench) pkgs+=(rclone s3cmd gnuplot-nox time)
            command -v aws >/dev/null 2>&1 || pkgs+=(awscli) ;;
+    node)  pkgs+=(containerd runc containernetworking-plugins umoci util-linux) ;;
     all)   add_set build; add_set s3; add_set test ;;
     *)     pkgs+=("$1") ;;
   esac

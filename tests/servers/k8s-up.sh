@@ -2,8 +2,11 @@
 # Start a real Kubernetes API for the tests: etcd (Debian) and kube-apiserver (built from Debian's
 # source by scripts/k8s-tools.sh) on free 127.0.0.1 ports, with a test CA, client certificates,
 # static tokens and RBAC.  No kubelet, no controllers: the API and its storage only.
+# With --node, also a node on loopback (tests/servers/k8s-node.sh): kube-controller-manager,
+# kube-scheduler, containerd and a kubelet; the node binaries must have been built beforehand
+# (scripts/k8s-tools.sh --node: tens of minutes once per machine), or this fails saying so.
 #
-# Usage: tests/servers/k8s-up.sh DIR      (stop with tests/servers/k8s-down.sh DIR)
+# Usage: tests/servers/k8s-up.sh DIR [--node]     (stop with tests/servers/k8s-down.sh DIR)
 #
 # Writes DIR/env (sourced by the tests) with:
 #   KUBECONFIG                  admin: client certificate and CA embedded as data
@@ -13,13 +16,26 @@
 #   DM_TEST_K8S_SERVER DM_TEST_K8S_CA DM_TEST_K8S_WRONG_CA DM_TEST_K8S_ADMIN_TOKEN
 #   DM_TEST_K8S_USER DM_TEST_K8S_USER_TOKEN DM_TEST_K8S_DIR DM_TEST_K8S_BOOT_S
 #   DM_TEST_KUBECTL DM_TEST_HELM
-# Exit 0 when /readyz says ok; 1 with pointers to the logs otherwise.  Never waits longer than
-# DM_K8S_BOOT_TIMEOUT seconds (default 120) for the servers.
+# and with --node (see k8s-node.sh):
+#   DM_TEST_K8S_NODE             the node's name
+#   DM_TEST_NODE_CONTAINERD_SOCK containerd's socket
+#   DM_TEST_NODE_CTR             "ctr --address SOCKET -n k8s.io", the namespace of the node's images
+#   DM_TEST_NODE_IMPORT          a command: IMPORT OCI-LAYOUT NAME imports the layout's tags as NAME:TAG
+#   DM_TEST_NODE_BOOT_S          seconds from the API server's readiness to the node's
+# Exit 0 when /readyz says ok (and with --node, once the node is Ready and untainted and the
+# default service account has its token); 1 with pointers to the logs otherwise.  Never waits
+# longer than DM_K8S_BOOT_TIMEOUT seconds (default 120) for the servers.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-dir=${1:?usage: k8s-up.sh DIR}
+dir=${1:?usage: k8s-up.sh DIR [--node]}
+node=0
+case "${2:-}" in
+  "") ;;
+  --node) node=1 ;;
+  *) echo "k8s-up.sh: error: unknown option '$2' (usage: k8s-up.sh DIR [--node])" >&2; exit 1 ;;
+esac
 timeout_s=${DM_K8S_BOOT_TIMEOUT:-120}
 
 say() { echo "k8s-up.sh: $*" >&2; }
@@ -27,25 +43,32 @@ say() { echo "k8s-up.sh: $*" >&2; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 # a previous run's servers in the same folder are stopped first
-[ -f "$dir/apiserver.pid" ] || [ -f "$dir/etcd.pid" ] && bash "$here/k8s-down.sh" "$dir" || true
+for f in apiserver etcd kubelet containerd controller-manager scheduler; do
+  if [ -f "$dir/$f.pid" ]; then bash "$here/k8s-down.sh" "$dir" || true; break; fi
+done
 rm -f "$dir/env"
 
 fail() {
   say "error: $*"
-  for f in etcd.log apiserver.log; do
+  for f in etcd.log apiserver.log containerd.log controller-manager.log scheduler.log kubelet.log; do
     if [ -s "$dir/$f" ]; then
       say "--- last lines of $dir/$f"
       tail -n 15 "$dir/$f" >&2
     fi
   done
-  say "logs: $dir/etcd.log $dir/apiserver.log"
+  say "logs: $dir/*.log"
   bash "$here/k8s-down.sh" "$dir" >/dev/null 2>&1 || true
   exit 1
 }
 trap 'fail "unexpected failure at line $LINENO"' ERR
 
 # --- binaries ----------------------------------------------------------------------------------
-bash "$root/scripts/k8s-tools.sh" "$dir/tools.env" || fail "scripts/k8s-tools.sh failed"
+if [ "$node" = 1 ]; then
+  # never a build here (tens of minutes): k8s-tools.sh says how to build what is missing
+  bash "$root/scripts/k8s-tools.sh" --node --no-build "$dir/tools.env" || fail "scripts/k8s-tools.sh --node failed"
+else
+  bash "$root/scripts/k8s-tools.sh" "$dir/tools.env" || fail "scripts/k8s-tools.sh failed"
+fi
 # shellcheck disable=SC1091
 . "$dir/tools.env"
 for b in "$ETCD" "$KUBE_APISERVER" "$KUBECTL" "$HELM"; do
@@ -123,6 +146,12 @@ done
 
 # --- kube-apiserver ----------------------------------------------------------------------------
 api_start=$(date +%s.%N)
+node_flags=()
+if [ "$node" = 1 ]; then
+  # logs, exec and port-forward go to the kubelet by the node's only address, 127.0.0.1
+  node_flags=(--kubelet-client-certificate="$pki/admin.crt" --kubelet-client-key="$pki/admin.key"
+              --kubelet-preferred-address-types=InternalIP)
+fi
 start_apiserver() {
   setsid "$KUBE_APISERVER" \
     --etcd-servers="http://127.0.0.1:$etcd_port" \
@@ -135,7 +164,7 @@ start_apiserver() {
     --api-audiences=https://kubernetes.default.svc.cluster.local \
     --service-cluster-ip-range=10.96.0.0/24 --allow-privileged=false \
     --enable-priority-and-fairness=false --profiling=false --cert-dir="$dir/apiserver-certs" \
-    --v=1 >"$dir/apiserver.log" 2>&1 </dev/null &
+    "${node_flags[@]}" --v=1 >"$dir/apiserver.log" 2>&1 </dev/null &
   echo $! >"$dir/apiserver.pid"
   server=https://127.0.0.1:$api_port
 }
@@ -215,6 +244,13 @@ export DM_TEST_KUBECTL=$(q "$KUBECTL")
 export DM_TEST_HELM=$(q "$HELM")
 EOF
 chmod 0600 "$dir/env.tmp"
+node_msg=
+if [ "$node" = 1 ]; then
+  # shellcheck source=k8s-node.sh
+  . "$here/k8s-node.sh"
+  node_up
+  node_msg="; node $node_name Ready ${node_boot}s later"
+fi
 mv "$dir/env.tmp" "$dir/env"
 trap - ERR
-say "kube-apiserver $("$KUBE_APISERVER" --version | awk '{print $2}') ready at $server in ${boot}s (etcd + API server: ${total}s); env: $dir/env"
+say "kube-apiserver $("$KUBE_APISERVER" --version | awk '{print $2}') ready at $server in ${boot}s (etcd + API server: ${total}s)${node_msg}; env: $dir/env"

@@ -1,0 +1,16 @@
+# A Kubernetes node on loopback (tests/servers/k8s-up.sh DIR --node): etcd, the API server,
+# kube-controller-manager, kube-scheduler, containerd and a kubelet, with dm's image of this build
+# imported (tests/cli/node-up.sh).  Tests on the node use FIXTURES node and source
+# tests/cli/node-lib.sh (${DM_TEST_WORK}/node/env).  The node binaries are built beforehand by
+# `make deps-node` (scripts/k8s-tools.sh --node, tens of minutes once per machine): without them
+# node_server_up FAILS and says so; it never builds (a build does not fit a test's timeout).
+add_test(NAME node_server_up
+  COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/node-up.sh ${DM_TEST_WORK}/node)
+set_tests_properties(node_server_up PROPERTIES FIXTURES_SETUP node LABELS integration TIMEOUT 240
+  ENVIRONMENT "DM_BUILD_DIR=${CMAKE_BINARY_DIR}")
+# the cleanup stops the test bed and fails if any process, container, mount or pod log folder is left
+add_test(NAME node_server_down
+  COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/node-down.sh ${DM_TEST_WORK}/node)
+set_tests_properties(node_server_down PROPERTIES FIXTURES_CLEANUP node LABELS integration TIMEOUT 120)
+
+dm_cli_test(node_up_down ${CMAKE_SOURCE_DIR}/tests/cli/node-up-down.sh FIXTURES node LABELS integration TIMEOUT 180)
