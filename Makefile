@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps deps-node build asan test test-asan fuzz fuzz-check check demo bench image clean
+.PHONY: all deps deps-node build asan test test-asan fuzz fuzz-check check check-node demo bench image clean
 
 all: build
 
@@ -29,6 +29,12 @@ build: deps
 asan: deps
 	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DDM_WERROR=ON -DDM_SANITIZE=ON
 	cmake --build $(ASAN) -j$(JOBS)
+
+# the node test bed's tests, not yet part of make check (tests/CMakeLists.txt: DM_TEST_NODE)
+check-node: deps-node
+	cmake -S . -B build-node -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDM_WERROR=ON -DDM_TEST_NODE=ON
+	cmake --build build-node -j$(JOBS)
+	cd build-node && ctest $(CTEST_ARGS) -R '^node_'
 
 test: build
 	cd $(BUILD) && ctest $(CTEST_ARGS)
@@ -59,4 +65,4 @@ image: build
 	bash tests/servers/k8s-image.sh $(BUILD) $(BUILD)/image
 
 clean:
-	rm -rf $(BUILD) $(ASAN) build-fuzz
+	rm -rf $(BUILD) $(ASAN) build-fuzz build-node
