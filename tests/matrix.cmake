@@ -7,7 +7,7 @@ dm_cli_test(matrix_local ${DM_MATRIX}/matrix-local.sh LABELS integration TIMEOUT
 dm_cli_test(matrix_s3 ${DM_MATRIX}/matrix-s3.sh FIXTURES s3 LABELS integration TIMEOUT 120)
 dm_cli_test(matrix_k8s ${DM_MATRIX}/matrix-k8s.sh FIXTURES k8s LABELS integration TIMEOUT 180)
 # --delete: hostile listings (tests/cli/hostile-s3.py) and unreadable folders against the RGW
-dm_cli_test(matrix_delete ${DM_MATRIX}/matrix-delete.sh FIXTURES s3 LABELS integration TIMEOUT 300)
+dm_cli_test(matrix_delete ${DM_MATRIX}/matrix-delete.sh FIXTURES s3 LABELS integration TIMEOUT 600)
 # dm-helm: --delete-namespace, values files outside, interrupts, set values (fixture k8s)
 dm_cli_test(matrix_helm ${DM_MATRIX}/matrix-helm.sh FIXTURES k8s LABELS integration TIMEOUT 300)
 dm_cli_test(matrix_alias ${DM_MATRIX}/matrix-alias.sh LABELS integration TIMEOUT 120)

@@ -1090,6 +1090,7 @@ static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *b
 		struct stat st;
 		char *path;
 		task *t;
+		int there;
 
 		if (c[i].protected_by) {
 			snprintf(why, sizeof(why), "not deleted: '%s/%s' could not be read", dir, c[i].protected_by);
@@ -1098,8 +1099,9 @@ static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *b
 		}
 		if (asprintf(&path, "%s/%s", dir, c[i].rel) < 0)
 			return dm_fail(DM_ERR_NOMEM, "out of memory");
-		if (lstat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR)) {
-			if (errno == 0 || errno == ENOENT || errno == ENOTDIR)
+		there = lstat(path, &st) == 0;
+		if (there || (errno != ENOENT && errno != ENOTDIR)) {
+			if (there)
 				snprintf(why, sizeof(why), "not deleted: '%s' exists", path);
 			else
 				snprintf(why, sizeof(why), "not deleted: cannot check '%s': %s", path, strerror(errno));
@@ -1136,7 +1138,7 @@ static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char 
 	orphans orph;
 	dm_plan *plan;
 	dm_walk *w;
-	const dm_walk_entry *en;
+	const dm_walk_entry *en = NULL;
 	dm_plan_step st;
 	dm_err e;
 
@@ -1153,7 +1155,9 @@ static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char 
 	}
 	orphans_list(r, &orph, bucket, prefix);
 	e = lister_fill(&l);
-	en = e ? NULL : dm_walk_next(w);
+	/* a walk that ends early must never read as "no files": everything would look stale */
+	if (!e && !(en = dm_walk_next(w)))
+		e = dm_walk_status(w);
 	while (!e && !stopping(r)) {
 		if ((e = dm_plan_next(plan, en, lister_peek(&l), &st)))
 			break;

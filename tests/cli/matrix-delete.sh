@@ -120,6 +120,23 @@ check grep -qxF "dm-seed: warning: '$b/locked/sub/b.txt': not deleted: '$s/locke
   "D10: locked/sub/b.txt reported as kept"
 check grep -q ' 1 deleted, 2 kept (see the warnings), ' "$T/err" "D10: the summary counts 1 deleted, 2 kept"
 
+# ---- the real RGW: the last guard, lstat of the file a stale key maps to ----
+# a folder marker "dir/" (as consoles create) sorts before "dir/x.txt": the merge finds no file of
+# that key, but SOURCE/dir/ exists, so it is kept; the marker of a folder that is gone is deleted
+b=mx-dmark-$run_id
+s=$(src mark dir/x.txt)
+"$DM_BIN/dm-seed" -q --no-progress "$s" "mx/$b" >/dev/null 2>&1 || fail "marker: first upload"
+for k in dir/ gone/; do
+  AWS_ACCESS_KEY_ID=$DM_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$DM_TEST_S3_SECRET_KEY AWS_DEFAULT_REGION=us-east-1 \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    aws --endpoint-url "$DM_TEST_S3_ENDPOINT" s3api put-object --bucket "$b" --key "$k" >/dev/null
+done
+rc=0
+"$DM_BIN/dm-seed" --delete -v --no-progress "$s" "mx/$b" >"$T/out" 2>"$T/err" || rc=$?
+check [ "$rc" = 0 ] "marker: exit 0 (got $rc)"
+check [ "$(keys_in "$b" | tr '\n' ' ')" = "dir/ dir/x.txt " ] "marker: dir/ kept, gone/ deleted ($(keys_in "$b" | tr '\n' ' '))"
+check grep -qxF "dm-seed: warning: '$b/dir/': not deleted: '$s/dir/' exists" "$T/err" "marker: dir/ reported as kept"
+
 # ---- the real RGW: short of file descriptors (ulimit -n 256, -j 1024) ----
 b=mx-dfd-$run_id
 s=$T/many
