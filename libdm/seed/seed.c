@@ -951,7 +951,7 @@ static void plan_file(run *r, const char *bucket, const dm_walk_entry *en, const
 
 	if (f->size > r->threshold) {
 		f->part_size = r->o->part_size ? r->o->part_size : dm_s3_part_size(f->size);
-		f->nparts = (int)((f->size + f->part_size - 1) / f->part_size);
+		f->nparts = (int)dm_s3_part_count(f->size, f->part_size);
 		if (f->nparts > DM_S3_MAX_PARTS || f->size > DM_S3_MAX_OBJECT) {
 			report(r, DM_SEED_FAILED, f->path, bucket, key, f->size,
 			       f->size > DM_S3_MAX_OBJECT ? "larger than S3's 5 TiB object limit"
@@ -1483,7 +1483,7 @@ dm_err dm_seed_local_etag(const char *path, uint64_t multipart_threshold, uint64
 		unsigned char(*md5s)[16];
 
 		f.part_size = part_size ? part_size : dm_s3_part_size(f.size);
-		f.nparts = (int)((f.size + f.part_size - 1) / f.part_size);
+		f.nparts = (int)dm_s3_part_count(f.size, f.part_size);
 		md5s = calloc((size_t)f.nparts, 16);
 		if (!md5s)
 			return dm_fail(DM_ERR_NOMEM, "out of memory");
