@@ -5,7 +5,7 @@
 # again and resends, within --retries, with one "retrying" line a time at -v.
 # A flipped reply (a listing, an ETag) never makes dm-seed call a file
 # uploaded that is not.  After every run, every object in the bucket is
-# downloaded with the AWS CLI and must equal its file byte for byte (nothing
+# downloaded with curl's own SigV4 and must equal its file byte for byte (nothing
 # corrupted ever lands); a file that is missing must be named; a rerun completes.
 . "$(dirname "$0")/hard-lib.sh"
 
@@ -18,14 +18,23 @@ upstream=${DM_TEST_S3_ENDPOINT#http://}
 mp=(--part-size 5MiB --multipart-threshold 5MiB)
 flips=0 runs=0 retried=0
 
-# intact BUCKET: every object in BUCKET equals its file (missing ones are the failure list's business)
+# intact BUCKET [all]: every object in BUCKET equals its file, downloaded with
+# curl's own SigV4 (missing ones are the failure list's business; with "all",
+# every file must have its object); prints how many objects were compared
 intact() {
-  local dl="$TMP/intact.$RANDOM"
+  local dl="$TMP/intact.$RANDOM" key
   mkdir -p "$dl"
-  s3cli s3 cp --recursive --quiet "s3://$1/" "$dl" >/dev/null
-  python3 - "$src" "$dl" <<'PY' || fail "$1: an object differs from its file"
+  s3curl "/$1?list-type=2&max-keys=1000" --fail >"$dl.xml" || fail "cannot list $1"
+  python3 -c 'import re,sys,html; print("\n".join(html.unescape(k) for k in re.findall(r"<Key>([^<]*)</Key>", open(sys.argv[1]).read())))' \
+    "$dl.xml" >"$dl.keys"
+  while IFS= read -r key; do
+    [ -n "$key" ] || continue
+    mkdir -p "$dl/$(dirname "$key")"
+    [ "$(s3fetch "$1" "$key" "$dl/$key")" = 200 ] || fail "$1/$key: listed but cannot be downloaded"
+  done <"$dl.keys"
+  python3 - "$src" "$dl" "${2:-}" <<'PY' || fail "$1: the objects differ from the files"
 import os, sys
-src, dl = sys.argv[1:3]
+src, dl, want_all = sys.argv[1:4]
 n = 0
 for root, _, files in os.walk(dl):
     for f in files:
@@ -36,9 +45,21 @@ for root, _, files in os.walk(dl):
         if open(mine, "rb").read() != open(os.path.join(root, f), "rb").read():
             sys.exit(f"{rel}: the object differs from the file")
         n += 1
+if want_all:
+    nfiles = sum(len(fs) for _, _, fs in os.walk(src))
+    if n != nfiles:
+        sys.exit(f"{n} objects for {nfiles} files")
 print(n)
 PY
-  rm -rf "$dl"
+  rm -rf "$dl" "$dl.xml" "$dl.keys"
+}
+
+# mkbucket NAME: a fresh, empty bucket (made beforehand, so the faults are for the transfer)
+mkbucket() {
+  local b
+  b=$(new_bucket "$1")
+  s3curl "/$b" --fail -X PUT -o /dev/null || fail "cannot create bucket $b"
+  echo "$b"
 }
 
 # seed_via NAME BUCKET [DM-SEED OPTIONS...] -- RULE...: one run through a proxy; rc in $rc
@@ -63,13 +84,12 @@ finish() {
   n=$(intact "$2")
   [ "$(uploads_left "$2")" = 0 ] || fail "$1: a multipart upload was left behind"
   run_rc 0 "$SEED" --no-progress -j 8 "${mp[@]}" "$src" "dmtest/$2"
-  same_tree "$src" "$2" ""
+  intact "$2" all >/dev/null
   echo "$n"
 }
 
 # ---- request bodies: BadDigest is retried with a fresh read ----
-b=$(new_bucket flip)
-s3cli s3api create-bucket --bucket "$b" >/dev/null
+b=$(mkbucket flip)
 seed_via body "$b" --retries 5 -- 'PUT:/d01/:flip:3' 'PUT:big-a.bin?partNumber=2&:flip:2'
 [ "$rc" = 0 ] || { cat "$TMP/err"; fail "flipped bodies: exit $rc, want 0 (every BadDigest retried)"; }
 n=$(grep -c -- '-> flip$' "$TMP/body.log")
@@ -94,8 +114,7 @@ runs=$((runs + 1))
 pass "flipped bodies: 5 bits flipped (PUTs under d01/, part 2 of big-a.bin twice), 5 retries with a fresh read, exit 0; $m objects intact; rerun completed"
 
 # ---- more flips than --retries: the file fails, nothing of it lands ----
-b=$(new_bucket over)
-s3cli s3api create-bucket --bucket "$b" >/dev/null
+b=$(mkbucket over)
 seed_via over "$b" --retries 2 -- 'PUT:/d02/e0/:flip' 'PUT:big-b.bin?partNumber=1&:flip'
 [ "$rc" = 4 ] || { cat "$TMP/err"; fail "flips beyond --retries: exit $rc, want 4"; }
 {
@@ -134,8 +153,7 @@ esac
 intact "$b" >/dev/null
 list_how=$how
 
-b=$(new_bucket put)
-s3cli s3api create-bucket --bucket "$b" >/dev/null
+b=$(mkbucket put)
 seed_via replies "$b" -- 'PUT:/d04/:flip-etag:2' 'PUT:big-a.bin?partNumber=1&:flip-etag:1' \
   'POST:big-b.bin?uploadId=:flip-reply:1'
 [ "$rc" = 4 ] || { cat "$TMP/err"; fail "altered reply ETags: exit $rc, want 4"; }

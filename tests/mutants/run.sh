@@ -21,6 +21,8 @@ areas="unit;seed;s3-servers;hardening;gpu"
 keep=${MUTANTS_DIR:+1}
 work=${MUTANTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/dm-mutants.XXXXXX")}
 mkdir -p "$work"
+# each test run boots its own RGW: give it the most ctest allows (120 s) on a busy machine
+export DM_S3_BOOT_TIMEOUT=${DM_S3_BOOT_TIMEOUT:-110}
 [ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
 
 # the mutations, in list order: names, their tests
