@@ -23,7 +23,6 @@ work=${MUTANTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/dm-mutants.XXXXXX")}
 mkdir -p "$work"
 # each test run boots its own RGW: give it the most ctest allows (120 s) on a busy machine
 export DM_S3_BOOT_TIMEOUT=${DM_S3_BOOT_TIMEOUT:-110}
-[ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
 
 # the mutations, in list order: names, their tests
 mapfile -t names < <(grep -v '^#' "$list" | grep -v '^$' | cut -f1 | awk '!seen[$0]++')
@@ -66,6 +65,15 @@ restore() {
   for f in $(grep -v '^#' "$list" | cut -f3 | sort -u); do cp -p "$root/$f" "$src/$f"; done
 }
 
+# One RGW for every run (booting one per run costs a minute on a busy machine):
+# the tests use buckets of their own.  It is stopped on exit.
+server_up=0
+stop_server() {
+  [ "$server_up" = 1 ] && (cd "$work/build" && ctest -R '^s3_server_down$' >/dev/null 2>&1) || true
+  [ -n "$keep" ] || rm -rf "$work"
+}
+trap stop_server EXIT
+
 # run LABEL TESTS: builds, runs TESTS; sets $result (pass, fail, build-failed) and $ran
 run() {
   local label=$1 tests=$2 log="$work/$1.log"
@@ -73,7 +81,16 @@ run() {
     result=build-failed ran=0
     return
   fi
-  if (cd "$work/build" && ctest -R "$tests" --output-on-failure >>"$log" 2>&1); then result=pass; else result=fail; fi
+  if [ "$server_up" = 0 ]; then
+    (cd "$work/build" && ctest -R '^s3_server_up$' --output-on-failure >>"$log" 2>&1) ||
+      { echo "mutants: the test S3 server did not start: see $log" >&2; exit 1; }
+    server_up=1
+  fi
+  if (cd "$work/build" && ctest -R "$tests" -FS s3 -FC s3 --output-on-failure >>"$log" 2>&1); then
+    result=pass
+  else
+    result=fail
+  fi
   ran=$(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$log" | grep -vc '_server_' || true)
 }
 
