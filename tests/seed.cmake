@@ -8,5 +8,7 @@ dm_cli_test(seed_buckets ${DM_CLI}/seed-buckets.sh FIXTURES s3 TIMEOUT 300)
 # a multipart upload left by a killed run: reported, and aborted by the next run of its key
 dm_cli_test(seed_orphans ${DM_CLI}/seed-orphans.sh FIXTURES s3 TIMEOUT 300)
 dm_cli_test(seed_job ${DM_CLI}/seed-job.sh FIXTURES s3 TIMEOUT 600)
+# Content-MD5 on every request, ETag confirmation, --verify by content, part counts
+dm_cli_test(seed_integrity ${DM_CLI}/seed-integrity.sh FIXTURES s3 TIMEOUT 600)
 # an object over 5 GiB on a server of its own (7 GiB of RAM for the OSD)
 dm_cli_test(seed_huge ${DM_CLI}/seed-huge.sh FIXTURES s3 LABELS integration slow TIMEOUT 900)

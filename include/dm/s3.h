@@ -5,6 +5,9 @@
  * thread-safe.  Failed requests that are worth retrying (5xx, SlowDown,
  * RequestTimeout, resets, timeouts) are retried with exponential backoff and
  * full jitter, up to cfg.retries times; authentication errors never are.
+ * A body the server refused (BadDigest: it did not match its Content-MD5)
+ * comes back as DM_ERR_CHECKSUM at once, for the caller to read its source
+ * again and resend (dm_s3_retries says how often).
  */
 #ifndef DM_S3_H
 #define DM_S3_H
@@ -118,6 +121,18 @@ dm_err dm_s3_delete(dm_s3 *s3, const char *bucket, const char *key);
  * later run recomputes the same ETag: 8 MiB, doubled until the file fits in
  * 10,000 parts, capped at 5 GiB. */
 uint64_t dm_s3_part_size(uint64_t file_size);
+
+/* How many parts of part_size bytes hold file_size bytes: ceil(file_size /
+ * part_size), the last part the remainder (never an empty part, so a size that
+ * is an exact multiple has exactly file_size / part_size parts).  The one home
+ * of this arithmetic: the upload plan and every local ETag use it.  0 for an
+ * empty file or a part_size of 0. */
+uint64_t dm_s3_part_count(uint64_t file_size, uint64_t part_size);
+
+/* The retries after the first try this client makes (cfg.retries): callers
+ * that retry a whole operation themselves (a BadDigest upload read again) keep
+ * within the same budget. */
+int dm_s3_retries(const dm_s3 *s3);
 
 /* The multipart ETag "hex(md5(md5_1 || ... || md5_n))-n" into out (>= 48 bytes). */
 void dm_s3_multipart_etag(char *out, const unsigned char (*part_md5s)[16], size_t nparts);

@@ -251,6 +251,9 @@ static int is_auth_code(const char *code)
 	return 0;
 }
 
+/* BadDigest and InvalidDigest are not retried here: the body in memory is what
+ * the Content-MD5 was computed from, and only the caller can read its source
+ * again (dm-seed does, within the same retries: see do_small and do_part). */
 static int retryable_status(long status, const char *code)
 {
 	if (status >= 500)
@@ -916,9 +919,19 @@ uint64_t dm_s3_part_size(uint64_t file_size)
 {
 	uint64_t part = 8ULL << 20;
 
-	while (part < DM_S3_MAX_PART && (file_size + part - 1) / part > DM_S3_MAX_PARTS)
+	while (part < DM_S3_MAX_PART && dm_s3_part_count(file_size, part) > DM_S3_MAX_PARTS)
 		part *= 2;
 	return part > DM_S3_MAX_PART ? DM_S3_MAX_PART : part;
+}
+
+uint64_t dm_s3_part_count(uint64_t file_size, uint64_t part_size)
+{
+	return part_size ? file_size / part_size + (file_size % part_size != 0) : 0;
+}
+
+int dm_s3_retries(const dm_s3 *s3)
+{
+	return s3->retries;
 }
 
 void dm_s3_multipart_etag(char *out, const unsigned char (*part_md5s)[16], size_t nparts)

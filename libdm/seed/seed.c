@@ -464,7 +464,20 @@ static void do_small(run *r, file_job *f, wbuf *b)
 		report(r, DM_SEED_WOULD_UPLOAD, f->path, f->bucket, f->key, f->size, NULL);
 		return;
 	}
-	e = dm_s3_put(r->s3, f->bucket, f->key, b->data, (size_t)f->size, md5, etag);
+	/* BadDigest: the bytes were damaged on the way; read the file again and resend */
+	for (int retry = 1;; retry++) {
+		e = dm_s3_put(r->s3, f->bucket, f->key, b->data, (size_t)f->size, md5, etag);
+		if (e != DM_ERR_CHECKSUM || retry > dm_s3_retries(r->s3) || stopping(r))
+			break;
+		dm_info("retrying '%s' (read again from the file, %d of %d): %s", f->path, retry, dm_s3_retries(r->s3),
+			dm_err_detail());
+		if (read_range(f, b, 0, (size_t)f->size, why, sizeof(why)) != 0) {
+			report(r, DM_SEED_FAILED, f->path, f->bucket, f->key, f->size, why);
+			return;
+		}
+		dm_md5(md5, b->data, (size_t)f->size);
+		md5_hex(hex, md5);
+	}
 	if (e) {
 		if (is_fatal(e))
 			set_fatal(r, e);
@@ -757,11 +770,30 @@ static void do_part(run *r, file_job *f, int i, wbuf *b)
 	skip = f->failed;
 	pthread_mutex_unlock(&f->lock);
 	if (!skip) {
-		e = dm_s3_mpu_part(r->s3, f->bucket, f->key, f->upload_id, i + 1, b->data, part_len(f, i), f->md5s[i],
-				   etag);
+		/* BadDigest: the bytes were damaged on the way; read the part again and resend */
+		why[0] = '\0';
+		for (int retry = 1;; retry++) {
+			unsigned char again[16];
+
+			e = dm_s3_mpu_part(r->s3, f->bucket, f->key, f->upload_id, i + 1, b->data, part_len(f, i),
+					   f->md5s[i], etag);
+			if (e != DM_ERR_CHECKSUM || retry > dm_s3_retries(r->s3) || stopping(r))
+				break;
+			dm_info("retrying part %d of '%s' (read again from the file, %d of %d): %s", i + 1, f->path, retry,
+				dm_s3_retries(r->s3), dm_err_detail());
+			if (read_range(f, b, (uint64_t)i * f->part_size, part_len(f, i), why, sizeof(why)) != 0)
+				break;
+			dm_md5(again, b->data, part_len(f, i));
+			if (memcmp(again, f->md5s[i], 16) != 0) {
+				snprintf(why, sizeof(why), "changed while uploading (part %d read again differs)", i + 1);
+				break;
+			}
+		}
 		md5_hex(hex, f->md5s[i]);
 		pthread_mutex_lock(&f->lock);
-		if (e) {
+		if (why[0]) {
+			part_failed(f, why);
+		} else if (e) {
 			if (is_fatal(e))
 				set_fatal(r, e);
 			snprintf(why, sizeof(why), "part %d: %s", i + 1, dm_err_detail());
@@ -951,7 +983,7 @@ static void plan_file(run *r, const char *bucket, const dm_walk_entry *en, const
 
 	if (f->size > r->threshold) {
 		f->part_size = r->o->part_size ? r->o->part_size : dm_s3_part_size(f->size);
-		f->nparts = (int)((f->size + f->part_size - 1) / f->part_size);
+		f->nparts = (int)dm_s3_part_count(f->size, f->part_size);
 		if (f->nparts > DM_S3_MAX_PARTS || f->size > DM_S3_MAX_OBJECT) {
 			report(r, DM_SEED_FAILED, f->path, bucket, key, f->size,
 			       f->size > DM_S3_MAX_OBJECT ? "larger than S3's 5 TiB object limit"
@@ -1487,7 +1519,7 @@ dm_err dm_seed_local_etag(const char *path, uint64_t multipart_threshold, uint64
 		unsigned char(*md5s)[16];
 
 		f.part_size = part_size ? part_size : dm_s3_part_size(f.size);
-		f.nparts = (int)((f.size + f.part_size - 1) / f.part_size);
+		f.nparts = (int)dm_s3_part_count(f.size, f.part_size);
 		md5s = calloc((size_t)f.nparts, 16);
 		if (!md5s)
 			return dm_fail(DM_ERR_NOMEM, "out of memory");

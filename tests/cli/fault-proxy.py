@@ -13,10 +13,24 @@ Rules (each a 'METHOD:QUERY-SUBSTRING:ACTION[:COUNT]', COUNT = how many times, d
   truncate   forward, then send only half of the answer (half the body, or half the
              headers when the body is empty) and close: the server did the work,
              the client never learns it
+  flip       flip one bit in the middle of the request body, then forward (the
+             server sees damaged bytes under the client's Content-MD5: BadDigest)
+  flip-reply forward, then flip one bit in the middle of the reply body
+             (a listing's XML, a CompleteMultipartUpload result)
+  flip-etag  forward, then flip the low bit of the first character of the reply's
+             ETag, in the ETag header and in the first <ETag> of the body
+             ("0a1b..." becomes "1a1b...": what a client reads is not what the
+             server stored)
 Listens on a free 127.0.0.1 port, writes it to PORTFILE, logs one line a request
-on stderr ("PUT /b/k?partNumber=3 -> 500"), and stops when stdin closes or on SIGTERM.
+on stderr ("PUT /b/k?partNumber=3 -> 500"; a PUT or POST also logs its body's
+length, the base64 MD5 of the bytes received and the Content-MD5 header sent with
+them, '-' if none: "PUT /b/k len=5 md5=XUFA... content-md5=XUFA... -> forward"),
+and stops when stdin closes or on SIGTERM.
 """
+import base64
+import hashlib
 import http.client
+import re
 import socket
 import sys
 import threading
@@ -31,6 +45,23 @@ for spec in sys.argv[3:]:
     rules.append({"method": parts[0], "match": parts[1], "action": parts[2],
                   "left": int(parts[3]) if len(parts) > 3 else -1})
 lock = threading.Lock()
+
+
+def flip_bit(data):
+    """data with one bit flipped in its middle byte (unchanged when empty)"""
+    if not data:
+        return data
+    b = bytearray(data)
+    b[len(b) // 2] ^= 0x01
+    return bytes(b)
+
+
+def flip_etag(value):
+    """an ETag with the low bit of its first character (after any quote) flipped"""
+    m = re.match(r'^(\s*(?:"|&quot;)?)(.)', value)
+    if not m:
+        return value
+    return m.group(1) + chr(ord(m.group(2)) ^ 1) + value[m.end():]
 
 
 def pick(method, path):
@@ -57,9 +88,9 @@ class Proxy(BaseHTTPRequestHandler):
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
         action = pick(self.command, self.path)
-        sys.stderr.write(f"{self.command} {self.path} -> {action or 'forward'}\n")
-        sys.stderr.flush()
         if action and action.startswith("reset-after="):
+            sys.stderr.write(f"{self.command} {self.path} -> {action}\n")
+            sys.stderr.flush()
             want = min(int(action.split("=", 1)[1]), length)
             got = 0
             while got < want:
@@ -70,6 +101,14 @@ class Proxy(BaseHTTPRequestHandler):
             self.reset()
             return
         body = self.rfile.read(length) if length else b""
+        seen = ""
+        if self.command in ("PUT", "POST"):
+            seen = (f" len={len(body)} md5={base64.b64encode(hashlib.md5(body).digest()).decode()}"
+                    f" content-md5={self.headers.get('Content-MD5') or '-'}")
+        sys.stderr.write(f"{self.command} {self.path}{seen} -> {action or 'forward'}\n")
+        sys.stderr.flush()
+        if action == "flip":
+            body = flip_bit(body)
         if action in ("500", "503"):
             code = int(action)
             err = b"InternalError" if code == 500 else b"SlowDown"
@@ -90,12 +129,19 @@ class Proxy(BaseHTTPRequestHandler):
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
+        headers = resp.getheaders()
+        if action == "flip-reply":
+            data = flip_bit(data)
+        elif action == "flip-etag":
+            headers = [(k, flip_etag(v) if k.lower() == "etag" else v) for k, v in headers]
+            data = re.sub(rb"(<ETag>)([^<]*)", lambda m: m.group(1) + flip_etag(m.group(2).decode("latin-1")).encode("latin-1"),
+                          data, count=1)
         if action == "truncate":
             self.truncated(resp, data)
             conn.close()
             return
         self.send_response(resp.status)
-        for k, v in resp.getheaders():
+        for k, v in headers:
             if k.lower() not in ("connection", "transfer-encoding", "content-length"):
                 self.send_header(k, v)
         if self.command == "HEAD":

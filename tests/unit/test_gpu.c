@@ -43,6 +43,91 @@ static void test_gpu__min_driver_follows_release_notes(void **state)
 	assert_null(dm_gpu_min_driver(13, 1));
 }
 
+/* Every row of NVIDIA's table, written here from NVIDIA's CUDA Toolkit Release
+ * Notes, table "CUDA Toolkit and Corresponding Driver Versions", column
+ * "Toolkit Driver Version, Linux x86_64 Driver Version", GA row of each minor
+ * release (https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/index.html,
+ * and the archived notes of each release under
+ * https://docs.nvidia.com/cuda/archive/X.Y.Z/cuda-toolkit-release-notes/),
+ * not copied from libdm/gpu/check.c.  CUDA 12.7 was never released; 11.0's GA
+ * is 11.0.2 (11.0.1 was a release candidate, >= 450.36.06). */
+static const struct {
+	int major, minor;
+	const char *driver;
+} nvidia_table[] = {
+	{ 9, 0, "384.81" },     /* CUDA 9.0 (9.0.76) */
+	{ 9, 1, "390.46" },     /* CUDA 9.1 (9.1.85) */
+	{ 9, 2, "396.26" },     /* CUDA 9.2 (9.2.88) */
+	{ 10, 0, "410.48" },    /* CUDA 10.0.130 */
+	{ 10, 1, "418.39" },    /* CUDA 10.1 (10.1.105 general release, and updates) */
+	{ 10, 2, "440.33" },    /* CUDA 10.2.89 */
+	{ 11, 0, "450.51.05" }, /* CUDA 11.0.2 GA */
+	{ 11, 1, "455.23" },    /* CUDA 11.1 GA */
+	{ 11, 2, "460.27.03" }, /* CUDA 11.2.0 GA */
+	{ 11, 3, "465.19.01" }, /* CUDA 11.3.0 GA */
+	{ 11, 4, "470.42.01" }, /* CUDA 11.4.0 GA */
+	{ 11, 5, "495.29.05" }, /* CUDA 11.5 GA */
+	{ 11, 6, "510.39.01" }, /* CUDA 11.6 GA */
+	{ 11, 7, "515.43.04" }, /* CUDA 11.7 GA */
+	{ 11, 8, "520.61.05" }, /* CUDA 11.8 GA */
+	{ 12, 0, "525.60.13" }, /* CUDA 12.0 GA */
+	{ 12, 1, "530.30.02" }, /* CUDA 12.1 GA */
+	{ 12, 2, "535.54.03" }, /* CUDA 12.2 GA */
+	{ 12, 3, "545.23.06" }, /* CUDA 12.3 GA */
+	{ 12, 4, "550.54.14" }, /* CUDA 12.4 GA */
+	{ 12, 5, "555.42.02" }, /* CUDA 12.5 GA */
+	{ 12, 6, "560.28.03" }, /* CUDA 12.6 GA */
+	{ 12, 8, "570.26" },    /* CUDA 12.8 GA */
+	{ 12, 9, "575.51.03" }, /* CUDA 12.9 GA */
+	{ 13, 0, "580.65.06" }, /* CUDA 13.0 GA */
+};
+#define NVIDIA_ROWS (sizeof(nvidia_table) / sizeof(nvidia_table[0]))
+
+/* The version just below v: its last number less one ("570.26" -> "570.25"). */
+static void just_below(char *out, size_t n, const char *v)
+{
+	const char *dot = strrchr(v, '.');
+	long last = strtol(dot + 1, NULL, 10);
+
+	assert_true(last > 0);
+	snprintf(out, n, "%.*s.%0*ld", (int)(dot + 1 - v) - 1, v, (int)strlen(dot + 1), last - 1);
+}
+
+/* Each row both ways: its driver is enough for its CUDA, the driver just below
+ * it is not, and neither is the row before's; every minor version between two
+ * rows (12.7) needs the next row's driver; nothing is known below 9.0. */
+static void test_gpu__every_row_of_the_driver_table(void **state)
+{
+	char below[32];
+
+	(void)state;
+	for (size_t i = 0; i < NVIDIA_ROWS; i++) {
+		int ma = nvidia_table[i].major, mi = nvidia_table[i].minor;
+		const char *want = nvidia_table[i].driver, *got = dm_gpu_min_driver(ma, mi);
+
+		if (!got || strcmp(got, want) != 0)
+			fail_msg("CUDA %d.%d: table says %s, NVIDIA says %s", ma, mi, got ? got : "nothing", want);
+		just_below(below, sizeof(below), want);
+		if (dm_gpu_version_cmp(want, got) < 0)
+			fail_msg("CUDA %d.%d: driver %s is not enough for it", ma, mi, want);
+		if (dm_gpu_version_cmp(below, got) >= 0)
+			fail_msg("CUDA %d.%d: driver %s, below %s, passes", ma, mi, below, want);
+		if (i > 0 && dm_gpu_version_cmp(nvidia_table[i - 1].driver, got) >= 0)
+			fail_msg("CUDA %d.%d: the driver of CUDA %d.%d (%s) passes", ma, mi, nvidia_table[i - 1].major,
+				 nvidia_table[i - 1].minor, nvidia_table[i - 1].driver);
+		/* minors with no release of their own, up to this row */
+		if (i > 0 && nvidia_table[i - 1].major == ma)
+			for (int gap = nvidia_table[i - 1].minor + 1; gap < mi; gap++) {
+				got = dm_gpu_min_driver(ma, gap);
+				if (!got || strcmp(got, want) != 0)
+					fail_msg("CUDA %d.%d (never released): %s, want the next release's %s", ma, gap,
+						 got ? got : "nothing", want);
+			}
+	}
+	for (int mi = 0; mi < 10; mi++)
+		assert_null(dm_gpu_min_driver(8, mi));
+}
+
 static void test_gpu__minor_compat_floors(void **state)
 {
 	(void)state;
@@ -400,6 +485,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gpu__version_cmp_is_numeric),
 		cmocka_unit_test(test_gpu__min_driver_follows_release_notes),
+		cmocka_unit_test(test_gpu__every_row_of_the_driver_table),
 		cmocka_unit_test(test_gpu__minor_compat_floors),
 		cmocka_unit_test(test_gpu__cc_floor_per_toolkit),
 		cmocka_unit_test(test_gpu__parse_xy),

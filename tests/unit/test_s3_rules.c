@@ -147,6 +147,34 @@ static void test_s3_rules__part_size_is_capped_at_5_gib(void **state)
 	assert_true(dm_s3_part_size(100 * TiB) == 5 * GiB);
 }
 
+/* ---- part count: the one home of the arithmetic ---- */
+
+static void test_s3_rules__part_count_has_no_empty_last_part(void **state)
+{
+	static const struct {
+		uint64_t size, part, want;
+	} cases[] = {
+		{ 10 * MiB, 5 * MiB, 2 },       /* exact multiples: no extra empty part */
+		{ 15 * MiB, 5 * MiB, 3 },
+		{ 5 * MiB, 5 * MiB, 1 },
+		{ 80 * GiB, 8 * MiB, 10240 },
+		{ 5 * GiB, 5 * GiB, 1 },
+		{ 10 * MiB + 1, 5 * MiB, 3 },   /* one byte over: a last part of 1 byte */
+		{ 10 * MiB - 1, 5 * MiB, 2 },
+		{ 1, 5 * MiB, 1 },
+		{ 0, 5 * MiB, 0 },
+		{ 7, 0, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (dm_s3_part_count(cases[i].size, cases[i].part) != cases[i].want)
+			fail_msg("size %llu in parts of %llu: %llu parts, want %llu", (unsigned long long)cases[i].size,
+				 (unsigned long long)cases[i].part,
+				 (unsigned long long)dm_s3_part_count(cases[i].size, cases[i].part),
+				 (unsigned long long)cases[i].want);
+}
+
 /* ---- multipart ETag ---- */
 
 static void md5_of(unsigned char out[16], const void *data, size_t n)
@@ -237,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_s3_rules__part_size_keeps_every_object_within_10000_parts),
 		cmocka_unit_test(test_s3_rules__part_size_is_a_pure_function_of_the_size),
 		cmocka_unit_test(test_s3_rules__part_size_is_capped_at_5_gib),
+		cmocka_unit_test(test_s3_rules__part_count_has_no_empty_last_part),
 		cmocka_unit_test(test_s3_rules__multipart_etag_is_md5_of_part_md5s_with_count),
 		cmocka_unit_test(test_s3_rules__multipart_etag_of_one_part_differs_from_plain_md5),
 		cmocka_unit_test(test_s3_rules__multipart_etag_fits_10000_parts),

@@ -585,6 +585,20 @@ static void test_seed__local_etag_of_multipart_file_is_md5_of_part_md5s(void **s
 	assert_non_null(strstr(got, "-4"));
 }
 
+static void test_seed__local_etag_of_an_exact_multiple_has_no_empty_part(void **state)
+{
+	const uint64_t part = 1 << 20, size = 4 * (1 << 20);
+	char path[1024], want[48], got[48];
+
+	(void)state;
+	put_file("four.bin", size, 15);
+	snprintf(path, sizeof(path), "%s/four.bin", root);
+	expected_multipart_etag(want, path, size, part);
+	assert_int_equal(dm_seed_local_etag(path, part, part, got), DM_OK);
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, "-4"));
+}
+
 static void test_seed__local_etag_uses_the_default_part_size_rule(void **state)
 {
 	/* threshold below the size, no part size given: dm_s3_part_size(size) decides */
@@ -650,6 +664,7 @@ int main(void)
 		T(test_seed__local_etag_of_small_file_is_its_md5),
 		T(test_seed__local_etag_of_empty_file_is_md5_of_nothing),
 		T(test_seed__local_etag_of_multipart_file_is_md5_of_part_md5s),
+		T(test_seed__local_etag_of_an_exact_multiple_has_no_empty_part),
 		T(test_seed__local_etag_uses_the_default_part_size_rule),
 		T(test_seed__local_etag_at_the_threshold_is_single_part),
 		T(test_seed__local_etag_of_missing_file_names_it),
