@@ -71,7 +71,14 @@ dm_err dm_s3_new(dm_s3 **out, const dm_s3_config *cfg)
 		dm_s3_free(s3);
 		return dm_fail(DM_ERR_CONFIG, "endpoint '%s' must not have a path", cfg->endpoint);
 	}
-	s3->host = strdup(p);
+	{
+		/* the Host that curl sends, so the signed one is the same: no ":80"/":443" */
+		dm_buf host = DM_BUF_INIT;
+
+		if (dm_sigv4_host(&host, s3->endpoint) == DM_OK)
+			s3->host = dm_buf_detach(&host);
+		dm_buf_release(&host);
+	}
 	s3->access_key = sdup(cfg->access_key);
 	s3->secret_key = sdup(cfg->secret_key);
 	s3->session_token = cfg->session_token && *cfg->session_token ? strdup(cfg->session_token) : NULL;
