@@ -63,8 +63,16 @@ dm_err dm_buf_put_shown(dm_buf *b, const char *s, size_t n);
 /* Writes data to path atomically (temp file in the same folder, fsync, rename)
  * with the given mode; the folder is created (0700) when missing. */
 dm_err dm_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
-/* Reads a whole file; *out malloc'd and NUL-terminated. */
+/* The most dm_read_file reads: every file dm reads whole (configuration,
+ * kubeconfig, token files, aliases, mc's config.json, driver facts) is small,
+ * and a link to /dev/zero must not fill the memory. */
+#define DM_READ_FILE_MAX ((size_t)16 << 20)
+/* Reads a whole file of at most DM_READ_FILE_MAX bytes; *out malloc'd and
+ * NUL-terminated.  A larger one fails with DM_ERR_IO, "cannot read 'PATH':
+ * larger than 16 MiB"; a missing one with DM_ERR_NOTFOUND. */
 dm_err dm_read_file(char **out, size_t *outlen, const char *path);
+/* dm_read_file with another cap (bytes). */
+dm_err dm_read_file_max(char **out, size_t *outlen, const char *path, size_t max);
 
 /* Frees a NULL-terminated array of malloc'd strings and the array; NULL is a no-op. */
 void dm_strv_free(char **v);
