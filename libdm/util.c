@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -535,6 +536,36 @@ too_large:
 dm_err dm_read_file(char **out, size_t *outlen, const char *path)
 {
 	return dm_read_file_max(out, outlen, path, DM_READ_FILE_MAX);
+}
+
+int dm_fit_jobs_to_fd_limit(int jobs, int per_job, int fixed, unsigned long *limit)
+{
+	rlim_t need = (rlim_t)jobs * (rlim_t)per_job + (rlim_t)fixed;
+	struct rlimit rl;
+	int fitted = jobs;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		if (limit)
+			*limit = 0;
+		return jobs;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		struct rlimit raised = rl;
+
+		raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl = raised;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rlim_t room = rl.rlim_cur > (rlim_t)fixed ? rl.rlim_cur - (rlim_t)fixed : 0;
+
+		fitted = (int)(room / (rlim_t)per_job);
+		if (fitted < 1)
+			fitted = 1;
+	}
+	if (limit)
+		*limit = rl.rlim_cur == RLIM_INFINITY ? (unsigned long)-1 : (unsigned long)rl.rlim_cur;
+	return fitted;
 }
 
 void dm_strv_free(char **v)

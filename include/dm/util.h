@@ -74,6 +74,14 @@ dm_err dm_read_file(char **out, size_t *outlen, const char *path);
 /* dm_read_file with another cap (bytes). */
 dm_err dm_read_file_max(char **out, size_t *outlen, const char *path, size_t max);
 
+/* Fits `jobs` parallel jobs, each holding per_job file descriptors, beside
+ * `fixed` more, to the open-file limit (RLIMIT_NOFILE): when the soft limit is
+ * too low it is raised, up to the hard limit; when even that is too low, fewer
+ * jobs are returned (at least 1).  *limit (may be NULL) receives the soft limit
+ * in force afterwards.  Changes the process's limit: call it from the main
+ * thread before the jobs start. */
+int dm_fit_jobs_to_fd_limit(int jobs, int per_job, int fixed, unsigned long *limit);
+
 /* Frees a NULL-terminated array of malloc'd strings and the array; NULL is a no-op. */
 void dm_strv_free(char **v);
 
