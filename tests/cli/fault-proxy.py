@@ -13,10 +13,11 @@ Rules (each a 'METHOD:QUERY-SUBSTRING:ACTION[:COUNT]', COUNT = how many times, d
   truncate   forward, then send only half of the answer (half the body, or half the
              headers when the body is empty) and close: the server did the work,
              the client never learns it
-Listens on a free 127.0.0.1 port, writes it to PORTFILE, logs one line a request
+Listens on a free 127.0.0.1 port (or on $FAULT_PROXY_PORT), writes it to PORTFILE, logs one line a request
 on stderr ("PUT /b/k?partNumber=3 -> 500"), and stops when stdin closes or on SIGTERM.
 """
 import http.client
+import os
 import socket
 import sys
 import threading
@@ -127,10 +128,9 @@ class Proxy(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("FAULT_PROXY_PORT", "0"))), Proxy)
 with open(portfile + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
-import os
 os.rename(portfile + ".tmp", portfile)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 try:
