@@ -9,7 +9,7 @@ dm_cli_test(matrix_k8s ${DM_MATRIX}/matrix-k8s.sh FIXTURES k8s LABELS integratio
 # --delete: hostile listings (tests/cli/hostile-s3.py) and unreadable folders against the RGW
 dm_cli_test(matrix_delete ${DM_MATRIX}/matrix-delete.sh FIXTURES s3 LABELS integration TIMEOUT 300)
 # two drips of about a minute each: the bounds are measured as they are, not shortened
-dm_cli_test(matrix_bounds ${DM_MATRIX}/matrix-bounds.sh FIXTURES s3 LABELS integration slow TIMEOUT 400)
+dm_cli_test(matrix_bounds ${DM_MATRIX}/matrix-bounds.sh FIXTURES s3 LABELS integration slow TIMEOUT 600)
 
 # tests/k8s.cmake registers every tests/cli/secrets*.sh with the fixture k8s alone (it is
 # included first); the sweep also seeds the RGW, so it needs the fixture s3 as well.
