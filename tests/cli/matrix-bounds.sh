@@ -67,8 +67,8 @@ sys.exit(rc if rc >= 0 else 128 - rc)
 PY
 }
 
-# hostile_server MODE PORTFILE: a server on a free 127.0.0.1 port that answers HEAD with 200 and
-# every GET with MODE: "drip", 100,000 bytes promised and 2 bytes a second sent; "endless", a
+# hostile_server MODE PORTFILE: a server on a free 127.0.0.1 port that answers HEAD with 200, a
+# listing of multipart uploads with none, and every other GET with MODE: "drip", 100,000 bytes promised and 2 bytes a second sent; "endless", a
 # 200 without a length whose body never ends, as fast as the client reads.
 hostile_server() {
   python3 - "$1" "$2" <<'PY' &
@@ -83,6 +83,11 @@ class H(BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Type", "application/xml")
+        if "uploads" in self.path and self.command == "GET":
+            # dm-seed's look for unfinished multipart uploads: none, so the case is the listing
+            body = b'<?xml version="1.0"?><ListMultipartUploadsResult><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>'
+            self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+            return
         try:
             if mode == "drip":
                 self.send_header("Content-Length", "100000"); self.end_headers()
