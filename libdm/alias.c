@@ -395,15 +395,19 @@ static dm_err from_mc_config(dm_alias **out, const char *path, const char *name,
 	json_error_t jerr;
 	json_t *root, *all, *entry;
 	const char *url, *ak, *sk, *tok;
+	char *text = NULL;
+	size_t len = 0;
 	dm_err e;
-	FILE *f;
 
 	*found = 0;
-	f = fopen(path, "rb");
-	if (!f)
-		return DM_OK;
-	root = json_loadf(f, 0, &jerr);
-	fclose(f);
+	e = dm_read_file(&text, &len, path);
+	if (e == DM_ERR_NOTFOUND)
+		dm_err_clear();
+	if (e)
+		return e == DM_ERR_NOTFOUND ? DM_OK : e;
+	root = json_loadb(text, len, 0, &jerr);
+	dm_wipe(text, len);
+	free(text);
 	if (!root)
 		return dm_fail(DM_ERR_CONFIG, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 	all = json_object_get(root, "aliases");

@@ -1,11 +1,12 @@
 /* libdm/http.h - private: the one libcurl setup shared by the S3 and
- * Kubernetes clients (TLS, timeouts, error mapping).
+ * Kubernetes clients (TLS, timeouts, the bounds on every reply, error mapping).
  */
 #ifndef DM_LIBDM_HTTP_H
 #define DM_LIBDM_HTTP_H
 
 #include <curl/curl.h>
 #include <dm/err.h>
+#include <dm/util.h>
 
 typedef struct {
 	const char *ca_file;      /* PEM bundle file; NULL: $SSL_CERT_FILE, else the system store */
@@ -16,22 +17,50 @@ typedef struct {
 	const char *cert_pem;     /* client certificate (PEM text in memory) */
 	const char *key_pem;      /* client key (PEM text in memory) */
 	long connect_timeout_ms;  /* 0: 10 s */
-	long low_speed_time_s;    /* abort when under 1 byte/s for this long; 0: 60 s */
 } dm_http_opts;
-#define DM_HTTP_OPTS_INIT { NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 0 }
+#define DM_HTTP_OPTS_INIT { NULL, NULL, 0, NULL, NULL, NULL, NULL, 0 }
 
-/* Process-wide curl_global_init, once (thread-safe). */
+/* What a request carries decides how long it may take (docs/hardening.md,
+ * "Bounds"); every kind has the same cap on the reply's size.
+ *   SHORT  a small request and reply (listings, HEAD, DELETE, initiate, every
+ *          Kubernetes request): a stall limit and a total time limit;
+ *   BODY   an object's or a part's bytes (up to 5 GiB): the stall limit only,
+ *          since its time grows with its size;
+ *   SLOW   an answer the server may think about for minutes while it sends
+ *          blanks to keep the connection open (CompleteMultipartUpload): a
+ *          stall is no byte at all for a minute, and the total limit is long. */
+typedef enum { DM_HTTP_SHORT = 0, DM_HTTP_BODY, DM_HTTP_SLOW } dm_http_kind;
+
+/* One request's reply, as the shared write callback fills it; it lives across
+ * the tries of the request. */
+typedef struct {
+	dm_buf *body;       /* where the reply's body goes (cleared by the caller before each try) */
+	dm_http_kind kind;
+	int over;           /* set when the body went past the cap (the try then fails) */
+	int slow_tries;     /* tries that stalled or ran out of time */
+} dm_http_reply;
+
+/* Process-wide curl_global_init, once (thread-safe); also reads the test knob
+ * $DM_TEST_HTTP_LIMITS (docs/hardening.md). */
 void dm_http_global_init(void);
 
-/* Applies TLS, timeouts, keep-alive and the error buffer to a fresh or reset
- * easy handle.  errbuf must have CURL_ERROR_SIZE bytes and outlive the transfer. */
-dm_err dm_http_setup(CURL *h, const dm_http_opts *o, char *errbuf);
+/* Applies TLS, the connect timeout, the stall and total time limits of
+ * rep->kind, keep-alive, the error buffer and the capped write callback into
+ * rep->body to a fresh or reset easy handle.  errbuf must have CURL_ERROR_SIZE
+ * bytes; errbuf and rep must outlive the transfer. */
+dm_err dm_http_setup(CURL *h, const dm_http_opts *o, dm_http_reply *rep, char *errbuf);
 
-/* Turns a failed transfer into a dm_err with a clear detail naming the URL
- * (host:port only; never credentials) and, for TLS, the CA file used. */
-dm_err dm_http_fail(CURLcode rc, const char *errbuf, const char *url, const dm_http_opts *o);
+/* Turns a failed transfer into a dm_err with a clear detail: a bound that was
+ * hit names the whole URL ("reply from URL exceeded 64 MiB", "... stalled:
+ * under 1 KiB/s for 30 s"); other failures name its host:port only (never
+ * credentials) and, for TLS, the CA file used.  rep may be NULL. */
+dm_err dm_http_fail(CURLcode rc, const char *errbuf, const char *url, const dm_http_opts *o,
+		    const dm_http_reply *rep);
 
-/* Is this curl result worth retrying (connection reset, timeout, partial reply)? */
-int dm_http_retryable(CURLcode rc);
+/* Is this failed try worth another (connection reset, timeout, partial
+ * reply)?  A reply over the cap never is; a try that stalled or ran out of
+ * time is retried once, not again: a server that drips does not speed up.
+ * Counts rep->slow_tries (rep may be NULL). */
+int dm_http_retryable(CURLcode rc, const char *errbuf, dm_http_reply *rep);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -537,37 +538,90 @@ void dm_unlock_file(int fd, const char *path)
 	close(fd);
 }
 
-dm_err dm_read_file(char **out, size_t *outlen, const char *path)
+dm_err dm_read_file_max(char **out, size_t *outlen, const char *path, size_t max)
 {
 	dm_buf b = DM_BUF_INIT;
 	char chunk[65536];
-	FILE *f;
-	size_t n;
+	struct stat st;
+	int fd, err = 0;
+	ssize_t n = 0;
 
 	*out = NULL;
-	f = fopen(path, "rb");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return dm_fail(errno == ENOENT ? DM_ERR_NOTFOUND : DM_ERR_IO, "cannot read '%s': %s", path,
 			       strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (dm_buf_append(&b, chunk, n) != DM_OK) {
-			fclose(f);
+	/* a regular file says its size; a device or a /proc file is read up to the cap and one byte more */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+		goto too_large;
+	while (b.len <= max) {
+		size_t want = max + 1 - b.len < sizeof(chunk) ? max + 1 - b.len : sizeof(chunk);
+
+		n = read(fd, chunk, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (dm_buf_append(&b, chunk, (size_t)n) != DM_OK) {
+			close(fd);
 			dm_buf_release(&b);
 			return DM_ERR_NOMEM;
 		}
 	}
-	if (ferror(f)) {
-		int err = errno;
-
-		fclose(f);
+	if (b.len > max)
+		goto too_large;
+	if (n < 0) {
+		err = errno;
+		close(fd);
 		dm_buf_release(&b);
 		return dm_fail(DM_ERR_IO, "cannot read '%s': %s", path, strerror(err));
 	}
-	fclose(f);
+	close(fd);
 	if (outlen)
 		*outlen = b.len;
 	*out = dm_buf_detach(&b);
 	return *out ? DM_OK : dm_fail(DM_ERR_NOMEM, "out of memory");
+too_large:
+	close(fd);
+	dm_buf_release(&b);
+	if (max >= (1u << 20) && max % (1u << 20) == 0)
+		return dm_fail(DM_ERR_IO, "cannot read '%s': larger than %zu MiB", path, max >> 20);
+	return dm_fail(DM_ERR_IO, "cannot read '%s': larger than %zu bytes", path, max);
+}
+
+dm_err dm_read_file(char **out, size_t *outlen, const char *path)
+{
+	return dm_read_file_max(out, outlen, path, DM_READ_FILE_MAX);
+}
+
+int dm_fit_jobs_to_fd_limit(int jobs, int per_job, int fixed, unsigned long *limit)
+{
+	rlim_t need = (rlim_t)jobs * (rlim_t)per_job + (rlim_t)fixed;
+	struct rlimit rl;
+	int fitted = jobs;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		if (limit)
+			*limit = 0;
+		return jobs;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		struct rlimit raised = rl;
+
+		raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl = raised;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rlim_t room = rl.rlim_cur > (rlim_t)fixed ? rl.rlim_cur - (rlim_t)fixed : 0;
+
+		fitted = (int)(room / (rlim_t)per_job);
+		if (fitted < 1)
+			fitted = 1;
+	}
+	if (limit)
+		*limit = rl.rlim_cur == RLIM_INFINITY ? (unsigned long)-1 : (unsigned long)rl.rlim_cur;
+	return fitted;
 }
 
 void dm_strv_free(char **v)

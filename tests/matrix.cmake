@@ -11,6 +11,8 @@ dm_cli_test(matrix_delete ${DM_MATRIX}/matrix-delete.sh FIXTURES s3 LABELS integ
 # dm-helm: --delete-namespace, values files outside, interrupts, set values (fixture k8s)
 dm_cli_test(matrix_helm ${DM_MATRIX}/matrix-helm.sh FIXTURES k8s LABELS integration TIMEOUT 300)
 dm_cli_test(matrix_alias ${DM_MATRIX}/matrix-alias.sh LABELS integration TIMEOUT 120)
+# two drips of about a minute each: the bounds are measured as they are, not shortened
+dm_cli_test(matrix_bounds ${DM_MATRIX}/matrix-bounds.sh FIXTURES s3 LABELS integration slow TIMEOUT 600)
 
 # tests/k8s.cmake registers every tests/cli/secrets*.sh with the fixture k8s alone (it is
 # included first); the sweep also seeds the RGW, so it needs the fixture s3 as well.

@@ -8,6 +8,9 @@
  * A body the server refused (BadDigest: it did not match its Content-MD5)
  * comes back as DM_ERR_CHECKSUM at once, for the caller to read its source
  * again and resend (dm_s3_retries says how often).
+ * Every reply is bounded (libdm/http.c): at most 64 MiB, under 1 KiB/s for
+ * 30 s fails the try (retried once more at most), and a request without an
+ * object's bytes has 60 s in all.
  */
 #ifndef DM_S3_H
 #define DM_S3_H
@@ -112,7 +115,8 @@ void dm_s3_page_release(dm_s3_page *p);
 
 /* HEAD object: size and ETag (either may be NULL). */
 dm_err dm_s3_head(dm_s3 *s3, const char *bucket, const char *key, uint64_t *size, char *etag_out);
-/* GET object into out (appended). */
+/* GET object into out (appended): for small objects, since like every reply
+ * it is capped at 64 MiB and its request must end within 60 s (docs/hardening.md). */
 dm_err dm_s3_get(dm_s3 *s3, const char *bucket, const char *key, dm_buf *out);
 /* DELETE object (missing is not an error). */
 dm_err dm_s3_delete(dm_s3 *s3, const char *bucket, const char *key);

@@ -61,6 +61,13 @@ typedef struct {
 	const char *glob;  /* fnmatch(3) on the key relative to the prefix; '*' also matches '/' */
 } dm_seed_rule;
 
+/* What a run holds open, for dm_fit_jobs_to_fd_limit: per job a connection,
+ * a file being read and room for libcurl's resolver (a socket pair while a
+ * name is looked up); besides the jobs, the standard streams, the walk's
+ * folder, the listing's connection and the libraries' own files. */
+#define DM_SEED_FDS_PER_JOB 3
+#define DM_SEED_FDS_FIXED 64
+
 typedef struct {
 	const char *source;       /* local folder */
 	const char *bucket;       /* NULL: bucket mode, each top-level folder of source is a bucket */

@@ -52,6 +52,12 @@ dm_err dm_sigv4_signing_key(unsigned char out[32], const char *secret_key, const
  * keep_slash, every other byte as %XX (upper-case hex) of its UTF-8. */
 dm_err dm_sigv4_encode(dm_buf *out, const char *s, size_t n, int keep_slash);
 
+/* Appends the Host header value that libcurl sends for url (and that the
+ * server signs again): its host[:port] without credentials or path, the port
+ * left out when it is the scheme's default (":80" of http://, ":443" of
+ * https://), as botocore signs it too.  "http://127.0.0.1:80/b" -> "127.0.0.1". */
+dm_err dm_sigv4_host(dm_buf *out, const char *url);
+
 /* Computes the Authorization header value into authz.  When not NULL,
  * canonical and string_to_sign receive those intermediate texts (for tests
  * and --debug; they hold no secret). */

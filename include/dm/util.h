@@ -70,8 +70,24 @@ dm_err dm_write_file_atomic(const char *path, const void *data, size_t len, unsi
  * it keeps out only writers that take the same lock. */
 dm_err dm_lock_file(int *fd_out, const char *path, unsigned timeout_ms);
 void dm_unlock_file(int fd, const char *path);
-/* Reads a whole file; *out malloc'd and NUL-terminated. */
+/* The most dm_read_file reads: every file dm reads whole (configuration,
+ * kubeconfig, token files, aliases, mc's config.json, driver facts) is small,
+ * and a link to /dev/zero must not fill the memory. */
+#define DM_READ_FILE_MAX ((size_t)16 << 20)
+/* Reads a whole file of at most DM_READ_FILE_MAX bytes; *out malloc'd and
+ * NUL-terminated.  A larger one fails with DM_ERR_IO, "cannot read 'PATH':
+ * larger than 16 MiB"; a missing one with DM_ERR_NOTFOUND. */
 dm_err dm_read_file(char **out, size_t *outlen, const char *path);
+/* dm_read_file with another cap (bytes). */
+dm_err dm_read_file_max(char **out, size_t *outlen, const char *path, size_t max);
+
+/* Fits `jobs` parallel jobs, each holding per_job file descriptors, beside
+ * `fixed` more, to the open-file limit (RLIMIT_NOFILE): when the soft limit is
+ * too low it is raised, up to the hard limit; when even that is too low, fewer
+ * jobs are returned (at least 1).  *limit (may be NULL) receives the soft limit
+ * in force afterwards.  Changes the process's limit: call it from the main
+ * thread before the jobs start. */
+int dm_fit_jobs_to_fd_limit(int jobs, int per_job, int fixed, unsigned long *limit);
 
 /* Frees a NULL-terminated array of malloc'd strings and the array; NULL is a no-op. */
 void dm_strv_free(char **v);

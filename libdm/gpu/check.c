@@ -516,6 +516,9 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 	if (r->k8s_error)
 		ADD(v, DM_GPU_ERROR, "kubernetes-node", DM_GPU_UNKNOWN,
 		    "cannot read node '%s' from Kubernetes: %s", r->k8s_node ? r->k8s_node : "", r->k8s_error);
+	if (r->fact_error)
+		ADD(v, DM_GPU_ERROR, "unreadable-fact", DM_GPU_UNKNOWN,
+		    "%s: the driver's facts cannot be trusted; check what the file is (ls -l)", r->fact_error);
 	if (o->smoke && !o->smoke_built)
 		ADD(v, DM_GPU_ERROR, "smoke-unavailable", DM_GPU_UNKNOWN,
 		    "--smoke asked for, but this dm-gpu was built without the CUDA toolkit: rebuild where "

@@ -276,8 +276,11 @@ dm_err dm_gpu__probe_node(dm_gpu_report *r, const char *root)
 	r->proc_version_path = dm_gpu__join(root, "/proc/driver/nvidia/version");
 	if (!r->proc_version_path)
 		return DM_ERR_NOMEM;
-	if (dm_read_file(&text, &len, r->proc_version_path) == DM_OK)
+	err = dm_read_file(&text, &len, r->proc_version_path);
+	if (err == DM_OK)
 		module_version(r->kernel_module_version, sizeof(r->kernel_module_version), text);
+	else if (err != DM_ERR_NOTFOUND && !(r->fact_error = strdup(dm_err_detail())))
+		return DM_ERR_NOMEM;
 	free(text);
 	dm_err_clear();
 	if ((err = probe_devnodes(r, root)) != DM_OK)

@@ -626,5 +626,6 @@ void dm_gpu_report_free(dm_gpu_report *r)
 	free(r->cdi_specs);
 	free(r->k8s_node);
 	free(r->k8s_error);
+	free(r->fact_error);
 	free(r);
 }

@@ -15,7 +15,6 @@
 #include "http.h"
 #include "k8s_private.h"
 
-#define MAX_REPLY (64u << 20)
 #define MAX_TRIES 3
 
 struct dm_k8s {
@@ -49,7 +48,6 @@ dm_err dm_k8s_new(dm_k8s **out, const dm_k8s_config *cfg)
 	c->http.key_file = c->cfg->key_file;
 	c->http.cert_pem = c->cfg->cert_pem;
 	c->http.key_pem = c->cfg->key_pem;
-	c->http.low_speed_time_s = 30;
 	*out = c;
 	return DM_OK;
 }
@@ -82,17 +80,8 @@ void dm_k8s_free(dm_k8s *c)
 	free(c);
 }
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-	dm_buf *b = ud;
-
-	if (b->len + size * n > MAX_REPLY)
-		return 0;
-	return dm_buf_append(b, p, size * n) == DM_OK ? size * n : 0;
-}
-
 /* A transfer that got no reply, in words a user can act on. */
-static dm_err transfer_fail(const dm_k8s *c, CURLcode rc)
+static dm_err transfer_fail(const dm_k8s *c, CURLcode rc, const char *url, const dm_http_reply *rep)
 {
 	const dm_k8s_config *k = c->cfg;
 	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
@@ -112,7 +101,7 @@ static dm_err transfer_fail(const dm_k8s *c, CURLcode rc)
 		return dm_fail(DM_ERR_TLS, "cannot use the client certificate of user '%s' (%s): %s",
 			       k->user ? k->user : "", k->cert_file ? k->cert_file : "client-certificate-data", why);
 	default:
-		return dm_http_fail(rc, c->errbuf, k->server, &c->http);
+		return dm_http_fail(rc, c->errbuf, url, &c->http, rep);
 	}
 }
 
@@ -121,6 +110,7 @@ dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const cha
 {
 	struct curl_slist *hdr = NULL;
 	dm_buf url = DM_BUF_INIT, got = DM_BUF_INIT;
+	dm_http_reply sink = { .body = &got, .kind = DM_HTTP_SHORT };
 	CURLcode rc = CURLE_OK;
 	dm_err e = DM_OK;
 	int is_get = strcmp(method, "GET") == 0;
@@ -141,13 +131,11 @@ dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const cha
 	}
 	for (int attempt = 1;; attempt++) {
 		curl_easy_reset(c->h);
-		if ((e = dm_http_setup(c->h, &c->http, c->errbuf)) != DM_OK)
+		if ((e = dm_http_setup(c->h, &c->http, &sink, c->errbuf)) != DM_OK)
 			goto done;
 		curl_easy_setopt(c->h, CURLOPT_URL, dm_buf_str(&url));
 		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdr);
 		curl_easy_setopt(c->h, CURLOPT_USERAGENT, "dm/k8s");
-		curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &got);
 		if (c->cfg->token) {
 			curl_easy_setopt(c->h, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
 			curl_easy_setopt(c->h, CURLOPT_XOAUTH2_BEARER, c->cfg->token);
@@ -161,18 +149,14 @@ dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const cha
 		dm_debug("%s %s%s", method, c->cfg->server, path);
 		rc = curl_easy_perform(c->h);
 		/* only GETs are repeated: a POST may have been applied before the connection broke */
-		if (rc == CURLE_OK || !is_get || attempt >= MAX_TRIES || !dm_http_retryable(rc))
+		if (rc == CURLE_OK || !is_get || attempt >= MAX_TRIES || !dm_http_retryable(rc, c->errbuf, &sink))
 			break;
 		dm_debug("retrying %s %s: %s", method, path, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 		dm_buf_release(&got);
 		usleep(200000u * (unsigned)attempt);
 	}
 	if (rc != CURLE_OK) {
-		if (rc == CURLE_WRITE_ERROR && got.len >= MAX_REPLY)
-			e = dm_fail(DM_ERR_PARSE, "the reply of %s to %s %s is larger than %u MiB", c->cfg->server, method,
-				    path, MAX_REPLY >> 20);
-		else
-			e = transfer_fail(c, rc);
+		e = transfer_fail(c, rc, dm_buf_str(&url), &sink);
 		goto done;
 	}
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status);

@@ -71,7 +71,14 @@ dm_err dm_s3_new(dm_s3 **out, const dm_s3_config *cfg)
 		dm_s3_free(s3);
 		return dm_fail(DM_ERR_CONFIG, "endpoint '%s' must not have a path", cfg->endpoint);
 	}
-	s3->host = strdup(p);
+	{
+		/* the Host that curl sends, so the signed one is the same: no ":80"/":443" */
+		dm_buf host = DM_BUF_INIT;
+
+		if (dm_sigv4_host(&host, s3->endpoint) == DM_OK)
+			s3->host = dm_buf_detach(&host);
+		dm_buf_release(&host);
+	}
 	s3->access_key = sdup(cfg->access_key);
 	s3->secret_key = sdup(cfg->secret_key);
 	s3->session_token = cfg->session_token && *cfg->session_token ? strdup(cfg->session_token) : NULL;
@@ -154,6 +161,7 @@ typedef struct {
 	const char *content_type;
 	int sign_body;            /* sign the SHA-256 of the body instead of UNSIGNED-PAYLOAD */
 	int no_retry;
+	dm_http_kind kind;        /* its time limits (http.h); SHORT unless said */
 } request;
 
 typedef struct {
@@ -195,15 +203,6 @@ static int seek_cb(void *ud, curl_off_t offset, int origin)
 		return CURL_SEEKFUNC_FAIL;
 	r->off = (size_t)offset;
 	return CURL_SEEKFUNC_OK;
-}
-
-static size_t write_cb(char *buf, size_t size, size_t nmemb, void *ud)
-{
-	reply *rep = ud;
-
-	if (dm_buf_append(&rep->body, buf, size * nmemb) != DM_OK)
-		return 0;
-	return size * nmemb;
 }
 
 static size_t header_cb(char *buf, size_t size, size_t nmemb, void *ud)
@@ -343,6 +342,7 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 	size_t nh = 0;
 	dm_err e;
 	int attempt = 0;
+	dm_http_reply got = { .body = &rep->body, .kind = rq->kind };
 
 	memset(&last_error, 0, sizeof(last_error));
 	if ((e = dm_buf_puts(&path, "/")))
@@ -385,7 +385,7 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 			goto done;
 		}
 		curl_easy_reset(h);
-		dm_http_setup(h, &s3->http, errbuf);
+		dm_http_setup(h, &s3->http, &got, errbuf);
 		dm_sigv4_amz_date(date, (long long)time(NULL));
 		dm_buf_clear(&authz);
 		memset(&sr, 0, sizeof(sr));
@@ -433,8 +433,6 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 		}
 		curl_easy_setopt(h, CURLOPT_URL, url.data);
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, rep);
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 		curl_easy_setopt(h, CURLOPT_HEADERDATA, rep);
 		if (strcmp(rq->method, "PUT") == 0) {
@@ -463,8 +461,8 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
 		curl_slist_free_all(list);
 		if (rc != CURLE_OK) {
-			e = dm_http_fail(rc, errbuf, url.data, &s3->http);
-			retry = dm_http_retryable(rc);
+			e = dm_http_fail(rc, errbuf, url.data, &s3->http, &got);
+			retry = dm_http_retryable(rc, errbuf, &got);
 			/* a connection that broke is not reused */
 			curl_easy_cleanup(h);
 			h = NULL;
@@ -608,7 +606,8 @@ dm_err dm_s3_bucket_ensure(dm_s3 *s3, const char *bucket)
 dm_err dm_s3_put(dm_s3 *s3, const char *bucket, const char *key, const void *data, size_t len,
 		 const unsigned char md5[16], char *etag_out)
 {
-	request rq = { .method = "PUT", .bucket = bucket, .key = key, .body = data, .body_len = len, .md5 = md5 };
+	request rq = { .method = "PUT", .bucket = bucket, .key = key, .body = data, .body_len = len, .md5 = md5,
+		       .kind = DM_HTTP_BODY };
 	reply rep = { 0 };
 	dm_err e = perform(s3, &rq, &rep);
 
@@ -705,7 +704,7 @@ dm_err dm_s3_mpu_part(dm_s3 *s3, const char *bucket, const char *key, const char
 
 	if (!e) {
 		request rq = { .method = "PUT", .bucket = bucket, .key = key, .query = q.data, .body = data,
-			       .body_len = len, .md5 = md5 };
+			       .body_len = len, .md5 = md5, .kind = DM_HTTP_BODY };
 
 		e = perform(s3, &rq, &rep);
 	}
@@ -733,7 +732,8 @@ dm_err dm_s3_mpu_complete(dm_s3 *s3, const char *bucket, const char *key, const 
 		e = dm_buf_puts(&body, "</CompleteMultipartUpload>");
 	if (!e) {
 		request rq = { .method = "POST", .bucket = bucket, .key = key, .query = q.data, .body = body.data,
-			       .body_len = body.len, .content_type = "application/xml", .sign_body = 1 };
+			       .body_len = body.len, .content_type = "application/xml", .sign_body = 1,
+			       .kind = DM_HTTP_SLOW };
 
 		e = perform(s3, &rq, &rep);
 	}

@@ -67,6 +67,29 @@ void dm_sigv4_amz_date(char out[17], long long t)
 		memcpy(out, "19700101T000000Z", 17);
 }
 
+dm_err dm_sigv4_host(dm_buf *out, const char *url)
+{
+	const char *sep = strstr(url, "://");
+	const char *host = sep ? sep + 3 : url;
+	const char *end = host + strcspn(host, "/?#");
+	const char *port;
+	const char *dflt = NULL;
+
+	for (const char *q = host; q < end; q++)
+		if (*q == '@')
+			host = q + 1;
+	if (sep && (size_t)(sep - url) == 4 && strncasecmp(url, "http", 4) == 0)
+		dflt = "80";
+	else if (sep && (size_t)(sep - url) == 5 && strncasecmp(url, "https", 5) == 0)
+		dflt = "443";
+	/* the port's ':' comes after an IPv6 literal's ']' */
+	port = memchr(host, ']', (size_t)(end - host));
+	port = memchr(port ? port : host, ':', (size_t)(end - (port ? port : host)));
+	if (port && dflt && (size_t)(end - port - 1) == strlen(dflt) && strncmp(port + 1, dflt, strlen(dflt)) == 0)
+		end = port;
+	return dm_buf_append(out, host, (size_t)(end - host));
+}
+
 typedef struct {
 	char *key;
 	char *val;

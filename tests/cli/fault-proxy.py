@@ -21,7 +21,7 @@ Rules (each a 'METHOD:QUERY-SUBSTRING:ACTION[:COUNT]', COUNT = how many times, d
              ETag, in the ETag header and in the first <ETag> of the body
              ("0a1b..." becomes "1a1b...": what a client reads is not what the
              server stored)
-Listens on a free 127.0.0.1 port, writes it to PORTFILE, logs one line a request
+Listens on a free 127.0.0.1 port (or on $FAULT_PROXY_PORT), writes it to PORTFILE, logs one line a request
 on stderr ("PUT /b/k?partNumber=3 -> 500"; a PUT or POST also logs its body's
 length, the base64 MD5 of the bytes received and the Content-MD5 header sent with
 them, '-' if none: "PUT /b/k len=5 md5=XUFA... content-md5=XUFA... -> forward"),
@@ -31,6 +31,7 @@ import base64
 import hashlib
 import http.client
 import re
+import os
 import socket
 import sys
 import threading
@@ -173,10 +174,9 @@ class Proxy(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("FAULT_PROXY_PORT", "0"))), Proxy)
 with open(portfile + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
-import os
 os.rename(portfile + ".tmp", portfile)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 try:

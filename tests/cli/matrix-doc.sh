@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rewrites the rows of the bad-input matrix in docs/hardening.md from what the matrix tests
-# recorded in a build's test folder (they keep ${DM_TEST_WORK}/matrix/{L,R,K,D,A}.rows).
+# recorded in a build's test folder (they keep ${DM_TEST_WORK}/matrix/{L,R,K,D,H,A,B}.rows).
 #
 # Usage: tests/cli/matrix-doc.sh [--update] TESTWORK
 #   without --update: shows the difference between the doc and the recorded rows (exit 1 if any)
@@ -13,7 +13,7 @@ doc=$here/docs/hardening.md
 update=0
 [ "${1:-}" = --update ] && { update=1; shift; }
 work=${1:?usage: matrix-doc.sh [--update] TESTWORK (e.g. build/testwork)}
-for p in L R K D H A; do
+for p in L R K D H A B; do
   [ -f "$work/matrix/$p.rows" ] || { echo "matrix-doc: no $work/matrix/$p.rows: run ctest -R '^matrix_' first" >&2; exit 1; }
 done
 tmp=$(mktemp)
@@ -21,7 +21,7 @@ trap 'rm -f "$tmp" "$tmp.new"' EXIT
 {
   echo "| ID | tool | input | what the user sees (stderr; dm-gpu: its report) | exit |"
   echo "| --- | --- | --- | --- | --- |"
-  for p in L R K D H A; do sort -t'|' -k2,2V "$work/matrix/$p.rows"; done
+  for p in L R K D H A B; do sort -t'|' -k2,2V "$work/matrix/$p.rows"; done
 } >"$tmp"
 if [ "$update" = 0 ]; then
   sed -n '/<!-- matrix rows: begin -->/,/<!-- matrix rows: end -->/p' "$doc" | sed '1d;$d' | diff - "$tmp" && echo "docs/hardening.md matches"
@@ -35,4 +35,4 @@ awk -v rows="$tmp" '
   /<!-- matrix rows: begin -->/ { while ((getline line < rows) > 0) print line; skip = 1 }
 ' "$doc" >"$tmp.new"
 cat "$tmp.new" >"$doc"
-echo "matrix-doc: $(grep -c '^| [LRKDA][0-9]' "$tmp") rows written to docs/hardening.md"
+echo "matrix-doc: $(grep -c '^| [LRKDHAB][0-9]' "$tmp") rows written to docs/hardening.md"

@@ -64,18 +64,20 @@ mx_normalize() { # stdin -> stdout; the longest placeholder first (paths nest)
 #   OPTIONS: out     the command prints data on stdout by design (not checked)
 #            report  dm-gpu: the message is the "error: [...]" line of its report on stdout
 #            partial the message is one of several "TOOL: ..." lines (exit 4 listings)
+#            warning as partial, and the message is a "TOOL: warning: ..." line (a run that goes on)
 #            yaml    the message must point at FILE:LINE:COLUMN
 #            known=TEXT  a defect reported but not fixed yet: the exit code and message are
 #                    checked as they are today, the form check is skipped, TEXT goes in the row
 # Runs "$DM_BIN/TOOL ARGS" (or MX_RUN=(prefix...) "$DM_BIN/TOOL" ARGS) with stdout in $T/out
 # and stderr in $T/err.
 mx() {
-  local id=$1 tool=$2 want=$3 input=$4 msg=$5 rc=0 o opt_out=0 opt_report=0 opt_partial=0 opt_yaml=0 known=''
+  local id=$1 tool=$2 want=$3 input=$4 msg=$5 rc=0 o opt_out=0 opt_report=0 opt_partial=0 opt_yaml=0 opt_warning=0 known=''
   shift 5
   if printf '%s\n' "$@" | grep -qx -- '--'; then
     while [ "$1" != -- ]; do
       case "$1" in
         out) opt_out=1 ;; report) opt_report=1 ;; partial) opt_partial=1 ;; yaml) opt_yaml=1 ;;
+        warning) opt_partial=1; opt_warning=1 ;;
         known=*) known=${1#known=} ;;
         *) echo "matrix: bad option '$1' in case $id" >&2; exit 2 ;;
       esac
@@ -110,6 +112,8 @@ mx() {
   if [ -z "$known" ]; then
     if [ "$opt_report" = 1 ]; then
       case "$line" in "error: ["*) ;; *) bad="${bad:+$bad; }not an 'error: [code]' line" ;; esac
+    elif [ "$opt_warning" = 1 ]; then
+      case "$line" in "$tool: warning: "*) ;; *) bad="${bad:+$bad; }not in the '$tool: warning: ' form" ;; esac
     else
       case "$line" in "$tool: error: "*) ;; *) bad="${bad:+$bad; }not in the '$tool: error: ' form" ;; esac
     fi

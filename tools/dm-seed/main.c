@@ -37,7 +37,8 @@ static const char usage_text[] =
 	"\n"
 	"Options:\n"
 	"  -j, --jobs N             requests in flight (default 32; memory for large files is\n"
-	"                           at most min(jobs, 16) x part size, 128 MiB by default)\n"
+	"                           at most min(jobs, 16) x part size, 128 MiB by default);\n"
+	"                           lowered, with a warning, to fit the open-file limit\n"
 	"      --part-size SIZE     multipart part size (default: 8MiB, doubled until\n"
 	"                           the file fits in 10,000 parts)\n"
 	"      --multipart-threshold SIZE  files larger than this go multipart (default 16MiB)\n"
@@ -544,6 +545,14 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
+	{
+		int asked = o.jobs > 0 ? o.jobs : 32; /* dm_seed_run's default */
+		unsigned long limit = 0;
+
+		o.jobs = dm_fit_jobs_to_fd_limit(asked, DM_SEED_FDS_PER_JOB, DM_SEED_FDS_FIXED, &limit);
+		if (o.jobs < asked)
+			dm_warn("--jobs %d lowered to %d: the open-file limit is %lu", asked, o.jobs, limit);
+	}
 	e = dm_seed_run(s3, &o, &sum);
 	clear_progress(&out);
 	code = dm_cli_exit_code(e);
