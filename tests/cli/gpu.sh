@@ -12,10 +12,6 @@ for f in "$NVML" "$CUDA" "$NVML_OLD" "$CUDA_OLD" "$JGET"; do
   [ -e "$f" ] || { echo "missing $f: build the tests first"; exit 1; }
 done
 
-if [ -z "${DM_CUDA_STUB:-}" ]; then
-  echo "note: no CUDA toolkit stub libcuda.so at configure time: the toolkit stub test (gpu_toolkit_stub) is not registered"
-fi
-
 # A host root: what the driver and the NVIDIA container toolkit install.
 mkroot() {
   local r=$1 version=$2 n=$3 i
