@@ -37,10 +37,10 @@ check-node: deps-node
 	cd build-node && ctest $(CTEST_ARGS) -R '^node_'
 
 test: build
-	cd $(BUILD) && ctest $(CTEST_ARGS)
+	cd $(BUILD) && ctest $(CTEST_ARGS) --output-junit ctest-junit.xml
 
 test-asan: asan
-	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS)
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS) --output-junit ctest-junit.xml
 
 # each libFuzzer target for FUZZ_SECONDS (clang; built in build-fuzz)
 fuzz: deps
@@ -50,7 +50,9 @@ fuzz: deps
 fuzz-check: deps
 	DM_FUZZ_SEED=1 bash tests/fuzz/run.sh 30
 
+# ends with the count of tests ctest skipped or did not run in either build, and why
 check: test test-asan fuzz-check
+	@python3 tests/ctest-skipped.py $(BUILD)/ctest-junit.xml $(ASAN)/ctest-junit.xml
 
 # breaks each guarantee in tests/mutants/list in a scratch copy and shows a test
 # catching it (not part of check: about 10 minutes on 2 cores)

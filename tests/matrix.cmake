@@ -1,7 +1,8 @@
 # The bad-input matrix of docs/hardening.md ("Bad-input matrix") and the secrets sweep
 # ("Secrets").  Each matrix script checks its cases (exit code, the one line a user sees,
-# nothing half-written) and that docs/hardening.md has exactly its rows; the rows it produced
-# stay in ${DM_TEST_WORK}/matrix/ for tests/cli/matrix-doc.sh --update.
+# nothing half-written) and that docs/hardening.md, written by hand, has exactly the rows its
+# cases expect; what the tools printed stays in ${DM_TEST_WORK}/matrix/ for review with
+# tests/cli/matrix-doc.sh.
 set(DM_MATRIX ${CMAKE_CURRENT_SOURCE_DIR}/cli)
 dm_cli_test(matrix_local ${DM_MATRIX}/matrix-local.sh LABELS integration TIMEOUT 120)
 dm_cli_test(matrix_s3 ${DM_MATRIX}/matrix-s3.sh FIXTURES s3 LABELS integration TIMEOUT 120)

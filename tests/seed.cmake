@@ -2,7 +2,7 @@
 set(DM_CLI ${CMAKE_CURRENT_SOURCE_DIR}/cli)
 dm_cli_test(seed_core ${DM_CLI}/seed-core.sh FIXTURES s3 TIMEOUT 600)
 dm_cli_test(seed_errors ${DM_CLI}/seed-errors.sh FIXTURES s3 TIMEOUT 300)
-dm_cli_test(seed_options ${DM_CLI}/seed-options.sh FIXTURES s3 TIMEOUT 300)
+dm_cli_test(seed_options ${DM_CLI}/seed-options.sh FIXTURES s3 TIMEOUT 600)
 dm_cli_test(seed_shard ${DM_CLI}/seed-shard.sh FIXTURES s3 TIMEOUT 600)
 dm_cli_test(seed_buckets ${DM_CLI}/seed-buckets.sh FIXTURES s3 TIMEOUT 300)
 # a multipart upload left by a killed run: reported, and aborted by the next run of its key

@@ -32,6 +32,8 @@ expect_err() {
   run "$want" "$@"
   grep -qF -- "$text" "$T/err" || fail "dm-cluster $*: stderr lacks '$text'"
 }
+# err_is TEXT: stderr is exactly the line TEXT
+err_is() { [ "$(cat "$T/err")" = "$1" ] || fail "stderr is not the one line '$1'"; }
 # log_has / log_lacks PATTERN: the fakes' argv log (grep -E, whole line)
 log_has() { grep -qxE -- "$1" "$T/argv.log" 2>/dev/null || fail "argv log lacks '$1'"; }
 log_lacks() { ! grep -qxE -- "$1" "$T/argv.log" 2>/dev/null || fail "argv log has '$1'"; }

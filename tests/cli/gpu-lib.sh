@@ -57,6 +57,15 @@ has() {
     bad "$1: $2 lacks '$3'"; sed 's/^/    /' "$W/$1.$2" | head -40; fi
 }
 
+# usage_is NAME TEXT: a usage error: stderr is exactly TEXT and the --help hint, stdout empty.
+usage_is() {
+  if [ "$(cat "$W/$1.err")" = "$2"$'\n'"Try 'dm-gpu --help' for more information." ] && [ ! -s "$W/$1.out" ]; then
+    ok "$1: '$2'"
+  else
+    bad "$1: wanted '$2' and the --help hint alone"; sed 's/^/    stderr: /' "$W/$1.err"; sed 's/^/    stdout: /' "$W/$1.out" | head -5
+  fi
+}
+
 hasnt() {
   if grep -qF -- "$3" "$W/$1.$2"; then bad "$1: $2 has '$3'"; sed 's/^/    /' "$W/$1.$2" | head -40; else
     ok "$1: $2 has no '$3'"; fi

@@ -12,10 +12,6 @@ for f in "$NVML" "$CUDA" "$NVML_OLD" "$CUDA_OLD" "$JGET"; do
   [ -e "$f" ] || { echo "missing $f: build the tests first"; exit 1; }
 done
 
-if [ -z "${DM_CUDA_STUB:-}" ]; then
-  echo "note: no CUDA toolkit stub libcuda.so at configure time: the toolkit stub test (gpu_toolkit_stub) is not registered"
-fi
-
 # A host root: what the driver and the NVIDIA container toolkit install.
 mkroot() {
   local r=$1 version=$2 n=$3 i
@@ -221,12 +217,15 @@ has noctk out "warning: [no-container-runtime] no NVIDIA container runtime found
 
 # --- usage ------------------------------------------------------------------
 run usage_cmd 2 -- frobnicate
-has usage_cmd err "unknown command 'frobnicate'"
+usage_is usage_cmd "dm-gpu: error: unknown command 'frobnicate' (expected list or check)"
 run usage_cuda 2 -- check --cuda twelve
-has usage_cuda err "invalid version 'twelve'"
+usage_is usage_cuda "dm-gpu: error: --cuda: invalid version 'twelve' (expected X.Y, e.g. 12.0)"
 run usage_list_cuda 2 -- list --cuda 9.0
+usage_is usage_list_cuda "dm-gpu: error: --cuda, --image, --min-memory, --min-cc and --smoke belong to 'check'"
 run usage_opt 2 -- check --bogus
+usage_is usage_opt "dm-gpu: error: unknown option '--bogus'"
 run usage_size 2 -- check --min-memory lots
+usage_is usage_size "dm-gpu: error: --min-memory: invalid size 'lots' (use e.g. 512, 64k, 8MiB, 1G)"
 run help 0 -- --help
 has help out "0 ready, 1 not ready (the reasons are listed), 2 usage"
 has help out "DM_NVML_LIBRARY"

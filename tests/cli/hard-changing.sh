@@ -3,10 +3,9 @@
 # grown, or replaced by rename while its parts are being uploaded.  The fault
 # proxy holds the first two parts (delay) so the change lands, deterministically,
 # after some parts were read and before the others are.  dm-seed must notice
-# (size, mtime and inode checked after every read) and fail the file or re-read
-# it; the object is never a mix: it equals the old bytes or the new bytes
-# entirely, or does not exist.  No multipart upload is left; a rerun uploads
-# the new content.
+# (size, inode, mtime and ctime checked at every read) and fail the file: exit 4,
+# one line naming the file and what changed, no object (never a mix of old and
+# new bytes), no multipart upload left; a rerun uploads the new content.
 . "$(dirname "$0")/hard-lib.sh"
 
 upstream=${DM_TEST_S3_ENDPOINT#http://}
@@ -29,10 +28,12 @@ object_is() {
   fi
 }
 
-# change CASE: runs dm-seed on a 20 MiB file (4 parts), changes it CASE-wise
-# while parts 1 and 2 are held by the proxy, checks what landed
+# change CASE WHY: runs dm-seed on a 20 MiB file (4 parts), changes it CASE-wise
+# while parts 1 and 2 are held by the proxy (parts 3 and 4 not read yet, so the
+# change is always seen), checks that dm-seed failed the file with exit 4 and
+# the line "dm-seed: error: 'FILE': WHY", and what landed
 change() {
-  local how=$1 b src="$TMP/src-$1" rc=0 seed
+  local how=$1 want_why=$2 b src="$TMP/src-$1" rc=0 seed
   b=$(new_bucket "chg-$how")
   mkdir -p "$src"
   echo small >"$src/small.txt"
@@ -61,16 +62,15 @@ change() {
   wait "$seed" || rc=$?
   runs=$((runs + 1))
   proxy_stop "$how"
-  local seen why
+  local seen
   seen=$(object_is "$b" big.bin)
-  why=$(grep -o "big.bin': .*" "$TMP/err" | head -1 || true)
-  case "$rc" in
-    4) grep -q "big.bin': .*changed" "$TMP/err" || fail "$how: exit 4 without saying the file changed: $(cat "$TMP/err")"
-       [ "$seen" = absent ] || fail "$how: failed, yet the object exists ($seen)"
-       grep -q "1 file(s) failed" "$TMP/err" || fail "$how: $(cat "$TMP/err")" ;;
-    0) [ "$seen" != absent ] || fail "$how: exit 0 but no object" ;;
-    *) cat "$TMP/err"; fail "$how: exit $rc" ;;
-  esac
+  [ "$rc" = 4 ] || { cat "$TMP/err"; fail "$how: exit $rc, wanted 4"; }
+  # stderr: the file's line, the summary, the count of failed files; nothing else
+  [ "$(wc -l <"$TMP/err")" = 3 ] && [ "$(sed -n 1p "$TMP/err")" = "dm-seed: error: '$src/big.bin': $want_why" ] &&
+    sed -n 2p "$TMP/err" | grep -q '^dm-seed: 1 uploaded, 0 skipped, 1 failed, 0 deleted, ' &&
+    [ "$(sed -n 3p "$TMP/err")" = "dm-seed: error: 1 file(s) failed: see the lines above" ] ||
+    { cat "$TMP/err"; fail "$how: wanted \"dm-seed: error: '$src/big.bin': $want_why\", the summary, 1 file(s) failed"; }
+  [ "$seen" = absent ] || fail "$how: failed, yet the object exists ($seen)"
   [ "$(s3fetch "$b" small.txt "$TMP/small")" = 200 ] && cmp -s "$TMP/small" "$src/small.txt" ||
     fail "$how: the unchanged file did not land"
   local left
@@ -81,11 +81,11 @@ change() {
   runs=$((runs + 1))
   [ "$(object_is "$b" big.bin)" = new ] || fail "$how: the rerun did not upload the new content"
   cases=$((cases + 1))
-  pass "$how during upload: exit $rc, object $seen${why:+ ($why)}; rerun uploaded the new bytes; 0 uploads left"
+  pass "$how during upload: exit 4, '$want_why', object $seen; rerun uploaded the new bytes; 0 uploads left"
 }
 
-change inplace
-change keepmtime
-change grow
-change replace
+change inplace "changed while uploading"
+change keepmtime "changed while uploading"
+change grow "changed while uploading (size 24117248, was 20971520)"
+change replace "changed while uploading (replaced by another file)"
 echo "figures: changing cases=$cases runs=$runs mixed_objects=0 uploads_left=0"

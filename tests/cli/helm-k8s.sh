@@ -186,9 +186,14 @@ case "$phase" in Terminating|gone) ok "namespace deleted ($phase)";; *) fail "na
 [ "$($K get namespace dm-fx-basic -o 'jsonpath={.status.phase}')" = Active ] && ok "plain uninstall kept its namespace" || fail "dm-fx-basic namespace"
 
 # --- kubeconfig and context flags reach helm and the API ------------------------------------
-run -f "$FX/basic.yaml" status --kubeconfig "$DM_TEST_KUBECONFIG_TOKEN" --context dm-test fx-base
+# KUBECONFIG names the same context on a closed port: only --kubeconfig reaches the test bed
+sed "s|server: .*|server: https://127.0.0.1:9|" "$KUBECONFIG" >"$work/kc-closed"
+KUBECONFIG=$work/kc-closed run -f "$FX/basic.yaml" status --kubeconfig "$DM_TEST_KUBECONFIG_TOKEN" --context dm-test fx-base
 expect_rc 4 "status with --kubeconfig/--context (released, so not installed)"
-grep -q 'not installed' "$work/out" && ok "--kubeconfig used" || fail "--kubeconfig"
+grep -qxE 'fx-base +helm +dm-fx-basic +not installed +- +-' "$work/out" &&
+  [ "$(cat "$work/err")" = "dm-helm: warning: fx-base: release 'fx-base' is not installed in namespace 'dm-fx-basic'" ] &&
+  ok "--kubeconfig used" ||
+  { fail "--kubeconfig"; sed 's/^/  stdout: /' "$work/out"; sed 's/^/  stderr: /' "$work/err"; }
 run -f "$FX/basic.yaml" install --context no-such-context fx-store
 [ "$rc" -ne 0 ] && grep -q "no-such-context" "$work/err" && ok "unknown context named (exit $rc)" || fail "unknown context: exit $rc"
 

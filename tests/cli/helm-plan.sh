@@ -20,6 +20,16 @@ expect_rc() {
 }
 has_err() { grep -qF -- "$1" "$work/err" && ok "stderr: $1" || { fail "stderr lacks: $1"; sed 's/^/  stderr: /' "$work/err"; }; }
 has_out() { grep -qF -- "$1" "$work/out" && ok "stdout: $1" || { fail "stdout lacks: $1"; head -40 "$work/out" | sed 's/^/  stdout: /'; }; }
+# err_is LINE...: stderr is exactly these lines; out_is LINE...: stdout is exactly these lines
+err_is() {
+  [ "$(cat "$work/err")" = "$(printf '%s\n' "$@")" ] && ok "stderr: $1" ||
+    { fail "stderr is not: $(printf '%s\n' "$@")"; sed 's/^/  stderr: /' "$work/err"; }
+}
+out_is() {
+  [ "$(cat "$work/out")" = "$(printf '%s\n' "$@")" ] && ok "stdout: $1" ||
+    { fail "stdout is not: $(printf '%s\n' "$@")"; head -20 "$work/out" | sed 's/^/  stdout: /'; }
+}
+usage_is() { err_is "$1" "Try 'dm-helm --help' for more information."; }
 
 # --- usage -----------------------------------------------------------------------------------
 run --help
@@ -29,16 +39,19 @@ has_out "4 partial failure"
 [ -s "$work/err" ] && fail "--help wrote to stderr" || ok "--help: stderr empty"
 run
 expect_rc 2 "no command"
-has_err "name a command"
+usage_is "dm-helm: error: name a command: plan, install, uninstall or status"
 run frobnicate
 expect_rc 2 "unknown command"
-has_err "unknown command 'frobnicate'"
+usage_is "dm-helm: error: unknown command 'frobnicate' (plan, install, uninstall or status)"
 run --jobs 0 plan
 expect_rc 2 "--jobs 0"
+usage_is "dm-helm: error: --jobs must be a number from 1 to 64, not '0'"
 run --timeout soon plan
 expect_rc 2 "--timeout soon"
+usage_is "dm-helm: error: --timeout must be a duration like 90s, 10m or 1h30m, not 'soon'"
 run --delete-namespace install
 expect_rc 2 "--delete-namespace with install"
+usage_is "dm-helm: error: --delete-namespace goes with uninstall only"
 
 # --- plan: order and resolved files, from the repository root as the default flavour ---------
 (cd "$DM_SOURCE_DIR" && "$DM_BIN/dm-helm" plan >"$work/out" 2>"$work/err"); rc=$?
@@ -78,7 +91,8 @@ expect_rc 0 "uninstall --dry-run of a manifest component"
 has_out "kubectl delete -f $DM_SOURCE_DIR/tests/fixtures/platform/components/fx-manifest/configmap.yaml --namespace dm-fx-parallel --ignore-not-found --timeout=60s"
 has_out "kubectl delete namespace dm-fx-parallel --ignore-not-found --wait=false"
 PATH=/nonexistent run -f "$FX/parallel.yaml" install --dry-run -c fx-manifest
-has_out "kubectl apply -f $DM_SOURCE_DIR/tests/fixtures/platform/components/fx-manifest/configmap.yaml --namespace dm-fx-parallel -o name"
+expect_rc 0 "install --dry-run of a manifest component"
+out_is "kubectl apply -f $DM_SOURCE_DIR/tests/fixtures/platform/components/fx-manifest/configmap.yaml --namespace dm-fx-parallel -o name"
 DM_HELM=/opt/helm3/helm run -f "$FX/mode3.yaml" status --dry-run
 expect_rc 0 "status --dry-run"
 has_out "/opt/helm3/helm status fx-base --namespace dm-fx-mode3 -o json"
@@ -86,11 +100,10 @@ has_out "/opt/helm3/helm status fx-base --namespace dm-fx-mode3 -o json"
 # --- helm missing: named, with how to get it -------------------------------------------------
 PATH=/nonexistent run -f "$FX/basic.yaml" install
 expect_rc 1 "install without helm"
-has_err "helm"
-has_err "scripts/k8s-tools.sh"
+err_is "dm-helm: error: 'helm' not found in PATH; run scripts/k8s-tools.sh, which prints where it put helm and kubectl, and pass that path with --helm or \$DM_HELM"
 DM_HELM=$work/no-helm run -f "$FX/basic.yaml" status
 expect_rc 1 "DM_HELM pointing nowhere"
-has_err "$work/no-helm"
+err_is "dm-helm: error: DM_HELM='$work/no-helm' is not an executable file; run scripts/k8s-tools.sh, which prints where it put helm and kubectl, and pass that path with --helm or \$DM_HELM"
 
 # --- configuration errors: exit 3, file:line --------------------------------------------------
 check_config_error() { # FLAVOUR TEXT...

@@ -8,18 +8,24 @@
 #     replaced by placeholders (<tmp>, <src>, <api>, <s3>, <ns>);
 #   - nothing on stdout unless the case says the command prints data there;
 # and the case's own "nothing half-written" checks run right after it.
-# Every case becomes a row "| ID | tool | input | `message` | exit |"; at the end the rows of
-# this script must be exactly the rows of docs/hardening.md with the script's ID prefix.
+# The rows of docs/hardening.md are the specification, written by hand: each says what the
+# user should see, never a copy of what a tool printed.  Every case turns its expected values
+# (input, message, exit code: the arguments of mx, never the run's output) into a row
+# "| ID | tool | input | `message` | exit |"; at the end these rows must be exactly the rows of
+# docs/hardening.md with the script's ID prefix, so the script and the doc say the same, and
+# each case checks that the tool does what they say.
 set -uo pipefail
 export LC_ALL=C   # byte-wise matching, and the C library's messages as the docs quote them
 : "${DM_BIN:?run through ctest}" "${DM_SOURCE_DIR:?run through ctest}" "${DM_TEST_WORK:?run through ctest}"
 
 T=$(mktemp -d "$DM_TEST_WORK/matrix.XXXXXX")
 chmod 755 "$T"
-MX_ROWS=$T/rows            # the rows this run produced
-MX_RECORD_DIR=$DM_TEST_WORK/matrix   # kept after the run: matrix-doc.sh --update reads it
+MX_ROWS=$T/rows            # the rows the cases expect (compared with the doc)
+MX_SEEN=$T/seen            # the same rows with what the tools printed and their exit codes
+MX_RECORD_DIR=$DM_TEST_WORK/matrix   # kept after the run: matrix-doc.sh shows the doc against it
 mkdir -p "$MX_RECORD_DIR"
 : >"$MX_ROWS"
+: >"$MX_SEEN"
 mx_fails=0
 mx_cases=0
 MX_RUN=()
@@ -130,10 +136,11 @@ mx() {
   else
     ok "$id $tool ($input): exit $rc"
   fi
-  # the row, as docs/hardening.md has it ('|' escaped for the table)
-  local shown=${got:-$msg}
+  # the expected row, as docs/hardening.md must have it ('|' escaped for the table), and the
+  # row of what this run saw, for review (tests/cli/matrix-doc.sh)
   [ -n "$known" ] && input="$input (known defect: $known)"
-  printf '| %s | %s | %s | `%s` | %s |\n' "$id" "$tool" "${input//|/\\|}" "${shown//|/\\|}" "$rc" >>"$MX_ROWS"
+  printf '| %s | %s | %s | `%s` | %s |\n' "$id" "$tool" "${input//|/\\|}" "${msg//|/\\|}" "$want" >>"$MX_ROWS"
+  printf '| %s | %s | %s | `%s` | %s |\n' "$id" "$tool" "${input//|/\\|}" "${got//|/\\|}" "$rc" >>"$MX_SEEN"
 }
 
 # check COND-COMMAND... DESCRIPTION: one of a case's "nothing half-written" checks
@@ -147,19 +154,19 @@ only_files() { # DIR NAME...: DIR holds exactly these names
   [ "$(cd "$1" && ls -A | sort | tr '\n' ' ')" = "$(printf '%s\n' "${@:2}" | sort | tr '\n' ' ')" ]
 }
 
-# mx_finish PREFIX: the rows of this run against the doc, then the verdict
+# mx_finish PREFIX: the expected rows of this script against the doc, then the verdict
 mx_finish() {
   local prefix=$1 doc=$DM_SOURCE_DIR/docs/hardening.md
-  cp "$MX_ROWS" "$MX_RECORD_DIR/$prefix.rows"
+  cp "$MX_SEEN" "$MX_RECORD_DIR/$prefix.rows"
   if [ ! -f "$doc" ]; then
     fail "no docs/hardening.md"
   else
     grep -E "^\| $prefix[0-9]+ \|" "$doc" | sort >"$T/doc-rows"
     sort "$MX_ROWS" >"$T/run-rows"
     if cmp -s "$T/doc-rows" "$T/run-rows"; then
-      ok "docs/hardening.md has exactly the $(wc -l <"$T/run-rows") $prefix rows this run produced"
+      ok "docs/hardening.md has exactly the $(wc -l <"$T/run-rows") $prefix rows this script expects"
     else
-      fail "docs/hardening.md rows $prefix* differ from this run (< doc, > run; tests/cli/matrix-doc.sh --update rewrites them)"
+      fail "docs/hardening.md rows $prefix* differ from the cases of this script (< doc, > script): correct the one that is wrong, by hand"
       diff "$T/doc-rows" "$T/run-rows" | grep '^[<>]' | head -n 40
     fi
   fi

@@ -189,6 +189,9 @@ expect_err 2 "--endpoint 'ftp://x' must be" --secret x --endpoint ftp://x
 expect_err 2 "--in-cluster does not go with --kubeconfig" --secret x --in-cluster --kubeconfig x
 expect_err 1 "invalid secret name 'a/../b'" --secret 'a/../b' -n "$ns"
 run 2 "$T/out" --bogus
+[ "$(cat "$T/err")" = "dm-secrets: error: unknown option '--bogus'"$'\n'"Try 'dm-secrets --help' for more information." ] ||
+  fail "--bogus: stderr is not the message and the --help hint: $(cat "$T/err")"
+[ ! -s "$T/out" ] || fail "--bogus printed to stdout"
 pass "usage errors exit 2 with a message"
 
 # --- -vv never shows a value ---------------------------------------------------------------------

@@ -68,14 +68,20 @@ run_rc 1 "$SEED" --no-progress "$TMP/bm" dmtest
 grep -q "folder '.*Bad_Name' cannot become a bucket" "$TMP/err" || fail "message: $(cat "$TMP/err")"
 pass "bucket mode: top-level file and bad folder name refused before any upload"
 
-# usage: exit 2
+# usage: exit 2, the message and the --help hint, nothing else
+usage_is() {
+  [ "$(cat "$TMP/err")" = "$1"$'\n'"Try 'dm-seed --help' for more information." ] ||
+    fail "usage: wanted '$1' and the --help hint, got: $(cat "$TMP/err")"
+  [ ! -s "$TMP/out" ] || fail "usage error printed to stdout: $(cat "$TMP/out")"
+}
 run_rc 2 "$SEED" "$src"
-grep -q "missing SOURCE or TARGET" "$TMP/err" || fail "message: $(cat "$TMP/err")"
+usage_is "dm-seed: error: missing SOURCE or TARGET"
 run_rc 2 "$SEED" --jobs 0 "$src" dmtest/x
-grep -q -- "--jobs: '0'" "$TMP/err" || fail "message: $(cat "$TMP/err")"
+usage_is "dm-seed: error: --jobs: '0' is not a number from 1 to 1024"
 run_rc 2 "$SEED" --bogus "$src" dmtest/x
+usage_is "dm-seed: error: unknown option '--bogus'"
 run_rc 2 "$SEED" "$src" "dmtest/Not_A_Bucket"
-grep -q "invalid bucket name 'Not_A_Bucket'" "$TMP/err" || fail "message: $(cat "$TMP/err")"
+usage_is "dm-seed: error: invalid bucket name 'Not_A_Bucket': only lower-case letters, digits, '.' and '-' are allowed"
 run_rc 0 "$SEED" --help
 grep -q "Exit codes:" "$TMP/out" || fail "--help lacks exit codes"
 pass "usage errors: exit 2"

@@ -42,12 +42,20 @@ run_rc 0 "$SEED" -v --no-progress --delete --exclude 'other/*' "$src" "dmtest/$b
 [ "$(keys_in "$b" | tr '\n' ' ')" = "README.txt keep/f1.csv keep/f2.csv logs/l1.log logs/l3.log other/outside.txt " ] || fail "after --delete: $(keys_in "$b")"
 pass "--delete: exactly the stale keys (excluded ones kept)"
 
-# --delete with a prefix touches nothing outside it
+# --delete with a prefix touches nothing outside it, not even keys that share its string
+# prefix ("pre", "pre-x/...", "prez...": a listing of "pre" without the '/' would hold them)
 run_rc 0 "$SEED" --no-progress "$src" "dmtest/$b/pre"
+mkdir -p "$TMP/near/pre-x"
+for k in pre pre-x/b.txt prez.txt; do printf 'near %s\n' "$k" >"$TMP/near/$k"; done
+s3cli s3 cp --quiet --recursive "$TMP/near" "s3://$b/"
 run_rc 0 "$SEED" -v --no-progress --delete "$src/keep" "dmtest/$b/pre"
 [ "$(grep '^deleted ' "$TMP/out" | sort | tr '\n' ' ')" = "deleted $b/pre/README.txt deleted $b/pre/keep/f1.csv deleted $b/pre/keep/f2.csv deleted $b/pre/logs/l1.log deleted $b/pre/logs/l3.log " ] || fail "prefix delete: $(cat "$TMP/out")"
 keys_in "$b" | grep -q '^README.txt$' || fail "--delete with a prefix removed a key outside it"
-pass "--delete stays inside its prefix"
+# downloaded again with the AWS CLI (pre/ itself left out: a file and a folder named "pre")
+s3cli s3 cp --quiet --recursive "s3://$b/" "$TMP/near.got" --exclude '*' --include pre --include 'pre-x/*' --include prez.txt
+diff -r "$TMP/near" "$TMP/near.got" || fail "--delete with prefix pre/ removed or changed a key outside it"
+[ "$(keys_in "$b" pre/ | tr '\n' ' ')" = "pre/f1.csv pre/f2.csv " ] || fail "under pre/: $(keys_in "$b" pre/)"
+pass "--delete stays inside its prefix (pre, pre-x/b.txt, prez.txt kept byte for byte)"
 
 # --verify: all good, then an object overwritten by another client is found, exit 4
 run_rc 0 "$SEED" --verify --no-progress --exclude 'other/*' --exclude 'pre/*' "$src" "dmtest/$b"

@@ -14,10 +14,16 @@ for i in range(10000):
 PY
 b=$(new_bucket shard)
 : >"$TMP/all"
+pids=()
 for i in 0 1 2 3; do
   "$SEED" -v --no-progress --shard "$i/4" "$src" "dmtest/$b" >"$TMP/shard$i" 2>"$TMP/err$i" &
+  pids+=("$!")
 done
-wait
+for i in 0 1 2 3; do
+  rc=0
+  wait "${pids[i]}" || rc=$?
+  [ "$rc" = 0 ] || fail "shard $i exited $rc: $(cat "$TMP/err$i")"
+done
 for i in 0 1 2 3; do
   grep -q "0 failed" "$TMP/err$i" || fail "shard $i: $(cat "$TMP/err$i")"
   n=$(grep -c '^uploaded ' "$TMP/shard$i")

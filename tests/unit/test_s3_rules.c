@@ -132,12 +132,64 @@ static void test_s3_rules__part_size_keeps_every_object_within_10000_parts(void 
 	}
 }
 
+/* Every doubling of the part size, each side of its boundary (10,000 parts of
+ * the smaller part), written out by hand: 10,000 x 8 MiB = 80,000 MiB, and so
+ * on up to 10,000 x 4 GiB, above which the part is capped at 5 GiB.  Asked in
+ * both orders, so an answer cannot depend on what was asked before. */
+static const struct {
+	uint64_t size, part;
+} part_table[] = {
+	{ 0, 8 * MiB },
+	{ 1, 8 * MiB },
+	{ 5 * MiB, 8 * MiB },
+	{ 16 * MiB + 1, 8 * MiB },
+	{ 78 * GiB, 8 * MiB },
+	{ 80000 * MiB, 8 * MiB },
+	{ 80000 * MiB + 1, 16 * MiB },
+	{ 100 * GiB, 16 * MiB },
+	{ 160000 * MiB, 16 * MiB },
+	{ 160000 * MiB + 1, 32 * MiB },
+	{ 320000 * MiB, 32 * MiB },
+	{ 320000 * MiB + 1, 64 * MiB },
+	{ 640000 * MiB, 64 * MiB },
+	{ 640000 * MiB + 1, 128 * MiB },
+	{ 1 * TiB, 128 * MiB },
+	{ 1280000 * MiB, 128 * MiB },
+	{ 1280000 * MiB + 1, 256 * MiB },
+	{ 2560000 * MiB, 256 * MiB },
+	{ 2560000 * MiB + 1, 512 * MiB },
+	{ 3 * TiB + 12345, 512 * MiB },
+	{ 5120000 * MiB, 512 * MiB },
+	{ 5120000 * MiB + 1, 1 * GiB },
+	{ 5 * TiB, 1 * GiB },
+	{ 10240000 * MiB, 1 * GiB },
+	{ 10240000 * MiB + 1, 2 * GiB },
+	{ 20480000 * MiB, 2 * GiB },
+	{ 20480000 * MiB + 1, 4 * GiB },
+	{ 40960000 * MiB, 4 * GiB },
+	{ 40960000 * MiB + 1, 5 * GiB },
+	{ 100 * TiB, 5 * GiB },
+	{ UINT64_MAX / 2, 5 * GiB },
+};
+
+static void expect_part_size(size_t i)
+{
+	uint64_t got = dm_s3_part_size(part_table[i].size);
+
+	if (got != part_table[i].part)
+		fail_msg("size %llu: part %llu, expected %llu", (unsigned long long)part_table[i].size,
+			 (unsigned long long)got, (unsigned long long)part_table[i].part);
+}
+
 static void test_s3_rules__part_size_is_a_pure_function_of_the_size(void **state)
 {
+	size_t n = sizeof(part_table) / sizeof(part_table[0]);
+
 	(void)state;
-	for (uint64_t s = 1; s < 6 * TiB; s = s * 3 + 7)
-		assert_true(dm_s3_part_size(s) == dm_s3_part_size(s));
-	assert_true(dm_s3_part_size(5 * TiB) == 1 * GiB);
+	for (size_t i = 0; i < n; i++)
+		expect_part_size(i);
+	for (size_t i = n; i-- > 0;)
+		expect_part_size(i);
 }
 
 static void test_s3_rules__part_size_is_capped_at_5_gib(void **state)
