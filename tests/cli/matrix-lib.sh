@@ -79,7 +79,11 @@ mx_normalize() { # stdin -> stdout; the longest placeholder first (paths nest)
 mx() {
   local id=$1 tool=$2 want=$3 input=$4 msg=$5 rc=0 o opt_out=0 opt_report=0 opt_partial=0 opt_yaml=0 opt_warning=0 known=''
   shift 5
-  if printf '%s\n' "$@" | grep -qx -- '--'; then
+  local a has_opts=0
+  # a loop, not printf | grep -q: under pipefail grep's early exit can kill printf (SIGPIPE)
+  # and make the options look absent
+  for a in "$@"; do [ "$a" = -- ] && { has_opts=1; break; }; done
+  if [ "$has_opts" = 1 ]; then
     while [ "$1" != -- ]; do
       case "$1" in
         out) opt_out=1 ;; report) opt_report=1 ;; partial) opt_partial=1 ;; yaml) opt_yaml=1 ;;
