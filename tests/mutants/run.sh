@@ -122,7 +122,7 @@ for n in "${names[@]}"; do
   t=$(tests_of "$n")
   restore
   if ! err=$(apply "$n" 2>&1); then
-    rows+=("| $n | $t | - | STALE: $err |")
+    rows+=("| $n | \`${t//|/\\|}\` | STALE (fix the list): $err |")
     survived=$((survived + 1))
     continue
   fi
