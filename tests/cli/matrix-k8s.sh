@@ -93,6 +93,68 @@ DM_ALIASES=$T/aliases.yaml mx K10 dm-secrets 3 "--alias: the alias file there do
   yaml -- --kubeconfig "$ADMIN" --secret s3 -n "$ns" --alias mx --endpoint http://127.0.0.1:9000
 check same_file "$T/aliases.yaml" "$T/aliases.before" "K10: the alias file is unchanged"
 
+# --- the alias file under 20 writers, values YAML does not take raw, a plugin that hangs --------
+# K11: this writer (w20) and 19 others started with it at once; the file's lock keeps every alias
+cat >"$T/writers.sh" <<'SH'
+#!/usr/bin/env bash
+# writers.sh TOOL ARGS...: runs TOOL ARGS with w20/9020 swapped for w1..w19/9001..9019 19 times
+# in the background, then TOOL ARGS itself; writes the exit codes of the 19 to $WRITERS_RC
+tool=$1; shift
+pids=()
+for i in $(seq 1 19); do
+  a=("${@//w20/w$i}"); "$tool" "${a[@]//:9020/:$((9000 + i))}" >/dev/null 2>&1 & pids+=($!)
+done
+"$tool" "$@"; rc=$?
+for p in "${pids[@]}"; do wait "$p"; echo $?; done >"$WRITERS_RC"
+exit "$rc"
+SH
+export WRITERS_RC=$T/writers.rc
+MX_RUN=(bash "$T/writers.sh")
+DM_ALIASES=$T/aliases-20.yaml mx K11 dm-secrets 0 "--alias: 20 writers of the same alias file at once" \
+  "dm-secrets: alias 'w20' (http://127.0.0.1:9020) written to '<tmp>/aliases-20.yaml'" summary -- --kubeconfig "$ADMIN" --secret s3 -n "$ns" --alias w20 --endpoint http://127.0.0.1:9020
+MX_RUN=()
+check [ "$(sort -u "$WRITERS_RC" | tr '\n' ' ')" = "0 " ] "K11: the other 19 writers exited 0"
+check python3 -c '
+import sys, yaml
+got = yaml.safe_load(open(sys.argv[1]))["aliases"]
+want = {f"w{i}": f"http://127.0.0.1:{9000 + i}" for i in range(1, 21)}
+assert {k: v["url"] for k, v in got.items()} == want, sorted(got)
+' "$T/aliases-20.yaml" "K11: all 20 aliases are in the file, each with its url"
+check [ -z "$(cd "$T" && ls -A | grep '^aliases-20\.yaml.')" ] "K11: no lock or temporary file left beside the alias file"
+
+# K12: NEL (U+0085) is a line break to YAML, U+008C and a BOM inside text are refused raw
+printf 'c1\xc2\x85nel\xc2\x8cff\xef\xbb\xbfbom\xef\xbf\xbeend' >"$T/c1"
+kc -n "$ns" create secret generic c1 --from-literal=rootUser=mx-c1-ak --from-file=rootPassword="$T/c1" >/dev/null
+mx K12 dm-secrets 0 "--format alias: a secret key with C1 controls, a BOM and U+FFFE" "(nothing)" \
+  out silent -- --kubeconfig "$ADMIN" --secret c1 -n "$ns" --format alias --endpoint http://127.0.0.1:9000
+check grep -qF 'secret_key: "c1\x85nel\x8cff\ufeffbom\ufffeend"' "$T/out" "K12: written escaped"
+check python3 -c '
+import sys, yaml
+a = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["aliases"]["c1"]
+assert a["secret_key"] == open(sys.argv[2], encoding="utf-8").read(), a
+' "$T/out" "$T/c1" "K12: a YAML reader gets the exact value back"
+
+# K13: an exec credential plugin that never answers (and has a child of its own) is stopped with
+# its child when its time is up (a minute; DM_TEST_EXEC_TIMEOUT makes it 2 s here)
+printf '#!/bin/sh\nsleep 3013 &\nwait\n' >"$T/hang.sh"
+chmod +x "$T/hang.sh"
+python3 - "$DM_TEST_K8S_SERVER" "$DM_TEST_K8S_CA" "$T/hang.sh" >"$T/kc-exec" <<'PY'
+import sys
+server, ca, cmd = sys.argv[1:4]
+print(f"""apiVersion: v1
+kind: Config
+clusters: [{{name: c, cluster: {{server: "{server}", certificate-authority: "{ca}"}}}}]
+users: [{{name: u, user: {{exec: {{apiVersion: client.authentication.k8s.io/v1beta1, command: "{cmd}"}}}}}}]
+contexts: [{{name: x, context: {{cluster: c, user: u}}}}]
+current-context: x""")
+PY
+export DM_TEST_EXEC_TIMEOUT=2s
+mx K13 dm-secrets 1 "kubeconfig exec plugin that never answers (test knob: 2 s)" \
+  "dm-secrets: error: the exec credential plugin '<tmp>/hang.sh' of user 'u' did not finish in 2 s (stopped)" \
+  -- --kubeconfig "$T/kc-exec" --secret s3 -n "$ns"
+unset DM_TEST_EXEC_TIMEOUT
+check not pgrep -f 'sleep 3013' "K13: the plugin and its child are gone"
+
 # --- dm-helm: refused runs create nothing ------------------------------------------------------
 P=$T/plat
 hns=mx-helm-$id

@@ -62,8 +62,8 @@ mx_normalize() { # stdin -> stdout; the longest placeholder first (paths nest)
   while read -r _ j; do
     text=${text//"${mx_subst[j]}"/"${mx_subst[j + 1]}"}
   done < <(printf '%s\n' "${order[@]}" | sort -rn)
-  # curl's "after N ms" varies with the machine's load
-  printf '%s\n' "$text" | sed -E 's/ after [0-9]+ ms/ after <n> ms/g'
+  # curl's "after N ms" and dm-seed's time and rate vary with the machine's load
+  printf '%s\n' "$text" | sed -E 's/ after [0-9]+ ms/ after <n> ms/g; s/ in [0-9]+\.[0-9]+ s, [0-9]+\.[0-9] MiB\/s$/ in <s> s, <r> MiB\/s/'
 }
 
 # mx ID TOOL RC 'INPUT' 'MESSAGE' [OPTIONS --] ARGS...
@@ -71,6 +71,9 @@ mx_normalize() { # stdin -> stdout; the longest placeholder first (paths nest)
 #            report  dm-gpu: the message is the "error: [...]" line of its report on stdout
 #            partial the message is one of several "TOOL: ..." lines (exit 4 listings)
 #            warning as partial, and the message is a "TOOL: warning: ..." line (a run that goes on)
+#            summary a run that succeeds: the message is one of its "TOOL: ..." lines (dm-seed's
+#                    summary, a step dm-helm reports), neither an error nor a warning
+#            silent  a run that succeeds and prints nothing on stderr: the message is "(nothing)"
 #            yaml    the message must point at FILE:LINE:COLUMN
 #            known=TEXT  a defect reported but not fixed yet: the exit code and message are
 #                    checked as they are today, the form check is skipped, TEXT goes in the row
@@ -78,6 +81,7 @@ mx_normalize() { # stdin -> stdout; the longest placeholder first (paths nest)
 # and stderr in $T/err.
 mx() {
   local id=$1 tool=$2 want=$3 input=$4 msg=$5 rc=0 o opt_out=0 opt_report=0 opt_partial=0 opt_yaml=0 opt_warning=0 known=''
+  local opt_summary=0 opt_silent=0
   shift 5
   local a has_opts=0
   # a loop, not printf | grep -q: under pipefail grep's early exit can kill printf (SIGPIPE)
@@ -88,6 +92,8 @@ mx() {
       case "$1" in
         out) opt_out=1 ;; report) opt_report=1 ;; partial) opt_partial=1 ;; yaml) opt_yaml=1 ;;
         warning) opt_partial=1; opt_warning=1 ;;
+        summary) opt_partial=1; opt_summary=1 ;;
+        silent) opt_silent=1 ;;
         known=*) known=${1#known=} ;;
         *) echo "matrix: bad option '$1' in case $id" >&2; exit 2 ;;
       esac
@@ -100,7 +106,10 @@ mx() {
   local errn outn line got bad=''
   errn=$(wc -l <"$T/err")
   [ "$rc" = "$want" ] || bad="exit $rc, wanted $want"
-  if [ "$opt_report" = 1 ]; then
+  if [ "$opt_silent" = 1 ]; then
+    line='(nothing)'
+    [ "$errn" = 0 ] || { bad="${bad:+$bad; }$errn lines on stderr, wanted none"; line=$(head -n 1 "$T/err"); }
+  elif [ "$opt_report" = 1 ]; then
     line=$(grep '^error: \[' "$T/out" | head -n 2)
     [ "$(printf '%s\n' "$line" | grep -c .)" = 1 ] || bad="${bad:+$bad; }report has $(printf '%s\n' "$line" | grep -c .) error lines"
     [ "$errn" = 0 ] || bad="${bad:+$bad; }stderr not empty"
@@ -120,7 +129,11 @@ mx() {
   got=$(printf '%s' "$line" | mx_normalize)
   [ "$got" = "$msg" ] || bad="${bad:+$bad; }message differs"
   if [ -z "$known" ]; then
-    if [ "$opt_report" = 1 ]; then
+    if [ "$opt_silent" = 1 ]; then
+      :
+    elif [ "$opt_summary" = 1 ]; then
+      case "$line" in "$tool: error: "* | "$tool: warning: "*) bad="${bad:+$bad; }an error or warning, not a summary" ;; esac
+    elif [ "$opt_report" = 1 ]; then
       case "$line" in "error: ["*) ;; *) bad="${bad:+$bad; }not an 'error: [code]' line" ;; esac
     elif [ "$opt_warning" = 1 ]; then
       case "$line" in "$tool: warning: "*) ;; *) bad="${bad:+$bad; }not in the '$tool: warning: ' form" ;; esac

@@ -80,4 +80,25 @@ mx R07 dm-seed 1 "bucket mode: a folder that cannot be a bucket" \
   -- --no-progress "$T/bm" mx
 check no_bucket "$b" "R07: no bucket created before the refusal"
 
+# an upload left open by a run that was killed (SIGKILL: nothing could clean up), played here by
+# starting one with the AWS CLI: the next run that uploads the key aborts it and says so
+b=mx-orphan-$run_id
+mx_placeholder "$b" "<bucket>"
+s3cli() {
+  AWS_ACCESS_KEY_ID=$DM_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$DM_TEST_S3_SECRET_KEY AWS_DEFAULT_REGION=us-east-1 \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url "$DM_TEST_S3_ENDPOINT" "$@"
+}
+src=$(tree orphan)
+s3cli s3api create-bucket --bucket "$b" >/dev/null
+s3cli s3api create-multipart-upload --bucket "$b" --key good.txt >/dev/null
+when=$(s3cli s3api list-multipart-uploads --bucket "$b" --query 'Uploads[0].Initiated' --output text |
+  python3 -c 'import sys,datetime; t=datetime.datetime.fromisoformat(sys.stdin.read().strip()); print(t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+mx_placeholder "$when" "<time>"
+mx R08 dm-seed 0 "an unfinished multipart upload of a key the run uploads (left by a killed run)" \
+  "dm-seed: warning: '<bucket>/good.txt': aborted an unfinished multipart upload started <time>" \
+  warning -- --no-progress "$src" "mx/$b"
+check [ "$(s3cli s3api list-multipart-uploads --bucket "$b" --query 'length(Uploads || `[]`)' --output text)" = 0 ] \
+  "R08: no unfinished upload left"
+check [ "$(keys_in "$b")" = "good.txt " ] "R08: good.txt landed"
+
 mx_finish R
