@@ -64,15 +64,6 @@ own_server() {
   . "$1/env"
 }
 
-# s3curl URL-PATH [CURL ARGS...]: curl's own SigV4 against the test server, a
-# second independent client that starts much faster than the AWS CLI
-s3curl() {
-  local path=$1
-  shift
-  curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$DM_TEST_S3_ACCESS_KEY:$DM_TEST_S3_SECRET_KEY" \
-    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@" "$DM_TEST_S3_ENDPOINT$path"
-}
-
 # uploads_left BUCKET: multipart uploads still in progress in BUCKET (independent client)
 uploads_left() {
   local xml

@@ -6,10 +6,9 @@
 #
 # Servers: dm-seed runs against the real RGW of the fixture "s3", except for the replies that no
 # real server sends: a listing dripped at 2 bytes/s and an endless listing come from
-# hostile_server below, a few lines of Python that answer HEAD with 200 and every GET with the
-# drip or the endless body.  The same server stands in for the Kubernetes API server in the
-# dm-secrets drip case: the real API server of the test bed cannot be made to drip.
-# (hostile_server is this script's own until a shared hostile S3 server lands in tests/cli/.)
+# tests/cli/hostile-s3.py (scenarios drip and endless), which also stands in for the Kubernetes
+# API server in the dm-secrets drip case: the real API server of the test bed cannot be made to
+# drip.
 # The http://127.0.0.1:80 case puts tests/cli/fault-proxy.py on port 80 in front of the RGW
 # (it passes the Host header through): it needs root, and fails when it cannot bind port 80
 # unless another program holds the port (then it says which, and that case is not run).
@@ -24,18 +23,8 @@ run_id=$$-$RANDOM
 pids=()
 mx_cleanups+=('for p in "${pids[@]}"; do kill "$p"; done')
 
-# s3get ARGS...: curl with its own SigV4 signer (an independent client)
-s3get() {
-  curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$DM_TEST_S3_ACCESS_KEY:$DM_TEST_S3_SECRET_KEY" \
-    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" "$@"
-}
-# s3keys BUCKET: every key, sorted, one a line (the AWS CLI pages through the listing)
-s3keys() {
-  AWS_ACCESS_KEY_ID=$DM_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$DM_TEST_S3_SECRET_KEY AWS_DEFAULT_REGION=us-east-1 \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-    aws --endpoint-url "$DM_TEST_S3_ENDPOINT" s3api list-objects-v2 --bucket "$1" --query 'Contents[].Key' \
-    --output text | tr '\t' '\n' | sed '/^None$/d;/^$/d' | LC_ALL=C sort
-}
+# shellcheck source=s3-client.sh
+. "$DM_SOURCE_DIR/tests/cli/s3-client.sh"   # s3curl, keys_in
 # guard SECONDS CMD...: runs CMD (which must exec the tool: env, bash -c 'exec'), killing it after
 # SECONDS (exit 124) or once it holds more than 1 GiB (exit 137), so that a build without the
 # bounds fails the case instead of hanging or filling the machine; writes the tool's peak resident
@@ -67,50 +56,15 @@ sys.exit(rc if rc >= 0 else 128 - rc)
 PY
 }
 
-# hostile_server MODE PORTFILE: a server on a free 127.0.0.1 port that answers HEAD with 200, a
-# listing of multipart uploads with none, and every other GET with MODE: "drip", 100,000 bytes promised and 2 bytes a second sent; "endless", a
-# 200 without a length whose body never ends, as fast as the client reads.
+# hostile_server SCENARIO PORTFILE: tests/cli/hostile-s3.py SCENARIO ("drip": the listing sent at 2
+# bytes a second, "endless": a listing that never ends; every other GET alike) on a free port,
+# alive for 400 s (the drip cases take about 140 s)
 hostile_server() {
-  python3 - "$1" "$2" <<'PY' &
-import os, socket, sys, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-mode, portfile = sys.argv[1], sys.argv[2]
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def do_HEAD(self):
-        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/xml")
-        if "uploads" in self.path and self.command == "GET":
-            # dm-seed's look for unfinished multipart uploads: none, so the case is the listing
-            body = b'<?xml version="1.0"?><ListMultipartUploadsResult><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>'
-            self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-            return
-        try:
-            if mode == "drip":
-                self.send_header("Content-Length", "100000"); self.end_headers()
-                while True:
-                    self.wfile.write(b"<a"); self.wfile.flush(); time.sleep(1)
-            else:
-                self.send_header("Connection", "close"); self.end_headers()
-                self.wfile.write(b'<?xml version="1.0"?><ListBucketResult>')
-                chunk = b"<Contents><Key>k</Key><Size>1</Size></Contents>" * 20000
-                while True:
-                    self.wfile.write(chunk)
-        except OSError:
-            pass
-    do_PUT = do_POST = do_DELETE = do_GET
-s = ThreadingHTTPServer(("127.0.0.1", 0), H)
-s.daemon_threads = True
-open(portfile + ".tmp", "w").write(str(s.server_address[1])); os.rename(portfile + ".tmp", portfile)
-s.serve_forever()
-PY
+  python3 "$DM_SOURCE_DIR/tests/cli/hostile-s3.py" "$1" "$2" "$T/hostile-$1.log" 400 2>"$T/hostile-$1.err" &
   pids+=("$!")
   local _
   for _ in $(seq 100); do [ -s "$2" ] && break; sleep 0.05; done
-  [ -s "$2" ] || { echo "FAIL: hostile server ($1) did not start"; exit 1; }
+  [ -s "$2" ] || { echo "FAIL: hostile-s3.py $1 did not start: $(cat "$T/hostile-$1.err")"; exit 1; }
 }
 
 # --- replies: drip and endless ------------------------------------------------------------------
@@ -230,8 +184,8 @@ mx B20 dm-seed 0 "-j 1024 under ulimit -n 256 (soft and hard)" \
 MX_RUN=()
 check [ "$(grep -c 'warning: --jobs' "$T/err")" = 1 ] "B20: the warning is said once"
 check grep -q '^dm-seed: 1000 uploaded, 0 skipped, 0 failed' "$T/err" "B20: 1000 uploaded, none failed"
-check [ "$(s3keys "$b" | wc -l)" = 1000 ] "B20: all 1000 files landed (AWS CLI)"
-check [ "$(s3get "$DM_TEST_S3_ENDPOINT/$b/d7/f42.txt")" = "7/42" ] "B20: d7/f42.txt holds its bytes (curl)"
+check [ "$(keys_in "$b" | wc -l)" = 1000 ] "B20: all 1000 files landed (AWS CLI)"
+check [ "$(s3curl "/$b/d7/f42.txt")" = "7/42" ] "B20: d7/f42.txt holds its bytes (curl)"
 
 # the soft limit alone is low: it is raised to what 1024 jobs need, silently
 b=mx-fdsoft-$run_id
@@ -239,7 +193,7 @@ rc=0
 bash -c 'ulimit -Sn 256 && exec "$@"' _ "$DM_BIN/dm-seed" --no-progress -q -j 1024 "$T/many" "mx/$b" >"$T/out" 2>"$T/err" || rc=$?
 check [ "$rc" = 0 ] "B21: -j 1024 under a soft limit of 256 (hard $(ulimit -Hn)): exit $rc"
 check [ ! -s "$T/err" ] "B21: nothing on stderr (the soft limit was raised)"
-check [ "$(s3keys "$b" | wc -l)" = 1000 ] "B21: all 1000 files landed (AWS CLI)"
+check [ "$(keys_in "$b" | wc -l)" = 1000 ] "B21: all 1000 files landed (AWS CLI)"
 
 # --- http://127.0.0.1:80: the signed Host is the one curl sends (no ":80") -----------------------
 b=mx-port80-$run_id
@@ -253,7 +207,7 @@ if [ -s "$T/p80.port" ]; then
   MC_HOST_p80="http://$DM_TEST_S3_ACCESS_KEY:$DM_TEST_S3_SECRET_KEY@127.0.0.1:80" \
     "$DM_BIN/dm-seed" --no-progress -q "$T/src" "p80/$b" >"$T/out" 2>"$T/err" || rc=$?
   check [ "$rc" = 0 ] "B30: dm-seed to http://127.0.0.1:80 (a proxy to the RGW): exit $rc $(head -c 300 "$T/err")"
-  check [ "$(s3get "$DM_TEST_S3_ENDPOINT/$b/one.txt")" = one ] "B30: one.txt landed (curl)"
+  check [ "$(s3curl "/$b/one.txt")" = one ] "B30: one.txt landed (curl)"
   check grep -q "^PUT /$b/one.txt .*-> forward" "$T/p80.log" "B30: it went through port 80"
 elif grep -q 'Address already in use' "$T/p80.log"; then
   echo "B30 not run: port 80 is taken: $(ss -ltnpH 'sport = :80' 2>/dev/null | head -n 1)"
@@ -267,8 +221,8 @@ b=mx-dots-$run_id
 rc=0
 "$DM_BIN/dm-seed" --no-progress -q "$T/src" "mx/$b/a/./b/.." >"$T/out" 2>"$T/err" || rc=$?
 check [ "$rc" = 0 ] "B31: prefix a/./b/..: exit $rc $(head -c 300 "$T/err")"
-check [ "$(s3keys "$b")" = "a/./b/../one.txt" ] "B31: the key is a/./b/../one.txt, as asked (AWS CLI)"
-check [ "$(s3get --path-as-is "$DM_TEST_S3_ENDPOINT/$b/a/./b/../one.txt")" = one ] "B31: its bytes (curl --path-as-is)"
+check [ "$(keys_in "$b")" = "a/./b/../one.txt" ] "B31: the key is a/./b/../one.txt, as asked (AWS CLI)"
+check [ "$(s3curl "/$b/a/./b/../one.txt" --path-as-is)" = one ] "B31: its bytes (curl --path-as-is)"
 rc=0
 "$DM_BIN/dm-seed" --no-progress -q "$T/src" "mx/$b/a/./b/.." >"$T/out" 2>"$T/err" || rc=$?
 check [ "$rc" = 0 ] "B31: the rerun: exit $rc"

@@ -14,13 +14,8 @@ mx_placeholder "$DM_TEST_S3_ENDPOINT" "<s3>"
 export MC_HOST_mx=$MC_HOST_dmtest
 run_id=$$-$RANDOM
 
-# keys_in BUCKET: every key, sorted, one a line, read with the AWS CLI (it follows the pages)
-keys_in() {
-  AWS_ACCESS_KEY_ID=$DM_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$DM_TEST_S3_SECRET_KEY \
-    AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-    aws --endpoint-url "$DM_TEST_S3_ENDPOINT" s3api list-objects-v2 --bucket "$1" --query 'Contents[].Key' \
-    --output json | python3 -c 'import json,sys; print("\n".join(sorted(json.load(sys.stdin) or [])))' | sed '/^$/d'
-}
+# shellcheck source=s3-client.sh
+. "$DM_SOURCE_DIR/tests/cli/s3-client.sh"   # s3cli, keys_in
 files_in() { (cd "$1" && find . -type f | sed 's|^\./||' | sort); }
 
 # hostile SCENARIO: starts tests/cli/hostile-s3.py (60 s of life at most) as alias "h"
@@ -128,9 +123,7 @@ b=mx-dmark-$run_id
 s=$(src mark dir/x.txt)
 "$DM_BIN/dm-seed" -q --no-progress "$s" "mx/$b" >/dev/null 2>&1 || fail "marker: first upload"
 for k in dir/ gone/; do
-  AWS_ACCESS_KEY_ID=$DM_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$DM_TEST_S3_SECRET_KEY AWS_DEFAULT_REGION=us-east-1 \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-    aws --endpoint-url "$DM_TEST_S3_ENDPOINT" s3api put-object --bucket "$b" --key "$k" >/dev/null
+  s3cli s3api put-object --bucket "$b" --key "$k" >/dev/null
 done
 rc=0
 "$DM_BIN/dm-seed" --delete -v --no-progress "$s" "mx/$b" >"$T/out" 2>"$T/err" || rc=$?

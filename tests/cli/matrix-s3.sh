@@ -12,14 +12,9 @@ hostport=${DM_TEST_S3_ENDPOINT#http://}
 export MC_HOST_mx=$MC_HOST_dmtest
 run_id=$$-$RANDOM
 
-# s3get PATH: GET with curl's SigV4 (the empty payload's hash, as S3 wants it)
-s3get() {
-  curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$DM_TEST_S3_ACCESS_KEY:$DM_TEST_S3_SECRET_KEY" \
-    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-    "$@"
-}
-keys_in() { s3get "$DM_TEST_S3_ENDPOINT/$1?list-type=2" | grep -o '<Key>[^<]*</Key>' | sed 's/<[^>]*>//g' | sort | tr '\n' ' '; }
-no_bucket() { [ "$(s3get -o /dev/null -w '%{http_code}' -I "$DM_TEST_S3_ENDPOINT/$1")" = 404 ]; }
+# shellcheck source=s3-client.sh
+. "$DM_SOURCE_DIR/tests/cli/s3-client.sh"   # s3cli, s3curl, keys_in
+no_bucket() { [ "$(s3curl "/$1" -o /dev/null -w '%{http_code}' -I)" = 404 ]; }
 # tree NAME: a source folder with one good file; the case adds the bad one
 tree() { rm -rf "$T/$1"; mkdir -p "$T/$1"; echo good >"$T/$1/good.txt"; echo "$T/$1"; }
 
@@ -37,7 +32,7 @@ mx_placeholder "$b" "<bucket>"
 src=$(tree utf8); echo bad >"$src/$(printf 'bad\xff.txt')"
 mx R02 dm-seed 4 "file name not valid UTF-8" \
   "dm-seed: error: '<tmp>/utf8/bad\xff.txt': name is not valid UTF-8: S3 keys must be UTF-8" partial -- --no-progress "$src" "mx/$b"
-check [ "$(keys_in "$b")" = "good.txt " ] "R02: only good.txt landed"
+check [ "$(keys_in "$b")" = good.txt ] "R02: only good.txt landed"
 
 b=mx-long-$run_id
 mx_placeholder "$b" "<bucket>"
@@ -48,14 +43,14 @@ mx_placeholder "${long#"$src"/}" "<5 folders of 220 bytes>"
 mx R03 dm-seed 4 "key over 1024 bytes" \
   "dm-seed: error: '<tmp>/long/<5 folders of 220 bytes>/deep.txt': key is 1113 bytes long, over S3's limit of 1024" \
   partial -- --no-progress "$src" "mx/$b"
-check [ "$(keys_in "$b")" = "good.txt " ] "R03: only good.txt landed"
+check [ "$(keys_in "$b")" = good.txt ] "R03: only good.txt landed"
 
 b=mx-loop-$run_id
 mx_placeholder "$b" "<bucket>"
 src=$(tree loop); mkdir -p "$src/sub"; ln -s .. "$src/sub/up"
 mx R04 dm-seed 4 "symlink loop in the tree" "dm-seed: error: '<tmp>/loop/sub/up': symlink loop: the folder contains itself" \
   partial -- --no-progress "$src" "mx/$b"
-check [ "$(keys_in "$b")" = "good.txt " ] "R04: only good.txt landed"
+check [ "$(keys_in "$b")" = good.txt ] "R04: only good.txt landed"
 
 b=mx-unread-$run_id
 mx_placeholder "$b" "<bucket>"
@@ -64,7 +59,7 @@ src=$(tree unread); echo locked >"$src/locked.txt"; chmod -R a+rX "$src"; chmod 
 mx R05 dm-seed 4 "unreadable file (mode 000)" "dm-seed: error: '<tmp>/unread/locked.txt': cannot read: Permission denied" \
   partial -- --no-progress "$src" "mx/$b"
 MX_RUN=()
-check [ "$(keys_in "$b")" = "good.txt " ] "R05: only good.txt landed"
+check [ "$(keys_in "$b")" = good.txt ] "R05: only good.txt landed"
 
 b=mx-top-$run_id
 mx_placeholder "$b" "<bucket>"
@@ -84,10 +79,6 @@ check no_bucket "$b" "R07: no bucket created before the refusal"
 # starting one with the AWS CLI: the next run that uploads the key aborts it and says so
 b=mx-orphan-$run_id
 mx_placeholder "$b" "<bucket>"
-s3cli() {
-  AWS_ACCESS_KEY_ID=$DM_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$DM_TEST_S3_SECRET_KEY AWS_DEFAULT_REGION=us-east-1 \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url "$DM_TEST_S3_ENDPOINT" "$@"
-}
 src=$(tree orphan)
 s3cli s3api create-bucket --bucket "$b" >/dev/null
 s3cli s3api create-multipart-upload --bucket "$b" --key good.txt >/dev/null
@@ -99,6 +90,6 @@ mx R08 dm-seed 0 "an unfinished multipart upload of a key the run uploads (left 
   warning -- --no-progress "$src" "mx/$b"
 check [ "$(s3cli s3api list-multipart-uploads --bucket "$b" --query 'length(Uploads || `[]`)' --output text)" = 0 ] \
   "R08: no unfinished upload left"
-check [ "$(keys_in "$b")" = "good.txt " ] "R08: good.txt landed"
+check [ "$(keys_in "$b")" = good.txt ] "R08: good.txt landed"
 
 mx_finish R

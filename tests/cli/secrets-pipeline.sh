@@ -12,11 +12,8 @@ SEED=$DM_BIN/dm-seed
 [ -x "$SEED" ] || fail "$SEED not built"
 command -v aws >/dev/null || fail "the AWS CLI (aws) is needed to check what landed"
 
-s3cli() {
-  AWS_ACCESS_KEY_ID=$DM_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$DM_TEST_S3_SECRET_KEY \
-    AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-    aws --endpoint-url "$DM_TEST_S3_ENDPOINT" "$@"
-}
+# shellcheck source=s3-client.sh
+. "$DM_SOURCE_DIR/tests/cli/s3-client.sh"   # s3cli
 same_tree() { # LOCAL BUCKET
   local dl=$T/dl.$RANDOM
   mkdir -p "$dl"

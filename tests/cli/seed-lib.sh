@@ -26,21 +26,11 @@ run_rc() {
   fi
 }
 
-# s3cli ARGS...: the AWS CLI against the test server (an independent client)
-s3cli() {
-  AWS_ACCESS_KEY_ID=$DM_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$DM_TEST_S3_SECRET_KEY \
-    AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-    aws --endpoint-url "$DM_TEST_S3_ENDPOINT" "$@"
-}
+# shellcheck source=s3-client.sh
+. "$HERE/s3-client.sh"   # s3cli, s3curl, keys_in
 
 # a fresh bucket name for this test
 new_bucket() { echo "t-$1-$$-$RANDOM"; }
-
-# keys_in BUCKET [PREFIX]: every key, one a line, sorted
-keys_in() {
-  s3cli s3api list-objects-v2 --bucket "$1" ${2:+--prefix "$2"} --query 'Contents[].Key' --output json |
-    python3 -c 'import json,sys; d=json.load(sys.stdin) or []; print("\n".join(sorted(d)))' | sed '/^$/d'
-}
 
 # same_tree LOCAL BUCKET PREFIX: downloads with the AWS CLI and compares byte for byte
 same_tree() {
