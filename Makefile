@@ -1,6 +1,7 @@
 # dm - the two set-up commands of the README, and the steps beneath them.
 #   make demo    install what is needed, build, boot a local S3 server, seed data/
-#   make check   install what is needed, build (plain and ASan+UBSan), run every test
+#   make check   install what is needed, build (plain and ASan+UBSan), run every test (the
+#                node's tests in the plain build only)
 #   make image   dm's container image as an OCI layout, without a registry ($(BUILD)/image)
 BUILD ?= build
 ASAN ?= build-asan
@@ -8,38 +9,39 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps deps-node build asan test test-asan fuzz fuzz-check check check-node demo bench image mutants clean
+.PHONY: all deps deps-build build asan test test-asan fuzz fuzz-check check check-node demo bench image mutants clean
 
 all: build
 
-deps:
-	bash scripts/install-deps.sh all
-	bash scripts/k8s-tools.sh >/dev/null
+# what building dm needs (compilers, CMake, the -dev libraries) and the demo's S3 server: all that
+# make demo installs
+deps-build:
+	bash scripts/install-deps.sh build s3
 
-# the test bed's Kubernetes node (tests/node.cmake): containerd & co., and kubelet,
-# kube-controller-manager, kube-scheduler built once per machine (tens of minutes); not for demo
-deps-node: deps
-	bash scripts/install-deps.sh node
+# everything the tests need besides: valgrind, the Kubernetes test bed with its node (etcd,
+# containerd, runc, umoci from Debian; kube-apiserver, kubelet, kube-controller-manager and
+# kube-scheduler built from Debian's kubernetes source once per machine and cached, about
+# 25 minutes on 2 cores the first time)
+deps: deps-build
+	bash scripts/install-deps.sh all node
 	bash scripts/k8s-tools.sh --node >/dev/null
 
-build: deps
+build: deps-build
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDM_WERROR=ON
 	cmake --build $(BUILD) -j$(JOBS)
 
-asan: deps
+asan: deps-build
 	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DDM_WERROR=ON -DDM_SANITIZE=ON
 	cmake --build $(ASAN) -j$(JOBS)
 
-# the node test bed's tests, not yet part of make check (tests/CMakeLists.txt: DM_TEST_NODE)
-check-node: deps-node
-	cmake -S . -B build-node -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDM_WERROR=ON -DDM_TEST_NODE=ON
-	cmake --build build-node -j$(JOBS)
-	cd build-node && ctest $(CTEST_ARGS) -R '^node_'
+# only the tests on the test bed's node (tests/node.cmake), in the plain build
+check-node: deps build
+	cd $(BUILD) && ctest $(CTEST_ARGS) -R '^node_'
 
-test: build
+test: deps build
 	cd $(BUILD) && ctest $(CTEST_ARGS) --output-junit ctest-junit.xml
 
-test-asan: asan
+test-asan: deps asan
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS) --output-junit ctest-junit.xml
 
 # each libFuzzer target for FUZZ_SECONDS (clang; built in build-fuzz)
@@ -72,4 +74,4 @@ image: build
 	bash tests/servers/k8s-image.sh $(BUILD) $(BUILD)/image
 
 clean:
-	rm -rf $(BUILD) $(ASAN) build-fuzz build-node
+	rm -rf $(BUILD) $(ASAN) build-fuzz

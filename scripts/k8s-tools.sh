@@ -262,7 +262,7 @@ fetch_layer() {
 need_node=0
 if [ "$node" = 1 ] && ! node_cached; then
   [ "$build" = 1 ] || die "the node binaries (${node_bins[*]}) are not built in $node_dir: run \
-'scripts/k8s-tools.sh --node' (or 'make deps-node'; tens of minutes, once per machine)"
+'scripts/k8s-tools.sh --node' (or 'make deps'; about 25 minutes on 2 cores, once per machine)"
   need_node=1
 fi
 if ! [ -x "$apiserver_dir/kube-apiserver" ] || ! [ -x "$layer_dir/kubectl" ] || ! [ -x "$layer_dir/helm" ] ||

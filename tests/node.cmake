@@ -2,7 +2,7 @@
 # kube-controller-manager, kube-scheduler, containerd and a kubelet, with dm's image of this build
 # imported (tests/cli/node-up.sh).  Tests on the node use FIXTURES node and source
 # tests/cli/node-lib.sh (${DM_TEST_WORK}/node/env).  The node binaries are built beforehand by
-# `make deps-node` (scripts/k8s-tools.sh --node, tens of minutes once per machine): without them
+# `make deps` (scripts/k8s-tools.sh --node, about 25 minutes once per machine): without them
 # node_server_up FAILS and says so; it never builds (a build does not fit a test's timeout).
 add_test(NAME node_server_up
   COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/node-up.sh ${DM_TEST_WORK}/node)
