@@ -108,6 +108,11 @@ char *dm_buf_detach(dm_buf *b)
 	return p;
 }
 
+char *dm_strdup_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
 dm_err dm_parse_size(const char *text, uint64_t *out)
 {
 	char *end;

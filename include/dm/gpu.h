@@ -122,7 +122,7 @@ typedef struct {
 				     proc/driver/nvidia, dev/nvidia*, CDI specs and the container
 				     runtime are looked for (the libraries are still loaded here) */
 } dm_gpu_probe_opts;
-#define DM_GPU_PROBE_OPTS_INIT { NULL, NULL, NULL }
+#define DM_GPU_PROBE_OPTS_INIT { .nvml_library = NULL, .cuda_library = NULL, .root = NULL }
 
 /* Gathers every fact.  A missing or broken driver is not an error: it is
  * recorded in the report for dm_gpu_check to explain.  Fails only with
@@ -208,7 +208,7 @@ typedef struct {
 	const dm_gpu_smoke_result *smoke_results;
 	size_t n_smoke;
 } dm_gpu_check_opts;
-#define DM_GPU_CHECK_OPTS_INIT { 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0 }
+#define DM_GPU_CHECK_OPTS_INIT { .cuda_major = 0, .image = NULL, .smoke_results = NULL } /* 0 and NULL: no requirement */
 
 typedef struct {
 	int ready;                 /* no reason of DM_GPU_ERROR severity */

@@ -27,10 +27,10 @@ typedef struct {
 	size_t stdin_len;
 	uint64_t timeout_ms;      /* 0: none; on expiry TERM to the child's process group, KILL after 5 s */
 	int inherit_stdio;        /* 1: the child uses our stdin/stdout/stderr (interactive: kubectl run -it) */
-	int capture_stderr;       /* 1: stderr captured into out->err (default: passed through to ours) */
+	int capture_stderr;       /* 1 (DM_PROC_OPTS_INIT): stderr captured into out->err; 0: passed through to ours */
 	size_t max_output;        /* cap on captured bytes per stream; 0: 64 MiB */
 } dm_proc_opts;
-#define DM_PROC_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, 0, 1, 0 }
+#define DM_PROC_OPTS_INIT { .argv = NULL, .capture_stderr = 1 }
 
 typedef struct {
 	int exited;       /* 1 if it exited; else killed by signal (or timed out) */
@@ -40,7 +40,7 @@ typedef struct {
 	dm_buf err;       /* captured stderr (with capture_stderr) */
 	double seconds;
 } dm_proc_result;
-#define DM_PROC_RESULT_INIT { 0, 0, 0, DM_BUF_INIT, DM_BUF_INIT, 0 }
+#define DM_PROC_RESULT_INIT { .exited = 0, .out = DM_BUF_INIT, .err = DM_BUF_INIT }
 
 /* Runs the program and waits. DM_OK when it ran and exited 0.  Otherwise
  * DM_ERR_NOTFOUND (program not found: detail names it), DM_ERR_TIMEOUT,

@@ -86,7 +86,7 @@ typedef struct {
 	void *userdata;
 	double progress_interval; /* seconds between progress calls; 0: 0.2 */
 } dm_seed_opts;
-#define DM_SEED_OPTS_INIT { 0 }
+#define DM_SEED_OPTS_INIT { .source = NULL } /* every field 0 or NULL: dm_seed_run's defaults */
 
 typedef struct {
 	uint64_t files_seen;      /* local files considered (after filters and sharding) */

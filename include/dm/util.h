@@ -18,7 +18,7 @@ typedef struct {
 	size_t len;
 	size_t cap;
 } dm_buf;
-#define DM_BUF_INIT { NULL, 0, 0 }
+#define DM_BUF_INIT { .data = NULL, .len = 0, .cap = 0 }
 
 dm_err dm_buf_append(dm_buf *b, const void *data, size_t len);
 dm_err dm_buf_puts(dm_buf *b, const char *s);
@@ -31,6 +31,9 @@ void dm_buf_clear(dm_buf *b);
 void dm_buf_release(dm_buf *b);
 /* Hands the storage to the caller (free with free()); b is left empty. */
 char *dm_buf_detach(dm_buf *b);
+
+/* strdup(s), or NULL when s is NULL (a NULL result for a non-NULL s: out of memory) */
+char *dm_strdup_null(const char *s);
 
 /* "512", "4k", "8MiB", "1.5G" (k/M/G/T are powers of 1024; "kB"/"MB" powers of 1000). */
 dm_err dm_parse_size(const char *text, uint64_t *out);

@@ -77,12 +77,9 @@ static dm_err xy_field(const dm_yaml *doc, const dm_ynode *map, const char *key,
 
 static char *dup_or_null(const char *s, int *nomem)
 {
-	char *d;
+	char *d = dm_strdup_null(s);
 
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	*nomem |= !d;
+	*nomem |= s && !d;
 	return d;
 }
 

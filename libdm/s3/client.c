@@ -43,11 +43,6 @@ const dm_s3_error *dm_s3_last_error(void)
 	return &last_error;
 }
 
-static char *sdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 dm_err dm_s3_new(dm_s3 **out, const dm_s3_config *cfg)
 {
 	dm_s3 *s3;
@@ -79,11 +74,11 @@ dm_err dm_s3_new(dm_s3 **out, const dm_s3_config *cfg)
 			s3->host = dm_buf_detach(&host);
 		dm_buf_release(&host);
 	}
-	s3->access_key = sdup(cfg->access_key);
-	s3->secret_key = sdup(cfg->secret_key);
+	s3->access_key = dm_strdup_null(cfg->access_key);
+	s3->secret_key = dm_strdup_null(cfg->secret_key);
 	s3->session_token = cfg->session_token && *cfg->session_token ? strdup(cfg->session_token) : NULL;
 	s3->region = strdup(cfg->region && *cfg->region ? cfg->region : "us-east-1");
-	s3->ca_file = sdup(cfg->ca_file);
+	s3->ca_file = dm_strdup_null(cfg->ca_file);
 	s3->alias = strdup(cfg->alias ? cfg->alias : s3->host ? s3->host : "");
 	s3->retries = cfg->retries < 0 ? 5 : cfg->retries;
 	s3->http.ca_file = s3->ca_file;

@@ -96,7 +96,7 @@ typedef struct {
 	dm_seed_summary *sum;
 	uint64_t threshold;
 	pthread_mutex_t lock;   /* queue, counters, callbacks */
-	pthread_cond_t not_empty, not_full, idle;
+	pthread_cond_t not_empty, not_full;
 	task *head, *tail;
 	size_t queued, cap;
 	int busy;               /* workers holding a task */
@@ -307,6 +307,12 @@ static int64_t ns_of(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
 }
 
+/* The walk's file, not another one put in its place: the same device and inode. */
+static int same_file(const file_job *f, const struct stat *st)
+{
+	return st->st_dev == f->dev && st->st_ino == f->ino;
+}
+
 /* The file is as the job last saw it: same mtime and ctime.  ctime counts
  * because mtime can be put back (touch -r, cp -p, rsync --inplace) after a
  * rewrite of the same size, and then only ctime tells. */
@@ -333,11 +339,11 @@ static int read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char *why,
 			close(fd);
 			return -1;
 		}
-		if ((uint64_t)before.st_size != f->size || before.st_ino != f->ino) {
+		if ((uint64_t)before.st_size != f->size || !same_file(f, &before)) {
 			/* changed since the walk: a small file is simply taken as it is now */
 			if (f->nparts > 0) {
 				/* say which: a same-size replacement read as "size N, was N" */
-				if (before.st_ino != f->ino)
+				if (!same_file(f, &before))
 					snprintf(why, nwhy, "changed while uploading (replaced by another file)");
 				else
 					snprintf(why, nwhy, "changed while uploading (size %llu, was %llu)",
@@ -346,6 +352,7 @@ static int read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char *why,
 				return -1;
 			}
 			f->size = (uint64_t)before.st_size;
+			f->dev = before.st_dev;
 			f->ino = before.st_ino;
 			len = (size_t)f->size;
 			if (grow(b, len) != 0) {
@@ -385,7 +392,7 @@ static int read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char *why,
 		fstat(fd, &after);
 		close(fd);
 		/* before matched the job's times (checked above, or taken as the job's) */
-		if (after.st_size == before.st_size && after.st_ino == before.st_ino && same_times(f, &after))
+		if (after.st_size == before.st_size && same_file(f, &after) && same_times(f, &after))
 			return 0;
 		snprintf(why, nwhy, "changed while being read");
 		if (f->nparts > 0)
@@ -1395,7 +1402,6 @@ dm_err dm_seed_run(dm_s3 *s3, const dm_seed_opts *o, dm_seed_summary *sum)
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.not_empty, NULL);
 	pthread_cond_init(&r.not_full, NULL);
-	pthread_cond_init(&r.idle, NULL);
 
 	/* the first request tells whether the endpoint and the keys work */
 	if (o->bucket)
@@ -1485,7 +1491,6 @@ cleanup:
 	pthread_mutex_destroy(&r.lock);
 	pthread_cond_destroy(&r.not_empty);
 	pthread_cond_destroy(&r.not_full);
-	pthread_cond_destroy(&r.idle);
 	return e;
 }
 
@@ -1503,6 +1508,7 @@ dm_err dm_seed_local_etag(const char *path, uint64_t multipart_threshold, uint64
 	memset(&f, 0, sizeof(f));
 	f.path = (char *)path;
 	f.size = (uint64_t)st.st_size;
+	f.dev = st.st_dev;
 	f.ino = st.st_ino;
 	f.mtime_ns = ns_of(&st.st_mtim);
 	f.ctime_ns = ns_of(&st.st_ctim);
