@@ -54,6 +54,11 @@ dm_err dm_fail(dm_err err, const char *fmt, ...)
 	return err;
 }
 
+dm_err dm_nomem(void)
+{
+	return dm_fail(DM_ERR_NOMEM, "out of memory");
+}
+
 const char *dm_err_detail(void)
 {
 	return detail;

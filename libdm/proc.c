@@ -109,7 +109,7 @@ static dm_err path_lookup(char **out, const char *name)
 		}
 		if (is_executable_file(dm_buf_str(&cand))) {
 			*out = dm_buf_detach(&cand);
-			return *out ? DM_OK : DM_ERR_NOMEM;
+			return *out ? DM_OK : dm_nomem();
 		}
 		dm_buf_release(&cand);
 		if (!end)
@@ -133,7 +133,7 @@ dm_err dm_proc_find(char **out, const char *name, const char *env_name, const ch
 				               env_name, envval, hint ? "; " : "", hint ? hint : "");
 			found = strdup(envval);
 			if (!found)
-				return DM_ERR_NOMEM;
+				return dm_nomem();
 			*out = found;
 			return DM_OK;
 		}
@@ -154,7 +154,7 @@ dm_err dm_proc_find(char **out, const char *name, const char *env_name, const ch
 			               name, hint ? "; " : "", hint ? hint : "");
 		found = strdup(name);
 		if (!found)
-			return DM_ERR_NOMEM;
+			return dm_nomem();
 		*out = found;
 		return DM_OK;
 	}
@@ -217,7 +217,7 @@ dm_err dm_proc_format_argv(dm_buf *out, const char *const *argv)
 			e = dm_buf_puts(out, "'");
 	}
 	if (e == DM_OK && !dm_buf_str(out))
-		e = DM_ERR_NOMEM;
+		e = dm_nomem();
 	return e;
 }
 
@@ -360,7 +360,7 @@ static int drain_fd(int fd, dm_buf *b, size_t cap, int *truncated, dm_err *err)
 			*truncated = 1;
 		}
 		if (dm_buf_append(b, chunk, keep) != DM_OK && *err == DM_OK)
-			*err = DM_ERR_NOMEM;
+			*err = dm_nomem();
 	} else {
 		*truncated = 1;
 	}
@@ -453,18 +453,18 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 	if (o->env) {
 		envp = build_env(o->env);
 		if (!envp) {
-			e = DM_ERR_NOMEM;
+			e = dm_nomem();
 			goto done;
 		}
 	}
 
 	if (posix_spawn_file_actions_init(&fa) != 0) {
-		e = DM_ERR_NOMEM;
+		e = dm_nomem();
 		goto done;
 	}
 	fa_ok = 1;
 	if (posix_spawnattr_init(&attr) != 0) {
-		e = DM_ERR_NOMEM;
+		e = dm_nomem();
 		goto done;
 	}
 	attr_ok = 1;

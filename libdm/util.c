@@ -312,7 +312,7 @@ static dm_err pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space
 		    hexval((unsigned char)s[i + 2]) >= 0)
 			c = (char)(hexval((unsigned char)s[i + 1]) << 4 | hexval((unsigned char)s[i + 2]));
 		else if (s[i] == '%' && strict)
-			return DM_ERR_PARSE;
+			return dm_fail(DM_ERR_PARSE, "'%%' without two hex digits at byte %zu", i);
 		else if (s[i] == '+' && plus_is_space)
 			c = ' ';
 		else
@@ -570,7 +570,7 @@ dm_err dm_read_file_max(char **out, size_t *outlen, const char *path, size_t max
 		if (dm_buf_append(&b, chunk, (size_t)n) != DM_OK) {
 			close(fd);
 			dm_buf_release(&b);
-			return DM_ERR_NOMEM;
+			return dm_nomem();
 		}
 	}
 	if (b.len > max)

@@ -45,6 +45,10 @@ const char *dm_strerror(dm_err err);
 dm_err dm_fail(dm_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 dm_err dm_vfail(dm_err err, const char *fmt, va_list ap);
 
+/* dm_fail(DM_ERR_NOMEM, "out of memory"): `return dm_nomem();` where an allocation failed, so
+ * that no failure leaves an earlier error's detail behind. */
+dm_err dm_nomem(void);
+
 /* This thread's detail of the last dm_fail, or dm_strerror of nothing ("") if
  * none was set.  Borrowed: valid until this thread's next dm_fail. Never NULL. */
 const char *dm_err_detail(void);

@@ -168,7 +168,7 @@ static dm_err add(dm_gpu_verdict *v, dm_gpu_severity sev, const char *code, int 
 	int len;
 
 	if (!n)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	v->reasons = n;
 	n = &n[v->n_reasons];
 	n->severity = sev;
@@ -178,7 +178,7 @@ static dm_err add(dm_gpu_verdict *v, dm_gpu_severity sev, const char *code, int 
 	len = vasprintf(&n->message, fmt, ap);
 	va_end(ap);
 	if (len < 0)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	v->n_reasons++;
 	return DM_OK;
 }
@@ -433,7 +433,7 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 		o = &none;
 	v = calloc(1, sizeof(*v));
 	if (!v)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	v->cuda_from = "";
 	v->cuda_major = o->cuda_major;
 	v->cuda_minor = o->cuda_minor;
@@ -460,7 +460,7 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 	if (!fatal) {
 		device_bad = calloc(r->n_devices + 1, sizeof(*device_bad));
 		if (!device_bad) {
-			err = DM_ERR_NOMEM;
+			err = dm_nomem();
 			goto done;
 		}
 		if ((err = devnode_reasons(v, r)) != DM_OK)

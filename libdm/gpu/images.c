@@ -102,7 +102,7 @@ static dm_err load_doc(dm_gpu_images **out, const dm_yaml *doc)
 	t = calloc(1, sizeof(*t));
 	if (!t || !(t->items = calloc(list->len + 1, sizeof(*t->items)))) {
 		free(t);
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	}
 	for (i = 0; i < list->len; i++) {
 		const dm_ynode *it = list->vals[i];
@@ -137,7 +137,7 @@ static dm_err load_doc(dm_gpu_images **out, const dm_yaml *doc)
 		}
 		free(pats);
 		if (nomem) {
-			err = DM_ERR_NOMEM;
+			err = dm_nomem();
 			goto fail;
 		}
 	}
@@ -202,7 +202,7 @@ static dm_err copy_image(dm_gpu_image **out, const dm_gpu_image *src)
 	size_t i;
 
 	if (!c)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	*c = *src;
 	c->name = dup_or_null(src->name, &nomem);
 	c->note = dup_or_null(src->note, &nomem);
@@ -215,7 +215,7 @@ static dm_err copy_image(dm_gpu_image **out, const dm_gpu_image *src)
 	}
 	if (nomem) {
 		dm_gpu_image_free(c);
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	}
 	*out = c;
 	return DM_OK;
@@ -254,7 +254,7 @@ dm_err dm_gpu_images_find(dm_gpu_image **out, const dm_gpu_images *t, const char
 	for (i = 0; t && i < t->n; i++) {
 		if (dm_buf_printf(&known, "%s%s", i ? ", " : "", t->items[i].name) != DM_OK) {
 			dm_buf_release(&known);
-			return DM_ERR_NOMEM;
+			return dm_nomem();
 		}
 	}
 	err = dm_fail(DM_ERR_NOTFOUND, "unknown image '%s' (known: %s; or give --cuda X.Y)", name,

@@ -36,7 +36,7 @@ static dm_err keep_error(dm_gpu_report *r, const char *msg)
 {
 	free(r->k8s_error);
 	r->k8s_error = strdup(msg);
-	return r->k8s_error ? DM_OK : DM_ERR_NOMEM;
+	return r->k8s_error ? DM_OK : dm_nomem();
 }
 
 dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *node)
@@ -59,7 +59,7 @@ dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *nod
 	free(r->k8s_node);
 	r->k8s_node = strdup(node);
 	if (!r->k8s_node)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	r->k8s_allocatable = r->k8s_capacity = DM_GPU_UNKNOWN;
 
 	o.kubeconfig = kubeconfig;
@@ -69,7 +69,7 @@ dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *nod
 	}
 	if (asprintf(&path, "/api/v1/nodes/%s", node) < 0) {
 		path = NULL;
-		err = DM_ERR_NOMEM;
+		err = dm_nomem();
 		goto done;
 	}
 	if ((err = dm_k8s_request(c, "GET", path, NULL, &status, &reply)) != DM_OK) {

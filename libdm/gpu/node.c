@@ -94,13 +94,13 @@ static dm_err add_node(dm_gpu_report *r, const char *root, const char *name, int
 	}
 	nodes = realloc(r->devnodes, (r->n_devnodes + 1) * sizeof(*nodes));
 	if (!nodes)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	r->devnodes = nodes;
 	d = &nodes[r->n_devnodes];
 	memset(d, 0, sizeof(*d));
 	d->path = dm_gpu__join(root, rel);
 	if (!d->path)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	r->n_devnodes++;
 	d->required = required;
 	if (stat(d->path, &st) == 0) {
@@ -125,7 +125,7 @@ static dm_err probe_devnodes(dm_gpu_report *r, const char *root)
 	size_t i;
 
 	if (!dev)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	dir = opendir(dev);
 	while (dir && err == DM_OK && (e = readdir(dir)) != NULL) {
 		if (!strncmp(e->d_name, "nvidia", 6) && strcmp(e->d_name, "nvidia-caps"))
@@ -196,10 +196,10 @@ static dm_err find_program(char **out, const char *root, const char *name)
 	return DM_OK;
 found:
 	*out = dm_buf_detach(&b);
-	return *out ? DM_OK : DM_ERR_NOMEM;
+	return *out ? DM_OK : dm_nomem();
 nomem:
 	dm_buf_release(&b);
-	return DM_ERR_NOMEM;
+	return dm_nomem();
 }
 
 static int has_suffix(const char *s, const char *suf)
@@ -221,7 +221,7 @@ static dm_err probe_cdi(dm_gpu_report *r, const char *root)
 		DIR *d;
 
 		if (!dir)
-			return DM_ERR_NOMEM;
+			return dm_nomem();
 		d = opendir(dir);
 		while (d && (e = readdir(d)) != NULL) {
 			char *path, *text = NULL, **specs;
@@ -257,7 +257,7 @@ static dm_err probe_cdi(dm_gpu_report *r, const char *root)
 nomem:
 			closedir(d);
 			free(dir);
-			return DM_ERR_NOMEM;
+			return dm_nomem();
 		}
 		if (d)
 			closedir(d);
@@ -275,12 +275,12 @@ dm_err dm_gpu__probe_node(dm_gpu_report *r, const char *root)
 
 	r->proc_version_path = dm_gpu__join(root, "/proc/driver/nvidia/version");
 	if (!r->proc_version_path)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	err = dm_read_file(&text, &len, r->proc_version_path);
 	if (err == DM_OK)
 		module_version(r->kernel_module_version, sizeof(r->kernel_module_version), text);
 	else if (err != DM_ERR_NOTFOUND && !(r->fact_error = strdup(dm_err_detail())))
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	free(text);
 	dm_err_clear();
 	if ((err = probe_devnodes(r, root)) != DM_OK)

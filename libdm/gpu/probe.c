@@ -177,21 +177,21 @@ static dm_err open_lib(dm_gpu_lib *lib, void **handle, const char *soname, const
 	}
 	lib->path_from = from;
 	if (!set_str(&lib->path, val))
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	h = dlopen(val, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *e = dlerror();
 
-		return set_str(&lib->load_error, e ? e : "cannot be loaded") ? DM_OK : DM_ERR_NOMEM;
+		return set_str(&lib->load_error, e ? e : "cannot be loaded") ? DM_OK : dm_nomem();
 	}
 	*handle = h;
 	if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name && lm->l_name[0]) {
 		char real[PATH_MAX];
 
 		if (!set_str(&lib->resolved, realpath(lm->l_name, real) ? real : lm->l_name))
-			return DM_ERR_NOMEM;
+			return dm_nomem();
 	} else if (!set_str(&lib->resolved, val)) {
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	}
 	file_version(lib->file_version, sizeof(lib->file_version), lib->resolved);
 	return DM_OK;
@@ -203,7 +203,7 @@ static dm_err required_missing(dm_gpu_lib *lib, const char *what)
 
 	snprintf(msg, sizeof(msg), "%s has no %s (not a driver library?)", lib->resolved ? lib->resolved : lib->path,
 		 what);
-	return set_str(&lib->load_error, msg) ? DM_OK : DM_ERR_NOMEM;
+	return set_str(&lib->load_error, msg) ? DM_OK : dm_nomem();
 }
 
 static dm_gpu_device *add_device(dm_gpu_report *r)
@@ -378,7 +378,7 @@ static dm_err probe_nvml(dm_gpu_report *r, void *h)
 
 			if (!d) {
 				a.shutdown();
-				return DM_ERR_NOMEM;
+				return dm_nomem();
 			}
 			if (a.handle(i, &dev) == NVML_SUCCESS)
 				nvml_device_facts(&a, dev, d);
@@ -534,7 +534,7 @@ static dm_err probe_cuda(dm_gpu_report *r, void *h)
 		if (!d) {
 			d = add_device(r);
 			if (!d)
-				return DM_ERR_NOMEM;
+				return dm_nomem();
 		}
 		d->cuda_index = i;
 		cuda_device_facts(&a, dev, d, !use_nvml);
@@ -555,7 +555,7 @@ dm_err dm_gpu_probe(dm_gpu_report **out, const dm_gpu_probe_opts *opts)
 		opts = &none;
 	r = calloc(1, sizeof(*r));
 	if (!r)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	r->nvml_count = r->cuda_count = DM_GPU_UNKNOWN;
 	r->k8s_allocatable = r->k8s_capacity = DM_GPU_UNKNOWN;
 	r->driver_version_from = r->cuda_version_from = "";

@@ -88,7 +88,7 @@ extern "C" dm_err dm_gpu_smoke_run(dm_gpu_smoke_result *out, int cuda_index, siz
 	memset(out, 0, sizeof(*out));
 	out->cuda_index = cuda_index;
 	if (cuda_index < 0)
-		return DM_ERR_INVALID;
+		return dm_fail(DM_ERR_INVALID, "CUDA device index %d is not a device", cuda_index);
 	if (bytes < 4096)
 		bytes = 4096;
 	out->bytes = bytes;

@@ -188,7 +188,7 @@ static dm_err resolve_path(char **out, const char *path, const char *base_dir)
 
 				abs_base = malloc(n);
 				if (!abs_base)
-					return DM_ERR_NOMEM;
+					return dm_nomem();
 				snprintf(abs_base, n, "%s/%s", cwd, base);
 				base = abs_base;
 			}
@@ -202,7 +202,7 @@ static dm_err resolve_path(char **out, const char *path, const char *base_dir)
 	}
 	*out = dm_buf_detach(&b);
 	if (!*out)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	normalize_path(*out);
 	return DM_OK;
 }
@@ -214,7 +214,7 @@ static dm_err dup_str(char **out, const char *s)
 		return DM_OK;
 	}
 	*out = strdup(s);
-	return *out ? DM_OK : DM_ERR_NOMEM;
+	return *out ? DM_OK : dm_nomem();
 }
 
 static dm_err default_microk8s_kubeconfig(char **out)
@@ -236,7 +236,7 @@ static dm_err default_microk8s_kubeconfig(char **out)
 		return e;
 	}
 	*out = dm_buf_detach(&b);
-	return *out ? DM_OK : DM_ERR_NOMEM;
+	return *out ? DM_OK : dm_nomem();
 }
 
 static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map, const char *section,
@@ -264,7 +264,7 @@ static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map,
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return DM_ERR_NOMEM;
+		return dm_nomem();
 	if (!strcmp(provider, "minikube")) {
 		t->provider = DM_PROVIDER_MINIKUBE;
 		allowed = minikube_keys;
@@ -334,7 +334,7 @@ static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map,
 		t->addons = calloc(n + 1, sizeof(*t->addons));
 		if (!t->addons) {
 			free(list);
-			e = DM_ERR_NOMEM;
+			e = dm_nomem();
 			goto done;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -352,7 +352,7 @@ static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map,
 			if (e != DM_OK)
 				break;
 			if (!(t->addons[i] = strdup(list[i]))) {
-				e = DM_ERR_NOMEM;
+				e = dm_nomem();
 				break;
 			}
 			t->n_addons = i + 1;
@@ -391,7 +391,7 @@ static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map,
 		}
 		base = dir_of(dm_yaml_name(doc));
 		if (!base) {
-			e = DM_ERR_NOMEM;
+			e = dm_nomem();
 			goto done;
 		}
 		if ((e = resolve_path(&t->kubeconfig, s, base)) != DM_OK) {
