@@ -63,3 +63,14 @@ endif()
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/k8s.cmake)
   dm_cli_test(gpu_k8s ${CMAKE_SOURCE_DIR}/tests/cli/gpu_k8s.sh FIXTURES k8s LABELS integration TIMEOUT 120)
 endif()
+
+# tests/gpu-validate.sh builds dm-gpu alone (tools/dm-gpu/standalone) on GPU machines that lack
+# dm's other build dependencies: that build must keep linking as libdm changes, and the tool it
+# makes must answer like this build's.  (The plain build checks it; the sanitizer build would
+# only build the same sources again.)
+if(NOT DM_SANITIZE)
+add_test(NAME gpu_standalone_build
+  COMMAND bash -c "rm -rf \"$1\" && cmake -S \"$0/tools/dm-gpu/standalone\" -B \"$1\" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build \"$1\" -j2 >\"$1.log\" 2>&1 || { tail -20 \"$1.log\"; exit 1; }; [ \"$(\"$1/bin/dm-gpu\" --version)\" = \"$(\"$2/dm-gpu\" --version)\" ] || { echo 'standalone dm-gpu --version differs'; exit 1; }; rm -rf \"$1\" \"$1.log\""
+    ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/gpu-standalone ${CMAKE_BINARY_DIR}/bin)
+set_tests_properties(gpu_standalone_build PROPERTIES LABELS unit TIMEOUT 300)
+endif()

@@ -1,4 +1,5 @@
-/* dm/cli.h - what every dm-* tool shares: the stderr log sink, exit codes,
+/* tools/common/dm/cli.h - what every dm-* tool shares (the tools' layer over libdm, the one part
+ * of dm that prints): the stderr log sink, exit codes,
  * verbosity, core-dump refusal and a checked stdout.
  *
  * Exit codes (documented in every --help):

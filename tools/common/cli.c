@@ -1,4 +1,4 @@
-/* libdm/cli.c - the parts every dm-* tool shares: stderr sink, exit codes. */
+/* tools/common/cli.c - the parts every dm-* tool shares: stderr sink, exit codes (see dm/cli.h). */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
