@@ -1,0 +1,123 @@
+/* libdm/seed/engine.h - private: the rooms of dm-seed's engine and what they share.
+ *
+ *   seed.c      the producer: walk x listing (decisions in plan.c), orphaned uploads, --delete,
+ *               buckets, and dm_seed_run's life cycle
+ *   queue.c     the work queue, the part-buffer budget, counters and stop state, the workers
+ *   source.c    reads of local files that refuse a file changed before or while it is read
+ *   transfer.c  the work on one file (single PUT, multipart, checks) and deletes
+ *
+ * A file_job is owned by one task at a time: the task that holds it frees it (dm_job_free)
+ * or hands it on (a T_CHECK to its parts; the last part of a multipart upload finishes it).
+ */
+#ifndef DM_LIBDM_SEED_ENGINE_H
+#define DM_LIBDM_SEED_ENGINE_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dm/s3.h>
+#include <dm/seed.h>
+
+#define DEFAULT_JOBS 32
+#define DEFAULT_THRESHOLD (16ULL << 20)
+#define READ_TRIES 3
+/* Parts are read and hashed in batches of this many (dm_md5_many's lanes),
+ * then uploaded by any free workers; at most min(jobs, 2 batches) part
+ * buffers exist, so one batch is hashed while the one before is on the wire. */
+#define PART_BATCH 8
+
+typedef struct {
+	char *path, *key;
+	const char *bucket;
+	uint64_t size;
+	dev_t dev;
+	ino_t ino;
+	int64_t mtime_ns;
+	int64_t ctime_ns; /* with mtime: a rewrite that put the old mtime back still moves ctime */
+	int have_remote;
+	uint64_t remote_size;
+	char remote_etag[80];
+	/* multipart */
+	int nparts;
+	uint64_t part_size;
+	char *upload_id;
+	char **etags;
+	unsigned char (*md5s)[16];
+	int remaining;
+	uint64_t counted; /* part bytes counted into the progress */
+	int failed;
+	char reason[1024];
+	pthread_mutex_t lock;
+} file_job;
+
+enum { T_FILE, T_CHECK, T_BATCH, T_PART, T_DELETE };
+
+typedef struct {
+	unsigned char *data;
+	size_t cap;
+} wbuf;
+
+typedef struct task {
+	int kind;
+	file_job *f;
+	int part;  /* 0-based; T_BATCH: the first of the batch */
+	int count; /* T_BATCH: how many parts */
+	wbuf buf;  /* T_PART: the part, read and hashed */
+	char *bucket, *key;
+	struct task *next;
+} task;
+
+typedef struct {
+	dm_s3 *s3;
+	const dm_seed_opts *o;
+	dm_seed_summary *sum;
+	uint64_t threshold;
+	pthread_mutex_t lock;   /* queue, counters, callbacks */
+	pthread_cond_t not_empty, not_full;
+	task *head, *tail;
+	size_t queued, cap;
+	int busy;               /* workers holding a task */
+	int closed;             /* producer done */
+	dm_err fatal;           /* a run-stopping error (auth, TLS) */
+	char fatal_detail[2048];
+	uint64_t files_done, bytes_done, files_total, bytes_total;
+	int walk_done;
+	double start;
+	/* part buffers: at most part_budget exist; free ones are kept for reuse */
+	int part_budget, parts_in_use, nfree;
+	wbuf free_bufs[2 * PART_BATCH];
+} run;
+
+/* set by dm_seed_cancel (a signal handler may call it) */
+extern volatile sig_atomic_t dm_seed_cancelled;
+
+/* queue.c */
+void dm_queue_push(run *r, task *t, int force);
+void dm_queue_push_front(run *r, task *t);
+wbuf dm_queue_take_buffer(run *r);
+void dm_queue_give_buffer(run *r, wbuf *b);
+int dm_queue_stopping(run *r);
+void dm_queue_set_fatal(run *r, dm_err e);
+int dm_seed_is_fatal(dm_err e);
+void dm_queue_report(run *r, dm_seed_action a, const char *path, const char *bucket, const char *key, uint64_t size,
+		     const char *reason);
+void dm_job_free(file_job *f);
+void *dm_queue_worker(void *arg);
+void *dm_queue_progress(void *arg);
+
+/* source.c */
+int64_t dm_source_ns(const struct timespec *t);
+dm_err dm_source_read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char *why, size_t nwhy);
+
+/* transfer.c */
+void dm_transfer_task(run *r, task *t, wbuf *b);
+int dm_transfer_alloc_parts(file_job *f);
+void dm_transfer_queue_parts(run *r, file_job *f, int force);
+void dm_transfer_parts_done(run *r, file_job *f, int n);
+int dm_transfer_hash_parts(file_job *f, unsigned char (*md5s)[16], char *why, size_t nwhy);
+void dm_transfer_drop_queued(run *r);
+
+#endif
