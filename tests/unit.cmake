@@ -14,3 +14,5 @@ dm_unit_test(test_walk ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_walk.c)
 # dm-seed's plan: the walk x listing merge and the --delete rule, no server
 dm_unit_test(test_seed_plan ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_seed_plan.c)
 dm_unit_test(test_seed_job ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_seed_job.c)
+# where a component's keys are (dm_component_credentials, dm-secrets and dm-seed --k8s-job)
+dm_unit_test(test_credentials ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_credentials.c)

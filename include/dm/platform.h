@@ -147,6 +147,49 @@ void dm_platform_free(dm_platform *p);
  * its own ${release} and ${namespace} filled in (malloc'd). */
 dm_err dm_component_endpoint(char **out, const dm_component *c);
 
+/* ---- where a component's keys are --------------------------------------------------------- */
+
+/* The flavour file a tool reads when -f is not given. */
+#define DM_FLAVOUR_DEFAULT "flavours/default.yaml"
+
+/* The flavour file a tool reads: given (its -f) when not NULL, else $DM_FLAVOUR
+ * when set and not empty, else DM_FLAVOUR_DEFAULT (relative to the working
+ * folder).  *implicit (may be NULL) is 1 for the last: a tool that can do
+ * without the platform goes on without it when that file does not exist. */
+const char *dm_flavour_path(const char *given, int *implicit);
+
+typedef struct {
+	const dm_flavour *flavour;   /* NULL: none (no override layers, no project namespace) */
+	const char *components_dir;  /* NULL: the flavour's components folder, else "components" */
+	const char *component;       /* its folder in components_dir */
+	const char *ns;              /* NULL, or the namespace that replaces the component's */
+	const char *ns_default;      /* the namespace when neither the component nor a flavour names one */
+	const char *hint;            /* NULL, or what the user can do instead, added in parentheses to
+					"no component" and "names no Secret" */
+} dm_credentials_opts;
+
+/* Where a component's S3 keys are: its `secret:` (docs/configuration.md). */
+typedef struct {
+	char *component;             /* its name (`name:`, else its folder) */
+	char *file;                  /* its config file, for messages */
+	char *secret;                /* the Secret */
+	char *ns;                    /* its namespace: opts.ns, the component's, the flavour's, opts.ns_default */
+	char *access_key;            /* the Secret's key holding the access key */
+	char *secret_key;            /* ... and the secret key */
+	char *endpoint;              /* `secret.endpoint` with ${release} and ${namespace} filled in */
+} dm_credentials;
+
+/* Reads components_dir/component/<component_default_config> and, with a
+ * flavour, the two layers above it (the override file beside it, the
+ * flavour's inline section), as dm_platform_load merges them, but only the
+ * keys that say where the keys are: release, namespace and secret (checked as
+ * dm_platform_load checks them).  The other components and keys are not read.
+ * Errors: DM_ERR_CONFIG (no such component, no `secret:`, a bad key:
+ * "FILE:LINE:COL: ..."; no namespace at all), DM_ERR_USAGE (a component name
+ * that is no folder name).  *out: dm_credentials_release(). */
+dm_err dm_component_credentials(dm_credentials *out, const dm_credentials_opts *o);
+void dm_credentials_release(dm_credentials *c);
+
 /* ---- running helm and kubectl ----------------------------------------------------------- */
 
 typedef enum {

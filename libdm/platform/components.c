@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <dm/platform.h>
 #include <dm/util.h>
@@ -691,13 +692,66 @@ static dm_err check_flavour_names(dm_platform *p)
 	return DM_OK;
 }
 
+/* Layer 2 of a component: ov (components/<folder>/<flavour file name>) when it
+ * is a file other than config (layer 3) and the flavour itself.  *out: the
+ * loaded file (the caller frees it), NULL when there is none.  A file that
+ * holds nothing loads, but is no layer: *is_layer 0. */
+static dm_err load_override(dm_yaml **out, int *is_layer, const dm_project *pj, const char *ov, const char *config)
+{
+	char *real;
+	int same;
+	dm_err e;
+
+	*out = NULL;
+	*is_layer = 0;
+	if (strcmp(ov, config) == 0 || strcmp(ov, pj->file) == 0 || !dm_path_is_file(ov))
+		return DM_OK;
+	real = realpath(ov, NULL);
+	same = real && strcmp(real, pj->file) == 0;
+	free(real);
+	if (same)
+		return DM_OK;
+	if ((e = dm_yaml_load_file(out, ov)))
+		return e;
+	if (dm_yaml_root(*out)->kind == DM_YAML_NULL)
+		return DM_OK;
+	*is_layer = 1;
+	return dm_yaml_want_map(*out, dm_yaml_root(*out), "a component override file", 0);
+}
+
+/* Layers 2 and 1 (the flavour's inline section named name) on top of ls. */
+static dm_err flavour_layers(layers *ls, dm_yaml **ovdoc, const char **files, const dm_flavour *f,
+			     const char *ov, const char *name)
+{
+	const dm_project *pj = dm_flavour_project(f);
+	const dm_ynode *inl = dm_flavour_section(f, name);
+	int is_layer;
+	dm_err e;
+
+	if ((e = load_override(ovdoc, &is_layer, pj, ov, files[0])))
+		return e;
+	if (is_layer) {
+		ls->l[ls->n].doc = *ovdoc;
+		ls->l[ls->n].map = dm_yaml_root(*ovdoc);
+		ls->n++;
+		files[1] = ov;
+	}
+	if (inl && inl->kind == DM_YAML_MAP) {
+		ls->l[ls->n].doc = pj->doc;
+		ls->l[ls->n].map = inl;
+		ls->n++;
+		files[2] = pj->file;
+	}
+	return DM_OK;
+}
+
 /* Merges the layers of all[i] once. */
 static dm_err merge_one(dm_platform *p, size_t i)
 {
 	const dm_project *pj = dm_flavour_project(p->f);
 	dm_component *c = &p->all[i];
 	layers ls;
-	const dm_ynode *inl = dm_flavour_section(p->f, c->name);
+	dm_yaml *d = NULL;
 	char *ov;
 	dm_err e;
 
@@ -710,32 +764,14 @@ static dm_err merge_one(dm_platform *p, size_t i)
 	ls.l[0].doc = p->cfg[i].doc;
 	ls.l[0].map = p->cfg[i].map;
 	ls.n = 1;
-	if (strcmp(ov, c->files[0]) != 0 && strcmp(ov, pj->file) != 0 && dm_path_is_file(ov)) {
-		char *real = realpath(ov, NULL);
-		int same = real && strcmp(real, pj->file) == 0;
+	e = flavour_layers(&ls, &d, c->files, p->f, ov, c->name);
+	if (d) {
+		dm_err oe = own_doc(p, d);
 
-		free(real);
-		if (!same) {
-			dm_yaml *d;
-
-			if ((e = dm_yaml_load_file(&d, ov)) || (e = own_doc(p, d)))
-				return e;
-			if (dm_yaml_root(d)->kind != DM_YAML_NULL) {
-				if ((e = dm_yaml_want_map(d, dm_yaml_root(d), "a component override file", 0)))
-					return e;
-				ls.l[ls.n].doc = d;
-				ls.l[ls.n].map = dm_yaml_root(d);
-				ls.n++;
-				c->files[1] = ov;
-			}
-		}
+		e = e ? e : oe;
 	}
-	if (inl && inl->kind == DM_YAML_MAP) {
-		ls.l[ls.n].doc = pj->doc;
-		ls.l[ls.n].map = inl;
-		ls.n++;
-		c->files[2] = pj->file;
-	}
+	if (e)
+		return e;
 	if ((e = merge(p, c, &ls)))
 		return e;
 	p->layers_of[i] = ls.n;
@@ -1035,23 +1071,23 @@ void dm_platform_free(dm_platform *p)
 	free(p);
 }
 
-dm_err dm_component_endpoint(char **out, const dm_component *c)
+/* tmpl with ${release} and ${namespace} filled in, "$${" read as "${" (*out malloc'd).
+ * The references were checked when the component was read (check_refs). */
+static dm_err expand_endpoint(char **out, const char *tmpl, const char *release, const char *ns)
 {
 	dm_buf b = DM_BUF_INIT;
-	const char *s = c->secret_endpoint;
+	const char *s = tmpl;
 
 	*out = NULL;
-	if (!s)
-		return dm_fail(DM_ERR_CONFIG, "component '%s' exposes no 'secret:' endpoint", c->name);
 	while (*s) {
 		if (!strncmp(s, "$${", 3)) {
 			dm_buf_puts(&b, "${");
 			s += 3;
 		} else if (!strncmp(s, "${release}", 10)) {
-			dm_buf_puts(&b, c->release ? c->release : c->name);
+			dm_buf_puts(&b, release);
 			s += 10;
 		} else if (!strncmp(s, "${namespace}", 12)) {
-			dm_buf_puts(&b, c->ns);
+			dm_buf_puts(&b, ns);
 			s += 12;
 		} else {
 			dm_buf_append(&b, s, 1);
@@ -1064,4 +1100,145 @@ dm_err dm_component_endpoint(char **out, const dm_component *c)
 	}
 	*out = dm_buf_detach(&b);
 	return DM_OK;
+}
+
+dm_err dm_component_endpoint(char **out, const dm_component *c)
+{
+	*out = NULL;
+	if (!c->secret_endpoint)
+		return dm_fail(DM_ERR_CONFIG, "component '%s' exposes no 'secret:' endpoint", c->name);
+	return expand_endpoint(out, c->secret_endpoint, c->release ? c->release : c->name, c->ns);
+}
+
+/* ---- one component's credentials --------------------------------------------------------- */
+
+const char *dm_flavour_path(const char *given, int *implicit)
+{
+	const char *env = getenv("DM_FLAVOUR");
+
+	if (implicit)
+		*implicit = !given && !(env && *env);
+	return given ? given : env && *env ? env : DM_FLAVOUR_DEFAULT;
+}
+
+dm_err dm_component_credentials(dm_credentials *out, const dm_credentials_opts *o)
+{
+	const dm_project *pj = o->flavour ? dm_flavour_project(o->flavour) : NULL;
+	const char *dir = o->components_dir ? o->components_dir : pj ? pj->components_dir : "components";
+	const char *file_name = pj ? pj->component_default_config : "config.yaml";
+	const char *name = o->component, *release = NULL, *ns = NULL, *files[3] = { NULL, NULL, NULL };
+	char *folder = NULL, *file = NULL, *ov = NULL, *endpoint = NULL;
+	dm_yaml *doc = NULL, *ovdoc = NULL;
+	dm_component c;
+	layers ls;
+	const layer *la;
+	dm_err e;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	memset(&ls, 0, sizeof(ls));
+	if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return dm_fail(DM_ERR_USAGE, "invalid component name '%s'", name ? name : "");
+	/* as given (a relative folder stays relative, for messages) */
+	if (asprintf(&folder, "%s/%s", dir, name) < 0)
+		folder = NULL;
+	if (!folder || asprintf(&file, "%s/%s", folder, file_name) < 0)
+		file = NULL;
+	if (!file) {
+		e = nomem();
+		goto done;
+	}
+	if (access(file, F_OK) != 0) {
+		e = dm_fail(DM_ERR_CONFIG, "no component '%s': '%s' does not exist%s%s%s", name, file,
+			    o->hint ? " (" : "", o->hint ? o->hint : "", o->hint ? ")" : "");
+		goto done;
+	}
+	if ((e = dm_yaml_load_file(&doc, file)) ||
+	    (e = dm_yaml_want_map(doc, dm_yaml_root(doc), "a component file", 0)) ||
+	    (e = dm_yaml_get_str(doc, dm_yaml_root(doc), "name", 0, &c.name)))
+		goto done;
+	/* the folder names the component; its `name:` (when given) names its flavour section */
+	if (!c.name)
+		c.name = name;
+	files[0] = file;
+	ls.l[0].doc = doc;
+	ls.l[0].map = dm_yaml_root(doc);
+	ls.n = 1;
+	if (o->flavour) {
+		if (asprintf(&ov, "%s/%s", folder, pj->file_name) < 0) {
+			ov = NULL;
+			e = nomem();
+			goto done;
+		}
+		if ((e = flavour_layers(&ls, &ovdoc, files, o->flavour, ov, c.name)))
+			goto done;
+	}
+	/* only the keys that say where the keys are: the others are dm-helm's to check */
+	if ((la = pick(&ls, "release")) && (e = dm_yaml_get_str(la->doc, la->map, "release", 0, &release)))
+		goto done;
+	if ((la = pick(&ls, "namespace"))) {
+		if ((e = dm_yaml_get_str(la->doc, la->map, "namespace", 0, &ns)))
+			goto done;
+		if (!dm_platform_name_ok(ns, 63)) {
+			e = dm_yaml_fail(la->doc, dm_yaml_get(la->map, "namespace"),
+					 "invalid namespace '%s' (lower-case letters, digits and '-', at most 63)", ns);
+			goto done;
+		}
+	}
+	if (!(la = pick(&ls, "secret"))) {
+		e = dm_fail(DM_ERR_CONFIG, "%s: component '%s' names no Secret, having no 'secret:' map%s%s%s", file,
+			    name, o->hint ? " (" : "", o->hint ? o->hint : "", o->hint ? ")" : "");
+		goto done;
+	}
+	if ((e = read_secret(&c, la)))
+		goto done;
+	{
+		const dm_ynode *ep = dm_yaml_get(dm_yaml_get(la->map, "secret"), "endpoint");
+		int dummy = 0;
+
+		if ((e = check_refs(NULL, &c, c.secret_endpoint, dm_yaml_name(la->doc), ep->line, ep->col, 1, &dummy)))
+			goto done;
+	}
+	ns = o->ns ? o->ns : ns ? ns : pj ? pj->k8s_namespace : o->ns_default;
+	if (!ns) {
+		e = dm_fail(DM_ERR_CONFIG, "%s: component '%s' names no namespace, and no flavour gives one", file,
+			    name);
+		goto done;
+	}
+	if ((e = expand_endpoint(&endpoint, c.secret_endpoint, release ? release : c.name, ns)))
+		goto done;
+	out->component = strdup(c.name);
+	out->file = strdup(file);
+	out->secret = strdup(c.secret_name);
+	out->ns = strdup(ns);
+	out->access_key = strdup(c.secret_access_key);
+	out->secret_key = strdup(c.secret_secret_key);
+	out->endpoint = endpoint;
+	endpoint = NULL;
+	if (!out->component || !out->file || !out->secret || !out->ns || !out->access_key || !out->secret_key) {
+		dm_credentials_release(out);
+		e = nomem();
+	}
+done:
+	free(endpoint);
+	free(folder);
+	free(file);
+	free(ov);
+	dm_yaml_free(ovdoc);
+	dm_yaml_free(doc);
+	return e;
+}
+
+void dm_credentials_release(dm_credentials *c)
+{
+	if (!c)
+		return;
+	free(c->component);
+	free(c->file);
+	free(c->secret);
+	free(c->ns);
+	free(c->access_key);
+	free(c->secret_key);
+	free(c->endpoint);
+	memset(c, 0, sizeof(*c));
 }

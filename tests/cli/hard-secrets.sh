@@ -43,7 +43,7 @@ for v in -v -vv; do
   seed_out "unreachable $v" "$v" --retries 1 --connect-timeout 2s "$src" "dead/$b"
   seed_out "tls untrusted $v" "$v" "$src" "tls/$b"
   seed_out "faults $v" "$v" "${mp[@]}" "$src" "flaky/$b-flaky"
-  seed_out "k8s job $v" "$v" --k8s-job 2 --pvc data "$src" "ok/$b"
+  seed_out "k8s job $v" "$v" --k8s-job 2 --pvc data --flavour "$DM_SOURCE_DIR/flavours/default.yaml" "$src" "ok/$b"
   for url in "ftp://AK:$secret@$hostport" "http://AK:$secret@" "http://AK$secret@$hostport" \
              "http://AK:$secret@127.0.0.1:notaport" "http://AK:$secret@$hostport/path"; do
     MC_HOST_broken=$url seed_out "malformed alias URL $v" "$v" "$src" "broken/$b"

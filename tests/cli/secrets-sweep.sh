@@ -92,7 +92,7 @@ for v in -v -vv; do
   rc_is "seed-dead$v" 1
   run "seed-dry$v" dm-seed "$v" --dry-run --delete --no-progress "$src" "sweep/$bucket"
   rc_is "seed-dry$v" 0
-  run "seed-job$v" dm-seed "$v" --k8s-job 2 --pvc data "$src" "sweep/$bucket"
+  run "seed-job$v" dm-seed "$v" --k8s-job 2 --pvc data --flavour "$DM_SOURCE_DIR/flavours/default.yaml" "$src" "sweep/$bucket"
   rc_is "seed-job$v" 0
 done
 # from the alias file and from AWS_* too

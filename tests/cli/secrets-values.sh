@@ -164,6 +164,14 @@ printf 'project:\n  k8s_namespace: %s\n  flavour: all\n' "$ns" >"$T/proj/flavour
 (cd "$T" && "$SECRETS" -f "$T/proj/flavours/default.yaml" minio --key rootUser >"$T/got" 2>>"$ERRLOG") ||
   fail "--flavour"
 [ "$(cat "$T/got")" = comp-ak-1234 ] || fail "--flavour namespace"
+# the flavour's section of the component counts as it does for dm-helm: its namespace, not the project's
+printf 'project:\n  k8s_namespace: elsewhere\n  flavour: all\nminio:\n  namespace: %s\n' "$ns" >"$T/proj/flavours/inline.yaml"
+(cd "$T" && "$SECRETS" -f "$T/proj/flavours/inline.yaml" minio --key rootUser >"$T/got" 2>>"$ERRLOG") ||
+  fail "a flavour with a section for minio"
+[ "$(cat "$T/got")" = comp-ak-1234 ] || fail "the flavour's section of minio: its namespace"
+# a flavour that does not load is an error, as in dm-helm, whatever is asked
+printf 'project:\n  k8s_namespace: %s\n  flavour: all\n  colour: red\n' "$ns" >"$T/proj/flavours/bad.yaml"
+expect_err 3 "$T/proj/flavours/bad.yaml:4:3: unknown key 'colour' in project" -f "$T/proj/flavours/bad.yaml" --secret pair
 expect_err 3 "no component 'nope': '$FIX/components/nope/config.yaml' does not exist" nope --components-dir "$FIX/components"
 expect_err 3 "component 'no-secret' names no Secret" no-secret --components-dir "$FIX/components"
 printf 'secret:\n  name: [a, b]\n' >"$T/proj/components/minio/config.yaml"

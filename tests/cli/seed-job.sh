@@ -33,8 +33,9 @@ opts=(--exclude 'keep/f1*' --include '*.csv' --include README.txt -j 3 --retries
       --multipart-threshold 5MiB --part-size 5MiB --delete)
 shards=3
 
+# every platform default given: no flavour is read (there is none in $claim)
 (cd "$claim" && "$SEED" --k8s-job "$shards" --pvc lake-claim --secret s3keys --access-key-field ak \
-  --secret-key-field sk --endpoint "$DM_TEST_S3_ENDPOINT" "${opts[@]}" lake "anything/$b_job/raw") \
+  --secret-key-field sk --endpoint "$DM_TEST_S3_ENDPOINT" --namespace lake "${opts[@]}" lake "anything/$b_job/raw") \
   >"$TMP/job.yaml" 2>"$TMP/job.err" || { cat "$TMP/job.err"; fail "--k8s-job failed"; }
 
 # run the pods here, all at once as the Job starts them
@@ -114,7 +115,63 @@ diff -r "$TMP/dl-$b_local" "$TMP/dl-$b_job" || fail "the bytes of the Job's buck
 cmp "$src/keep/big.csv" "$TMP/dl-$b_job/keep/big.csv" || fail "big.csv differs from its file"
 pass "--k8s-job $shards with filters, part size, threshold, -j, retries, connect timeout, --delete: the same keys, ETags and bytes as a local run"
 
+# --- the defaults come from the shipped platform -----------------------------------------------
+# components/minio/config.yaml: Secret minio-credentials (rootUser, rootPassword), endpoint
+# http://${release}.${namespace}.svc.cluster.local:9000; flavours/default.yaml: namespace data-mill
+flavour=$DM_SOURCE_DIR/flavours/default.yaml
+job_env() { # FILE: "NAME=secret:key" or "NAME=value" of each env entry, the namespace and the image
+  python3 - "$1" <<'PY'
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+c = d["spec"]["template"]["spec"]["containers"][0]
+print("namespace=" + d["metadata"]["namespace"])
+print("image=" + c["image"])
+for e in c["env"][1:]:
+    r = e.get("valueFrom", {}).get("secretKeyRef")
+    print(e["name"] + "=" + (r["name"] + ":" + r["key"] if r else e["value"]))
+PY
+}
+(cd "$TMP" && "$SEED" --k8s-job 2 --pvc p --flavour "$flavour" lake x/bkt) >"$TMP/def.yaml" 2>"$TMP/err" ||
+  { cat "$TMP/err"; fail "--k8s-job with the shipped flavour failed"; }
+version=$("$SEED" --version | awk '{ print $2 }')
+printf '%s\n' namespace=data-mill "image=localhost/dm:$version" AWS_ACCESS_KEY_ID=minio-credentials:rootUser \
+  AWS_SECRET_ACCESS_KEY=minio-credentials:rootPassword \
+  AWS_ENDPOINT_URL=http://minio.data-mill.svc.cluster.local:9000 >"$TMP/def.want"
+job_env "$TMP/def.yaml" | diff "$TMP/def.want" - || fail "the Job's defaults are not the shipped minio component's"
+# $DM_FLAVOUR, and flavours/default.yaml in the working folder, are found the same way;
+# --namespace moves the endpoint along; given options stay as given
+(cd "$TMP" && DM_FLAVOUR=$flavour "$SEED" --k8s-job 2 --pvc p --namespace lake --secret-key-field pw lake x/bkt) \
+  >"$TMP/def2.yaml" 2>"$TMP/err" || { cat "$TMP/err"; fail "--k8s-job with \$DM_FLAVOUR failed"; }
+printf '%s\n' namespace=lake "image=localhost/dm:$version" AWS_ACCESS_KEY_ID=minio-credentials:rootUser \
+  AWS_SECRET_ACCESS_KEY=minio-credentials:pw AWS_ENDPOINT_URL=http://minio.lake.svc.cluster.local:9000 >"$TMP/def2.want"
+job_env "$TMP/def2.yaml" | diff "$TMP/def2.want" - || fail "\$DM_FLAVOUR, --namespace, --secret-key-field"
+(cd "$DM_SOURCE_DIR" && "$SEED" --k8s-job 2 --pvc p lake x/bkt) >"$TMP/def3.yaml" 2>"$TMP/err" ||
+  { cat "$TMP/err"; fail "--k8s-job in the repository (flavours/default.yaml) failed"; }
+job_env "$TMP/def3.yaml" | diff "$TMP/def.want" - || fail "flavours/default.yaml of the working folder"
+# another component, and one that names no Secret
+mkdir -p "$TMP/plat/flavours" "$TMP/plat/components/store" "$TMP/plat/components/bare"
+printf 'project:\n  k8s_namespace: plat-ns\n  flavour: all\n' >"$TMP/plat/flavours/f.yaml"
+printf 'name: store\nkind: manifest\nmanifests: [x.yaml]\nsecret:\n  name: st\n  keys: {access_key: a, secret_key: s}\n  endpoint: https://s3.${namespace}.example:8443\n' \
+  >"$TMP/plat/components/store/config.yaml"
+printf 'name: bare\nkind: manifest\nmanifests: [x.yaml]\n' >"$TMP/plat/components/bare/config.yaml"
+(cd "$TMP" && "$SEED" --k8s-job 2 --pvc p --flavour "$TMP/plat/flavours/f.yaml" --component store lake x/bkt) \
+  >"$TMP/def4.yaml" 2>"$TMP/err" || { cat "$TMP/err"; fail "--component store failed"; }
+printf '%s\n' namespace=plat-ns "image=localhost/dm:$version" AWS_ACCESS_KEY_ID=st:a AWS_SECRET_ACCESS_KEY=st:s \
+  AWS_ENDPOINT_URL=https://s3.plat-ns.example:8443 >"$TMP/def4.want"
+job_env "$TMP/def4.yaml" | diff "$TMP/def4.want" - || fail "--component store"
+(cd "$TMP" && run_rc 3 "$SEED" --k8s-job 2 --pvc p --flavour "$TMP/plat/flavours/f.yaml" --component bare lake x/bkt)
+[ "$(cat "$TMP/err")" = "dm-seed: error: $TMP/plat/components/bare/config.yaml: component 'bare' names no Secret, having no 'secret:' map (give --component NAME, or --secret, --access-key-field, --secret-key-field, --endpoint and --namespace)" ] ||
+  fail "--component bare: $(cat "$TMP/err")"
+[ ! -s "$TMP/out" ] || fail "--component bare printed a manifest"
+# no platform files and no --endpoint: a usage error that names what to give, never the alias's URL
+(cd "$TMP" && MC_HOST_x=http://ak:sk@127.0.0.1:9000 run_rc 2 "$SEED" --k8s-job 2 --pvc p --secret s lake x/bkt)
+[ "$(head -1 "$TMP/err")" = "dm-seed: error: --k8s-job: no platform here (flavours/default.yaml) to take the S3 keys and endpoint of component 'minio' from: give --flavour FILE, or --access-key-field, --secret-key-field, --endpoint, --namespace" ] ||
+  fail "no platform: $(cat "$TMP/err")"
+[ ! -s "$TMP/out" ] || fail "no platform: a manifest was printed"
+pass "--k8s-job defaults: the shipped minio component's Secret, keys, in-cluster endpoint and namespace; --component; no platform: exit 2"
+
 # --- each option alone reaches the pods --------------------------------------------------------
+export DM_FLAVOUR=$flavour   # the Secret and namespace of the shipped platform
 cases=0
 each() { # WANT-ARGS... -- OPTIONS...: the pods' options between --no-progress and SOURCE
   local want=()

@@ -88,7 +88,7 @@ pass "failing multipart upload aborted, nothing lingers"
 
 # --k8s-job prints an Indexed Job manifest with the shards, the Secret and the claim
 run_rc 0 "$SEED" --k8s-job 4 --pvc seed-data --secret minio --endpoint http://minio.data-mill:9000 \
-  data "dmtest/datalake/raw"
+  --flavour "$DM_SOURCE_DIR/flavours/default.yaml" data "dmtest/datalake/raw"
 python3 - "$TMP/out" <<'PY' || fail "k8s job manifest: $(cat "$TMP/out")"
 import sys, yaml
 d = yaml.safe_load(open(sys.argv[1]))

@@ -15,10 +15,12 @@
 
 static dm_seed_job base(void)
 {
-	return (dm_seed_job){ .shards = 4, .name = "seed-lake", .ns = "data-mill", .image = "dm-seed:1",
+	/* what dm-seed takes from the shipped platform's minio component (components/minio/config.yaml) */
+	return (dm_seed_job){ .shards = 4, .name = "seed-lake", .ns = "data-mill", .image = "localhost/dm:0.1.0",
 			      .pvc = "lake-data", .source = "./raw/2024", .bucket = "datalake", .prefix = "in/raw",
-			      .secret = "minio", .access_key_field = "rootUser", .secret_key_field = "rootPassword",
-			      .endpoint = "http://minio.data-mill:9000" };
+			      .secret = "minio-credentials", .access_key_field = "rootUser",
+			      .secret_key_field = "rootPassword",
+			      .endpoint = "http://minio.data-mill.svc.cluster.local:9000" };
 }
 
 /* node at a path of map keys and sequence indexes ("spec", "template", ... ; "#0" an index) */
@@ -80,18 +82,18 @@ static void test_seed_job__is_an_indexed_job_of_the_claim_the_secret_and_the_end
 	assert_string_equal(str(at(r, "spec", "completionMode", NULL)), "Indexed");
 	assert_string_equal(str(at(r, "spec", "completions", NULL)), "4");
 	assert_string_equal(str(at(r, "spec", "parallelism", NULL)), "4");
-	assert_string_equal(str(at(c, "image", NULL)), "dm-seed:1");
+	assert_string_equal(str(at(c, "image", NULL)), "localhost/dm:0.1.0");
 	assert_string_equal(str(at(r, "spec", "template", "spec", "volumes", "#0", "persistentVolumeClaim",
 				   "claimName", NULL)),
 			    "lake-data");
 	assert_string_equal(str(at(c, "volumeMounts", "#0", "mountPath", NULL)), "/data");
 	assert_string_equal(str(at(env, "#0", "name", NULL)), "JOB_COMPLETION_INDEX");
 	assert_string_equal(str(at(env, "#1", "name", NULL)), "AWS_ACCESS_KEY_ID");
-	assert_string_equal(str(at(env, "#1", "valueFrom", "secretKeyRef", "name", NULL)), "minio");
+	assert_string_equal(str(at(env, "#1", "valueFrom", "secretKeyRef", "name", NULL)), "minio-credentials");
 	assert_string_equal(str(at(env, "#1", "valueFrom", "secretKeyRef", "key", NULL)), "rootUser");
 	assert_string_equal(str(at(env, "#2", "valueFrom", "secretKeyRef", "key", NULL)), "rootPassword");
 	assert_string_equal(str(at(env, "#3", "name", NULL)), "AWS_ENDPOINT_URL");
-	assert_string_equal(str(at(env, "#3", "value", NULL)), "http://minio.data-mill:9000");
+	assert_string_equal(str(at(env, "#3", "value", NULL)), "http://minio.data-mill.svc.cluster.local:9000");
 	assert_int_equal(env->len, 4);
 	dm_yaml_free(doc);
 	dm_buf_release(&text);

@@ -17,7 +17,6 @@
 #include <dm/target.h>
 #include <dm/util.h>
 
-#define DEFAULT_FLAVOUR "flavours/default.yaml"
 #define NET_IMAGE "nicolaka/netshoot:v0.13"
 #define APP_IMAGE "python:3.12-slim"
 
@@ -40,7 +39,7 @@ static const char usage_text[] =
 	"  debug app    the same with an application debugging image (" APP_IMAGE ")\n"
 	"\n"
 	"Options:\n"
-	"  -f, --flavour FILE       flavour file (default: $DM_FLAVOUR, else " DEFAULT_FLAVOUR ")\n"
+	"  -f, --flavour FILE       flavour file (default: $DM_FLAVOUR, else " DM_FLAVOUR_DEFAULT ")\n"
 	"  -t, --target FILE        target file (default: the flavour's project.k8s_default_config)\n"
 	"  -l, --local              use the flavour's inline local: target\n"
 	"  -r, --remote             use the flavour's inline remote: target\n"
@@ -304,7 +303,6 @@ int main(int argc, char **argv)
 	dm_cli_init("dm-cluster");
 	dm_cli_no_core(); /* it writes kubeconfigs holding credentials */
 	memset(&a, 0, sizeof(a));
-	a.flavour = getenv("DM_FLAVOUR");
 	while ((c = getopt_long(argc, argv, ":f:t:lrvqh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': a.flavour = optarg; break;
@@ -361,8 +359,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "delete") && !a.yes && !a.dry_run)
 		return dm_cli_usage_error("delete destroys the cluster and every workload and volume in it: "
 					  "add --yes to confirm");
-	if (!a.flavour)
-		a.flavour = DEFAULT_FLAVOUR;
+	a.flavour = dm_flavour_path(a.flavour, NULL);
 
 	if ((e = dm_flavour_load(&fl, a.flavour)) != DM_OK) {
 		code = dm_cli_fail(e);

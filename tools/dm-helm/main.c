@@ -422,8 +422,7 @@ int main(int argc, char **argv)
 	/* from here on an interrupt stops what runs and is reported */
 	dm_cli_on_interrupt(on_signal);
 
-	if (!flavour)
-		flavour = getenv("DM_FLAVOUR") && *getenv("DM_FLAVOUR") ? getenv("DM_FLAVOUR") : "flavours/default.yaml";
+	flavour = dm_flavour_path(flavour, NULL);
 	if ((e = dm_flavour_load(&f, flavour)))
 		goto fail;
 	po.with_needs = with_needs;

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <dm/alias.h>
@@ -12,8 +11,8 @@
 #include <dm/err.h>
 #include <dm/k8s.h>
 #include <dm/log.h>
+#include <dm/platform.h>
 #include <dm/util.h>
-#include <dm/yaml.h>
 
 #define DEFAULT_NAMESPACE "data-mill"
 
@@ -43,10 +42,11 @@ static const char usage_text[] =
 	"                              accesskey/secretkey, rootUser/rootPassword, root-user/root-password,\n"
 	"                              AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, access_key/secret_key,\n"
 	"                              accessKey/secretKey)\n"
-	"  -f, --flavour FILE          flavour file for the default namespace (default:\n"
-	"                              $DM_FLAVOUR, else flavours/default.yaml when present)\n"
-	"      --components-dir DIR    folder of the component configs (default: the 'components'\n"
-	"                              folder beside the flavour's folder, else ./components)\n"
+	"  -f, --flavour FILE          flavour file: the default namespace, and its settings of\n"
+	"                              COMPONENT (default: $DM_FLAVOUR, else flavours/default.yaml\n"
+	"                              when present)\n"
+	"      --components-dir DIR    folder of the component configs (default: the flavour's, the\n"
+	"                              components/ at or above its folder; else ./components)\n"
 	"      --kubeconfig FILE       kubeconfig to use (default: $KUBECONFIG, else ~/.kube/config)\n"
 	"      --context CTX           kubeconfig context (default: current-context)\n"
 	"      --in-cluster            use the pod's service account\n"
@@ -87,12 +87,6 @@ typedef struct {
 	int verbosity;
 } options;
 
-/* What a component's config.yaml says about its Secret. */
-typedef struct {
-	dm_yaml *doc;
-	const char *secret, *ak_field, *sk_field, *endpoint, *release, *ns;
-} component;
-
 static const char *const common_pairs[][2] = {
 	{ "accesskey", "secretkey" },
 	{ "rootUser", "rootPassword" },
@@ -101,134 +95,6 @@ static const char *const common_pairs[][2] = {
 	{ "access_key", "secret_key" },
 	{ "accessKey", "secretKey" },
 };
-
-static int is_dir(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The "components" folder beside (or above) the flavour file's folder; NULL when none. */
-static char *components_near(const char *flavour)
-{
-	char *dir = strdup(flavour), *slash, *cand = NULL;
-
-	if (!dir)
-		return NULL;
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	for (int up = 0; up < 4; up++) {
-		dm_buf b = DM_BUF_INIT;
-
-		dm_buf_printf(&b, "%s", dir);
-		for (int i = 0; i < up; i++)
-			dm_buf_puts(&b, "/..");
-		dm_buf_puts(&b, "/components");
-		if (is_dir(dm_buf_str(&b))) {
-			cand = dm_buf_detach(&b);
-			break;
-		}
-		dm_buf_release(&b);
-	}
-	free(dir);
-	return cand;
-}
-
-static dm_err load_component(component *c, const char *dir, const char *name)
-{
-	dm_buf path = DM_BUF_INIT;
-	const dm_ynode *root, *sec, *keys;
-	dm_err e;
-
-	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return dm_fail(DM_ERR_USAGE, "invalid component name '%s'", name);
-	dm_buf_printf(&path, "%s/%s/config.yaml", dir, name);
-	if (access(dm_buf_str(&path), F_OK) != 0) {
-		e = dm_fail(DM_ERR_CONFIG, "no component '%s': '%s' does not exist (use --components-dir DIR, "
-			    "or --secret NAME)", name, dm_buf_str(&path));
-		goto done;
-	}
-	if ((e = dm_yaml_load_file(&c->doc, dm_buf_str(&path))) != DM_OK)
-		goto done;
-	root = dm_yaml_root(c->doc);
-	if (root->kind != DM_YAML_MAP) {
-		e = dm_yaml_fail(c->doc, root, "a component config must be a map");
-		goto done;
-	}
-	/* lenient: only the keys this tool needs are read; the others belong to dm-helm */
-	if ((e = dm_yaml_get_str(c->doc, root, "release", 0, &c->release)) != DM_OK ||
-	    (e = dm_yaml_get_str(c->doc, root, "namespace", 0, &c->ns)) != DM_OK)
-		goto done;
-	sec = dm_yaml_get(root, "secret");
-	if (!sec || sec->kind == DM_YAML_NULL) {
-		e = dm_fail(DM_ERR_CONFIG, "%s: component '%s' names no Secret (a 'secret:' map with 'name:' "
-			    "and 'keys:'); use --secret NAME", dm_buf_str(&path), name);
-		goto done;
-	}
-	if ((e = dm_yaml_want_map(c->doc, sec, "secret", 0)) != DM_OK ||
-	    (e = dm_yaml_get_str(c->doc, sec, "name", 1, &c->secret)) != DM_OK ||
-	    (e = dm_yaml_get_str(c->doc, sec, "endpoint", 0, &c->endpoint)) != DM_OK)
-		goto done;
-	keys = dm_yaml_get(sec, "keys");
-	if (keys && keys->kind != DM_YAML_NULL) {
-		if ((e = dm_yaml_want_map(c->doc, keys, "secret.keys", 0)) != DM_OK ||
-		    (e = dm_yaml_get_str(c->doc, keys, "access_key", 0, &c->ak_field)) != DM_OK ||
-		    (e = dm_yaml_get_str(c->doc, keys, "secret_key", 0, &c->sk_field)) != DM_OK)
-			goto done;
-	}
-	dm_info("component '%s': Secret '%s' (from '%s')", name, c->secret, dm_buf_str(&path));
-done:
-	dm_buf_release(&path);
-	return e;
-}
-
-/* project.k8s_namespace of a flavour file, read leniently; NULL when absent or unreadable. */
-static char *flavour_namespace(const char *file)
-{
-	dm_yaml *doc = NULL;
-	const dm_ynode *p, *ns;
-	char *out = NULL;
-
-	if (dm_yaml_load_file(&doc, file) != DM_OK) {
-		dm_warn("cannot read the flavour: %s", dm_err_detail());
-		dm_err_clear();
-		return NULL;
-	}
-	p = dm_yaml_get(dm_yaml_root(doc), "project");
-	ns = dm_yaml_get(p, "k8s_namespace");
-	if (ns && ns->kind == DM_YAML_SCALAR && *ns->scalar)
-		out = strdup(ns->scalar);
-	dm_yaml_free(doc);
-	return out;
-}
-
-/* Replaces ${release} and ${namespace} in a component's endpoint. */
-static char *expand_endpoint(const char *tmpl, const char *release, const char *ns)
-{
-	dm_buf b = DM_BUF_INIT;
-
-	for (const char *p = tmpl; *p;) {
-		if (strncmp(p, "${release}", 10) == 0) {
-			dm_buf_puts(&b, release);
-			p += 10;
-		} else if (strncmp(p, "${namespace}", 12) == 0) {
-			dm_buf_puts(&b, ns);
-			p += 12;
-		} else {
-			dm_buf_append(&b, p++, 1);
-		}
-	}
-	if (strstr(dm_buf_str(&b), "${")) {
-		dm_warn("endpoint '%s' has an unknown ${...} placeholder: not used", tmpl);
-		dm_buf_release(&b);
-		return NULL;
-	}
-	return dm_buf_detach(&b);
-}
 
 /* ---- output ---------------------------------------------------------------------------------- */
 
@@ -413,17 +279,17 @@ int main(int argc, char **argv)
 {
 	options o = { 0 };
 	dm_k8s_opts k8s_init = DM_K8S_OPTS_INIT;
-	component comp = { 0 };
+	dm_credentials comp = { 0 };
+	dm_flavour *flavour = NULL;
 	dm_k8s_config *cfg = NULL;
 	dm_k8s *client = NULL;
 	dm_k8s_secret *sec = NULL;
 	const dm_k8s_secret_item *ak = NULL, *sk = NULL;
-	char *flavour_ns = NULL, *cdir_found = NULL, *endpoint = NULL, *ns_owned = NULL;
+	char *endpoint = NULL;
 	const char *ns, *secret_name, *alias_name, *fmt;
 	dm_buf out = DM_BUF_INIT;
 	int opt, code = DM_EXIT_OK, need_pair;
 	dm_err e = DM_OK;
-
 	dm_cli_init("dm-secrets");
 	o.k8s = k8s_init;
 	while ((opt = getopt_long(argc, argv, ":n:f:vqh", long_opts, NULL)) != -1) {
@@ -476,27 +342,19 @@ int main(int argc, char **argv)
 	/* kubeconfig tokens and keys are secrets too: no core from here on */
 	dm_cli_no_core();
 
-	if (!o.flavour) {
-		const char *env = getenv("DM_FLAVOUR");
+	{
+		int implicit;
+		const char *path = dm_flavour_path(o.flavour, &implicit);
 
-		if (env && *env)
-			o.flavour = env;
-		else if (access("flavours/default.yaml", F_OK) == 0)
-			o.flavour = "flavours/default.yaml";
-	}
-	if (o.flavour) {
-		if (access(o.flavour, F_OK) != 0) {
-			e = dm_fail(DM_ERR_CONFIG, "flavour '%s' does not exist", o.flavour);
-			goto fail;
+		/* flavours/default.yaml only when present: a Secret by name needs no platform */
+		if (!implicit || access(path, F_OK) == 0) {
+			if (access(path, F_OK) != 0) {
+				e = dm_fail(DM_ERR_CONFIG, "flavour '%s' does not exist", path);
+				goto fail;
+			}
+			if ((e = dm_flavour_load(&flavour, path)) != DM_OK)
+				goto fail;
 		}
-		flavour_ns = flavour_namespace(o.flavour);
-	}
-	if (o.component) {
-		if (!o.components_dir && o.flavour)
-			cdir_found = components_near(o.flavour);
-		if ((e = load_component(&comp, o.components_dir ? o.components_dir :
-					cdir_found ? cdir_found : "components", o.component)) != DM_OK)
-			goto fail;
 	}
 
 	if ((e = dm_k8s_config_load(&cfg, &o.k8s)) != DM_OK)
@@ -507,12 +365,20 @@ int main(int argc, char **argv)
 	else
 		dm_info("using the in-cluster service account (%s)", cfg->server);
 
-	ns = o.ns ? o.ns : comp.ns && *comp.ns ? comp.ns : flavour_ns ? flavour_ns : cfg->ns ? cfg->ns : DEFAULT_NAMESPACE;
-	if (!(ns_owned = strdup(ns))) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
-		goto fail;
+	if (o.component) {
+		dm_credentials_opts co = { .flavour = flavour, .components_dir = o.components_dir,
+					   .component = o.component, .ns = o.ns,
+					   .ns_default = cfg->ns ? cfg->ns : DEFAULT_NAMESPACE,
+					   .hint = "use --components-dir DIR, or --secret NAME" };
+
+		if ((e = dm_component_credentials(&comp, &co)) != DM_OK)
+			goto fail;
+		dm_info("component '%s': Secret '%s' (from '%s')", o.component, comp.secret, comp.file);
+		ns = comp.ns;
+	} else {
+		ns = o.ns ? o.ns : flavour ? dm_flavour_project(flavour)->k8s_namespace : cfg->ns ? cfg->ns
+											 : DEFAULT_NAMESPACE;
 	}
-	ns = ns_owned;
 	secret_name = o.secret ? o.secret : comp.secret;
 	alias_name = o.alias ? o.alias : o.component ? o.component : secret_name;
 	fmt = o.format ? o.format : o.alias ? NULL : o.key ? NULL : "env";
@@ -520,7 +386,7 @@ int main(int argc, char **argv)
 	if (o.endpoint)
 		endpoint = strdup(o.endpoint);
 	else if (comp.endpoint && *comp.endpoint)
-		endpoint = expand_endpoint(comp.endpoint, comp.release ? comp.release : o.component, ns);
+		endpoint = strdup(comp.endpoint);
 	if (endpoint) {
 		size_t n = strlen(endpoint);
 
@@ -564,8 +430,8 @@ int main(int argc, char **argv)
 
 	need_pair = o.alias || (fmt && strcmp(fmt, "json") != 0);
 	if (need_pair &&
-	    (e = find_pair(sec, o.ak_field ? o.ak_field : comp.ak_field, o.sk_field ? o.sk_field : comp.sk_field, &ak,
-			   &sk)) != DM_OK)
+	    (e = find_pair(sec, o.ak_field ? o.ak_field : comp.access_key, o.sk_field ? o.sk_field : comp.secret_key,
+			   &ak, &sk)) != DM_OK)
 		goto fail;
 	if (need_pair)
 		dm_info("access key from '%s', secret key from '%s'", ak->key, sk->key);
@@ -610,11 +476,9 @@ done:
 	dm_k8s_secret_free(sec);
 	dm_k8s_free(client);
 	dm_k8s_config_free(cfg);
-	dm_yaml_free(comp.doc);
-	free(flavour_ns);
-	free(cdir_found);
+	dm_credentials_release(&comp);
+	dm_flavour_free(flavour);
 	free(endpoint);
-	free(ns_owned);
 	dm_log_forget_secrets();
 	return code;
 }

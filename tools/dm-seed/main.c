@@ -12,6 +12,7 @@
 #include <dm/cli.h>
 #include <dm/json.h>
 #include <dm/log.h>
+#include <dm/platform.h>
 #include <dm/s3.h>
 #include <dm/seed.h>
 #include <dm/util.h>
@@ -64,11 +65,14 @@ static const char usage_text[] =
 	"      --version            show the version\n"
 	"\n"
 	"With --k8s-job N: --pvc NAME (required; SOURCE is a path inside it, mounted at /data),\n"
-	"  --secret NAME (default minio), --access-key-field F (default rootUser),\n"
-	"  --secret-key-field F (default rootPassword), --endpoint URL (default: the alias's\n"
-	"  url, and its region),\n"
-	"  --image IMAGE (default dm-seed:latest), --namespace NS (default data-mill),\n"
-	"  --job-name NAME (default dm-seed).  Every pod also gets the options given here\n"
+	"  --secret NAME, --access-key-field F, --secret-key-field F, --endpoint URL,\n"
+	"  --namespace NS (each not given: the platform's component that holds the keys,\n"
+	"  --component NAME (default minio), read as dm-secrets reads it, from the flavour\n"
+	"  --flavour FILE, else $DM_FLAVOUR, else flavours/default.yaml: its Secret, key names,\n"
+	"  in-cluster endpoint and namespace),\n"
+	"  --image IMAGE (default localhost/dm:" DM_VERSION ", dm's image as 'make image' names it;\n"
+	"  push it to the cluster's registry and name it here), --job-name NAME (default\n"
+	"  dm-seed).  Every pod also gets the options given here\n"
 	"  that change what is uploaded or how (-j, --part-size, --multipart-threshold,\n"
 	"  --retries, --connect-timeout, --dry-run, --delete, --verify, --include,\n"
 	"  --exclude, --insecure, --json, -v, -q), in the same order; --shard and\n"
@@ -78,7 +82,8 @@ static const char usage_text[] =
 enum {
 	OPT_PART_SIZE = 256, OPT_THRESHOLD, OPT_RETRIES, OPT_CONNECT_TIMEOUT, OPT_DELETE, OPT_VERIFY, OPT_INCLUDE,
 	OPT_EXCLUDE, OPT_SHARD, OPT_K8S_JOB, OPT_CA_BUNDLE, OPT_INSECURE, OPT_JSON, OPT_NO_PROGRESS, OPT_VERSION,
-	OPT_PVC, OPT_SECRET, OPT_AK_FIELD, OPT_SK_FIELD, OPT_ENDPOINT, OPT_IMAGE, OPT_NAMESPACE, OPT_JOB_NAME
+	OPT_PVC, OPT_SECRET, OPT_AK_FIELD, OPT_SK_FIELD, OPT_ENDPOINT, OPT_IMAGE, OPT_NAMESPACE, OPT_JOB_NAME,
+	OPT_FLAVOUR, OPT_COMPONENT
 };
 
 static const struct option long_opts[] = {
@@ -102,6 +107,8 @@ static const struct option long_opts[] = {
 	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ "namespace", required_argument, NULL, OPT_NAMESPACE },
 	{ "job-name", required_argument, NULL, OPT_JOB_NAME },
+	{ "flavour", required_argument, NULL, OPT_FLAVOUR },
+	{ "component", required_argument, NULL, OPT_COMPONENT },
 	{ "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -279,6 +286,8 @@ static const struct {
 	{ "image", JOB_MANIFEST, NULL },
 	{ "namespace", JOB_MANIFEST, NULL },
 	{ "job-name", JOB_MANIFEST, NULL },
+	{ "flavour", JOB_MANIFEST, NULL },
+	{ "component", JOB_MANIFEST, NULL },
 	{ "no-progress", JOB_LOCAL, NULL }, /* the pods always run with it */
 	{ "help", JOB_LOCAL, NULL },
 	{ "version", JOB_LOCAL, NULL },
@@ -342,6 +351,57 @@ static int check_usage(const dm_seed_opts *o, const char *target, char **alias_n
 	return DM_EXIT_OK;
 }
 
+/* The Job's Secret, key names, endpoint and namespace that were not given: those
+ * of the platform's component (the one dm-secrets reads the keys of).  DM_EXIT_OK,
+ * or the exit code after the message. */
+static int job_defaults(dm_seed_job *job, dm_flavour **fl, dm_credentials *cr, const char *flavour,
+			const char *component)
+{
+	const char *opts[] = { "--secret", "--access-key-field", "--secret-key-field", "--endpoint", "--namespace" };
+	const char **have[] = { &job->secret, &job->access_key_field, &job->secret_key_field, &job->endpoint,
+				&job->ns };
+	dm_credentials_opts co = { 0 };
+	dm_buf missing = DM_BUF_INIT;
+	const char *path;
+	int implicit, code = DM_EXIT_OK;
+	dm_err e;
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(*opts); i++)
+		if (!*have[i])
+			dm_buf_printf(&missing, "%s%s", missing.len ? ", " : "", opts[i]);
+	if (!missing.len)
+		goto done;
+	path = dm_flavour_path(flavour, &implicit);
+	if (implicit && access(path, F_OK) != 0) {
+		code = dm_cli_usage_error("--k8s-job: no platform here (%s) to take the S3 keys and endpoint of "
+					  "component '%s' from: give --flavour FILE, or %s", path, component,
+					  dm_buf_str(&missing));
+		goto done;
+	}
+	if ((e = dm_flavour_load(fl, path))) {
+		code = dm_cli_fail(e);
+		goto done;
+	}
+	co.flavour = *fl;
+	co.component = component;
+	co.ns = job->ns;
+	co.hint = "give --component NAME, or --secret, --access-key-field, --secret-key-field, --endpoint and "
+		  "--namespace";
+	if ((e = dm_component_credentials(cr, &co))) {
+		code = dm_cli_fail(e);
+		goto done;
+	}
+	dm_info("--k8s-job: %s from component '%s' (%s)", dm_buf_str(&missing), cr->component, cr->file);
+	job->secret = job->secret ? job->secret : cr->secret;
+	job->access_key_field = job->access_key_field ? job->access_key_field : cr->access_key;
+	job->secret_key_field = job->secret_key_field ? job->secret_key_field : cr->secret_key;
+	job->endpoint = job->endpoint ? job->endpoint : cr->endpoint;
+	job->ns = cr->ns;
+done:
+	dm_buf_release(&missing);
+	return code;
+}
+
 #define USAGE(...) do { code = dm_cli_usage_error(__VA_ARGS__); goto done; } while (0)
 
 int main(int argc, char **argv)
@@ -351,8 +411,11 @@ int main(int argc, char **argv)
 	dm_seed_rule *rules = NULL;
 	size_t nrules = 0;
 	output out = { 0 };
-	dm_seed_job job = { .name = "dm-seed", .ns = "data-mill", .image = "dm-seed:latest", .secret = "minio",
-			    .access_key_field = "rootUser", .secret_key_field = "rootPassword" };
+	/* the Secret, its key names, the endpoint and the namespace: given, else the platform's (job_defaults) */
+	dm_seed_job job = { .name = "dm-seed", .image = "localhost/dm:" DM_VERSION };
+	const char *flavour_file = NULL, *component = "minio";
+	dm_flavour *flavour = NULL;
+	dm_credentials creds = { 0 };
 	given *used = calloc((size_t)argc, sizeof(*used));
 	size_t nused = 0;
 	char **carried = NULL;
@@ -452,6 +515,8 @@ int main(int argc, char **argv)
 		case OPT_IMAGE: job.image = optarg; break;
 		case OPT_NAMESPACE: job.ns = optarg; break;
 		case OPT_JOB_NAME: job.name = optarg; break;
+		case OPT_FLAVOUR: flavour_file = optarg; break;
+		case OPT_COMPONENT: component = optarg; break;
 		case OPT_CA_BUNDLE:
 			if (access(optarg, R_OK) != 0)
 				USAGE("--ca-bundle: cannot read '%s': %s", optarg, strerror(errno));
@@ -491,14 +556,8 @@ int main(int argc, char **argv)
 			code = dm_cli_usage_error("--k8s-job needs --pvc NAME (the claim that holds the data)");
 			goto done;
 		}
-		if (!job.endpoint) {
-			if ((e = dm_alias_resolve(&alias, alias_name))) {
-				code = dm_cli_usage_error("give --endpoint URL or a known alias (%s)", dm_err_detail());
-				goto done;
-			}
-			job.endpoint = alias->url;
-			job.region = alias->region;
-		}
+		if ((code = job_defaults(&job, &flavour, &creds, flavour_file, component)) != DM_EXIT_OK)
+			goto done;
 		job.shards = (unsigned)k8s_job;
 		job.source = argv[optind];
 		job.bucket = bucket;
@@ -603,6 +662,8 @@ done:
 	dm_buf_release(&manifest);
 	dm_s3_free(s3);
 	dm_alias_free(alias);
+	dm_credentials_release(&creds);
+	dm_flavour_free(flavour);
 	free(alias_name);
 	free(bucket);
 	free(prefix);
