@@ -20,6 +20,7 @@
 #define DEFAULT_FLAVOUR "flavours/default.yaml"
 #define NET_IMAGE "nicolaka/netshoot:v0.13"
 #define APP_IMAGE "python:3.12-slim"
+#define DEBUG_WAIT_MS (5ULL * 60 * 1000)  /* debug: how long the pod may take to start */
 
 static const char usage_text[] =
 	"Usage: dm-cluster [OPTIONS] start|stop|delete|status|proxy|debug [net|app]\n"
@@ -62,7 +63,7 @@ static const char usage_text[] =
 	"is shown.\n"
 	DM_CLI_EXIT_HELP;
 
-enum { OPT_DRY_RUN = 256, OPT_JSON, OPT_TIMEOUT, OPT_YES, OPT_KCOUT, OPT_PORT, OPT_IMAGE };
+enum { OPT_DRY_RUN = 256, OPT_JSON, OPT_TIMEOUT, OPT_YES, OPT_KCOUT, OPT_PORT, OPT_IMAGE, OPT_HOST_NETWORK };
 
 static const struct option long_opts[] = {
 	{ "flavour", required_argument, NULL, 'f' },
@@ -76,6 +77,7 @@ static const struct option long_opts[] = {
 	{ "kubeconfig-out", required_argument, NULL, OPT_KCOUT },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "host-network", no_argument, NULL, OPT_HOST_NETWORK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -91,6 +93,7 @@ typedef struct {
 	const char *kubeconfig_out;
 	int port;
 	const char *image;
+	int host_network;
 	int verbosity;
 } args;
 
@@ -146,16 +149,26 @@ static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm
 		return dm_cli_fail(e);
 	if (a->json) {
 		json_t *addons = json_array();
+		json_t *nodes = json_null();
 		json_t *doc;
 
 		for (size_t i = 0; st.addons_enabled && st.addons_enabled[i]; i++)
 			json_array_append_new(addons, json_string(st.addons_enabled[i]));
+		if (st.nodes_total >= 0) {
+			json_t *items = json_array();
+
+			for (size_t i = 0; i < st.n_nodes; i++)
+				json_array_append_new(items, json_pack("{s:s, s:b, s:s?, s:s?}", "name", st.nodes[i].name,
+								       "ready", st.nodes[i].ready, "cpu", st.nodes[i].cpu,
+								       "memory", st.nodes[i].memory));
+			nodes = json_pack("{s:i, s:i, s:o}", "total", st.nodes_total, "ready", st.nodes_ready, "items",
+					  items);
+		}
 		doc = json_pack("{s:s, s:s, s:b, s:s?, s:s?, s:b, s:s?, s:o, s:s, s:o, s:o, s:s?, s:s?, s:b, s:s?}",
 				"provider", dm_provider_name(st.provider), "target", t->source,
 				"running", st.running, "state", st.state, "server", st.server,
 				"api_ready", st.api_reachable, "server_version", st.server_version,
-				"nodes", st.nodes_total >= 0 ? json_pack("{s:i, s:i}", "total", st.nodes_total, "ready",
-									st.nodes_ready) : json_null(),
+				"nodes", nodes,
 				"namespace", p->k8s_namespace,
 				"namespace_present", st.namespace_present < 0 ? json_null() : json_boolean(st.namespace_present),
 				"addons_enabled", st.addons_enabled ? addons : (json_decref(addons), json_null()),
@@ -172,6 +185,10 @@ static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm
 			printf("%-12s %d/%d Ready\n", "nodes", st.nodes_ready, st.nodes_total);
 		else
 			printf("%-12s -\n", "nodes");
+		for (size_t i = 0; i < st.n_nodes; i++)
+			printf("%-12s %s %s, allocatable cpu %s, memory %s\n", "node", st.nodes[i].name,
+			       st.nodes[i].ready ? "Ready" : "NotReady", st.nodes[i].cpu ? st.nodes[i].cpu : "-",
+			       st.nodes[i].memory ? st.nodes[i].memory : "-");
 		printf("%-12s %s (%s)\n", "namespace", p->k8s_namespace,
 		       st.namespace_present == 1 ? "present" : st.namespace_present == 0 ? "missing" : "unknown");
 		if (st.addons_enabled) {
@@ -263,36 +280,196 @@ static int cmd_proxy(const args *a, const dm_project *p, const dm_target *t, con
 	return run_interactive(a, argv);
 }
 
-static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *what)
+/* kubectl ARGS... with the target's connection and the namespace, output
+ * captured (stderr too); argv ends with NULL. */
+static dm_err kubectl_capture(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
+			      const char *const *args_in, uint64_t timeout_ms, dm_proc_result *r)
 {
-	char name[64];
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
 	const char *argv[24];
 	size_t n = 0;
+
+	argv[n++] = kubectl;
+	for (size_t i = 0; args_in[i]; i++)
+		argv[n++] = args_in[i];
+	argv[n++] = "--namespace";
+	argv[n++] = p->k8s_namespace;
+	n = kubectl_conn(t, a, argv, n);
+	argv[n] = NULL;
+	print_command((void *)a, argv);
+	if (a->dry_run)
+		return DM_OK;
+	po.argv = argv;
+	po.timeout_ms = timeout_ms;
+	po.capture_stderr = 1;
+	return dm_proc_run(&po, r);
+}
+
+/* Deletes the debugging pod and waits until it is gone (a pod that is not
+ * there is fine).  Runs after an interrupt too: the cancel is cleared first.
+ * never_started: its container never ran (image not pulled ...), so nothing
+ * is left to stop and the object goes at once: a kubelet in image-pull
+ * back-off takes most of a minute to confirm a graceful deletion. */
+static int debug_delete(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
+			const char *name, int never_started)
+{
+	const char *del[] = { "delete", "pod", name, "--ignore-not-found", "--wait",
+			      never_started ? "--force" : "--now", never_started ? "--grace-period=0" : NULL, NULL };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e;
+
+	dm_proc_cancel_clear();
+	e = kubectl_capture(a, p, t, kubectl, del, 120000, &r);
+	if (e != DM_OK && !a->dry_run) {
+		char l[512];
+
+		dm_proc_last_line(l, sizeof(l), &r.err);
+		dm_error("pod '%s' in namespace '%s' could not be deleted (%s); delete it with 'kubectl delete pod "
+			 "%s -n %s'", name, p->k8s_namespace, *l ? l : dm_err_detail(), name, p->k8s_namespace);
+	}
+	dm_proc_result_release(&r);
+	return e == DM_OK || a->dry_run ? 0 : DM_EXIT_FAIL;
+}
+
+/* After kubectl run: the container's exit code when it terminated, else the
+ * reason it is waiting (ImagePullBackOff ...) as the error (*never_started
+ * set); -1 when the pod tells neither. */
+static int debug_outcome(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
+			 const char *name, const char *image, const char *wait, int *never_started)
+{
+	const char *get[] = { "get", "pod", name, "-o",
+			      "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}{\"\\n\"}"
+			      "{.status.containerStatuses[0].state.waiting.reason}{\"\\n\"}"
+			      "{.status.containerStatuses[0].state.waiting.message}{\"\\n\"}{.status.phase}",
+			      NULL };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	char *lines[4] = { NULL }, *text;
+	int code = -1;
+
+	if (kubectl_capture(a, p, t, kubectl, get, 60000, &r) != DM_OK || !(text = strdup(dm_buf_str(&r.out)))) {
+		dm_proc_result_release(&r);
+		return -1;
+	}
+	/* empty fields stay empty: split by hand rather than with strtok */
+	lines[0] = text;
+	for (int i = 1; i < 4 && lines[i - 1]; i++) {
+		char *nl = strchr(lines[i - 1], '\n');
+
+		if (nl) {
+			*nl = '\0';
+			lines[i] = nl + 1;
+		}
+	}
+	if (lines[0] && *lines[0]) {
+		code = atoi(lines[0]);
+	} else if (lines[1] && *lines[1]) {
+		dm_error("pod '%s' (image '%s') did not start within %s: %s%s%s", name, image, wait, lines[1],
+			 lines[2] && *lines[2] ? ": " : "", lines[2] ? lines[2] : "");
+		*never_started = 1;
+		code = DM_EXIT_FAIL;
+	} else if (lines[3] && *lines[3]) {
+		dm_error("pod '%s' (image '%s') did not run its command within %s (phase %s)", name, image, wait,
+			 lines[3]);
+		code = DM_EXIT_FAIL;
+	}
+	free(text);
+	dm_proc_result_release(&r);
+	return code;
+}
+
+static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *what,
+		     char *const *cmdv, int cmdc)
+{
+	char name[64], wait_arg[64], wait[32];
+	const char **argv;
+	size_t n = 0;
 	const char *image = a->image ? a->image : !strcmp(what, "net") ? NET_IMAGE : APP_IMAGE;
+	uint64_t wait_ms = a->timeout_ms ? a->timeout_ms : DEBUG_WAIT_MS;
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e;
+	int code, del, never_started = 0;
 
 	snprintf(name, sizeof(name), "dm-debug-%s-%ld", what, (long)getpid());
+	snprintf(wait_arg, sizeof(wait_arg), "--pod-running-timeout=%llums", (unsigned long long)wait_ms);
+	if (wait_ms % 1000 == 0)
+		snprintf(wait, sizeof(wait), "%llus", (unsigned long long)(wait_ms / 1000));
+	else
+		snprintf(wait, sizeof(wait), "%llums", (unsigned long long)wait_ms);
+	if (!(argv = calloc((size_t)cmdc + 32, sizeof(*argv))))
+		return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
 	argv[n++] = kubectl;
 	argv[n++] = "run";
 	argv[n++] = name;
-	argv[n++] = "-it";
-	argv[n++] = "--rm";
+	if (cmdc) {
+		/* the command's output only: no stdin, no prompt; kubectl returns
+		 * the container's exit code (--restart=Never) */
+		argv[n++] = "--attach";
+		argv[n++] = "--quiet";
+	} else {
+		argv[n++] = "-it";
+		argv[n++] = "--rm";
+	}
 	argv[n++] = "--restart=Never";
 	argv[n++] = "--namespace";
 	argv[n++] = p->k8s_namespace;
 	argv[n++] = "--image";
 	argv[n++] = image;
 	n = kubectl_conn(t, a, argv, n);
+	/* never pull what the node has (a tag such as :latest would mean Always) */
+	argv[n++] = "--image-pull-policy=IfNotPresent";
+	argv[n++] = wait_arg;
+	if (a->host_network)
+		argv[n++] = "--overrides={\"apiVersion\":\"v1\",\"spec\":{\"hostNetwork\":true}}";
+	if (cmdc) {
+		argv[n++] = "--command";
+		argv[n++] = "--";
+		for (int i = 0; i < cmdc; i++)
+			argv[n++] = cmdv[i];
+	}
 	argv[n] = NULL;
-	if (!a->dry_run)
+	if (!a->dry_run && !cmdc)
 		dm_info("starting pod '%s' (%s) in namespace '%s'; it is removed when the shell exits", name, image,
 			p->k8s_namespace);
-	return run_interactive(a, argv);
+	else if (!a->dry_run)
+		dm_info("running '%s' in pod '%s' (%s) in namespace '%s'", cmdv[0], name, image, p->k8s_namespace);
+	print_command((void *)a, argv);
+	if (a->dry_run) {
+		free(argv);
+		return debug_delete(a, p, t, kubectl, name, 0);
+	}
+	fflush(stdout);
+	/* the terminal is kubectl's: the output streams as it comes, and a ^C
+	 * reaches kubectl and us alike (then the pod is deleted below) */
+	po.argv = argv;
+	po.inherit_stdio = 1;
+	po.capture_stderr = 0;
+	e = dm_proc_run(&po, &r);
+	free(argv);
+	if (e == DM_ERR_INTERRUPTED || dm_proc_cancelled()) {
+		dm_proc_result_release(&r);
+		del = debug_delete(a, p, t, kubectl, name, 0);
+		dm_error("interrupted: pod '%s' %s", name, del ? "left in place" : "deleted");
+		return DM_EXIT_INTERRUPTED;
+	}
+	if (!cmdc) {
+		code = e == DM_OK ? 0 : dm_cli_fail(e);
+	} else {
+		code = debug_outcome(a, p, t, kubectl, name, image, wait, &never_started);
+		if (code < 0)
+			code = e == DM_OK ? 0 : r.exited && r.status > 0 ? r.status : dm_cli_fail(e);
+	}
+	dm_proc_result_release(&r);
+	del = debug_delete(a, p, t, kubectl, name, never_started);
+	return code ? code : del;
 }
 
 int main(int argc, char **argv)
 {
 	args a;
 	const char *cmd, *sub = NULL;
+	char *const *cmdv = NULL;
+	int cmdc = 0, dashdash;
 	dm_flavour *fl = NULL;
 	const dm_project *p;
 	dm_target *t = NULL;
@@ -316,6 +493,7 @@ int main(int argc, char **argv)
 		case OPT_YES: a.yes = 1; break;
 		case OPT_KCOUT: a.kubeconfig_out = optarg; break;
 		case OPT_IMAGE: a.image = optarg; break;
+		case OPT_HOST_NETWORK: a.host_network = 1; break;
 		case OPT_TIMEOUT:
 			if (dm_parse_duration_ms(optarg, &a.timeout_ms) != DM_OK || a.timeout_ms == 0)
 				return dm_cli_usage_error("invalid --timeout '%s' (e.g. 90s, 10m)", optarg);
@@ -340,6 +518,7 @@ int main(int argc, char **argv)
 	}
 	/* progress (what is started, what is waited for and how long) is shown
 	 * by default: starting a cluster takes minutes; -v adds every command */
+	dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
 	dm_cli_set_verbosity(a.verbosity < 0 ? -1 : a.verbosity + 1);
 	if (optind >= argc)
 		return dm_cli_usage_error("no command given (start, stop, delete, status, proxy or debug)");
@@ -351,9 +530,19 @@ int main(int argc, char **argv)
 		sub = optind < argc ? argv[optind++] : "net";
 		if (strcmp(sub, "net") && strcmp(sub, "app"))
 			return dm_cli_usage_error("debug takes 'net' or 'app', not '%s'", sub);
+		/* getopt moves a '--' in front of the words it did not take:
+		 * what follows net|app is then the pod's command */
+		if (optind < argc && !dashdash)
+			return dm_cli_usage_error("unexpected argument '%s' (the command to run in the pod goes after "
+						  "'--': debug %s -- COMMAND [ARGS...])", argv[optind], sub);
+		cmdv = argv + optind;
+		cmdc = argc - optind;
+		optind = argc;
 	}
 	if (optind < argc)
 		return dm_cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (a.host_network && strcmp(cmd, "debug"))
+		return dm_cli_usage_error("--host-network is for debug");
 	if ((a.target != NULL) + a.local + a.remote > 1)
 		return dm_cli_usage_error("-t, -l and -r exclude each other");
 	if (a.json && strcmp(cmd, "status") && strcmp(cmd, "start"))
@@ -394,7 +583,7 @@ int main(int argc, char **argv)
 		if (!strcmp(cmd, "proxy"))
 			code = cmd_proxy(&a, p, t, kubectl ? kubectl : "kubectl");
 		else
-			code = cmd_debug(&a, p, t, kubectl ? kubectl : "kubectl", sub);
+			code = cmd_debug(&a, p, t, kubectl ? kubectl : "kubectl", sub, cmdv, cmdc);
 		goto done;
 	}
 
