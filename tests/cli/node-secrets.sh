@@ -77,21 +77,35 @@ spec:
 YAML
 }
 exit_code() { kc -n "$ns" get pod "$1" -o jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}'; }
+# run_pod NAME PHASE ARGS...: the pod until PHASE, its log in $T/log.  Every kubelet 1.20 removes
+# the /var/log/pods folders of pods it does not know (container GC, each minute), those of another
+# test bed's kubelet on the same machine included: a log lost that way is said, and the pod run
+# again (at most 3 times)
+run_pod() {
+  local name=$1 phase=$2 try
+  shift 2
+  for try in 1 2 3; do
+    pod "$name" "$@"
+    wait_pod "$ns" "$name" "$phase" 60
+    kc -n "$ns" logs "$name" >"$T/log" 2>&1 || true
+    grep -q 'failed to try resolving symlinks in path "/var/log/pods/' "$T/log" || return 0
+    echo "NOTE: the log of pod $ns/$name was removed (another kubelet's container GC on the shared /var/log/pods); run $try of 3" >&2
+    kc -n "$ns" delete pod "$name" --now >/dev/null
+  done
+  fail "pod $ns/$name: its log was removed 3 times"
+}
 
 # --- the Secret the Role allows ---------------------------------------------------------------------
-pod allowed --secret ok --format env
-wait_pod "$ns" allowed Succeeded 60
-kc -n "$ns" logs allowed >"$T/log"
+run_pod allowed Succeeded --secret ok --format env
 printf '%s\n' "export AWS_ACCESS_KEY_ID='AK-node-1'" "export AWS_SECRET_ACCESS_KEY='s3cr'\\''et \$HOME x'" >"$T/want"
 cmp -s "$T/log" "$T/want" || { diff "$T/want" "$T/log" >&2 || true; fail "pod allowed: log is not the two export lines"; }
 [ "$(exit_code allowed)" = 0 ] || fail "pod allowed: exit code $(exit_code allowed), expected 0"
 pass "pod allowed: no kubeconfig, so the service account; namespace $ns from its folder; env format exact"
 
 # --- another Secret of the same namespace ---------------------------------------------------------
-pod denied --in-cluster --secret other
-wait_pod "$ns" denied Failed 60
+run_pod denied Failed --in-cluster --secret other
 want="dm-secrets: error: User \"system:serviceaccount:$ns:reader\" cannot get secrets in namespace \"$ns\""
-got=$(kc -n "$ns" logs denied)
+got=$(cat "$T/log")
 [ "$got" = "$want" ] || fail "pod denied: log '$got', expected '$want'"
 [ "$(exit_code denied)" = 1 ] || fail "pod denied: exit code $(exit_code denied), expected 1"
 pass "pod denied: --in-cluster, Secret 'other' refused with the 403 line, exit 1"

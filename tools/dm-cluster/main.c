@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 
@@ -24,6 +25,7 @@
 
 static const char usage_text[] =
 	"Usage: dm-cluster [OPTIONS] start|stop|delete|status|proxy|debug [net|app]\n"
+	"       dm-cluster [OPTIONS] debug net|app -- COMMAND [ARGS...]\n"
 	"Start, stop, delete and inspect the platform's Kubernetes cluster.\n"
 	"\n"
 	"Commands:\n"
@@ -33,12 +35,16 @@ static const char usage_text[] =
 	"               and print the file's path\n"
 	"  stop         minikube stop / microk8s stop (a remote cluster is never stopped)\n"
 	"  delete       minikube delete / microk8s reset; needs --yes (never for remote)\n"
-	"  status       provider, running, API, server version, nodes Ready, namespace;\n"
-	"               exit 0 only when all are ready\n"
+	"  status       provider, running, API, server version, nodes Ready (each node with\n"
+	"               its allocatable cpu and memory), namespace; exit 0 only when all are ready\n"
 	"  proxy        kubectl proxy on the flavour's proxy_port, after printing the dashboard URL\n"
 	"  debug net    an interactive pod with network tools (" NET_IMAGE ") in the namespace,\n"
 	"               removed on exit\n"
 	"  debug app    the same with an application debugging image (" APP_IMAGE ")\n"
+	"  debug net|app -- COMMAND [ARGS...]\n"
+	"               run COMMAND (no shell, no stdin) in such a pod, print its output and\n"
+	"               exit with its exit code (1 also when the pod did not start, with the\n"
+	"               reason); the pod is deleted afterwards, also when interrupted\n"
 	"\n"
 	"Options:\n"
 	"  -f, --flavour FILE       flavour file (default: $DM_FLAVOUR, else " DEFAULT_FLAVOUR ")\n"
@@ -48,12 +54,13 @@ static const char usage_text[] =
 	"      --dry-run            print the commands that would run, one per line; run none\n"
 	"      --json               status/start: one JSON document on stdout\n"
 	"      --timeout DUR        limit of each command and each wait (e.g. 90s, 10m; default 10m,\n"
-	"                           status 30s)\n"
+	"                           status 30s; debug: for the pod to start, default 5m)\n"
 	"      --yes                confirm delete\n"
 	"      --kubeconfig-out FILE  microk8s: write its kubeconfig here (mode 0600) instead of\n"
 	"                           the target's kubeconfig path\n"
 	"      --port N             proxy: local port (default: the flavour's proxy_port)\n"
-	"      --image IMAGE        debug: the pod's image\n"
+	"      --image IMAGE        debug: the pod's image (pulled only if the node lacks it)\n"
+	"      --host-network       debug: the pod uses the node's network (hostNetwork)\n"
 	"  -v, --verbose            also show every command run (progress is shown by default)\n"
 	"  -q, --quiet              errors only\n"
 	"  -h, --help               this help\n"
@@ -61,7 +68,8 @@ static const char usage_text[] =
 	"Programs are looked up in PATH; DM_MINIKUBE, DM_MICROK8S and DM_KUBECTL override them.\n"
 	"Credentials are never printed: the microk8s kubeconfig goes to a 0600 file, only its path\n"
 	"is shown.\n"
-	DM_CLI_EXIT_HELP;
+	DM_CLI_EXIT_HELP
+	"  debug -- COMMAND exits with COMMAND's exit code\n";
 
 enum { OPT_DRY_RUN = 256, OPT_JSON, OPT_TIMEOUT, OPT_YES, OPT_KCOUT, OPT_PORT, OPT_IMAGE, OPT_HOST_NETWORK };
 
@@ -333,11 +341,11 @@ static int debug_delete(const args *a, const dm_project *p, const dm_target *t, 
 
 /* After kubectl run: the container's exit code when it terminated, else the
  * reason it is waiting (ImagePullBackOff ...) as the error (*never_started
- * set); -1 when the pod tells neither. */
+ * set); -1 when the pod tells neither (*absent set when there is none). */
 static int debug_outcome(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
-			 const char *name, const char *image, const char *wait, int *never_started)
+			 const char *name, const char *image, const char *wait, int *never_started, int *absent)
 {
-	const char *get[] = { "get", "pod", name, "-o",
+	const char *get[] = { "get", "pod", name, "--ignore-not-found", "-o",
 			      "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}{\"\\n\"}"
 			      "{.status.containerStatuses[0].state.waiting.reason}{\"\\n\"}"
 			      "{.status.containerStatuses[0].state.waiting.message}{\"\\n\"}{.status.phase}",
@@ -350,6 +358,7 @@ static int debug_outcome(const args *a, const dm_project *p, const dm_target *t,
 		dm_proc_result_release(&r);
 		return -1;
 	}
+	*absent = r.out.len == 0;
 	/* empty fields stay empty: split by hand rather than with strtok */
 	lines[0] = text;
 	for (int i = 1; i < 4 && lines[i - 1]; i++) {
@@ -388,9 +397,10 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 	dm_proc_opts po = DM_PROC_OPTS_INIT;
 	dm_proc_result r = DM_PROC_RESULT_INIT;
 	dm_err e;
-	int code, del, never_started = 0;
+	int code, del = 0, never_started = 0, absent = 0;
 
-	snprintf(name, sizeof(name), "dm-debug-%s-%ld", what, (long)getpid());
+	/* the pid and the time: a pod of another run is never taken for ours (and deleted) */
+	snprintf(name, sizeof(name), "dm-debug-%s-%ld-%llx", what, (long)getpid(), (unsigned long long)time(NULL));
 	snprintf(wait_arg, sizeof(wait_arg), "--pod-running-timeout=%llums", (unsigned long long)wait_ms);
 	if (wait_ms % 1000 == 0)
 		snprintf(wait, sizeof(wait), "%llus", (unsigned long long)(wait_ms / 1000));
@@ -436,7 +446,7 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 	print_command((void *)a, argv);
 	if (a->dry_run) {
 		free(argv);
-		return debug_delete(a, p, t, kubectl, name, 0);
+		return cmdc ? debug_delete(a, p, t, kubectl, name, 0) : 0;
 	}
 	fflush(stdout);
 	/* the terminal is kubectl's: the output streams as it comes, and a ^C
@@ -453,14 +463,17 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 		return DM_EXIT_INTERRUPTED;
 	}
 	if (!cmdc) {
+		/* kubectl --rm deleted the pod (a killed kubectl is the interrupt above) */
 		code = e == DM_OK ? 0 : dm_cli_fail(e);
-	} else {
-		code = debug_outcome(a, p, t, kubectl, name, image, wait, &never_started);
-		if (code < 0)
-			code = e == DM_OK ? 0 : r.exited && r.status > 0 ? r.status : dm_cli_fail(e);
+		dm_proc_result_release(&r);
+		return code;
 	}
+	code = debug_outcome(a, p, t, kubectl, name, image, wait, &never_started, &absent);
+	if (code < 0)
+		code = e == DM_OK ? 0 : r.exited && r.status > 0 ? r.status : dm_cli_fail(e);
 	dm_proc_result_release(&r);
-	del = debug_delete(a, p, t, kubectl, name, never_started);
+	if (!absent)
+		del = debug_delete(a, p, t, kubectl, name, never_started);
 	return code ? code : del;
 }
 
@@ -538,6 +551,8 @@ int main(int argc, char **argv)
 		cmdv = argv + optind;
 		cmdc = argc - optind;
 		optind = argc;
+		if (dashdash && !cmdc)
+			return dm_cli_usage_error("no command after '--' (debug %s -- COMMAND [ARGS...])", sub);
 	}
 	if (optind < argc)
 		return dm_cli_usage_error("unexpected argument '%s'", argv[optind]);
