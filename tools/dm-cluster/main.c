@@ -2,6 +2,7 @@
  * (minikube, microk8s, or an existing remote cluster), open a kubectl proxy,
  * or a throw-away debugging pod. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +43,10 @@ static const char usage_text[] =
 	"               removed on exit\n"
 	"  debug app    the same with an application debugging image (" APP_IMAGE ")\n"
 	"  debug net|app -- COMMAND [ARGS...]\n"
-	"               run COMMAND (no shell, no stdin) in such a pod, print its output and\n"
-	"               exit with its exit code (1 also when the pod did not start, with the\n"
-	"               reason); the pod is deleted afterwards, also when interrupted\n"
+	"               run COMMAND (no shell, no stdin) in such a pod, print its log (stdout\n"
+	"               and stderr) and exit with its exit code (1 also when the pod did not\n"
+	"               start, with the reason); the pod is deleted afterwards, also when\n"
+	"               interrupted\n"
 	"\n"
 	"Options:\n"
 	"  -f, --flavour FILE       flavour file (default: $DM_FLAVOUR, else " DEFAULT_FLAVOUR ")\n"
@@ -339,57 +341,173 @@ static int debug_delete(const args *a, const dm_project *p, const dm_target *t, 
 	return e == DM_OK || a->dry_run ? 0 : DM_EXIT_FAIL;
 }
 
-/* After kubectl run: the container's exit code when it terminated, else the
- * reason it is waiting (ImagePullBackOff ...) as the error (*never_started
- * set); -1 when the pod tells neither (*absent set when there is none). */
-static int debug_outcome(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
-			 const char *name, const char *image, const char *wait, int *never_started, int *absent)
+/* The pod's state: phase, the container's exit code when it terminated, and
+ * the reason and message when it waits.  Fields are "" when absent; *absent
+ * when there is no such pod. */
+typedef struct {
+	char phase[32], exit_code[16], reason[64], message[512];
+	int absent;
+} pod_state;
+
+static dm_err debug_state(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
+			  const char *name, pod_state *ps)
 {
 	const char *get[] = { "get", "pod", name, "--ignore-not-found", "-o",
-			      "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}{\"\\n\"}"
+			      "jsonpath={.status.phase}{\"\\n\"}"
+			      "{.status.containerStatuses[0].state.terminated.exitCode}{\"\\n\"}"
 			      "{.status.containerStatuses[0].state.waiting.reason}{\"\\n\"}"
-			      "{.status.containerStatuses[0].state.waiting.message}{\"\\n\"}{.status.phase}",
+			      "{.status.containerStatuses[0].state.waiting.message}",
 			      NULL };
+	char *fields[4] = { ps->phase, ps->exit_code, ps->reason, ps->message };
+	size_t sizes[4] = { sizeof(ps->phase), sizeof(ps->exit_code), sizeof(ps->reason), sizeof(ps->message) };
 	dm_proc_result r = DM_PROC_RESULT_INIT;
-	char *lines[4] = { NULL }, *text;
-	int code = -1;
+	const char *q;
+	dm_err e;
 
-	if (kubectl_capture(a, p, t, kubectl, get, 60000, &r) != DM_OK || !(text = strdup(dm_buf_str(&r.out)))) {
-		dm_proc_result_release(&r);
-		return -1;
-	}
-	*absent = r.out.len == 0;
-	/* empty fields stay empty: split by hand rather than with strtok */
-	lines[0] = text;
-	for (int i = 1; i < 4 && lines[i - 1]; i++) {
-		char *nl = strchr(lines[i - 1], '\n');
+	memset(ps, 0, sizeof(*ps));
+	e = kubectl_capture(a, p, t, kubectl, get, 60000, &r);
+	if (e == DM_OK) {
+		ps->absent = r.out.len == 0;
+		q = dm_buf_str(&r.out);
+		/* empty fields stay empty: split by hand rather than with strtok */
+		for (int i = 0; i < 4 && q; i++) {
+			size_t l = strcspn(q, "\n");
 
-		if (nl) {
-			*nl = '\0';
-			lines[i] = nl + 1;
+			snprintf(fields[i], sizes[i], "%.*s", (int)l, q);
+			q = q[l] ? q + l + 1 : NULL;
 		}
+	} else if (e != DM_ERR_INTERRUPTED) {
+		char l[512];
+
+		dm_proc_last_line(l, sizeof(l), &r.err);
+		e = dm_fail(e, "cannot read the state of pod '%s': %s", name, *l ? l : dm_err_detail());
 	}
-	if (lines[0] && *lines[0]) {
-		code = atoi(lines[0]);
-	} else if (lines[1] && *lines[1]) {
-		dm_error("pod '%s' (image '%s') did not start within %s: %s%s%s", name, image, wait, lines[1],
-			 lines[2] && *lines[2] ? ": " : "", lines[2] ? lines[2] : "");
-		*never_started = 1;
-		code = DM_EXIT_FAIL;
-	} else if (lines[3] && *lines[3]) {
-		dm_error("pod '%s' (image '%s') did not run its command within %s (phase %s)", name, image, wait,
-			 lines[3]);
-		code = DM_EXIT_FAIL;
-	}
-	free(text);
 	dm_proc_result_release(&r);
-	return code;
+	return e;
+}
+
+static volatile sig_atomic_t debug_interrupted;
+
+/* From here on an interrupt never ends dm-cluster at once: the pod must go first. */
+static void debug_on_interrupt(int sig)
+{
+	(void)sig;
+	debug_interrupted = 1;
+	dm_proc_cancel();
+}
+
+/* debug ... -- COMMAND: the pod is created (not attached: kubectl attach
+ * loses what a quick command printed before it connected), waited for, its
+ * log followed from the start, its exit code read, and the pod deleted. */
+static int debug_command(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
+			 const char *name, const char *image, const char *const *run_argv, uint64_t wait_ms)
+{
+	const char *logs[] = { kubectl, "logs", "-f", name, "--namespace", p->k8s_namespace, NULL, NULL, NULL, NULL,
+			       NULL };
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	pod_state ps;
+	double deadline;
+	char wait[32];
+	int code = DM_EXIT_FAIL, never_started = 0, del;
+	dm_err e;
+
+	if (wait_ms % 1000 == 0)
+		snprintf(wait, sizeof(wait), "%llus", (unsigned long long)(wait_ms / 1000));
+	else
+		snprintf(wait, sizeof(wait), "%llums", (unsigned long long)wait_ms);
+	kubectl_conn(t, a, logs, 6);
+	dm_cli_on_interrupt(debug_on_interrupt);
+
+	po.argv = run_argv;
+	po.capture_stderr = 1;
+	e = dm_proc_run(&po, &r);
+	if (e != DM_OK) {
+		char l[512];
+
+		dm_proc_last_line(l, sizeof(l), &r.err);
+		dm_proc_result_release(&r);
+		if (e == DM_ERR_INTERRUPTED || debug_interrupted)
+			goto interrupted;
+		return dm_cli_fail(dm_fail(e, "cannot create pod '%s': %s", name, *l ? l : dm_err_detail()));
+	}
+	dm_proc_result_release(&r);
+
+	/* until the container runs or ran */
+	deadline = dm_now() + wait_ms / 1000.0;
+	for (;;) {
+		if ((e = debug_state(a, p, t, kubectl, name, &ps)) != DM_OK) {
+			if (e == DM_ERR_INTERRUPTED || debug_interrupted)
+				goto interrupted;
+			code = dm_cli_fail(e);
+			goto done;
+		}
+		if (!strcmp(ps.phase, "Running") || !strcmp(ps.phase, "Succeeded") || !strcmp(ps.phase, "Failed"))
+			break;
+		/* what waiting longer cannot mend */
+		if (!strcmp(ps.reason, "InvalidImageName") || !strcmp(ps.reason, "ErrImageNeverPull") ||
+		    dm_now() >= deadline) {
+			never_started = 1;
+			if (ps.reason[0])
+				dm_error("pod '%s' (image '%s') did not start within %s: %s%s%s", name, image, wait,
+					 ps.reason, ps.message[0] ? ": " : "", ps.message);
+			else
+				dm_error("pod '%s' (image '%s') did not start within %s (phase %s)", name, image, wait,
+					 ps.phase[0] ? ps.phase : "unknown");
+			goto done;
+		}
+		usleep(500 * 1000);
+		if (debug_interrupted)
+			goto interrupted;
+	}
+
+	/* the log from its first line, as it comes, until the container ends */
+	fflush(stdout);
+	po.argv = logs;
+	po.inherit_stdio = 1;
+	po.capture_stderr = 0;
+	e = dm_proc_run(&po, &r);
+	dm_proc_result_release(&r);
+	if (e == DM_ERR_INTERRUPTED || debug_interrupted)
+		goto interrupted;
+	if (e != DM_OK)
+		dm_warn("kubectl logs failed: %s", dm_err_detail());
+
+	/* the exit code: the status may lag a moment behind the log's end */
+	deadline = dm_now() + 60;
+	for (;;) {
+		if ((e = debug_state(a, p, t, kubectl, name, &ps)) != DM_OK) {
+			if (e == DM_ERR_INTERRUPTED || debug_interrupted)
+				goto interrupted;
+			code = dm_cli_fail(e);
+			goto done;
+		}
+		if (ps.exit_code[0]) {
+			code = atoi(ps.exit_code);
+			break;
+		}
+		if (ps.absent || dm_now() >= deadline) {
+			dm_error("pod '%s': its command's exit code is unknown (phase %s)", name,
+				 ps.phase[0] ? ps.phase : "gone");
+			goto done;
+		}
+		usleep(250 * 1000);
+		if (debug_interrupted)
+			goto interrupted;
+	}
+done:
+	del = debug_delete(a, p, t, kubectl, name, never_started);
+	return code ? code : del;
+interrupted:
+	del = debug_delete(a, p, t, kubectl, name, 0);
+	dm_error("interrupted: pod '%s' %s", name, del ? "left in place" : "deleted");
+	return DM_EXIT_INTERRUPTED;
 }
 
 static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *what,
 		     char *const *cmdv, int cmdc)
 {
-	char name[64], wait_arg[64], wait[32];
+	char name[64], wait_arg[64];
 	const char **argv;
 	size_t n = 0;
 	const char *image = a->image ? a->image : !strcmp(what, "net") ? NET_IMAGE : APP_IMAGE;
@@ -397,26 +515,17 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 	dm_proc_opts po = DM_PROC_OPTS_INIT;
 	dm_proc_result r = DM_PROC_RESULT_INIT;
 	dm_err e;
-	int code, del = 0, never_started = 0, absent = 0;
+	int code, del;
 
 	/* the pid and the time: a pod of another run is never taken for ours (and deleted) */
 	snprintf(name, sizeof(name), "dm-debug-%s-%ld-%llx", what, (long)getpid(), (unsigned long long)time(NULL));
 	snprintf(wait_arg, sizeof(wait_arg), "--pod-running-timeout=%llums", (unsigned long long)wait_ms);
-	if (wait_ms % 1000 == 0)
-		snprintf(wait, sizeof(wait), "%llus", (unsigned long long)(wait_ms / 1000));
-	else
-		snprintf(wait, sizeof(wait), "%llums", (unsigned long long)wait_ms);
 	if (!(argv = calloc((size_t)cmdc + 32, sizeof(*argv))))
 		return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
 	argv[n++] = kubectl;
 	argv[n++] = "run";
 	argv[n++] = name;
-	if (cmdc) {
-		/* the command's output only: no stdin, no prompt; kubectl returns
-		 * the container's exit code (--restart=Never) */
-		argv[n++] = "--attach";
-		argv[n++] = "--quiet";
-	} else {
+	if (!cmdc) {
 		argv[n++] = "-it";
 		argv[n++] = "--rm";
 	}
@@ -428,7 +537,8 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 	n = kubectl_conn(t, a, argv, n);
 	/* never pull what the node has (a tag such as :latest would mean Always) */
 	argv[n++] = "--image-pull-policy=IfNotPresent";
-	argv[n++] = wait_arg;
+	if (!cmdc)
+		argv[n++] = wait_arg;
 	if (a->host_network)
 		argv[n++] = "--overrides={\"apiVersion\":\"v1\",\"spec\":{\"hostNetwork\":true}}";
 	if (cmdc) {
@@ -448,33 +558,26 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 		free(argv);
 		return cmdc ? debug_delete(a, p, t, kubectl, name, 0) : 0;
 	}
+	if (cmdc) {
+		code = debug_command(a, p, t, kubectl, name, image, argv, wait_ms);
+		free(argv);
+		return code;
+	}
 	fflush(stdout);
-	/* the terminal is kubectl's: the output streams as it comes, and a ^C
-	 * reaches kubectl and us alike (then the pod is deleted below) */
+	/* the terminal is kubectl's, and a ^C reaches kubectl and us alike */
 	po.argv = argv;
 	po.inherit_stdio = 1;
 	po.capture_stderr = 0;
 	e = dm_proc_run(&po, &r);
 	free(argv);
+	dm_proc_result_release(&r);
 	if (e == DM_ERR_INTERRUPTED || dm_proc_cancelled()) {
-		dm_proc_result_release(&r);
+		/* a killed kubectl does not delete the pod */
 		del = debug_delete(a, p, t, kubectl, name, 0);
 		dm_error("interrupted: pod '%s' %s", name, del ? "left in place" : "deleted");
 		return DM_EXIT_INTERRUPTED;
 	}
-	if (!cmdc) {
-		/* kubectl --rm deleted the pod (a killed kubectl is the interrupt above) */
-		code = e == DM_OK ? 0 : dm_cli_fail(e);
-		dm_proc_result_release(&r);
-		return code;
-	}
-	code = debug_outcome(a, p, t, kubectl, name, image, wait, &never_started, &absent);
-	if (code < 0)
-		code = e == DM_OK ? 0 : r.exited && r.status > 0 ? r.status : dm_cli_fail(e);
-	dm_proc_result_release(&r);
-	if (!absent)
-		del = debug_delete(a, p, t, kubectl, name, never_started);
-	return code ? code : del;
+	return e == DM_OK ? 0 : dm_cli_fail(e);
 }
 
 int main(int argc, char **argv)
