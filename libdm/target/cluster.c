@@ -570,7 +570,7 @@ static dm_err list_nodes(dm_k8s *c, dm_cluster_status *st)
 	}
 	n = json_array_size(items);
 	if (n && !(st->nodes = calloc(n, sizeof(*st->nodes)))) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		e = dm_nomem();
 		goto done;
 	}
 	st->nodes_total = (int)n;
@@ -580,13 +580,14 @@ static dm_err list_nodes(dm_k8s *c, dm_cluster_status *st)
 		json_t *stat = json_object_get(item, "status");
 		json_t *conds = json_object_get(stat, "conditions");
 		json_t *alloc = json_object_get(stat, "allocatable");
+		const char *name = json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
+		const char *cpu = json_string_value(json_object_get(alloc, "cpu"));
+		const char *mem = json_string_value(json_object_get(alloc, "memory"));
 		dm_cluster_node *nd = &st->nodes[st->n_nodes++];
 
-		nd->name = xstrdup(json_string_value(json_object_get(json_object_get(item, "metadata"), "name")));
-		nd->cpu = xstrdup(json_string_value(json_object_get(alloc, "cpu")));
-		nd->memory = xstrdup(json_string_value(json_object_get(alloc, "memory")));
-		if (!nd->name && !(nd->name = strdup("?"))) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		if (!(nd->name = strdup(name ? name : "?")) || (cpu && !(nd->cpu = strdup(cpu))) ||
+		    (mem && !(nd->memory = strdup(mem)))) {
+			e = dm_nomem();
 			goto done;
 		}
 		for (size_t j = 0; j < json_array_size(conds); j++) {

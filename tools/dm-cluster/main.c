@@ -521,7 +521,7 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 	snprintf(name, sizeof(name), "dm-debug-%s-%ld-%llx", what, (long)getpid(), (unsigned long long)time(NULL));
 	snprintf(wait_arg, sizeof(wait_arg), "--pod-running-timeout=%llums", (unsigned long long)wait_ms);
 	if (!(argv = calloc((size_t)cmdc + 32, sizeof(*argv))))
-		return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
+		return dm_cli_fail(dm_nomem());
 	argv[n++] = kubectl;
 	argv[n++] = "run";
 	argv[n++] = name;
