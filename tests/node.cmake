@@ -14,3 +14,8 @@ add_test(NAME node_server_down
 set_tests_properties(node_server_down PROPERTIES FIXTURES_CLEANUP node LABELS integration TIMEOUT 120)
 
 dm_cli_test(node_up_down ${CMAKE_SOURCE_DIR}/tests/cli/node-up-down.sh FIXTURES node LABELS integration TIMEOUT 180)
+
+# dm-secrets in a pod of the node, with the service account the kubelet mounts (a Role for one Secret)
+dm_cli_test(node_secrets ${CMAKE_SOURCE_DIR}/tests/cli/node-secrets.sh FIXTURES node LABELS integration TIMEOUT 240)
+# dm-cluster on a remote target that is the node test bed: status with the node list, debug -- COMMAND
+dm_cli_test(node_cluster ${CMAKE_SOURCE_DIR}/tests/cli/node-cluster.sh FIXTURES node LABELS integration TIMEOUT 300)

@@ -104,6 +104,14 @@ void dm_preflight_release(dm_preflight *p);
  * numbers), DM_ERR_PROC / DM_ERR_TIMEOUT (the program failed). */
 dm_err dm_cluster_preflight(const dm_target *t, const dm_cluster_opts *o, dm_preflight *out);
 
+/* One node of the cluster, as GET /api/v1/nodes shows it. */
+typedef struct {
+	char *name;
+	int ready;                 /* condition Ready is True */
+	char *cpu;                 /* status.allocatable.cpu as the API writes it ("2", "1500m"); NULL: not reported */
+	char *memory;              /* status.allocatable.memory ("8029840Ki"); NULL: not reported */
+} dm_cluster_node;
+
 /* The state of a cluster.  Strings owned (dm_cluster_status_release). */
 typedef struct {
 	dm_provider provider;
@@ -119,8 +127,10 @@ typedef struct {
 	char **addons_enabled;     /* minikube/microk8s: NULL-terminated (NULL: unknown) */
 	int ready;                 /* running, API ready, >= 1 node Ready, namespace present */
 	char *problem;             /* the first reason it is not ready (NULL when ready) */
+	dm_cluster_node *nodes;    /* every node, in the API's order (NULL when the list could not be read) */
+	size_t n_nodes;
 } dm_cluster_status;
-#define DM_CLUSTER_STATUS_INIT { DM_PROVIDER_MINIKUBE, 0, NULL, NULL, NULL, NULL, 0, NULL, -1, -1, -1, NULL, 0, NULL }
+#define DM_CLUSTER_STATUS_INIT { DM_PROVIDER_MINIKUBE, 0, NULL, NULL, NULL, NULL, 0, NULL, -1, -1, -1, NULL, 0, NULL, NULL, 0 }
 void dm_cluster_status_release(dm_cluster_status *s);
 
 /* Fills *st.  Returns DM_OK when the status could be determined (ready or

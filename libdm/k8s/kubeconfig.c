@@ -579,6 +579,21 @@ done:
 	return e;
 }
 
+/* What client-go's in-cluster check asks: the service's address in the
+ * environment and the service account's token in its folder. */
+static int in_cluster_possible(void)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST");
+	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+	const char *dir = getenv("DM_K8S_SERVICEACCOUNT_DIR");
+	char path[PATH_MAX];
+
+	if (!host || !*host || !port || !*port)
+		return 0;
+	snprintf(path, sizeof(path), "%s/token", dir && *dir ? dir : SA_DIR_DEFAULT);
+	return access(path, R_OK) == 0;
+}
+
 static dm_err load_in_cluster(dm_k8s_config **out)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
@@ -709,6 +724,11 @@ dm_err dm_k8s_config_load(dm_k8s_config **out, const dm_k8s_opts *o)
 		if (asprintf(&home_cfg, "%s/.kube/config", home && *home ? home : ".") < 0) {
 			home_cfg = NULL;
 			goto nomem;
+		}
+		if (access(home_cfg, F_OK) != 0 && in_cluster_possible()) {
+			/* no kubeconfig at all, inside a pod: its service account, as kubectl does */
+			e = load_in_cluster(out);
+			goto done;
 		}
 		if (access(home_cfg, F_OK) != 0) {
 			e = dm_fail(DM_ERR_CONFIG, "no kubeconfig: '%s' does not exist and KUBECONFIG is not set; "

@@ -182,6 +182,14 @@ void dm_cluster_status_release(dm_cluster_status *s)
 	free(s->server_version);
 	dm_strv_free(s->addons_enabled);
 	free(s->problem);
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		free(s->nodes[i].name);
+		free(s->nodes[i].cpu);
+		free(s->nodes[i].memory);
+	}
+	free(s->nodes);
+	s->nodes = NULL;
+	s->n_nodes = 0;
 	s->state = s->kubeconfig = s->context = s->server = s->server_version = s->problem = NULL;
 	s->addons_enabled = NULL;
 }
@@ -536,14 +544,17 @@ static void api_opts(const dm_target *t, const dm_cluster_opts *o, dm_k8s_opts *
 	}
 }
 
-static dm_err count_nodes(dm_k8s *c, int *total, int *ready)
+/* The node list: how many, how many Ready, and each one's name, readiness and
+ * allocatable CPU and memory (as the API writes the quantities). */
+static dm_err list_nodes(dm_k8s *c, dm_cluster_status *st)
 {
 	char *reply = NULL;
 	long status = 0;
 	json_t *root = NULL, *items;
+	size_t n;
 	dm_err e;
 
-	*total = *ready = -1;
+	st->nodes_total = st->nodes_ready = -1;
 	e = dm_k8s_request(c, "GET", "/api/v1/nodes", NULL, &status, &reply);
 	if (e != DM_OK)
 		return e;
@@ -557,19 +568,37 @@ static dm_err count_nodes(dm_k8s *c, int *total, int *ready)
 		e = dm_fail(DM_ERR_PARSE, "the node list has no items");
 		goto done;
 	}
-	*total = (int)json_array_size(items);
-	*ready = 0;
-	for (size_t i = 0; i < json_array_size(items); i++) {
-		json_t *conds = json_object_get(json_object_get(json_array_get(items, i), "status"), "conditions");
+	n = json_array_size(items);
+	if (n && !(st->nodes = calloc(n, sizeof(*st->nodes)))) {
+		e = dm_nomem();
+		goto done;
+	}
+	st->nodes_total = (int)n;
+	st->nodes_ready = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *item = json_array_get(items, i);
+		json_t *stat = json_object_get(item, "status");
+		json_t *conds = json_object_get(stat, "conditions");
+		json_t *alloc = json_object_get(stat, "allocatable");
+		const char *name = json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
+		const char *cpu = json_string_value(json_object_get(alloc, "cpu"));
+		const char *mem = json_string_value(json_object_get(alloc, "memory"));
+		dm_cluster_node *nd = &st->nodes[st->n_nodes++];
 
+		if (!(nd->name = strdup(name ? name : "?")) || (cpu && !(nd->cpu = strdup(cpu))) ||
+		    (mem && !(nd->memory = strdup(mem)))) {
+			e = dm_nomem();
+			goto done;
+		}
 		for (size_t j = 0; j < json_array_size(conds); j++) {
 			json_t *cnd = json_array_get(conds, j);
 			const char *type = json_string_value(json_object_get(cnd, "type"));
-			const char *st = json_string_value(json_object_get(cnd, "status"));
+			const char *cs = json_string_value(json_object_get(cnd, "status"));
 
-			if (type && st && !strcmp(type, "Ready") && !strcmp(st, "True"))
-				(*ready)++;
+			if (type && cs && !strcmp(type, "Ready") && !strcmp(cs, "True"))
+				nd->ready = 1;
 		}
+		st->nodes_ready += nd->ready;
 	}
 done:
 	json_decref(root);
@@ -640,7 +669,7 @@ static dm_err api_check(const dm_target *t, const dm_cluster_opts *o, dm_cluster
 		}
 		st->namespace_present = exists;
 	}
-	if ((e = count_nodes(c, &st->nodes_total, &st->nodes_ready)) != DM_OK) {
+	if ((e = list_nodes(c, st)) != DM_OK) {
 		set_problem(st, "cannot list nodes: %s", dm_err_detail());
 		goto done;
 	}

@@ -2,9 +2,11 @@
  * (minikube, microk8s, or an existing remote cluster), open a kubectl proxy,
  * or a throw-away debugging pod. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 
@@ -19,9 +21,11 @@
 
 #define NET_IMAGE "nicolaka/netshoot:v0.13"
 #define APP_IMAGE "python:3.12-slim"
+#define DEBUG_WAIT_MS (5ULL * 60 * 1000)  /* debug: how long the pod may take to start */
 
 static const char usage_text[] =
 	"Usage: dm-cluster [OPTIONS] start|stop|delete|status|proxy|debug [net|app]\n"
+	"       dm-cluster [OPTIONS] debug net|app -- COMMAND [ARGS...]\n"
 	"Start, stop, delete and inspect the platform's Kubernetes cluster.\n"
 	"\n"
 	"Commands:\n"
@@ -31,12 +35,17 @@ static const char usage_text[] =
 	"               and print the file's path\n"
 	"  stop         minikube stop / microk8s stop (a remote cluster is never stopped)\n"
 	"  delete       minikube delete / microk8s reset; needs --yes (never for remote)\n"
-	"  status       provider, running, API, server version, nodes Ready, namespace;\n"
-	"               exit 0 only when all are ready\n"
+	"  status       provider, running, API, server version, nodes Ready (each node with\n"
+	"               its allocatable cpu and memory), namespace; exit 0 only when all are ready\n"
 	"  proxy        kubectl proxy on the flavour's proxy_port, after printing the dashboard URL\n"
 	"  debug net    an interactive pod with network tools (" NET_IMAGE ") in the namespace,\n"
 	"               removed on exit\n"
 	"  debug app    the same with an application debugging image (" APP_IMAGE ")\n"
+	"  debug net|app -- COMMAND [ARGS...]\n"
+	"               run COMMAND (no shell, no stdin) in such a pod, print its log (stdout\n"
+	"               and stderr) and exit with its exit code (1 also when the pod did not\n"
+	"               start, with the reason); the pod is deleted afterwards, also when\n"
+	"               interrupted\n"
 	"\n"
 	"Options:\n"
 	"  -f, --flavour FILE       flavour file (default: $DM_FLAVOUR, else " DM_FLAVOUR_DEFAULT ")\n"
@@ -46,12 +55,13 @@ static const char usage_text[] =
 	"      --dry-run            print the commands that would run, one per line; run none\n"
 	"      --json               status/start: one JSON document on stdout\n"
 	"      --timeout DUR        limit of each command and each wait (e.g. 90s, 10m; default 10m,\n"
-	"                           status 30s)\n"
+	"                           status 30s; debug: for the pod to start, default 5m)\n"
 	"      --yes                confirm delete\n"
 	"      --kubeconfig-out FILE  microk8s: write its kubeconfig here (mode 0600) instead of\n"
 	"                           the target's kubeconfig path\n"
 	"      --port N             proxy: local port (default: the flavour's proxy_port)\n"
-	"      --image IMAGE        debug: the pod's image\n"
+	"      --image IMAGE        debug: the pod's image (pulled only if the node lacks it)\n"
+	"      --host-network       debug: the pod uses the node's network (hostNetwork)\n"
 	"  -v, --verbose            also show every command run (progress is shown by default)\n"
 	"  -q, --quiet              errors only\n"
 	"  -h, --help               this help\n"
@@ -59,9 +69,10 @@ static const char usage_text[] =
 	"Programs are looked up in PATH; DM_MINIKUBE, DM_MICROK8S and DM_KUBECTL override them.\n"
 	"Credentials are never printed: the microk8s kubeconfig goes to a 0600 file, only its path\n"
 	"is shown.\n"
-	DM_CLI_EXIT_HELP;
+	DM_CLI_EXIT_HELP
+	"  debug -- COMMAND exits with COMMAND's exit code\n";
 
-enum { OPT_DRY_RUN = 256, OPT_JSON, OPT_TIMEOUT, OPT_YES, OPT_KCOUT, OPT_PORT, OPT_IMAGE };
+enum { OPT_DRY_RUN = 256, OPT_JSON, OPT_TIMEOUT, OPT_YES, OPT_KCOUT, OPT_PORT, OPT_IMAGE, OPT_HOST_NETWORK };
 
 static const struct option long_opts[] = {
 	{ "flavour", required_argument, NULL, 'f' },
@@ -75,6 +86,7 @@ static const struct option long_opts[] = {
 	{ "kubeconfig-out", required_argument, NULL, OPT_KCOUT },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "host-network", no_argument, NULL, OPT_HOST_NETWORK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -90,6 +102,7 @@ typedef struct {
 	const char *kubeconfig_out;
 	int port;
 	const char *image;
+	int host_network;
 	int verbosity;
 } args;
 
@@ -145,16 +158,26 @@ static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm
 		return dm_cli_fail(e);
 	if (a->json) {
 		json_t *addons = json_array();
+		json_t *nodes = json_null();
 		json_t *doc;
 
 		for (size_t i = 0; st.addons_enabled && st.addons_enabled[i]; i++)
 			json_array_append_new(addons, json_string(st.addons_enabled[i]));
+		if (st.nodes_total >= 0) {
+			json_t *items = json_array();
+
+			for (size_t i = 0; i < st.n_nodes; i++)
+				json_array_append_new(items, json_pack("{s:s, s:b, s:s?, s:s?}", "name", st.nodes[i].name,
+								       "ready", st.nodes[i].ready, "cpu", st.nodes[i].cpu,
+								       "memory", st.nodes[i].memory));
+			nodes = json_pack("{s:i, s:i, s:o}", "total", st.nodes_total, "ready", st.nodes_ready, "items",
+					  items);
+		}
 		doc = json_pack("{s:s, s:s, s:b, s:s?, s:s?, s:b, s:s?, s:o, s:s, s:o, s:o, s:s?, s:s?, s:b, s:s?}",
 				"provider", dm_provider_name(st.provider), "target", t->source,
 				"running", st.running, "state", st.state, "server", st.server,
 				"api_ready", st.api_reachable, "server_version", st.server_version,
-				"nodes", st.nodes_total >= 0 ? json_pack("{s:i, s:i}", "total", st.nodes_total, "ready",
-									st.nodes_ready) : json_null(),
+				"nodes", nodes,
 				"namespace", p->k8s_namespace,
 				"namespace_present", st.namespace_present < 0 ? json_null() : json_boolean(st.namespace_present),
 				"addons_enabled", st.addons_enabled ? addons : (json_decref(addons), json_null()),
@@ -171,6 +194,10 @@ static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm
 			printf("%-12s %d/%d Ready\n", "nodes", st.nodes_ready, st.nodes_total);
 		else
 			printf("%-12s -\n", "nodes");
+		for (size_t i = 0; i < st.n_nodes; i++)
+			printf("%-12s %s %s, allocatable cpu %s, memory %s\n", "node", st.nodes[i].name,
+			       st.nodes[i].ready ? "Ready" : "NotReady", st.nodes[i].cpu ? st.nodes[i].cpu : "-",
+			       st.nodes[i].memory ? st.nodes[i].memory : "-");
 		printf("%-12s %s (%s)\n", "namespace", p->k8s_namespace,
 		       st.namespace_present == 1 ? "present" : st.namespace_present == 0 ? "missing" : "unknown");
 		if (st.addons_enabled) {
@@ -262,36 +289,302 @@ static int cmd_proxy(const args *a, const dm_project *p, const dm_target *t, con
 	return run_interactive(a, argv);
 }
 
-static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *what)
+/* kubectl ARGS... with the target's connection and the namespace, output
+ * captured (stderr too); argv ends with NULL. */
+static dm_err kubectl_capture(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
+			      const char *const *args_in, uint64_t timeout_ms, dm_proc_result *r)
 {
-	char name[64];
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
 	const char *argv[24];
 	size_t n = 0;
-	const char *image = a->image ? a->image : !strcmp(what, "net") ? NET_IMAGE : APP_IMAGE;
 
-	snprintf(name, sizeof(name), "dm-debug-%s-%ld", what, (long)getpid());
+	argv[n++] = kubectl;
+	for (size_t i = 0; args_in[i]; i++)
+		argv[n++] = args_in[i];
+	argv[n++] = "--namespace";
+	argv[n++] = p->k8s_namespace;
+	n = kubectl_conn(t, a, argv, n);
+	argv[n] = NULL;
+	print_command((void *)a, argv);
+	if (a->dry_run)
+		return DM_OK;
+	po.argv = argv;
+	po.timeout_ms = timeout_ms;
+	po.capture_stderr = 1;
+	return dm_proc_run(&po, r);
+}
+
+/* Deletes the debugging pod and waits until it is gone (a pod that is not
+ * there is fine).  Runs after an interrupt too: the cancel is cleared first.
+ * never_started: its container never ran (image not pulled ...), so nothing
+ * is left to stop and the object goes at once: a kubelet in image-pull
+ * back-off takes most of a minute to confirm a graceful deletion. */
+static int debug_delete(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
+			const char *name, int never_started)
+{
+	const char *del[] = { "delete", "pod", name, "--ignore-not-found", "--wait",
+			      never_started ? "--force" : "--now", never_started ? "--grace-period=0" : NULL, NULL };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e;
+
+	dm_proc_cancel_clear();
+	e = kubectl_capture(a, p, t, kubectl, del, 120000, &r);
+	if (e != DM_OK && !a->dry_run) {
+		char l[512];
+
+		dm_proc_last_line(l, sizeof(l), &r.err);
+		dm_error("pod '%s' in namespace '%s' could not be deleted (%s); delete it with 'kubectl delete pod "
+			 "%s -n %s'", name, p->k8s_namespace, *l ? l : dm_err_detail(), name, p->k8s_namespace);
+	}
+	dm_proc_result_release(&r);
+	return e == DM_OK || a->dry_run ? 0 : DM_EXIT_FAIL;
+}
+
+/* The pod's state: phase, the container's exit code when it terminated, and
+ * the reason and message when it waits.  Fields are "" when absent; *absent
+ * when there is no such pod. */
+typedef struct {
+	char phase[32], exit_code[16], reason[64], message[512];
+	int absent;
+} pod_state;
+
+static dm_err debug_state(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
+			  const char *name, pod_state *ps)
+{
+	const char *get[] = { "get", "pod", name, "--ignore-not-found", "-o",
+			      "jsonpath={.status.phase}{\"\\n\"}"
+			      "{.status.containerStatuses[0].state.terminated.exitCode}{\"\\n\"}"
+			      "{.status.containerStatuses[0].state.waiting.reason}{\"\\n\"}"
+			      "{.status.containerStatuses[0].state.waiting.message}",
+			      NULL };
+	char *fields[4] = { ps->phase, ps->exit_code, ps->reason, ps->message };
+	size_t sizes[4] = { sizeof(ps->phase), sizeof(ps->exit_code), sizeof(ps->reason), sizeof(ps->message) };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	const char *q;
+	dm_err e;
+
+	memset(ps, 0, sizeof(*ps));
+	e = kubectl_capture(a, p, t, kubectl, get, 60000, &r);
+	if (e == DM_OK) {
+		ps->absent = r.out.len == 0;
+		q = dm_buf_str(&r.out);
+		/* empty fields stay empty: split by hand rather than with strtok */
+		for (int i = 0; i < 4 && q; i++) {
+			size_t l = strcspn(q, "\n");
+
+			snprintf(fields[i], sizes[i], "%.*s", (int)l, q);
+			q = q[l] ? q + l + 1 : NULL;
+		}
+	} else if (e != DM_ERR_INTERRUPTED) {
+		char l[512];
+
+		dm_proc_last_line(l, sizeof(l), &r.err);
+		e = dm_fail(e, "cannot read the state of pod '%s': %s", name, *l ? l : dm_err_detail());
+	}
+	dm_proc_result_release(&r);
+	return e;
+}
+
+static volatile sig_atomic_t debug_interrupted;
+
+/* From here on an interrupt never ends dm-cluster at once: the pod must go first. */
+static void debug_on_interrupt(int sig)
+{
+	(void)sig;
+	debug_interrupted = 1;
+	dm_proc_cancel();
+}
+
+/* debug ... -- COMMAND: the pod is created (not attached: kubectl attach
+ * loses what a quick command printed before it connected), waited for, its
+ * log followed from the start, its exit code read, and the pod deleted. */
+static int debug_command(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
+			 const char *name, const char *image, const char *const *run_argv, uint64_t wait_ms)
+{
+	const char *logs[] = { kubectl, "logs", "-f", name, "--namespace", p->k8s_namespace, NULL, NULL, NULL, NULL,
+			       NULL };
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	pod_state ps;
+	double deadline;
+	char wait[32];
+	int code = DM_EXIT_FAIL, never_started = 0, del;
+	dm_err e;
+
+	if (wait_ms % 1000 == 0)
+		snprintf(wait, sizeof(wait), "%llus", (unsigned long long)(wait_ms / 1000));
+	else
+		snprintf(wait, sizeof(wait), "%llums", (unsigned long long)wait_ms);
+	kubectl_conn(t, a, logs, 6);
+	dm_cli_on_interrupt(debug_on_interrupt);
+
+	po.argv = run_argv;
+	po.capture_stderr = 1;
+	e = dm_proc_run(&po, &r);
+	if (e != DM_OK) {
+		char l[512];
+
+		dm_proc_last_line(l, sizeof(l), &r.err);
+		dm_proc_result_release(&r);
+		if (e == DM_ERR_INTERRUPTED || debug_interrupted)
+			goto interrupted;
+		return dm_cli_fail(dm_fail(e, "cannot create pod '%s': %s", name, *l ? l : dm_err_detail()));
+	}
+	dm_proc_result_release(&r);
+
+	/* until the container runs or ran */
+	deadline = dm_now() + wait_ms / 1000.0;
+	for (;;) {
+		if ((e = debug_state(a, p, t, kubectl, name, &ps)) != DM_OK) {
+			if (e == DM_ERR_INTERRUPTED || debug_interrupted)
+				goto interrupted;
+			code = dm_cli_fail(e);
+			goto done;
+		}
+		if (!strcmp(ps.phase, "Running") || !strcmp(ps.phase, "Succeeded") || !strcmp(ps.phase, "Failed"))
+			break;
+		/* what waiting longer cannot mend */
+		if (!strcmp(ps.reason, "InvalidImageName") || !strcmp(ps.reason, "ErrImageNeverPull") ||
+		    dm_now() >= deadline) {
+			never_started = 1;
+			if (ps.reason[0])
+				dm_error("pod '%s' (image '%s') did not start within %s: %s%s%s", name, image, wait,
+					 ps.reason, ps.message[0] ? ": " : "", ps.message);
+			else
+				dm_error("pod '%s' (image '%s') did not start within %s (phase %s)", name, image, wait,
+					 ps.phase[0] ? ps.phase : "unknown");
+			goto done;
+		}
+		usleep(500 * 1000);
+		if (debug_interrupted)
+			goto interrupted;
+	}
+
+	/* the log from its first line, as it comes, until the container ends */
+	fflush(stdout);
+	po.argv = logs;
+	po.inherit_stdio = 1;
+	po.capture_stderr = 0;
+	e = dm_proc_run(&po, &r);
+	dm_proc_result_release(&r);
+	if (e == DM_ERR_INTERRUPTED || debug_interrupted)
+		goto interrupted;
+	if (e != DM_OK)
+		dm_warn("kubectl logs failed: %s", dm_err_detail());
+
+	/* the exit code: the status may lag a moment behind the log's end */
+	deadline = dm_now() + 60;
+	for (;;) {
+		if ((e = debug_state(a, p, t, kubectl, name, &ps)) != DM_OK) {
+			if (e == DM_ERR_INTERRUPTED || debug_interrupted)
+				goto interrupted;
+			code = dm_cli_fail(e);
+			goto done;
+		}
+		if (ps.exit_code[0]) {
+			code = atoi(ps.exit_code);
+			break;
+		}
+		if (ps.absent || dm_now() >= deadline) {
+			dm_error("pod '%s': its command's exit code is unknown (phase %s)", name,
+				 ps.phase[0] ? ps.phase : "gone");
+			goto done;
+		}
+		usleep(250 * 1000);
+		if (debug_interrupted)
+			goto interrupted;
+	}
+done:
+	del = debug_delete(a, p, t, kubectl, name, never_started);
+	return code ? code : del;
+interrupted:
+	del = debug_delete(a, p, t, kubectl, name, 0);
+	dm_error("interrupted: pod '%s' %s", name, del ? "left in place" : "deleted");
+	return DM_EXIT_INTERRUPTED;
+}
+
+static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *what,
+		     char *const *cmdv, int cmdc)
+{
+	char name[64], wait_arg[64];
+	const char **argv;
+	size_t n = 0;
+	const char *image = a->image ? a->image : !strcmp(what, "net") ? NET_IMAGE : APP_IMAGE;
+	uint64_t wait_ms = a->timeout_ms ? a->timeout_ms : DEBUG_WAIT_MS;
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e;
+	int code, del;
+
+	/* the pid and the time: a pod of another run is never taken for ours (and deleted) */
+	snprintf(name, sizeof(name), "dm-debug-%s-%ld-%llx", what, (long)getpid(), (unsigned long long)time(NULL));
+	snprintf(wait_arg, sizeof(wait_arg), "--pod-running-timeout=%llums", (unsigned long long)wait_ms);
+	if (!(argv = calloc((size_t)cmdc + 32, sizeof(*argv))))
+		return dm_cli_fail(dm_nomem());
 	argv[n++] = kubectl;
 	argv[n++] = "run";
 	argv[n++] = name;
-	argv[n++] = "-it";
-	argv[n++] = "--rm";
+	if (!cmdc) {
+		argv[n++] = "-it";
+		argv[n++] = "--rm";
+	}
 	argv[n++] = "--restart=Never";
 	argv[n++] = "--namespace";
 	argv[n++] = p->k8s_namespace;
 	argv[n++] = "--image";
 	argv[n++] = image;
 	n = kubectl_conn(t, a, argv, n);
+	/* never pull what the node has (a tag such as :latest would mean Always) */
+	argv[n++] = "--image-pull-policy=IfNotPresent";
+	if (!cmdc)
+		argv[n++] = wait_arg;
+	if (a->host_network)
+		argv[n++] = "--overrides={\"apiVersion\":\"v1\",\"spec\":{\"hostNetwork\":true}}";
+	if (cmdc) {
+		argv[n++] = "--command";
+		argv[n++] = "--";
+		for (int i = 0; i < cmdc; i++)
+			argv[n++] = cmdv[i];
+	}
 	argv[n] = NULL;
-	if (!a->dry_run)
+	if (!a->dry_run && !cmdc)
 		dm_info("starting pod '%s' (%s) in namespace '%s'; it is removed when the shell exits", name, image,
 			p->k8s_namespace);
-	return run_interactive(a, argv);
+	else if (!a->dry_run)
+		dm_info("running '%s' in pod '%s' (%s) in namespace '%s'", cmdv[0], name, image, p->k8s_namespace);
+	print_command((void *)a, argv);
+	if (a->dry_run) {
+		free(argv);
+		return cmdc ? debug_delete(a, p, t, kubectl, name, 0) : 0;
+	}
+	if (cmdc) {
+		code = debug_command(a, p, t, kubectl, name, image, argv, wait_ms);
+		free(argv);
+		return code;
+	}
+	fflush(stdout);
+	/* the terminal is kubectl's, and a ^C reaches kubectl and us alike */
+	po.argv = argv;
+	po.inherit_stdio = 1;
+	po.capture_stderr = 0;
+	e = dm_proc_run(&po, &r);
+	free(argv);
+	dm_proc_result_release(&r);
+	if (e == DM_ERR_INTERRUPTED || dm_proc_cancelled()) {
+		/* a killed kubectl does not delete the pod */
+		del = debug_delete(a, p, t, kubectl, name, 0);
+		dm_error("interrupted: pod '%s' %s", name, del ? "left in place" : "deleted");
+		return DM_EXIT_INTERRUPTED;
+	}
+	return e == DM_OK ? 0 : dm_cli_fail(e);
 }
 
 int main(int argc, char **argv)
 {
 	args a;
 	const char *cmd, *sub = NULL;
+	char *const *cmdv = NULL;
+	int cmdc = 0, dashdash;
 	dm_flavour *fl = NULL;
 	const dm_project *p;
 	dm_target *t = NULL;
@@ -314,6 +607,7 @@ int main(int argc, char **argv)
 		case OPT_YES: a.yes = 1; break;
 		case OPT_KCOUT: a.kubeconfig_out = optarg; break;
 		case OPT_IMAGE: a.image = optarg; break;
+		case OPT_HOST_NETWORK: a.host_network = 1; break;
 		case OPT_TIMEOUT:
 			if (dm_parse_duration_ms(optarg, &a.timeout_ms) != DM_OK || a.timeout_ms == 0)
 				return dm_cli_usage_error("invalid --timeout '%s' (e.g. 90s, 10m)", optarg);
@@ -338,6 +632,7 @@ int main(int argc, char **argv)
 	}
 	/* progress (what is started, what is waited for and how long) is shown
 	 * by default: starting a cluster takes minutes; -v adds every command */
+	dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
 	dm_cli_set_verbosity(a.verbosity < 0 ? -1 : a.verbosity + 1);
 	if (optind >= argc)
 		return dm_cli_usage_error("no command given (start, stop, delete, status, proxy or debug)");
@@ -349,9 +644,21 @@ int main(int argc, char **argv)
 		sub = optind < argc ? argv[optind++] : "net";
 		if (strcmp(sub, "net") && strcmp(sub, "app"))
 			return dm_cli_usage_error("debug takes 'net' or 'app', not '%s'", sub);
+		/* getopt moves a '--' in front of the words it did not take:
+		 * what follows net|app is then the pod's command */
+		if (optind < argc && !dashdash)
+			return dm_cli_usage_error("unexpected argument '%s' (the command to run in the pod goes after "
+						  "'--': debug %s -- COMMAND [ARGS...])", argv[optind], sub);
+		cmdv = argv + optind;
+		cmdc = argc - optind;
+		optind = argc;
+		if (dashdash && !cmdc)
+			return dm_cli_usage_error("no command after '--' (debug %s -- COMMAND [ARGS...])", sub);
 	}
 	if (optind < argc)
 		return dm_cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (a.host_network && strcmp(cmd, "debug"))
+		return dm_cli_usage_error("--host-network is for debug");
 	if ((a.target != NULL) + a.local + a.remote > 1)
 		return dm_cli_usage_error("-t, -l and -r exclude each other");
 	if (a.json && strcmp(cmd, "status") && strcmp(cmd, "start"))
@@ -391,7 +698,7 @@ int main(int argc, char **argv)
 		if (!strcmp(cmd, "proxy"))
 			code = cmd_proxy(&a, p, t, kubectl ? kubectl : "kubectl");
 		else
-			code = cmd_debug(&a, p, t, kubectl ? kubectl : "kubectl", sub);
+			code = cmd_debug(&a, p, t, kubectl ? kubectl : "kubectl", sub, cmdv, cmdc);
 		goto done;
 	}
 
