@@ -105,7 +105,8 @@ EOF
   rm -rf "$bundle"
   "$dir/import-image" "$img/pause" localhost/dm/pause >>"$img/umoci.log" 2>&1 ||
     fail "importing the pause image failed (see $img/umoci.log)"
-  ctrd images ls -q | grep -qx "$pause_ref" || fail "the pause image is not in containerd after the import"
+  # not `ls | grep -q` under pipefail: grep's early exit can kill ctr with SIGPIPE and fail the pipe
+  grep -qx "$pause_ref" <<<"$(ctrd images ls -q)" || fail "the pause image is not in containerd after the import"
 
   # --- controller-manager and scheduler -------------------------------------------------------
   # free_port runs in a subshell each time, so it cannot remember what it gave: make sure the

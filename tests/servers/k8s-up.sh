@@ -138,7 +138,7 @@ setsid "$ETCD" --name dm-test --data-dir "$dir/etcd-data" \
 echo $! >"$dir/etcd.pid"
 
 deadline=$(( $(date +%s) + timeout_s ))
-until curl -fsS --max-time 2 "http://127.0.0.1:$etcd_port/health" 2>/dev/null | grep -q '"health":"true"'; do
+until grep -q '"health":"true"' <<<"$(curl -fsS --max-time 2 "http://127.0.0.1:$etcd_port/health" 2>/dev/null)"; do
   kill -0 "$(cat "$dir/etcd.pid")" 2>/dev/null || fail "etcd exited during start-up"
   [ "$(date +%s)" -lt "$deadline" ] || fail "etcd not healthy after ${timeout_s}s"
   sleep 0.2
