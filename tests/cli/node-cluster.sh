@@ -55,21 +55,7 @@ pass "status: $node Ready, allocatable cpu $(nproc) (nproc), memory $mem, in the
 
 # --- debug -- COMMAND -----------------------------------------------------------------------------
 dbg=(-f "$F" -r debug net --host-network --image "$DM_TEST_NODE_IMAGE" --)
-# run_debug RC ARGS...: run RC ARGS.  The output is the pod's log, and every kubelet 1.20 removes
-# the /var/log/pods folders of pods it does not know (container GC, each minute), those of another
-# test bed's kubelet on the same machine included: output lost that way is said, and the run
-# repeated (at most 3 times)
-run_debug() {
-  local want=$1 try
-  shift
-  for try in 1 2 3; do
-    run "$want" "$@"
-    grep -q 'failed to try resolving symlinks in path "/var/log/pods/' "$T/err" || return 0
-    echo "NOTE: the pod's log was removed (another kubelet's container GC on the shared /var/log/pods); run $try of 3" >&2
-  done
-  fail "dm-cluster $*: the pod's log was removed 3 times"
-}
-run_debug 0 "${dbg[@]}" dm-seed --version
+run 0 "${dbg[@]}" dm-seed --version
 [ "$(cat "$T/out")" = "$("$DM_BIN/dm-seed" --version)" ] || fail "debug: stdout '$(cat "$T/out")', expected the version"
 grep -qE "^dm-cluster: running 'dm-seed' in pod 'dm-debug-net-[0-9]+-[0-9a-f]+' \($DM_TEST_NODE_IMAGE\) in namespace '$ns'$" "$T/err" ||
   fail "debug: no 'running' line"
@@ -77,7 +63,7 @@ no_pod_left "debug -- dm-seed --version"
 pass "debug net -- dm-seed --version: the version on stdout, exit 0, pod deleted"
 
 # a command that exits 3 (a flavour file that does not exist: bad configuration)
-run_debug 3 "${dbg[@]}" dm-secrets --secret x -f /nonexistent
+run 3 "${dbg[@]}" dm-secrets --secret x -f /nonexistent
 # the pod's log holds the command's stdout and stderr: both come on dm-cluster's stdout
 [ "$(cat "$T/out")" = "dm-secrets: error: flavour '/nonexistent' does not exist" ] ||
   fail "debug: the command's error line is not shown"

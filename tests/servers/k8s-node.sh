@@ -32,6 +32,15 @@ node_up() {
     [ -x "$b" ] || fail "missing binary '$b': run 'scripts/k8s-tools.sh --node'"
   done
 
+  # One node test bed per machine: kubelet 1.20 keeps pod logs in the fixed /var/log/pods, and its
+  # garbage collection removes the folders of pods it does not know, another bed's included.
+  local other
+  other=$(pgrep -af -- "--root-dir=.*/kubelet/root " | grep -v -- "--root-dir=$dir/kubelet/root " |
+    sed -n '1s|.*--root-dir=\(.*\)/kubelet/root .*|\1|p' || true)
+  [ -z "$other" ] || fail "another node test bed runs on this machine (in $other): one at a \
+time, since each kubelet removes the pod logs of pods it does not know from /var/log/pods; stop it \
+with tests/servers/k8s-down.sh DIR"
+
   # --- containerd: root, state, socket and config under DIR ------------------------------------
   # never rm -rf through a mount (a container's rootfs, a pod volume) left by a crashed run
   ! awk -v d="$dir/" 'index($5, d) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo ||
