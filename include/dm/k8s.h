@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <dm/err.h>
+#include <dm/json.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -150,6 +151,30 @@ dm_err dm_k8s_namespace_exists(dm_k8s *c, const char *ns, int *exists);
 dm_err dm_k8s_server_version(dm_k8s *c, char **out);
 /* GET /readyz: DM_OK when the server says "ok". */
 dm_err dm_k8s_readyz(dm_k8s *c);
+
+/* --- Objects of any kind (dm-seed --apply) ------------------------------------------------------
+ * api is the group's path, "api/v1" or "apis/GROUP/VERSION"; resource the plural ("jobs");
+ * ns and name must be names Kubernetes takes (DM_ERR_INVALID otherwise, no request made).
+ * A reply that is not 2xx is dm_k8s_status_fail's error. */
+
+/* Creates obj, which names itself in metadata.name, in ns (POST).  A missing namespace is
+ * DM_ERR_NOTFOUND `namespace "ns" not found (creating job "x")`; an object of that name
+ * DM_ERR_HTTP `job "x" already exists in namespace "ns"`. */
+dm_err dm_k8s_create(dm_k8s *c, const char *api, const char *resource, const char *ns, json_t *obj);
+
+/* Deletes name (DELETE), with propagationPolicy (Background, Foreground, Orphan; NULL: the
+ * server's default for the kind).  An object already gone (404) is DM_OK. */
+dm_err dm_k8s_delete(dm_k8s *c, const char *api, const char *resource, const char *ns, const char *name,
+		     const char *propagation);
+
+/* GETs object name, or with name NULL the list of resource in ns, only those matching the
+ * label selector when one is given.  *out: the reply parsed (json_decref). */
+dm_err dm_k8s_get_json(dm_k8s *c, const char *api, const char *resource, const char *ns, const char *name,
+		       const char *selector, json_t **out);
+
+/* The log of container (NULL: the pod's only one) of pod: *out malloc'd and NUL-terminated,
+ * *len bytes (a log holding NUL bytes is cut at the first). */
+dm_err dm_k8s_pod_log(dm_k8s *c, const char *ns, const char *pod, const char *container, char **out, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 #include <dm/err.h>
+#include <dm/k8s.h>
 #include <dm/s3.h>
 #include <dm/util.h>
 
@@ -113,14 +114,33 @@ uint64_t dm_seed_shard_hash(const char *bucket, const char *key);
  * out needs 48 bytes.  Reads the file once. */
 dm_err dm_seed_local_etag(const char *path, uint64_t multipart_threshold, uint64_t part_size, char *out);
 
-/* dm-seed as a Kubernetes Indexed Job: pod I of shards runs
+/* ---- dm-seed as Kubernetes Jobs (--k8s-job N) --------------------------------------------------
+ *
+ * Pod I of shards runs
  *   dm-seed --shard I/shards --no-progress ARGS... /data/SOURCE s3[/BUCKET[/PREFIX]]
  * with the claim pvc mounted read-only at /data, and its keys (AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY) from a Secret, beside AWS_ENDPOINT_URL (and AWS_REGION when
- * region is set): the alias "s3". */
+ * region is set): the alias "s3".  Two forms of the same pods:
+ *   indexed    one Job NAME, completionMode Indexed (Kubernetes 1.22 on; 1.21 with the
+ *              IndexedJob feature gate): pod I learns I from its completion index;
+ *   per-shard  N Jobs NAME-0 .. NAME-(N-1) of one pod each, args "--shard I/N" as written
+ *              (any Kubernetes: the "expansion" pattern of the Kubernetes docs).
+ * Every Job and pod is labelled app.kubernetes.io/name=dm-seed and DM_SEED_JOB_LABEL=NAME;
+ * the per-shard form's also DM_SEED_SHARD_LABEL=I.  Pods restart Never (a failed pod keeps
+ * its log; the Job starts another, up to its backoff limit) and pull IfNotPresent. */
+typedef enum {
+	DM_SEED_JOB_INDEXED = 0,
+	DM_SEED_JOB_PER_SHARD
+} dm_seed_job_form;
+
+#define DM_SEED_JOB_LABEL "dm.data-mill.io/job"
+#define DM_SEED_SHARD_LABEL "dm.data-mill.io/shard"
+/* the retries of a shard's pod that dm-seed asks for by default */
+#define DM_SEED_JOB_BACKOFF 2
+
 typedef struct {
 	unsigned shards;           /* pods, one shard each: 1 to 10000 */
-	const char *name, *ns, *image;
+	const char *name, *ns, *image; /* name: a DNS label; per-shard, NAME-(N-1) fits 63 bytes */
 	const char *pvc;           /* the claim that holds the data */
 	const char *source;        /* the folder inside the claim */
 	const char *bucket;        /* NULL: bucket mode */
@@ -130,13 +150,125 @@ typedef struct {
 	const char *region;        /* NULL: none set (the pods sign for us-east-1) */
 	const char *const *args;   /* dm-seed options for every pod, in order, as given */
 	size_t nargs;
+	dm_seed_job_form form;
+	int host_network;          /* pods on the node's network (hostNetwork, dnsPolicy ClusterFirstWithHostNet) */
+	int backoff_limit;         /* retries of a shard's pod before its Job fails (0 to 100; the
+				      Indexed Job's limit is this times shards: it counts all its pods) */
 } dm_seed_job;
 
-/* Appends the Job as YAML that kubectl applies: a comment line, then one document.
- * Every text of job reaches the pod as it is: quoted for YAML, and with each '$'
- * doubled, which Kubernetes' $(VAR) expansion turns back into one.  Every field
- * but bucket, prefix and args is required (DM_ERR_INVALID). */
+/* DM_OK, or DM_ERR_INVALID naming what is missing or not a name Kubernetes takes. */
+dm_err dm_seed_job_check(const dm_seed_job *job);
+
+/* "indexed" or "per-shard". */
+const char *dm_seed_job_form_name(dm_seed_job_form form);
+
+/* The form a server of this gitVersion ("v1.20.2", "v1.22.0-gke.1") runs: Indexed from
+ * 1.22 on (Indexed Jobs are on by default there), per-shard before or when the version
+ * does not read. */
+dm_seed_job_form dm_seed_job_form_for(const char *git_version);
+
+/* Appends the Job(s) of job->form as YAML that kubectl applies: a comment line, then
+ * one document (indexed) or one a shard, each after "---" (per-shard).  Every text of
+ * job reaches the pods as it is: quoted for YAML, and with each '$' doubled, which
+ * Kubernetes' $(VAR) expansion turns back into one.  Every field but bucket, prefix,
+ * region and args is required; a bad one is DM_ERR_INVALID (dm_seed_job_check) and
+ * nothing is appended. */
 dm_err dm_seed_job_manifest(dm_buf *out, const dm_seed_job *job);
+
+/* ---- --k8s-job N --apply: create the Jobs, wait, gather the shards' summaries --------------- */
+
+typedef enum {
+	DM_SEED_SHARD_POD_WAITING, /* a pod of the shard cannot start yet: reason (ErrImagePull ...) */
+	DM_SEED_SHARD_POD_FAILED,  /* a pod ended with exit_code != 0; the Job may start another */
+	DM_SEED_SHARD_POD_GONE,    /* a pod went away before it ended (deleted, evicted) */
+	DM_SEED_SHARD_RETRIED,     /* another pod of the shard came (the Job's retry); exit_code: its try, 2 on */
+	DM_SEED_SHARD_DONE,        /* the shard completed: its pod succeeded */
+	DM_SEED_SHARD_FAILED       /* the shard's Job gave up: reason */
+} dm_seed_shard_event_kind;
+
+typedef struct {
+	dm_seed_shard_event_kind kind;
+	unsigned shard;
+	const char *job, *pod;     /* pod: NULL for SHARD_FAILED */
+	int exit_code;             /* POD_FAILED: the container's exit code, -1 unknown; RETRIED: the try */
+	const char *reason;        /* POD_WAITING, POD_FAILED (may be NULL), SHARD_FAILED */
+} dm_seed_shard_event;
+
+typedef struct {
+	unsigned shards, done, failed, running; /* shards completed, failed for good, with a pod running */
+	double seconds;
+} dm_seed_job_progress;
+
+typedef void (*dm_seed_shard_event_fn)(const dm_seed_shard_event *ev, void *userdata);
+typedef void (*dm_seed_job_progress_fn)(const dm_seed_job_progress *p, void *userdata);
+
+typedef struct {
+	uint64_t timeout_ms;        /* the most to wait for the Jobs; 0: no limit */
+	uint64_t poll_ms;           /* between two looks at the Jobs; 0: 1000 */
+	dm_seed_item_fn on_item;    /* the failures, warnings (and with -v the items) of the pods' summaries */
+	dm_seed_shard_event_fn on_event;
+	dm_seed_job_progress_fn on_progress; /* after each look; may be NULL */
+	void *userdata;
+} dm_seed_job_run_opts;
+#define DM_SEED_JOB_RUN_OPTS_INIT { 0 }
+
+typedef enum {
+	DM_SEED_SHARD_UNFINISHED = 0, /* still running when the wait ended */
+	DM_SEED_SHARD_SUCCEEDED,
+	DM_SEED_SHARD_GAVE_UP         /* its Job failed */
+} dm_seed_shard_state;
+
+typedef struct {
+	unsigned shard;
+	char *job;                 /* the Job that runs it */
+	char *pod;                 /* the pod whose log was read; NULL when none */
+	dm_seed_shard_state state;
+	int exit_code;             /* the exit code in the pod's summary; -1 when none was read */
+	dm_seed_summary summary;   /* the pod's summary (zero when none was read) */
+	char *error;               /* why it failed or its summary could not be read; NULL */
+} dm_seed_shard_result;
+
+typedef struct {
+	unsigned nshards;
+	dm_seed_shard_result *shards; /* nshards of them, by shard */
+	dm_seed_summary summary;   /* the shards' summaries summed; seconds: the wall time of the wait */
+	int kept;                  /* the Jobs were left in place (the run did not succeed) */
+} dm_seed_job_result;
+
+/* The pods' summaries are read from their logs: dm-seed --json writes one JSON document
+ * on stdout, which the log holds beside the pod's stderr.  job->args must hold "--json". */
+
+/* Creates the Jobs of job (job->form), waits for them and reads each shard's summary from
+ * the log of its pod that succeeded (else its last pod that failed).  Before anything is
+ * created: the namespace, the claim and the Secret with its two keys must exist, and no
+ * Job of the names to create (DM_ERR_NOTFOUND, DM_ERR_HTTP "job \"x\" already exists in
+ * namespace \"y\"", nothing created).  When creating Job k fails, the Jobs already
+ * created are deleted (propagationPolicy Background) and the error returned.
+ * Returns DM_OK when every shard succeeded with a summary of exit code 0; DM_ERR_PARTIAL
+ * when some reported failed files (exit code 4) and none worse; DM_ERR_TIMEOUT when the
+ * wait ran out (the Jobs are left running, the detail says how to delete them);
+ * DM_ERR_PROC when a shard's Job failed or its summary could not be read; the detail
+ * names the shards.  A run that succeeded deletes its Jobs (with their pods); any other
+ * leaves them to look at (res->kept).  dm_seed_job_cancel() during the run deletes the Jobs created (with
+ * their pods) and returns DM_ERR_INTERRUPTED.  *res is filled as far as the run got
+ * (dm_seed_job_result_release), whatever the return.  Not thread-safe (the cancel flag). */
+dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_run_opts *opts,
+			 dm_seed_job_result *res);
+
+/* Asks a running dm_seed_job_apply to stop (async-signal-safe). */
+void dm_seed_job_cancel(void);
+
+/* Frees what res holds; a zeroed result is a no-op. */
+void dm_seed_job_result_release(dm_seed_job_result *res);
+
+/* Reads a dm-seed --json summary out of a pod's log: the last JSON object with "tool":
+ * "dm-seed" that starts a line, once the lines of the pod's stderr (which start with
+ * "dm-seed: ") are left out: a log may hold them between the document's lines.  Fills *sum and *exit_code,
+ * reports its "failures" and "warnings" (and "items") through on_item (may be NULL);
+ * *error (may be NULL) is set to a malloc'd copy of its "error", if any.
+ * DM_ERR_PARSE when the log holds no such document. */
+dm_err dm_seed_summary_from_log(const char *log, size_t len, dm_seed_summary *sum, int *exit_code, char **error,
+				dm_seed_item_fn on_item, void *userdata);
 
 #ifdef __cplusplus
 }

@@ -594,3 +594,147 @@ done:
 	json_decref(root);
 	return e;
 }
+
+/* --- Objects of any kind: create, delete, get, list; pod logs ----------------------------------- */
+
+/* "/{api}/namespaces/{ns}/{resource}[/{name}]" after checking the names */
+static dm_err object_path(dm_buf *path, const char *api, const char *resource, const char *ns, const char *name)
+{
+	char kind[128];
+	dm_err e;
+
+	singular(kind, sizeof(kind), resource);
+	if ((e = check_names(ns, name, kind)) != DM_OK)
+		return e;
+	if (name)
+		return dm_buf_printf(path, "/%s/namespaces/%s/%s/%s", api, ns, resource, name);
+	return dm_buf_printf(path, "/%s/namespaces/%s/%s", api, ns, resource);
+}
+
+dm_err dm_k8s_create(dm_k8s *c, const char *api, const char *resource, const char *ns, json_t *obj)
+{
+	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+	dm_buf path = DM_BUF_INIT;
+	char *body = NULL, *reply = NULL;
+	long status;
+	dm_err e;
+
+	if (!name)
+		return dm_fail(DM_ERR_INVALID, "cannot create a %s without metadata.name", resource);
+	if ((e = object_path(&path, api, resource, ns, name)) != DM_OK)
+		goto done;
+	dm_buf_clear(&path);
+	if ((e = object_path(&path, api, resource, ns, NULL)) != DM_OK)
+		goto done;
+	if (!(body = json_dumps(obj, JSON_COMPACT))) {
+		e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	if ((e = dm_k8s_request(c, "POST", dm_buf_str(&path), body, &status, &reply)) != DM_OK)
+		goto done;
+	if (status == 404) {
+		int exists = 1;
+
+		/* a POST into a missing namespace is a 404 of the namespace, not of the object */
+		if (dm_k8s_namespace_exists(c, ns, &exists) == DM_OK && !exists) {
+			char kind[128];
+
+			singular(kind, sizeof(kind), resource);
+			e = dm_fail(DM_ERR_NOTFOUND, "namespace \"%s\" not found (creating %s \"%s\")", ns, kind, name);
+			goto done;
+		}
+		dm_err_clear();
+	}
+	if (status != 201 && status != 200 && status != 202)
+		e = dm_k8s_status_fail(c, status, reply, "create", resource, name, ns);
+done:
+	free(body);
+	free(reply);
+	dm_buf_release(&path);
+	return e;
+}
+
+dm_err dm_k8s_delete(dm_k8s *c, const char *api, const char *resource, const char *ns, const char *name,
+		     const char *propagation)
+{
+	dm_buf path = DM_BUF_INIT;
+	char *reply = NULL;
+	long status;
+	dm_err e;
+
+	if ((e = object_path(&path, api, resource, ns, name)) != DM_OK ||
+	    (propagation && (e = dm_buf_printf(&path, "?propagationPolicy=%s", propagation)) != DM_OK))
+		goto done;
+	if ((e = dm_k8s_request(c, "DELETE", dm_buf_str(&path), NULL, &status, &reply)) != DM_OK)
+		goto done;
+	if (status != 200 && status != 202 && status != 404)
+		e = dm_k8s_status_fail(c, status, reply, "delete", resource, name, ns);
+done:
+	free(reply);
+	dm_buf_release(&path);
+	return e;
+}
+
+dm_err dm_k8s_get_json(dm_k8s *c, const char *api, const char *resource, const char *ns, const char *name,
+		       const char *selector, json_t **out)
+{
+	dm_buf path = DM_BUF_INIT;
+	char *reply = NULL, *esc = NULL;
+	json_error_t jerr;
+	long status;
+	dm_err e;
+
+	*out = NULL;
+	if ((e = object_path(&path, api, resource, ns, name)) != DM_OK)
+		goto done;
+	if (selector) {
+		if (!(esc = curl_easy_escape(c->h, selector, 0))) {
+			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		if ((e = dm_buf_printf(&path, "?labelSelector=%s", esc)) != DM_OK)
+			goto done;
+	}
+	if ((e = dm_k8s_request(c, "GET", dm_buf_str(&path), NULL, &status, &reply)) != DM_OK)
+		goto done;
+	if (status != 200) {
+		e = dm_k8s_status_fail(c, status, reply, name ? "get" : "list", resource, name, ns);
+		goto done;
+	}
+	if (!(*out = json_loads(reply, 0, &jerr)))
+		e = dm_fail(DM_ERR_PARSE, "the reply of %s%s is not JSON (line %d, column %d)", c->cfg->server,
+			    dm_buf_str(&path), jerr.line, jerr.column);
+done:
+	curl_free(esc);
+	free(reply);
+	dm_buf_release(&path);
+	return e;
+}
+
+dm_err dm_k8s_pod_log(dm_k8s *c, const char *ns, const char *pod, const char *container, char **out, size_t *len)
+{
+	dm_buf path = DM_BUF_INIT;
+	char *reply = NULL;
+	long status;
+	dm_err e;
+
+	*out = NULL;
+	*len = 0;
+	if ((e = object_path(&path, "api/v1", "pods", ns, pod)) != DM_OK ||
+	    (e = dm_buf_puts(&path, "/log")) != DM_OK ||
+	    (container && (e = dm_buf_printf(&path, "?container=%s", container)) != DM_OK))
+		goto done;
+	if ((e = dm_k8s_request(c, "GET", dm_buf_str(&path), NULL, &status, &reply)) != DM_OK)
+		goto done;
+	if (status != 200) {
+		e = dm_k8s_status_fail(c, status, reply, "get", "pods", pod, ns);
+		goto done;
+	}
+	*len = strlen(reply);
+	*out = reply;
+	reply = NULL;
+done:
+	free(reply);
+	dm_buf_release(&path);
+	return e;
+}

@@ -1,7 +1,9 @@
-/* tests/unit/test_seed_job.c - dm-seed's Kubernetes Indexed Job (dm_seed_job_manifest):
- * the manifest reads back as YAML with the shards, the claim, the Secret and the
- * endpoint; the caller's options reach every pod in order and byte for byte, with
- * Kubernetes' $(VAR) expansion defused; bucket mode and prefixes; refused input. */
+/* tests/unit/test_seed_job.c - dm-seed's Kubernetes Jobs (dm_seed_job_manifest): the
+ * manifest reads back as YAML with the shards, the claim, the Secret and the endpoint;
+ * the caller's options reach every pod in order and byte for byte, with Kubernetes'
+ * $(VAR) expansion defused; bucket mode and prefixes; refused input; the per-shard
+ * form (N Jobs, "--shard I/N" as written, their labels); the form a server version
+ * runs; a pod's summary read out of a log that interleaves its stderr. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,7 +22,8 @@ static dm_seed_job base(void)
 			      .pvc = "lake-data", .source = "./raw/2024", .bucket = "datalake", .prefix = "in/raw",
 			      .secret = "minio-credentials", .access_key_field = "rootUser",
 			      .secret_key_field = "rootPassword",
-			      .endpoint = "http://minio.data-mill.svc.cluster.local:9000" };
+			      .endpoint = "http://minio.data-mill.svc.cluster.local:9000",
+			      .backoff_limit = DM_SEED_JOB_BACKOFF };
 }
 
 /* node at a path of map keys and sequence indexes ("spec", "template", ... ; "#0" an index) */
@@ -188,6 +191,153 @@ static void test_seed_job__refuses_a_job_it_cannot_describe(void **state)
 	assert_int_equal(text.len, 0);
 }
 
+static void test_seed_job__per_shard_form_is_one_job_a_shard_with_its_args_and_labels(void **state)
+{
+	static const char *const opts[] = { "--include", "a$b" };
+	dm_seed_job job = base();
+	dm_buf text = DM_BUF_INIT;
+	dm_yaml *docs[4] = { 0 };
+	const char *p, *q;
+	size_t n = 0;
+
+	(void)state;
+	job.form = DM_SEED_JOB_PER_SHARD;
+	job.shards = 3;
+	job.host_network = 1;
+	job.args = opts;
+	job.nargs = 2;
+	assert_int_equal(dm_seed_job_manifest(&text, &job), DM_OK);
+	assert_true(strncmp(dm_buf_str(&text), "# dm-seed as 3 Kubernetes Jobs, one a shard: Job seed-lake-I seeds shard I/3.\n---\n",
+			    81) == 0);
+	/* one document after each "---" */
+	for (p = strstr(text.data, "---\n"); p; p = q) {
+		q = strstr(p + 4, "\n---\n");
+		assert_true(n < 3);
+		assert_int_equal(dm_yaml_load_string(&docs[n], "doc", p + 4, q ? (size_t)(q + 1 - (p + 4)) : strlen(p + 4)),
+				 DM_OK);
+		n++;
+		if (q)
+			q++;
+	}
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		const dm_ynode *r = dm_yaml_root(docs[i]), *c = container(docs[i]), *args = at(c, "args", NULL);
+		const dm_ynode *pod = at(r, "spec", "template", "spec", NULL);
+		char name[32], shard[16], num[8];
+
+		snprintf(name, sizeof(name), "seed-lake-%zu", i);
+		snprintf(shard, sizeof(shard), "%zu/3", i);
+		snprintf(num, sizeof(num), "%zu", i);
+		assert_string_equal(str(at(r, "metadata", "name", NULL)), name);
+		assert_string_equal(str(at(r, "metadata", "labels", "app.kubernetes.io/name", NULL)), "dm-seed");
+		assert_string_equal(str(at(r, "metadata", "labels", DM_SEED_JOB_LABEL, NULL)), "seed-lake");
+		assert_string_equal(str(at(r, "metadata", "labels", DM_SEED_SHARD_LABEL, NULL)), num);
+		assert_string_equal(str(at(r, "spec", "template", "metadata", "labels", DM_SEED_SHARD_LABEL, NULL)), num);
+		assert_string_equal(str(at(r, "spec", "completions", NULL)), "1");
+		assert_string_equal(str(at(r, "spec", "parallelism", NULL)), "1");
+		assert_string_equal(str(at(r, "spec", "backoffLimit", NULL)), "2");
+		assert_null(dm_yaml_get(at(r, "spec", NULL), "completionMode"));
+		assert_string_equal(str(at(args, "#0", NULL)), "--shard");
+		assert_string_equal(str(at(args, "#1", NULL)), shard);
+		assert_string_equal(str(at(args, "#4", NULL)), "a$$b");
+		assert_string_equal(str(at(c, "command", "#0", NULL)), "dm-seed");
+		assert_string_equal(str(at(c, "imagePullPolicy", NULL)), "IfNotPresent");
+		/* no completion index in this form */
+		assert_string_equal(str(at(c, "env", "#0", "name", NULL)), "AWS_ACCESS_KEY_ID");
+		assert_string_equal(str(at(pod, "hostNetwork", NULL)), "true");
+		assert_string_equal(str(at(pod, "restartPolicy", NULL)), "Never");
+		dm_yaml_free(docs[i]);
+	}
+	dm_buf_release(&text);
+}
+
+static void test_seed_job__names_kubernetes_refuses_are_refused(void **state)
+{
+	dm_seed_job job = base();
+	dm_buf text = DM_BUF_INIT;
+	char name[64];
+
+	(void)state;
+	job.name = "Seed";
+	assert_int_equal(dm_seed_job_manifest(&text, &job), DM_ERR_INVALID);
+	job = base();
+	job.ns = "a_b";
+	assert_int_equal(dm_seed_job_manifest(&text, &job), DM_ERR_INVALID);
+	/* 61 bytes: an Indexed Job's name, but no room for "-10" */
+	memset(name, 'a', 61);
+	name[61] = '\0';
+	job = base();
+	job.name = name;
+	job.shards = 11;
+	assert_int_equal(dm_seed_job_manifest(&text, &job), DM_OK);
+	dm_buf_release(&text);
+	job.form = DM_SEED_JOB_PER_SHARD;
+	assert_int_equal(dm_seed_job_manifest(&text, &job), DM_ERR_INVALID);
+	assert_non_null(strstr(dm_err_detail(), "room left for the shard's suffix"));
+	assert_int_equal(text.len, 0);
+}
+
+static void test_seed_job__indexed_from_kubernetes_1_22_on(void **state)
+{
+	(void)state;
+	assert_int_equal(dm_seed_job_form_for("v1.20.2"), DM_SEED_JOB_PER_SHARD);
+	assert_int_equal(dm_seed_job_form_for("v1.21.14"), DM_SEED_JOB_PER_SHARD);
+	assert_int_equal(dm_seed_job_form_for("v1.22.0"), DM_SEED_JOB_INDEXED);
+	assert_int_equal(dm_seed_job_form_for("v1.30.1-gke.100"), DM_SEED_JOB_INDEXED);
+	assert_int_equal(dm_seed_job_form_for("garbage"), DM_SEED_JOB_PER_SHARD);
+}
+
+static int nfailed;
+
+static void count_failed(const dm_seed_item *it, void *ud)
+{
+	if (it->action == DM_SEED_FAILED && strcmp(it->path, "/data/x") == 0 && strcmp(it->reason, "why") == 0)
+		nfailed++;
+	(void)ud;
+}
+
+static void test_seed_job__summary_is_read_from_a_log_that_interleaves_stderr(void **state)
+{
+	/* the runtime reads stdout and stderr through two pipes: stderr lines land between the
+	 * document's lines */
+	static const char log[] =
+		"dm-seed: error: '/data/x': why\n"
+		"{\n"
+		"  \"tool\": \"dm-seed\",\n"
+		"  \"files\": 7,\n"
+		"dm-seed: 6 uploaded, 0 skipped, 1 failed, 0 deleted, 15 B in 0.25 s, 0.0 MiB/s\n"
+		"  \"uploaded\": 6,\n"
+		"  \"failed\": 1,\n"
+		"dm-seed: error: 1 file(s) failed: see the lines above\n"
+		"  \"bytes_uploaded\": 15,\n"
+		"  \"exit_code\": 4,\n"
+		"  \"failures\": [\n"
+		"    {\n"
+		"      \"path\": \"/data/x\",\n"
+		"      \"reason\": \"why\"\n"
+		"    }\n"
+		"  ],\n"
+		"  \"warnings\": []\n"
+		"}\n";
+	dm_seed_summary sum;
+	int code;
+	char *err = NULL;
+
+	(void)state;
+	nfailed = 0;
+	assert_int_equal(dm_seed_summary_from_log(log, strlen(log), &sum, &code, &err, count_failed, NULL), DM_OK);
+	assert_int_equal(code, 4);
+	assert_int_equal(sum.files_seen, 7);
+	assert_int_equal(sum.uploaded, 6);
+	assert_int_equal(sum.failed, 1);
+	assert_int_equal(sum.bytes_uploaded, 15);
+	assert_int_equal(nfailed, 1);
+	assert_null(err);
+	/* a log cut before the document's end holds no summary */
+	assert_int_equal(dm_seed_summary_from_log(log, strlen(log) - 30, &sum, &code, &err, NULL, NULL), DM_ERR_PARSE);
+	assert_int_equal(code, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +346,10 @@ int main(void)
 		cmocka_unit_test(test_seed_job__text_with_quotes_newlines_and_dollars_stays_as_it_is),
 		cmocka_unit_test(test_seed_job__bucket_mode_and_no_prefix),
 		cmocka_unit_test(test_seed_job__refuses_a_job_it_cannot_describe),
+		cmocka_unit_test(test_seed_job__per_shard_form_is_one_job_a_shard_with_its_args_and_labels),
+		cmocka_unit_test(test_seed_job__names_kubernetes_refuses_are_refused),
+		cmocka_unit_test(test_seed_job__indexed_from_kubernetes_1_22_on),
+		cmocka_unit_test(test_seed_job__summary_is_read_from_a_log_that_interleaves_stderr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <dm/alias.h>
 #include <dm/cli.h>
 #include <dm/json.h>
+#include <dm/k8s.h>
 #include <dm/log.h>
 #include <dm/platform.h>
 #include <dm/s3.h>
@@ -54,7 +55,8 @@ static const char usage_text[] =
 	"      --exclude GLOB       leave out matching keys (repeatable; first match wins)\n"
 	"      --shard I/N          take only the files whose key hashes to I mod N\n"
 	"                           (FNV-1a 64 of \"bucket/key\"); N runs cover every file once\n"
-	"      --k8s-job N          print a Kubernetes Indexed Job running N shards; see below\n"
+	"      --k8s-job N          print Kubernetes Job(s) running N shards, or with --apply\n"
+	"                           run them and wait; see below\n"
 	"      --ca-bundle FILE     trust these CA certificates (default: $SSL_CERT_FILE or the system)\n"
 	"      --insecure           do not check TLS certificates (warns)\n"
 	"      --json               print one JSON document with the result on stdout\n"
@@ -72,18 +74,35 @@ static const char usage_text[] =
 	"  in-cluster endpoint and namespace),\n"
 	"  --image IMAGE (default localhost/dm:" DM_VERSION ", dm's image as 'make image' names it;\n"
 	"  push it to the cluster's registry and name it here), --job-name NAME (default\n"
-	"  dm-seed).  Every pod also gets the options given here\n"
-	"  that change what is uploaded or how (-j, --part-size, --multipart-threshold,\n"
-	"  --retries, --connect-timeout, --dry-run, --delete, --verify, --include,\n"
-	"  --exclude, --insecure, --json, -v, -q), in the same order; --shard and\n"
+	"  dm-seed), --job-form indexed|per-shard (default indexed: one Indexed Job,\n"
+	"  Kubernetes 1.22 on; per-shard: Jobs NAME-0 .. NAME-(N-1), one pod each, args\n"
+	"  '--shard I/N', any Kubernetes), --host-network (pods on the node's network),\n"
+	"  --backoff-limit N (retries of a shard's pod, default 2).  Every pod also gets the\n"
+	"  options given here that change what is uploaded or how (-j, --part-size,\n"
+	"  --multipart-threshold, --retries, --connect-timeout, --dry-run, --delete, --verify,\n"
+	"  --include, --exclude, --insecure, --json, -v, -q), in the same order; --shard and\n"
 	"  --ca-bundle are refused.\n"
+	"\n"
+	"With --k8s-job N --apply, dm-seed creates the Job(s) itself through the Kubernetes API\n"
+	"  (--kubeconfig FILE, default $KUBECONFIG, else ~/.kube/config; --context CTX), in the\n"
+	"  form the server runs (indexed from 1.22 on, per-shard before; --job-form chooses),\n"
+	"  after checking that the namespace, the claim and the Secret with its keys exist and\n"
+	"  that no Job of those names does (exit 1, nothing created).  It waits (--timeout DUR,\n"
+	"  default 1h), with a line on stderr when a shard's pod fails, goes away or a shard\n"
+	"  ends, reads each shard's summary from its pod's log (the pods run with --json) and\n"
+	"  prints one result as a local run does (--json: one document with the summed counts,\n"
+	"  the failures and a 'shards' array).  Exit 0 when every shard succeeded (the Jobs are\n"
+	"  then deleted), 4 when files failed, 1 when a Job failed, the wait timed out or a\n"
+	"  summary could not be read (the Jobs are then kept to look at), 130 on SIGINT or\n"
+	"  SIGTERM (the Jobs are deleted, with their pods).\n"
 	"\n" DM_CLI_EXIT_HELP;
 
 enum {
 	OPT_PART_SIZE = 256, OPT_THRESHOLD, OPT_RETRIES, OPT_CONNECT_TIMEOUT, OPT_DELETE, OPT_VERIFY, OPT_INCLUDE,
 	OPT_EXCLUDE, OPT_SHARD, OPT_K8S_JOB, OPT_CA_BUNDLE, OPT_INSECURE, OPT_JSON, OPT_NO_PROGRESS, OPT_VERSION,
 	OPT_PVC, OPT_SECRET, OPT_AK_FIELD, OPT_SK_FIELD, OPT_ENDPOINT, OPT_IMAGE, OPT_NAMESPACE, OPT_JOB_NAME,
-	OPT_FLAVOUR, OPT_COMPONENT
+	OPT_FLAVOUR, OPT_COMPONENT,
+	OPT_JOB_FORM, OPT_HOST_NETWORK, OPT_BACKOFF, OPT_APPLY, OPT_TIMEOUT, OPT_KUBECONFIG, OPT_CONTEXT
 };
 
 static const struct option long_opts[] = {
@@ -109,6 +128,13 @@ static const struct option long_opts[] = {
 	{ "job-name", required_argument, NULL, OPT_JOB_NAME },
 	{ "flavour", required_argument, NULL, OPT_FLAVOUR },
 	{ "component", required_argument, NULL, OPT_COMPONENT },
+	{ "job-form", required_argument, NULL, OPT_JOB_FORM },
+	{ "host-network", no_argument, NULL, OPT_HOST_NETWORK },
+	{ "backoff-limit", required_argument, NULL, OPT_BACKOFF },
+	{ "apply", no_argument, NULL, OPT_APPLY },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+	{ "context", required_argument, NULL, OPT_CONTEXT },
 	{ "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -229,6 +255,191 @@ static void on_progress(const dm_seed_progress *p, void *ud)
 	out->progress_shown = 1;
 }
 
+/* --k8s-job --apply: a line for each change of a shard, a live line on a terminal */
+static void on_shard_event(const dm_seed_shard_event *ev, void *ud)
+{
+	output *out = ud;
+	const char *r = ev->reason;
+
+	if (out->verbosity < 0)
+		return;
+	clear_progress(out);
+	switch (ev->kind) {
+	case DM_SEED_SHARD_POD_WAITING:
+		fprintf(stderr, "dm-seed: shard %u: pod %s cannot start: %s\n", ev->shard, ev->pod, r ? r : "");
+		break;
+	case DM_SEED_SHARD_POD_FAILED:
+		fprintf(stderr, "dm-seed: shard %u: pod %s failed (exit code %d%s%s)\n", ev->shard, ev->pod,
+			ev->exit_code, r ? ", " : "", r ? r : "");
+		break;
+	case DM_SEED_SHARD_POD_GONE:
+		fprintf(stderr, "dm-seed: shard %u: pod %s went away before it ended (%s)\n", ev->shard, ev->pod,
+			r ? r : "deleted");
+		break;
+	case DM_SEED_SHARD_RETRIED:
+		fprintf(stderr, "dm-seed: shard %u: job %s started pod %s (try %d)\n", ev->shard, ev->job, ev->pod,
+			ev->exit_code);
+		break;
+	case DM_SEED_SHARD_DONE:
+		fprintf(stderr, "dm-seed: shard %u done (pod %s)\n", ev->shard, ev->pod ? ev->pod : "?");
+		break;
+	case DM_SEED_SHARD_FAILED:
+		fprintf(stderr, "dm-seed: shard %u failed: job %s: %s\n", ev->shard, ev->job, r ? r : "failed");
+		break;
+	}
+}
+
+static void on_job_progress(const dm_seed_job_progress *p, void *ud)
+{
+	output *out = ud;
+
+	fprintf(stderr, "\r\033[Kshards: %u/%u done, %u running, %u failed, %.0f s", p->done, p->shards, p->running,
+		p->failed, p->seconds);
+	fflush(stderr);
+	out->progress_shown = 1;
+}
+
+static void on_job_signal(int sig)
+{
+	(void)sig;
+	dm_seed_job_cancel();
+}
+
+/* The summary line of a run (local, or the shards' summed) and the failed files' count. */
+static void print_summary(const output *out, const dm_seed_opts *o, const dm_seed_summary *sum, dm_err e)
+{
+	char bytes[32], kept[48] = "";
+	double mibs = sum->seconds > 0 ? sum->bytes_uploaded / 1048576.0 / sum->seconds : 0;
+
+	human_bytes(bytes, sizeof(bytes), (double)sum->bytes_uploaded);
+	if (sum->kept)
+		snprintf(kept, sizeof(kept), "%llu kept (see the warnings)", (unsigned long long)sum->kept);
+	/* a run that stopped before its first file has nothing to sum up */
+	if ((out->verbosity >= 0 || e) && !(e && e != DM_ERR_PARTIAL && sum->files_seen == 0)) {
+		if (o->verify_only)
+			fprintf(stderr, "dm-seed: %llu verified, %llu failed, %.2f s\n",
+				(unsigned long long)sum->verified, (unsigned long long)sum->failed, sum->seconds);
+		else
+			fprintf(stderr, "dm-seed: %s%llu uploaded, %llu skipped, %llu failed, %llu deleted, %s%s%s in %.2f s, %.1f MiB/s\n",
+				o->dry_run ? "dry run: " : "", (unsigned long long)sum->uploaded,
+				(unsigned long long)sum->skipped, (unsigned long long)sum->failed,
+				(unsigned long long)sum->deleted, kept, kept[0] ? ", " : "", bytes, sum->seconds, mibs);
+	}
+	if (e == DM_ERR_PARTIAL)
+		fprintf(stderr, "dm-seed: error: %llu file(s) failed: see the lines above\n",
+			(unsigned long long)sum->failed);
+}
+
+/* The --json document of a run; error: the run's error detail, or NULL. */
+static json_t *result_doc(const output *out, const dm_seed_opts *o, const dm_seed_summary *sum, const char *source,
+			  const char *target, int code, const char *error)
+{
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:O, s:O}",
+				"tool", "dm-seed", "source", source, "target", target, "dry_run",
+				o->dry_run, "verify", o->verify_only, "delete", o->delete_stale, "files",
+				(json_int_t)sum->files_seen, "uploaded", (json_int_t)sum->uploaded, "skipped",
+				(json_int_t)sum->skipped, "failed", (json_int_t)sum->failed, "deleted",
+				(json_int_t)sum->deleted, "kept", (json_int_t)sum->kept, "verified", (json_int_t)sum->verified, "buckets_created",
+				(json_int_t)sum->buckets_created, "bytes_uploaded", (json_int_t)sum->bytes_uploaded,
+				"bytes_seen", (json_int_t)sum->bytes_seen, "seconds", sum->seconds, "exit_code", code,
+				"failures", out->failures, "warnings", out->warnings);
+
+	if (doc && error)
+		json_object_set_new(doc, "error", json_string(error));
+	if (doc && out->verbosity > 0)
+		json_object_set(doc, "items", out->items);
+	return doc;
+}
+
+static const char *shard_state_word(dm_seed_shard_state s)
+{
+	return s == DM_SEED_SHARD_SUCCEEDED ? "succeeded" : s == DM_SEED_SHARD_GAVE_UP ? "failed" : "unfinished";
+}
+
+/* --k8s-job N --apply: creates the Jobs, follows them, prints the combined result. */
+static int apply_jobs(dm_seed_job *job, int form_given, const dm_k8s_opts *ko, uint64_t timeout_ms, int no_progress,
+		      output *out, const dm_seed_opts *o, const char *source, const char *target)
+{
+	dm_seed_job_run_opts ro = DM_SEED_JOB_RUN_OPTS_INIT;
+	dm_seed_job_result res = { 0 };
+	dm_k8s *k8s = NULL;
+	char *version = NULL;
+	int code;
+	dm_err e;
+
+	if ((e = dm_k8s_open(&k8s, ko)) || (e = dm_k8s_server_version(k8s, &version))) {
+		code = dm_cli_fail(e);
+		goto done;
+	}
+	if (!form_given)
+		job->form = dm_seed_job_form_for(version);
+	if ((e = dm_seed_job_check(job))) {
+		code = dm_cli_usage_error("%s", dm_err_detail());
+		goto done;
+	}
+	if (out->verbosity >= 0) {
+		const char *why = form_given ? " (--job-form)" : job->form == DM_SEED_JOB_INDEXED ?
+				  " (Indexed Jobs from 1.22 on)" : " (no Indexed Jobs before 1.22)";
+
+		if (job->form == DM_SEED_JOB_INDEXED)
+			fprintf(stderr, "dm-seed: Kubernetes %s%s: one Indexed Job %s of %u pods in namespace %s\n",
+				version, why, job->name, job->shards, job->ns);
+		else
+			fprintf(stderr, "dm-seed: Kubernetes %s%s: %u Jobs %s-0 .. %s-%u, one a shard, in namespace %s\n",
+				version, why, job->shards, job->name, job->name, job->shards - 1, job->ns);
+	}
+	ro.timeout_ms = timeout_ms;
+	ro.on_item = on_item;
+	ro.on_event = on_shard_event;
+	ro.on_progress = !no_progress && out->verbosity >= 0 && isatty(STDERR_FILENO) ? on_job_progress : NULL;
+	ro.userdata = out;
+	dm_cli_on_interrupt(on_job_signal);
+	e = dm_seed_job_apply(k8s, job, &ro, &res);
+	clear_progress(out);
+	code = dm_cli_exit_code(e);
+	if (e && e != DM_ERR_PARTIAL)
+		dm_cli_fail(e);
+	if (!res.shards || e == DM_ERR_INTERRUPTED || (e && e != DM_ERR_PARTIAL && e != DM_ERR_PROC &&
+						      e != DM_ERR_TIMEOUT))
+		goto done; /* nothing ran to gather */
+	print_summary(out, o, &res.summary, e);
+	if (res.kept && out->verbosity >= 0 && e != DM_ERR_TIMEOUT)
+		fprintf(stderr, "dm-seed: the Jobs are kept to look at: kubectl -n %s get pods -l %s=%s; delete them "
+			"before a rerun: kubectl -n %s delete jobs -l %s=%s\n", job->ns, DM_SEED_JOB_LABEL, job->name,
+			job->ns, DM_SEED_JOB_LABEL, job->name);
+	if (out->json) {
+		json_t *doc = result_doc(out, o, &res.summary, source, target, code,
+					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL);
+		json_t *shards = json_array();
+
+		for (unsigned i = 0; doc && shards && i < res.nshards; i++) {
+			const dm_seed_shard_result *sh = &res.shards[i];
+
+			json_array_append_new(shards, json_pack("{s:i, s:s, s:s?, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
+				"shard", (int)sh->shard, "job", sh->job, "pod", sh->pod, "state", shard_state_word(sh->state),
+				"exit_code", sh->exit_code, "files", (json_int_t)sh->summary.files_seen, "uploaded",
+				(json_int_t)sh->summary.uploaded, "skipped", (json_int_t)sh->summary.skipped, "failed",
+				(json_int_t)sh->summary.failed, "deleted", (json_int_t)sh->summary.deleted, "verified",
+				(json_int_t)sh->summary.verified, "bytes_uploaded", (json_int_t)sh->summary.bytes_uploaded,
+				"error", sh->error));
+		}
+		if (doc) {
+			json_object_set_new(doc, "kubernetes", json_string(version));
+			json_object_set_new(doc, "job_form", json_string(dm_seed_job_form_name(job->form)));
+			json_object_set_new(doc, "shards", shards);
+		} else {
+			json_decref(shards);
+		}
+		if (dm_json_print(doc) && code == DM_EXIT_OK)
+			code = DM_EXIT_FAIL;
+	}
+done:
+	dm_seed_job_result_release(&res);
+	free(version);
+	dm_k8s_free(k8s);
+	return code;
+}
+
 /* ALIAS[/BUCKET[/PREFIX]] */
 static int split_target(const char *target, char **alias, char **bucket, char **prefix)
 {
@@ -288,6 +499,13 @@ static const struct {
 	{ "job-name", JOB_MANIFEST, NULL },
 	{ "flavour", JOB_MANIFEST, NULL },
 	{ "component", JOB_MANIFEST, NULL },
+	{ "job-form", JOB_MANIFEST, NULL },
+	{ "host-network", JOB_MANIFEST, NULL },
+	{ "backoff-limit", JOB_MANIFEST, NULL },
+	{ "apply", JOB_LOCAL, NULL },      /* dm-seed creates and follows the Jobs */
+	{ "timeout", JOB_LOCAL, NULL },    /* how long it follows them */
+	{ "kubeconfig", JOB_LOCAL, NULL }, /* the cluster it creates them in */
+	{ "context", JOB_LOCAL, NULL },
 	{ "no-progress", JOB_LOCAL, NULL }, /* the pods always run with it */
 	{ "help", JOB_LOCAL, NULL },
 	{ "version", JOB_LOCAL, NULL },
@@ -420,8 +638,10 @@ int main(int argc, char **argv)
 	size_t nused = 0;
 	char **carried = NULL;
 	dm_buf manifest = DM_BUF_INIT;
-	long k8s_job = 0;
-	int no_progress = 0, c, code;
+	long k8s_job = 0, backoff = DM_SEED_JOB_BACKOFF;
+	int no_progress = 0, c, code, apply = 0, form_given = 0;
+	uint64_t timeout_ms = 3600 * 1000; /* --timeout: 1h */
+	dm_k8s_opts k8s_opts = DM_K8S_OPTS_INIT;
 	char *alias_name = NULL, *bucket = NULL, *prefix = NULL;
 	dm_alias *alias = NULL;
 	dm_s3 *s3 = NULL;
@@ -517,6 +737,32 @@ int main(int argc, char **argv)
 		case OPT_JOB_NAME: job.name = optarg; break;
 		case OPT_FLAVOUR: flavour_file = optarg; break;
 		case OPT_COMPONENT: component = optarg; break;
+		case OPT_JOB_FORM:
+			if (strcmp(optarg, "indexed") == 0)
+				job.form = DM_SEED_JOB_INDEXED;
+			else if (strcmp(optarg, "per-shard") == 0)
+				job.form = DM_SEED_JOB_PER_SHARD;
+			else
+				USAGE("--job-form: '%s' is not 'indexed' or 'per-shard'", optarg);
+			form_given = 1;
+			break;
+		case OPT_HOST_NETWORK: job.host_network = 1; break;
+		case OPT_BACKOFF: {
+			char *end;
+
+			backoff = strtol(optarg, &end, 10);
+			if (*end || backoff < 0 || backoff > 100)
+				USAGE("--backoff-limit: '%s' is not a number from 0 to 100", optarg);
+			break;
+		}
+		case OPT_APPLY: apply = 1; break;
+		case OPT_TIMEOUT:
+			if (dm_parse_duration_ms(optarg, &v) || v == 0)
+				USAGE("--timeout: invalid duration '%s' (e.g. 30m, 90s)", optarg);
+			timeout_ms = v;
+			break;
+		case OPT_KUBECONFIG: k8s_opts.kubeconfig = optarg; break;
+		case OPT_CONTEXT: k8s_opts.context = optarg; break;
 		case OPT_CA_BUNDLE:
 			if (access(optarg, R_OK) != 0)
 				USAGE("--ca-bundle: cannot read '%s': %s", optarg, strerror(errno));
@@ -545,6 +791,12 @@ int main(int argc, char **argv)
 	code = check_usage(&o, argv[optind + 1], &alias_name, &bucket, &prefix);
 	if (code != DM_EXIT_OK)
 		goto done;
+	if (apply && !k8s_job)
+		USAGE("--apply goes with --k8s-job N");
+	for (size_t i = 0; i < nused && !apply; i++)
+		if (used[i].opt->val == OPT_TIMEOUT || used[i].opt->val == OPT_KUBECONFIG ||
+		    used[i].opt->val == OPT_CONTEXT)
+			USAGE("--%s goes with --k8s-job N --apply", used[i].opt->name);
 	dm_cli_set_verbosity(out.verbosity < 0 ? -1 : out.verbosity > 1 ? 2 : out.verbosity);
 	out.failures = json_array();
 	out.warnings = json_array();
@@ -562,11 +814,37 @@ int main(int argc, char **argv)
 		job.source = argv[optind];
 		job.bucket = bucket;
 		job.prefix = prefix;
-		job.args = (const char *const *)carried;
+		job.backoff_limit = (int)backoff;
 		for (job.nargs = 0; carried[job.nargs]; job.nargs++)
 			;
+		if (apply) {
+			/* the pods print their summaries as JSON, which dm-seed reads from their logs */
+			size_t k = 0;
+
+			while (k < job.nargs && strcmp(carried[k], "--json") != 0)
+				k++;
+			if (k == job.nargs) {
+				char **grown = realloc(carried, (job.nargs + 2) * sizeof(*carried));
+
+				if (!grown || !(grown[job.nargs] = strdup("--json"))) {
+					if (grown)
+						carried = grown;
+					code = dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
+					goto done;
+				}
+				carried = grown;
+				carried[++job.nargs] = NULL;
+			}
+		}
+		job.args = (const char *const *)carried;
+		if (apply) {
+			o.rules = rules;
+			code = apply_jobs(&job, form_given, &k8s_opts, timeout_ms, no_progress, &out, &o, argv[optind],
+					  argv[optind + 1]);
+			goto done;
+		}
 		if ((e = dm_seed_job_manifest(&manifest, &job))) {
-			code = dm_cli_fail(e);
+			code = e == DM_ERR_INVALID ? dm_cli_usage_error("%s", dm_err_detail()) : dm_cli_fail(e);
 			goto done;
 		}
 		fwrite(manifest.data, 1, manifest.len, stdout);
@@ -617,45 +895,10 @@ int main(int argc, char **argv)
 	code = dm_cli_exit_code(e);
 	if (e && e != DM_ERR_PARTIAL)
 		dm_cli_fail(e);
-	{
-		char bytes[32], kept[48] = "";
-		double mibs = sum.seconds > 0 ? sum.bytes_uploaded / 1048576.0 / sum.seconds : 0;
-
-		human_bytes(bytes, sizeof(bytes), (double)sum.bytes_uploaded);
-		if (sum.kept)
-			snprintf(kept, sizeof(kept), "%llu kept (see the warnings)", (unsigned long long)sum.kept);
-		/* a run that stopped before its first file has nothing to sum up */
-		if ((out.verbosity >= 0 || e) && !(e && e != DM_ERR_PARTIAL && sum.files_seen == 0)) {
-			if (o.verify_only)
-				fprintf(stderr, "dm-seed: %llu verified, %llu failed, %.2f s\n",
-					(unsigned long long)sum.verified, (unsigned long long)sum.failed, sum.seconds);
-			else
-				fprintf(stderr, "dm-seed: %s%llu uploaded, %llu skipped, %llu failed, %llu deleted, %s%s%s in %.2f s, %.1f MiB/s\n",
-					o.dry_run ? "dry run: " : "", (unsigned long long)sum.uploaded,
-					(unsigned long long)sum.skipped, (unsigned long long)sum.failed,
-					(unsigned long long)sum.deleted, kept, kept[0] ? ", " : "", bytes, sum.seconds, mibs);
-		}
-		if (e == DM_ERR_PARTIAL)
-			fprintf(stderr, "dm-seed: error: %llu file(s) failed: see the lines above\n",
-				(unsigned long long)sum.failed);
-	}
-	if (out.json) {
-		json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:O, s:O}",
-					"tool", "dm-seed", "source", o.source, "target", argv[optind + 1], "dry_run",
-					o.dry_run, "verify", o.verify_only, "delete", o.delete_stale, "files",
-					(json_int_t)sum.files_seen, "uploaded", (json_int_t)sum.uploaded, "skipped",
-					(json_int_t)sum.skipped, "failed", (json_int_t)sum.failed, "deleted",
-					(json_int_t)sum.deleted, "kept", (json_int_t)sum.kept, "verified", (json_int_t)sum.verified, "buckets_created",
-					(json_int_t)sum.buckets_created, "bytes_uploaded", (json_int_t)sum.bytes_uploaded,
-					"bytes_seen", (json_int_t)sum.bytes_seen, "seconds", sum.seconds, "exit_code", code,
-					"failures", out.failures, "warnings", out.warnings);
-
-		if (e && e != DM_ERR_PARTIAL)
-			json_object_set_new(doc, "error", json_string(dm_err_detail()));
-		if (out.verbosity > 0)
-			json_object_set(doc, "items", out.items);
-		dm_json_print(doc);
-	}
+	print_summary(&out, &o, &sum, e);
+	if (out.json)
+		dm_json_print(result_doc(&out, &o, &sum, o.source, argv[optind + 1], code,
+					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
 done:
 	free(used);
 	dm_strv_free(carried);
