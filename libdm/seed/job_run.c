@@ -52,6 +52,7 @@ typedef struct {
 	char failed_at[40];    /* its creationTimestamp (RFC 3339: ordered as text) */
 	int running;
 	int tries;             /* pods seen */
+	char *log, *log_pod;   /* the log (with its summary) of log_pod, read as soon as it ended */
 } shard_seen;
 
 typedef struct {
@@ -504,6 +505,42 @@ static void nap(uint64_t ms)
 	}
 }
 
+/* Reads the log of each shard's pod that ended as soon as its summary is there: a log can go
+ * before its pod does (a node's log folder cleaned up, a log rotated). */
+static dm_err keep_logs(run *r)
+{
+	for (unsigned s = 0; s < r->job->shards; s++) {
+		shard_seen *sh = &r->sh[s];
+		const char *pod = sh->ok_pod ? sh->ok_pod : sh->failed_pod;
+		dm_seed_summary sum;
+		char *log = NULL;
+		size_t len = 0;
+		int code;
+		dm_err e;
+
+		if (!pod || (sh->log_pod && strcmp(sh->log_pod, pod) == 0))
+			continue;
+		if ((e = dm_k8s_pod_log(r->k8s, r->job->ns, pod, "dm-seed", &log, &len)) == DM_OK)
+			e = dm_seed_summary_from_log(log, len, &sum, &code, NULL, NULL, NULL);
+		if (e == DM_ERR_NOMEM) {
+			free(log);
+			return e;
+		}
+		dm_err_clear();
+		if (e) {
+			free(log); /* not yet: the next look tries again, and the gathering after the wait */
+			continue;
+		}
+		if (set_str(&sh->log_pod, pod)) {
+			free(log);
+			return dm_fail(DM_ERR_NOMEM, "out of memory");
+		}
+		free(sh->log);
+		sh->log = log;
+	}
+	return DM_OK;
+}
+
 static dm_err wait_all(run *r)
 {
 	uint64_t poll = r->o->poll_ms ? r->o->poll_ms : 1000;
@@ -512,7 +549,7 @@ static dm_err wait_all(run *r)
 
 	for (;;) {
 		/* pods first: a shard's pod is seen succeed (or fail) before its Job says it is done */
-		if ((e = look_at_pods(r)) || (e = look_at_jobs(r, &finished)))
+		if ((e = look_at_pods(r)) || (e = keep_logs(r)) || (e = look_at_jobs(r, &finished)))
 			return e;
 		progress(r);
 		if (finished)
@@ -671,7 +708,15 @@ static dm_err gather(run *r, dm_seed_job_result *res)
 		/* the runtime copies a container's output into its log after the container ended: the
 		 * summary, written last, may come a moment after the pod says it is done */
 		for (int tries = 1;; tries++) {
-			if ((e = dm_k8s_pod_log(r->k8s, r->job->ns, pod, "dm-seed", &log, &len)) == DM_OK)
+			if (r->sh[s].log && strcmp(r->sh[s].log_pod, pod) == 0) {
+				log = r->sh[s].log;
+				len = strlen(log);
+				r->sh[s].log = NULL;
+				e = DM_OK;
+			} else {
+				e = dm_k8s_pod_log(r->k8s, r->job->ns, pod, "dm-seed", &log, &len);
+			}
+			if (e == DM_OK)
 				e = dm_seed_summary_from_log(log, len, &out->summary, &out->exit_code, &out->error,
 							     r->o->on_item, r->o->userdata);
 			free(log);
@@ -741,6 +786,8 @@ static void run_release(run *r)
 	for (unsigned s = 0; r->sh && s < r->job->shards; s++) {
 		free(r->sh[s].ok_pod);
 		free(r->sh[s].failed_pod);
+		free(r->sh[s].log);
+		free(r->sh[s].log_pod);
 	}
 	free(r->sh);
 	for (size_t i = 0; i < r->npods; i++) {

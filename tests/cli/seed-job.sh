@@ -51,7 +51,9 @@ n = spec["completions"]
 assert spec["completionMode"] == "Indexed" and spec["parallelism"] == n, spec
 pod = spec["template"]["spec"]
 (c,) = pod["containers"]
-assert "command" not in c, c        # the image's entrypoint: dm-seed
+assert c["command"] == ["dm-seed"], c   # dm's image has no entrypoint: args alone would replace its CMD
+assert c["imagePullPolicy"] == "IfNotPresent" and pod["restartPolicy"] == "Never", (c, pod)
+assert "hostNetwork" not in pod, pod
 volumes = {v["name"]: v for v in pod["volumes"]}
 mounts = [m for m in c["volumeMounts"] if volumes[m["name"]]["persistentVolumeClaim"]["claimName"] == "lake-claim"]
 assert len(mounts) == 1, c["volumeMounts"]
@@ -215,4 +217,37 @@ for i in range(1, n + 1):
     assert args[3:-2] == want, f"{given}: the pods got {args[3:-2]}, wanted {want}"
 PY
 pass "each option alone reaches the pods' args by its long name, with its value, in the order given"
+# --- the per-shard form: the same pods, one Job a shard, "--shard I/N" as written ---------------------
+run_rc 0 "$SEED" --k8s-job 3 --job-form per-shard --host-network --backoff-limit 1 --pvc p --job-name lake \
+  --endpoint http://minio:9000 -j 3 --include '*.csv' lake "x/bkt/pre"
+mv "$TMP/out" "$TMP/per-shard.yaml"
+run_rc 0 "$SEED" --k8s-job 3 --host-network --backoff-limit 1 --pvc p --job-name lake \
+  --endpoint http://minio:9000 -j 3 --include '*.csv' lake "x/bkt/pre"
+mv "$TMP/out" "$TMP/indexed.yaml"
+python3 - "$TMP/per-shard.yaml" "$TMP/indexed.yaml" <<'PY' || fail "per-shard form: $(cat "$TMP/per-shard.yaml")"
+import copy, sys, yaml
+text = open(sys.argv[1]).read()
+assert text.startswith("# dm-seed as 3 Kubernetes Jobs, one a shard: Job lake-I seeds shard I/3.\n---\n"), text[:200]
+docs = [d for d in yaml.safe_load_all(text) if d]
+(indexed,) = [d for d in yaml.safe_load_all(open(sys.argv[2])) if d]
+assert len(docs) == 3, docs
+for i, d in enumerate(docs):
+    labels = {"app.kubernetes.io/name": "dm-seed", "dm.data-mill.io/job": "lake", "dm.data-mill.io/shard": str(i)}
+    assert d["metadata"]["name"] == f"lake-{i}" and d["metadata"]["labels"] == labels, d["metadata"]
+    s = d["spec"]
+    assert (s["completions"], s["parallelism"], s["backoffLimit"]) == (1, 1, 1) and "completionMode" not in s, s
+    assert s["template"]["metadata"]["labels"] == labels, s["template"]
+    pod = s["template"]["spec"]
+    assert pod["hostNetwork"] is True and pod["dnsPolicy"] == "ClusterFirstWithHostNet", pod
+    (c,) = pod["containers"]
+    assert c["args"] == ["--shard", f"{i}/3", "--no-progress", "--jobs", "3", "--include", "*.csv", "/data/lake", "s3/bkt/pre"], c["args"]
+    # the same pod as the Indexed form's, but for its shard and the completion index
+    ipod = copy.deepcopy(indexed["spec"]["template"]["spec"])
+    ic = ipod["containers"][0]
+    ic["args"][1] = f"{i}/3"
+    ic["env"] = [e for e in ic["env"] if e["name"] != "JOB_COMPLETION_INDEX"]
+    assert pod == ipod, (pod, ipod)
+assert indexed["spec"]["backoffLimit"] == 3 and indexed["spec"]["completionMode"] == "Indexed", indexed["spec"]
+PY
+pass "--job-form per-shard: 3 Jobs lake-0..2 with their labels, '--shard I/3' as written, the Indexed form's pod otherwise"
 echo "seed-job: all passed"
