@@ -551,9 +551,14 @@ static dm_err wait_all(run *r)
 		/* pods first: a shard's pod is seen succeed (or fail) before its Job says it is done */
 		if ((e = look_at_pods(r)) || (e = keep_logs(r)) || (e = look_at_jobs(r, &finished)))
 			return e;
-		progress(r);
-		if (finished)
+		if (finished) {
+			/* a pod may have ended between the two listings: the last look sees it */
+			if ((e = look_at_pods(r)) || (e = keep_logs(r)))
+				return e;
+			progress(r);
 			return DM_OK;
+		}
+		progress(r);
 		if (cancelled)
 			return DM_ERR_INTERRUPTED;
 		if (r->o->timeout_ms && (dm_now() - r->t0) * 1000.0 >= (double)r->o->timeout_ms)
