@@ -223,11 +223,19 @@ until [ -z "$(kc -n "$ns" get pods -l dm.data-mill.io/job=s5 -o name)" ]; do
 done
 pass "5. SIGTERM: exit 130, the Jobs of s5 deleted and their pods gone"
 
-# --- 6. the printed per-shard manifest on the 1.20 server ----------------------------------------
+# --- 6. --timeout: exit 1, the Jobs left running and named ---------------------------------------
+run_rc 1 "$SEED" "${job[@]}" --job-name s7 -j 1 --timeout 3s lake "x/$b5/t7"
+grep -qx "dm-seed: error: timed out after [0-9]* s waiting for the shards: jobs \"s7-0\" .. \"s7-2\" left in namespace \"$ns\" (kubectl -n $ns delete jobs -l dm.data-mill.io/job=s7)" \
+  "$TMP/err" || fail "timeout message: $(cat "$TMP/err")"
+[ "$(kc -n "$ns" get jobs -l dm.data-mill.io/job=s7 -o name | wc -l)" -eq 3 ] || fail "the Jobs of s7 are not left"
+kc -n "$ns" delete jobs -l dm.data-mill.io/job=s7 >/dev/null
+pass "6. --timeout 3s: exit 1, the Jobs left running and the command to delete them named"
+
+# --- 7. the printed per-shard manifest on the 1.20 server ----------------------------------------
 run_rc 0 "$SEED" --k8s-job 3 --job-form per-shard --host-network --image "$DM_TEST_NODE_IMAGE" --namespace "$ns" \
   --pvc lake --secret s3keys --endpoint "$endpoint" --job-name printed lake "x/$b1/p"
 kc apply --dry-run=server -f "$TMP/out" >"$TMP/apply.out" 2>&1 || fail "kubectl apply --dry-run=server: $(cat "$TMP/apply.out")"
 [ "$(grep -c '^job.batch/printed-[012] created (server dry run)$' "$TMP/apply.out")" -eq 3 ] ||
   fail "dry run: $(cat "$TMP/apply.out")"
-pass "6. the printed per-shard manifest passes kubectl apply --dry-run=server on v1.20.2"
+pass "7. the printed per-shard manifest passes kubectl apply --dry-run=server on v1.20.2"
 echo "node-seed-job: all passed"
