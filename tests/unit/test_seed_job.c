@@ -223,7 +223,7 @@ static void test_seed_job__per_shard_form_is_one_job_a_shard_with_its_args_and_l
 	for (size_t i = 0; i < n; i++) {
 		const dm_ynode *r = dm_yaml_root(docs[i]), *c = container(docs[i]), *args = at(c, "args", NULL);
 		const dm_ynode *pod = at(r, "spec", "template", "spec", NULL);
-		char name[32], shard[16], num[8];
+		char name[48], shard[32], num[24];
 
 		snprintf(name, sizeof(name), "seed-lake-%zu", i);
 		snprintf(shard, sizeof(shard), "%zu/3", i);

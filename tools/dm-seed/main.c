@@ -373,6 +373,9 @@ static int apply_jobs(dm_seed_job *job, int form_given, const dm_k8s_opts *ko, u
 	}
 	if (!form_given)
 		job->form = dm_seed_job_form_for(version);
+	else if (job->form == DM_SEED_JOB_INDEXED && dm_seed_job_form_for(version) != DM_SEED_JOB_INDEXED)
+		dm_warn("Kubernetes %s may not run Indexed Jobs (1.22 on; 1.21 with the IndexedJob feature gate): "
+			"without them every pod gets no index", version);
 	if ((e = dm_seed_job_check(job))) {
 		code = dm_cli_usage_error("%s", dm_err_detail());
 		goto done;
