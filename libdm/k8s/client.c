@@ -627,7 +627,7 @@ dm_err dm_k8s_create(dm_k8s *c, const char *api, const char *resource, const cha
 	if ((e = object_path(&path, api, resource, ns, NULL)) != DM_OK)
 		goto done;
 	if (!(body = json_dumps(obj, JSON_COMPACT))) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		e = dm_nomem();
 		goto done;
 	}
 	if ((e = dm_k8s_request(c, "POST", dm_buf_str(&path), body, &status, &reply)) != DM_OK)
@@ -689,7 +689,7 @@ dm_err dm_k8s_get_json(dm_k8s *c, const char *api, const char *resource, const c
 		goto done;
 	if (selector) {
 		if (!(esc = curl_easy_escape(c->h, selector, 0))) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			goto done;
 		}
 		if ((e = dm_buf_printf(&path, "?labelSelector=%s", esc)) != DM_OK)

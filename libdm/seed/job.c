@@ -297,10 +297,10 @@ dm_err dm_seed_job_manifest(dm_buf *out, const dm_seed_job *job)
 	if ((e = dm_seed_job_check(job)) != DM_OK)
 		return e;
 	if (!(docs = json_array()))
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	for (int i = per_shard ? 0 : -1; i < (per_shard ? (int)job->shards : 0) && !e; i++)
 		if (json_array_append_new(docs, dm_seed_job_tree(job, i)))
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 	if (!e && per_shard)
 		e = dm_buf_printf(out, "# dm-seed as %u Kubernetes Jobs, one a shard: Job %s-I seeds shard I/%u.\n",
 				  job->shards, job->name, job->shards);

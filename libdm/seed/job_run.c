@@ -173,7 +173,7 @@ static dm_err create_all(run *r)
 			break;
 		}
 		if (!(obj = dm_seed_job_tree(r->job, r->indexed ? -1 : (int)k))) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			break;
 		}
 		e = dm_k8s_create(r->k8s, BATCH, "jobs", r->job->ns, obj);
@@ -289,7 +289,7 @@ static dm_err look_at_pods(run *r)
 		if (!name || !phase || shard < 0)
 			continue;
 		if (!(p = pod_of(r, name, (unsigned)shard))) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			break;
 		}
 		p->seen = 1;
@@ -297,7 +297,7 @@ static dm_err look_at_pods(run *r)
 		if (strcmp(phase, "Succeeded") == 0 && !p->ended) {
 			p->ended = 1;
 			if (!sh->ok_pod && set_str(&sh->ok_pod, name)) {
-				e = dm_fail(DM_ERR_NOMEM, "out of memory");
+				e = dm_nomem();
 				break;
 			}
 		} else if (strcmp(phase, "Failed") == 0 && !p->ended) {
@@ -310,7 +310,7 @@ static dm_err look_at_pods(run *r)
 				why = json_string_value(json_object_get(status, "reason"));
 			if (created && strcmp(created, sh->failed_at) >= 0) {
 				if (set_str(&sh->failed_pod, name)) {
-					e = dm_fail(DM_ERR_NOMEM, "out of memory");
+					e = dm_nomem();
 					break;
 				}
 				snprintf(sh->failed_at, sizeof(sh->failed_at), "%s", created);
@@ -328,7 +328,7 @@ static dm_err look_at_pods(run *r)
 				char text[1024];
 
 				if (set_str(&p->waiting, reason)) {
-					e = dm_fail(DM_ERR_NOMEM, "out of memory");
+					e = dm_nomem();
 					break;
 				}
 				snprintf(text, sizeof(text), "%s%s%s", reason, msg ? ": " : "", msg ? msg : "");
@@ -424,7 +424,7 @@ static dm_err look_at_jobs(run *r, int *finished)
 
 	*finished = 0;
 	if (!found || !done) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		e = dm_nomem();
 		goto out;
 	}
 	if ((e = dm_k8s_get_json(r->k8s, BATCH, "jobs", r->job->ns, NULL, r->selector, &list)))
@@ -533,7 +533,7 @@ static dm_err keep_logs(run *r)
 		}
 		if (set_str(&sh->log_pod, pod)) {
 			free(log);
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 		}
 		free(sh->log);
 		sh->log = log;
@@ -629,7 +629,7 @@ dm_err dm_seed_summary_from_log(const char *log, size_t len, dm_seed_summary *su
 
 		if (!(n >= 9 && memcmp(log + i, "dm-seed: ", 9) == 0) && dm_buf_append(&out, log + i, n)) {
 			dm_buf_release(&out);
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 		}
 		i += n;
 	}
@@ -671,7 +671,7 @@ dm_err dm_seed_summary_from_log(const char *log, size_t len, dm_seed_summary *su
 	err = json_string_value(json_object_get(doc, "error"));
 	if (error && err && !(*error = strdup(err))) {
 		json_decref(doc);
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	}
 	json_decref(doc);
 	return DM_OK;
@@ -709,7 +709,7 @@ static dm_err gather(run *r, dm_seed_job_result *res)
 			continue;
 		}
 		if (!(out->pod = strdup(pod)))
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 		/* the runtime copies a container's output into its log after the container ended: the
 		 * summary, written last, may come a moment after the pod says it is done */
 		for (int tries = 1;; tries++) {
@@ -823,7 +823,7 @@ dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_
 	snprintf(r.selector, sizeof(r.selector), DM_SEED_JOB_LABEL "=%s", job->name);
 	if (!(r.names = calloc(r.njobs, sizeof(*r.names))) || !(r.sh = calloc(job->shards, sizeof(*r.sh))) ||
 	    !(res->shards = calloc(job->shards, sizeof(*res->shards)))) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		e = dm_nomem();
 		goto done;
 	}
 	res->nshards = job->shards;
@@ -831,14 +831,14 @@ dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_
 		if ((r.indexed ? asprintf(&r.names[k], "%s", job->name) :
 				 asprintf(&r.names[k], "%s-%u", job->name, k)) < 0) {
 			r.names[k] = NULL;
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			goto done;
 		}
 	for (unsigned s = 0; s < job->shards; s++) {
 		res->shards[s].shard = s;
 		res->shards[s].exit_code = -1;
 		if (!(res->shards[s].job = strdup(r.names[r.indexed ? 0 : s]))) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			goto done;
 		}
 	}
