@@ -20,5 +20,6 @@ dm_cli_test(node_secrets ${CMAKE_SOURCE_DIR}/tests/cli/node-secrets.sh FIXTURES 
 # dm-cluster on a remote target that is the node test bed: status with the node list, debug -- COMMAND
 dm_cli_test(node_cluster ${CMAKE_SOURCE_DIR}/tests/cli/node-cluster.sh FIXTURES node LABELS integration TIMEOUT 300)
 # dm-seed --k8s-job N --apply on the node (Kubernetes 1.20: the per-shard form), the RGW behind the
-# fault proxy: the bucket against the tree, each key once, a pod killed, exit 4, an existing Job, SIGINT
+# fault proxy: the bucket against the tree, each key once, a pod killed, exit 4, an existing Job,
+# SIGTERM, --timeout, the printed manifest on the server
 dm_cli_test(node_seed_job ${CMAKE_SOURCE_DIR}/tests/cli/node-seed-job.sh FIXTURES node s3 LABELS integration TIMEOUT 420)
