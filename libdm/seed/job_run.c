@@ -857,8 +857,13 @@ dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_
 			e = dm_fail(DM_ERR_INTERRUPTED, "interrupted: %s deleted, with their pods", what);
 		goto done;
 	}
-	if (e && e != DM_ERR_TIMEOUT)
+	if (e && e != DM_ERR_TIMEOUT) {
+		/* the API failed us while the Jobs run: they go on, say where */
+		res->kept = 1;
+		e = dm_fail(e, "%s; %s left in namespace \"%s\" (kubectl -n %s delete jobs -l %s)", dm_err_detail(), what,
+			    job->ns, job->ns, r.selector);
 		goto done;
+	}
 	{
 		dm_err waited = e;
 		char left[512];
