@@ -233,7 +233,7 @@ pass "6. --timeout 3s: exit 1, the Jobs left running and the command to delete t
 
 # --- 7. the printed per-shard manifest on the 1.20 server ----------------------------------------
 run_rc 0 "$SEED" --k8s-job 3 --job-form per-shard --host-network --image "$DM_TEST_NODE_IMAGE" --namespace "$ns" \
-  --pvc lake --secret s3keys --endpoint "$endpoint" --job-name printed lake "x/$b1/p"
+  --pvc lake --secret s3keys --access-key-field ak --secret-key-field sk --endpoint "$endpoint" --job-name printed lake "x/$b1/p"
 kc apply --dry-run=server -f "$TMP/out" >"$TMP/apply.out" 2>&1 || fail "kubectl apply --dry-run=server: $(cat "$TMP/apply.out")"
 [ "$(grep -c '^job.batch/printed-[012] created (server dry run)$' "$TMP/apply.out")" -eq 3 ] ||
   fail "dry run: $(cat "$TMP/apply.out")"
