@@ -34,8 +34,9 @@ node_up() {
 
   # One node test bed per machine: kubelet 1.20 keeps pod logs in the fixed /var/log/pods, and its
   # garbage collection removes the folders of pods it does not know, another bed's included.
+  # (kubelets by process name: a pattern on the command line also matched the sed below)
   local other
-  other=$(pgrep -af -- "--root-dir=.*/kubelet/root " | grep -v -- "--root-dir=$dir/kubelet/root " |
+  other=$(pgrep -ax kubelet | grep -v -- "--root-dir=$dir/kubelet/root " |
     sed -n '1s|.*--root-dir=\(.*\)/kubelet/root .*|\1|p' || true)
   [ -z "$other" ] || fail "another node test bed runs on this machine (in $other): one at a \
 time, since each kubelet removes the pod logs of pods it does not know from /var/log/pods; stop it \
