@@ -11,7 +11,10 @@
 #      the combined result, the Jobs kept;
 #   4. a Job of one of the names exists already: one error line, exit 1, nothing created;
 #   5. SIGTERM while the shards run: exit 130, the Jobs and their pods deleted;
-#   6. the printed per-shard manifest passes `kubectl apply --dry-run=server` on this server.
+#   6. --timeout: exit 1, the Jobs left running and named;
+#   7. the printed per-shard manifest passes `kubectl apply --dry-run=server` on this server;
+#   8. a Job run and a local run of the same options (filters, part size, threshold, -j, retries)
+#      land the same objects, ETags and sizes.
 # shellcheck disable=SC1091
 . "$(dirname "$0")/seed-lib.sh"
 . "$DM_SOURCE_DIR/tests/cli/node-lib.sh"
@@ -238,4 +241,22 @@ kc apply --dry-run=server -f "$TMP/out" >"$TMP/apply.out" 2>&1 || fail "kubectl 
 [ "$(grep -c '^job.batch/printed-[012] created (server dry run)$' "$TMP/apply.out")" -eq 3 ] ||
   fail "dry run: $(cat "$TMP/apply.out")"
 pass "7. the printed per-shard manifest passes kubectl apply --dry-run=server on v1.20.2"
+# --- 8. the options that choose and shape the upload: a Job run lands what a local run lands -----
+# (the local run reads the same tree on this machine; the Job's pods read it through the claim)
+opts=(--exclude 'logs/*' --include '*.csv' --include 'a/*' --part-size 5MiB --multipart-threshold 6MiB -j 3 --retries 2)
+b8=$(new_bucket same)
+s3cli s3 mb "s3://$b8" >/dev/null
+run_rc 0 "$SEED" "${job[@]}" --job-name s8 "${opts[@]}" lake "x/$b8/job"
+run_rc 0 "$SEED" --no-progress "${opts[@]}" "$tree" "dmtest/$b8/local"
+listing() { # PREFIX: "key etag size" of every object under PREFIX, the prefix cut off
+  s3cli s3api list-objects-v2 --bucket "$b8" --prefix "$1/" --output json |
+    python3 -c 'import json,sys; p=sys.argv[1]; [print(o["Key"][len(p)+1:], o["ETag"], o["Size"]) for o in sorted(json.load(sys.stdin).get("Contents", []), key=lambda o: o["Key"])]' "$1"
+}
+listing job >"$TMP/job.list"
+listing local >"$TMP/local.list"
+cmp -s "$TMP/job.list" "$TMP/local.list" || { diff "$TMP/local.list" "$TMP/job.list" >&2; fail "8. the Job run and the local run landed different objects"; }
+grep -q '^logs/' "$TMP/job.list" && fail "8. --exclude 'logs/*' was not carried into the Job"
+grep -q '^a/b/' "$TMP/job.list" || fail "8. --include 'a/*' did not take a/b/c/n1.bin ('*' matches '/')"
+grep -q '^a/big.bin "[0-9a-f]*-3" ' "$TMP/job.list" || fail "8. --part-size 5MiB was not carried (a/big.bin: $(grep big "$TMP/job.list"))"
+pass "8. the same options (--exclude, --include, --part-size, --multipart-threshold, -j, --retries) as a Job and as a local run: the same $(wc -l <"$TMP/job.list") objects, ETags and sizes"
 echo "node-seed-job: all passed"
