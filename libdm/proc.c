@@ -67,6 +67,12 @@ int dm_proc_active(void)
 	return __atomic_load_n(&proc_active, __ATOMIC_SEQ_CST);
 }
 
+/* o->stop: one run stopped by another thread (dm-helm's pod watch), not all of them */
+static int stop_asked(const dm_proc_opts *o)
+{
+	return o->stop && __atomic_load_n(o->stop, __ATOMIC_SEQ_CST);
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -441,7 +447,7 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 	 * process, one that finds this one active cancels it before the spawn */
 	__atomic_add_fetch(&proc_active, 1, __ATOMIC_SEQ_CST);
 	counted = 1;
-	if (proc_cancelled) {
+	if (proc_cancelled || stop_asked(o)) {
 		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted: '%s' not started", label);
 		goto done;
 	}
@@ -537,8 +543,9 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 			drain_until = now + PROC_DRAIN_IDLE_MS;
 			close_fd(&in_p[1]);
 		}
-		if (!reaped && stopping == RUNNING && (proc_cancelled || (deadline && now >= deadline))) {
-			stopping = proc_cancelled ? INTERRUPTED : TIMED_OUT;
+		if (!reaped && stopping == RUNNING &&
+		    (proc_cancelled || stop_asked(o) || (deadline && now >= deadline))) {
+			stopping = proc_cancelled || stop_asked(o) ? INTERRUPTED : TIMED_OUT;
 			res->timed_out = stopping == TIMED_OUT;
 			signal_child(pid, grouped, SIGTERM);
 			kill_at = now + PROC_KILL_GRACE_MS;

@@ -29,6 +29,8 @@ typedef struct {
 	int inherit_stdio;        /* 1: the child uses our stdin/stdout/stderr (interactive: kubectl run -it) */
 	int capture_stderr;       /* 1 (DM_PROC_OPTS_INIT): stderr captured into out->err; 0: passed through to ours */
 	size_t max_output;        /* cap on captured bytes per stream; 0: 64 MiB */
+	const int *stop;          /* NULL, or a flag another thread sets (__atomic_store_n) to stop this
+				     child alone, as an interrupt would: DM_ERR_INTERRUPTED */
 } dm_proc_opts;
 #define DM_PROC_OPTS_INIT { .argv = NULL, .capture_stderr = 1 }
 
@@ -44,7 +46,7 @@ typedef struct {
 
 /* Runs the program and waits. DM_OK when it ran and exited 0.  Otherwise
  * DM_ERR_NOTFOUND (program not found: detail names it), DM_ERR_TIMEOUT,
- * DM_ERR_INTERRUPTED (dm_proc_cancel: the child's group was stopped, or it never started),
+ * DM_ERR_INTERRUPTED (dm_proc_cancel or o->stop: the child's group was stopped, or it never started),
  * DM_ERR_PROC (non-zero exit or signal: detail "PROG exited with N: <last stderr line>"),
  * with *res filled in either way.  Release res with dm_proc_result_release. */
 dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res);

@@ -241,6 +241,58 @@ static void test_proc__cancel_stops_the_whole_group_and_refuses_new_runs(void **
 	dm_proc_result_release(&r);
 }
 
+static void *stop_later(void *arg)
+{
+	usleep(300000);
+	__atomic_store_n((int *)arg, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void *sleep_one_second(void *arg)
+{
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+
+	*(dm_err *)arg = run_sh("exec sleep 1", &r, 20000);
+	dm_proc_result_release(&r);
+	return NULL;
+}
+
+/* o.stop stops its own run (the whole group, as an interrupt does) and no other */
+static void test_proc__stop_flag_stops_that_run_alone(void **state)
+{
+	const char *argv[] = { "sh", "-c", GRANDCHILD_SCRIPT, NULL };
+	dm_proc_opts o = DM_PROC_OPTS_INIT;
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	pthread_t t, other;
+	dm_err other_e = DM_ERR_PROC;
+	int stop = 0;
+	pid_t grandchild;
+
+	(void)state;
+	o.argv = argv;
+	o.stop = &stop;
+	assert_int_equal(pthread_create(&other, NULL, sleep_one_second, &other_e), 0);
+	assert_int_equal(pthread_create(&t, NULL, stop_later, &stop), 0);
+	assert_int_equal(dm_proc_run(&o, &r), DM_ERR_INTERRUPTED);
+	pthread_join(t, NULL);
+	assert_string_equal(dm_err_detail(), "sh interrupted and stopped");
+	assert_true(r.seconds < 3.0);
+	assert_int_equal(dm_proc_cancelled(), 0);
+	grandchild = (pid_t)atoi(dm_buf_str(&r.out));
+	assert_true(grandchild > 1);
+	if (!gone_soon(grandchild)) {
+		kill(grandchild, SIGKILL);
+		fail_msg("the grandchild %d outlived the stopped run", (int)grandchild);
+	}
+	dm_proc_result_release(&r);
+	pthread_join(other, NULL);
+	assert_int_equal(other_e, DM_OK);
+	/* the flag still set: the run does not start */
+	assert_int_equal(dm_proc_run(&o, &r), DM_ERR_INTERRUPTED);
+	assert_string_equal(dm_err_detail(), "interrupted: 'sh' not started");
+	dm_proc_result_release(&r);
+}
+
 static void test_proc__fast_child_is_not_marked_timed_out(void **state)
 {
 	dm_proc_result r = DM_PROC_RESULT_INIT;
@@ -644,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_proc__timeout_kills_a_child_that_ignores_term_after_5s),
 		cmocka_unit_test(test_proc__timeout_stops_the_whole_process_group),
 		cmocka_unit_test(test_proc__cancel_stops_the_whole_group_and_refuses_new_runs),
+		cmocka_unit_test(test_proc__stop_flag_stops_that_run_alone),
 		cmocka_unit_test(test_proc__fast_child_is_not_marked_timed_out),
 		cmocka_unit_test(test_proc__large_output_on_both_streams_does_not_deadlock),
 		cmocka_unit_test(test_proc__max_output_caps_capture_and_still_reaps),
