@@ -231,6 +231,10 @@ typedef struct {
 	int dry_run;             /* report every command through on_command, run nothing */
 	int delete_namespace;    /* uninstall: delete the namespaces afterwards, only those that dm
 				    created and that hold nothing else (checked first: see run.c) */
+	int crash_restarts;      /* install with wait: stop helm's wait as soon as a container of the
+				    release, in a pod this install made, has crashed (non-zero exit)
+				    and been restarted this many times; 0: DM_RUN_CRASH_RESTARTS;
+				    < 0: never (helm's timeout) */
 	/* Called (serialised, from any thread) for each command before it runs
 	 * or, with dry_run, instead of running it; argv never holds a secret. */
 	void (*on_command)(void *ud, const dm_component *c, const char *const *argv);
@@ -238,10 +242,14 @@ typedef struct {
 	void (*on_component)(void *ud, const dm_component *c, const dm_run_result *res);
 	void *ud;
 } dm_run_opts;
-#define DM_RUN_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 1, 0, 0, NULL, NULL, NULL }
+#define DM_RUN_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 1, 0, 0, 0, NULL, NULL, NULL }
+/* The default of crash_restarts: about 30 s of crash loop with the kubelet's back-off. */
+#define DM_RUN_CRASH_RESTARTS 3
 
 /* Runs action for every component of p (install: in order, dependents of a
- * failure skipped; uninstall: reverse order; status: each).  *results is an
+ * failure skipped; uninstall: reverse order; status: each).  An install that
+ * fails while waiting names, in its detail, the release's pods that are not
+ * Ready: "pod P: container C: REASON (exit N, R restarts): last log line".  *results is an
  * array of dm_platform_count(p) entries in install order: dm_run_results_free().
  * DM_OK when all succeeded; DM_ERR_PARTIAL when some failed or were skipped
  * (listed in the results); DM_ERR_INTERRUPTED after dm_proc_cancel (from a

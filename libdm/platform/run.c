@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -193,10 +194,10 @@ static void notify_command(run_ctx *x, const dm_component *c, char *const *argv)
 }
 
 /* Runs argv (reported first) with in (NULL: nothing) on its stdin; captures
- * stdout and stderr.  On failure the detail names the command and its last
- * stderr line. */
+ * stdout and stderr; stop (NULL: none) is dm_proc_opts.stop.  On failure the
+ * detail names the command and its last stderr line. */
 static dm_err run_cmd_in(run_ctx *x, const dm_component *c, argv_b *a, uint64_t timeout_ms, const dm_buf *in,
-			 dm_proc_result *res)
+			 const int *stop, dm_proc_result *res)
 {
 	dm_proc_opts po = DM_PROC_OPTS_INIT;
 	dm_err e;
@@ -207,6 +208,7 @@ static dm_err run_cmd_in(run_ctx *x, const dm_component *c, argv_b *a, uint64_t 
 	po.argv = (const char *const *)a->v;
 	po.timeout_ms = timeout_ms;
 	po.capture_stderr = 1;
+	po.stop = stop;
 	if (in) {
 		po.stdin_data = in->data ? in->data : "";
 		po.stdin_len = in->len;
@@ -220,7 +222,7 @@ static dm_err run_cmd_in(run_ctx *x, const dm_component *c, argv_b *a, uint64_t 
 
 static dm_err run_cmd(run_ctx *x, const dm_component *c, argv_b *a, uint64_t timeout_ms, dm_proc_result *res)
 {
-	return run_cmd_in(x, c, a, timeout_ms, NULL, res);
+	return run_cmd_in(x, c, a, timeout_ms, NULL, NULL, res);
 }
 
 /* helm or kubectl failed: the detail is "<what>: <its last stderr line>". */
@@ -518,6 +520,399 @@ static int json_set_path(json_t *root, const char *path, json_t *v)
 	}
 }
 
+/* ---- the pods of a release: why it did not become ready ---------------------------------- */
+
+/* helm --wait says only "timed out waiting for the condition"; the pods of the
+ * release say why.  While helm waits, they are read every POD_WATCH_MS; a
+ * container that has crashed and been restarted dm_run_opts.crash_restarts
+ * times (DM_RUN_CRASH_RESTARTS) stops helm at once rather than at the timeout.
+ * Not at the first crash: charts whose pods wait for one another (a server for
+ * its database) crash a few times on the way to Ready; the kubelet's back-off
+ * (10 s, then 20 s) puts the third restart some 30 to 45 s after the first
+ * crash.  Pods that were there before helm ran are not watched: an upgrade
+ * that fixes a crash-looping release replaces them.  A failure at the timeout
+ * names every pod of the release that is not Ready. */
+#define POD_WATCH_MS 2000
+#define POD_LINES_MAX 3
+
+static json_t *jpath(json_t *o, const char *a, const char *b)
+{
+	return json_object_get(json_object_get(o, a), b);
+}
+
+static const char *jstr(json_t *o, const char *a, const char *b)
+{
+	return json_string_value(jpath(o, a, b));
+}
+
+/* Is o's key the string want? */
+static int jis(json_t *o, const char *key, const char *want)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s && !strcmp(s, want);
+}
+
+/* Does the object at path carry helm's annotation of release rel? */
+static int owner_of_release(dm_k8s *k, const char *ns, const char *rel, json_t *ref, int hops)
+{
+	static const struct {
+		const char *kind, *api, *plural;
+	} kinds[] = {
+		{ "ReplicaSet", "apps/v1", "replicasets" }, { "Deployment", "apps/v1", "deployments" },
+		{ "StatefulSet", "apps/v1", "statefulsets" }, { "DaemonSet", "apps/v1", "daemonsets" },
+		{ "Job", "batch/v1", "jobs" },
+	};
+	const char *kind = json_string_value(json_object_get(ref, "kind"));
+	const char *name = json_string_value(json_object_get(ref, "name"));
+	char path[512], *reply = NULL;
+	long status = 0;
+	json_t *obj, *owners, *o;
+	const char *mark;
+	size_t i;
+	int yes = 0;
+
+	if (!kind || !name || hops <= 0)
+		return 0;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && strcmp(kinds[i].kind, kind); i++)
+		;
+	if (i == sizeof(kinds) / sizeof(kinds[0]))
+		return 0;
+	snprintf(path, sizeof(path), "/apis/%s/namespaces/%s/%s/%s", kinds[i].api, ns, kinds[i].plural, name);
+	if (dm_k8s_request(k, "GET", path, NULL, &status, &reply) || status != 200) {
+		free(reply);
+		dm_err_clear();
+		return 0;
+	}
+	obj = json_loads(reply, 0, NULL);
+	free(reply);
+	mark = json_string_value(json_object_get(jpath(obj, "metadata", "annotations"), "meta.helm.sh/release-name"));
+	if (mark)
+		yes = !strcmp(mark, rel);
+	owners = jpath(obj, "metadata", "ownerReferences");
+	json_array_foreach(owners, i, o) {
+		if (!mark && !yes && json_is_true(json_object_get(o, "controller")))
+			yes = owner_of_release(k, ns, rel, o, hops - 1);
+	}
+	json_decref(obj);
+	return yes;
+}
+
+/* Is pod one of release rel's?  The labels charts put on their pods
+ * (app.kubernetes.io/instance, or release in older charts), else helm's
+ * annotation on the object that owns it (a Deployment through its ReplicaSet). */
+static int pod_of_release(dm_k8s *k, const char *ns, const char *rel, json_t *pod)
+{
+	json_t *labels = jpath(pod, "metadata", "labels"), *o;
+	const char *inst = json_string_value(json_object_get(labels, "app.kubernetes.io/instance"));
+	const char *old = json_string_value(json_object_get(labels, "release"));
+	size_t i;
+
+	if (inst || old)
+		return (inst && !strcmp(inst, rel)) || (old && !strcmp(old, rel));
+	json_array_foreach(jpath(pod, "metadata", "ownerReferences"), i, o) {
+		if (json_is_true(json_object_get(o, "controller")))
+			return owner_of_release(k, ns, rel, o, 3);
+	}
+	return 0;
+}
+
+/* The last non-empty line of a container's log (previous: of its last run); "" when none. */
+static void last_log_line(dm_k8s *k, const char *ns, const char *pod, const char *container, int previous,
+			  char *out, size_t n)
+{
+	char path[768], *reply = NULL;
+	long status = 0;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/log?container=%s&tailLines=5&limitBytes=16384%s",
+		 ns, pod, container, previous ? "&previous=true" : "");
+	if (!dm_k8s_request(k, "GET", path, NULL, &status, &reply) && status == 200) {
+		dm_buf b = { .data = reply, .len = strlen(reply) };
+
+		dm_proc_last_line(out, n, &b);
+	}
+	dm_err_clear();
+	free(reply);
+}
+
+/* Control characters of text a pod wrote (its log, an event) shown as '?'. */
+static void printable(char *s)
+{
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+	}
+}
+
+/* The pod's latest Warning event, "REASON: MESSAGE" ("" when none): why a
+ * container is still being created, why a running one is not ready. */
+static void pod_warning(dm_k8s *k, const char *ns, const char *uid, char *out, size_t n)
+{
+	char path[512], *reply = NULL;
+	const char *best_at = "", *at;
+	json_t *list = NULL, *ev, *best = NULL;
+	long status = 0;
+	size_t i;
+
+	out[0] = '\0';
+	if (!uid)
+		return;
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events?fieldSelector=involvedObject.uid%%3D%s", ns, uid);
+	if (!dm_k8s_request(k, "GET", path, NULL, &status, &reply) && status == 200)
+		list = json_loads(reply, 0, NULL);
+	dm_err_clear();
+	free(reply);
+	json_array_foreach(json_object_get(list, "items"), i, ev) {
+		if (!jis(ev, "type", "Warning"))
+			continue;
+		at = json_string_value(json_object_get(ev, "lastTimestamp"));
+		if (!at)
+			at = json_string_value(json_object_get(ev, "eventTime"));
+		/* RFC 3339 times in UTC: later is greater */
+		if (at && strcmp(at, best_at) >= 0) {
+			best = ev;
+			best_at = at;
+		}
+	}
+	if (best) {
+		const char *why = json_string_value(json_object_get(best, "reason"));
+		const char *msg = json_string_value(json_object_get(best, "message"));
+
+		snprintf(out, n, "%s%s%s", why ? why : "", why && msg ? ": " : "", msg ? msg : "");
+		printable(out);
+	}
+	json_decref(list);
+}
+
+/* One container that is not ready: "pod P: container C: REASON (exit N, R restarts): WHY",
+ * WHY being its last log line (of the run that ended, when the next has not
+ * started), else Kubernetes' message, else the pod's latest Warning event.
+ * crash_only > 0: only a container that crashed and was restarted crash_only times.
+ * Returns 1 when it described one. */
+static int describe_container(dm_k8s *k, const char *ns, json_t *pod, json_t *cs, int crash_only, dm_buf *out)
+{
+	const char *pod_name = jstr(pod, "metadata", "name");
+	const char *name = json_string_value(json_object_get(cs, "name"));
+	json_t *state = json_object_get(cs, "state"), *last = jpath(cs, "lastState", "terminated");
+	json_t *waiting = json_object_get(state, "waiting"), *term = json_object_get(state, "terminated");
+	json_t *running = json_object_get(state, "running");
+	json_t *code = json_object_get(term ? term : last, "exitCode");
+	long long restarts = json_integer_value(json_object_get(cs, "restartCount"));
+	const char *reason = NULL, *msg = NULL;
+	char counts[96] = "", line[512] = "";
+	int crashed, with_exit;
+
+	if (!name || json_is_true(json_object_get(cs, "ready")))
+		return 0;
+	crashed = (term || last) && json_is_integer(code) && json_integer_value(code) != 0;
+	if (crash_only > 0 && !(crashed && restarts >= crash_only))
+		return 0;
+	if (waiting) {
+		reason = json_string_value(json_object_get(waiting, "reason"));
+		msg = json_string_value(json_object_get(waiting, "message"));
+	} else if (term) {
+		reason = json_string_value(json_object_get(term, "reason"));
+	} else if (running) {
+		reason = "running, not ready";
+	}
+	with_exit = json_is_integer(code) && (term || (waiting && last));
+	if (with_exit)
+		snprintf(counts, sizeof(counts), " (exit %lld, %lld restart%s)", json_integer_value(code), restarts,
+			 restarts == 1 ? "" : "s");
+	else if (restarts)
+		snprintf(counts, sizeof(counts), " (%lld restart%s)", restarts, restarts == 1 ? "" : "s");
+	if (running && !crashed)
+		pod_warning(k, ns, jstr(pod, "metadata", "uid"), line, sizeof(line));
+	if (!line[0] && (term || last || running)) {
+		last_log_line(k, ns, pod_name, name, waiting && last, line, sizeof(line));
+		printable(line);
+	}
+	if (!line[0] && msg) {
+		snprintf(line, sizeof(line), "%s", msg);
+		printable(line);
+	}
+	if (!line[0])
+		pod_warning(k, ns, jstr(pod, "metadata", "uid"), line, sizeof(line));
+	dm_buf_printf(out, "%spod %s: container %s: %s%s%s%s", out->len ? "; " : "", pod_name, name,
+		      reason ? reason : "not ready", counts, line[0] ? ": " : "", line);
+	return 1;
+}
+
+static int uid_in(const char *old, const char *uid)
+{
+	const char *s = old;
+	size_t n = uid ? strlen(uid) : 0;
+
+	while (n && (s = strstr(s, uid))) {
+		if (s > old && s[-1] == '\n' && s[n] == '\n')
+			return 1;
+		s += n;
+	}
+	return 0;
+}
+
+/* The uids of the pods in ns now, "\nUID\n...": a crash loop the watch finds among
+ * them is not this install's (an upgrade that fixes a broken release replaces them). */
+static dm_err pods_before(dm_k8s *k, const char *ns, dm_buf *out)
+{
+	char path[512], *reply = NULL;
+	long status = 0;
+	json_t *list, *pod;
+	size_t i;
+	dm_err e;
+
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods", ns);
+	if ((e = dm_k8s_request(k, "GET", path, NULL, &status, &reply)))
+		return e;
+	if (status != 200) {
+		e = dm_k8s_status_fail(k, status, reply, "list", "pods", NULL, ns);
+		free(reply);
+		return e;
+	}
+	list = json_loads(reply, 0, NULL);
+	free(reply);
+	dm_buf_puts(out, "\n");
+	json_array_foreach(json_object_get(list, "items"), i, pod) {
+		const char *uid = jstr(pod, "metadata", "uid");
+
+		if (uid)
+			dm_buf_printf(out, "%s\n", uid);
+	}
+	json_decref(list);
+	return dm_buf_str(out) ? DM_OK : dm_fail(DM_ERR_NOMEM, "out of memory");
+}
+
+/* The pods of release rel in ns that are not Ready, one "pod P: ..." part each
+ * ("; " between them, at most POD_LINES_MAX, then how many more).  crash_only > 0:
+ * only containers restarted that many times after a crash, in pods whose uid is not in old ("\nUID\n..."),
+ * those that were there before helm ran (the watch).  *found: how many were described. */
+static dm_err diagnose_release(dm_k8s *k, const char *ns, const char *rel, int crash_only, const char *old,
+			       dm_buf *out, size_t *found)
+{
+	char path[512], *reply = NULL;
+	long status = 0;
+	json_t *list, *pod;
+	size_t i, more = 0;
+	dm_err e;
+
+	*found = 0;
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods", ns);
+	if ((e = dm_k8s_request(k, "GET", path, NULL, &status, &reply)))
+		return e;
+	if (status != 200) {
+		e = dm_k8s_status_fail(k, status, reply, "list", "pods", NULL, ns);
+		free(reply);
+		return e;
+	}
+	list = json_loads(reply, 0, NULL);
+	free(reply);
+	if (!list)
+		return dm_fail(DM_ERR_PARSE, "the API server's list of pods in namespace '%s' is not JSON", ns);
+	json_array_foreach(json_object_get(list, "items"), i, pod) {
+		const char *name = jstr(pod, "metadata", "name");
+		const char *phase = jstr(pod, "status", "phase");
+		json_t *cond, *cs;
+		size_t j;
+		int ready = 0, told = 0;
+
+		if (!name || json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp") ||
+		    (phase && !strcmp(phase, "Succeeded")))
+			continue;
+		json_array_foreach(jpath(pod, "status", "conditions"), j, cond) {
+			const char *type = json_string_value(json_object_get(cond, "type"));
+
+			if (type && !strcmp(type, "Ready"))
+				ready = jis(cond, "status", "True");
+		}
+		if (crash_only && old && uid_in(old, jstr(pod, "metadata", "uid")))
+			continue;
+		if (ready || !pod_of_release(k, ns, rel, pod))
+			continue;
+		if (*found >= POD_LINES_MAX) {
+			more++;
+			continue;
+		}
+		json_array_foreach(jpath(pod, "status", "initContainerStatuses"), j, cs)
+			told += describe_container(k, ns, pod, cs, crash_only, out);
+		json_array_foreach(jpath(pod, "status", "containerStatuses"), j, cs)
+			told += describe_container(k, ns, pod, cs, crash_only, out);
+		if (!told && !crash_only) {
+			/* no container yet: the pod's own condition (Unschedulable ...) */
+			const char *why = jstr(pod, "status", "reason"), *msg = jstr(pod, "status", "message");
+			char ev[512] = "";
+
+			json_array_foreach(jpath(pod, "status", "conditions"), j, cond) {
+				if (!why && jis(cond, "status", "False")) {
+					why = json_string_value(json_object_get(cond, "reason"));
+					msg = json_string_value(json_object_get(cond, "message"));
+				}
+			}
+			if (!why)
+				pod_warning(k, ns, jstr(pod, "metadata", "uid"), ev, sizeof(ev));
+			dm_buf_printf(out, "%spod %s: %s%s%s%s%s%s%s", out->len ? "; " : "", name,
+				      phase ? phase : "not ready", why ? ": " : "", why ? why : "", msg ? ": " : "",
+				      msg ? msg : "", ev[0] ? ": " : "", ev);
+			told = 1;
+		}
+		*found += told > 0;
+	}
+	if (more)
+		dm_buf_printf(out, "; %zu more pod%s not ready", more, more > 1 ? "s" : "");
+	json_decref(list);
+	return DM_OK;
+}
+
+/* Watches the pods of a release while helm waits for them. */
+typedef struct {
+	dm_k8s *k;                /* this thread's alone until it is joined */
+	const char *ns, *release;
+	const char *old;          /* the pods there before helm ran (pods_before) */
+	int restarts;             /* crash_restarts */
+	int stop;                 /* set (atomically) when a crash loop is found: helm is stopped */
+	int done;                 /* helm ended */
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	char *found;              /* what stopped helm (malloc'd) */
+} pod_watch;
+
+static void *pod_watch_run(void *arg)
+{
+	pod_watch *w = arg;
+
+	pthread_mutex_lock(&w->m);
+	while (!w->done) {
+		struct timespec ts;
+		dm_buf b = DM_BUF_INIT;
+		size_t found = 0;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += POD_WATCH_MS / 1000;
+		ts.tv_nsec += (POD_WATCH_MS % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_cond_timedwait(&w->cv, &w->m, &ts) == 0 && w->done)
+			break;
+		if (w->done)
+			break;
+		pthread_mutex_unlock(&w->m);
+		/* a failed listing is tried again at the next tick; helm's wait goes on */
+		if (diagnose_release(w->k, w->ns, w->release, w->restarts, w->old, &b, &found) == DM_OK && found)
+			w->found = strdup(dm_buf_str(&b) ? dm_buf_str(&b) : "");
+		dm_err_clear();
+		dm_buf_release(&b);
+		pthread_mutex_lock(&w->m);
+		if (w->found) {
+			__atomic_store_n(&w->stop, 1, __ATOMIC_SEQ_CST);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->m);
+	return NULL;
+}
+
 /* ---- one component ------------------------------------------------------------------------ */
 
 static const char *repo_alias(char *out, size_t n, const char *url)
@@ -653,6 +1048,66 @@ static int needs_api(const dm_component *c)
 	return 1;
 }
 
+/* helm upgrade --install, its pods watched while it waits (see POD_WATCH_MS); when
+ * it fails, the pods of the release that are not Ready say why. */
+static dm_err run_helm_install(run_ctx *x, const dm_component *c, dm_k8s *k, argv_b *a, const dm_buf *in,
+			       dm_proc_result *r)
+{
+	pod_watch w = { .k = k, .ns = c->ns, .release = c->release };
+	dm_buf old = DM_BUF_INIT, why = DM_BUF_INIT;
+	pthread_t t;
+	int watching = 0;
+	size_t found = 0;
+	char what[256];
+	dm_err e;
+
+	w.restarts = x->o->crash_restarts ? x->o->crash_restarts : DM_RUN_CRASH_RESTARTS;
+	if (c->wait && k && w.restarts > 0 && pods_before(k, c->ns, &old) == DM_OK) {
+		w.old = dm_buf_str(&old);
+		pthread_mutex_init(&w.m, NULL);
+		pthread_cond_init(&w.cv, NULL);
+		watching = pthread_create(&t, NULL, pod_watch_run, &w) == 0;
+		if (!watching) {
+			pthread_mutex_destroy(&w.m);
+			pthread_cond_destroy(&w.cv);
+		}
+	}
+	dm_err_clear();
+	e = run_cmd_in(x, c, a, timeout_of(x, c) + 120000, in, watching ? &w.stop : NULL, r);
+	if (watching) {
+		/* the watch thread has its own error detail: this one's stays */
+		pthread_mutex_lock(&w.m);
+		w.done = 1;
+		pthread_cond_signal(&w.cv);
+		pthread_mutex_unlock(&w.m);
+		pthread_join(t, NULL);
+		pthread_mutex_destroy(&w.m);
+		pthread_cond_destroy(&w.cv);
+	}
+	snprintf(what, sizeof(what), "helm upgrade --install %s failed", c->release);
+	if (!e) {
+		/* helm was done first: what the watch saw no longer matters */
+	} else if (e == DM_ERR_INTERRUPTED && w.found && !dm_proc_cancelled()) {
+		e = dm_fail(DM_ERR_PROC, "helm upgrade --install %s stopped: %s", c->release, w.found);
+	} else if (e == DM_ERR_INTERRUPTED) {
+		e = dm_fail(e, "interrupted: helm upgrade --install %s was stopped", c->release);
+	} else {
+		char detail[1024];
+
+		e = cmd_fail(e, what, r);
+		snprintf(detail, sizeof(detail), "%s", dm_err_detail());
+		if ((e == DM_ERR_PROC || e == DM_ERR_TIMEOUT) && c->wait && k &&
+		    diagnose_release(k, c->ns, c->release, 0, NULL, &why, &found) == DM_OK && found)
+			dm_fail(e, "%s; %s", detail, dm_buf_str(&why));
+		else
+			dm_fail(e, "%s", detail);
+	}
+	free(w.found);
+	dm_buf_release(&old);
+	dm_buf_release(&why);
+	return e;
+}
+
 static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 {
 	const dm_platform *p = x->p;
@@ -739,15 +1194,10 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 	av_add(&a, "--timeout");
 	av_add(&a, dur);
 	helm_kube_flags(x, &a);
-	if (x->o->dry_run) {
+	if (x->o->dry_run)
 		notify_command(x, c, a.v);
-	} else if ((e = run_cmd_in(x, c, &a, timeout_of(x, c) + 120000, secret_values ? &in : NULL, &r))) {
-		char what[256];
-
-		snprintf(what, sizeof(what), "helm upgrade --install %s failed", c->release);
-		e = e == DM_ERR_INTERRUPTED ? dm_fail(e, "interrupted: helm upgrade --install %s was stopped", c->release)
-					    : cmd_fail(e, what, &r);
-	}
+	else
+		e = run_helm_install(x, c, k, &a, secret_values ? &in : NULL, &r);
 done:
 	if (in.data)
 		dm_wipe(in.data, in.len);

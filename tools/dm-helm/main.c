@@ -33,6 +33,9 @@ static const char usage_text[] =
 	"  -j, --jobs N            install components whose needs are met, N at a time (default 1)\n"
 	"      --timeout DUR       limit of each component's install (e.g. 90s, 10m), replacing\n"
 	"                          the components' own timeouts\n"
+	"      --crash-restarts N  install: fail a component, without waiting for its timeout, once\n"
+	"                          a container of its new pods has crashed and been restarted N\n"
+	"                          times (default 3); 0: wait for the timeout\n"
 	"      --delete-namespace  uninstall: delete the components' namespaces too (and with them\n"
 	"                          the generated Secrets); only namespaces that dm created and\n"
 	"                          that hold nothing else: else nothing is deleted (exit 1)\n"
@@ -55,7 +58,7 @@ static const char usage_text[] =
 	"  status: 4 when some component is not deployed.\n";
 
 enum { OPT_DRY = 256, OPT_TIMEOUT, OPT_JSON, OPT_KUBECONFIG, OPT_CONTEXT, OPT_WITH_NEEDS,
-       OPT_DELETE_NS, OPT_HELM, OPT_KUBECTL };
+       OPT_DELETE_NS, OPT_HELM, OPT_KUBECTL, OPT_CRASH_RESTARTS };
 
 static const struct option long_opts[] = {
 	{ "flavour", required_argument, NULL, 'f' },
@@ -63,6 +66,7 @@ static const struct option long_opts[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "crash-restarts", required_argument, NULL, OPT_CRASH_RESTARTS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 	{ "context", required_argument, NULL, OPT_CONTEXT },
@@ -334,7 +338,7 @@ int main(int argc, char **argv)
 	const char **only = NULL;
 	size_t n_only = 0;
 	int opt, json = 0, dry = 0, with_needs = 0, delete_ns = 0, verbosity = 0, code;
-	long jobs = 1;
+	long jobs = 1, crash_restarts = DM_RUN_CRASH_RESTARTS;
 	uint64_t timeout_ms = 0;
 	dm_action action;
 	dm_flavour *f = NULL;
@@ -361,6 +365,17 @@ int main(int argc, char **argv)
 			if (*end || end == optarg || jobs < 1 || jobs > 64) {
 				free(only);
 				return dm_cli_usage_error("--jobs must be a number from 1 to 64, not '%s'", optarg);
+			}
+			break;
+		}
+		case OPT_CRASH_RESTARTS: {
+			char *end;
+
+			crash_restarts = strtol(optarg, &end, 10);
+			if (*end || end == optarg || crash_restarts < 0 || crash_restarts > 1000) {
+				free(only);
+				return dm_cli_usage_error("--crash-restarts must be a number from 0 to 1000, not '%s'",
+							  optarg);
 			}
 			break;
 		}
@@ -470,6 +485,7 @@ int main(int argc, char **argv)
 	ro.jobs = action == DM_ACTION_PLAN || dry ? 1 : (int)jobs;
 	ro.dry_run = dry;
 	ro.delete_namespace = delete_ns;
+	ro.crash_restarts = crash_restarts ? (int)crash_restarts : -1;
 	ro.on_command = on_command;
 	ro.on_component = on_component;
 	ro.ud = &u;
