@@ -23,3 +23,7 @@ dm_cli_test(node_cluster ${CMAKE_SOURCE_DIR}/tests/cli/node-cluster.sh FIXTURES 
 # fault proxy: the bucket against the tree, each key once, a pod killed, exit 4, an existing Job,
 # SIGTERM, --timeout, the printed manifest on the server
 dm_cli_test(node_seed_job ${CMAKE_SOURCE_DIR}/tests/cli/node-seed-job.sh FIXTURES node s3 LABELS integration TIMEOUT 420)
+# dm-helm with pods that run: --wait waits for Ready, a crash-looping container reported (pod,
+# reason, exit code, last log line) within its timeout, uninstall leaves nothing (local charts of
+# tests/fixtures/node-helm, the pause image and dm's image of the build)
+dm_cli_test(node_helm ${CMAKE_SOURCE_DIR}/tests/cli/node-helm.sh FIXTURES node LABELS integration TIMEOUT 420)
