@@ -627,7 +627,11 @@ static void last_log_line(dm_k8s *k, const char *ns, const char *pod, const char
 	out[0] = '\0';
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/log?container=%s&tailLines=5&limitBytes=16384%s",
 		 ns, pod, container, previous ? "&previous=true" : "");
-	if (!dm_k8s_request(k, "GET", path, NULL, &status, &reply) && status == 200) {
+	/* a kubelet (1.20) whose log file of the container is gone answers 200 with
+	 * its error as the log ("failed to try resolving symlinks in path ..."): that
+	 * is no line the container wrote */
+	if (!dm_k8s_request(k, "GET", path, NULL, &status, &reply) && status == 200 &&
+	    strncmp(reply, "failed to try resolving symlinks in path", 40) != 0) {
 		dm_buf b = { .data = reply, .len = strlen(reply) };
 
 		dm_proc_last_line(out, n, &b);
