@@ -242,7 +242,7 @@ typedef struct {
 	void (*on_component)(void *ud, const dm_component *c, const dm_run_result *res);
 	void *ud;
 } dm_run_opts;
-#define DM_RUN_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 1, 0, 0, 0, NULL, NULL, NULL }
+#define DM_RUN_OPTS_INIT { .helm = NULL, .jobs = 1 }
 /* The default of crash_restarts: about 30 s of crash loop with the kubelet's back-off. */
 #define DM_RUN_CRASH_RESTARTS 3
 

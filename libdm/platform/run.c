@@ -784,7 +784,7 @@ static dm_err pods_before(dm_k8s *k, const char *ns, dm_buf *out)
 			dm_buf_printf(out, "%s\n", uid);
 	}
 	json_decref(list);
-	return dm_buf_str(out) ? DM_OK : dm_fail(DM_ERR_NOMEM, "out of memory");
+	return dm_buf_str(out) ? DM_OK : dm_nomem();
 }
 
 /* The pods of release rel in ns that are not Ready, one "pod P: ..." part each
