@@ -57,7 +57,11 @@ nothing_left() {
       left+=$(kc -n "$ns" get secrets -l "owner=helm,name=$rel" -o name 2>/dev/null)
     done
     [ -z "$left" ] && break
-    [ "$(date +%s)" -ge "$deadline" ] && fail "left in $ns 60 s after the uninstall: $left"
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      kc -n "$ns" get pods -o wide >&2 || true
+      kc -n "$ns" describe pods >&2 || true
+      fail "left in $ns 60 s after the uninstall: $left"
+    fi
     sleep 1
   done
   pass "nothing of $* left in $ns (helm list -A, Deployments, ReplicaSets, pods, helm Secrets)"
