@@ -690,8 +690,10 @@ static void pod_warning(dm_k8s *k, const char *ns, const char *uid, char *out, s
 }
 
 /* One container that is not ready: "pod P: container C: REASON (exit N, R restarts): WHY",
- * WHY being its last log line (of the run that ended, when the next has not
- * started), else Kubernetes' message, else the pod's latest Warning event.
+ * REASON that of its state ("running, not ready (last run: Error, exit 1, ...)"
+ * when it crashed and runs again), WHY its last log line (of the run that
+ * crashed, when the next has not started or runs), else Kubernetes' message,
+ * else the pod's latest Warning event.
  * crash_only > 0: only a container that crashed and was restarted crash_only times.
  * Returns 1 when it described one. */
 static int describe_container(dm_k8s *k, const char *ns, json_t *pod, json_t *cs, int crash_only, dm_buf *out)
@@ -720,16 +722,23 @@ static int describe_container(dm_k8s *k, const char *ns, json_t *pod, json_t *cs
 	} else if (running) {
 		reason = "running, not ready";
 	}
-	with_exit = json_is_integer(code) && (term || (waiting && last));
-	if (with_exit)
+	with_exit = json_is_integer(code) && (term || (last && (waiting || crashed)));
+	if (running && crashed) {
+		/* restarted, maybe an instant ago and crashing again: how its last run ended */
+		const char *how = json_string_value(json_object_get(last, "reason"));
+
+		snprintf(counts, sizeof(counts), " (last run: %s%sexit %lld, %lld restart%s)", how ? how : "",
+			 how ? ", " : "", json_integer_value(code), restarts, restarts == 1 ? "" : "s");
+	} else if (with_exit) {
 		snprintf(counts, sizeof(counts), " (exit %lld, %lld restart%s)", json_integer_value(code), restarts,
 			 restarts == 1 ? "" : "s");
-	else if (restarts)
+	} else if (restarts) {
 		snprintf(counts, sizeof(counts), " (%lld restart%s)", restarts, restarts == 1 ? "" : "s");
+	}
 	if (running && !crashed)
 		pod_warning(k, ns, jstr(pod, "metadata", "uid"), line, sizeof(line));
 	if (!line[0] && (term || last || running)) {
-		last_log_line(k, ns, pod_name, name, waiting && last, line, sizeof(line));
+		last_log_line(k, ns, pod_name, name, !term && last && (waiting || crashed), line, sizeof(line));
 		printable(line);
 	}
 	if (!line[0] && msg) {

@@ -115,10 +115,13 @@ pod=$(pod_of "$ns" nd-crash)
 [ -n "$pod" ] || fail "no pod of nd-crash"
 log="dm-seed: error: cannot read '/dm-test-missing': No such file or directory"
 line=$(grep '^dm-helm: error: nd-crash: ' "$T/err") || { show; fail "no error line for nd-crash"; }
-re="^dm-helm: error: nd-crash: helm upgrade --install nd-crash stopped: pod $pod: container main: (CrashLoopBackOff|Error) \(exit 1, ([0-9]+) restarts\): (.*)\$"
+# the reason as the container's status has it: waiting (CrashLoopBackOff), terminated (Error), or
+# caught running an instant after a restart ("running, not ready" and how its last run ended)
+crashing='((CrashLoopBackOff|Error) \(|running, not ready \(last run: Error, )exit 1, ([0-9]+) restarts\)'
+re="^dm-helm: error: nd-crash: helm upgrade --install nd-crash stopped: pod $pod: container main: $crashing: (.*)\$"
 [[ "$line" =~ $re ]] || { show; fail "nd-crash's error line: '$line'"; }
-reason=${BASH_REMATCH[1]} restarts=${BASH_REMATCH[2]}
-[ "${BASH_REMATCH[3]}" = "$log" ] || fail "last log line '${BASH_REMATCH[3]}', expected '$log'"
+reason=${BASH_REMATCH[2]:-running again} restarts=${BASH_REMATCH[3]}
+[ "${BASH_REMATCH[4]}" = "$log" ] || fail "last log line '${BASH_REMATCH[4]}', expected '$log'"
 # what the message says is what the pod's status says (restarts only grow)
 now_restarts=$(kc -n "$ns" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].restartCount}')
 [ "$restarts" -ge 2 ] && [ "$now_restarts" -ge "$restarts" ] || fail "restarts: message $restarts, pod now $now_restarts"
@@ -139,8 +142,8 @@ run -f "$FX/crash.yaml" install --timeout 12s --crash-restarts 1 --json nd-crash
 expect_rc 4 "install nd-crash --timeout 12s"
 awk -v t="$took" 'BEGIN { exit !(t >= 12 && t < 40) }' || fail "took ${took}s, expected helm's 12 s timeout"
 line=$(grep '^dm-helm: error: nd-crash: ' "$T/err") || { show; fail "no error line for nd-crash"; }
-re="^dm-helm: error: nd-crash: helm upgrade --install nd-crash failed: [^;]+; pod $pod: container main: (CrashLoopBackOff|Error) \(exit 1, [0-9]+ restarts\): (.*)\$"
-[[ "$line" =~ $re ]] && [ "${BASH_REMATCH[2]}" = "$log" ] || { show; fail "nd-crash's error line after the timeout: '$line'"; }
+re="^dm-helm: error: nd-crash: helm upgrade --install nd-crash failed: [^;]+; pod $pod: container main: $crashing: (.*)\$"
+[[ "$line" =~ $re ]] && [ "${BASH_REMATCH[4]}" = "$log" ] || { show; fail "nd-crash's error line after the timeout: '$line'"; }
 python3 - "$T/out" "$pod" "$log" <<'EOF' || fail "--json: nd-crash's detail"
 import json, sys
 d = json.load(open(sys.argv[1]))
