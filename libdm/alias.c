@@ -126,11 +126,15 @@ static const char *url_problem(const char *url, char *why, size_t n)
 			v = v * 10 + (*q - '0');
 		if (q != end || q == port || v < 1 || v > 65535)
 			return snprintf(why, n, "has the port '%.*s', not a number from 1 to 65535", (int)(end - port),
-					port), why;
+					port),
+			       why;
 	}
 	if (end[strspn(end, "/")])
-		return snprintf(why, n, "must not have a path, query or fragment ('%s'): an S3 endpoint is "
-				"http(s)://HOST[:PORT]", end), why;
+		return snprintf(why, n,
+				"must not have a path, query or fragment ('%s'): an S3 endpoint is "
+				"http(s)://HOST[:PORT]",
+				end),
+		       why;
 	return NULL;
 }
 
@@ -208,8 +212,8 @@ dm_err dm_alias_parse_url(dm_alias **out, const char *name, const char *url)
 		if (*p == '@')
 			at = p;
 	if (!at)
-		return dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: URL has no credentials (expected http(s)://ACCESS:SECRET@host:port)",
-			       name);
+		return dm_fail(DM_ERR_CONFIG,
+			       "MC_HOST_%s: URL has no credentials (expected http(s)://ACCESS:SECRET@host:port)", name);
 	host = at + 1;
 	/* what follows the credentials is checked as the alias file's url is: the same message */
 	if (asprintf(&base, "%.*s%s", (int)(scheme_end + 3 - url), url, host) < 0)
@@ -257,8 +261,7 @@ dm_err dm_alias_url(dm_buf *out, const dm_alias *a)
 	    (e = dm_sigv4_encode(out, a->secret_key, strlen(a->secret_key), 0)))
 		return e;
 	if (a->session_token && *a->session_token &&
-	    ((e = dm_buf_puts(out, ":")) ||
-	     (e = dm_sigv4_encode(out, a->session_token, strlen(a->session_token), 0))))
+	    ((e = dm_buf_puts(out, ":")) || (e = dm_sigv4_encode(out, a->session_token, strlen(a->session_token), 0))))
 		return e;
 	return dm_buf_printf(out, "@%s", rest + 3);
 }
@@ -475,15 +478,14 @@ dm_err dm_alias_resolve(dm_alias **out, const char *name)
 
 			if (!region || !*region)
 				region = getenv("AWS_DEFAULT_REGION");
-			e = make_alias(out, name, ep && *ep ? ep : "https://s3.amazonaws.com", getenv("AWS_ACCESS_KEY_ID"),
-				       getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN"), region,
-				       "AWS_* environment");
+			e = make_alias(out, name, ep && *ep ? ep : "https://s3.amazonaws.com",
+				       getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"),
+				       getenv("AWS_SESSION_TOKEN"), region, "AWS_* environment");
 			free(path);
 			free(mc);
 			return e;
 		}
-		e = dm_fail(DM_ERR_CONFIG,
-			    "unknown alias '%s' (looked in %s, %s, %s%s)", name, var, path, mc,
+		e = dm_fail(DM_ERR_CONFIG, "unknown alias '%s' (looked in %s, %s, %s%s)", name, var, path, mc,
 			    strcmp(name, "s3") == 0 ? " and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY" : "");
 		free(mc);
 	}
@@ -532,8 +534,7 @@ static dm_err put_entry(dm_buf *b, int indent, const char *name, const char *url
 	    (e = dm_buf_printf(b, "\n%*saccess_key: ", indent + 2, "")) || (e = put_quoted(b, ak)) ||
 	    (e = dm_buf_printf(b, "\n%*ssecret_key: ", indent + 2, "")) || (e = put_quoted(b, sk)))
 		return e;
-	if (tok && *tok &&
-	    ((e = dm_buf_printf(b, "\n%*ssession_token: ", indent + 2, "")) || (e = put_quoted(b, tok))))
+	if (tok && *tok && ((e = dm_buf_printf(b, "\n%*ssession_token: ", indent + 2, "")) || (e = put_quoted(b, tok))))
 		return e;
 	if (region && *region &&
 	    ((e = dm_buf_printf(b, "\n%*sregion: ", indent + 2, "")) || (e = put_quoted(b, region))))
@@ -666,7 +667,8 @@ static int text_has_comments(const lines *l)
 		const char *p, *end;
 
 		line_at(l, i, &p, &end);
-		if (i == 1 && (size_t)(end - p) + 1 == strlen(FILE_HEAD) && memcmp(p, FILE_HEAD, (size_t)(end - p)) == 0)
+		if (i == 1 && (size_t)(end - p) + 1 == strlen(FILE_HEAD) &&
+		    memcmp(p, FILE_HEAD, (size_t)(end - p)) == 0)
 			continue;
 		if (line_has_comment(l, i))
 			return 1;
@@ -736,8 +738,8 @@ static dm_err edit_lines(dm_buf *out, const lines *l, const dm_yaml *doc, const 
 				return DM_OK;
 		} else {
 			/* a block map below 'aliases:', each key at the start of its line */
-			if (!key_ends_line(l, k) || all->line <= k->line || all->len == 0 || all->keys[0]->line != all->line ||
-			    all->keys[0]->col != all->col)
+			if (!key_ends_line(l, k) || all->line <= k->line || all->len == 0 ||
+			    all->keys[0]->line != all->line || all->keys[0]->col != all->col)
 				return DM_OK;
 			indent = (int)all->col - 1;
 			for (size_t i = 0; i < all->len; i++) {
@@ -846,14 +848,15 @@ dm_err dm_alias_save(const char *path_in, const dm_alias *a)
 		goto out;
 	if (!done) {
 		if (text_has_comments(&l))
-			dm_warn("'%s' is not in the layout dm writes: it is written anew, and its comments are not kept",
+			dm_warn("'%s' is not in the layout dm writes: it is written anew, and its comments are not "
+				"kept",
 				path);
 		dm_buf_clear(&b);
 		if ((e = rewrite(&b, doc, all, a)))
 			goto out;
 	} else if (lost) {
-		dm_warn("'%s': a comment at the end of a line of alias '%s' is not kept: the line was replaced",
-			path, a->name);
+		dm_warn("'%s': a comment at the end of a line of alias '%s' is not kept: the line was replaced", path,
+			a->name);
 	}
 	e = dm_write_file_atomic(path, b.data, b.len, 0600);
 out:

@@ -14,10 +14,10 @@
 
 /* The bounds (docs/hardening.md, "Bounds"); the test knob may change them. */
 static size_t reply_max = (size_t)64 << 20;
-static long stall_s = 30;               /* SHORT and BODY: under stall_bytes/s for this long */
+static long stall_s = 30; /* SHORT and BODY: under stall_bytes/s for this long */
 static const long stall_bytes = 1024;
-static long total_short_ms = 60000;     /* SHORT: the whole request */
-static const long slow_stall_s = 60;    /* SLOW: not one byte for this long */
+static long total_short_ms = 60000;  /* SHORT: the whole request */
+static const long slow_stall_s = 60; /* SLOW: not one byte for this long */
 static const long total_slow_ms = 15 * 60000L;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -222,8 +222,7 @@ static dm_err bound_fail(CURLcode rc, const char *errbuf, const char *url, const
 	return DM_OK;
 }
 
-dm_err dm_http_fail(CURLcode rc, const char *errbuf, const char *url, const dm_http_opts *o,
-		    const dm_http_reply *rep)
+dm_err dm_http_fail(CURLcode rc, const char *errbuf, const char *url, const dm_http_opts *o, const dm_http_reply *rep)
 {
 	char where[512];
 	const char *why = errbuf && *errbuf ? errbuf : curl_easy_strerror(rc);
@@ -236,19 +235,19 @@ dm_err dm_http_fail(CURLcode rc, const char *errbuf, const char *url, const dm_h
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		return dm_fail(DM_ERR_NET, "cannot connect to %s: %s", where, why);
-	case CURLE_OPERATION_TIMEDOUT:
-		return dm_fail(DM_ERR_TIMEOUT, "no answer from %s in time: %s", where, why);
+	case CURLE_COULDNT_RESOLVE_PROXY: return dm_fail(DM_ERR_NET, "cannot connect to %s: %s", where, why);
+	case CURLE_OPERATION_TIMEDOUT: return dm_fail(DM_ERR_TIMEOUT, "no answer from %s in time: %s", where, why);
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
-		return dm_fail(DM_ERR_TLS, "certificate not trusted for %s: %s (CA: %s; use --ca-bundle FILE or --insecure)",
-			       where, why, o && o->ca_pem ? "certificate-authority-data" : ca ? ca : "system store");
-	case CURLE_SSL_CONNECT_ERROR:
-		return dm_fail(DM_ERR_TLS, "TLS handshake with %s failed: %s", where, why);
-	default:
-		return dm_fail(DM_ERR_NET, "request to %s failed: %s", where, why);
+		return dm_fail(DM_ERR_TLS,
+			       "certificate not trusted for %s: %s (CA: %s; use --ca-bundle FILE or --insecure)", where,
+			       why,
+			       o && o->ca_pem ? "certificate-authority-data"
+			       : ca           ? ca
+					      : "system store");
+	case CURLE_SSL_CONNECT_ERROR: return dm_fail(DM_ERR_TLS, "TLS handshake with %s failed: %s", where, why);
+	default: return dm_fail(DM_ERR_NET, "request to %s failed: %s", where, why);
 	}
 }
 
@@ -266,9 +265,7 @@ int dm_http_retryable(CURLcode rc, const char *errbuf, dm_http_reply *rep)
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
 	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return 1;
-	default:
-		return 0;
+	case CURLE_HTTP2_STREAM: return 1;
+	default: return 0;
 	}
 }

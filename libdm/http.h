@@ -9,16 +9,19 @@
 #include <dm/util.h>
 
 typedef struct {
-	const char *ca_file;      /* PEM bundle file; NULL: $SSL_CERT_FILE, else the system store */
-	const char *ca_pem;       /* PEM text in memory (kubeconfig certificate-authority-data); wins over ca_file */
-	int insecure;             /* skip certificate verification */
-	const char *cert_file;    /* client certificate (PEM file) */
-	const char *key_file;     /* client key (PEM file) */
-	const char *cert_pem;     /* client certificate (PEM text in memory) */
-	const char *key_pem;      /* client key (PEM text in memory) */
-	long connect_timeout_ms;  /* 0: 10 s */
+	const char *ca_file;     /* PEM bundle file; NULL: $SSL_CERT_FILE, else the system store */
+	const char *ca_pem;      /* PEM text in memory (kubeconfig certificate-authority-data); wins over ca_file */
+	int insecure;            /* skip certificate verification */
+	const char *cert_file;   /* client certificate (PEM file) */
+	const char *key_file;    /* client key (PEM file) */
+	const char *cert_pem;    /* client certificate (PEM text in memory) */
+	const char *key_pem;     /* client key (PEM text in memory) */
+	long connect_timeout_ms; /* 0: 10 s */
 } dm_http_opts;
-#define DM_HTTP_OPTS_INIT { .ca_file = NULL, .insecure = 0, .connect_timeout_ms = 0 } /* the defaults above */
+#define DM_HTTP_OPTS_INIT                                                                                              \
+	{                                                                                                              \
+		.ca_file = NULL, .insecure = 0, .connect_timeout_ms = 0                                                \
+	} /* the defaults above */
 
 /* What a request carries decides how long it may take (docs/hardening.md,
  * "Bounds"); every kind has the same cap on the reply's size.
@@ -34,10 +37,10 @@ typedef enum { DM_HTTP_SHORT = 0, DM_HTTP_BODY, DM_HTTP_SLOW } dm_http_kind;
 /* One request's reply, as the shared write callback fills it; it lives across
  * the tries of the request. */
 typedef struct {
-	dm_buf *body;       /* where the reply's body goes (cleared by the caller before each try) */
+	dm_buf *body; /* where the reply's body goes (cleared by the caller before each try) */
 	dm_http_kind kind;
-	int over;           /* set when the body went past the cap (the try then fails) */
-	int slow_tries;     /* tries that stalled or ran out of time */
+	int over;       /* set when the body went past the cap (the try then fails) */
+	int slow_tries; /* tries that stalled or ran out of time */
 } dm_http_reply;
 
 /* Process-wide curl_global_init, once (thread-safe); also reads the test knob
@@ -54,8 +57,7 @@ dm_err dm_http_setup(CURL *h, const dm_http_opts *o, dm_http_reply *rep, char *e
  * hit names the whole URL ("reply from URL exceeded 64 MiB", "... stalled:
  * under 1 KiB/s for 30 s"); other failures name its host:port only (never
  * credentials) and, for TLS, the CA file used.  rep may be NULL. */
-dm_err dm_http_fail(CURLcode rc, const char *errbuf, const char *url, const dm_http_opts *o,
-		    const dm_http_reply *rep);
+dm_err dm_http_fail(CURLcode rc, const char *errbuf, const char *url, const dm_http_opts *o, const dm_http_reply *rep);
 
 /* Is this failed try worth another (connection reset, timeout, partial
  * reply)?  A reply over the cap never is; a try that stalled or ran out of

@@ -40,11 +40,11 @@
 #define H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
 #define I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
 #define ROTL(x, s) _mm256_or_si256(_mm256_slli_epi32(x, s), _mm256_srli_epi32(x, 32 - (s)))
-#define STEP(f, a, b, c, d, k, t, s)                                                                   \
-	do {                                                                                           \
-		a = _mm256_add_epi32(a, _mm256_add_epi32(f(b, c, d),                                   \
-							 _mm256_add_epi32(w[k], _mm256_set1_epi32((int)(t))))); \
-		a = _mm256_add_epi32(b, ROTL(a, s));                                                   \
+#define STEP(f, a, b, c, d, k, t, s)                                                                                   \
+	do {                                                                                                           \
+		a = _mm256_add_epi32(a, _mm256_add_epi32(f(b, c, d),                                                   \
+							 _mm256_add_epi32(w[k], _mm256_set1_epi32((int)(t)))));        \
+		a = _mm256_add_epi32(b, ROTL(a, s));                                                                   \
 	} while (0)
 
 /* w[k]: word k of the block of every lane (lane j in element j). */
@@ -75,7 +75,7 @@ __attribute__((target("avx2"))) static void load_words(__m256i w[16], const unsi
 }
 
 __attribute__((target("avx2"))) static void compress8(__m256i st[4], const unsigned char *const p[LANES],
-						       __m256i active)
+						      __m256i active)
 {
 	const __m256i ones = _mm256_set1_epi32(-1);
 	__m256i w[16];
@@ -162,7 +162,7 @@ static const unsigned char zero_block[64];
 
 /* Runs nblk[j] blocks from base[j] through lane j; a lane with fewer waits. */
 __attribute__((target("avx2"))) static void run_blocks(__m256i st[4], const unsigned char *const base[LANES],
-							const uint64_t nblk[LANES])
+						       const uint64_t nblk[LANES])
 {
 	uint64_t most = 0;
 
@@ -208,8 +208,8 @@ static uint64_t pad_tail(unsigned char tail[128], const unsigned char *rem, uint
 
 /* The padded ends of every lane, then the digests of the first n lanes. */
 __attribute__((target("avx2"))) static void finish(unsigned char (*out)[16], __m256i st[4],
-						    const unsigned char *const rem[LANES], const uint64_t len[LANES],
-						    size_t n)
+						   const unsigned char *const rem[LANES], const uint64_t len[LANES],
+						   size_t n)
 {
 	unsigned char tail[LANES][128];
 	const unsigned char *base[LANES];
@@ -231,7 +231,7 @@ __attribute__((target("avx2"))) static void finish(unsigned char (*out)[16], __m
 
 /* Up to LANES messages read piecewise, DM_MD5_CHUNK bytes of each at a time. */
 __attribute__((target("avx2"))) static int md5_group_read(unsigned char (*out)[16], const uint64_t *len, size_t n,
-							    dm_md5_reader read, void *arg, size_t first)
+							  dm_md5_reader read, void *arg, size_t first)
 {
 	const unsigned char *base[LANES], *rem[LANES];
 	uint64_t nblk[LANES], l[LANES];

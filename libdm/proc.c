@@ -135,8 +135,8 @@ dm_err dm_proc_find(char **out, const char *name, const char *env_name, const ch
 	if (envval && *envval) {
 		if (strchr(envval, '/')) {
 			if (!is_executable_file(envval))
-				return dm_fail(DM_ERR_NOTFOUND, "%s='%s' is not an executable file%s%s",
-				               env_name, envval, hint ? "; " : "", hint ? hint : "");
+				return dm_fail(DM_ERR_NOTFOUND, "%s='%s' is not an executable file%s%s", env_name,
+					       envval, hint ? "; " : "", hint ? hint : "");
 			found = strdup(envval);
 			if (!found)
 				return dm_nomem();
@@ -145,8 +145,8 @@ dm_err dm_proc_find(char **out, const char *name, const char *env_name, const ch
 		}
 		e = path_lookup(&found, envval);
 		if (e == DM_ERR_NOTFOUND)
-			return dm_fail(DM_ERR_NOTFOUND, "%s='%s' not found in PATH%s%s",
-			               env_name, envval, hint ? "; " : "", hint ? hint : "");
+			return dm_fail(DM_ERR_NOTFOUND, "%s='%s' not found in PATH%s%s", env_name, envval,
+				       hint ? "; " : "", hint ? hint : "");
 		if (e != DM_OK)
 			return e;
 		*out = found;
@@ -156,8 +156,8 @@ dm_err dm_proc_find(char **out, const char *name, const char *env_name, const ch
 		return dm_fail(DM_ERR_NOTFOUND, "no program name given");
 	if (strchr(name, '/')) {
 		if (!is_executable_file(name))
-			return dm_fail(DM_ERR_NOTFOUND, "'%s' is not an executable file%s%s",
-			               name, hint ? "; " : "", hint ? hint : "");
+			return dm_fail(DM_ERR_NOTFOUND, "'%s' is not an executable file%s%s", name, hint ? "; " : "",
+				       hint ? hint : "");
 		found = strdup(name);
 		if (!found)
 			return dm_nomem();
@@ -167,10 +167,9 @@ dm_err dm_proc_find(char **out, const char *name, const char *env_name, const ch
 	e = path_lookup(&found, name);
 	if (e == DM_ERR_NOTFOUND) {
 		if (env_name)
-			return dm_fail(DM_ERR_NOTFOUND, "'%s' not found in PATH (or set %s to its path)%s%s",
-			               name, env_name, hint ? "; " : "", hint ? hint : "");
-		return dm_fail(DM_ERR_NOTFOUND, "'%s' not found in PATH%s%s",
-		               name, hint ? "; " : "", hint ? hint : "");
+			return dm_fail(DM_ERR_NOTFOUND, "'%s' not found in PATH (or set %s to its path)%s%s", name,
+				       env_name, hint ? "; " : "", hint ? hint : "");
+		return dm_fail(DM_ERR_NOTFOUND, "'%s' not found in PATH%s%s", name, hint ? "; " : "", hint ? hint : "");
 	}
 	if (e != DM_OK)
 		return e;
@@ -385,8 +384,8 @@ void dm_proc_last_line(char *out, size_t n, const dm_buf *b)
 	size_t end = b->len, start;
 
 	out[0] = '\0';
-	while (end > 0 && (b->data[end - 1] == '\n' || b->data[end - 1] == '\r' ||
-	                   b->data[end - 1] == ' ' || b->data[end - 1] == '\t'))
+	while (end > 0 && (b->data[end - 1] == '\n' || b->data[end - 1] == '\r' || b->data[end - 1] == ' ' ||
+			   b->data[end - 1] == '\t'))
 		end--;
 	if (end == 0)
 		return;
@@ -487,7 +486,7 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 		if (grouped)
 			posix_spawnattr_setpgroup(&attr, 0);
 		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-					 (grouped ? POSIX_SPAWN_SETPGROUP : 0));
+							(grouped ? POSIX_SPAWN_SETPGROUP : 0));
 	}
 
 	if (!o->inherit_stdio) {
@@ -650,8 +649,7 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 	if (stopping == INTERRUPTED) {
 		e = dm_fail(DM_ERR_INTERRUPTED, "%s interrupted and stopped", label);
 	} else if (res->timed_out) {
-		e = dm_fail(DM_ERR_TIMEOUT, "%s timed out after %.1f s and was stopped", label,
-		            o->timeout_ms / 1000.0);
+		e = dm_fail(DM_ERR_TIMEOUT, "%s timed out after %.1f s and was stopped", label, o->timeout_ms / 1000.0);
 	} else if (res->exited && res->status != 0) {
 		char line[512];
 
@@ -663,8 +661,7 @@ dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
 	} else if (!res->exited) {
 		const char *sig = sigabbrev_np(res->status);
 
-		e = dm_fail(DM_ERR_PROC, "%s killed by signal %d (SIG%s)", label, res->status,
-		            sig ? sig : "?");
+		e = dm_fail(DM_ERR_PROC, "%s killed by signal %d (SIG%s)", label, res->status, sig ? sig : "?");
 	}
 
 done:

@@ -134,7 +134,10 @@ dm_err dm_parse_size(const char *text, uint64_t *out)
 		int si;
 
 		switch (u) {
-		case 'b': mul = 1; rest = end + 1; break;
+		case 'b':
+			mul = 1;
+			rest = end + 1;
+			break;
 		case 'k': mul = 1024.0; break;
 		case 'm': mul = 1024.0 * 1024; break;
 		case 'g': mul = 1024.0 * 1024 * 1024; break;
@@ -241,11 +244,16 @@ size_t dm_base64_encode(char *out, const unsigned char *in, size_t n)
 
 static int b64val(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
 	return -1;
 }
 

@@ -183,20 +183,19 @@ static dm_err parse(dm_yaml *d, yaml_parser_t *p)
 			if (p->context)
 				return fail_at(d->name, &m, "%s %s started at line %u, column %u",
 					       p->problem ? p->problem : "syntax error", p->context,
-					       (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
+					       (unsigned)p->context_mark.line + 1,
+					       (unsigned)p->context_mark.column + 1);
 			return fail_at(d->name, &m, "%s", p->problem ? p->problem : "syntax error");
 		}
 		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			yaml_event_delete(&ev);
-			return e;
+		case YAML_STREAM_END_EVENT: yaml_event_delete(&ev); return e;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1)
 				e = fail_at(d->name, &ev.start_mark, "more than one YAML document in the file");
 			break;
 		case YAML_SCALAR_EVENT:
 			if (is_null_scalar(&ev) && !(depth > 0 && stack[depth - 1].node->kind == DM_YAML_MAP &&
-						      !stack[depth - 1].pending_key)) {
+						     !stack[depth - 1].pending_key)) {
 				n = new_node(d, DM_YAML_NULL, &ev.start_mark);
 			} else {
 				n = new_node(d, DM_YAML_SCALAR, &ev.start_mark);
@@ -233,7 +232,8 @@ static dm_err parse(dm_yaml *d, yaml_parser_t *p)
 			anchors[depth] = ev.type == YAML_MAPPING_START_EVENT ? ev.data.mapping_start.anchor
 									     : ev.data.sequence_start.anchor;
 			/* the anchor name is owned by the event: keep a copy until the end event */
-			anchors[depth] = anchors[depth] ? (const yaml_char_t *)strdup((const char *)anchors[depth]) : NULL;
+			anchors[depth] =
+				anchors[depth] ? (const yaml_char_t *)strdup((const char *)anchors[depth]) : NULL;
 			stack[depth].node = n;
 			stack[depth].pending_key = NULL;
 			depth++;
@@ -262,8 +262,7 @@ static dm_err parse(dm_yaml *d, yaml_parser_t *p)
 				e = place(d, stack, depth, d->anchors[i - 1].node, &ev.start_mark);
 			break;
 		}
-		default:
-			break;
+		default: break;
 		}
 		yaml_event_delete(&ev);
 		if (e != DM_OK) {
@@ -395,8 +394,7 @@ static const char *kind_name(dm_yaml_kind k)
 	return "?";
 }
 
-dm_err dm_yaml_check_keys(const dm_yaml *d, const dm_ynode *map, const char *what,
-			  const char *const *allowed)
+dm_err dm_yaml_check_keys(const dm_yaml *d, const dm_ynode *map, const char *what, const char *const *allowed)
 {
 	if (!map || map->kind != DM_YAML_MAP)
 		return DM_OK;
@@ -433,8 +431,7 @@ dm_err dm_yaml_want_map(const dm_yaml *d, const dm_ynode *n, const char *what, i
 	return dm_yaml_fail(d, n, "%s must be a mapping, not %s", what, kind_name(n->kind));
 }
 
-static dm_err get_node(const dm_yaml *d, const dm_ynode *map, const char *key, int required,
-		       const dm_ynode **out)
+static dm_err get_node(const dm_yaml *d, const dm_ynode *map, const char *key, int required, const dm_ynode **out)
 {
 	const dm_ynode *n = dm_yaml_get(map, key);
 
@@ -450,8 +447,7 @@ static dm_err get_node(const dm_yaml *d, const dm_ynode *map, const char *key, i
 	return DM_OK;
 }
 
-dm_err dm_yaml_get_str(const dm_yaml *d, const dm_ynode *map, const char *key, int required,
-		       const char **out)
+dm_err dm_yaml_get_str(const dm_yaml *d, const dm_ynode *map, const char *key, int required, const char **out)
 {
 	const dm_ynode *n;
 	dm_err e = get_node(d, map, key, required, &n);
@@ -464,8 +460,8 @@ dm_err dm_yaml_get_str(const dm_yaml *d, const dm_ynode *map, const char *key, i
 	return DM_OK;
 }
 
-dm_err dm_yaml_get_int(const dm_yaml *d, const dm_ynode *map, const char *key, int required,
-		       long long min, long long max, long long *out)
+dm_err dm_yaml_get_int(const dm_yaml *d, const dm_ynode *map, const char *key, int required, long long min,
+		       long long max, long long *out)
 {
 	const dm_ynode *n;
 	dm_err e = get_node(d, map, key, required, &n);
@@ -506,8 +502,8 @@ dm_err dm_yaml_get_bool(const dm_yaml *d, const dm_ynode *map, const char *key, 
 	return dm_yaml_fail(d, n, "'%s' must be true or false", key);
 }
 
-dm_err dm_yaml_get_strlist(const dm_yaml *d, const dm_ynode *map, const char *key, int required,
-			   const char ***out, size_t *count)
+dm_err dm_yaml_get_strlist(const dm_yaml *d, const dm_ynode *map, const char *key, int required, const char ***out,
+			   size_t *count)
 {
 	const dm_ynode *n;
 	dm_err e = get_node(d, map, key, required, &n);

@@ -33,12 +33,12 @@ extern "C" {
 
 typedef struct {
 	char *name;
-	char *url;            /* scheme://host[:port], no trailing slash, no credentials */
+	char *url; /* scheme://host[:port], no trailing slash, no credentials */
 	char *access_key;
 	char *secret_key;
-	char *session_token;  /* NULL when none */
-	char *region;         /* never NULL after resolve: default "us-east-1" */
-	const char *source;   /* static text: "MC_HOST_ environment", "alias file", "mc config", "AWS_* environment" */
+	char *session_token; /* NULL when none */
+	char *region;        /* never NULL after resolve: default "us-east-1" */
+	const char *source;  /* static text: "MC_HOST_ environment", "alias file", "mc config", "AWS_* environment" */
 } dm_alias;
 
 /* Resolves name as above. *out is the caller's: dm_alias_free(). The keys are

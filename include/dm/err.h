@@ -16,24 +16,24 @@ extern "C" {
 
 typedef enum {
 	DM_OK = 0,
-	DM_ERR_NOMEM = 1,       /* out of memory */
-	DM_ERR_USAGE = 2,       /* bad flag or argument from the user */
-	DM_ERR_CONFIG = 3,      /* bad configuration file, key or value */
-	DM_ERR_IO = 4,          /* local file system */
-	DM_ERR_NET = 5,         /* cannot connect, reset, DNS */
-	DM_ERR_TLS = 6,         /* certificate not trusted, handshake */
-	DM_ERR_AUTH = 7,        /* credentials rejected (401/403 on auth) */
-	DM_ERR_HTTP = 8,        /* unexpected HTTP status */
-	DM_ERR_NOTFOUND = 9,    /* object, secret, file not found */
-	DM_ERR_FORBIDDEN = 10,  /* authenticated but not allowed */
-	DM_ERR_CHECKSUM = 11,   /* bytes did not arrive intact */
-	DM_ERR_PARSE = 12,      /* malformed reply (XML, JSON) */
-	DM_ERR_TIMEOUT = 13,    /* a wait ran out */
-	DM_ERR_PARTIAL = 14,    /* some items failed, others succeeded */
-	DM_ERR_INTERRUPTED = 15,/* stopped by a signal */
-	DM_ERR_PROC = 16,       /* a child process failed to start or exited non-zero */
-	DM_ERR_UNSUPPORTED = 17,/* not possible here (missing library, driver) */
-	DM_ERR_INVALID = 18     /* invalid input data (bad name, too long, not UTF-8) */
+	DM_ERR_NOMEM = 1,        /* out of memory */
+	DM_ERR_USAGE = 2,        /* bad flag or argument from the user */
+	DM_ERR_CONFIG = 3,       /* bad configuration file, key or value */
+	DM_ERR_IO = 4,           /* local file system */
+	DM_ERR_NET = 5,          /* cannot connect, reset, DNS */
+	DM_ERR_TLS = 6,          /* certificate not trusted, handshake */
+	DM_ERR_AUTH = 7,         /* credentials rejected (401/403 on auth) */
+	DM_ERR_HTTP = 8,         /* unexpected HTTP status */
+	DM_ERR_NOTFOUND = 9,     /* object, secret, file not found */
+	DM_ERR_FORBIDDEN = 10,   /* authenticated but not allowed */
+	DM_ERR_CHECKSUM = 11,    /* bytes did not arrive intact */
+	DM_ERR_PARSE = 12,       /* malformed reply (XML, JSON) */
+	DM_ERR_TIMEOUT = 13,     /* a wait ran out */
+	DM_ERR_PARTIAL = 14,     /* some items failed, others succeeded */
+	DM_ERR_INTERRUPTED = 15, /* stopped by a signal */
+	DM_ERR_PROC = 16,        /* a child process failed to start or exited non-zero */
+	DM_ERR_UNSUPPORTED = 17, /* not possible here (missing library, driver) */
+	DM_ERR_INVALID = 18      /* invalid input data (bad name, too long, not UTF-8) */
 } dm_err;
 
 /* A static, never-NULL description of the code. */

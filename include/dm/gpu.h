@@ -40,47 +40,47 @@ enum {
 };
 
 typedef struct {
-	int index;            /* NVML index (nvidia-smi's); the CUDA ordinal when NVML is absent */
-	int cuda_index;       /* CUDA ordinal, DM_GPU_UNKNOWN when CUDA does not see it */
-	int minor;            /* N of /dev/nvidiaN */
-	char name[96];        /* "" when unknown */
-	char uuid[96];        /* "GPU-xxxxxxxx-xxxx-..." or "" */
-	char pci_bus_id[32];  /* "00000000:3B:00.0" or "" */
-	int cc_major, cc_minor;              /* compute capability */
-	long long mem_total, mem_free;       /* bytes */
-	int sm_count;                        /* streaming multiprocessors */
-	int clock_sm_mhz, clock_mem_mhz;     /* maximum clocks */
-	int mig_mode, mig_pending;           /* 0 disabled, 1 enabled */
-	int compute_mode;                    /* DM_GPU_COMPUTE_* */
-	int persistence;                     /* 0 off, 1 on */
-	int ecc_mode;                        /* 0 off, 1 on (current) */
-	long long ecc_uncorrected_volatile;  /* uncorrected errors since the driver loaded */
+	int index;                          /* NVML index (nvidia-smi's); the CUDA ordinal when NVML is absent */
+	int cuda_index;                     /* CUDA ordinal, DM_GPU_UNKNOWN when CUDA does not see it */
+	int minor;                          /* N of /dev/nvidiaN */
+	char name[96];                      /* "" when unknown */
+	char uuid[96];                      /* "GPU-xxxxxxxx-xxxx-..." or "" */
+	char pci_bus_id[32];                /* "00000000:3B:00.0" or "" */
+	int cc_major, cc_minor;             /* compute capability */
+	long long mem_total, mem_free;      /* bytes */
+	int sm_count;                       /* streaming multiprocessors */
+	int clock_sm_mhz, clock_mem_mhz;    /* maximum clocks */
+	int mig_mode, mig_pending;          /* 0 disabled, 1 enabled */
+	int compute_mode;                   /* DM_GPU_COMPUTE_* */
+	int persistence;                    /* 0 off, 1 on */
+	int ecc_mode;                       /* 0 off, 1 on (current) */
+	long long ecc_uncorrected_volatile; /* uncorrected errors since the driver loaded */
 	int temperature_c;
-	int util_gpu, util_mem;              /* percent */
+	int util_gpu, util_mem; /* percent */
 } dm_gpu_device;
 
 #define DM_GPU_MISSING_MAX 32
 
 typedef struct {
-	const char *soname;       /* static: "libnvidia-ml.so.1" or "libcuda.so.1" */
-	char *path;               /* what was passed to dlopen (soname or the override) */
-	const char *path_from;    /* static: "default", "DM_NVML_LIBRARY", "DM_CUDA_LIBRARY", "option" */
-	char *resolved;           /* the file actually loaded (realpath), NULL when not loaded */
-	char file_version[32];    /* "535.54.03" from the resolved file name, "" if none */
-	int loaded;               /* dlopen worked and the required symbols are there */
-	char *load_error;         /* why not loaded (dlerror or the missing required symbol) */
-	int init_rc;              /* nvmlInit / cuInit return code, DM_GPU_UNKNOWN when not called */
-	char init_error[128];     /* the library's own name/text for init_rc, "" on success */
+	const char *soname;                      /* static: "libnvidia-ml.so.1" or "libcuda.so.1" */
+	char *path;                              /* what was passed to dlopen (soname or the override) */
+	const char *path_from;                   /* static: "default", "DM_NVML_LIBRARY", "DM_CUDA_LIBRARY", "option" */
+	char *resolved;                          /* the file actually loaded (realpath), NULL when not loaded */
+	char file_version[32];                   /* "535.54.03" from the resolved file name, "" if none */
+	int loaded;                              /* dlopen worked and the required symbols are there */
+	char *load_error;                        /* why not loaded (dlerror or the missing required symbol) */
+	int init_rc;                             /* nvmlInit / cuInit return code, DM_GPU_UNKNOWN when not called */
+	char init_error[128];                    /* the library's own name/text for init_rc, "" on success */
 	const char *missing[DM_GPU_MISSING_MAX]; /* static names of optional symbols not found */
 	size_t n_missing;
 } dm_gpu_lib;
 
 typedef struct {
-	char *path;               /* "/dev/nvidia0" (under the probe root) */
+	char *path; /* "/dev/nvidia0" (under the probe root) */
 	int exists;
-	int is_char;              /* a character device */
-	int access_ok;            /* readable and writable by this process */
-	int required;             /* nvidiactl, nvidia-uvm, and one per GPU */
+	int is_char;   /* a character device */
+	int access_ok; /* readable and writable by this process */
+	int required;  /* nvidiactl, nvidia-uvm, and one per GPU */
 } dm_gpu_devnode;
 
 typedef struct {
@@ -98,18 +98,18 @@ typedef struct {
 	dm_gpu_devnode *devnodes;
 	size_t n_devnodes;
 	/* container runtime pieces found (NULL when absent) */
-	char *runtime_path;              /* nvidia-container-runtime */
-	char *ctk_path;                  /* nvidia-ctk */
-	char *cli_path;                  /* nvidia-container-cli */
-	char **cdi_specs;                /* CDI spec files naming nvidia.com/gpu */
+	char *runtime_path; /* nvidia-container-runtime */
+	char *ctk_path;     /* nvidia-ctk */
+	char *cli_path;     /* nvidia-container-cli */
+	char **cdi_specs;   /* CDI spec files naming nvidia.com/gpu */
 	size_t n_cdi_specs;
-	int in_container;                /* /.dockerenv, /run/.containerenv or $KUBERNETES_SERVICE_HOST */
+	int in_container; /* /.dockerenv, /run/.containerenv or $KUBERNETES_SERVICE_HOST */
 	/* set by the caller when a kubeconfig was given */
 	char *k8s_node;
-	long long k8s_allocatable;       /* node status.allocatable["nvidia.com/gpu"], DM_GPU_UNKNOWN */
+	long long k8s_allocatable; /* node status.allocatable["nvidia.com/gpu"], DM_GPU_UNKNOWN */
 	long long k8s_capacity;
-	char *k8s_error;                 /* why the node could not be read, NULL when fine */
-	char *fact_error;                /* why a driver fact file that is there could not be read
+	char *k8s_error;  /* why the node could not be read, NULL when fine */
+	char *fact_error; /* why a driver fact file that is there could not be read
 					    (unreadable, larger than dm_read_file's cap), NULL when fine */
 	/* private: library handles */
 	void *priv_nvml, *priv_cuda;
@@ -122,7 +122,10 @@ typedef struct {
 				     proc/driver/nvidia, dev/nvidia*, CDI specs and the container
 				     runtime are looked for (the libraries are still loaded here) */
 } dm_gpu_probe_opts;
-#define DM_GPU_PROBE_OPTS_INIT { .nvml_library = NULL, .cuda_library = NULL, .root = NULL }
+#define DM_GPU_PROBE_OPTS_INIT                                                                                         \
+	{                                                                                                              \
+		.nvml_library = NULL, .cuda_library = NULL, .root = NULL                                               \
+	}
 
 /* Gathers every fact.  A missing or broken driver is not an error: it is
  * recorded in the report for dm_gpu_check to explain.  Fails only with
@@ -142,13 +145,13 @@ dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *nod
 
 /* One known notebook image and what it needs. */
 typedef struct {
-	char *name;           /* short name: "pydl_gpu_env" */
-	char **images;        /* glob patterns of image references (fnmatch) */
+	char *name;    /* short name: "pydl_gpu_env" */
+	char **images; /* glob patterns of image references (fnmatch) */
 	size_t n_images;
-	int cuda_major, cuda_minor;   /* 0.0 with cuda_from_tag */
-	int cuda_from_tag;    /* "nvidia/cuda:9.0-base": the version is the tag's leading X.Y */
+	int cuda_major, cuda_minor;     /* 0.0 with cuda_from_tag */
+	int cuda_from_tag;              /* "nvidia/cuda:9.0-base": the version is the tag's leading X.Y */
 	int min_cc_major, min_cc_minor; /* 0.0: only the toolkit's floor */
-	char *note;           /* where the requirement comes from, or NULL */
+	char *note;                     /* where the requirement comes from, or NULL */
 } dm_gpu_image;
 
 typedef struct dm_gpu_images dm_gpu_images;
@@ -172,11 +175,11 @@ void dm_gpu_image_free(dm_gpu_image *img);
 typedef struct {
 	int cuda_index;
 	int ok;
-	double h2d_gbps, d2h_gbps;  /* pinned host <-> device copy bandwidth, GB/s (1e9) */
+	double h2d_gbps, d2h_gbps; /* pinned host <-> device copy bandwidth, GB/s (1e9) */
 	double kernel_ms;
 	size_t bytes;
-	int runtime_version;        /* the CUDA runtime built in: 13000 = 13.0 */
-	char error[256];            /* the CUDA runtime's name and text, "" when ok */
+	int runtime_version; /* the CUDA runtime built in: 13000 = 13.0 */
+	char error[256];     /* the CUDA runtime's name and text, "" when ok */
 } dm_gpu_smoke_result;
 
 /* Allocates `bytes` on CUDA device cuda_index, copies them there and back
@@ -187,15 +190,15 @@ typedef struct {
 dm_err dm_gpu_smoke_run(dm_gpu_smoke_result *out, int cuda_index, size_t bytes);
 
 typedef enum {
-	DM_GPU_WARNING = 1,  /* ready, but worth knowing */
-	DM_GPU_ERROR = 2     /* not ready */
+	DM_GPU_WARNING = 1, /* ready, but worth knowing */
+	DM_GPU_ERROR = 2    /* not ready */
 } dm_gpu_severity;
 
 typedef struct {
 	dm_gpu_severity severity;
-	const char *code;   /* static, stable: "no-library", "low-memory", ... (see docs/dm-gpu.md) */
-	int device;         /* the dm_gpu_device.index it is about, DM_GPU_UNKNOWN for the node */
-	char *message;      /* one line: what is wrong and the fix */
+	const char *code; /* static, stable: "no-library", "low-memory", ... (see docs/dm-gpu.md) */
+	int device;       /* the dm_gpu_device.index it is about, DM_GPU_UNKNOWN for the node */
+	char *message;    /* one line: what is wrong and the fix */
 } dm_gpu_reason;
 
 typedef struct {
@@ -208,16 +211,19 @@ typedef struct {
 	const dm_gpu_smoke_result *smoke_results;
 	size_t n_smoke;
 } dm_gpu_check_opts;
-#define DM_GPU_CHECK_OPTS_INIT { .cuda_major = 0, .image = NULL, .smoke_results = NULL } /* 0 and NULL: no requirement */
+#define DM_GPU_CHECK_OPTS_INIT                                                                                         \
+	{                                                                                                              \
+		.cuda_major = 0, .image = NULL, .smoke_results = NULL                                                  \
+	} /* 0 and NULL: no requirement */
 
 typedef struct {
-	int ready;                 /* no reason of DM_GPU_ERROR severity */
-	int ready_devices;         /* devices with no error of their own */
-	int cuda_major, cuda_minor;        /* the effective requirement (0.0 none) */
-	const char *cuda_from;             /* static: "--cuda", "--image", "" */
-	int cc_major, cc_minor;            /* effective compute capability floor (0.0 none) */
-	const char *min_driver;            /* static: the driver that fully supports the CUDA asked, or NULL */
-	int minor_compat;                  /* passes only through minor-version compatibility */
+	int ready;                  /* no reason of DM_GPU_ERROR severity */
+	int ready_devices;          /* devices with no error of their own */
+	int cuda_major, cuda_minor; /* the effective requirement (0.0 none) */
+	const char *cuda_from;      /* static: "--cuda", "--image", "" */
+	int cc_major, cc_minor;     /* effective compute capability floor (0.0 none) */
+	const char *min_driver;     /* static: the driver that fully supports the CUDA asked, or NULL */
+	int minor_compat;           /* passes only through minor-version compatibility */
 	dm_gpu_reason *reasons;
 	size_t n_reasons;
 } dm_gpu_verdict;

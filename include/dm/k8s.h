@@ -20,42 +20,45 @@ extern "C" {
 
 /* Where the credentials come from. */
 typedef struct {
-	const char *kubeconfig;  /* one file (--kubeconfig); NULL: $KUBECONFIG (a ':' list,
+	const char *kubeconfig; /* one file (--kubeconfig); NULL: $KUBECONFIG (a ':' list,
 				    merged, first wins), else ~/.kube/config */
-	const char *context;     /* NULL: the kubeconfig's current-context */
-	int in_cluster;          /* use the pod's service account instead of a kubeconfig */
-	int run_exec;            /* run exec credential plugins while loading (normally 1) */
+	const char *context;    /* NULL: the kubeconfig's current-context */
+	int in_cluster;         /* use the pod's service account instead of a kubeconfig */
+	int run_exec;           /* run exec credential plugins while loading (normally 1) */
 } dm_k8s_opts;
-#define DM_K8S_OPTS_INIT { NULL, NULL, 0, 1 }
+#define DM_K8S_OPTS_INIT                                                                                               \
+	{                                                                                                              \
+		NULL, NULL, 0, 1                                                                                       \
+	}
 
 /* An exec credential plugin of a kubeconfig user. */
 typedef struct {
-	char *command;        /* as written, or resolved against the kubeconfig's folder */
-	char **args;          /* NULL-terminated */
-	char **env;           /* NULL-terminated "NAME=VALUE" added to the environment */
-	char *api_version;    /* client.authentication.k8s.io/v1beta1 or /v1 */
+	char *command;     /* as written, or resolved against the kubeconfig's folder */
+	char **args;       /* NULL-terminated */
+	char **env;        /* NULL-terminated "NAME=VALUE" added to the environment */
+	char *api_version; /* client.authentication.k8s.io/v1beta1 or /v1 */
 } dm_k8s_exec;
 
 /* The resolved connection settings of one context. */
 typedef struct {
-	char *source;        /* the kubeconfig file(s) read, or "in-cluster" */
-	char *context;       /* the context used; NULL in-cluster */
-	char *cluster;       /* its cluster's name; NULL in-cluster */
-	char *user;          /* its user's name; NULL in-cluster */
-	char *server;        /* https://host:port[/path], no trailing slash */
-	char *ns;           /* the context's namespace (or the pod's); NULL when unset */
-	char *ca_file;       /* certificate-authority, absolute; NULL when none */
-	char *ca_pem;        /* decoded certificate-authority-data; NULL when none */
-	char *ca_origin;     /* where the CA came from, for messages ("'/x/ca.crt'",
+	char *source;      /* the kubeconfig file(s) read, or "in-cluster" */
+	char *context;     /* the context used; NULL in-cluster */
+	char *cluster;     /* its cluster's name; NULL in-cluster */
+	char *user;        /* its user's name; NULL in-cluster */
+	char *server;      /* https://host:port[/path], no trailing slash */
+	char *ns;          /* the context's namespace (or the pod's); NULL when unset */
+	char *ca_file;     /* certificate-authority, absolute; NULL when none */
+	char *ca_pem;      /* decoded certificate-authority-data; NULL when none */
+	char *ca_origin;   /* where the CA came from, for messages ("'/x/ca.crt'",
 			        "certificate-authority-data of cluster 'c' in '/x/config'") */
-	int insecure;        /* insecure-skip-tls-verify */
-	char *token;         /* bearer token (token, tokenFile, exec or in-cluster); secret */
-	char *token_file;    /* where the token was read from, when it was */
-	char *cert_file;     /* client-certificate, absolute */
-	char *key_file;      /* client-key, absolute */
-	char *cert_pem;      /* client-certificate-data (or from exec) */
-	char *key_pem;       /* client-key-data (or from exec); secret */
-	dm_k8s_exec *exec;   /* the user's exec plugin; NULL when none */
+	int insecure;      /* insecure-skip-tls-verify */
+	char *token;       /* bearer token (token, tokenFile, exec or in-cluster); secret */
+	char *token_file;  /* where the token was read from, when it was */
+	char *cert_file;   /* client-certificate, absolute */
+	char *key_file;    /* client-key, absolute */
+	char *cert_pem;    /* client-certificate-data (or from exec) */
+	char *key_pem;     /* client-key-data (or from exec); secret */
+	dm_k8s_exec *exec; /* the user's exec plugin; NULL when none */
 } dm_k8s_config;
 
 /* Loads the settings of the chosen context from kubeconfig files, or the
@@ -67,8 +70,8 @@ dm_err dm_k8s_config_load(dm_k8s_config **out, const dm_k8s_opts *o);
 
 /* Loads from kubeconfig text held in memory (tests, fuzzing); name is used as
  * the file name in messages and its folder for relative paths. */
-dm_err dm_k8s_config_load_string(dm_k8s_config **out, const char *name, const char *text,
-				 size_t len, const char *context, int run_exec);
+dm_err dm_k8s_config_load_string(dm_k8s_config **out, const char *name, const char *text, size_t len,
+				 const char *context, int run_exec);
 
 /* Runs cfg->exec (argv, no shell; KUBERNETES_EXEC_INFO set) and stores the
  * credential it returns in cfg.  Called by dm_k8s_config_load with run_exec. */
@@ -77,8 +80,8 @@ dm_err dm_k8s_config_run_exec(dm_k8s_config *cfg);
 /* Reads an ExecCredential JSON document (len bytes).  want_api_version may be
  * NULL.  Sets *token, or *cert_pem and *key_pem (the others NULL); malloc'd,
  * the caller wipes and frees them.  Errors never quote the document. */
-dm_err dm_k8s_exec_credential_parse(const char *json, size_t len, const char *want_api_version,
-				    char **token, char **cert_pem, char **key_pem);
+dm_err dm_k8s_exec_credential_parse(const char *json, size_t len, const char *want_api_version, char **token,
+				    char **cert_pem, char **key_pem);
 
 /* Wipes the secrets and frees; NULL is a no-op. */
 void dm_k8s_config_free(dm_k8s_config *cfg);
@@ -99,8 +102,8 @@ void dm_k8s_free(dm_k8s *c);
  * set, *reply (when reply is not NULL) is the body, malloc'd, NUL-terminated
  * (wipe it if it may hold secrets).  Fails only when no reply came (DM_ERR_NET,
  * DM_ERR_TLS naming the CA used, DM_ERR_TIMEOUT). */
-dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const char *json_body,
-		      long *status, char **reply);
+dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const char *json_body, long *status,
+		      char **reply);
 
 /* Turns a non-2xx reply into an error with a clear detail:
  *   401 -> DM_ERR_AUTH "the API server SERVER rejected the credentials of user 'U' (context 'C'): ..."
@@ -110,8 +113,8 @@ dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const cha
  *   else DM_ERR_HTTP with the Status message.
  * verb is the Kubernetes verb ("get", "create", "list"), resource the plural
  * ("secrets"), name and ns may be NULL.  c may be NULL (no server/user named). */
-dm_err dm_k8s_status_fail(const dm_k8s *c, long status, const char *reply, const char *verb,
-			  const char *resource, const char *name, const char *ns);
+dm_err dm_k8s_status_fail(const dm_k8s *c, long status, const char *reply, const char *verb, const char *resource,
+			  const char *name, const char *ns);
 
 /* One key of a Secret, its value decoded (byte-exact, NUL-terminated after len). */
 typedef struct {
@@ -123,7 +126,7 @@ typedef struct {
 typedef struct {
 	char *name;
 	char *ns;
-	char *type;              /* "Opaque", ... */
+	char *type; /* "Opaque", ... */
 	size_t n;
 	dm_k8s_secret_item *items; /* sorted by key */
 } dm_k8s_secret;
@@ -137,8 +140,8 @@ dm_err dm_k8s_secret_parse(const char *json, size_t len, dm_k8s_secret **out);
 /* The item of key, or NULL. Borrowed. */
 const dm_k8s_secret_item *dm_k8s_secret_find(const dm_k8s_secret *s, const char *key);
 /* Creates (or with replace, replaces) an Opaque Secret from n items. */
-dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name,
-			 const dm_k8s_secret_item *items, size_t n, int replace);
+dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name, const dm_k8s_secret_item *items, size_t n,
+			 int replace);
 /* Wipes the values and frees; NULL is a no-op. */
 void dm_k8s_secret_free(dm_k8s_secret *s);
 

@@ -11,12 +11,7 @@
 extern "C" {
 #endif
 
-typedef enum {
-	DM_LOG_ERROR = 0,
-	DM_LOG_WARN = 1,
-	DM_LOG_INFO = 2,
-	DM_LOG_DEBUG = 3
-} dm_log_level;
+typedef enum { DM_LOG_ERROR = 0, DM_LOG_WARN = 1, DM_LOG_INFO = 2, DM_LOG_DEBUG = 3 } dm_log_level;
 
 typedef void (*dm_log_fn)(dm_log_level level, const char *msg, void *userdata);
 
@@ -27,8 +22,8 @@ dm_log_level dm_log_get_level(void);
 
 void dm_log(dm_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define dm_error(...) dm_log(DM_LOG_ERROR, __VA_ARGS__)
-#define dm_warn(...)  dm_log(DM_LOG_WARN, __VA_ARGS__)
-#define dm_info(...)  dm_log(DM_LOG_INFO, __VA_ARGS__)
+#define dm_warn(...) dm_log(DM_LOG_WARN, __VA_ARGS__)
+#define dm_info(...) dm_log(DM_LOG_INFO, __VA_ARGS__)
 #define dm_debug(...) dm_log(DM_LOG_DEBUG, __VA_ARGS__)
 
 /* Registers a secret (copied) to be redacted from every log message and error

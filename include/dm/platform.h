@@ -25,27 +25,27 @@ typedef struct dm_flavour dm_flavour;
 /* The project section of a flavour, with every path resolved.  All strings
  * are borrowed from the dm_flavour and live as long as it does. */
 typedef struct {
-	const char *file;              /* the flavour file, absolute */
-	const char *file_name;         /* its base name ("datalake_flavour.yaml") */
-	const char *dir;               /* its folder, absolute */
-	const char *root;              /* platform root: nearest folder at or above dir with components/ */
-	const char *components_dir;    /* <root>/components */
-	const char *targets_dir;       /* <root>/k8s/configs */
-	const char *k8s_namespace;     /* project.k8s_namespace */
-	int proxy_port;                /* project.proxy_port (default 8001) */
-	int all;                       /* 1 when project.flavour is `all` */
-	const char *const *flavour;    /* the names listed (NULL-terminated; empty with all) */
+	const char *file;           /* the flavour file, absolute */
+	const char *file_name;      /* its base name ("datalake_flavour.yaml") */
+	const char *dir;            /* its folder, absolute */
+	const char *root;           /* platform root: nearest folder at or above dir with components/ */
+	const char *components_dir; /* <root>/components */
+	const char *targets_dir;    /* <root>/k8s/configs */
+	const char *k8s_namespace;  /* project.k8s_namespace */
+	int proxy_port;             /* project.proxy_port (default 8001) */
+	int all;                    /* 1 when project.flavour is `all` */
+	const char *const *flavour; /* the names listed (NULL-terminated; empty with all) */
 	size_t n_flavour;
-	const char *k8s_default_config;  /* as written (default "default_mc.yaml") */
-	const char *target_file;       /* resolved: <targets_dir>/<k8s_default_config> or absolute */
+	const char *k8s_default_config;       /* as written (default "default_mc.yaml") */
+	const char *target_file;              /* resolved: <targets_dir>/<k8s_default_config> or absolute */
 	const char *component_default_config; /* file name (default "config.yaml") */
-	const char *data_folder;       /* resolved (default <root>/data) */
-	const char *config_folder;     /* resolved (default: dir) */
+	const char *data_folder;              /* resolved (default <root>/data) */
+	const char *config_folder;            /* resolved (default: dir) */
 	/* The loaded document and its nodes, for loaders of the inline sections
 	 * (dm-cluster's target loader reads local:/remote: through dm/yaml.h). */
 	const dm_yaml *doc;
-	const dm_ynode *local;         /* the inline `local:` node, or NULL when absent */
-	const dm_ynode *remote;        /* the inline `remote:` node, or NULL when absent */
+	const dm_ynode *local;  /* the inline `local:` node, or NULL when absent */
+	const dm_ynode *remote; /* the inline `remote:` node, or NULL when absent */
 } dm_project;
 
 /* Loads a flavour file: YAML, the top-level shape, every project key (types,
@@ -66,29 +66,29 @@ typedef enum { DM_COMPONENT_HELM = 0, DM_COMPONENT_MANIFEST = 1 } dm_component_k
 
 /* One `set` entry after merging.  value is as written, references included. */
 typedef struct {
-	const char *key;       /* helm value path, `\.` kept as written */
-	const char *value;     /* scalar text ("" for null) */
-	int quoted;            /* written quoted: always a string */
-	int is_null;           /* written as null / ~ / nothing */
-	int secret;            /* holds ${C.access_key}, ${C.secret_key} or ${secrets...} */
-	const char *file;      /* where it was set, for messages */
+	const char *key;   /* helm value path, `\.` kept as written */
+	const char *value; /* scalar text ("" for null) */
+	int quoted;        /* written quoted: always a string */
+	int is_null;       /* written as null / ~ / nothing */
+	int secret;        /* holds ${C.access_key}, ${C.secret_key} or ${secrets...} */
+	const char *file;  /* where it was set, for messages */
 	unsigned line, col;
 } dm_set_entry;
 
 /* One generated Secret (`secrets:`). */
 typedef struct {
 	const char *name;
-	const char *const *keys;   /* NULL-terminated */
+	const char *const *keys; /* NULL-terminated */
 	size_t n_keys;
-	int length;                /* 16..256, default 32 */
+	int length; /* 16..256, default 32 */
 } dm_gen_secret;
 
 /* A component's merged configuration.  Strings are borrowed from the platform. */
 typedef struct {
 	const char *name;
 	const char *description;
-	const char *folder;        /* its folder, absolute */
-	const char *files[3];      /* the layers read: config.yaml, override file, flavour (NULL when not) */
+	const char *folder;   /* its folder, absolute */
+	const char *files[3]; /* the layers read: config.yaml, override file, flavour (NULL when not) */
 	dm_component_kind kind;
 	const char *release;       /* helm: default name */
 	const char *chart_repo;    /* repository form: URL ... */
@@ -101,18 +101,18 @@ typedef struct {
 	size_t n_values;
 	const char *const *needs;
 	size_t n_needs;
-	const dm_set_entry *set;   /* in the order written (config first, new keys appended) */
+	const dm_set_entry *set; /* in the order written (config first, new keys appended) */
 	size_t n_set;
 	const dm_gen_secret *secrets;
 	size_t n_secrets;
 	/* secret: what this component exposes (all NULL without `secret:`) */
 	const char *secret_name;
-	const char *secret_access_key;   /* field names */
+	const char *secret_access_key; /* field names */
 	const char *secret_secret_key;
-	const char *secret_endpoint;     /* as written */
-	int wait;                  /* default 1 */
-	uint64_t timeout_ms;       /* default 10m */
-	const char *const *kustomize;  /* manifest: URLs as written, paths absolute */
+	const char *secret_endpoint;  /* as written */
+	int wait;                     /* default 1 */
+	uint64_t timeout_ms;          /* default 10m */
+	const char *const *kustomize; /* manifest: URLs as written, paths absolute */
 	size_t n_kustomize;
 	const char *const *manifests;
 	size_t n_manifests;
@@ -121,10 +121,13 @@ typedef struct {
 typedef struct dm_platform dm_platform;
 
 typedef struct {
-	int with_needs;            /* add needed components the flavour does not select */
-	const char *const *only;   /* NULL or a NULL-terminated list: restrict to these (must be selected) */
+	int with_needs;          /* add needed components the flavour does not select */
+	const char *const *only; /* NULL or a NULL-terminated list: restrict to these (must be selected) */
 } dm_platform_opts;
-#define DM_PLATFORM_OPTS_INIT { 0, NULL }
+#define DM_PLATFORM_OPTS_INIT                                                                                          \
+	{                                                                                                              \
+		0, NULL                                                                                                \
+	}
 
 /* Reads every component folder of the flavour's components folder, checks
  * the flavour's component names and inline sections, merges the layers of
@@ -159,24 +162,24 @@ dm_err dm_component_endpoint(char **out, const dm_component *c);
 const char *dm_flavour_path(const char *given, int *implicit);
 
 typedef struct {
-	const dm_flavour *flavour;   /* NULL: none (no override layers, no project namespace) */
-	const char *components_dir;  /* NULL: the flavour's components folder, else "components" */
-	const char *component;       /* its folder in components_dir */
-	const char *ns;              /* NULL, or the namespace that replaces the component's */
-	const char *ns_default;      /* the namespace when neither the component nor a flavour names one */
-	const char *hint;            /* NULL, or what the user can do instead, added in parentheses to
+	const dm_flavour *flavour;  /* NULL: none (no override layers, no project namespace) */
+	const char *components_dir; /* NULL: the flavour's components folder, else "components" */
+	const char *component;      /* its folder in components_dir */
+	const char *ns;             /* NULL, or the namespace that replaces the component's */
+	const char *ns_default;     /* the namespace when neither the component nor a flavour names one */
+	const char *hint;           /* NULL, or what the user can do instead, added in parentheses to
 					"no component" and "names no Secret" */
 } dm_credentials_opts;
 
 /* Where a component's S3 keys are: its `secret:` (docs/configuration.md). */
 typedef struct {
-	char *component;             /* its name (`name:`, else its folder) */
-	char *file;                  /* its config file, for messages */
-	char *secret;                /* the Secret */
-	char *ns;                    /* its namespace: opts.ns, the component's, the flavour's, opts.ns_default */
-	char *access_key;            /* the Secret's key holding the access key */
-	char *secret_key;            /* ... and the secret key */
-	char *endpoint;              /* `secret.endpoint` with ${release} and ${namespace} filled in */
+	char *component;  /* its name (`name:`, else its folder) */
+	char *file;       /* its config file, for messages */
+	char *secret;     /* the Secret */
+	char *ns;         /* its namespace: opts.ns, the component's, the flavour's, opts.ns_default */
+	char *access_key; /* the Secret's key holding the access key */
+	char *secret_key; /* ... and the secret key */
+	char *endpoint;   /* `secret.endpoint` with ${release} and ${namespace} filled in */
 } dm_credentials;
 
 /* Reads components_dir/component/<component_default_config> and, with a
@@ -192,46 +195,41 @@ void dm_credentials_release(dm_credentials *c);
 
 /* ---- running helm and kubectl ----------------------------------------------------------- */
 
-typedef enum {
-	DM_ACTION_PLAN = 0,
-	DM_ACTION_INSTALL,
-	DM_ACTION_UNINSTALL,
-	DM_ACTION_STATUS
-} dm_action;
+typedef enum { DM_ACTION_PLAN = 0, DM_ACTION_INSTALL, DM_ACTION_UNINSTALL, DM_ACTION_STATUS } dm_action;
 
 typedef enum {
 	DM_OUTCOME_PENDING = 0,
 	DM_OUTCOME_OK,
 	DM_OUTCOME_FAILED,
-	DM_OUTCOME_SKIPPED,      /* a component it needs failed */
-	DM_OUTCOME_INTERRUPTED   /* dm_proc_cancel stopped it (its helm or kubectl stopped) */
+	DM_OUTCOME_SKIPPED,    /* a component it needs failed */
+	DM_OUTCOME_INTERRUPTED /* dm_proc_cancel stopped it (its helm or kubectl stopped) */
 } dm_outcome;
 
 /* What happened to one component.  detail: the error, or the reason for a skip. */
 typedef struct {
 	const dm_component *component;
 	dm_outcome outcome;
-	char *detail;            /* malloc'd or NULL */
+	char *detail; /* malloc'd or NULL */
 	double seconds;
 	/* status only: */
-	char *status;            /* helm's info.status ("deployed", "failed"), "not installed", "applied" ... */
-	char *chart;             /* chart name-version, from helm */
+	char *status; /* helm's info.status ("deployed", "failed"), "not installed", "applied" ... */
+	char *chart;  /* chart name-version, from helm */
 	int revision;
-	char *updated;           /* helm's info.last_deployed */
-	char *raw_json;          /* helm status -o json as helm printed it (helm components) */
+	char *updated;  /* helm's info.last_deployed */
+	char *raw_json; /* helm status -o json as helm printed it (helm components) */
 } dm_run_result;
 
 typedef struct {
-	const char *helm;        /* program paths (required for the actions that use them) */
+	const char *helm; /* program paths (required for the actions that use them) */
 	const char *kubectl;
-	const char *kubeconfig;  /* NULL: $KUBECONFIG / ~/.kube/config (passed on to helm/kubectl) */
-	const char *context;     /* NULL: the kubeconfig's current context */
-	uint64_t timeout_ms;     /* 0: each component's own timeout; else replaces them all */
-	int jobs;                /* components at once (>= 1) */
-	int dry_run;             /* report every command through on_command, run nothing */
-	int delete_namespace;    /* uninstall: delete the namespaces afterwards, only those that dm
+	const char *kubeconfig; /* NULL: $KUBECONFIG / ~/.kube/config (passed on to helm/kubectl) */
+	const char *context;    /* NULL: the kubeconfig's current context */
+	uint64_t timeout_ms;    /* 0: each component's own timeout; else replaces them all */
+	int jobs;               /* components at once (>= 1) */
+	int dry_run;            /* report every command through on_command, run nothing */
+	int delete_namespace;   /* uninstall: delete the namespaces afterwards, only those that dm
 				    created and that hold nothing else (checked first: see run.c) */
-	int crash_restarts;      /* install with wait: stop helm's wait as soon as a container of the
+	int crash_restarts;     /* install with wait: stop helm's wait as soon as a container of the
 				    release, in a pod this install made, has crashed (non-zero exit)
 				    and been restarted this many times; 0: DM_RUN_CRASH_RESTARTS;
 				    < 0: never (helm's timeout) */
@@ -242,7 +240,10 @@ typedef struct {
 	void (*on_component)(void *ud, const dm_component *c, const dm_run_result *res);
 	void *ud;
 } dm_run_opts;
-#define DM_RUN_OPTS_INIT { .helm = NULL, .jobs = 1 }
+#define DM_RUN_OPTS_INIT                                                                                               \
+	{                                                                                                              \
+		.helm = NULL, .jobs = 1                                                                                \
+	}
 /* The default of crash_restarts: about 30 s of crash loop with the kubelet's back-off. */
 #define DM_RUN_CRASH_RESTARTS 3
 
@@ -257,8 +258,7 @@ typedef struct {
  * started stay DM_OUTCOME_PENDING); other errors when nothing could be tried (a
  * kubeconfig that does not load, a namespace that --delete-namespace must not
  * delete) or a namespace could not be deleted. */
-dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts *o,
-		       dm_run_result **results);
+dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts *o, dm_run_result **results);
 void dm_run_results_free(dm_run_result *results, size_t n);
 
 /* The Go duration text helm takes for ms ("90s", "10m0s" style: "600s"). */

@@ -20,29 +20,35 @@ extern "C" {
 #endif
 
 typedef struct {
-	const char *const *argv;  /* argv[0] is the program: a path, or a name looked up in PATH */
-	const char *const *env;   /* extra "NAME=value" entries added to the environment (NULL: none) */
-	const char *cwd;          /* NULL: the current folder */
-	const char *stdin_data;   /* written to the child's stdin, then closed (NULL: /dev/null) */
+	const char *const *argv; /* argv[0] is the program: a path, or a name looked up in PATH */
+	const char *const *env;  /* extra "NAME=value" entries added to the environment (NULL: none) */
+	const char *cwd;         /* NULL: the current folder */
+	const char *stdin_data;  /* written to the child's stdin, then closed (NULL: /dev/null) */
 	size_t stdin_len;
-	uint64_t timeout_ms;      /* 0: none; on expiry TERM to the child's process group, KILL after 5 s */
-	int inherit_stdio;        /* 1: the child uses our stdin/stdout/stderr (interactive: kubectl run -it) */
-	int capture_stderr;       /* 1 (DM_PROC_OPTS_INIT): stderr captured into out->err; 0: passed through to ours */
-	size_t max_output;        /* cap on captured bytes per stream; 0: 64 MiB */
-	const int *stop;          /* NULL, or a flag another thread sets (__atomic_store_n) to stop this
+	uint64_t timeout_ms; /* 0: none; on expiry TERM to the child's process group, KILL after 5 s */
+	int inherit_stdio;   /* 1: the child uses our stdin/stdout/stderr (interactive: kubectl run -it) */
+	int capture_stderr;  /* 1 (DM_PROC_OPTS_INIT): stderr captured into out->err; 0: passed through to ours */
+	size_t max_output;   /* cap on captured bytes per stream; 0: 64 MiB */
+	const int *stop;     /* NULL, or a flag another thread sets (__atomic_store_n) to stop this
 				     child alone, as an interrupt would: DM_ERR_INTERRUPTED */
 } dm_proc_opts;
-#define DM_PROC_OPTS_INIT { .argv = NULL, .capture_stderr = 1 }
+#define DM_PROC_OPTS_INIT                                                                                              \
+	{                                                                                                              \
+		.argv = NULL, .capture_stderr = 1                                                                      \
+	}
 
 typedef struct {
-	int exited;       /* 1 if it exited; else killed by signal (or timed out) */
-	int status;       /* exit code when exited, else the signal number */
+	int exited; /* 1 if it exited; else killed by signal (or timed out) */
+	int status; /* exit code when exited, else the signal number */
 	int timed_out;
-	dm_buf out;       /* captured stdout */
-	dm_buf err;       /* captured stderr (with capture_stderr) */
+	dm_buf out; /* captured stdout */
+	dm_buf err; /* captured stderr (with capture_stderr) */
 	double seconds;
 } dm_proc_result;
-#define DM_PROC_RESULT_INIT { .exited = 0, .out = DM_BUF_INIT, .err = DM_BUF_INIT }
+#define DM_PROC_RESULT_INIT                                                                                            \
+	{                                                                                                              \
+		.exited = 0, .out = DM_BUF_INIT, .err = DM_BUF_INIT                                                    \
+	}
 
 /* Runs the program and waits. DM_OK when it ran and exited 0.  Otherwise
  * DM_ERR_NOTFOUND (program not found: detail names it), DM_ERR_TIMEOUT,

@@ -31,7 +31,7 @@ extern "C" {
 #define DM_S3_MAX_KEY 1024
 
 typedef struct {
-	const char *endpoint;      /* "http://127.0.0.1:7480" */
+	const char *endpoint; /* "http://127.0.0.1:7480" */
 	const char *access_key;
 	const char *secret_key;
 	const char *session_token; /* NULL: none */
@@ -42,14 +42,17 @@ typedef struct {
 	long connect_timeout_ms;   /* 0: 10 s */
 	const char *alias;         /* name used in messages ("authentication failed for alias 'x'") */
 } dm_s3_config;
-#define DM_S3_CONFIG_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, -1, 0, NULL }
+#define DM_S3_CONFIG_INIT                                                                                              \
+	{                                                                                                              \
+		NULL, NULL, NULL, NULL, NULL, NULL, 0, -1, 0, NULL                                                     \
+	}
 
 typedef struct dm_s3 dm_s3;
 
 /* The S3 error of the last failed request on this thread (empty strings if none). */
 typedef struct {
-	int status;           /* HTTP status, 0 if no reply */
-	char code[64];        /* "SignatureDoesNotMatch" */
+	int status;    /* HTTP status, 0 if no reply */
+	char code[64]; /* "SignatureDoesNotMatch" */
 	char request_id[128];
 } dm_s3_error;
 
@@ -85,8 +88,8 @@ dm_err dm_s3_mpu_init(dm_s3 *s3, const char *bucket, const char *key, char **upl
 dm_err dm_s3_mpu_part(dm_s3 *s3, const char *bucket, const char *key, const char *upload_id, int part_number,
 		      const void *data, size_t len, const unsigned char md5[16], char *etag_out);
 /* etags[i] is part i+1's ETag (without quotes). etag_out may receive "" (RGW): HEAD then. */
-dm_err dm_s3_mpu_complete(dm_s3 *s3, const char *bucket, const char *key, const char *upload_id,
-			  char *const *etags, int nparts, char *etag_out);
+dm_err dm_s3_mpu_complete(dm_s3 *s3, const char *bucket, const char *key, const char *upload_id, char *const *etags,
+			  int nparts, char *etag_out);
 dm_err dm_s3_mpu_abort(dm_s3 *s3, const char *bucket, const char *key, const char *upload_id);
 
 typedef struct {
@@ -101,7 +104,7 @@ void dm_s3_uploads_free(dm_s3_upload *u, size_t n);
 typedef struct {
 	char *key;
 	uint64_t size;
-	char etag[80];   /* without quotes */
+	char etag[80]; /* without quotes */
 } dm_s3_object;
 
 /* One page of ListObjectsV2 (keys in byte order).  *token (in/out) is the

@@ -33,14 +33,14 @@ typedef enum {
 	DM_SEED_WOULD_UPLOAD, /* --dry-run */
 	DM_SEED_WOULD_DELETE, /* --dry-run */
 	DM_SEED_BUCKET_CREATED,
-	DM_SEED_WARNING       /* skipped on purpose (fifo, socket, device): reason given */
+	DM_SEED_WARNING /* skipped on purpose (fifo, socket, device): reason given */
 } dm_seed_action;
 
 typedef struct {
 	dm_seed_action action;
-	const char *path;   /* local path, or NULL */
+	const char *path; /* local path, or NULL */
 	const char *bucket;
-	const char *key;    /* NULL for bucket-level events */
+	const char *key; /* NULL for bucket-level events */
 	uint64_t size;
 	const char *reason; /* FAILED / WARNING */
 } dm_seed_item;
@@ -59,7 +59,7 @@ typedef void (*dm_seed_progress_fn)(const dm_seed_progress *p, void *userdata);
 typedef enum { DM_SEED_INCLUDE, DM_SEED_EXCLUDE } dm_seed_rule_kind;
 typedef struct {
 	dm_seed_rule_kind kind;
-	const char *glob;  /* fnmatch(3) on the key relative to the prefix; '*' also matches '/' */
+	const char *glob; /* fnmatch(3) on the key relative to the prefix; '*' also matches '/' */
 } dm_seed_rule;
 
 /* What a run holds open, for dm_fit_jobs_to_fd_limit: per job a connection,
@@ -70,14 +70,14 @@ typedef struct {
 #define DM_SEED_FDS_FIXED 64
 
 typedef struct {
-	const char *source;       /* local folder */
-	const char *bucket;       /* NULL: bucket mode, each top-level folder of source is a bucket */
-	const char *prefix;       /* key prefix in bucket ("" or NULL for none); '/' added if missing */
-	int jobs;                 /* requests in flight; 0: default 32 */
-	uint64_t part_size;       /* 0: dm_s3_part_size(file size) */
+	const char *source;           /* local folder */
+	const char *bucket;           /* NULL: bucket mode, each top-level folder of source is a bucket */
+	const char *prefix;           /* key prefix in bucket ("" or NULL for none); '/' added if missing */
+	int jobs;                     /* requests in flight; 0: default 32 */
+	uint64_t part_size;           /* 0: dm_s3_part_size(file size) */
 	uint64_t multipart_threshold; /* 0: 16 MiB; files larger go multipart */
 	int dry_run;
-	int delete_stale;         /* delete objects no file maps to, by the rule of libdm/seed/plan.h */
+	int delete_stale; /* delete objects no file maps to, by the rule of libdm/seed/plan.h */
 	int verify_only;
 	const dm_seed_rule *rules; /* first match wins; with include rules, unmatched files are excluded */
 	size_t nrules;
@@ -87,14 +87,18 @@ typedef struct {
 	void *userdata;
 	double progress_interval; /* seconds between progress calls; 0: 0.2 */
 } dm_seed_opts;
-#define DM_SEED_OPTS_INIT { .source = NULL } /* every field 0 or NULL: dm_seed_run's defaults */
+#define DM_SEED_OPTS_INIT                                                                                              \
+	{                                                                                                              \
+		.source = NULL                                                                                         \
+	} /* every field 0 or NULL: dm_seed_run's defaults */
 
 typedef struct {
-	uint64_t files_seen;      /* local files considered (after filters and sharding) */
+	uint64_t files_seen; /* local files considered (after filters and sharding) */
 	uint64_t uploaded, skipped, failed, deleted, verified, warnings, buckets_created;
 	uint64_t bytes_uploaded, bytes_seen;
 	double seconds;
-	uint64_t kept; /* --delete: stale objects kept (under a folder the walk could not read, or a file is there): each a warning */
+	uint64_t
+		kept; /* --delete: stale objects kept (under a folder the walk could not read, or a file is there): each a warning */
 } dm_seed_summary;
 
 /* Runs the seed. DM_OK when nothing failed; DM_ERR_PARTIAL when some items
@@ -128,10 +132,7 @@ dm_err dm_seed_local_etag(const char *path, uint64_t multipart_threshold, uint64
  * Every Job and pod is labelled app.kubernetes.io/name=dm-seed and DM_SEED_JOB_LABEL=NAME;
  * the per-shard form's also DM_SEED_SHARD_LABEL=I.  Pods restart Never (a failed pod keeps
  * its log; the Job starts another, up to its backoff limit) and pull IfNotPresent. */
-typedef enum {
-	DM_SEED_JOB_INDEXED = 0,
-	DM_SEED_JOB_PER_SHARD
-} dm_seed_job_form;
+typedef enum { DM_SEED_JOB_INDEXED = 0, DM_SEED_JOB_PER_SHARD } dm_seed_job_form;
 
 #define DM_SEED_JOB_LABEL "dm.data-mill.io/job"
 #define DM_SEED_SHARD_LABEL "dm.data-mill.io/shard"
@@ -139,20 +140,20 @@ typedef enum {
 #define DM_SEED_JOB_BACKOFF 2
 
 typedef struct {
-	unsigned shards;           /* pods, one shard each: 1 to 10000 */
+	unsigned shards;               /* pods, one shard each: 1 to 10000 */
 	const char *name, *ns, *image; /* name: a DNS label; per-shard, NAME-(N-1) fits 63 bytes */
-	const char *pvc;           /* the claim that holds the data */
-	const char *source;        /* the folder inside the claim */
-	const char *bucket;        /* NULL: bucket mode */
-	const char *prefix;        /* NULL or "": none */
+	const char *pvc;               /* the claim that holds the data */
+	const char *source;            /* the folder inside the claim */
+	const char *bucket;            /* NULL: bucket mode */
+	const char *prefix;            /* NULL or "": none */
 	const char *secret, *access_key_field, *secret_key_field;
 	const char *endpoint;
-	const char *region;        /* NULL: none set (the pods sign for us-east-1) */
-	const char *const *args;   /* dm-seed options for every pod, in order, as given */
+	const char *region;      /* NULL: none set (the pods sign for us-east-1) */
+	const char *const *args; /* dm-seed options for every pod, in order, as given */
 	size_t nargs;
 	dm_seed_job_form form;
-	int host_network;          /* pods on the node's network (hostNetwork, dnsPolicy ClusterFirstWithHostNet) */
-	int backoff_limit;         /* retries of a shard's pod before its Job fails (0 to 100; the
+	int host_network;  /* pods on the node's network (hostNetwork, dnsPolicy ClusterFirstWithHostNet) */
+	int backoff_limit; /* retries of a shard's pod before its Job fails (0 to 100; the
 				      Indexed Job's limit is this times shards: it counts all its pods) */
 } dm_seed_job;
 
@@ -189,9 +190,9 @@ typedef enum {
 typedef struct {
 	dm_seed_shard_event_kind kind;
 	unsigned shard;
-	const char *job, *pod;     /* pod: NULL for SHARD_FAILED */
-	int exit_code;             /* POD_FAILED: the container's exit code, -1 unknown; RETRIED: the try */
-	const char *reason;        /* POD_WAITING, POD_FAILED (may be NULL), SHARD_FAILED */
+	const char *job, *pod; /* pod: NULL for SHARD_FAILED */
+	int exit_code;         /* POD_FAILED: the container's exit code, -1 unknown; RETRIED: the try */
+	const char *reason;    /* POD_WAITING, POD_FAILED (may be NULL), SHARD_FAILED */
 } dm_seed_shard_event;
 
 typedef struct {
@@ -203,36 +204,39 @@ typedef void (*dm_seed_shard_event_fn)(const dm_seed_shard_event *ev, void *user
 typedef void (*dm_seed_job_progress_fn)(const dm_seed_job_progress *p, void *userdata);
 
 typedef struct {
-	uint64_t timeout_ms;        /* the most to wait for the Jobs; 0: no limit */
-	uint64_t poll_ms;           /* between two looks at the Jobs; 0: 1000 */
-	dm_seed_item_fn on_item;    /* the failures, warnings (and with -v the items) of the pods' summaries */
+	uint64_t timeout_ms;     /* the most to wait for the Jobs; 0: no limit */
+	uint64_t poll_ms;        /* between two looks at the Jobs; 0: 1000 */
+	dm_seed_item_fn on_item; /* the failures, warnings (and with -v the items) of the pods' summaries */
 	dm_seed_shard_event_fn on_event;
 	dm_seed_job_progress_fn on_progress; /* after each look; may be NULL */
 	void *userdata;
 } dm_seed_job_run_opts;
-#define DM_SEED_JOB_RUN_OPTS_INIT { 0 }
+#define DM_SEED_JOB_RUN_OPTS_INIT                                                                                      \
+	{                                                                                                              \
+		0                                                                                                      \
+	}
 
 typedef enum {
 	DM_SEED_SHARD_UNFINISHED = 0, /* still running when the wait ended */
 	DM_SEED_SHARD_SUCCEEDED,
-	DM_SEED_SHARD_GAVE_UP         /* its Job failed */
+	DM_SEED_SHARD_GAVE_UP /* its Job failed */
 } dm_seed_shard_state;
 
 typedef struct {
 	unsigned shard;
-	char *job;                 /* the Job that runs it */
-	char *pod;                 /* the pod whose log was read; NULL when none */
+	char *job; /* the Job that runs it */
+	char *pod; /* the pod whose log was read; NULL when none */
 	dm_seed_shard_state state;
-	int exit_code;             /* the exit code in the pod's summary; -1 when none was read */
-	dm_seed_summary summary;   /* the pod's summary (zero when none was read) */
-	char *error;               /* why it failed or its summary could not be read; NULL */
+	int exit_code;           /* the exit code in the pod's summary; -1 when none was read */
+	dm_seed_summary summary; /* the pod's summary (zero when none was read) */
+	char *error;             /* why it failed or its summary could not be read; NULL */
 } dm_seed_shard_result;
 
 typedef struct {
 	unsigned nshards;
 	dm_seed_shard_result *shards; /* nshards of them, by shard */
-	dm_seed_summary summary;   /* the shards' summaries summed; seconds: the wall time of the wait */
-	int kept;                  /* the Jobs were left in place (the run did not succeed) */
+	dm_seed_summary summary;      /* the shards' summaries summed; seconds: the wall time of the wait */
+	int kept;                     /* the Jobs were left in place (the run did not succeed) */
 } dm_seed_job_result;
 
 /* The pods' summaries are read from their logs: dm-seed --json writes one JSON document

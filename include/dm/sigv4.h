@@ -23,16 +23,16 @@ typedef struct {
 } dm_header;
 
 typedef struct {
-	const char *method;        /* "PUT" */
-	const char *host;          /* "127.0.0.1:7480": the Host header as sent */
-	const char *path;          /* already S3-encoded: "/bucket/a%20b.txt" */
-	const char *query;         /* raw query as in the URL, without '?'; NULL or "" for none */
-	const dm_header *headers;  /* extra headers to sign (Content-MD5, x-amz-content-sha256 ...) */
+	const char *method;       /* "PUT" */
+	const char *host;         /* "127.0.0.1:7480": the Host header as sent */
+	const char *path;         /* already S3-encoded: "/bucket/a%20b.txt" */
+	const char *query;        /* raw query as in the URL, without '?'; NULL or "" for none */
+	const dm_header *headers; /* extra headers to sign (Content-MD5, x-amz-content-sha256 ...) */
 	size_t nheaders;
-	const char *payload_hash;  /* hex SHA-256 of the body, or DM_UNSIGNED_PAYLOAD */
-	const char *amz_date;      /* "20261128T120000Z" */
+	const char *payload_hash; /* hex SHA-256 of the body, or DM_UNSIGNED_PAYLOAD */
+	const char *amz_date;     /* "20261128T120000Z" */
 	const char *region;
-	const char *service;       /* "s3" */
+	const char *service; /* "s3" */
 	const char *access_key;
 	const char *secret_key;
 	const char *session_token; /* NULL: none; else signed as x-amz-security-token */

@@ -24,11 +24,7 @@ extern "C" {
 
 /* ---- targets ---------------------------------------------------------------------------- */
 
-typedef enum {
-	DM_PROVIDER_MINIKUBE = 0,
-	DM_PROVIDER_MICROK8S = 1,
-	DM_PROVIDER_REMOTE = 2
-} dm_provider;
+typedef enum { DM_PROVIDER_MINIKUBE = 0, DM_PROVIDER_MICROK8S = 1, DM_PROVIDER_REMOTE = 2 } dm_provider;
 
 /* "minikube", "microk8s", "remote". */
 const char *dm_provider_name(dm_provider p);
@@ -36,21 +32,21 @@ const char *dm_provider_name(dm_provider p);
 /* A loaded target.  Every string is owned by the target (dm_target_free). */
 typedef struct {
 	dm_provider provider;
-	char *source;              /* for messages: "k8s/configs/x.yaml" or "flavour.yaml (local:)" */
-	char *profile;             /* minikube: default "data-mill"; else NULL */
-	char *driver;              /* minikube: NULL = minikube's choice */
-	int cpus;                  /* 0: not given */
-	uint64_t memory_mib;       /* 0: not given */
-	uint64_t disk_mib;         /* 0: not given (minikube) */
-	int gpu;                   /* minikube: --gpus all; microk8s: the NVIDIA addon */
-	char **addons;             /* NULL-terminated, never NULL */
+	char *source;        /* for messages: "k8s/configs/x.yaml" or "flavour.yaml (local:)" */
+	char *profile;       /* minikube: default "data-mill"; else NULL */
+	char *driver;        /* minikube: NULL = minikube's choice */
+	int cpus;            /* 0: not given */
+	uint64_t memory_mib; /* 0: not given */
+	uint64_t disk_mib;   /* 0: not given (minikube) */
+	int gpu;             /* minikube: --gpus all; microk8s: the NVIDIA addon */
+	char **addons;       /* NULL-terminated, never NULL */
 	size_t n_addons;
-	char *kubernetes_version;  /* minikube: NULL = minikube's default */
+	char *kubernetes_version; /* minikube: NULL = minikube's default */
 	/* microk8s: where `microk8s config` is written (absolute; default
 	 * ${XDG_CONFIG_HOME:-~/.config}/dm/microk8s.kubeconfig).
 	 * remote: the kubeconfig (absolute), NULL = $KUBECONFIG, then ~/.kube/config. */
 	char *kubeconfig;
-	char *context;             /* remote: NULL = the kubeconfig's current context */
+	char *context; /* remote: NULL = the kubeconfig's current context */
 } dm_target;
 
 /* Loads a target file.  Errors: DM_ERR_CONFIG "FILE:LINE:COL: ..." (unknown
@@ -62,8 +58,7 @@ dm_err dm_target_load_file(dm_target **out, const char *path);
  * `remote:`).  section is "local" or "remote": local must be minikube or
  * microk8s, remote must be remote.  Relative paths are taken relative to
  * the folder of doc's file.  doc may be freed afterwards. */
-dm_err dm_target_load_node(dm_target **out, const dm_yaml *doc, const dm_ynode *node,
-			   const char *section);
+dm_err dm_target_load_node(dm_target **out, const dm_yaml *doc, const dm_ynode *node, const char *section);
 
 void dm_target_free(dm_target *t);
 
@@ -74,11 +69,11 @@ dm_err dm_target_parse_size_mib(const char *text, uint64_t *mib);
 /* ---- operations ------------------------------------------------------------------------- */
 
 typedef struct {
-	const char *ns;            /* the project namespace (start makes sure it exists; status checks it) */
-	const char *minikube;      /* program paths (dm_proc_find); required for the provider's actions */
+	const char *ns;       /* the project namespace (start makes sure it exists; status checks it) */
+	const char *minikube; /* program paths (dm_proc_find); required for the provider's actions */
 	const char *microk8s;
-	uint64_t timeout_ms;       /* limit of each command and of each wait (0: 10 minutes) */
-	int dry_run;               /* report the commands that would change something; run none */
+	uint64_t timeout_ms; /* limit of each command and of each wait (0: 10 minutes) */
+	int dry_run;         /* report the commands that would change something; run none */
 	/* microk8s: write `microk8s config` here instead of t->kubeconfig */
 	const char *kubeconfig_out;
 	/* Called before a command that changes the cluster is run; with
@@ -87,15 +82,21 @@ typedef struct {
 	void (*on_command)(void *ud, const char *const *argv);
 	void *ud;
 } dm_cluster_opts;
-#define DM_CLUSTER_OPTS_INIT { NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
+#define DM_CLUSTER_OPTS_INIT                                                                                           \
+	{                                                                                                              \
+		NULL, NULL, NULL, 0, 0, NULL, NULL, NULL                                                               \
+	}
 
 /* What preflight found.  Strings owned (dm_preflight_release). */
 typedef struct {
-	char *tool;                /* "minikube v1.36.0", "MicroK8s v1.32.3 revision 8148", NULL for remote */
+	char *tool; /* "minikube v1.36.0", "MicroK8s v1.32.3 revision 8148", NULL for remote */
 	int host_cpus;
 	uint64_t host_memory_mib;
 } dm_preflight;
-#define DM_PREFLIGHT_INIT { NULL, 0, 0 }
+#define DM_PREFLIGHT_INIT                                                                                              \
+	{                                                                                                              \
+		NULL, 0, 0                                                                                             \
+	}
 void dm_preflight_release(dm_preflight *p);
 
 /* Checks the provider's program answers (its version) and that the CPUs and
@@ -107,30 +108,33 @@ dm_err dm_cluster_preflight(const dm_target *t, const dm_cluster_opts *o, dm_pre
 /* One node of the cluster, as GET /api/v1/nodes shows it. */
 typedef struct {
 	char *name;
-	int ready;                 /* condition Ready is True */
-	char *cpu;                 /* status.allocatable.cpu as the API writes it ("2", "1500m"); NULL: not reported */
-	char *memory;              /* status.allocatable.memory ("8029840Ki"); NULL: not reported */
+	int ready;    /* condition Ready is True */
+	char *cpu;    /* status.allocatable.cpu as the API writes it ("2", "1500m"); NULL: not reported */
+	char *memory; /* status.allocatable.memory ("8029840Ki"); NULL: not reported */
 } dm_cluster_node;
 
 /* The state of a cluster.  Strings owned (dm_cluster_status_release). */
 typedef struct {
 	dm_provider provider;
-	int running;               /* the provider says it runs (remote: the API answered) */
-	char *state;               /* the provider's words: "Running", "Stopped", "not found", "not running" */
-	char *kubeconfig;          /* the kubeconfig used for the API ("" when the default) */
-	char *context;             /* the context used (NULL: current context) */
-	char *server;              /* API server URL, NULL when no kubeconfig could be loaded */
-	int api_reachable;         /* /readyz answered ok */
-	char *server_version;      /* /version gitVersion */
+	int running;                  /* the provider says it runs (remote: the API answered) */
+	char *state;                  /* the provider's words: "Running", "Stopped", "not found", "not running" */
+	char *kubeconfig;             /* the kubeconfig used for the API ("" when the default) */
+	char *context;                /* the context used (NULL: current context) */
+	char *server;                 /* API server URL, NULL when no kubeconfig could be loaded */
+	int api_reachable;            /* /readyz answered ok */
+	char *server_version;         /* /version gitVersion */
 	int nodes_total, nodes_ready; /* -1: unknown */
-	int namespace_present;     /* -1: unknown */
-	char **addons_enabled;     /* minikube/microk8s: NULL-terminated (NULL: unknown) */
-	int ready;                 /* running, API ready, >= 1 node Ready, namespace present */
-	char *problem;             /* the first reason it is not ready (NULL when ready) */
-	dm_cluster_node *nodes;    /* every node, in the API's order (NULL when the list could not be read) */
+	int namespace_present;        /* -1: unknown */
+	char **addons_enabled;        /* minikube/microk8s: NULL-terminated (NULL: unknown) */
+	int ready;                    /* running, API ready, >= 1 node Ready, namespace present */
+	char *problem;                /* the first reason it is not ready (NULL when ready) */
+	dm_cluster_node *nodes;       /* every node, in the API's order (NULL when the list could not be read) */
 	size_t n_nodes;
 } dm_cluster_status;
-#define DM_CLUSTER_STATUS_INIT { DM_PROVIDER_MINIKUBE, 0, NULL, NULL, NULL, NULL, 0, NULL, -1, -1, -1, NULL, 0, NULL, NULL, 0 }
+#define DM_CLUSTER_STATUS_INIT                                                                                         \
+	{                                                                                                              \
+		DM_PROVIDER_MINIKUBE, 0, NULL, NULL, NULL, NULL, 0, NULL, -1, -1, -1, NULL, 0, NULL, NULL, 0           \
+	}
 void dm_cluster_status_release(dm_cluster_status *s);
 
 /* Fills *st.  Returns DM_OK when the status could be determined (ready or

@@ -18,7 +18,10 @@ typedef struct {
 	size_t len;
 	size_t cap;
 } dm_buf;
-#define DM_BUF_INIT { .data = NULL, .len = 0, .cap = 0 }
+#define DM_BUF_INIT                                                                                                    \
+	{                                                                                                              \
+		.data = NULL, .len = 0, .cap = 0                                                                       \
+	}
 
 dm_err dm_buf_append(dm_buf *b, const void *data, size_t len);
 dm_err dm_buf_puts(dm_buf *b, const char *s);

@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 typedef enum {
-	DM_YAML_NULL = 0,   /* empty document, `~`, `null`, or a key with no value */
+	DM_YAML_NULL = 0, /* empty document, `~`, `null`, or a key with no value */
 	DM_YAML_SCALAR,
 	DM_YAML_MAP,
 	DM_YAML_SEQ
@@ -25,12 +25,12 @@ typedef enum {
 
 typedef struct dm_ynode {
 	dm_yaml_kind kind;
-	const char *scalar;        /* SCALAR: the text (NUL-terminated; "" for NULL) */
-	int quoted;                /* SCALAR: was quoted, so never null/bool/number */
-	unsigned line, col;        /* 1-based position of the node's start */
-	size_t len;                /* MAP: number of pairs; SEQ: number of items */
-	struct dm_ynode **keys;    /* MAP: key nodes (always SCALAR) */
-	struct dm_ynode **vals;    /* MAP: values; SEQ: items */
+	const char *scalar;     /* SCALAR: the text (NUL-terminated; "" for NULL) */
+	int quoted;             /* SCALAR: was quoted, so never null/bool/number */
+	unsigned line, col;     /* 1-based position of the node's start */
+	size_t len;             /* MAP: number of pairs; SEQ: number of items */
+	struct dm_ynode **keys; /* MAP: key nodes (always SCALAR) */
+	struct dm_ynode **vals; /* MAP: values; SEQ: items */
 } dm_ynode;
 
 typedef struct dm_yaml dm_yaml;
@@ -54,28 +54,24 @@ const dm_ynode *dm_yaml_get(const dm_ynode *map, const char *key);
 const dm_ynode *dm_yaml_key(const dm_ynode *map, const char *key);
 
 /* Fails with DM_ERR_CONFIG and detail "FILE:LINE:COL: MESSAGE" at node n. */
-dm_err dm_yaml_fail(const dm_yaml *doc, const dm_ynode *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+dm_err dm_yaml_fail(const dm_yaml *doc, const dm_ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Each key of map must be in allowed (NULL-terminated); else
  * "FILE:L:C: unknown key 'K' in WHAT (expected one of: a, b, c)". A NULL/absent map is ok. */
-dm_err dm_yaml_check_keys(const dm_yaml *doc, const dm_ynode *map, const char *what,
-			  const char *const *allowed);
+dm_err dm_yaml_check_keys(const dm_yaml *doc, const dm_ynode *map, const char *what, const char *const *allowed);
 /* Fails unless n is a MAP (or, with may_be_null, NULL/absent). */
 dm_err dm_yaml_want_map(const dm_yaml *doc, const dm_ynode *n, const char *what, int may_be_null);
 
 /* Typed readers of map[key]. Absent or null keys leave *out untouched and
  * return DM_OK unless required.  Wrong types fail naming key and position. */
-dm_err dm_yaml_get_str(const dm_yaml *doc, const dm_ynode *map, const char *key, int required,
-		       const char **out);
-dm_err dm_yaml_get_int(const dm_yaml *doc, const dm_ynode *map, const char *key, int required,
-		       long long min, long long max, long long *out);
-dm_err dm_yaml_get_bool(const dm_yaml *doc, const dm_ynode *map, const char *key, int required,
-			int *out);
+dm_err dm_yaml_get_str(const dm_yaml *doc, const dm_ynode *map, const char *key, int required, const char **out);
+dm_err dm_yaml_get_int(const dm_yaml *doc, const dm_ynode *map, const char *key, int required, long long min,
+		       long long max, long long *out);
+dm_err dm_yaml_get_bool(const dm_yaml *doc, const dm_ynode *map, const char *key, int required, int *out);
 /* A list of strings (a SEQ of scalars, or one scalar taken as a list of one).
  * *out is a malloc'd NULL-terminated array of borrowed strings: free(*out) only. */
-dm_err dm_yaml_get_strlist(const dm_yaml *doc, const dm_ynode *map, const char *key, int required,
-			   const char ***out, size_t *n);
+dm_err dm_yaml_get_strlist(const dm_yaml *doc, const dm_ynode *map, const char *key, int required, const char ***out,
+			   size_t *n);
 
 #ifdef __cplusplus
 }

@@ -183,10 +183,10 @@ static dm_err add(dm_gpu_verdict *v, dm_gpu_severity sev, const char *code, int 
 	return DM_OK;
 }
 
-#define ADD(...)                                            \
-	do {                                                \
-		if ((err = add(__VA_ARGS__)) != DM_OK)       \
-			goto done;                          \
+#define ADD(...)                                                                                                       \
+	do {                                                                                                           \
+		if ((err = add(__VA_ARGS__)) != DM_OK)                                                                 \
+			goto done;                                                                                     \
 	} while (0)
 
 static void human_size(char *out, size_t n, long long bytes)
@@ -257,8 +257,8 @@ static int driver_reason(dm_gpu_verdict *v, const dm_gpu_report *r, dm_err *errp
 		    nv->init_error);
 	} else if (cu->loaded && cu->init_rc != 0) {
 		ADD(v, DM_GPU_ERROR, "cuda-error", DM_GPU_UNKNOWN,
-		    "the CUDA driver cannot start: cuInit returned %d (%s): see 'dmesg | grep -i nvrm'",
-		    cu->init_rc, cu->init_error);
+		    "the CUDA driver cannot start: cuInit returned %d (%s): see 'dmesg | grep -i nvrm'", cu->init_rc,
+		    cu->init_error);
 	} else {
 		fatal = 0;
 	}
@@ -353,14 +353,13 @@ static dm_err cuda_rule(dm_gpu_verdict *v, const dm_gpu_report *r)
 		    drv, drv_major, drv_minor, v->cuda_major, v->cuda_minor, need, floor);
 	else
 		ADD(v, DM_GPU_ERROR, "driver-too-old", DM_GPU_UNKNOWN,
-		    "driver %s supports CUDA %d.%d, but CUDA %d.%d needs %s: upgrade the NVIDIA driver",
-		    drv, drv_major, drv_minor, v->cuda_major, v->cuda_minor, need);
+		    "driver %s supports CUDA %d.%d, but CUDA %d.%d needs %s: upgrade the NVIDIA driver", drv, drv_major,
+		    drv_minor, v->cuda_major, v->cuda_minor, need);
 done:
 	return err;
 }
 
-static dm_err device_reasons(dm_gpu_verdict *v, const dm_gpu_report *r, const dm_gpu_check_opts *o,
-			     int *device_bad)
+static dm_err device_reasons(dm_gpu_verdict *v, const dm_gpu_report *r, const dm_gpu_check_opts *o, int *device_bad)
 {
 	dm_err err = DM_OK;
 	char label[160], a[32], b[32];
@@ -486,11 +485,12 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 				    "the smoke test on CUDA device %d failed: %s; this dm-gpu was built with CUDA "
 				    "%d.%d, newer than the driver's %d.%d: rebuild it with an older toolkit, or "
 				    "upgrade the driver",
-				    s->cuda_index, s->error, s->runtime_version / 1000, (s->runtime_version % 1000) / 10,
-				    r->cuda_version / 1000, (r->cuda_version % 1000) / 10);
+				    s->cuda_index, s->error, s->runtime_version / 1000,
+				    (s->runtime_version % 1000) / 10, r->cuda_version / 1000,
+				    (r->cuda_version % 1000) / 10);
 			else if (!s->ok)
-				ADD(v, DM_GPU_ERROR, "smoke-failed", idx,
-				    "the smoke test on CUDA device %d failed: %s", s->cuda_index, s->error);
+				ADD(v, DM_GPU_ERROR, "smoke-failed", idx, "the smoke test on CUDA device %d failed: %s",
+				    s->cuda_index, s->error);
 		}
 		if (!r->runtime_path && !r->ctk_path && !r->n_cdi_specs && !r->in_container)
 			ADD(v, DM_GPU_WARNING, "no-container-runtime", DM_GPU_UNKNOWN,
@@ -514,8 +514,8 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 	}
 	/* a Kubernetes problem is its own reason: a broken driver must not hide it */
 	if (r->k8s_error)
-		ADD(v, DM_GPU_ERROR, "kubernetes-node", DM_GPU_UNKNOWN,
-		    "cannot read node '%s' from Kubernetes: %s", r->k8s_node ? r->k8s_node : "", r->k8s_error);
+		ADD(v, DM_GPU_ERROR, "kubernetes-node", DM_GPU_UNKNOWN, "cannot read node '%s' from Kubernetes: %s",
+		    r->k8s_node ? r->k8s_node : "", r->k8s_error);
 	if (r->fact_error)
 		ADD(v, DM_GPU_ERROR, "unreadable-fact", DM_GPU_UNKNOWN,
 		    "%s: the driver's facts cannot be trusted; check what the file is (ls -l)", r->fact_error);

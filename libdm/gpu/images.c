@@ -57,8 +57,8 @@ const dm_gpu_image *dm_gpu_images_at(const dm_gpu_images *t, size_t i)
 	return t && i < t->n ? &t->items[i] : NULL;
 }
 
-static dm_err xy_field(const dm_yaml *doc, const dm_ynode *map, const char *key, int required, int *major,
-		       int *minor, int allow_tag, int *from_tag)
+static dm_err xy_field(const dm_yaml *doc, const dm_ynode *map, const char *key, int required, int *major, int *minor,
+		       int allow_tag, int *from_tag)
 {
 	const char *s = NULL;
 	dm_err err = dm_yaml_get_str(doc, map, key, required, &s);
@@ -115,8 +115,8 @@ static dm_err load_doc(dm_gpu_images **out, const dm_yaml *doc)
 		    (err = dm_yaml_check_keys(doc, it, "an image entry", item_keys)) != DM_OK ||
 		    (err = dm_yaml_get_str(doc, it, "name", 1, &name)) != DM_OK ||
 		    (err = dm_yaml_get_str(doc, it, "note", 0, &note)) != DM_OK ||
-		    (err = xy_field(doc, it, "cuda", 1, &img->cuda_major, &img->cuda_minor, 1,
-				    &img->cuda_from_tag)) != DM_OK ||
+		    (err = xy_field(doc, it, "cuda", 1, &img->cuda_major, &img->cuda_minor, 1, &img->cuda_from_tag)) !=
+			    DM_OK ||
 		    (err = xy_field(doc, it, "min_cc", 0, &img->min_cc_major, &img->min_cc_minor, 0, NULL)) != DM_OK ||
 		    (err = dm_yaml_get_strlist(doc, it, "images", 0, &pats, &npats)) != DM_OK)
 			goto fail;
@@ -257,8 +257,7 @@ dm_err dm_gpu_images_find(dm_gpu_image **out, const dm_gpu_images *t, const char
 			return dm_nomem();
 		}
 	}
-	err = dm_fail(DM_ERR_NOTFOUND, "unknown image '%s' (known: %s; or give --cuda X.Y)", name,
-		      dm_buf_str(&known));
+	err = dm_fail(DM_ERR_NOTFOUND, "unknown image '%s' (known: %s; or give --cuda X.Y)", name, dm_buf_str(&known));
 	dm_buf_release(&known);
 	return err;
 }

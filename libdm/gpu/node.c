@@ -167,8 +167,9 @@ static int is_exec(const char *path)
  * only in the usual places under a root. */
 static dm_err find_program(char **out, const char *root, const char *name)
 {
-	static const char *const usual[] = { "/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin", "/sbin",
-					     "/usr/local/nvidia/toolkit", NULL };
+	static const char *const usual[] = { "/usr/bin", "/usr/sbin", "/usr/local/bin",
+					     "/bin",     "/sbin",     "/usr/local/nvidia/toolkit",
+					     NULL };
 	const char *path = root[0] ? NULL : getenv("PATH");
 	dm_buf b = DM_BUF_INIT;
 	size_t i;
@@ -254,7 +255,7 @@ static dm_err probe_cdi(dm_gpu_report *r, const char *root)
 			r->cdi_specs = specs;
 			specs[r->n_cdi_specs++] = path;
 			continue;
-nomem:
+		nomem:
 			closedir(d);
 			free(dir);
 			return dm_nomem();
@@ -291,7 +292,7 @@ dm_err dm_gpu__probe_node(dm_gpu_report *r, const char *root)
 		return err;
 	if ((err = probe_cdi(r, root)) != DM_OK)
 		return err;
-	r->in_container = !root[0] && (access("/.dockerenv", F_OK) == 0 ||
-				       access("/run/.containerenv", F_OK) == 0 || (k8s && *k8s));
+	r->in_container = !root[0] && (access("/.dockerenv", F_OK) == 0 || access("/run/.containerenv", F_OK) == 0 ||
+				       (k8s && *k8s));
 	return DM_OK;
 }

@@ -154,8 +154,7 @@ static void file_version(char *out, size_t n, const char *path)
 }
 
 /* Chooses the path (option, environment, soname) and opens it. */
-static dm_err open_lib(dm_gpu_lib *lib, void **handle, const char *soname, const char *opt,
-		       const char *env)
+static dm_err open_lib(dm_gpu_lib *lib, void **handle, const char *soname, const char *opt, const char *env)
 {
 	const char *val = opt;
 	const char *from = "option";
@@ -251,8 +250,8 @@ static void nvml_device_facts(const struct nvml_api *a, nvml_device h, dm_gpu_de
 			if (!a->pci_v1 && pci.info.bus_id[0])
 				dm_gpu__copy(d->pci_bus_id, sizeof(d->pci_bus_id), pci.info.bus_id);
 			else
-				snprintf(d->pci_bus_id, sizeof(d->pci_bus_id), "%08X:%02X:%02X.0",
-					 pci.info.domain, pci.info.bus, pci.info.device);
+				snprintf(d->pci_bus_id, sizeof(d->pci_bus_id), "%08X:%02X:%02X.0", pci.info.domain,
+					 pci.info.bus, pci.info.device);
 		}
 	}
 	if (a->cc && a->cc(h, &i1, &i2) == NVML_SUCCESS) {
@@ -321,15 +320,17 @@ static dm_err probe_nvml(dm_gpu_report *r, void *h)
 	a.shutdown = (int (*)(void))SYM(lib, h, 0, "nvmlShutdown");
 	a.count = (int (*)(unsigned *))SYM(lib, h, 0, "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount");
 	a.handle = (int (*)(unsigned, nvml_device *))SYM(lib, h, 0, "nvmlDeviceGetHandleByIndex_v2",
-							   "nvmlDeviceGetHandleByIndex");
+							 "nvmlDeviceGetHandleByIndex");
 	if (!a.init || !a.shutdown || !a.count || !a.handle)
-		return required_missing(lib, !a.init ? "nvmlInit" : !a.shutdown ? "nvmlShutdown"
-						   : !a.count ? "nvmlDeviceGetCount" : "nvmlDeviceGetHandleByIndex");
+		return required_missing(lib, !a.init       ? "nvmlInit"
+					     : !a.shutdown ? "nvmlShutdown"
+					     : !a.count    ? "nvmlDeviceGetCount"
+							   : "nvmlDeviceGetHandleByIndex");
 	lib->loaded = 1;
 	a.error_string = (const char *(*)(int))SYM(lib, h, 1, "nvmlErrorString");
 	a.driver_version = (int (*)(char *, unsigned))SYM(lib, h, 1, "nvmlSystemGetDriverVersion");
-	a.cuda_version = (int (*)(int *))SYM(lib, h, 1, "nvmlSystemGetCudaDriverVersion_v2",
-					     "nvmlSystemGetCudaDriverVersion");
+	a.cuda_version =
+		(int (*)(int *))SYM(lib, h, 1, "nvmlSystemGetCudaDriverVersion_v2", "nvmlSystemGetCudaDriverVersion");
 	a.nvml_version = (int (*)(char *, unsigned))SYM(lib, h, 1, "nvmlSystemGetNVMLVersion");
 	a.name = (int (*)(nvml_device, char *, unsigned))SYM(lib, h, 1, "nvmlDeviceGetName");
 	a.uuid = (int (*)(nvml_device, char *, unsigned))SYM(lib, h, 1, "nvmlDeviceGetUUID");
@@ -346,8 +347,8 @@ static dm_err probe_nvml(dm_gpu_report *r, void *h)
 	a.compute_mode = (int (*)(nvml_device, int *))SYM(lib, h, 1, "nvmlDeviceGetComputeMode");
 	a.persistence = (int (*)(nvml_device, int *))SYM(lib, h, 1, "nvmlDeviceGetPersistenceMode");
 	a.ecc_mode = (int (*)(nvml_device, int *, int *))SYM(lib, h, 1, "nvmlDeviceGetEccMode");
-	a.ecc_total = (int (*)(nvml_device, int, int, unsigned long long *))SYM(lib, h, 1,
-										"nvmlDeviceGetTotalEccErrors");
+	a.ecc_total =
+		(int (*)(nvml_device, int, int, unsigned long long *))SYM(lib, h, 1, "nvmlDeviceGetTotalEccErrors");
 	a.temperature = (int (*)(nvml_device, int, unsigned *))SYM(lib, h, 1, "nvmlDeviceGetTemperature");
 	a.utilization = (int (*)(nvml_device, nvml_utilization *))SYM(lib, h, 1, "nvmlDeviceGetUtilizationRates");
 	a.minor = (int (*)(nvml_device, unsigned *))SYM(lib, h, 1, "nvmlDeviceGetMinorNumber");
@@ -356,8 +357,8 @@ static dm_err probe_nvml(dm_gpu_report *r, void *h)
 	if (lib->init_rc != NVML_SUCCESS) {
 		const char *s = a.error_string ? a.error_string(lib->init_rc) : NULL;
 
-		snprintf(lib->init_error, sizeof(lib->init_error), "%s%s%s",
-			 dm_gpu_nvml_code_name(lib->init_rc), s ? ": " : "", s ? s : "");
+		snprintf(lib->init_error, sizeof(lib->init_error), "%s%s%s", dm_gpu_nvml_code_name(lib->init_rc),
+			 s ? ": " : "", s ? s : "");
 		return DM_OK;
 	}
 	if (a.driver_version && a.driver_version(buf, sizeof(buf)) == NVML_SUCCESS) {
@@ -406,8 +407,7 @@ static dm_gpu_device *match_device(dm_gpu_report *r, const char *bus_id, size_t 
 	if (!dm_gpu__parse_bus_id(bus_id, &d1, &b1, &v1))
 		return NULL;
 	for (i = 0; i < nvml_n; i++) {
-		if (dm_gpu__parse_bus_id(r->devices[i].pci_bus_id, &d2, &b2, &v2) && d1 == d2 && b1 == b2 &&
-		    v1 == v2)
+		if (dm_gpu__parse_bus_id(r->devices[i].pci_bus_id, &d2, &b2, &v2) && d1 == d2 && b1 == b2 && v1 == v2)
 			return &r->devices[i];
 	}
 	return NULL;
@@ -426,9 +426,9 @@ static void cuda_device_facts(const struct cuda_api *a, cu_device dev, dm_gpu_de
 
 		if (a->uuid(u, dev) == 0)
 			snprintf(d->uuid, sizeof(d->uuid),
-				 "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
-				 u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-				 u[14], u[15]);
+				 "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+				 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
+				 u[15]);
 	}
 	if (!d->pci_bus_id[0] && a->bus_id && a->bus_id(buf, 32, dev) == 0)
 		dm_gpu__copy(d->pci_bus_id, sizeof(d->pci_bus_id), buf);
@@ -487,8 +487,10 @@ static dm_err probe_cuda(dm_gpu_report *r, void *h)
 	a.count = (int (*)(int *))SYM(lib, h, 0, "cuDeviceGetCount");
 	a.get = (int (*)(cu_device *, int))SYM(lib, h, 0, "cuDeviceGet");
 	if (!a.init || !a.driver_version || !a.count || !a.get)
-		return required_missing(lib, !a.init ? "cuInit" : !a.driver_version ? "cuDriverGetVersion"
-						   : !a.count ? "cuDeviceGetCount" : "cuDeviceGet");
+		return required_missing(lib, !a.init             ? "cuInit"
+					     : !a.driver_version ? "cuDriverGetVersion"
+					     : !a.count          ? "cuDeviceGetCount"
+								 : "cuDeviceGet");
 	lib->loaded = 1;
 	a.error_name = (int (*)(int, const char **))SYM(lib, h, 1, "cuGetErrorName");
 	a.error_string = (int (*)(int, const char **))SYM(lib, h, 1, "cuGetErrorString");
@@ -501,8 +503,8 @@ static dm_err probe_cuda(dm_gpu_report *r, void *h)
 	a.bus_id = (int (*)(char *, int, cu_device))SYM(lib, h, 1, "cuDeviceGetPCIBusId");
 	if (!use_nvml) {
 		a.ctx_retain = (int (*)(cu_context *, cu_device))SYM(lib, h, 1, "cuDevicePrimaryCtxRetain");
-		a.ctx_release = (int (*)(cu_device))SYM(lib, h, 1, "cuDevicePrimaryCtxRelease_v2",
-							 "cuDevicePrimaryCtxRelease");
+		a.ctx_release =
+			(int (*)(cu_device))SYM(lib, h, 1, "cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease");
 		a.ctx_set_current = (int (*)(cu_context))SYM(lib, h, 1, "cuCtxSetCurrent");
 		a.mem_info = (int (*)(size_t *, size_t *))SYM(lib, h, 1, "cuMemGetInfo_v2", "cuMemGetInfo");
 	}

@@ -24,8 +24,8 @@ __global__ static void dm_gpu_smoke_kernel(unsigned int *p, size_t n)
 
 static int failed(dm_gpu_smoke_result *out, const char *what, cudaError_t e)
 {
-	snprintf(out->error, sizeof(out->error), "%s: %s (%s, %d)", what, cudaGetErrorString(e),
-		 cudaGetErrorName(e), (int)e);
+	snprintf(out->error, sizeof(out->error), "%s: %s (%s, %d)", what, cudaGetErrorString(e), cudaGetErrorName(e),
+		 (int)e);
 	return 0;
 }
 

@@ -91,22 +91,21 @@ static dm_err transfer_fail(const dm_k8s *c, CURLcode rc, const char *url, const
 		if (k->ca_origin)
 			return dm_fail(DM_ERR_TLS, "the certificate of the API server %s did not match the CA %s: %s",
 				       k->server, k->ca_origin, why);
-		return dm_fail(DM_ERR_TLS, "the certificate of the API server %s is not trusted by the system CA "
-			       "store and cluster '%s' sets no certificate-authority: %s", k->server,
-			       k->cluster ? k->cluster : "", why);
+		return dm_fail(DM_ERR_TLS,
+			       "the certificate of the API server %s is not trusted by the system CA "
+			       "store and cluster '%s' sets no certificate-authority: %s",
+			       k->server, k->cluster ? k->cluster : "", why);
 	case CURLE_SSL_CACERT_BADFILE:
 		return dm_fail(DM_ERR_TLS, "cannot use the CA %s: %s", k->ca_origin ? k->ca_origin : "(system store)",
 			       why);
 	case CURLE_SSL_CERTPROBLEM:
 		return dm_fail(DM_ERR_TLS, "cannot use the client certificate of user '%s' (%s): %s",
 			       k->user ? k->user : "", k->cert_file ? k->cert_file : "client-certificate-data", why);
-	default:
-		return dm_http_fail(rc, c->errbuf, url, &c->http, rep);
+	default: return dm_http_fail(rc, c->errbuf, url, &c->http, rep);
 	}
 }
 
-dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const char *body, long *status,
-		      char **reply)
+dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const char *body, long *status, char **reply)
 {
 	struct curl_slist *hdr = NULL;
 	dm_buf url = DM_BUF_INIT, got = DM_BUF_INIT;
@@ -122,9 +121,8 @@ dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const cha
 		return e;
 	hdr = curl_slist_append(hdr, "Accept: application/json");
 	if (body)
-		hdr = curl_slist_append(hdr, strcmp(method, "PATCH") == 0 ?
-					"Content-Type: application/merge-patch+json" :
-					"Content-Type: application/json");
+		hdr = curl_slist_append(hdr, strcmp(method, "PATCH") == 0 ? "Content-Type: application/merge-patch+json"
+									  : "Content-Type: application/json");
 	if (!hdr) {
 		e = dm_fail(DM_ERR_NOMEM, "out of memory");
 		goto done;
@@ -228,8 +226,8 @@ static const char *reason_phrase(long status)
 	}
 }
 
-dm_err dm_k8s_status_fail(const dm_k8s *c, long status, const char *reply, const char *verb,
-			  const char *resource, const char *name, const char *ns)
+dm_err dm_k8s_status_fail(const dm_k8s *c, long status, const char *reply, const char *verb, const char *resource,
+			  const char *name, const char *ns)
 {
 	json_t *root = reply ? json_loads(reply, 0, NULL) : NULL;
 	const char *kind = json_string_value(json_object_get(root, "kind"));
@@ -249,12 +247,15 @@ dm_err dm_k8s_status_fail(const dm_k8s *c, long status, const char *reply, const
 	switch (status) {
 	case 401:
 		if (c && c->cfg->context)
-			e = dm_fail(DM_ERR_AUTH, "credentials rejected by the API server %s (401 Unauthorized): "
-				    "check user '%s' of context '%s' in %s", server, c->cfg->user ? c->cfg->user : "",
-				    c->cfg->context, c->cfg->source);
+			e = dm_fail(DM_ERR_AUTH,
+				    "credentials rejected by the API server %s (401 Unauthorized): "
+				    "check user '%s' of context '%s' in %s",
+				    server, c->cfg->user ? c->cfg->user : "", c->cfg->context, c->cfg->source);
 		else if (c)
-			e = dm_fail(DM_ERR_AUTH, "credentials rejected by the API server %s (401 Unauthorized): "
-				    "check the token from %s", server, c->cfg->token_file ? c->cfg->token_file : c->cfg->source);
+			e = dm_fail(DM_ERR_AUTH,
+				    "credentials rejected by the API server %s (401 Unauthorized): "
+				    "check the token from %s",
+				    server, c->cfg->token_file ? c->cfg->token_file : c->cfg->source);
 		else
 			e = dm_fail(DM_ERR_AUTH, "credentials rejected by the API server (401 Unauthorized)");
 		break;
@@ -263,7 +264,8 @@ dm_err dm_k8s_status_fail(const dm_k8s *c, long status, const char *reply, const
 			e = dm_fail(DM_ERR_FORBIDDEN, "User \"%s\" cannot %s %s%s", user, verb ? verb : "access",
 				    resource ? resource : "this", where);
 		else
-			e = dm_fail(DM_ERR_FORBIDDEN, "forbidden (403): %s", msg ? msg : "the API server refused the request");
+			e = dm_fail(DM_ERR_FORBIDDEN, "forbidden (403): %s",
+				    msg ? msg : "the API server refused the request");
 		break;
 	case 404:
 		if (msg && kind && name && *name)
@@ -271,8 +273,10 @@ dm_err dm_k8s_status_fail(const dm_k8s *c, long status, const char *reply, const
 		else if (msg)
 			e = dm_fail(DM_ERR_NOTFOUND, "not found: %s", msg);
 		else
-			e = dm_fail(DM_ERR_NOTFOUND, "%s answered 404 Not Found without a Kubernetes Status: "
-				    "is it a Kubernetes API server?", server);
+			e = dm_fail(DM_ERR_NOTFOUND,
+				    "%s answered 404 Not Found without a Kubernetes Status: "
+				    "is it a Kubernetes API server?",
+				    server);
 		break;
 	case 409:
 		if (name && *name)
@@ -350,8 +354,10 @@ dm_err dm_k8s_ensure_namespace(dm_k8s *c, const char *ns)
 	dm_err_clear();
 	snprintf(path, sizeof(path), "/api/v1/namespaces");
 	/* the label marks it as dm's: dm-helm --delete-namespace deletes no other */
-	if (asprintf(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
-		     "\"labels\":{\"app.kubernetes.io/managed-by\":\"dm\"}}}", ns) < 0)
+	if (asprintf(&body,
+		     "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
+		     "\"labels\":{\"app.kubernetes.io/managed-by\":\"dm\"}}}",
+		     ns) < 0)
 		return dm_fail(DM_ERR_NOMEM, "out of memory");
 	if ((e = dm_k8s_request(c, "POST", path, body, &status, &reply)) == DM_OK && status != 201 && status != 200 &&
 	    status != 409)
@@ -461,8 +467,9 @@ dm_err dm_k8s_secret_parse(const char *json, size_t len, dm_k8s_secret **out)
 	if (json_string_value(json_object_get(meta, "namespace")) &&
 	    !(s->ns = strdup(json_string_value(json_object_get(meta, "namespace")))))
 		goto nomem;
-	if (!(s->type = strdup(json_string_value(json_object_get(root, "type")) ?
-			       json_string_value(json_object_get(root, "type")) : "Opaque")))
+	if (!(s->type = strdup(json_string_value(json_object_get(root, "type"))
+				       ? json_string_value(json_object_get(root, "type"))
+				       : "Opaque")))
 		goto nomem;
 	data = json_object_get(root, "data");
 	if (data && !json_is_object(data) && !json_is_null(data)) {
@@ -472,7 +479,8 @@ dm_err dm_k8s_secret_parse(const char *json, size_t len, dm_k8s_secret **out)
 	if (json_is_object(data) && json_object_size(data)) {
 		if (!(s->items = calloc(json_object_size(data), sizeof(*s->items))))
 			goto nomem;
-		json_object_foreach(data, k, v) {
+		json_object_foreach(data, k, v)
+		{
 			dm_k8s_secret_item *it = &s->items[s->n];
 
 			if (!json_is_string(v)) {
@@ -482,7 +490,8 @@ dm_err dm_k8s_secret_parse(const char *json, size_t len, dm_k8s_secret **out)
 			if (!(it->key = strdup(k)))
 				goto nomem;
 			s->n++;
-			if (dm_base64_decode(&it->value, &it->len, json_string_value(v), json_string_length(v)) != DM_OK) {
+			if (dm_base64_decode(&it->value, &it->len, json_string_value(v), json_string_length(v)) !=
+			    DM_OK) {
 				e = dm_fail(DM_ERR_PARSE, "the value of key '%s' in the Secret is not base64", k);
 				goto done;
 			}
@@ -529,7 +538,8 @@ dm_err dm_k8s_get_secret(dm_k8s *c, const char *ns, const char *name, dm_k8s_sec
 
 		/* the API answers a GET in a missing namespace like a missing object: ask */
 		if (dm_k8s_namespace_exists(c, ns, &exists) == DM_OK && !exists)
-			e = dm_fail(DM_ERR_NOTFOUND, "namespace \"%s\" not found (looking for secret \"%s\")", ns, name);
+			e = dm_fail(DM_ERR_NOTFOUND, "namespace \"%s\" not found (looking for secret \"%s\")", ns,
+				    name);
 		else
 			e = dm_k8s_status_fail(c, status, reply, "get", "secrets", name, ns);
 	} else {
@@ -579,7 +589,10 @@ dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name, const dm_k
 			goto done;
 	}
 	if (status != 200 && status != 201)
-		e = dm_k8s_status_fail(c, status, reply, status == 409 ? "create" : replace ? "update" : "create",
+		e = dm_k8s_status_fail(c, status, reply,
+				       status == 409 ? "create"
+				       : replace     ? "update"
+						     : "create",
 				       "secrets", name, ns);
 	goto done;
 nomem:
@@ -720,8 +733,7 @@ dm_err dm_k8s_pod_log(dm_k8s *c, const char *ns, const char *pod, const char *co
 
 	*out = NULL;
 	*len = 0;
-	if ((e = object_path(&path, "api/v1", "pods", ns, pod)) != DM_OK ||
-	    (e = dm_buf_puts(&path, "/log")) != DM_OK ||
+	if ((e = object_path(&path, "api/v1", "pods", ns, pod)) != DM_OK || (e = dm_buf_puts(&path, "/log")) != DM_OK ||
 	    (container && (e = dm_buf_printf(&path, "?container=%s", container)) != DM_OK))
 		goto done;
 	if ((e = dm_k8s_request(c, "GET", dm_buf_str(&path), NULL, &status, &reply)) != DM_OK)

@@ -41,8 +41,8 @@ static char *json_str_dup(json_t *obj, const char *key, int secret)
 	return strdup(json_string_value(v));
 }
 
-dm_err dm_k8s_exec_credential_parse(const char *json, size_t len, const char *want, char **token,
-				    char **cert_pem, char **key_pem)
+dm_err dm_k8s_exec_credential_parse(const char *json, size_t len, const char *want, char **token, char **cert_pem,
+				    char **key_pem)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, 0, &jerr), *st;
@@ -52,8 +52,8 @@ dm_err dm_k8s_exec_credential_parse(const char *json, size_t len, const char *wa
 	*token = *cert_pem = *key_pem = NULL;
 	if (!root)
 		/* jerr.text may quote the input: only the position is given */
-		return dm_fail(DM_ERR_PARSE, "the exec plugin's output is not JSON (line %d, column %d)",
-			       jerr.line, jerr.column);
+		return dm_fail(DM_ERR_PARSE, "the exec plugin's output is not JSON (line %d, column %d)", jerr.line,
+			       jerr.column);
 	if (!json_is_object(root)) {
 		e = dm_fail(DM_ERR_PARSE, "the exec plugin's output is not a JSON object");
 		goto done;
@@ -66,8 +66,10 @@ dm_err dm_k8s_exec_credential_parse(const char *json, size_t len, const char *wa
 		goto done;
 	}
 	if (!api || strncmp(api, "client.authentication.k8s.io/", 29) != 0) {
-		e = dm_fail(DM_ERR_PARSE, "the exec plugin's output has apiVersion '%s', expected "
-			    "client.authentication.k8s.io/v1 or /v1beta1", api ? api : "(none)");
+		e = dm_fail(DM_ERR_PARSE,
+			    "the exec plugin's output has apiVersion '%s', expected "
+			    "client.authentication.k8s.io/v1 or /v1beta1",
+			    api ? api : "(none)");
 		goto done;
 	}
 	if (want && strcmp(api, want) != 0) {
@@ -89,7 +91,7 @@ dm_err dm_k8s_exec_credential_parse(const char *json, size_t len, const char *wa
 			dm_free_secret(*key_pem);
 			*cert_pem = *key_pem = NULL;
 			e = dm_fail(DM_ERR_PARSE, "the exec plugin's ExecCredential has neither status.token nor "
-				    "status.clientCertificateData with status.clientKeyData");
+						  "status.clientCertificateData with status.clientKeyData");
 			goto done;
 		}
 	}
@@ -118,8 +120,10 @@ dm_err dm_k8s_config_run_exec(dm_k8s_config *c)
 		nextra++;
 	while (x->args && x->args[nargs])
 		nargs++;
-	if (asprintf(&info, "KUBERNETES_EXEC_INFO={\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\","
-		     "\"spec\":{\"interactive\":false}}", x->api_version) < 0) {
+	if (asprintf(&info,
+		     "KUBERNETES_EXEC_INFO={\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\","
+		     "\"spec\":{\"interactive\":false}}",
+		     x->api_version) < 0) {
 		info = NULL;
 		goto nomem;
 	}
@@ -165,7 +169,8 @@ dm_err dm_k8s_config_run_exec(dm_k8s_config *c)
 
 		dm_proc_last_line(line, sizeof(line), &r.err);
 		if (r.exited)
-			e = dm_fail(DM_ERR_PROC, "the exec credential plugin '%s' of user '%s' exited with status %d%s%s",
+			e = dm_fail(DM_ERR_PROC,
+				    "the exec credential plugin '%s' of user '%s' exited with status %d%s%s",
 				    x->command, user, r.status, *line ? ": " : "", line);
 		else
 			e = dm_fail(DM_ERR_PROC, "the exec credential plugin '%s' of user '%s' was killed by signal %d",

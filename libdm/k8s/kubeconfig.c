@@ -21,8 +21,8 @@
 typedef struct {
 	const char *name;
 	const dm_yaml *doc;
-	const dm_ynode *entry;  /* the list item, for positions */
-	const dm_ynode *body;   /* the inner map ("cluster:", "user:", "context:"); may be NULL */
+	const dm_ynode *entry; /* the list item, for positions */
+	const dm_ynode *body;  /* the inner map ("cluster:", "user:", "context:"); may be NULL */
 } named;
 
 typedef struct {
@@ -34,9 +34,9 @@ typedef struct {
 	dm_yaml **docs;
 	size_t ndocs;
 	named_list clusters, users, contexts;
-	const char *current;            /* first current-context set */
+	const char *current; /* first current-context set */
 	const dm_yaml *current_doc;
-	dm_buf files;                   /* "a, b" for messages */
+	dm_buf files; /* "a, b" for messages */
 } merged;
 
 char *dm_k8s_secret_dup(const char *s, size_t n)
@@ -96,10 +96,26 @@ dm_err dm_k8s_config_dup(dm_k8s_config **out, const dm_k8s_config *s)
 	*out = NULL;
 	if (!c)
 		return dm_fail(DM_ERR_NOMEM, "out of memory");
-#define DUP(f) do { if (s->f && !(c->f = strdup(s->f))) goto nomem; } while (0)
-	DUP(source); DUP(context); DUP(cluster); DUP(user); DUP(server); DUP(ns);
-	DUP(ca_file); DUP(ca_pem); DUP(ca_origin); DUP(token); DUP(token_file);
-	DUP(cert_file); DUP(key_file); DUP(cert_pem); DUP(key_pem);
+#define DUP(f)                                                                                                         \
+	do {                                                                                                           \
+		if (s->f && !(c->f = strdup(s->f)))                                                                    \
+			goto nomem;                                                                                    \
+	} while (0)
+	DUP(source);
+	DUP(context);
+	DUP(cluster);
+	DUP(user);
+	DUP(server);
+	DUP(ns);
+	DUP(ca_file);
+	DUP(ca_pem);
+	DUP(ca_origin);
+	DUP(token);
+	DUP(token_file);
+	DUP(cert_file);
+	DUP(key_file);
+	DUP(cert_pem);
+	DUP(key_pem);
 #undef DUP
 	c->insecure = s->insecure;
 	*out = c;
@@ -148,8 +164,7 @@ static dm_err named_add(named_list *l, const named *e)
 }
 
 /* Reads the list "clusters:" (item maps with name: and inner:) of one document. */
-static dm_err read_list(const dm_yaml *doc, const dm_ynode *root, const char *key, const char *inner,
-			named_list *l)
+static dm_err read_list(const dm_yaml *doc, const dm_ynode *root, const char *key, const char *inner, named_list *l)
 {
 	const dm_ynode *seq = dm_yaml_get(root, key);
 	dm_err e;
@@ -163,8 +178,8 @@ static dm_err read_list(const dm_yaml *doc, const dm_ynode *root, const char *ke
 		named e2 = { NULL, doc, it, NULL };
 
 		if (it->kind != DM_YAML_MAP)
-			return dm_yaml_fail(doc, it, "each item of '%s' must be a map with 'name' and '%s'",
-					    key, inner);
+			return dm_yaml_fail(doc, it, "each item of '%s' must be a map with 'name' and '%s'", key,
+					    inner);
 		if ((e = dm_yaml_get_str(doc, it, "name", 1, &e2.name)) != DM_OK)
 			return e;
 		e2.body = dm_yaml_get(it, inner);
@@ -260,8 +275,7 @@ static dm_err decode_data(const dm_yaml *doc, const dm_ynode *map, const char *k
 		return dm_yaml_fail(doc, n, "'%s' must be a base64 string", key);
 	/* base64 in YAML may be folded over several lines */
 	for (const char *s = n->scalar; *s; s++)
-		if (*s != ' ' && *s != '\n' && *s != '\r' && *s != '\t' &&
-		    (e = dm_buf_append(&clean, s, 1)) != DM_OK)
+		if (*s != ' ' && *s != '\n' && *s != '\r' && *s != '\t' && (e = dm_buf_append(&clean, s, 1)) != DM_OK)
 			goto done;
 	e = dm_base64_decode(&raw, &len, dm_buf_str(&clean), clean.len);
 	if (e != DM_OK) {
@@ -316,7 +330,8 @@ static dm_err read_exec(const dm_yaml *doc, const dm_ynode *ex, const char *user
 	if (api && strcmp(api, "client.authentication.k8s.io/v1beta1") != 0 &&
 	    strcmp(api, "client.authentication.k8s.io/v1") != 0) {
 		e = dm_yaml_fail(doc, dm_yaml_get(ex, "apiVersion"),
-				 "unsupported exec apiVersion '%s' (expected client.authentication.k8s.io/v1 or /v1beta1)",
+				 "unsupported exec apiVersion '%s' (expected client.authentication.k8s.io/v1 or "
+				 "/v1beta1)",
 				 api);
 		goto fail;
 	}
@@ -358,14 +373,16 @@ static dm_err read_exec(const dm_yaml *doc, const dm_ynode *ex, const char *user
 			const char *name = NULL, *value = "";
 
 			if (env->vals[i]->kind != DM_YAML_MAP) {
-				e = dm_yaml_fail(doc, env->vals[i], "exec 'env' items must be maps with 'name' and 'value'");
+				e = dm_yaml_fail(doc, env->vals[i],
+						 "exec 'env' items must be maps with 'name' and 'value'");
 				goto fail;
 			}
 			if ((e = dm_yaml_get_str(doc, env->vals[i], "name", 1, &name)) != DM_OK ||
 			    (e = dm_yaml_get_str(doc, env->vals[i], "value", 0, &value)) != DM_OK)
 				goto fail;
 			if (!*name || strchr(name, '=')) {
-				e = dm_yaml_fail(doc, env->vals[i], "invalid exec environment variable name '%s'", name);
+				e = dm_yaml_fail(doc, env->vals[i], "invalid exec environment variable name '%s'",
+						 name);
 				goto fail;
 			}
 			if (asprintf(&x->env[i], "%s=%s", name, value) < 0) {
@@ -459,8 +476,8 @@ static dm_err resolve(merged *m, const char *want, dm_k8s_config *c)
 	if ((strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0) ||
 	    !server[strcspn(server, ":") + 3] || server[strcspn(server, ":") + 3] == '/') {
 		e = dm_yaml_fail(cl->doc, dm_yaml_get(cl->body, "server"),
-				 "server '%s' of cluster '%s' must start with https:// or http:// and name a host", server,
-				 clname);
+				 "server '%s' of cluster '%s' must start with https:// or http:// and name a host",
+				 server, clname);
 		goto done;
 	}
 	if (!(c->server = strdup(server)))
@@ -523,7 +540,8 @@ static dm_err resolve(merged *m, const char *want, dm_k8s_config *c)
 			goto nomem;
 		if ((c->cert_pem || c->cert_file) != (c->key_pem || c->key_file)) {
 			e = dm_yaml_fail(us->doc, us->entry,
-					 "user '%s' has a client certificate without a key, or a key without a certificate",
+					 "user '%s' has a client certificate without a key, or a key without a "
+					 "certificate",
 					 usname);
 			goto done;
 		}
@@ -611,7 +629,7 @@ static dm_err load_in_cluster(dm_k8s_config **out)
 		dir = SA_DIR_DEFAULT;
 	if (!host || !*host || !port || !*port) {
 		e = dm_fail(DM_ERR_CONFIG, "not running in a cluster: KUBERNETES_SERVICE_HOST and "
-			    "KUBERNETES_SERVICE_PORT are not set");
+					   "KUBERNETES_SERVICE_PORT are not set");
 		goto done;
 	}
 	if (asprintf(&c->server, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host, port) < 0 ||
@@ -713,8 +731,10 @@ dm_err dm_k8s_config_load(dm_k8s_config **out, const dm_k8s_opts *o)
 				goto done;
 		}
 		if (!m.ndocs) {
-			e = dm_fail(DM_ERR_CONFIG, "none of the KUBECONFIG files exists ('%s'); use --kubeconfig FILE "
-				    "or --in-cluster", env);
+			e = dm_fail(DM_ERR_CONFIG,
+				    "none of the KUBECONFIG files exists ('%s'); use --kubeconfig FILE "
+				    "or --in-cluster",
+				    env);
 			goto done;
 		}
 	} else {
@@ -731,8 +751,10 @@ dm_err dm_k8s_config_load(dm_k8s_config **out, const dm_k8s_opts *o)
 			goto done;
 		}
 		if (access(home_cfg, F_OK) != 0) {
-			e = dm_fail(DM_ERR_CONFIG, "no kubeconfig: '%s' does not exist and KUBECONFIG is not set; "
-				    "use --kubeconfig FILE or --in-cluster", home_cfg);
+			e = dm_fail(DM_ERR_CONFIG,
+				    "no kubeconfig: '%s' does not exist and KUBECONFIG is not set; "
+				    "use --kubeconfig FILE or --in-cluster",
+				    home_cfg);
 			goto done;
 		}
 		if ((e = dm_yaml_load_file(&doc, home_cfg)) != DM_OK)

@@ -14,18 +14,18 @@
 #include "platform_int.h"
 #include "platform_priv.h"
 
-static const char *const component_keys[] = {
-	"name", "description", "kind", "release", "chart", "version", "namespace", "values", "needs",
-	"set", "secrets", "secret", "wait", "timeout", "manifests", "kustomize", NULL
-};
+static const char *const component_keys[] = { "name",      "description", "kind",   "release", "chart",
+					      "version",   "namespace",   "values", "needs",   "set",
+					      "secrets",   "secret",      "wait",   "timeout", "manifests",
+					      "kustomize", NULL };
 static const char *const chart_keys[] = { "repo", "name", "oci", "path", NULL };
 static const char *const gen_secret_keys[] = { "name", "keys", "length", NULL };
 static const char *const secret_keys[] = { "name", "keys", "endpoint", NULL };
 static const char *const secret_keys_keys[] = { "access_key", "secret_key", NULL };
 static const char *const reserved[] = { "project", "local", "remote", "secrets", NULL };
 static const char *const ref_fields[] = {
-	"release", "namespace", "endpoint", "host", "secret_name", "access_key_field",
-	"secret_key_field", "access_key", "secret_key", NULL
+	"release",          "namespace",        "endpoint",   "host",       "secret_name",
+	"access_key_field", "secret_key_field", "access_key", "secret_key", NULL
 };
 
 static dm_err nomem(void)
@@ -73,16 +73,15 @@ static int secret_key_name_ok(const char *s)
 	if (!*s)
 		return 0;
 	for (; *s; s++) {
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+		      *s == '_'))
 			return 0;
 	}
 	return 1;
 }
 
 /* A list of strings from layer la, copied into the pool. */
-static dm_err get_list(dm_platform *p, const layer *la, const char *key, const char *const **out,
-		       size_t *n)
+static dm_err get_list(dm_platform *p, const layer *la, const char *key, const char *const **out, size_t *n)
 {
 	const char **list = NULL;
 	dm_err e;
@@ -107,8 +106,7 @@ static dm_err read_chart(dm_platform *p, dm_component *c, const layer *la)
 	    (e = dm_yaml_check_keys(la->doc, ch, "chart", chart_keys)) ||
 	    (e = dm_yaml_get_str(la->doc, ch, "repo", 0, &repo)) ||
 	    (e = dm_yaml_get_str(la->doc, ch, "name", 0, &name)) ||
-	    (e = dm_yaml_get_str(la->doc, ch, "oci", 0, &oci)) ||
-	    (e = dm_yaml_get_str(la->doc, ch, "path", 0, &path)))
+	    (e = dm_yaml_get_str(la->doc, ch, "oci", 0, &oci)) || (e = dm_yaml_get_str(la->doc, ch, "path", 0, &path)))
 		return e;
 	if ((repo || name) && !oci && !path) {
 		if (!repo || !name)
@@ -245,7 +243,8 @@ static dm_err read_set(dm_platform *p, dm_component *c, const layers *ls)
 
 			if (v->kind == DM_YAML_MAP || v->kind == DM_YAML_SEQ)
 				return dm_yaml_fail(la->doc, v,
-						    "set '%s': values must be scalars (put lists and maps in a values file)",
+						    "set '%s': values must be scalars (put lists and maps in a values "
+						    "file)",
 						    key);
 			if (!*key || strchr(key, '['))
 				return dm_yaml_fail(la->doc, s->keys[j],
@@ -381,7 +380,8 @@ static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
 			if (!dm_platform_name_ok(c->release, 53))
 				return dm_yaml_fail(la->doc, dm_yaml_get(la->map, "release"),
 						    "invalid release name '%s' (lower-case letters, digits and '-', "
-						    "at most 53)", c->release);
+						    "at most 53)",
+						    c->release);
 		}
 		if (!(la = pick(ls, "chart")))
 			return dm_yaml_fail(ls->l[0].doc, ls->l[0].map, "component '%s' has no 'chart'", c->name);
@@ -418,8 +418,9 @@ static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
 			if (!dst)
 				return nomem();
 			for (size_t i = 0; i < n; i++) {
-				dst[i] = dm_path_is_url(src[i]) ? src[i]
-								 : dm_pool_own(&p->pool, dm_path_resolve(c->folder, src[i]));
+				dst[i] = dm_path_is_url(src[i])
+						 ? src[i]
+						 : dm_pool_own(&p->pool, dm_path_resolve(c->folder, src[i]));
 				if (!dst[i])
 					return nomem();
 			}
@@ -439,8 +440,8 @@ static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
 
 /* Checks every ${...} of text (a set value of c, at node position file:line:col);
  * *secret set when it reads a key. */
-static dm_err check_refs(dm_platform *p, const dm_component *c, const char *text, const char *file,
-			 unsigned line, unsigned col, int endpoint, int *secret)
+static dm_err check_refs(dm_platform *p, const dm_component *c, const char *text, const char *file, unsigned line,
+			 unsigned col, int endpoint, int *secret)
 {
 	const char *s = text;
 
@@ -477,8 +478,8 @@ static dm_err check_refs(dm_platform *p, const dm_component *c, const char *text
 			size_t i;
 
 			if (!key)
-				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${%s}: write ${secrets.NAME.KEY}", file,
-					       line, col, ref);
+				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${%s}: write ${secrets.NAME.KEY}", file, line,
+					       col, ref);
 			*key++ = '\0';
 			for (i = 0; i < c->n_secrets; i++) {
 				if (!strcmp(c->secrets[i].name, name))
@@ -501,7 +502,8 @@ static dm_err check_refs(dm_platform *p, const dm_component *c, const char *text
 			if (!dot)
 				return dm_fail(DM_ERR_CONFIG,
 					       "%s:%u:%u: ${%s}: unknown reference (write ${COMPONENT.FIELD}, "
-					       "${release}, ${namespace} or ${secrets.NAME.KEY})", file, line, col, ref);
+					       "${release}, ${namespace} or ${secrets.NAME.KEY})",
+					       file, line, col, ref);
 			*dot = '\0';
 			t = find_any(p, ref);
 			if (!t)
@@ -518,9 +520,8 @@ static dm_err check_refs(dm_platform *p, const dm_component *c, const char *text
 					       "secret_key_field, access_key, secret_key)",
 					       file, line, col, ref, dot + 1, dot + 1);
 			if (strcmp(dot + 1, "release") && strcmp(dot + 1, "namespace") && !t->secret_name)
-				return dm_fail(DM_ERR_CONFIG,
-					       "%s:%u:%u: ${%s.%s}: component '%s' exposes no 'secret:'", file, line,
-					       col, ref, dot + 1, ref);
+				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${%s.%s}: component '%s' exposes no 'secret:'",
+					       file, line, col, ref, dot + 1, ref);
 			if (!strcmp(dot + 1, "access_key") || !strcmp(dot + 1, "secret_key"))
 				*secret = 1;
 		}
@@ -629,7 +630,8 @@ static dm_err read_folders(dm_platform *p)
 		if (!dm_platform_name_ok(c->name, 53) || in_list(reserved, c->name)) {
 			e = dm_yaml_fail(d, dm_yaml_get(root, "name"),
 					 "invalid component name '%s' (lower-case letters, digits and '-', at most 53; "
-					 "not project, local, remote or secrets)", c->name);
+					 "not project, local, remote or secrets)",
+					 c->name);
 			goto done;
 		}
 		c->folder = folder;
@@ -676,8 +678,9 @@ static dm_err check_flavour_names(dm_platform *p)
 		if (!find_any(p, pj->flavour[i]))
 			return dm_yaml_fail(pj->doc, fl->kind == DM_YAML_SEQ ? fl->vals[i] : fl,
 					    "project.flavour names '%s', which is no component (none of the folders "
-					    "of '%s' has a %s with name: %s)", pj->flavour[i], pj->components_dir,
-					    pj->component_default_config, pj->flavour[i]);
+					    "of '%s' has a %s with name: %s)",
+					    pj->flavour[i], pj->components_dir, pj->component_default_config,
+					    pj->flavour[i]);
 	}
 	for (size_t i = 0; i < root->len; i++) {
 		const char *k = root->keys[i]->scalar;
@@ -687,7 +690,8 @@ static dm_err check_flavour_names(dm_platform *p)
 		if (!find_any(p, k))
 			return dm_yaml_fail(pj->doc, root->keys[i],
 					    "'%s' is not a component (top-level sections are project, local, remote "
-					    "and component names)", k);
+					    "and component names)",
+					    k);
 	}
 	return DM_OK;
 }
@@ -720,8 +724,8 @@ static dm_err load_override(dm_yaml **out, int *is_layer, const dm_project *pj, 
 }
 
 /* Layers 2 and 1 (the flavour's inline section named name) on top of ls. */
-static dm_err flavour_layers(layers *ls, dm_yaml **ovdoc, const char **files, const dm_flavour *f,
-			     const char *ov, const char *name)
+static dm_err flavour_layers(layers *ls, dm_yaml **ovdoc, const char **files, const dm_flavour *f, const char *ov,
+			     const char *name)
 {
 	const dm_project *pj = dm_flavour_project(f);
 	const dm_ynode *inl = dm_flavour_section(f, name);
@@ -828,12 +832,15 @@ static dm_err values_inside(dm_platform *p, const dm_component *c, size_t i, con
 			e = dm_fail(DM_ERR_CONFIG, "values file '%s' of component '%s': cannot resolve '%s': %s",
 				    c->values[i], c->name, path, strerror(errno));
 		else if (at->doc && n)
-			e = dm_yaml_fail(at->doc, n, "values file '%s' is outside the platform root '%s' and the config "
-					 "folder '%s' (it is '%s')", c->values[i], pj->root, pj->config_folder, real);
+			e = dm_yaml_fail(at->doc, n,
+					 "values file '%s' is outside the platform root '%s' and the config "
+					 "folder '%s' (it is '%s')",
+					 c->values[i], pj->root, pj->config_folder, real);
 		else
-			e = dm_fail(DM_ERR_CONFIG, "values file '%s' of component '%s' is outside the platform root '%s' "
-				    "and the config folder '%s' (it is '%s')", c->values[i], c->name, pj->root,
-				    pj->config_folder, real);
+			e = dm_fail(DM_ERR_CONFIG,
+				    "values file '%s' of component '%s' is outside the platform root '%s' "
+				    "and the config folder '%s' (it is '%s')",
+				    c->values[i], c->name, pj->root, pj->config_folder, real);
 	}
 	free(real);
 	free(root);
@@ -968,7 +975,8 @@ static dm_err order(dm_platform *p, const dm_platform_opts *o)
 				for (size_t j = 0; j < c->n_needs; j++) {
 					size_t t = index_of(p, find_any(p, c->needs[j]));
 
-					if (!placed[t] && (next == p->n_all || strcmp(p->all[t].name, p->all[next].name) < 0))
+					if (!placed[t] &&
+					    (next == p->n_all || strcmp(p->all[t].name, p->all[next].name) < 0))
 						next = t;
 				}
 				cur = next;

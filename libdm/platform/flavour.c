@@ -15,8 +15,8 @@ struct dm_flavour {
 
 static const char *const top_fixed[] = { "project", "local", "remote", NULL };
 static const char *const project_keys[] = {
-	"k8s_namespace", "proxy_port", "flavour", "k8s_default_config",
-	"component_default_config", "data_folder", "config_folder", NULL
+	"k8s_namespace", "proxy_port",    "flavour", "k8s_default_config", "component_default_config",
+	"data_folder",   "config_folder", NULL
 };
 
 static dm_err nomem(void)
@@ -118,12 +118,11 @@ static dm_err read_project(dm_flavour *f, const dm_ynode *pj)
 				    p->component_default_config);
 
 	p->target_file = dm_pool_own(&f->pool, dm_path_resolve(p->targets_dir, p->k8s_default_config));
-	p->data_folder = data_folder && *data_folder
-		? dm_pool_own(&f->pool, dm_path_resolve(p->dir, data_folder))
-		: dm_pool_own(&f->pool, dm_path_resolve(p->root, "data"));
+	p->data_folder = data_folder && *data_folder ? dm_pool_own(&f->pool, dm_path_resolve(p->dir, data_folder))
+						     : dm_pool_own(&f->pool, dm_path_resolve(p->root, "data"));
 	p->config_folder = config_folder && *config_folder
-		? dm_pool_own(&f->pool, dm_path_resolve(p->dir, config_folder))
-		: p->dir;
+				   ? dm_pool_own(&f->pool, dm_path_resolve(p->dir, config_folder))
+				   : p->dir;
 	if (!p->target_file || !p->data_folder || !p->config_folder)
 		return nomem();
 	return DM_OK;
@@ -168,8 +167,10 @@ dm_err dm_flavour_load(dm_flavour **out, const char *path)
 	}
 	f->pj.root = dm_pool_own(&f->pool, find_root(f->pj.dir));
 	if (!f->pj.root) {
-		e = dm_fail(DM_ERR_CONFIG, "%s: no 'components' folder in '%s' or any folder above it "
-			    "(the platform root holds components/)", path, f->pj.dir);
+		e = dm_fail(DM_ERR_CONFIG,
+			    "%s: no 'components' folder in '%s' or any folder above it "
+			    "(the platform root holds components/)",
+			    path, f->pj.dir);
 		goto done;
 	}
 	f->pj.components_dir = dm_pool_own(&f->pool, dm_path_resolve(f->pj.root, "components"));

@@ -45,17 +45,17 @@ struct run_ctx {
 	const dm_platform *p;
 	dm_action action;
 	const dm_run_opts *o;
-	dm_k8s_config *kcfg;          /* loaded when a run needs the API */
-	pthread_mutex_t lock;         /* state, outcomes */
+	dm_k8s_config *kcfg;  /* loaded when a run needs the API */
+	pthread_mutex_t lock; /* state, outcomes */
 	pthread_cond_t cond;
-	pthread_mutex_t cb_lock;      /* callbacks, serialised */
-	pthread_mutex_t repo_lock;    /* helm repo add/update write one file */
+	pthread_mutex_t cb_lock;   /* callbacks, serialised */
+	pthread_mutex_t repo_lock; /* helm repo add/update write one file */
 	dm_run_result *res;
 	size_t n;
-	size_t *seq;                  /* the order in which this action visits res[] */
-	int *state;                   /* 0 waiting, 1 running, 2 done */
+	size_t *seq; /* the order in which this action visits res[] */
+	int *state;  /* 0 waiting, 1 running, 2 done */
 	size_t running;
-	char last_detail[1024];       /* delete_namespaces: the error held back */
+	char last_detail[1024]; /* delete_namespaces: the error held back */
 };
 
 /* A component's work: the context and where its result goes. */
@@ -165,8 +165,7 @@ static void kubectl_kube_flags(const run_ctx *x, argv_b *a)
 }
 
 /* kubectl VERB -f|-k WHAT --namespace NS -o name [--context] [--kubeconfig] */
-static void kubectl_on(const run_ctx *x, argv_b *a, const char *verb, const char *how, const char *what,
-		       const char *ns)
+static void kubectl_on(const run_ctx *x, argv_b *a, const char *verb, const char *how, const char *what, const char *ns)
 {
 	av_add(a, kubectl_prog(x));
 	av_add(a, verb);
@@ -360,7 +359,8 @@ static dm_err expand(const dm_platform *p, const dm_component *c, const char *te
 				}
 				e = read_secret_field(k, t->ns, t->secret_name,
 						      !strcmp(field, "access_key") ? t->secret_access_key
-										   : t->secret_secret_key, &v);
+										   : t->secret_secret_key,
+						      &v);
 				if (e)
 					return e;
 				dm_buf_puts(out, v);
@@ -455,8 +455,8 @@ static dm_err ensure_gen_secret(dm_k8s *k, const char *ns, const dm_gen_secret *
 		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", ns, gs->name);
 	} else {
 		body = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:s, s:O}", "apiVersion", "v1", "kind", "Secret",
-				 "metadata", "name", gs->name, "namespace", ns, "labels", "app.kubernetes.io/managed-by",
-				 "dm", "type", "Opaque", "data", data);
+				 "metadata", "name", gs->name, "namespace", ns, "labels",
+				 "app.kubernetes.io/managed-by", "dm", "type", "Opaque", "data", data);
 		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", ns);
 	}
 	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -559,8 +559,10 @@ static int owner_of_release(dm_k8s *k, const char *ns, const char *rel, json_t *
 	static const struct {
 		const char *kind, *api, *plural;
 	} kinds[] = {
-		{ "ReplicaSet", "apps/v1", "replicasets" }, { "Deployment", "apps/v1", "deployments" },
-		{ "StatefulSet", "apps/v1", "statefulsets" }, { "DaemonSet", "apps/v1", "daemonsets" },
+		{ "ReplicaSet", "apps/v1", "replicasets" },
+		{ "Deployment", "apps/v1", "deployments" },
+		{ "StatefulSet", "apps/v1", "statefulsets" },
+		{ "DaemonSet", "apps/v1", "daemonsets" },
 		{ "Job", "batch/v1", "jobs" },
 	};
 	const char *kind = json_string_value(json_object_get(ref, "kind"));
@@ -590,7 +592,8 @@ static int owner_of_release(dm_k8s *k, const char *ns, const char *rel, json_t *
 	if (mark)
 		yes = !strcmp(mark, rel);
 	owners = jpath(obj, "metadata", "ownerReferences");
-	json_array_foreach(owners, i, o) {
+	json_array_foreach(owners, i, o)
+	{
 		if (!mark && !yes && json_is_true(json_object_get(o, "controller")))
 			yes = owner_of_release(k, ns, rel, o, hops - 1);
 	}
@@ -610,7 +613,8 @@ static int pod_of_release(dm_k8s *k, const char *ns, const char *rel, json_t *po
 
 	if (inst || old)
 		return (inst && !strcmp(inst, rel)) || (old && !strcmp(old, rel));
-	json_array_foreach(jpath(pod, "metadata", "ownerReferences"), i, o) {
+	json_array_foreach(jpath(pod, "metadata", "ownerReferences"), i, o)
+	{
 		if (json_is_true(json_object_get(o, "controller")))
 			return owner_of_release(k, ns, rel, o, 3);
 	}
@@ -618,8 +622,8 @@ static int pod_of_release(dm_k8s *k, const char *ns, const char *rel, json_t *po
 }
 
 /* The last non-empty line of a container's log (previous: of its last run); "" when none. */
-static void last_log_line(dm_k8s *k, const char *ns, const char *pod, const char *container, int previous,
-			  char *out, size_t n)
+static void last_log_line(dm_k8s *k, const char *ns, const char *pod, const char *container, int previous, char *out,
+			  size_t n)
 {
 	char path[768], *reply = NULL;
 	long status = 0;
@@ -667,7 +671,8 @@ static void pod_warning(dm_k8s *k, const char *ns, const char *uid, char *out, s
 		list = json_loads(reply, 0, NULL);
 	dm_err_clear();
 	free(reply);
-	json_array_foreach(json_object_get(list, "items"), i, ev) {
+	json_array_foreach(json_object_get(list, "items"), i, ev)
+	{
 		if (!jis(ev, "type", "Warning"))
 			continue;
 		at = json_string_value(json_object_get(ev, "lastTimestamp"));
@@ -786,7 +791,8 @@ static dm_err pods_before(dm_k8s *k, const char *ns, dm_buf *out)
 	list = json_loads(reply, 0, NULL);
 	free(reply);
 	dm_buf_puts(out, "\n");
-	json_array_foreach(json_object_get(list, "items"), i, pod) {
+	json_array_foreach(json_object_get(list, "items"), i, pod)
+	{
 		const char *uid = jstr(pod, "metadata", "uid");
 
 		if (uid)
@@ -800,8 +806,8 @@ static dm_err pods_before(dm_k8s *k, const char *ns, dm_buf *out)
  * ("; " between them, at most POD_LINES_MAX, then how many more).  crash_only > 0:
  * only containers restarted that many times after a crash, in pods whose uid is not in old ("\nUID\n..."),
  * those that were there before helm ran (the watch).  *found: how many were described. */
-static dm_err diagnose_release(dm_k8s *k, const char *ns, const char *rel, int crash_only, const char *old,
-			       dm_buf *out, size_t *found)
+static dm_err diagnose_release(dm_k8s *k, const char *ns, const char *rel, int crash_only, const char *old, dm_buf *out,
+			       size_t *found)
 {
 	char path[512], *reply = NULL;
 	long status = 0;
@@ -822,7 +828,8 @@ static dm_err diagnose_release(dm_k8s *k, const char *ns, const char *rel, int c
 	free(reply);
 	if (!list)
 		return dm_fail(DM_ERR_PARSE, "the API server's list of pods in namespace '%s' is not JSON", ns);
-	json_array_foreach(json_object_get(list, "items"), i, pod) {
+	json_array_foreach(json_object_get(list, "items"), i, pod)
+	{
 		const char *name = jstr(pod, "metadata", "name");
 		const char *phase = jstr(pod, "status", "phase");
 		json_t *cond, *cs;
@@ -832,7 +839,8 @@ static dm_err diagnose_release(dm_k8s *k, const char *ns, const char *rel, int c
 		if (!name || json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp") ||
 		    (phase && !strcmp(phase, "Succeeded")))
 			continue;
-		json_array_foreach(jpath(pod, "status", "conditions"), j, cond) {
+		json_array_foreach(jpath(pod, "status", "conditions"), j, cond)
+		{
 			const char *type = json_string_value(json_object_get(cond, "type"));
 
 			if (type && !strcmp(type, "Ready"))
@@ -846,16 +854,17 @@ static dm_err diagnose_release(dm_k8s *k, const char *ns, const char *rel, int c
 			more++;
 			continue;
 		}
-		json_array_foreach(jpath(pod, "status", "initContainerStatuses"), j, cs)
-			told += describe_container(k, ns, pod, cs, crash_only, out);
-		json_array_foreach(jpath(pod, "status", "containerStatuses"), j, cs)
-			told += describe_container(k, ns, pod, cs, crash_only, out);
+		json_array_foreach(jpath(pod, "status", "initContainerStatuses"), j, cs) told +=
+			describe_container(k, ns, pod, cs, crash_only, out);
+		json_array_foreach(jpath(pod, "status", "containerStatuses"), j, cs) told +=
+			describe_container(k, ns, pod, cs, crash_only, out);
 		if (!told && !crash_only) {
 			/* no container yet: the pod's own condition (Unschedulable ...) */
 			const char *why = jstr(pod, "status", "reason"), *msg = jstr(pod, "status", "message");
 			char ev[512] = "";
 
-			json_array_foreach(jpath(pod, "status", "conditions"), j, cond) {
+			json_array_foreach(jpath(pod, "status", "conditions"), j, cond)
+			{
 				if (!why && jis(cond, "status", "False")) {
 					why = json_string_value(json_object_get(cond, "reason"));
 					msg = json_string_value(json_object_get(cond, "message"));
@@ -878,15 +887,15 @@ static dm_err diagnose_release(dm_k8s *k, const char *ns, const char *rel, int c
 
 /* Watches the pods of a release while helm waits for them. */
 typedef struct {
-	dm_k8s *k;                /* this thread's alone until it is joined */
+	dm_k8s *k; /* this thread's alone until it is joined */
 	const char *ns, *release;
-	const char *old;          /* the pods there before helm ran (pods_before) */
-	int restarts;             /* crash_restarts */
-	int stop;                 /* set (atomically) when a crash loop is found: helm is stopped */
-	int done;                 /* helm ended */
+	const char *old; /* the pods there before helm ran (pods_before) */
+	int restarts;    /* crash_restarts */
+	int stop;        /* set (atomically) when a crash loop is found: helm is stopped */
+	int done;        /* helm ended */
 	pthread_mutex_t m;
 	pthread_cond_t cv;
-	char *found;              /* what stopped helm (malloc'd) */
+	char *found; /* what stopped helm (malloc'd) */
 } pod_watch;
 
 static void *pod_watch_run(void *arg)
@@ -988,7 +997,8 @@ static dm_err ensure_repo(run_ctx *x, const dm_component *c, const char *alias)
 		size_t i;
 		json_t *it;
 
-		json_array_foreach(list, i, it) {
+		json_array_foreach(list, i, it)
+		{
 			const char *nm = json_string_value(json_object_get(it, "name"));
 			const char *url = json_string_value(json_object_get(it, "url"));
 
@@ -1251,11 +1261,12 @@ static dm_err install_manifest(run_ctx *x, const dm_component *c)
 				/* names like "customresourcedefinition.apiextensions.k8s.io/x", "deployment.apps/y" */
 				char *save = NULL, *line;
 
-				for (line = strtok_r(r.out.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+				for (line = strtok_r(r.out.data, "\n", &save); line;
+				     line = strtok_r(NULL, "\n", &save)) {
 					if (!strncmp(line, "customresourcedefinition", 24))
 						dm_buf_printf(&crds, "%s\n", line);
-					else if (!strncmp(line, "deployment", 10) || !strncmp(line, "statefulset", 11) ||
-						 !strncmp(line, "daemonset", 9))
+					else if (!strncmp(line, "deployment", 10) ||
+						 !strncmp(line, "statefulset", 11) || !strncmp(line, "daemonset", 9))
 						dm_buf_printf(&rollouts, "%s\n", line);
 				}
 			}
@@ -1330,7 +1341,8 @@ static dm_err do_install(run_ctx *x, const dm_component *c)
 			dm_debug("%s: Secret '%s' exists, kept as it is", c->name, c->secrets[i].name);
 	}
 	if (dm_proc_cancelled()) {
-		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted before %s ran", c->kind == DM_COMPONENT_HELM ? "helm" : "kubectl");
+		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted before %s ran",
+			    c->kind == DM_COMPONENT_HELM ? "helm" : "kubectl");
 		goto done;
 	}
 	e = c->kind == DM_COMPONENT_HELM ? install_helm(x, c, k) : install_manifest(x, c);
@@ -1470,8 +1482,8 @@ static dm_err do_status(run_ctx *x, const dm_component *c, dm_run_result *res)
 				notify_command(x, c, a.v);
 			else if ((e = run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r)))
 				e = strstr(dm_buf_str(&r.err), "NotFound") || strstr(dm_buf_str(&r.err), "not found")
-					? dm_fail(DM_ERR_NOTFOUND, "not applied (%s)", list[i])
-					: cmd_fail(e, "kubectl get failed", &r);
+					    ? dm_fail(DM_ERR_NOTFOUND, "not applied (%s)", list[i])
+					    : cmd_fail(e, "kubectl get failed", &r);
 			dm_proc_result_release(&r);
 			av_release(&a);
 		}
@@ -1522,15 +1534,9 @@ static void *worker(void *arg)
 	dm_err_clear();
 	switch (x->action) {
 	case DM_ACTION_PLAN:
-	case DM_ACTION_INSTALL:
-		e = do_install(x, c);
-		break;
-	case DM_ACTION_UNINSTALL:
-		e = do_uninstall(x, c);
-		break;
-	default:
-		e = do_status(x, c, res);
-		break;
+	case DM_ACTION_INSTALL: e = do_install(x, c); break;
+	case DM_ACTION_UNINSTALL: e = do_uninstall(x, c); break;
+	default: e = do_status(x, c, res); break;
 	}
 	pthread_mutex_lock(&x->lock);
 	res->seconds = dm_now() - t0;
@@ -1565,12 +1571,15 @@ static void skip_dependents(run_ctx *x)
 			if (x->state[i] != 0)
 				continue;
 			for (size_t j = 0; j < x->n; j++) {
-				if (x->state[j] == 2 && (x->res[j].outcome == DM_OUTCOME_FAILED ||
-							 x->res[j].outcome == DM_OUTCOME_SKIPPED) && depends(x, i, j)) {
+				if (x->state[j] == 2 &&
+				    (x->res[j].outcome == DM_OUTCOME_FAILED ||
+				     x->res[j].outcome == DM_OUTCOME_SKIPPED) &&
+				    depends(x, i, j)) {
 					char *d = NULL;
 
 					if (asprintf(&d, "skipped: needs '%s', which %s", x->res[j].component->name,
-						     x->res[j].outcome == DM_OUTCOME_FAILED ? "failed" : "was skipped") < 0)
+						     x->res[j].outcome == DM_OUTCOME_FAILED ? "failed"
+											    : "was skipped") < 0)
 						d = NULL;
 					x->res[i].outcome = DM_OUTCOME_SKIPPED;
 					x->res[i].detail = d;
@@ -1718,12 +1727,14 @@ static dm_err ns_precheck(run_ctx *x, dm_k8s *k, const char *ns)
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s", ns);
 	if ((e = api_get_json(k, path, "namespaces", ns, NULL, &nsobj)) || !nsobj)
 		return e; /* none: nothing to delete */
-	mark = json_string_value(json_object_get(json_object_get(json_object_get(nsobj, "metadata"), "labels"),
-						 DM_MANAGED_LABEL));
+	mark = json_string_value(
+		json_object_get(json_object_get(json_object_get(nsobj, "metadata"), "labels"), DM_MANAGED_LABEL));
 	if (!mark || strcmp(mark, "dm") != 0) {
 		json_decref(nsobj);
-		return dm_fail(DM_ERR_INVALID, "namespace '%s' was not created by dm (no label %s=dm): "
-			       "--delete-namespace deletes nothing", ns, DM_MANAGED_LABEL);
+		return dm_fail(DM_ERR_INVALID,
+			       "namespace '%s' was not created by dm (no label %s=dm): "
+			       "--delete-namespace deletes nothing",
+			       ns, DM_MANAGED_LABEL);
 	}
 	json_decref(nsobj);
 	for (size_t s = 0; s < 2 && !e; s++) {
@@ -1733,7 +1744,8 @@ static dm_err ns_precheck(run_ctx *x, dm_k8s *k, const char *ns)
 		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/%s?labelSelector=owner%%3Dhelm", ns, stores[s]);
 		if ((e = api_get_json(k, path, stores[s], NULL, ns, &list)))
 			break;
-		json_array_foreach(json_object_get(list, "items"), i, it) {
+		json_array_foreach(json_object_get(list, "items"), i, it)
+		{
 			const char *rel = json_string_value(
 				json_object_get(json_object_get(json_object_get(it, "metadata"), "labels"), "name"));
 			char quoted[300];
@@ -1750,9 +1762,10 @@ static dm_err ns_precheck(run_ctx *x, dm_k8s *k, const char *ns)
 		json_decref(list);
 	}
 	if (!e && n_others)
-		e = dm_fail(DM_ERR_INVALID, "namespace '%s' still holds Helm release%s %s, which %s not being "
-			    "uninstalled: --delete-namespace deletes nothing", ns, n_others > 1 ? "s" : "",
-			    dm_buf_str(&others), n_others > 1 ? "are" : "is");
+		e = dm_fail(DM_ERR_INVALID,
+			    "namespace '%s' still holds Helm release%s %s, which %s not being "
+			    "uninstalled: --delete-namespace deletes nothing",
+			    ns, n_others > 1 ? "s" : "", dm_buf_str(&others), n_others > 1 ? "are" : "is");
 	dm_buf_release(&others);
 	return e;
 }
@@ -1805,7 +1818,8 @@ static dm_err ns_kinds(run_ctx *x, dm_buf *kinds)
 		for (line = strtok_r(r.out.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			/* derived, or not objects at all */
 			if (!strcmp(line, "events") || !strcmp(line, "events.events.k8s.io") ||
-			    strstr(line, ".metrics.k8s.io") || !strcmp(line, "localsubjectaccessreviews.authorization.k8s.io"))
+			    strstr(line, ".metrics.k8s.io") ||
+			    !strcmp(line, "localsubjectaccessreviews.authorization.k8s.io"))
 				continue;
 			dm_buf_printf(kinds, "%s%s", kinds->len ? "," : "", line);
 		}
@@ -1848,7 +1862,8 @@ static dm_err ns_postcheck(run_ctx *x, const char *ns, const char *kinds)
 		e = dm_fail(DM_ERR_PARSE, "namespace '%s' not deleted: kubectl get printed no JSON", ns);
 		goto done;
 	}
-	json_array_foreach(json_object_get(list, "items"), i, it) {
+	json_array_foreach(json_object_get(list, "items"), i, it)
+	{
 		const char *kind = json_string_value(json_object_get(it, "kind"));
 		const char *name = json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
 
@@ -1860,8 +1875,10 @@ static dm_err ns_postcheck(run_ctx *x, const char *ns, const char *kinds)
 	}
 	json_decref(list);
 	if (n_left)
-		e = dm_fail(DM_ERR_INVALID, "namespace '%s' not deleted: it holds %zu object%s that dm did not create: "
-			    "%s%s", ns, n_left, n_left > 1 ? "s" : "", dm_buf_str(&left), n_left > 5 ? ", ..." : "");
+		e = dm_fail(DM_ERR_INVALID,
+			    "namespace '%s' not deleted: it holds %zu object%s that dm did not create: "
+			    "%s%s",
+			    ns, n_left, n_left > 1 ? "s" : "", dm_buf_str(&left), n_left > 5 ? ", ..." : "");
 done:
 	dm_buf_release(&left);
 	dm_proc_result_release(&r);

@@ -147,16 +147,16 @@ static void give_handle(dm_s3 *s3, CURL *h)
 
 typedef struct {
 	const char *method;
-	const char *bucket;       /* NULL: service level */
-	const char *key;          /* NULL: bucket level */
-	const char *query;        /* already encoded, without '?' */
+	const char *bucket; /* NULL: service level */
+	const char *key;    /* NULL: bucket level */
+	const char *query;  /* already encoded, without '?' */
 	const void *body;
 	size_t body_len;
 	const unsigned char *md5; /* Content-MD5 of body, or NULL */
 	const char *content_type;
-	int sign_body;            /* sign the SHA-256 of the body instead of UNSIGNED-PAYLOAD */
+	int sign_body; /* sign the SHA-256 of the body instead of UNSIGNED-PAYLOAD */
 	int no_retry;
-	dm_http_kind kind;        /* its time limits (http.h); SHORT unless said */
+	dm_http_kind kind; /* its time limits (http.h); SHORT unless said */
 } request;
 
 typedef struct {
@@ -235,9 +235,11 @@ static size_t header_cb(char *buf, size_t size, size_t nmemb, void *ud)
 
 static int is_auth_code(const char *code)
 {
-	static const char *const codes[] = { "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
-					     "InvalidToken", "TokenRefreshRequired", "AuthorizationHeaderMalformed",
-					     "InvalidSecurity", "RequestTimeTooSkewed", NULL };
+	static const char *const codes[] = {
+		"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+		"InvalidToken",       "TokenRefreshRequired",  "AuthorizationHeaderMalformed",
+		"InvalidSecurity",    "RequestTimeTooSkewed",  NULL
+	};
 
 	for (int i = 0; codes[i]; i++)
 		if (strcmp(code, codes[i]) == 0)
@@ -322,8 +324,8 @@ static dm_err status_error(dm_s3 *s3, const request *rq, reply *rep)
 	if (rep->status == 403)
 		return dm_fail(DM_ERR_FORBIDDEN, "%s: access denied (%s%s%s)", what, code, *msg ? ": " : "", msg);
 	if (strcmp(code, "BadDigest") == 0 || strcmp(code, "InvalidDigest") == 0)
-		return dm_fail(DM_ERR_CHECKSUM, "%s: the server rejected the bytes (%s: Content-MD5 did not match)", what,
-			       code);
+		return dm_fail(DM_ERR_CHECKSUM, "%s: the server rejected the bytes (%s: Content-MD5 did not match)",
+			       what, code);
 	return dm_fail(DM_ERR_HTTP, "%s: %s %s%s%s (HTTP %ld%s%s)", what, rq->method, code, *msg ? ": " : "", msg,
 		       rep->status, *reqid ? ", request " : "", reqid);
 }
@@ -465,7 +467,8 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 			/* libcurl takes a reply that ends inside its headers as complete; its
 			 * ETag or Content-Length may be among the lost lines, so it is a broken
 			 * reply like any other, and worth another try */
-			e = dm_fail(DM_ERR_NET, "request to %s failed: the reply ended inside its headers", s3->endpoint);
+			e = dm_fail(DM_ERR_NET, "request to %s failed: the reply ended inside its headers",
+				    s3->endpoint);
 			retry = 1;
 			curl_easy_cleanup(h);
 			h = NULL;
@@ -519,7 +522,8 @@ dm_err dm_s3_bucket_name_check(const char *b)
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
 			return dm_fail(DM_ERR_INVALID,
-				       "invalid bucket name '%s': only lower-case letters, digits, '.' and '-' are allowed",
+				       "invalid bucket name '%s': only lower-case letters, digits, '.' and '-' are "
+				       "allowed",
 				       b);
 		if (c == '.')
 			dots++;
@@ -528,7 +532,8 @@ dm_err dm_s3_bucket_name_check(const char *b)
 	}
 	if (!((b[0] >= 'a' && b[0] <= 'z') || (b[0] >= '0' && b[0] <= '9')) ||
 	    !((b[n - 1] >= 'a' && b[n - 1] <= 'z') || (b[n - 1] >= '0' && b[n - 1] <= '9')))
-		return dm_fail(DM_ERR_INVALID, "invalid bucket name '%s': must start and end with a letter or digit", b);
+		return dm_fail(DM_ERR_INVALID, "invalid bucket name '%s': must start and end with a letter or digit",
+			       b);
 	if (strstr(b, ".."))
 		return dm_fail(DM_ERR_INVALID, "invalid bucket name '%s': must not contain '..'", b);
 	if (strstr(b, ".-") || strstr(b, "-."))
@@ -601,7 +606,12 @@ dm_err dm_s3_bucket_ensure(dm_s3 *s3, const char *bucket)
 dm_err dm_s3_put(dm_s3 *s3, const char *bucket, const char *key, const void *data, size_t len,
 		 const unsigned char md5[16], char *etag_out)
 {
-	request rq = { .method = "PUT", .bucket = bucket, .key = key, .body = data, .body_len = len, .md5 = md5,
+	request rq = { .method = "PUT",
+		       .bucket = bucket,
+		       .key = key,
+		       .body = data,
+		       .body_len = len,
+		       .md5 = md5,
 		       .kind = DM_HTTP_BODY };
 	reply rep = { 0 };
 	dm_err e = perform(s3, &rq, &rep);
@@ -645,20 +655,23 @@ static void abort_lost_uploads(dm_s3 *s3, const char *bucket, const char *key, c
 		dm_warn("'%s/%s': cannot look for multipart uploads lost by a retried start: %s", bucket, key,
 			dm_err_detail());
 	} else if (kept_at < 0) {
-		dm_warn("'%s/%s': cannot tell when the multipart upload started; other uploads of it are left as they are",
+		dm_warn("'%s/%s': cannot tell when the multipart upload started; other uploads of it are left as they "
+			"are",
 			bucket, key);
 	} else {
 		/* one second of slack for the server's rounding of Initiated */
 		double since = kept_at - took_s - 1;
 
 		for (size_t i = 0; i < n; i++) {
-			if (strcmp(ups[i].upload_id, keep) == 0 || ups[i].initiated < since || ups[i].initiated > kept_at)
+			if (strcmp(ups[i].upload_id, keep) == 0 || ups[i].initiated < since ||
+			    ups[i].initiated > kept_at)
 				continue;
 			if (dm_s3_mpu_abort(s3, bucket, key, ups[i].upload_id) == DM_OK)
 				dm_debug("'%s/%s': aborted multipart upload %s, started by a try whose reply was lost",
 					 bucket, key, ups[i].upload_id);
 			else
-				dm_warn("'%s/%s': cannot abort multipart upload %s, started by a try whose reply was lost: %s",
+				dm_warn("'%s/%s': cannot abort multipart upload %s, started by a try whose reply was "
+					"lost: %s",
 					bucket, key, ups[i].upload_id, dm_err_detail());
 		}
 	}
@@ -698,8 +711,14 @@ dm_err dm_s3_mpu_part(dm_s3 *s3, const char *bucket, const char *key, const char
 	dm_err e = upload_query(&q, upload_id, part_number);
 
 	if (!e) {
-		request rq = { .method = "PUT", .bucket = bucket, .key = key, .query = q.data, .body = data,
-			       .body_len = len, .md5 = md5, .kind = DM_HTTP_BODY };
+		request rq = { .method = "PUT",
+			       .bucket = bucket,
+			       .key = key,
+			       .query = q.data,
+			       .body = data,
+			       .body_len = len,
+			       .md5 = md5,
+			       .kind = DM_HTTP_BODY };
 
 		e = perform(s3, &rq, &rep);
 	}
@@ -712,8 +731,8 @@ dm_err dm_s3_mpu_part(dm_s3 *s3, const char *bucket, const char *key, const char
 	return e;
 }
 
-dm_err dm_s3_mpu_complete(dm_s3 *s3, const char *bucket, const char *key, const char *upload_id,
-			  char *const *etags, int nparts, char *etag_out)
+dm_err dm_s3_mpu_complete(dm_s3 *s3, const char *bucket, const char *key, const char *upload_id, char *const *etags,
+			  int nparts, char *etag_out)
 {
 	dm_buf q = DM_BUF_INIT, body = DM_BUF_INIT;
 	reply rep = { 0 };
@@ -722,12 +741,19 @@ dm_err dm_s3_mpu_complete(dm_s3 *s3, const char *bucket, const char *key, const 
 	if (!e)
 		e = dm_buf_puts(&body, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
 	for (int i = 0; !e && i < nparts; i++)
-		e = dm_buf_printf(&body, "<Part><PartNumber>%d</PartNumber><ETag>\"%s\"</ETag></Part>", i + 1, etags[i]);
+		e = dm_buf_printf(&body, "<Part><PartNumber>%d</PartNumber><ETag>\"%s\"</ETag></Part>", i + 1,
+				  etags[i]);
 	if (!e)
 		e = dm_buf_puts(&body, "</CompleteMultipartUpload>");
 	if (!e) {
-		request rq = { .method = "POST", .bucket = bucket, .key = key, .query = q.data, .body = body.data,
-			       .body_len = body.len, .content_type = "application/xml", .sign_body = 1,
+		request rq = { .method = "POST",
+			       .bucket = bucket,
+			       .key = key,
+			       .query = q.data,
+			       .body = body.data,
+			       .body_len = body.len,
+			       .content_type = "application/xml",
+			       .sign_body = 1,
 			       .kind = DM_HTTP_SLOW };
 
 		e = perform(s3, &rq, &rep);
@@ -738,7 +764,8 @@ dm_err dm_s3_mpu_complete(dm_s3 *s3, const char *bucket, const char *key, const 
 		/* S3 may answer 200 and put the error in the body */
 		if (dm_s3_xml_error(rep.body.data, rep.body.len, code, sizeof(code), msg, sizeof(msg), rid,
 				    sizeof(rid)))
-			e = dm_fail(DM_ERR_HTTP, "'%s/%s': CompleteMultipartUpload failed: %s: %s", bucket, key, code, msg);
+			e = dm_fail(DM_ERR_HTTP, "'%s/%s': CompleteMultipartUpload failed: %s: %s", bucket, key, code,
+				    msg);
 		else
 			e = dm_s3_xml_complete(rep.body.data, rep.body.len, etag_out ? etag_out : (char[80]){ 0 });
 	}

@@ -13,8 +13,8 @@
 
 static int unreserved(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-	       c == '.' || c == '_' || c == '~';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+	       c == '_' || c == '~';
 }
 
 dm_err dm_sigv4_encode(dm_buf *out, const char *s, size_t n, int keep_slash)
@@ -275,8 +275,8 @@ dm_err dm_sigv4_sign(dm_buf *authz, dm_buf *canonical_out, dm_buf *sts_out, cons
 	memcpy(date, r->amz_date, 8);
 	date[8] = '\0';
 	dm_sha256_hex(hash, creq.data, creq.len);
-	if ((e = dm_buf_printf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", r->amz_date, date,
-			       r->region, r->service, hash)))
+	if ((e = dm_buf_printf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", r->amz_date, date, r->region,
+			       r->service, hash)))
 		goto done;
 
 	if (r->signing_key)

@@ -97,9 +97,12 @@ int dm_s3_xml_error(const char *xml, size_t len, char *code, size_t ncode, char 
 	xmlNodePtr root;
 	int ok = 0;
 
-	if (ncode) code[0] = '\0';
-	if (nmsg) msg[0] = '\0';
-	if (nreqid) reqid[0] = '\0';
+	if (ncode)
+		code[0] = '\0';
+	if (nmsg)
+		msg[0] = '\0';
+	if (nreqid)
+		reqid[0] = '\0';
 	if (!doc)
 		return 0;
 	root = xmlDocGetRootElement(doc);
@@ -281,8 +284,10 @@ static double iso8601(const char *s)
 	int n = 0;
 
 	memset(&tm, 0, sizeof(tm));
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%lf%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-			 &sec, &n) != 6 || sec < 0 || sec >= 61)
+	if (!s ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%lf%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &sec,
+		   &n) != 6 ||
+	    sec < 0 || sec >= 61)
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
@@ -299,8 +304,7 @@ void dm_s3_uploads_free(dm_s3_upload *u, size_t n)
 	free(u);
 }
 
-dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t *n, char **next_key,
-			 char **next_id)
+dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t *n, char **next_key, char **next_id)
 {
 	xmlDocPtr doc = parse(xml, len);
 	xmlNodePtr root;

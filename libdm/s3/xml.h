@@ -19,8 +19,7 @@ dm_err dm_s3_xml_complete(const char *xml, size_t len, char *etag);
  * key that is empty, does not decode, or decodes to a NUL byte or non-UTF-8. */
 dm_err dm_s3_xml_list(const char *xml, size_t len, dm_s3_page *page, char **next_token);
 /* ListMultipartUploadsResult: Upload (Key, UploadId); next_key and next_id are set when truncated. */
-dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t *n, char **next_key,
-			 char **next_id);
+dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t *n, char **next_key, char **next_id);
 
 /* ListMultipartUploadsResult: the uploads of exactly key (other keys under the
  * same prefix are left out), each with the time it was initiated in seconds

@@ -75,13 +75,13 @@ typedef struct {
 	const dm_seed_opts *o;
 	dm_seed_summary *sum;
 	uint64_t threshold;
-	pthread_mutex_t lock;   /* queue, counters, callbacks */
+	pthread_mutex_t lock; /* queue, counters, callbacks */
 	pthread_cond_t not_empty, not_full;
 	task *head, *tail;
 	size_t queued, cap;
-	int busy;               /* workers holding a task */
-	int closed;             /* producer done */
-	dm_err fatal;           /* a run-stopping error (auth, TLS) */
+	int busy;     /* workers holding a task */
+	int closed;   /* producer done */
+	dm_err fatal; /* a run-stopping error (auth, TLS) */
 	char fatal_detail[2048];
 	uint64_t files_done, bytes_done, files_total, bytes_total;
 	int walk_done;

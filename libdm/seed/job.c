@@ -104,9 +104,10 @@ json_t *dm_seed_job_tree(const dm_seed_job *job, int shard)
 
 	/* the Indexed form's pods learn their index from an annotation the Job controller sets */
 	if (env && shard < 0 &&
-	    json_array_insert_new(env, 0, json_pack("{s:s, s:{s:{s:s}}}", "name", "JOB_COMPLETION_INDEX", "valueFrom",
-						    "fieldRef", "fieldPath",
-						    "metadata.annotations['batch.kubernetes.io/job-completion-index']"))) {
+	    json_array_insert_new(env, 0,
+				  json_pack("{s:s, s:{s:{s:s}}}", "name", "JOB_COMPLETION_INDEX", "valueFrom",
+					    "fieldRef", "fieldPath",
+					    "metadata.annotations['batch.kubernetes.io/job-completion-index']"))) {
 		json_decref(env);
 		env = NULL;
 	}
@@ -120,8 +121,8 @@ json_t *dm_seed_job_tree(const dm_seed_job *job, int shard)
 	 * alone would replace the CMD, program name included. */
 	container = json_pack("{s:s, s:s, s:s, s:[s], s:o, s:o, s:[{s:s, s:s, s:b}]}", "name", "dm-seed", "image",
 			      job->image, "imagePullPolicy", "IfNotPresent", "command", "dm-seed", "args",
-			      pod_args(job, shard), "env", env,
-			      "volumeMounts", "name", "data", "mountPath", MOUNT, "readOnly", 1);
+			      pod_args(job, shard), "env", env, "volumeMounts", "name", "data", "mountPath", MOUNT,
+			      "readOnly", 1);
 	/* Never: a pod that failed is kept with its log (its summary), and the Job starts another */
 	pod = json_pack("{s:s, s:[o], s:[{s:s, s:{s:s, s:b}}]}", "restartPolicy", "Never", "containers", container,
 			"volumes", "name", "data", "persistentVolumeClaim", "claimName", job->pvc, "readOnly", 1);
@@ -145,8 +146,8 @@ json_t *dm_seed_job_tree(const dm_seed_job *job, int shard)
 	}
 	if (!spec)
 		json_decref(pod);
-	else if (json_object_set_new(spec, "template", json_pack("{s:{s:O}, s:o}", "metadata", "labels", labels,
-								   "spec", pod))) {
+	else if (json_object_set_new(spec, "template",
+				     json_pack("{s:{s:O}, s:o}", "metadata", "labels", labels, "spec", pod))) {
 		json_decref(spec);
 		spec = NULL;
 	}
@@ -183,9 +184,7 @@ static int emit(yaml_emitter_t *em, json_t *j)
 		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
 		    !yaml_emitter_emit(em, &ev))
 			return 0;
-		json_object_foreach(j, k, v)
-			if (!scalar(em, k, YAML_PLAIN_SCALAR_STYLE) || !emit(em, v))
-				return 0;
+		json_object_foreach(j, k, v) if (!scalar(em, k, YAML_PLAIN_SCALAR_STYLE) || !emit(em, v)) return 0;
 		return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
 	}
 	case JSON_ARRAY: {
@@ -195,22 +194,16 @@ static int emit(yaml_emitter_t *em, json_t *j)
 		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
 		    !yaml_emitter_emit(em, &ev))
 			return 0;
-		json_array_foreach(j, i, v)
-			if (!emit(em, v))
-				return 0;
+		json_array_foreach(j, i, v) if (!emit(em, v)) return 0;
 		return yaml_sequence_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
 	}
-	case JSON_STRING:
-		return scalar(em, json_string_value(j), YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	case JSON_STRING: return scalar(em, json_string_value(j), YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 	case JSON_INTEGER:
 		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(j));
 		return scalar(em, num, YAML_PLAIN_SCALAR_STYLE);
-	case JSON_TRUE:
-		return scalar(em, "true", YAML_PLAIN_SCALAR_STYLE);
-	case JSON_FALSE:
-		return scalar(em, "false", YAML_PLAIN_SCALAR_STYLE);
-	default:
-		return scalar(em, "null", YAML_PLAIN_SCALAR_STYLE);
+	case JSON_TRUE: return scalar(em, "true", YAML_PLAIN_SCALAR_STYLE);
+	case JSON_FALSE: return scalar(em, "false", YAML_PLAIN_SCALAR_STYLE);
+	default: return scalar(em, "null", YAML_PLAIN_SCALAR_STYLE);
 	}
 }
 
@@ -230,10 +223,10 @@ static dm_err emit_yaml(dm_buf *out, json_t *docs, int explicit)
 	yaml_emitter_set_width(&em, -1);
 	yaml_emitter_set_indent(&em, 2);
 	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) && yaml_emitter_emit(&em, &ev);
-	json_array_foreach(docs, i, doc)
-		ok = ok && yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, !explicit) &&
-		     yaml_emitter_emit(&em, &ev) && emit(&em, doc) && yaml_document_end_event_initialize(&ev, 1) &&
-		     yaml_emitter_emit(&em, &ev);
+	json_array_foreach(docs, i, doc) ok = ok &&
+					      yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, !explicit) &&
+					      yaml_emitter_emit(&em, &ev) && emit(&em, doc) &&
+					      yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev);
 	ok = ok && yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev) && yaml_emitter_flush(&em);
 	yaml_emitter_delete(&em);
 	return ok ? DM_OK : dm_fail(DM_ERR_NOMEM, "cannot write the Job manifest: out of memory");
@@ -255,15 +248,22 @@ static int dns_label(const char *s, size_t max)
 
 dm_err dm_seed_job_check(const dm_seed_job *job)
 {
-	const char *need[] = { job->name, job->ns, job->image, job->pvc, job->source, job->secret,
-			       job->access_key_field, job->secret_key_field, job->endpoint };
+	const char *need[] = { job->name,
+			       job->ns,
+			       job->image,
+			       job->pvc,
+			       job->source,
+			       job->secret,
+			       job->access_key_field,
+			       job->secret_key_field,
+			       job->endpoint };
 	char last[16];
 	size_t room;
 
 	for (size_t i = 0; i < sizeof(need) / sizeof(*need); i++)
 		if (!need[i] || !*need[i])
 			return dm_fail(DM_ERR_INVALID, "a Job needs a name, namespace, image, claim, source folder, "
-				       "Secret with its two key names, and endpoint");
+						       "Secret with its two key names, and endpoint");
 	if (job->shards < 1 || job->shards > 10000)
 		return dm_fail(DM_ERR_INVALID, "a Job runs 1 to 10000 shards, not %u", job->shards);
 	if (job->form != DM_SEED_JOB_INDEXED && job->form != DM_SEED_JOB_PER_SHARD)
@@ -271,13 +271,17 @@ dm_err dm_seed_job_check(const dm_seed_job *job)
 	if (job->backoff_limit < 0 || job->backoff_limit > 100)
 		return dm_fail(DM_ERR_INVALID, "a shard's backoff limit is 0 to 100, not %d", job->backoff_limit);
 	if (!dns_label(job->ns, 63))
-		return dm_fail(DM_ERR_INVALID, "namespace '%s' is not a namespace name (lower-case letters, digits "
-			       "and '-', at most 63)", job->ns);
+		return dm_fail(DM_ERR_INVALID,
+			       "namespace '%s' is not a namespace name (lower-case letters, digits "
+			       "and '-', at most 63)",
+			       job->ns);
 	snprintf(last, sizeof(last), "-%u", job->shards - 1);
 	room = 63 - (job->form == DM_SEED_JOB_PER_SHARD ? strlen(last) : 0);
 	if (!dns_label(job->name, room))
-		return dm_fail(DM_ERR_INVALID, "Job name '%s' is not a name Kubernetes takes (lower-case letters, "
-			       "digits and '-', at most %zu%s)", job->name, room,
+		return dm_fail(DM_ERR_INVALID,
+			       "Job name '%s' is not a name Kubernetes takes (lower-case letters, "
+			       "digits and '-', at most %zu%s)",
+			       job->name, room,
 			       job->form == DM_SEED_JOB_PER_SHARD ? ", room left for the shard's suffix" : "");
 	return DM_OK;
 }

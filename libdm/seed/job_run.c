@@ -47,12 +47,12 @@ typedef struct {
 typedef struct {
 	dm_seed_shard_state state;
 	int done_told;
-	char *ok_pod;          /* the pod that succeeded */
-	char *failed_pod;      /* the latest pod that failed */
-	char failed_at[40];    /* its creationTimestamp (RFC 3339: ordered as text) */
+	char *ok_pod;       /* the pod that succeeded */
+	char *failed_pod;   /* the latest pod that failed */
+	char failed_at[40]; /* its creationTimestamp (RFC 3339: ordered as text) */
 	int running;
-	int tries;             /* pods seen */
-	char *log, *log_pod;   /* the log (with its summary) of log_pod, read as soon as it ended */
+	int tries;           /* pods seen */
+	char *log, *log_pod; /* the log (with its summary) of log_pod, read as soon as it ended */
 } shard_seen;
 
 typedef struct {
@@ -61,8 +61,8 @@ typedef struct {
 	const dm_seed_job_run_opts *o;
 	int indexed;
 	unsigned njobs;
-	char **names;          /* the Jobs' names, njobs of them */
-	unsigned created;      /* names[0 .. created) were created by this run */
+	char **names;     /* the Jobs' names, njobs of them */
+	unsigned created; /* names[0 .. created) were created by this run */
 	char selector[128];
 	shard_seen *sh;
 	pod_seen *pods;
@@ -70,11 +70,14 @@ typedef struct {
 	double t0;
 } run;
 
-static void tell(run *r, dm_seed_shard_event_kind kind, unsigned shard, const char *pod, int code,
-		 const char *reason)
+static void tell(run *r, dm_seed_shard_event_kind kind, unsigned shard, const char *pod, int code, const char *reason)
 {
-	dm_seed_shard_event ev = { .kind = kind, .shard = shard, .job = r->names[r->indexed ? 0 : shard],
-				   .pod = pod, .exit_code = code, .reason = reason };
+	dm_seed_shard_event ev = { .kind = kind,
+				   .shard = shard,
+				   .job = r->names[r->indexed ? 0 : shard],
+				   .pod = pod,
+				   .exit_code = code,
+				   .reason = reason };
 
 	if (r->o->on_event)
 		r->o->on_event(&ev, r->o->userdata);
@@ -144,12 +147,14 @@ static dm_err precheck(run *r)
 	if (e)
 		return e;
 	items = json_object_get(obj, "items");
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		const char *name = json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
 
 		for (unsigned k = 0; name && k < r->njobs; k++)
 			if (strcmp(name, r->names[k]) == 0) {
-				e = dm_fail(DM_ERR_HTTP, "job \"%s\" already exists in namespace \"%s\": delete it "
+				e = dm_fail(DM_ERR_HTTP,
+					    "job \"%s\" already exists in namespace \"%s\": delete it "
 					    "first (kubectl -n %s delete job %s) or choose another name",
 					    name, job->ns, job->ns, name);
 				json_decref(obj);
@@ -244,9 +249,9 @@ static int set_str(char **slot, const char *s)
 /* The shard a pod runs: its label (per-shard) or its completion index (Indexed); -1 if neither. */
 static long shard_of_pod(const run *r, json_t *meta)
 {
-	const char *s = r->indexed ?
-		json_string_value(json_object_get(json_object_get(meta, "annotations"), INDEX_ANNOTATION)) :
-		json_string_value(json_object_get(json_object_get(meta, "labels"), DM_SEED_SHARD_LABEL));
+	const char *s =
+		r->indexed ? json_string_value(json_object_get(json_object_get(meta, "annotations"), INDEX_ANNOTATION))
+			   : json_string_value(json_object_get(json_object_get(meta, "labels"), DM_SEED_SHARD_LABEL));
 	char *end;
 	long v;
 
@@ -275,7 +280,8 @@ static dm_err look_at_pods(run *r)
 		r->pods[i].seen = 0;
 	for (unsigned s = 0; s < r->job->shards; s++)
 		r->sh[s].running = 0;
-	json_array_foreach(json_object_get(list, "items"), i, it) {
+	json_array_foreach(json_object_get(list, "items"), i, it)
+	{
 		json_t *meta = json_object_get(it, "metadata"), *status = json_object_get(it, "status");
 		json_t *cs = json_array_get(json_object_get(status, "containerStatuses"), 0);
 		json_t *state = json_object_get(cs, "state");
@@ -379,7 +385,8 @@ static json_t *condition(json_t *jobobj, const char *type)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(json_object_get(json_object_get(jobobj, "status"), "conditions"), i, c) {
+	json_array_foreach(json_object_get(json_object_get(jobobj, "status"), "conditions"), i, c)
+	{
 		const char *t = json_string_value(json_object_get(c, "type"));
 		const char *st = json_string_value(json_object_get(c, "status"));
 
@@ -429,7 +436,8 @@ static dm_err look_at_jobs(run *r, int *finished)
 	}
 	if ((e = dm_k8s_get_json(r->k8s, BATCH, "jobs", r->job->ns, NULL, r->selector, &list)))
 		goto out;
-	json_array_foreach(json_object_get(list, "items"), i, it) {
+	json_array_foreach(json_object_get(list, "items"), i, it)
+	{
 		const char *name = json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
 		json_t *failed = condition(it, "Failed");
 		unsigned k;
@@ -440,8 +448,10 @@ static dm_err look_at_jobs(run *r, int *finished)
 			continue;
 		found[k] = 1;
 		if (r->indexed) {
-			completed_indexes(r, json_string_value(json_object_get(json_object_get(it, "status"),
-									       "completedIndexes")), done);
+			completed_indexes(r,
+					  json_string_value(
+						  json_object_get(json_object_get(it, "status"), "completedIndexes")),
+					  done);
 			if (condition(it, "Complete"))
 				memset(done, 1, r->job->shards);
 			for (unsigned s = 0; s < r->job->shards; s++)
@@ -575,9 +585,14 @@ static const struct {
 	const char *word;
 	dm_seed_action action;
 } actions[] = {
-	{ "uploaded", DM_SEED_UPLOADED }, { "skipped", DM_SEED_SKIPPED }, { "failed", DM_SEED_FAILED },
-	{ "deleted", DM_SEED_DELETED }, { "verified", DM_SEED_VERIFIED }, { "would upload", DM_SEED_WOULD_UPLOAD },
-	{ "would delete", DM_SEED_WOULD_DELETE }, { "created bucket", DM_SEED_BUCKET_CREATED },
+	{ "uploaded", DM_SEED_UPLOADED },
+	{ "skipped", DM_SEED_SKIPPED },
+	{ "failed", DM_SEED_FAILED },
+	{ "deleted", DM_SEED_DELETED },
+	{ "verified", DM_SEED_VERIFIED },
+	{ "would upload", DM_SEED_WOULD_UPLOAD },
+	{ "would delete", DM_SEED_WOULD_DELETE },
+	{ "created bucket", DM_SEED_BUCKET_CREATED },
 	{ "warning", DM_SEED_WARNING },
 };
 
@@ -593,7 +608,8 @@ static void report_items(json_t *arr, dm_seed_action action, dm_seed_item_fn fn,
 	size_t i;
 	json_t *o;
 
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		dm_seed_item it = { .action = action,
 				    .path = json_string_value(json_object_get(o, "path")),
 				    .bucket = json_string_value(json_object_get(o, "bucket")),
@@ -703,8 +719,9 @@ static dm_err gather(run *r, dm_seed_job_result *res)
 
 		out->state = r->sh[s].state;
 		if (!pod) {
-			if (asprintf(&out->error, "%s", out->state == DM_SEED_SHARD_UNFINISHED ? "still running" :
-				     "no pod of it ran to its end") < 0)
+			if (asprintf(&out->error, "%s",
+				     out->state == DM_SEED_SHARD_UNFINISHED ? "still running"
+									    : "no pod of it ran to its end") < 0)
 				out->error = NULL;
 			continue;
 		}
@@ -735,7 +752,8 @@ static dm_err gather(run *r, dm_seed_job_result *res)
 			return e;
 		if (e) {
 			free(out->error);
-			if (asprintf(&out->error, "cannot read the summary of pod \"%s\": %s", pod, dm_err_detail()) < 0)
+			if (asprintf(&out->error, "cannot read the summary of pod \"%s\": %s", pod, dm_err_detail()) <
+			    0)
 				out->error = NULL;
 			dm_err_clear();
 			continue;
@@ -802,8 +820,7 @@ static void run_release(run *r)
 	free(r->pods);
 }
 
-dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_run_opts *opts,
-			 dm_seed_job_result *res)
+dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_run_opts *opts, dm_seed_job_result *res)
 {
 	static const dm_seed_job_run_opts none = DM_SEED_JOB_RUN_OPTS_INIT;
 	run r = { .k8s = k8s, .job = job, .o = opts ? opts : &none, .indexed = job->form == DM_SEED_JOB_INDEXED };
@@ -828,8 +845,8 @@ dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_
 	}
 	res->nshards = job->shards;
 	for (unsigned k = 0; k < r.njobs; k++)
-		if ((r.indexed ? asprintf(&r.names[k], "%s", job->name) :
-				 asprintf(&r.names[k], "%s-%u", job->name, k)) < 0) {
+		if ((r.indexed ? asprintf(&r.names[k], "%s", job->name)
+			       : asprintf(&r.names[k], "%s-%u", job->name, k)) < 0) {
 			r.names[k] = NULL;
 			e = dm_nomem();
 			goto done;
@@ -860,8 +877,8 @@ dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_
 	if (e && e != DM_ERR_TIMEOUT) {
 		/* the API failed us while the Jobs run: they go on, say where */
 		res->kept = 1;
-		e = dm_fail(e, "%s; %s left in namespace \"%s\" (kubectl -n %s delete jobs -l %s)", dm_err_detail(), what,
-			    job->ns, job->ns, r.selector);
+		e = dm_fail(e, "%s; %s left in namespace \"%s\" (kubectl -n %s delete jobs -l %s)", dm_err_detail(),
+			    what, job->ns, job->ns, r.selector);
 		goto done;
 	}
 	{
@@ -874,8 +891,8 @@ dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_
 			goto done;
 		if (waited) {
 			res->kept = 1;
-			e = dm_fail(DM_ERR_TIMEOUT, "timed out after %.0f s waiting for the shards: %s", res->summary.seconds,
-				    left);
+			e = dm_fail(DM_ERR_TIMEOUT, "timed out after %.0f s waiting for the shards: %s",
+				    res->summary.seconds, left);
 			goto done;
 		}
 		e = verdict(&r, res);

@@ -21,11 +21,11 @@
 struct dm_plan {
 	dm_plan_opts o;
 	size_t plen;
-	dm_buf key;       /* the current walk entry's key */
-	char *last;       /* the last listed key, NULL before the first */
-	char **tokens;    /* open addressing, ntokens_cap a power of 2 */
+	dm_buf key;    /* the current walk entry's key */
+	char *last;    /* the last listed key, NULL before the first */
+	char **tokens; /* open addressing, ntokens_cap a power of 2 */
 	size_t ntokens, tokens_cap;
-	char **fails;     /* rels the walk could not take */
+	char **fails; /* rels the walk could not take */
 	size_t nfails, fails_cap;
 	int fails_sorted;
 	dm_plan_candidate *cands;
@@ -183,8 +183,8 @@ static int selected(const dm_plan *p, const char *rel)
 
 static int wanted(const dm_plan *p, const char *key, const char *rel)
 {
-	return selected(p, rel) && (p->o.shard_count <= 1 ||
-				    dm_seed_shard_hash(p->o.bucket, key) % p->o.shard_count == p->o.shard_index);
+	return selected(p, rel) &&
+	       (p->o.shard_count <= 1 || dm_seed_shard_hash(p->o.bucket, key) % p->o.shard_count == p->o.shard_index);
 }
 
 static int add_fail(dm_plan *p, const char *rel)

@@ -51,7 +51,7 @@ typedef struct {
 
 typedef struct {
 	char *key;
-	const char *rel;          /* key past the prefix */
+	const char *rel; /* key past the prefix */
 	uint64_t size;
 	const char *protected_by; /* the rel of the walk failure that keeps it, or NULL */
 } dm_plan_candidate;

@@ -150,19 +150,25 @@ int dm_seed_is_fatal(dm_err e)
 }
 
 void dm_queue_report(run *r, dm_seed_action a, const char *path, const char *bucket, const char *key, uint64_t size,
-		   const char *reason)
+		     const char *reason)
 {
 	dm_seed_item it = { a, path, bucket, key, size, reason };
 	dm_seed_summary *s = r->sum;
 
 	pthread_mutex_lock(&r->lock);
 	switch (a) {
-	case DM_SEED_UPLOADED: s->uploaded++; s->bytes_uploaded += size; break;
+	case DM_SEED_UPLOADED:
+		s->uploaded++;
+		s->bytes_uploaded += size;
+		break;
 	case DM_SEED_SKIPPED: s->skipped++; break;
 	case DM_SEED_FAILED: s->failed++; break;
 	case DM_SEED_DELETED: s->deleted++; break;
 	case DM_SEED_VERIFIED: s->verified++; break;
-	case DM_SEED_WOULD_UPLOAD: s->uploaded++; s->bytes_uploaded += size; break;
+	case DM_SEED_WOULD_UPLOAD:
+		s->uploaded++;
+		s->bytes_uploaded += size;
+		break;
 	case DM_SEED_WOULD_DELETE: s->deleted++; break;
 	case DM_SEED_BUCKET_CREATED: s->buckets_created++; break;
 	case DM_SEED_WARNING: s->warnings++; break;

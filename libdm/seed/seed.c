@@ -131,8 +131,8 @@ static void plan_file(run *r, const char *bucket, const dm_walk_entry *en, const
 		f->nparts = (int)dm_s3_part_count(f->size, f->part_size);
 		if (f->nparts > DM_S3_MAX_PARTS || f->size > DM_S3_MAX_OBJECT) {
 			dm_queue_report(r, DM_SEED_FAILED, f->path, bucket, key, f->size,
-			       f->size > DM_S3_MAX_OBJECT ? "larger than S3's 5 TiB object limit"
-							   : "needs more than 10,000 parts: raise --part-size");
+					f->size > DM_S3_MAX_OBJECT ? "larger than S3's 5 TiB object limit"
+								   : "needs more than 10,000 parts: raise --part-size");
 			dm_job_free(f);
 			return;
 		}
@@ -229,12 +229,14 @@ static void orphans_finish(run *r, orphans *o, const char *bucket)
 		if (!o->ours[i]) {
 			snprintf(why, sizeof(why),
 				 "an unfinished multipart upload started %s is left as it is: no local file maps to it "
-				 "(upload ID %s)", when, u->upload_id);
+				 "(upload ID %s)",
+				 when, u->upload_id);
 		} else if (r->o->dry_run) {
 			snprintf(why, sizeof(why), "would abort an unfinished multipart upload started %s", when);
 		} else if (dm_s3_mpu_abort(r->s3, bucket, u->key, u->upload_id) != DM_OK) {
-			snprintf(why, sizeof(why), "cannot abort an unfinished multipart upload started %s (upload ID %s): %s",
-				 when, u->upload_id, dm_err_detail());
+			snprintf(why, sizeof(why),
+				 "cannot abort an unfinished multipart upload started %s (upload ID %s): %s", when,
+				 u->upload_id, dm_err_detail());
 		} else {
 			snprintf(why, sizeof(why), "aborted an unfinished multipart upload started %s", when);
 		}
@@ -308,8 +310,12 @@ static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *b
 static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char *prefix)
 {
 	const dm_seed_opts *o = r->o;
-	dm_plan_opts po = { .bucket = bucket, .prefix = prefix, .rules = o->rules, .nrules = o->nrules,
-			    .shard_index = o->shard_index, .shard_count = o->shard_count,
+	dm_plan_opts po = { .bucket = bucket,
+			    .prefix = prefix,
+			    .rules = o->rules,
+			    .nrules = o->nrules,
+			    .shard_index = o->shard_index,
+			    .shard_count = o->shard_count,
 			    .collect_stale = o->delete_stale && !o->verify_only };
 	lister l;
 	orphans orph;
@@ -354,11 +360,10 @@ static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char 
 			break;
 		case DM_PLAN_BAD_NAME:
 			dm_queue_report(r, DM_SEED_FAILED, en->path, bucket,
-			       dm_utf8_valid(en->rel, strlen(en->rel)) ? st.key : NULL, en->size, st.why);
+					dm_utf8_valid(en->rel, strlen(en->rel)) ? st.key : NULL, en->size, st.why);
 			break;
 		case DM_PLAN_STALE:
-		case DM_PLAN_IGNORE:
-			break;
+		case DM_PLAN_IGNORE: break;
 		}
 		if (st.took_local && !(en = dm_walk_next(w)))
 			e = dm_walk_status(w);
@@ -425,7 +430,8 @@ static dm_err list_buckets(const char *source, char ***out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	if (!d)
-		return dm_fail(errno == ENOENT ? DM_ERR_NOTFOUND : DM_ERR_IO, "cannot read '%s': %s", source, strerror(errno));
+		return dm_fail(errno == ENOENT ? DM_ERR_NOTFOUND : DM_ERR_IO, "cannot read '%s': %s", source,
+			       strerror(errno));
 	while ((de = readdir(d)) != NULL && !e) {
 		char *path;
 		struct stat st;
@@ -441,8 +447,10 @@ static dm_err list_buckets(const char *source, char ***out, size_t *n)
 			e = dm_fail(DM_ERR_INVALID, "'%s': %s", path, strerror(errno));
 		else if (!S_ISDIR(st.st_mode))
 			e = dm_fail(DM_ERR_INVALID,
-				    "'%s' is a file at the top level of '%s': in bucket mode each top-level entry must be a "
-				    "folder (it becomes a bucket); move it into a folder or name a bucket (ALIAS/BUCKET)",
+				    "'%s' is a file at the top level of '%s': in bucket mode each top-level entry must "
+				    "be a "
+				    "folder (it becomes a bucket); move it into a folder or name a bucket "
+				    "(ALIAS/BUCKET)",
 				    path, source);
 		else if (dm_s3_bucket_name_check(de->d_name) != DM_OK) {
 			char why[512];

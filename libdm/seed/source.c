@@ -13,7 +13,6 @@
 
 #include "engine.h"
 
-
 static int grow(wbuf *b, size_t n)
 {
 	unsigned char *p;

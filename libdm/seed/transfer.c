@@ -13,7 +13,6 @@
 
 #include "engine.h"
 
-
 static void fail_file(run *r, file_job *f, const char *why)
 {
 	dm_queue_report(r, DM_SEED_FAILED, f->path, f->bucket, f->key, f->size, why);
@@ -60,7 +59,8 @@ static void do_small(run *r, file_job *f, wbuf *b)
 	dm_hex(hex, md5, 16);
 	if (r->o->verify_only) {
 		if (!f->have_remote)
-			dm_queue_report(r, DM_SEED_FAILED, f->path, f->bucket, f->key, f->size, "missing in the bucket");
+			dm_queue_report(r, DM_SEED_FAILED, f->path, f->bucket, f->key, f->size,
+					"missing in the bucket");
 		else if (f->remote_size != f->size || strcmp(f->remote_etag, hex) != 0) {
 			snprintf(why, sizeof(why), "object differs (size %llu, ETag %s; file: size %llu, MD5 %s)",
 				 (unsigned long long)f->remote_size, f->remote_etag, (unsigned long long)f->size, hex);
@@ -253,8 +253,8 @@ static void do_check(run *r, file_job *f, wbuf *b)
 	}
 	dm_s3_multipart_etag(want, (const unsigned char(*)[16])f->md5s, (size_t)f->nparts);
 	if (f->have_remote && f->remote_size == f->size && strcmp(f->remote_etag, want) == 0) {
-		dm_queue_report(r, r->o->verify_only ? DM_SEED_VERIFIED : DM_SEED_SKIPPED, f->path, f->bucket, f->key, f->size,
-		       NULL);
+		dm_queue_report(r, r->o->verify_only ? DM_SEED_VERIFIED : DM_SEED_SKIPPED, f->path, f->bucket, f->key,
+				f->size, NULL);
 		dm_job_free(f);
 		return;
 	}
@@ -345,7 +345,8 @@ static void do_batch(run *r, task *t)
 	for (int k = 0; ok && k < t->count; k++) {
 		int i = t->part + k;
 
-		if (dm_source_read_range(f, &parts[k]->buf, (uint64_t)i * f->part_size, part_len(f, i), why, sizeof(why)) != DM_OK) {
+		if (dm_source_read_range(f, &parts[k]->buf, (uint64_t)i * f->part_size, part_len(f, i), why,
+					 sizeof(why)) != DM_OK) {
 			pthread_mutex_lock(&f->lock);
 			part_failed(f, why);
 			pthread_mutex_unlock(&f->lock);
@@ -392,13 +393,15 @@ static void do_part(run *r, file_job *f, int i, wbuf *b)
 					   f->md5s[i], etag);
 			if (e != DM_ERR_CHECKSUM || retry > dm_s3_retries(r->s3) || dm_queue_stopping(r))
 				break;
-			dm_info("retrying part %d of '%s' (read again from the file, %d of %d): %s", i + 1, f->path, retry,
-				dm_s3_retries(r->s3), dm_err_detail());
-			if (dm_source_read_range(f, b, (uint64_t)i * f->part_size, part_len(f, i), why, sizeof(why)) != DM_OK)
+			dm_info("retrying part %d of '%s' (read again from the file, %d of %d): %s", i + 1, f->path,
+				retry, dm_s3_retries(r->s3), dm_err_detail());
+			if (dm_source_read_range(f, b, (uint64_t)i * f->part_size, part_len(f, i), why, sizeof(why)) !=
+			    DM_OK)
 				break;
 			dm_md5(again, b->data, part_len(f, i));
 			if (memcmp(again, f->md5s[i], 16) != 0) {
-				snprintf(why, sizeof(why), "changed while uploading (part %d read again differs)", i + 1);
+				snprintf(why, sizeof(why), "changed while uploading (part %d read again differs)",
+					 i + 1);
 				break;
 			}
 		}
@@ -460,15 +463,9 @@ void dm_transfer_task(run *r, task *t, wbuf *b)
 		else
 			do_check(r, t->f, b);
 		break;
-	case T_BATCH:
-		do_batch(r, t);
-		break;
-	case T_PART:
-		do_part(r, t->f, t->part, &t->buf);
-		break;
-	case T_DELETE:
-		do_delete(r, t);
-		break;
+	case T_BATCH: do_batch(r, t); break;
+	case T_PART: do_part(r, t->f, t->part, &t->buf); break;
+	case T_DELETE: do_delete(r, t); break;
 	}
 }
 

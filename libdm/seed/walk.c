@@ -17,16 +17,16 @@
 #define MAX_DEPTH 256
 
 typedef struct {
-	char *name;     /* with a trailing '/' for folders */
+	char *name; /* with a trailing '/' for folders */
 	int is_dir;
 	struct stat st;
-	int err;        /* errno of stat, 0 if fine */
+	int err; /* errno of stat, 0 if fine */
 } item;
 
 typedef struct {
 	item *items;
 	size_t n, next;
-	char *rel;      /* folder's rel path with trailing '/', "" for the root */
+	char *rel; /* folder's rel path with trailing '/', "" for the root */
 	dev_t dev;
 	ino_t ino;
 } frame;
@@ -38,7 +38,7 @@ struct dm_walk {
 	dm_walk_entry cur;
 	char *cur_rel, *cur_path;
 	char reason[512];
-	int nomem;         /* the walk ended early for lack of memory */
+	int nomem; /* the walk ended early for lack of memory */
 };
 
 static int cmp_item(const void *a, const void *b)

@@ -8,15 +8,15 @@
 #include <dm/err.h>
 
 typedef enum {
-	DM_WALK_FILE,    /* a regular file (or a symlink to one) */
-	DM_WALK_FAIL,    /* cannot be taken: reason says why (unreadable folder, loop, bad name) */
-	DM_WALK_WARN     /* skipped on purpose: reason says why (fifo, socket, device) */
+	DM_WALK_FILE, /* a regular file (or a symlink to one) */
+	DM_WALK_FAIL, /* cannot be taken: reason says why (unreadable folder, loop, bad name) */
+	DM_WALK_WARN  /* skipped on purpose: reason says why (fifo, socket, device) */
 } dm_walk_kind;
 
 typedef struct {
 	dm_walk_kind kind;
-	const char *rel;    /* path relative to the root, '/'-separated (the key without prefix) */
-	const char *path;   /* root + "/" + rel */
+	const char *rel;  /* path relative to the root, '/'-separated (the key without prefix) */
+	const char *path; /* root + "/" + rel */
 	uint64_t size;
 	dev_t dev;
 	ino_t ino;

@@ -28,7 +28,7 @@
 #include <dm/yaml.h>
 
 #define DEFAULT_TIMEOUT_MS (10ULL * 60 * 1000)
-#define MINIKUBE_NOT_FOUND_EXIT 85  /* ExGuestNotFound: no such profile */
+#define MINIKUBE_NOT_FOUND_EXIT 85 /* ExGuestNotFound: no such profile */
 
 static uint64_t op_timeout(const dm_cluster_opts *o)
 {
@@ -164,8 +164,7 @@ dm_err dm_cluster_preflight(const dm_target *t, const dm_cluster_opts *o, dm_pre
 	if (t->memory_mib > 0 && out->host_memory_mib > 0 && t->memory_mib > out->host_memory_mib)
 		return dm_fail(DM_ERR_UNSUPPORTED,
 			       "%s asks for %llu MiB of memory but this machine has %llu MiB (lower 'memory')",
-			       t->source, (unsigned long long)t->memory_mib,
-			       (unsigned long long)out->host_memory_mib);
+			       t->source, (unsigned long long)t->memory_mib, (unsigned long long)out->host_memory_mib);
 	return DM_OK;
 }
 
@@ -212,8 +211,8 @@ static void set_problem(dm_cluster_status *st, const char *fmt, ...)
 /* ---- minikube --------------------------------------------------------------------------- */
 
 typedef struct {
-	int exists;          /* the profile exists */
-	int code;            /* the status exit code (bitmask) */
+	int exists; /* the profile exists */
+	int code;   /* the status exit code (bitmask) */
 	char host[32], kubelet[32], apiserver[32], kubeconfig[32];
 } mk_status;
 
@@ -313,7 +312,7 @@ static int minikube_addon_enabled(json_t *list, const char *name)
 
 typedef struct {
 	int running;
-	char **names;     /* every addon the release knows, NULL-terminated */
+	char **names; /* every addon the release knows, NULL-terminated */
 	int *enabled;
 	size_t n;
 } uk_status;
@@ -364,7 +363,8 @@ static dm_err microk8s_parse_status(const char *text, size_t len, uk_status *u)
 			goto done;
 		}
 		for (size_t i = 0; i < addons->len; i++) {
-			const dm_ynode *a = addons->vals[i], *nn = dm_yaml_get(a, "name"), *sn = dm_yaml_get(a, "status");
+			const dm_ynode *a = addons->vals[i], *nn = dm_yaml_get(a, "name"),
+				       *sn = dm_yaml_get(a, "status");
 
 			if (!nn || nn->kind != DM_YAML_SCALAR)
 				continue;
@@ -388,8 +388,8 @@ static dm_err microk8s_parse_status(const char *text, size_t len, uk_status *u)
 				e = DM_ERR_NOMEM;
 				goto done;
 			}
-			u->enabled[u->n] = addons->vals[i]->kind == DM_YAML_SCALAR &&
-					   !strcmp(addons->vals[i]->scalar, "enabled");
+			u->enabled[u->n] =
+				addons->vals[i]->kind == DM_YAML_SCALAR && !strcmp(addons->vals[i]->scalar, "enabled");
 			u->n++;
 		}
 	}
@@ -403,7 +403,9 @@ done:
 static dm_err microk8s_status(const dm_cluster_opts *o, uint64_t wait_ms, uint64_t timeout_ms, uk_status *u)
 {
 	char secs[32];
-	const char *wait_argv[] = { o->microk8s, "status", "--wait-ready", "--timeout", secs, "--format", "yaml", NULL };
+	const char *wait_argv[] = {
+		o->microk8s, "status", "--wait-ready", "--timeout", secs, "--format", "yaml", NULL
+	};
 	const char *argv[] = { o->microk8s, "status", "--format", "yaml", NULL };
 	dm_proc_result r;
 	dm_err e;
@@ -489,8 +491,8 @@ static void redact_kubeconfig_secrets(const char *text)
 					while (*v == ' ' || *v == '"' || *v == '\'')
 						v++;
 					end = line + strlen(line);
-					while (end > v && (end[-1] == ' ' || end[-1] == '"' || end[-1] == '\'' ||
-							   end[-1] == '\r'))
+					while (end > v &&
+					       (end[-1] == ' ' || end[-1] == '"' || end[-1] == '\'' || end[-1] == '\r'))
 						*--end = '\0';
 					dm_log_add_secret(v);
 				}
@@ -518,7 +520,7 @@ static dm_err microk8s_write_config(const dm_target *t, const dm_cluster_opts *o
 			dm_info("kubeconfig of microk8s written to '%s' (mode 0600)", path);
 	}
 	(void)t;
-	dm_proc_result_release(&r);   /* wipes the captured credentials */
+	dm_proc_result_release(&r); /* wipes the captured credentials */
 	return e;
 }
 
@@ -532,11 +534,9 @@ static void api_opts(const dm_target *t, const dm_cluster_opts *o, dm_k8s_opts *
 	*ko = init;
 	switch (t->provider) {
 	case DM_PROVIDER_MINIKUBE:
-		ko->context = t->profile;  /* minikube names the context after the profile */
+		ko->context = t->profile; /* minikube names the context after the profile */
 		break;
-	case DM_PROVIDER_MICROK8S:
-		ko->kubeconfig = o->kubeconfig_out ? o->kubeconfig_out : t->kubeconfig;
-		break;
+	case DM_PROVIDER_MICROK8S: ko->kubeconfig = o->kubeconfig_out ? o->kubeconfig_out : t->kubeconfig; break;
 	case DM_PROVIDER_REMOTE:
 		ko->kubeconfig = t->kubeconfig;
 		ko->context = t->context;
@@ -723,7 +723,8 @@ dm_err dm_cluster_status_get(const dm_target *t, const dm_cluster_opts *o, dm_cl
 			json_t *v;
 
 			st->addons_enabled = calloc(json_object_size(list) + 1, sizeof(char *));
-			json_object_foreach(list, k, v) {
+			json_object_foreach(list, k, v)
+			{
 				if (st->addons_enabled && minikube_addon_enabled(list, k))
 					st->addons_enabled[n++] = strdup(k);
 			}
@@ -830,7 +831,8 @@ static dm_err minikube_start(const dm_target *t, const dm_cluster_opts *o)
 
 			if (!o->dry_run) {
 				if (!json_object_get(list, t->addons[i])) {
-					e = dm_fail(DM_ERR_CONFIG, "%s: minikube has no addon '%s' (see 'minikube addons list')",
+					e = dm_fail(DM_ERR_CONFIG,
+						    "%s: minikube has no addon '%s' (see 'minikube addons list')",
 						    t->source, t->addons[i]);
 					break;
 				}

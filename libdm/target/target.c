@@ -13,19 +13,15 @@
 #include <dm/util.h>
 #include <dm/yaml.h>
 
-static const char *const target_keys[] = {
-	"provider", "cpus", "memory", "disk", "driver", "gpu", "addons",
-	"kubernetes_version", "profile", "kubeconfig", "context", NULL
-};
+static const char *const target_keys[] = { "provider", "cpus",       "memory",  "disk",
+					   "driver",   "gpu",        "addons",  "kubernetes_version",
+					   "profile",  "kubeconfig", "context", NULL };
 
 /* Which keys each provider takes (docs/configuration.md, "Target files"). */
 static const char *const minikube_keys[] = {
-	"provider", "profile", "driver", "cpus", "memory", "disk", "gpu", "addons",
-	"kubernetes_version", NULL
+	"provider", "profile", "driver", "cpus", "memory", "disk", "gpu", "addons", "kubernetes_version", NULL
 };
-static const char *const microk8s_keys[] = {
-	"provider", "cpus", "memory", "gpu", "addons", "kubeconfig", NULL
-};
+static const char *const microk8s_keys[] = { "provider", "cpus", "memory", "gpu", "addons", "kubeconfig", NULL };
 static const char *const remote_keys[] = { "provider", "kubeconfig", "context", NULL };
 
 const char *dm_provider_name(dm_provider p)
@@ -230,7 +226,7 @@ static dm_err default_microk8s_kubeconfig(char **out)
 		e = dm_buf_printf(&b, "%s/.config/dm/microk8s.kubeconfig", home);
 	else
 		return dm_fail(DM_ERR_CONFIG, "neither XDG_CONFIG_HOME nor HOME is set: give the microk8s "
-			       "target a 'kubeconfig' path");
+					      "target a 'kubeconfig' path");
 	if (e != DM_OK) {
 		dm_buf_release(&b);
 		return e;

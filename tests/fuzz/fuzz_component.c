@@ -8,10 +8,9 @@
  * with and without needed components added; checked as in fuzz_flavour. */
 #include "fuzz_platform.h"
 
-static const char app_config[] =
-	"name: app\nkind: helm\nrelease: app\nchart:\n  oci: oci://registry.example.org/app\n"
-	"version: \"2.0.0\"\nneeds: [base, store]\nset:\n  store.endpoint: ${store.endpoint}\n"
-	"  store.accessKey: ${store.access_key}\n";
+static const char app_config[] = "name: app\nkind: helm\nrelease: app\nchart:\n  oci: oci://registry.example.org/app\n"
+				 "version: \"2.0.0\"\nneeds: [base, store]\nset:\n  store.endpoint: ${store.endpoint}\n"
+				 "  store.accessKey: ${store.access_key}\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

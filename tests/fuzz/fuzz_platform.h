@@ -39,14 +39,17 @@ static void setup(void)
 	snprintf(path, sizeof(path), "%s/data", root_dir);
 	fuzz_mkdir(path);
 	fuzz_component_write("base", "name: base\nkind: manifest\nmanifests: [base.yaml]\n");
-	fuzz_component_write("store", "name: store\nkind: helm\nrelease: store\nchart:\n  repo: https://charts.example.org/\n"
-		  "  name: store\nversion: \"1.0.0\"\nneeds: [base]\nset:\n  existingSecret: store-credentials\n"
-		  "secrets:\n  - name: store-credentials\n    keys: [rootUser, rootPassword]\n"
-		  "secret:\n  name: store-credentials\n  keys:\n    access_key: rootUser\n    secret_key: rootPassword\n"
-		  "  endpoint: http://${release}.${namespace}.svc:9000\ntimeout: 10m\n");
-	fuzz_component_write("app", "name: app\nkind: helm\nrelease: app\nchart:\n  oci: oci://registry.example.org/app\n"
-		  "version: \"2.0.0\"\nneeds: [base, store]\nset:\n  store.endpoint: ${store.endpoint}\n"
-		  "  store.accessKey: ${store.access_key}\n");
+	fuzz_component_write(
+		"store",
+		"name: store\nkind: helm\nrelease: store\nchart:\n  repo: https://charts.example.org/\n"
+		"  name: store\nversion: \"1.0.0\"\nneeds: [base]\nset:\n  existingSecret: store-credentials\n"
+		"secrets:\n  - name: store-credentials\n    keys: [rootUser, rootPassword]\n"
+		"secret:\n  name: store-credentials\n  keys:\n    access_key: rootUser\n    secret_key: rootPassword\n"
+		"  endpoint: http://${release}.${namespace}.svc:9000\ntimeout: 10m\n");
+	fuzz_component_write("app",
+			     "name: app\nkind: helm\nrelease: app\nchart:\n  oci: oci://registry.example.org/app\n"
+			     "version: \"2.0.0\"\nneeds: [base, store]\nset:\n  store.endpoint: ${store.endpoint}\n"
+			     "  store.accessKey: ${store.access_key}\n");
 	snprintf(flavour_file, sizeof(flavour_file), "%s/flavours/fuzz.yaml", root_dir);
 	/* the loader reports real paths */
 	{
@@ -105,7 +108,8 @@ static void platform(const dm_flavour *f, int with_needs)
 	if (e == DM_OK)
 		check_platform(p);
 	else
-		FUZZ_CHECK(p == NULL && dm_err_detail()[0] != '\0', "failure (%d) left a platform or no detail", (int)e);
+		FUZZ_CHECK(p == NULL && dm_err_detail()[0] != '\0', "failure (%d) left a platform or no detail",
+			   (int)e);
 	dm_platform_free(p);
 	dm_err_clear();
 }

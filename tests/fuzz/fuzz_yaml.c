@@ -35,9 +35,7 @@ static void visit(const dm_yaml *doc, const dm_ynode *n, int depth)
 	nodes++;
 	switch (n->kind) {
 	case DM_YAML_NULL:
-	case DM_YAML_SCALAR:
-		FUZZ_CHECK(n->scalar != NULL, "scalar text is NULL");
-		break;
+	case DM_YAML_SCALAR: FUZZ_CHECK(n->scalar != NULL, "scalar text is NULL"); break;
 	case DM_YAML_SEQ:
 		for (size_t i = 0; i < n->len; i++)
 			visit(doc, n->vals[i], depth + 1);
@@ -87,8 +85,7 @@ static void visit(const dm_yaml *doc, const dm_ynode *n, int depth)
 		}
 		check_detail(dm_yaml_check_keys(doc, n, "a mapping", allowed));
 		break;
-	default:
-		FUZZ_CHECK(0, "unknown node kind %d", (int)n->kind);
+	default: FUZZ_CHECK(0, "unknown node kind %d", (int)n->kind);
 	}
 }
 

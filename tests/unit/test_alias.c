@@ -26,9 +26,9 @@ static char alias_file[512];
 static char mc_dir[512];
 
 static const char *const cleared[] = {
-	"MC_HOST_lake", "MC_HOST_s3", "MC_HOST_other", "DM_ALIASES", "XDG_CONFIG_HOME", "MC_CONFIG_DIR",
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION",
-	"AWS_DEFAULT_REGION",
+	"MC_HOST_lake",      "MC_HOST_s3",       "MC_HOST_other",     "DM_ALIASES",
+	"XDG_CONFIG_HOME",   "MC_CONFIG_DIR",    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+	"AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION",        "AWS_DEFAULT_REGION",
 };
 
 static int setup(void **state)
@@ -204,15 +204,15 @@ static void test_alias__names_that_dm_seed_cannot_resolve_are_refused(void **sta
 	assert_int_equal(dm_alias_check_name("caf\xc3\xa9"), DM_OK);
 	expect_bad_name("", "'' is not an alias name: it is empty");
 	expect_bad_name("a/b", "'a/b' is not an alias name: it holds '/', which ends the alias in dm-seed's target "
-		       "ALIAS/BUCKET/PREFIX");
+			       "ALIAS/BUCKET/PREFIX");
 	expect_bad_name("a=b", "'a=b' is not an alias name: it holds '=', which cannot be part of the variable "
-		       "MC_HOST_<alias>");
+			       "MC_HOST_<alias>");
 	expect_bad_name("a\tb\n", "'a\\x09b\\x0a' is not an alias name: it holds a control character");
 	expect_bad_name("a\xff", "'a\\xff' is not an alias name: it is not valid UTF-8");
 	memset(name, 'n', 201);
 	name[201] = '\0';
 	expect_bad_name(name, "'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...' is not an alias name: it is longer than "
-		       "200 bytes");
+			      "200 bytes");
 	name[200] = '\0';
 	assert_int_equal(dm_alias_check_name(name), DM_OK);
 }
@@ -716,7 +716,12 @@ static void test_alias__save_round_trips_awkward_secrets(void **state)
 static void test_alias__save_round_trips_control_characters(void **state)
 {
 	/* C0 controls, DEL, C1 controls (U+0085, U+008C), a BOM and U+FFFF: YAML forbids them raw */
-	static const char secret[] = "a\x01" "b\tc\x7f d\xc2\x85" "e\xc2\x8c" "f\xef\xbb\xbf" "g\xef\xbf\xbf" "h \xc3\xa9";
+	static const char secret[] = "a\x01"
+				     "b\tc\x7f d\xc2\x85"
+				     "e\xc2\x8c"
+				     "f\xef\xbb\xbf"
+				     "g\xef\xbf\xbf"
+				     "h \xc3\xa9";
 	dm_alias *in = make("lake", "http://127.0.0.1:7480", "AK\x03", secret, NULL, NULL);
 	dm_alias *out;
 
@@ -771,7 +776,12 @@ static void test_alias__save_refuses_to_overwrite_a_broken_file(void **state)
 static void test_alias__format_escapes_what_yaml_does_not_take_raw(void **state)
 {
 	/* NEL (U+0085) and U+008C, a BOM and U+FFFE/U+FFFF: a YAML reader folds or refuses them raw */
-	static const char secret[] = "a\xc2\x85" "b\xc2\x8c" "c\xef\xbb\xbf" "d\xef\xbf\xbe" "e\xef\xbf\xbf" "f\x01";
+	static const char secret[] = "a\xc2\x85"
+				     "b\xc2\x8c"
+				     "c\xef\xbb\xbf"
+				     "d\xef\xbf\xbe"
+				     "e\xef\xbf\xbf"
+				     "f\x01";
 	dm_alias *in = make("lake", "http://127.0.0.1:7480", "AK", secret, NULL, NULL);
 	dm_buf b = DM_BUF_INIT;
 	dm_yaml *doc = NULL;
@@ -780,8 +790,8 @@ static void test_alias__format_escapes_what_yaml_does_not_take_raw(void **state)
 	(void)state;
 	assert_int_equal(dm_alias_format(&b, in), DM_OK);
 	assert_string_equal(dm_buf_str(&b), "aliases:\n  \"lake\":\n    url: \"http://127.0.0.1:7480\"\n"
-			    "    access_key: \"AK\"\n"
-			    "    secret_key: \"a\\x85b\\x8cc\\ufeffd\\ufffee\\ufffff\\x01\"\n");
+					    "    access_key: \"AK\"\n"
+					    "    secret_key: \"a\\x85b\\x8cc\\ufeffd\\ufffee\\ufffff\\x01\"\n");
 	assert_int_equal(dm_yaml_load_string(&doc, "formatted", b.data, b.len), DM_OK);
 	assert_int_equal(dm_yaml_get_str(doc, dm_yaml_get(dm_yaml_get(dm_yaml_root(doc), "aliases"), "lake"),
 					 "secret_key", 1, &back),
@@ -802,34 +812,36 @@ static char *read_text(void)
 
 static void test_alias__save_keeps_the_comments_and_the_other_lines(void **state)
 {
-	static const char before[] = "# my aliases\n"
-				     "aliases:\n"
-				     "    # the old lake\n"
-				     "    lake:\n"
-				     "        url: http://127.0.0.1:1111   # port 1111\n"
-				     "        # keys from the vault\n"
-				     "        access_key: AK1\n"
-				     "        secret_key: 'SECRET1 # not a comment'\n"
-				     "\n"
-				     "    # other is kept as it is\n"
-				     "    other: {url: 'http://127.0.0.1:2222', access_key: AK2, secret_key: SECRET2}  # flow\n"
-				     "# the end\n";
-	static const char after[] = "# my aliases\n"
-				    "aliases:\n"
-				    "    # the old lake\n"
-				    "        # keys from the vault\n"
-				    "    \"lake\":\n"
-				    "      url: \"http://127.0.0.1:3333\"\n"
-				    "      access_key: \"AK3\"\n"
-				    "      secret_key: \"SECRET3\"\n"
-				    "\n"
-				    "    # other is kept as it is\n"
-				    "    other: {url: 'http://127.0.0.1:2222', access_key: AK2, secret_key: SECRET2}  # flow\n"
-				    "# the end\n"
-				    "    \"new\":\n"
-				    "      url: \"http://127.0.0.1:4444\"\n"
-				    "      access_key: \"AK4\"\n"
-				    "      secret_key: \"SECRET4\"\n";
+	static const char before[] =
+		"# my aliases\n"
+		"aliases:\n"
+		"    # the old lake\n"
+		"    lake:\n"
+		"        url: http://127.0.0.1:1111   # port 1111\n"
+		"        # keys from the vault\n"
+		"        access_key: AK1\n"
+		"        secret_key: 'SECRET1 # not a comment'\n"
+		"\n"
+		"    # other is kept as it is\n"
+		"    other: {url: 'http://127.0.0.1:2222', access_key: AK2, secret_key: SECRET2}  # flow\n"
+		"# the end\n";
+	static const char after[] =
+		"# my aliases\n"
+		"aliases:\n"
+		"    # the old lake\n"
+		"        # keys from the vault\n"
+		"    \"lake\":\n"
+		"      url: \"http://127.0.0.1:3333\"\n"
+		"      access_key: \"AK3\"\n"
+		"      secret_key: \"SECRET3\"\n"
+		"\n"
+		"    # other is kept as it is\n"
+		"    other: {url: 'http://127.0.0.1:2222', access_key: AK2, secret_key: SECRET2}  # flow\n"
+		"# the end\n"
+		"    \"new\":\n"
+		"      url: \"http://127.0.0.1:4444\"\n"
+		"      access_key: \"AK4\"\n"
+		"      secret_key: \"SECRET4\"\n";
 	dm_alias *again = make("lake", "http://127.0.0.1:3333", "AK3", "SECRET3", NULL, NULL);
 	dm_alias *added = make("new", "http://127.0.0.1:4444", "AK4", "SECRET4", NULL, NULL);
 	dm_alias *a;
@@ -918,7 +930,8 @@ static void test_alias__save_refuses_a_name_or_url_dm_seed_cannot_use(void **sta
 	(void)state;
 	assert_int_equal(dm_alias_save(alias_file, slash), DM_ERR_USAGE);
 	assert_int_equal(dm_alias_save(alias_file, path), DM_ERR_INVALID);
-	assert_string_equal(dm_err_detail(), "cannot write alias 'lake': url 'http://127.0.0.1:7480/x' must not have "
+	assert_string_equal(dm_err_detail(),
+			    "cannot write alias 'lake': url 'http://127.0.0.1:7480/x' must not have "
 			    "a path, query or fragment ('/x'): an S3 endpoint is http(s)://HOST[:PORT]");
 	assert_int_not_equal(stat(alias_file, &st), 0);
 	dm_alias_free(slash);

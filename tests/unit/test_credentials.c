@@ -88,7 +88,8 @@ static void test_credentials__shipped_minio(void **state)
 	/* both the default flavour and datalake (an override file beside minio's config.yaml) */
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(dm_flavour_load(&f, i ? DM_SOURCE_DIR "/flavours/datalake_flavour.yaml"
-						       : DM_SOURCE_DIR "/flavours/default.yaml"), DM_OK);
+						       : DM_SOURCE_DIR "/flavours/default.yaml"),
+				 DM_OK);
 		o.flavour = f;
 		o.component = "minio";
 		assert_int_equal(dm_component_credentials(&c, &o), DM_OK);
@@ -134,7 +135,7 @@ static void test_credentials__layers_as_dm_helm_merges_them(void **state)
 	dm_credentials_release(&c);
 	/* the override file beside it, named like the flavour file */
 	put("p/components/store/f.yaml", "namespace: over\nsecret:\n  name: ov-keys\n  keys: {access_key: a2, "
-		"secret_key: s2}\n  endpoint: https://${namespace}.s3:443\n");
+					 "secret_key: s2}\n  endpoint: https://${namespace}.s3:443\n");
 	assert_int_equal(creds(&c, "p/flavours/f.yaml", NULL, "store", NULL, NULL), DM_OK);
 	assert_string_equal(c.ns, "over");
 	assert_string_equal(c.secret, "ov-keys");
@@ -200,8 +201,10 @@ static void test_credentials__errors_name_file_and_line(void **state)
 	char want[512];
 
 	(void)state;
-	snprintf(want, sizeof(want), "no component 'nope': '%s/e/components/nope/config.yaml' does not exist "
-		 "(use --secret NAME)", tmp);
+	snprintf(want, sizeof(want),
+		 "no component 'nope': '%s/e/components/nope/config.yaml' does not exist "
+		 "(use --secret NAME)",
+		 tmp);
 	put("e/components/c/config.yaml", "release: c\n");
 	assert_int_equal(creds(&c, NULL, "e/components", "nope", NULL, "ns"), DM_ERR_CONFIG);
 	assert_string_equal(dm_err_detail(), want);
@@ -218,7 +221,8 @@ static void test_credentials__errors_name_file_and_line(void **state)
 	expect_error("secret:\n  name: s\n  keys: {access_key: a, secret_key: b}\n  endpoint: http://${host}:9\n",
 		     DM_ERR_CONFIG, "config.yaml:4:13: ${host}: an endpoint may only use ${release} and ${namespace}");
 	expect_error("namespace: Bad_NS\nsecret:\n  name: s\n  keys: {access_key: a, secret_key: b}\n"
-		     "  endpoint: http://x\n", DM_ERR_CONFIG, "config.yaml:1:12: invalid namespace 'Bad_NS'");
+		     "  endpoint: http://x\n",
+		     DM_ERR_CONFIG, "config.yaml:1:12: invalid namespace 'Bad_NS'");
 	expect_error("secret: [\n", DM_ERR_CONFIG, "config.yaml:2:1:");
 }
 

@@ -388,7 +388,7 @@ static void test_gpu__mismatch_wins_over_no_device(void **state)
 	assert_int_equal(v->n_reasons, 1);
 	assert_string_equal(v->reasons[0].code, "version-mismatch");
 	assert_non_null(strstr(v->reasons[0].message, "driver library 550.54.14 does not match the loaded "
-							"kernel module 535.54.03"));
+						      "kernel module 535.54.03"));
 	dm_gpu_verdict_free(v);
 	dm_gpu_report_free(r);
 }

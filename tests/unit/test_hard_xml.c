@@ -15,19 +15,18 @@
 #define LEN(s) (sizeof(s) - 1)
 
 /* shaped like RGW's answer to GET /bucket?prefix=KEY&uploads= */
-static const char rgw_reply[] =
-	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-	"<ListMultipartUploadsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-	"<Bucket>b</Bucket><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>"
-	"<Upload><Key>d05/big.bin</Key><UploadId>2~first</UploadId>"
-	"<Initiator><ID>dmtest</ID></Initiator><StorageClass>STANDARD</StorageClass>"
-	"<Initiated>2026-11-28T13:15:07.662Z</Initiated></Upload>"
-	"<Upload><Key>d05/big.bin.old</Key><UploadId>2~other-key</UploadId>"
-	"<Initiated>2026-11-28T13:15:07.700Z</Initiated></Upload>"
-	"<Upload><Key>d05/big.bin</Key><UploadId>2~second</UploadId>"
-	"<Initiated>2026-11-28T13:15:08.001Z</Initiated></Upload>"
-	"<Upload><Key>d05/big.bin</Key><UploadId>2~no-time</UploadId></Upload>"
-	"</ListMultipartUploadsResult>";
+static const char rgw_reply[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+				"<ListMultipartUploadsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+				"<Bucket>b</Bucket><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>"
+				"<Upload><Key>d05/big.bin</Key><UploadId>2~first</UploadId>"
+				"<Initiator><ID>dmtest</ID></Initiator><StorageClass>STANDARD</StorageClass>"
+				"<Initiated>2026-11-28T13:15:07.662Z</Initiated></Upload>"
+				"<Upload><Key>d05/big.bin.old</Key><UploadId>2~other-key</UploadId>"
+				"<Initiated>2026-11-28T13:15:07.700Z</Initiated></Upload>"
+				"<Upload><Key>d05/big.bin</Key><UploadId>2~second</UploadId>"
+				"<Initiated>2026-11-28T13:15:08.001Z</Initiated></Upload>"
+				"<Upload><Key>d05/big.bin</Key><UploadId>2~no-time</UploadId></Upload>"
+				"</ListMultipartUploadsResult>";
 
 static void test_hard_xml__upload_times_keeps_only_the_exact_key(void **state)
 {

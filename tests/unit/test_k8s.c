@@ -69,38 +69,37 @@ static dm_err load_text(dm_k8s_config **out, const char *text, const char *conte
 /* "hello" and a PEM-ish text in base64 */
 #define CA_B64 "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmNhCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K"
 
-static const char basic[] =
-	"apiVersion: v1\n"
-	"kind: Config\n"
-	"current-context: dev\n"
-	"clusters:\n"
-	"- name: c1\n"
-	"  cluster:\n"
-	"    server: https://127.0.0.1:6443/\n"
-	"    certificate-authority-data: " CA_B64 "\n"
-	"- name: c2\n"
-	"  cluster:\n"
-	"    server: https://10.0.0.1:443\n"
-	"    certificate-authority: certs/ca.crt\n"
-	"    insecure-skip-tls-verify: true\n"
-	"users:\n"
-	"- name: u1\n"
-	"  user:\n"
-	"    token: tok-abcdef-123456\n"
-	"- name: u2\n"
-	"  user:\n"
-	"    client-certificate: certs/u2.crt\n"
-	"    client-key: /abs/u2.key\n"
-	"contexts:\n"
-	"- name: dev\n"
-	"  context:\n"
-	"    cluster: c1\n"
-	"    user: u1\n"
-	"    namespace: team-a\n"
-	"- name: prod\n"
-	"  context:\n"
-	"    cluster: c2\n"
-	"    user: u2\n";
+static const char basic[] = "apiVersion: v1\n"
+			    "kind: Config\n"
+			    "current-context: dev\n"
+			    "clusters:\n"
+			    "- name: c1\n"
+			    "  cluster:\n"
+			    "    server: https://127.0.0.1:6443/\n"
+			    "    certificate-authority-data: " CA_B64 "\n"
+			    "- name: c2\n"
+			    "  cluster:\n"
+			    "    server: https://10.0.0.1:443\n"
+			    "    certificate-authority: certs/ca.crt\n"
+			    "    insecure-skip-tls-verify: true\n"
+			    "users:\n"
+			    "- name: u1\n"
+			    "  user:\n"
+			    "    token: tok-abcdef-123456\n"
+			    "- name: u2\n"
+			    "  user:\n"
+			    "    client-certificate: certs/u2.crt\n"
+			    "    client-key: /abs/u2.key\n"
+			    "contexts:\n"
+			    "- name: dev\n"
+			    "  context:\n"
+			    "    cluster: c1\n"
+			    "    user: u1\n"
+			    "    namespace: team-a\n"
+			    "- name: prod\n"
+			    "  context:\n"
+			    "    cluster: c2\n"
+			    "    user: u2\n";
 
 static void test_kubeconfig__current_context_with_token_and_ca_data(void **state)
 {
@@ -220,12 +219,18 @@ static void test_kubeconfig__wrong_types_are_reported(void **state)
 	(void)state;
 	assert_int_equal(load_text(&c, "clusters: {a: b}\n", NULL), DM_ERR_CONFIG);
 	assert_non_null(strstr(dm_err_detail(), ":1:11: 'clusters' must be a list"));
-	assert_int_equal(load_text(&c, "current-context: x\nclusters:\n- name: a\n  cluster: {server: ftp://h}\n"
-				   "contexts:\n- name: x\n  context: {cluster: a}\n", NULL), DM_ERR_CONFIG);
+	assert_int_equal(load_text(&c,
+				   "current-context: x\nclusters:\n- name: a\n  cluster: {server: ftp://h}\n"
+				   "contexts:\n- name: x\n  context: {cluster: a}\n",
+				   NULL),
+			 DM_ERR_CONFIG);
 	assert_non_null(strstr(dm_err_detail(), "must start with https:// or http://"));
 	/* a scheme alone names no host (found by fuzzing) */
-	assert_int_equal(load_text(&c, "current-context: x\nclusters:\n- name: a\n  cluster: {server: 'https://'}\n"
-				   "contexts:\n- name: x\n  context: {cluster: a}\n", NULL), DM_ERR_CONFIG);
+	assert_int_equal(load_text(&c,
+				   "current-context: x\nclusters:\n- name: a\n  cluster: {server: 'https://'}\n"
+				   "contexts:\n- name: x\n  context: {cluster: a}\n",
+				   NULL),
+			 DM_ERR_CONFIG);
 	assert_non_null(strstr(dm_err_detail(), "and name a host"));
 }
 
@@ -266,24 +271,26 @@ static void test_kubeconfig__merged_files_first_wins(void **state)
 	dm_k8s_opts o = DM_K8S_OPTS_INIT;
 	char list[2048];
 	char *a = write_file("a.yaml",
-		"current-context: from-a\n"
-		"clusters:\n- name: shared\n  cluster: {server: https://a.example:1}\n"
-		"contexts:\n- name: from-a\n  context: {cluster: shared, user: ub, namespace: na}\n", 0600);
+			     "current-context: from-a\n"
+			     "clusters:\n- name: shared\n  cluster: {server: https://a.example:1}\n"
+			     "contexts:\n- name: from-a\n  context: {cluster: shared, user: ub, namespace: na}\n",
+			     0600);
 	char *b = write_file("b.yaml",
-		"current-context: from-b\n"
-		"clusters:\n- name: shared\n  cluster: {server: https://b.example:2}\n"
-		"- name: only-b\n  cluster: {server: https://b.example:3}\n"
-		"users:\n- name: ub\n  user: {token: token-from-b-file}\n"
-		"contexts:\n- name: from-a\n  context: {cluster: only-b}\n"
-		"- name: from-b\n  context: {cluster: only-b, user: ub}\n", 0600);
+			     "current-context: from-b\n"
+			     "clusters:\n- name: shared\n  cluster: {server: https://b.example:2}\n"
+			     "- name: only-b\n  cluster: {server: https://b.example:3}\n"
+			     "users:\n- name: ub\n  user: {token: token-from-b-file}\n"
+			     "contexts:\n- name: from-a\n  context: {cluster: only-b}\n"
+			     "- name: from-b\n  context: {cluster: only-b, user: ub}\n",
+			     0600);
 
 	(void)state;
 	snprintf(list, sizeof(list), "%s/missing.yaml:%s::%s", tmpdir, a, b);
 	setenv("KUBECONFIG", list, 1);
 	assert_int_equal(dm_k8s_config_load(&c, &o), DM_OK);
-	assert_string_equal(c->context, "from-a");          /* first current-context */
+	assert_string_equal(c->context, "from-a");             /* first current-context */
 	assert_string_equal(c->server, "https://a.example:1"); /* first definition of "shared" */
-	assert_string_equal(c->token, "token-from-b-file");   /* user only in the second file */
+	assert_string_equal(c->token, "token-from-b-file");    /* user only in the second file */
 	assert_string_equal(c->ns, "na");
 	assert_non_null(strstr(c->source, "a.yaml"));
 	assert_non_null(strstr(c->source, "b.yaml"));
@@ -330,8 +337,9 @@ static void test_exec_credential__token(void **state)
 	char *tok, *cert, *key;
 
 	(void)state;
-	assert_int_equal(dm_k8s_exec_credential_parse(j, strlen(j), "client.authentication.k8s.io/v1beta1", &tok,
-						      &cert, &key), DM_OK);
+	assert_int_equal(dm_k8s_exec_credential_parse(j, strlen(j), "client.authentication.k8s.io/v1beta1", &tok, &cert,
+						      &key),
+			 DM_OK);
 	assert_string_equal(tok, "exec-token-42");
 	assert_null(cert);
 	assert_null(key);
@@ -358,10 +366,12 @@ static void test_exec_credential__bad_documents_never_quote_the_output(void **st
 	static const char *bad[] = {
 		"not json secret-in-output-1234",
 		"[\"secret-in-output-1234\"]",
-		"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"Secret\",\"status\":{\"token\":\"secret-in-output-1234\"}}",
+		"{\"apiVersion\":\"client.authentication.k8s.io/"
+		"v1\",\"kind\":\"Secret\",\"status\":{\"token\":\"secret-in-output-1234\"}}",
 		"{\"apiVersion\":\"v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"secret-in-output-1234\"}}",
 		"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\"}",
-		"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"clientKeyData\":\"secret-in-output-1234\"}}",
+		"{\"apiVersion\":\"client.authentication.k8s.io/"
+		"v1\",\"kind\":\"ExecCredential\",\"status\":{\"clientKeyData\":\"secret-in-output-1234\"}}",
 	};
 	char *tok, *cert, *key;
 
@@ -383,8 +393,9 @@ static void test_exec_credential__api_version_must_match_the_request(void **stat
 	char *tok, *cert, *key;
 
 	(void)state;
-	assert_int_equal(dm_k8s_exec_credential_parse(j, strlen(j), "client.authentication.k8s.io/v1beta1", &tok,
-						      &cert, &key), DM_ERR_PARSE);
+	assert_int_equal(dm_k8s_exec_credential_parse(j, strlen(j), "client.authentication.k8s.io/v1beta1", &tok, &cert,
+						      &key),
+			 DM_ERR_PARSE);
 	assert_non_null(strstr(dm_err_detail(), "asked for 'client.authentication.k8s.io/v1beta1'"));
 }
 
@@ -397,9 +408,11 @@ static void test_exec_plugin__runs_with_args_env_and_exec_info(void **state)
 	/* the plugin proves it got its args, env and KUBERNETES_EXEC_INFO by echoing them into the token */
 	write_file("plugin.sh",
 		   "#!/bin/sh\n"
-		   "case \"$KUBERNETES_EXEC_INFO\" in *'\"kind\":\"ExecCredential\"'*) ;; *) echo no info >&2; exit 3;; esac\n"
+		   "case \"$KUBERNETES_EXEC_INFO\" in *'\"kind\":\"ExecCredential\"'*) ;; *) echo no info >&2; exit "
+		   "3;; esac\n"
 		   "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
-		   "\"status\":{\"token\":\"%s-%s\"}}' \"$1\" \"$PLUGIN_VAR\"\n", 0700);
+		   "\"status\":{\"token\":\"%s-%s\"}}' \"$1\" \"$PLUGIN_VAR\"\n",
+		   0700);
 	snprintf(text, sizeof(text),
 		 "current-context: x\n"
 		 "clusters:\n- name: a\n  cluster: {server: https://h}\n"
@@ -424,7 +437,8 @@ static void test_exec_plugin__failure_names_the_plugin_and_its_last_line(void **
 		 "clusters:\n- name: a\n  cluster: {server: https://h}\n"
 		 "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
 		 "      command: %s/fail.sh\n"
-		 "contexts:\n- name: x\n  context: {cluster: a, user: u}\n", tmpdir);
+		 "contexts:\n- name: x\n  context: {cluster: a, user: u}\n",
+		 tmpdir);
 	assert_int_equal(load_text(&c, text, NULL), DM_ERR_PROC);
 	assert_non_null(strstr(dm_err_detail(), "fail.sh' of user 'u' exited with status 7: error: token expired"));
 
@@ -478,7 +492,8 @@ static void test_exec_plugin__interrupt_stops_the_plugin_and_what_it_started(voi
 		 "current-context: x\n"
 		 "clusters:\n- name: a\n  cluster: {server: https://h}\n"
 		 "users:\n- name: u\n  user:\n    exec: {command: %s/slow.sh}\n"
-		 "contexts:\n- name: x\n  context: {cluster: a, user: u}\n", tmpdir);
+		 "contexts:\n- name: x\n  context: {cluster: a, user: u}\n",
+		 tmpdir);
 	{
 		pthread_t t;
 
@@ -593,7 +608,8 @@ static void test_status__other_codes_carry_the_status_message(void **state)
 	assert_string_equal(dm_err_detail(), "namespace \"x\" already exists");
 	assert_int_equal(dm_k8s_status_fail(NULL, 500,
 					    "{\"kind\":\"Status\",\"message\":\"etcdserver: request timed out\"}",
-					    "get", "secrets", "s", "n"), DM_ERR_HTTP);
+					    "get", "secrets", "s", "n"),
+			 DM_ERR_HTTP);
 	assert_non_null(strstr(dm_err_detail(), "500 Internal Server Error"));
 	assert_non_null(strstr(dm_err_detail(), "etcdserver: request timed out"));
 }
@@ -649,7 +665,8 @@ static void test_secret__malformed_replies_are_parse_errors(void **state)
 static void test_secret__values_are_redacted_from_messages(void **state)
 {
 	/* "super-secret-value" */
-	const char *j = "{\"kind\":\"Secret\",\"metadata\":{\"name\":\"m\"},\"data\":{\"k\":\"c3VwZXItc2VjcmV0LXZhbHVl\"}}";
+	const char *j =
+		"{\"kind\":\"Secret\",\"metadata\":{\"name\":\"m\"},\"data\":{\"k\":\"c3VwZXItc2VjcmV0LXZhbHVl\"}}";
 	dm_k8s_secret *s = NULL;
 
 	(void)state;
@@ -662,28 +679,37 @@ static void test_secret__values_are_redacted_from_messages(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_kubeconfig__current_context_with_token_and_ca_data, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_kubeconfig__current_context_with_token_and_ca_data, make_tmp,
+						remove_tmp),
 		cmocka_unit_test_setup_teardown(test_kubeconfig__context_flag_and_relative_paths, make_tmp, remove_tmp),
-		cmocka_unit_test_setup_teardown(test_kubeconfig__unknown_context_lists_the_known_ones, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_kubeconfig__unknown_context_lists_the_known_ones, make_tmp,
+						remove_tmp),
 		cmocka_unit_test_setup_teardown(test_kubeconfig__no_current_context_asks_for_one, make_tmp, remove_tmp),
-		cmocka_unit_test_setup_teardown(test_kubeconfig__missing_cluster_points_at_the_line, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_kubeconfig__missing_cluster_points_at_the_line, make_tmp,
+						remove_tmp),
 		cmocka_unit_test_setup_teardown(test_kubeconfig__bad_base64_points_at_the_line, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_kubeconfig__yaml_syntax_error_has_position, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_kubeconfig__wrong_types_are_reported, make_tmp, remove_tmp),
-		cmocka_unit_test_setup_teardown(test_kubeconfig__certificate_without_key_is_an_error, make_tmp, remove_tmp),
-		cmocka_unit_test_setup_teardown(test_kubeconfig__token_file_relative_to_the_kubeconfig, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_kubeconfig__certificate_without_key_is_an_error, make_tmp,
+						remove_tmp),
+		cmocka_unit_test_setup_teardown(test_kubeconfig__token_file_relative_to_the_kubeconfig, make_tmp,
+						remove_tmp),
 		cmocka_unit_test_setup_teardown(test_kubeconfig__merged_files_first_wins, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_kubeconfig__missing_explicit_file_is_named, make_tmp, remove_tmp),
 		cmocka_unit_test(test_exec_credential__token),
 		cmocka_unit_test(test_exec_credential__client_certificate),
 		cmocka_unit_test(test_exec_credential__bad_documents_never_quote_the_output),
 		cmocka_unit_test(test_exec_credential__api_version_must_match_the_request),
-		cmocka_unit_test_setup_teardown(test_exec_plugin__runs_with_args_env_and_exec_info, make_tmp, remove_tmp),
-		cmocka_unit_test_setup_teardown(test_exec_plugin__failure_names_the_plugin_and_its_last_line, make_tmp, remove_tmp),
-		cmocka_unit_test_setup_teardown(test_exec_plugin__garbage_output_is_a_parse_error, make_tmp, remove_tmp),
-		cmocka_unit_test_setup_teardown(test_exec_plugin__interrupt_stops_the_plugin_and_what_it_started, make_tmp,
+		cmocka_unit_test_setup_teardown(test_exec_plugin__runs_with_args_env_and_exec_info, make_tmp,
 						remove_tmp),
-		cmocka_unit_test_setup_teardown(test_in_cluster__reads_the_service_account_folder, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_exec_plugin__failure_names_the_plugin_and_its_last_line, make_tmp,
+						remove_tmp),
+		cmocka_unit_test_setup_teardown(test_exec_plugin__garbage_output_is_a_parse_error, make_tmp,
+						remove_tmp),
+		cmocka_unit_test_setup_teardown(test_exec_plugin__interrupt_stops_the_plugin_and_what_it_started,
+						make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_in_cluster__reads_the_service_account_folder, make_tmp,
+						remove_tmp),
 		cmocka_unit_test(test_status__403_names_user_verb_resource_namespace),
 		cmocka_unit_test(test_status__404_names_the_secret_and_namespace),
 		cmocka_unit_test(test_status__401_says_credentials_rejected),

@@ -165,8 +165,9 @@ static const void *read_msg(void *arg, size_t i, uint64_t off, size_t n)
 
 static void test_md5x__read_matches_openssl_across_chunks(void **state)
 {
-	static const uint64_t lens[] = { 0, 1, 63, 64, 65, (1 << 20) - 1, 1 << 20, (1 << 20) + 1,
-					 (2 << 20) + 100, (3 << 20) + 63, 120 };
+	static const uint64_t lens[] = {
+		0, 1, 63, 64, 65, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, (2 << 20) + 100, (3 << 20) + 63, 120
+	};
 	enum { N = 11 };
 	unsigned char *buf = malloc((size_t)N * (4 << 20));
 	reader_state rs;

@@ -260,7 +260,8 @@ static void test_platform__mode1_flavour_folder_holds_values(void **state)
 static void test_platform__mode2_config_folder_shadows_component_values(void **state)
 {
 	(void)state;
-	check_values(FX "/flavours/mode2.yaml", FX "/configs/mode2/values.yaml", FX "/configs/mode2/fx-base-extra.yaml");
+	check_values(FX "/flavours/mode2.yaml", FX "/configs/mode2/values.yaml",
+		     FX "/configs/mode2/fx-base-extra.yaml");
 }
 
 static void test_platform__mode3_component_folder_only(void **state)
@@ -331,9 +332,11 @@ static const struct {
 	const char *flavour;
 	const char *want[3];
 } errors[] = {
-	{ "flavours/unknown-project-key.yaml", { "unknown-project-key.yaml:5:3: ", "unknown key 'k8s_namespce'", NULL } },
+	{ "flavours/unknown-project-key.yaml",
+	  { "unknown-project-key.yaml:5:3: ", "unknown key 'k8s_namespce'", NULL } },
 	{ "flavours/unknown-component-key.yaml", { "unknown-component-key.yaml:8:3: ", "unknown key 'relase'", NULL } },
-	{ "flavours/unknown-component.yaml", { "unknown-component.yaml:4:", "'fx-nope', which is no component", NULL } },
+	{ "flavours/unknown-component.yaml",
+	  { "unknown-component.yaml:4:", "'fx-nope', which is no component", NULL } },
 	{ "flavours/unknown-section.yaml", { "unknown-section.yaml:6:1: ", "'fx-nope' is not a component", NULL } },
 	{ "flavours/duplicate-key.yaml", { "duplicate-key.yaml:5:", "duplicate key 'flavour'", NULL } },
 	{ "flavours/malformed.yaml", { "malformed.yaml:5:13: ", "flow sequence", NULL } },
@@ -344,12 +347,14 @@ static const struct {
 	  { "unknown-key/components/uk-a/config.yaml:4:1: ", "unknown key 'relase'", NULL } },
 	{ "malformed/flavours/malformed.yaml", { "malformed/components/mf-a/config.yaml:", "quoted scalar", NULL } },
 	{ "duplicate-name/flavours/duplicate-name.yaml",
-	  { "'dn-same'", "duplicate-name/components/dn-one/config.yaml", "duplicate-name/components/dn-two/config.yaml" } },
+	  { "'dn-same'", "duplicate-name/components/dn-one/config.yaml",
+	    "duplicate-name/components/dn-two/config.yaml" } },
 	{ "bad-ref/flavours/unneeded.yaml",
 	  { "br-unneeded/config.yaml:8:", "${br-store.access_key} refers to br-store, which is not in needs", NULL } },
 	{ "bad-ref/flavours/field.yaml",
 	  { "br-field/config.yaml:8:", "'password' is not a field a component exposes", NULL } },
-	{ "bad-ref/flavours/kind.yaml", { "br-kind/config.yaml:5:1: ", "'chart' is not allowed with kind manifest", NULL } },
+	{ "bad-ref/flavours/kind.yaml",
+	  { "br-kind/config.yaml:5:1: ", "'chart' is not allowed with kind manifest", NULL } },
 };
 
 static void test_platform__each_error_fixture_names_file_and_line(void **state)
@@ -363,7 +368,8 @@ static void test_platform__each_error_fixture_names_file_and_line(void **state)
 		snprintf(path, sizeof(path), FX "/%s", errors[i].flavour);
 		e = load(&l, path, 0);
 		if (e != DM_ERR_CONFIG)
-			fail_msg("%s: expected a configuration error, got %d (%s)", errors[i].flavour, e, dm_err_detail());
+			fail_msg("%s: expected a configuration error, got %d (%s)", errors[i].flavour, e,
+				 dm_err_detail());
 		for (size_t k = 0; k < 3 && errors[i].want[k]; k++) {
 			if (!strstr(dm_err_detail(), errors[i].want[k]))
 				fail_msg("%s: '%s' not in '%s'", errors[i].flavour, errors[i].want[k], dm_err_detail());

@@ -55,7 +55,7 @@ static void test_proc__nonzero_exit_names_program_code_and_last_stderr_line(void
 
 	(void)state;
 	assert_int_equal(run_sh("echo partial; echo first >&2; echo 'the real reason' >&2; exit 3", &r, 0),
-	                 DM_ERR_PROC);
+			 DM_ERR_PROC);
 	assert_int_equal(r.exited, 1);
 	assert_int_equal(r.status, 3);
 	assert_string_equal(dm_buf_str(&r.out), "partial\n");
@@ -311,7 +311,9 @@ static void test_proc__large_output_on_both_streams_does_not_deadlock(void **sta
 	(void)state;
 	/* far beyond a pipe buffer on each stream, interleaved */
 	assert_int_equal(run_sh("i=0; while [ $i -lt 4 ]; do head -c 2000000 /dev/zero; "
-	                        "head -c 1500000 /dev/zero >&2; i=$((i+1)); done", &r, 60000), DM_OK);
+				"head -c 1500000 /dev/zero >&2; i=$((i+1)); done",
+				&r, 60000),
+			 DM_OK);
 	assert_int_equal(r.out.len, 8000000);
 	assert_int_equal(r.err.len, 6000000);
 	for (size_t i = 0; i < r.out.len; i += 4093)
@@ -408,9 +410,12 @@ static void test_proc__stderr_not_captured_when_asked(void **state)
 
 static void test_proc__env_entries_add_and_replace(void **state)
 {
-	const char *argv[] = { "sh", "-c", "printf '%s|%s|%s|%s' \"$DM_PROC_NEW\" \"$DM_PROC_OLD\" "
-	                       "\"${DM_PROC_GONE-unset}\" \"$DM_PROC_KEEP\"", NULL };
-	const char *env[] = { "DM_PROC_NEW=a b", "DM_PROC_OLD=replaced", "DM_PROC_GONE", "DM_PROC_NEW=last wins", NULL };
+	const char *argv[] = { "sh", "-c",
+			       "printf '%s|%s|%s|%s' \"$DM_PROC_NEW\" \"$DM_PROC_OLD\" "
+			       "\"${DM_PROC_GONE-unset}\" \"$DM_PROC_KEEP\"",
+			       NULL };
+	const char *env[] = { "DM_PROC_NEW=a b", "DM_PROC_OLD=replaced", "DM_PROC_GONE", "DM_PROC_NEW=last wins",
+			      NULL };
 	dm_proc_opts o = DM_PROC_OPTS_INIT;
 	dm_proc_result r = DM_PROC_RESULT_INIT;
 
@@ -477,7 +482,11 @@ static void test_proc__unexecutable_file_is_a_proc_error(void **state)
 
 	(void)state;
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "\x7f" "ELF garbage", 12), 12);
+	assert_int_equal(write(fd,
+			       "\x7f"
+			       "ELF garbage",
+			       12),
+			 12);
 	close(fd);
 	chmod(path, 0755);
 	o.argv = argv;
@@ -519,10 +528,10 @@ static void test_proc__find_notfound_names_the_variable_and_the_hint(void **stat
 	(void)state;
 	unsetenv("DM_PROC_TOOL");
 	assert_int_equal(dm_proc_find(&p, "dm-no-such-tool", "DM_PROC_TOOL", "install it from its releases page"),
-	                 DM_ERR_NOTFOUND);
+			 DM_ERR_NOTFOUND);
 	assert_null(p);
 	assert_string_equal(dm_err_detail(), "'dm-no-such-tool' not found in PATH (or set DM_PROC_TOOL to its path); "
-	                    "install it from its releases page");
+					     "install it from its releases page");
 
 	{
 		char plain[] = "/tmp/dm-proc-plain-XXXXXX";
@@ -560,7 +569,7 @@ static void test_proc__find_skips_directories_and_non_executables_in_path(void *
 	snprintf(b, sizeof(b), "%s/b", dir);
 	mkdir(a, 0755);
 	mkdir(b, 0755);
-	snprintf(sub, sizeof(sub), "%s/dmtool", a);         /* a directory named like the tool */
+	snprintf(sub, sizeof(sub), "%s/dmtool", a); /* a directory named like the tool */
 	mkdir(sub, 0755);
 	snprintf(f, sizeof(f), "%s/b/dmtool", dir);
 	fp = fopen(f, "w");
@@ -587,22 +596,22 @@ static void test_proc__find_skips_directories_and_non_executables_in_path(void *
 
 static void test_proc__format_argv_quotes_only_what_needs_it(void **state)
 {
-	const char *argv[] = { "helm", "upgrade", "--install", "a=b,c:d/e.f@g%h+i_j-k", "two words", "it's",
-	                       "", "$HOME", "x;rm -rf /", "line\nbreak", "*", NULL };
+	const char *argv[] = { "helm", "upgrade", "--install",  "a=b,c:d/e.f@g%h+i_j-k", "two words", "it's",
+			       "",     "$HOME",   "x;rm -rf /", "line\nbreak",           "*",         NULL };
 	dm_buf b = DM_BUF_INIT;
 
 	(void)state;
 	assert_int_equal(dm_proc_format_argv(&b, argv), DM_OK);
 	assert_string_equal(dm_buf_str(&b),
-	                    "helm upgrade --install a=b,c:d/e.f@g%h+i_j-k 'two words' 'it'\\''s' '' '$HOME' "
-	                    "'x;rm -rf /' 'line\nbreak' '*'");
+			    "helm upgrade --install a=b,c:d/e.f@g%h+i_j-k 'two words' 'it'\\''s' '' '$HOME' "
+			    "'x;rm -rf /' 'line\nbreak' '*'");
 	dm_buf_release(&b);
 }
 
 static void test_proc__format_argv_round_trips_through_a_shell(void **state)
 {
-	const char *args[] = { "printf", "[%s]", "plain", "two words", "it's", "", "$HOME", "`id`", "a\"b",
-	                       "back\\slash", "tab\there", "line\nbreak", "!bang", "~", "#hash", NULL };
+	const char *args[] = { "printf", "[%s]",        "plain",     "two words",   "it's",  "",  "$HOME", "`id`",
+			       "a\"b",   "back\\slash", "tab\there", "line\nbreak", "!bang", "~", "#hash", NULL };
 	dm_buf line = DM_BUF_INIT, want = DM_BUF_INIT;
 	dm_proc_result r = DM_PROC_RESULT_INIT;
 

@@ -35,8 +35,18 @@ static void expect_rejected(const char *name, const char *why)
 static void test_s3_rules__accepts_valid_bucket_names(void **state)
 {
 	static const char *const ok[] = {
-		"abc", "datalake", "examples", "my-bucket", "my.bucket.1", "0bucket9", "a1-b2.c3",
-		"123", "1.2.3", "1.2.3.4.5", "xn-not-prefix", "my-s3alias-not-suffix",
+		"abc",
+		"datalake",
+		"examples",
+		"my-bucket",
+		"my.bucket.1",
+		"0bucket9",
+		"a1-b2.c3",
+		"123",
+		"1.2.3",
+		"1.2.3.4.5",
+		"xn-not-prefix",
+		"my-s3alias-not-suffix",
 		"a23456789012345678901234567890123456789012345678901234567890123", /* 63 */
 	};
 
@@ -113,8 +123,7 @@ static void test_s3_rules__part_size_starts_at_8_mib(void **state)
 static void test_s3_rules__part_size_keeps_every_object_within_10000_parts(void **state)
 {
 	static const uint64_t sizes[] = {
-		5 * MiB, 16 * MiB + 1, 1 * GiB, 5 * GiB + 1, 78 * GiB, 100 * GiB, 1 * TiB, 3 * TiB + 12345,
-		5 * TiB,
+		5 * MiB, 16 * MiB + 1, 1 * GiB, 5 * GiB + 1, 78 * GiB, 100 * GiB, 1 * TiB, 3 * TiB + 12345, 5 * TiB,
 	};
 
 	(void)state;
@@ -206,12 +215,12 @@ static void test_s3_rules__part_count_has_no_empty_last_part(void **state)
 	static const struct {
 		uint64_t size, part, want;
 	} cases[] = {
-		{ 10 * MiB, 5 * MiB, 2 },       /* exact multiples: no extra empty part */
+		{ 10 * MiB, 5 * MiB, 2 }, /* exact multiples: no extra empty part */
 		{ 15 * MiB, 5 * MiB, 3 },
 		{ 5 * MiB, 5 * MiB, 1 },
 		{ 80 * GiB, 8 * MiB, 10240 },
 		{ 5 * GiB, 5 * GiB, 1 },
-		{ 10 * MiB + 1, 5 * MiB, 3 },   /* one byte over: a last part of 1 byte */
+		{ 10 * MiB + 1, 5 * MiB, 3 }, /* one byte over: a last part of 1 byte */
 		{ 10 * MiB - 1, 5 * MiB, 2 },
 		{ 1, 5 * MiB, 1 },
 		{ 0, 5 * MiB, 0 },
@@ -283,7 +292,7 @@ static void test_s3_rules__multipart_etag_of_one_part_differs_from_plain_md5(voi
 
 static void test_s3_rules__multipart_etag_fits_10000_parts(void **state)
 {
-	unsigned char (*md5s)[16] = calloc(DM_S3_MAX_PARTS, 16);
+	unsigned char(*md5s)[16] = calloc(DM_S3_MAX_PARTS, 16);
 	unsigned char top[16];
 	char want[48], got[48];
 

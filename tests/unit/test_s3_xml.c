@@ -18,12 +18,11 @@
 
 static void test_s3_xml__reads_upload_id_of_initiate_reply(void **state)
 {
-	static const char xml[] =
-		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-		"<Bucket>datalake</Bucket><Key>big file.bin</Key>"
-		"<UploadId>2~iCw_lDY8VMsUj5w0bKVwfbbqdf3rVZa</UploadId>"
-		"</InitiateMultipartUploadResult>";
+	static const char xml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+				  "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+				  "<Bucket>datalake</Bucket><Key>big file.bin</Key>"
+				  "<UploadId>2~iCw_lDY8VMsUj5w0bKVwfbbqdf3rVZa</UploadId>"
+				  "</InitiateMultipartUploadResult>";
 	char *id = NULL;
 
 	(void)state;
@@ -48,13 +47,12 @@ static void test_s3_xml__initiate_reply_without_upload_id_is_a_parse_error(void 
 
 static void test_s3_xml__reads_quoted_etag_of_complete_reply(void **state)
 {
-	static const char xml[] =
-		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-		"<Location>http://127.0.0.1:7480/datalake/big%20file.bin</Location>"
-		"<Bucket>datalake</Bucket><Key>big file.bin</Key>"
-		"<ETag>\"3858f62230ac3c915f300c664312c11f-9\"</ETag>"
-		"</CompleteMultipartUploadResult>";
+	static const char xml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+				  "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+				  "<Location>http://127.0.0.1:7480/datalake/big%20file.bin</Location>"
+				  "<Bucket>datalake</Bucket><Key>big file.bin</Key>"
+				  "<ETag>\"3858f62230ac3c915f300c664312c11f-9\"</ETag>"
+				  "</CompleteMultipartUploadResult>";
 	char etag[80];
 
 	(void)state;
@@ -142,15 +140,16 @@ static void test_s3_xml__lists_keys_sizes_and_etags(void **state)
 static void test_s3_xml__decodes_url_encoded_keys(void **state)
 {
 	/* encoding-type=url: S3 writes a space as '+' (or %20) and a plus as %2B */
-	static const char xml[] = "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-				  "<Name>datalake</Name><EncodingType>url</EncodingType>"
-				  "<IsTruncated>false</IsTruncated>"
-				  "<Contents><Key>a%20b.txt</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>"
-				  "<Contents><Key>lead+space+.txt</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>"
-				  "<Contents><Key>plus%2Bsign.csv</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>"
-				  "<Contents><Key>per%25cent%2541.txt</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>"
-				  "<Contents><Key>caf%C3%A9/%E6%97%A5.txt</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>"
-				  "</ListBucketResult>";
+	static const char xml[] =
+		"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<Name>datalake</Name><EncodingType>url</EncodingType>"
+		"<IsTruncated>false</IsTruncated>"
+		"<Contents><Key>a%20b.txt</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>"
+		"<Contents><Key>lead+space+.txt</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>"
+		"<Contents><Key>plus%2Bsign.csv</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>"
+		"<Contents><Key>per%25cent%2541.txt</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>"
+		"<Contents><Key>caf%C3%A9/%E6%97%A5.txt</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>"
+		"</ListBucketResult>";
 	dm_s3_page page;
 	char *token;
 
@@ -277,8 +276,8 @@ static void test_s3_xml__lists_many_entries(void **state)
 	len += (size_t)snprintf(xml + len, cap - len, "<ListBucketResult><IsTruncated>false</IsTruncated>");
 	for (int i = 0; i < 1000; i++)
 		len += (size_t)snprintf(xml + len, cap - len,
-					"<Contents><Key>k/%04d</Key><Size>%d</Size><ETag>\"%032d\"</ETag></Contents>", i,
-					i * 7, i);
+					"<Contents><Key>k/%04d</Key><Size>%d</Size><ETag>\"%032d\"</ETag></Contents>",
+					i, i * 7, i);
 	len += (size_t)snprintf(xml + len, cap - len, "</ListBucketResult>");
 	assert_int_equal(dm_s3_xml_list(xml, len, &page, &token), DM_OK);
 	assert_int_equal(page.n, 1000);
@@ -307,7 +306,7 @@ static void test_s3_xml__unexpected_root_is_a_parse_error(void **state)
 static void test_s3_xml__malformed_xml_is_a_parse_error(void **state)
 {
 	static const char *const bad[] = {
-		"<ListBucketResult><Contents><Key>a</Key></Contents>",        /* cut short */
+		"<ListBucketResult><Contents><Key>a</Key></Contents>",              /* cut short */
 		"<ListBucketResult><Contents><Key>a</Contents></ListBucketResult>", /* mismatched */
 		"not xml at all",
 		"<html><body>502 Bad Gateway</body>",
@@ -428,10 +427,13 @@ static void test_s3_xml__non_error_body_is_not_an_error(void **state)
 	char code[64], msg[64], reqid[64];
 
 	(void)state;
-	assert_int_equal(dm_s3_xml_error(list, LEN(list), code, sizeof(code), msg, sizeof(msg), reqid, sizeof(reqid)), 0);
+	assert_int_equal(dm_s3_xml_error(list, LEN(list), code, sizeof(code), msg, sizeof(msg), reqid, sizeof(reqid)),
+			 0);
 	assert_string_equal(code, "");
-	assert_int_equal(dm_s3_xml_error(html, LEN(html), code, sizeof(code), msg, sizeof(msg), reqid, sizeof(reqid)), 0);
-	assert_int_equal(dm_s3_xml_error(junk, LEN(junk), code, sizeof(code), msg, sizeof(msg), reqid, sizeof(reqid)), 0);
+	assert_int_equal(dm_s3_xml_error(html, LEN(html), code, sizeof(code), msg, sizeof(msg), reqid, sizeof(reqid)),
+			 0);
+	assert_int_equal(dm_s3_xml_error(junk, LEN(junk), code, sizeof(code), msg, sizeof(msg), reqid, sizeof(reqid)),
+			 0);
 	assert_string_equal(code, "");
 	assert_string_equal(msg, "");
 	assert_string_equal(reqid, "");

@@ -18,9 +18,16 @@
 static dm_seed_job base(void)
 {
 	/* what dm-seed takes from the shipped platform's minio component (components/minio/config.yaml) */
-	return (dm_seed_job){ .shards = 4, .name = "seed-lake", .ns = "data-mill", .image = "localhost/dm:0.1.0",
-			      .pvc = "lake-data", .source = "./raw/2024", .bucket = "datalake", .prefix = "in/raw",
-			      .secret = "minio-credentials", .access_key_field = "rootUser",
+	return (dm_seed_job){ .shards = 4,
+			      .name = "seed-lake",
+			      .ns = "data-mill",
+			      .image = "localhost/dm:0.1.0",
+			      .pvc = "lake-data",
+			      .source = "./raw/2024",
+			      .bucket = "datalake",
+			      .prefix = "in/raw",
+			      .secret = "minio-credentials",
+			      .access_key_field = "rootUser",
 			      .secret_key_field = "rootPassword",
 			      .endpoint = "http://minio.data-mill.svc.cluster.local:9000",
 			      .backoff_limit = DM_SEED_JOB_BACKOFF };
@@ -86,8 +93,8 @@ static void test_seed_job__is_an_indexed_job_of_the_claim_the_secret_and_the_end
 	assert_string_equal(str(at(r, "spec", "completions", NULL)), "4");
 	assert_string_equal(str(at(r, "spec", "parallelism", NULL)), "4");
 	assert_string_equal(str(at(c, "image", NULL)), "localhost/dm:0.1.0");
-	assert_string_equal(str(at(r, "spec", "template", "spec", "volumes", "#0", "persistentVolumeClaim",
-				   "claimName", NULL)),
+	assert_string_equal(str(at(r, "spec", "template", "spec", "volumes", "#0", "persistentVolumeClaim", "claimName",
+				   NULL)),
 			    "lake-data");
 	assert_string_equal(str(at(c, "volumeMounts", "#0", "mountPath", NULL)), "/data");
 	assert_string_equal(str(at(env, "#0", "name", NULL)), "JOB_COMPLETION_INDEX");
@@ -127,10 +134,27 @@ static void expect_args(const dm_seed_job *job, const char *const *want, size_t 
 
 static void test_seed_job__every_option_reaches_the_pods_in_order_as_given(void **state)
 {
-	static const char *const opts[] = { "--exclude", "keep/f1*", "--include", "*.csv", "--jobs", "4",
-					    "--part-size", "5MiB", "--multipart-threshold", "5MiB", "--retries", "2",
-					    "--connect-timeout", "5s", "--delete", "--dry-run", "--verify",
-					    "--insecure", "--json", "--verbose", "--quiet" };
+	static const char *const opts[] = { "--exclude",
+					    "keep/f1*",
+					    "--include",
+					    "*.csv",
+					    "--jobs",
+					    "4",
+					    "--part-size",
+					    "5MiB",
+					    "--multipart-threshold",
+					    "5MiB",
+					    "--retries",
+					    "2",
+					    "--connect-timeout",
+					    "5s",
+					    "--delete",
+					    "--dry-run",
+					    "--verify",
+					    "--insecure",
+					    "--json",
+					    "--verbose",
+					    "--quiet" };
 	const size_t n = sizeof(opts) / sizeof(*opts);
 	const char *want[32] = { "--shard", "$(JOB_COMPLETION_INDEX)/4", "--no-progress" };
 	dm_seed_job job = base();
@@ -148,8 +172,12 @@ static void test_seed_job__text_with_quotes_newlines_and_dollars_stays_as_it_is(
 {
 	/* Kubernetes reads $(VAR) in args as a reference and "$$" as "$": every '$' is doubled */
 	static const char *const opts[] = { "--include", "a \"b\" 'c'\n# d: [e] $(HOME) $$ $x" };
-	static const char *const want[] = { "--shard", "$(JOB_COMPLETION_INDEX)/4", "--no-progress", "--include",
-					    "a \"b\" 'c'\n# d: [e] $$(HOME) $$$$ $$x", "/data/raw/$$(x)",
+	static const char *const want[] = { "--shard",
+					    "$(JOB_COMPLETION_INDEX)/4",
+					    "--no-progress",
+					    "--include",
+					    "a \"b\" 'c'\n# d: [e] $$(HOME) $$$$ $$x",
+					    "/data/raw/$$(x)",
 					    "s3/datalake/p $$q" };
 	dm_seed_job job = base();
 
@@ -207,13 +235,15 @@ static void test_seed_job__per_shard_form_is_one_job_a_shard_with_its_args_and_l
 	job.args = opts;
 	job.nargs = 2;
 	assert_int_equal(dm_seed_job_manifest(&text, &job), DM_OK);
-	assert_true(strncmp(dm_buf_str(&text), "# dm-seed as 3 Kubernetes Jobs, one a shard: Job seed-lake-I seeds shard I/3.\n---\n",
+	assert_true(strncmp(dm_buf_str(&text),
+			    "# dm-seed as 3 Kubernetes Jobs, one a shard: Job seed-lake-I seeds shard I/3.\n---\n",
 			    81) == 0);
 	/* one document after each "---" */
 	for (p = strstr(text.data, "---\n"); p; p = q) {
 		q = strstr(p + 4, "\n---\n");
 		assert_true(n < 3);
-		assert_int_equal(dm_yaml_load_string(&docs[n], "doc", p + 4, q ? (size_t)(q + 1 - (p + 4)) : strlen(p + 4)),
+		assert_int_equal(dm_yaml_load_string(&docs[n], "doc", p + 4,
+						     q ? (size_t)(q + 1 - (p + 4)) : strlen(p + 4)),
 				 DM_OK);
 		n++;
 		if (q)
@@ -232,7 +262,8 @@ static void test_seed_job__per_shard_form_is_one_job_a_shard_with_its_args_and_l
 		assert_string_equal(str(at(r, "metadata", "labels", "app.kubernetes.io/name", NULL)), "dm-seed");
 		assert_string_equal(str(at(r, "metadata", "labels", DM_SEED_JOB_LABEL, NULL)), "seed-lake");
 		assert_string_equal(str(at(r, "metadata", "labels", DM_SEED_SHARD_LABEL, NULL)), num);
-		assert_string_equal(str(at(r, "spec", "template", "metadata", "labels", DM_SEED_SHARD_LABEL, NULL)), num);
+		assert_string_equal(str(at(r, "spec", "template", "metadata", "labels", DM_SEED_SHARD_LABEL, NULL)),
+				    num);
 		assert_string_equal(str(at(r, "spec", "completions", NULL)), "1");
 		assert_string_equal(str(at(r, "spec", "parallelism", NULL)), "1");
 		assert_string_equal(str(at(r, "spec", "backoffLimit", NULL)), "2");
@@ -300,25 +331,24 @@ static void test_seed_job__summary_is_read_from_a_log_that_interleaves_stderr(vo
 {
 	/* the runtime reads stdout and stderr through two pipes: stderr lines land between the
 	 * document's lines */
-	static const char log[] =
-		"dm-seed: error: '/data/x': why\n"
-		"{\n"
-		"  \"tool\": \"dm-seed\",\n"
-		"  \"files\": 7,\n"
-		"dm-seed: 6 uploaded, 0 skipped, 1 failed, 0 deleted, 15 B in 0.25 s, 0.0 MiB/s\n"
-		"  \"uploaded\": 6,\n"
-		"  \"failed\": 1,\n"
-		"dm-seed: error: 1 file(s) failed: see the lines above\n"
-		"  \"bytes_uploaded\": 15,\n"
-		"  \"exit_code\": 4,\n"
-		"  \"failures\": [\n"
-		"    {\n"
-		"      \"path\": \"/data/x\",\n"
-		"      \"reason\": \"why\"\n"
-		"    }\n"
-		"  ],\n"
-		"  \"warnings\": []\n"
-		"}\n";
+	static const char log[] = "dm-seed: error: '/data/x': why\n"
+				  "{\n"
+				  "  \"tool\": \"dm-seed\",\n"
+				  "  \"files\": 7,\n"
+				  "dm-seed: 6 uploaded, 0 skipped, 1 failed, 0 deleted, 15 B in 0.25 s, 0.0 MiB/s\n"
+				  "  \"uploaded\": 6,\n"
+				  "  \"failed\": 1,\n"
+				  "dm-seed: error: 1 file(s) failed: see the lines above\n"
+				  "  \"bytes_uploaded\": 15,\n"
+				  "  \"exit_code\": 4,\n"
+				  "  \"failures\": [\n"
+				  "    {\n"
+				  "      \"path\": \"/data/x\",\n"
+				  "      \"reason\": \"why\"\n"
+				  "    }\n"
+				  "  ],\n"
+				  "  \"warnings\": []\n"
+				  "}\n";
 	dm_seed_summary sum;
 	int code;
 	char *err = NULL;

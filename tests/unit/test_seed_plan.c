@@ -23,9 +23,18 @@ typedef struct {
 	const char *rel;
 } entry;
 
-#define FILE_(r) { DM_WALK_FILE, r }
-#define FAIL_(r) { DM_WALK_FAIL, r }
-#define WARN_(r) { DM_WALK_WARN, r }
+#define FILE_(r)                                                                                                       \
+	{                                                                                                              \
+		DM_WALK_FILE, r                                                                                        \
+	}
+#define FAIL_(r)                                                                                                       \
+	{                                                                                                              \
+		DM_WALK_FAIL, r                                                                                        \
+	}
+#define WARN_(r)                                                                                                       \
+	{                                                                                                              \
+		DM_WALK_WARN, r                                                                                        \
+	}
 
 /* What a merge did: one letter per step (U upload, C compare, S stale, I
  * ignore, F walk failure, W warning, B bad name) and the key, "U:pre/a.txt ". */
@@ -87,15 +96,15 @@ static dm_err merge(const dm_plan_opts *o, const entry *walk, size_t nwalk, cons
 	for (size_t i = 0; i < n; i++) {
 		size_t at = strlen(res->cands);
 
-		snprintf(res->cands + at, sizeof(res->cands) - at, "%s%s%s ", c[i].key,
-			 c[i].protected_by ? "<" : "", c[i].protected_by ? c[i].protected_by : "");
+		snprintf(res->cands + at, sizeof(res->cands) - at, "%s%s%s ", c[i].key, c[i].protected_by ? "<" : "",
+			 c[i].protected_by ? c[i].protected_by : "");
 	}
 done:
 	dm_plan_free(p);
 	return e;
 }
 
-#define MERGE(o, walk, keys, res) \
+#define MERGE(o, walk, keys, res)                                                                                      \
 	merge(o, walk, sizeof(walk) / sizeof(walk[0]), keys, sizeof(keys) / sizeof(keys[0]), res)
 
 /* ---- the merge's decisions ---- */
@@ -183,8 +192,8 @@ static void test_seed_plan__failed_folder_protects_its_subtree_not_a_sibling(voi
 {
 	/* the walk's order: "a-b/" sorts before "a/" ('-' is 0x2D, '/' 0x2F) */
 	static const entry walk[] = { FILE_("a-b/kept.txt"), FAIL_("a"), FILE_("keep.txt") };
-	static const char *const keys[] = { "pre/a",       "pre/a-b/kept.txt", "pre/a-b/x", "pre/a.txt",
-					    "pre/a/x",     "pre/a/y/z",        "pre/ab",    "pre/keep.txt" };
+	static const char *const keys[] = { "pre/a",   "pre/a-b/kept.txt", "pre/a-b/x", "pre/a.txt",
+					    "pre/a/x", "pre/a/y/z",        "pre/ab",    "pre/keep.txt" };
 	dm_plan_opts o = opts("pre/");
 	result r;
 
@@ -363,7 +372,8 @@ static void test_seed_plan__a_continuation_token_seen_before_stops_the_listing(v
 		assert_int_equal(dm_plan_check_page(p, &empty, tok), DM_OK);
 	}
 	assert_int_equal(dm_plan_check_page(p, &empty, "token-3"), DM_ERR_PARSE);
-	assert_string_equal(dm_err_detail(), "bad listing of 'bkt/p/': continuation token 'token-3' was handed out before");
+	assert_string_equal(dm_err_detail(),
+			    "bad listing of 'bkt/p/': continuation token 'token-3' was handed out before");
 	dm_plan_free(p);
 }
 

@@ -127,7 +127,8 @@ static void sign_vector(json_t *v, const char *url, signed_out *out)
 	{
 		assert_true(nh < sizeof(headers) / sizeof(headers[0]));
 		headers[nh].name = key;
-		headers[nh].value = strcasecmp(key, "x-amz-content-sha256") == 0 ? payload_hash : json_string_value(val);
+		headers[nh].value =
+			strcasecmp(key, "x-amz-content-sha256") == 0 ? payload_hash : json_string_value(val);
 		assert_non_null(headers[nh].value);
 		nh++;
 	}
@@ -175,9 +176,7 @@ static void check_all_vectors(check_what what)
 		case CHECK_STS:
 			ok = same(name, "string to sign", str_of(v, "string_to_sign"), dm_buf_str(&s.sts));
 			break;
-		default:
-			ok = same(name, "Authorization", str_of(v, "authorization"), dm_buf_str(&s.authz));
-			break;
+		default: ok = same(name, "Authorization", str_of(v, "authorization"), dm_buf_str(&s.authz)); break;
 		}
 		bad += !ok;
 		signed_release(&s);
@@ -350,8 +349,9 @@ static void test_sigv4__encodes_keys_like_botocore(void **state)
 #define AWS_SK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 static void sign_aws_example(const char *name, const char *method, const char *path, const char *query,
-			     const dm_header *extra, size_t nextra, const char *payload_hash, const char *want_canonical,
-			     const char *want_sts, const char *signed_headers, const char *signature)
+			     const dm_header *extra, size_t nextra, const char *payload_hash,
+			     const char *want_canonical, const char *want_sts, const char *signed_headers,
+			     const char *signature)
 {
 	dm_header hs[8];
 	size_t nh = 0;
@@ -561,11 +561,11 @@ static void test_sigv4__trims_and_collapses_header_values(void **state)
 	r.secret_key = "SK";
 	assert_int_equal(dm_sigv4_sign(&authz, &canonical, NULL, &r), DM_OK);
 	assert_string_equal(dm_buf_str(&canonical), "PUT\n/b/k\n\n"
-						     "host:127.0.0.1:7480\n"
-						     "x-amz-date:20261128T120000Z\n"
-						     "x-amz-meta-note:two words here\n\n"
-						     "host;x-amz-date;x-amz-meta-note\n"
-						     "UNSIGNED-PAYLOAD");
+						    "host:127.0.0.1:7480\n"
+						    "x-amz-date:20261128T120000Z\n"
+						    "x-amz-meta-note:two words here\n\n"
+						    "host;x-amz-date;x-amz-meta-note\n"
+						    "UNSIGNED-PAYLOAD");
 	dm_buf_release(&authz);
 	dm_buf_release(&canonical);
 }

@@ -151,8 +151,13 @@ static void test_util__hex_is_lower_case(void **state)
 static void test_util__base64_encodes_rfc4648_vectors(void **state)
 {
 	static const char *const pairs[][2] = {
-		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+		{ "", "" },
+		{ "f", "Zg==" },
+		{ "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
 	};
 
 	(void)state;
@@ -264,30 +269,30 @@ static void test_util__utf8_accepts_valid_text(void **state)
 static void test_util__utf8_rejects_overlong_forms(void **state)
 {
 	(void)state;
-	INVALID("\xc0\xaf");             /* '/' in two bytes */
+	INVALID("\xc0\xaf"); /* '/' in two bytes */
 	INVALID("\xc1\xbf");
-	INVALID("\xe0\x80\xaf");         /* '/' in three bytes */
-	INVALID("\xe0\x9f\xbf");         /* U+07FF in three bytes */
-	INVALID("\xf0\x80\x80\xaf");     /* '/' in four bytes */
-	INVALID("\xf0\x8f\xbf\xbf");     /* U+FFFF in four bytes */
+	INVALID("\xe0\x80\xaf");     /* '/' in three bytes */
+	INVALID("\xe0\x9f\xbf");     /* U+07FF in three bytes */
+	INVALID("\xf0\x80\x80\xaf"); /* '/' in four bytes */
+	INVALID("\xf0\x8f\xbf\xbf"); /* U+FFFF in four bytes */
 }
 
 static void test_util__utf8_rejects_surrogates(void **state)
 {
 	(void)state;
-	INVALID("\xed\xa0\x80"); /* U+D800 */
-	INVALID("\xed\xbf\xbf"); /* U+DFFF */
+	INVALID("\xed\xa0\x80");             /* U+D800 */
+	INVALID("\xed\xbf\xbf");             /* U+DFFF */
 	INVALID("\xed\xa0\xbd\xed\xb8\x80"); /* CESU-8 pair for U+1F600 */
 }
 
 static void test_util__utf8_rejects_broken_sequences(void **state)
 {
 	(void)state;
-	INVALID("\x80");                 /* lone continuation */
+	INVALID("\x80"); /* lone continuation */
 	INVALID("a\xbf");
-	INVALID("\xe6\x97");             /* cut short */
+	INVALID("\xe6\x97"); /* cut short */
 	INVALID("\xf0\x9f\x98");
-	INVALID("\xc3(");                /* bad continuation */
+	INVALID("\xc3("); /* bad continuation */
 	INVALID("\xff");
 	INVALID("\xfe");
 	INVALID("\xf8\x88\x80\x80\x80"); /* five-byte form */

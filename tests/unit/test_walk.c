@@ -135,8 +135,15 @@ static void test_walk__yields_keys_in_s3_byte_order(void **state)
 {
 	/* S3 lists "a-b" < "a.txt" < "a/b" < "a0" < "b": '-' 0x2D, '.' 0x2E, '/' 0x2F, '0' 0x30 */
 	static const char *const keys[] = {
-		"a.txt", "a/b", "a-b", "a0", "b", "B", "a/b.d/x", "a/bc/c", "a/b-c", "a b.txt", "Z/z",
-		"caf\xc3\xa9.txt", "cafe/x", "deep/1/2/3/4/5/6/7/8/9/file.bin", "x~", "x_y", "x+y",
+		"a.txt",   "a/b",
+		"a-b",     "a0",
+		"b",       "B",
+		"a/b.d/x", "a/bc/c",
+		"a/b-c",   "a b.txt",
+		"Z/z",     "caf\xc3\xa9.txt",
+		"cafe/x",  "deep/1/2/3/4/5/6/7/8/9/file.bin",
+		"x~",      "x_y",
+		"x+y",
 	};
 	const size_t n = sizeof(keys) / sizeof(keys[0]);
 	const char *want[sizeof(keys) / sizeof(keys[0])];
@@ -358,7 +365,8 @@ static found find_entry_unprivileged(const char *rel)
 		dm_walk *w;
 
 		close(fds[0]);
-		if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+		if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+		    setresuid(65534, 65534, 65534) != 0)
 			_exit(2);
 		if (dm_walk_open(&w, root) != DM_OK)
 			_exit(3);

@@ -215,8 +215,8 @@ static void test_yaml__syntax_error_names_file_line_and_column(void **state)
 {
 	(void)state;
 	/* the flow sequence opened on line 4 is still open when line 5 starts */
-	expect_load_error(FIXTURE("bad-syntax.yaml"),
-			  ":5:9: did not find expected ',' or ']' while parsing a flow sequence started at line 4, column 12");
+	expect_load_error(FIXTURE("bad-syntax.yaml"), ":5:9: did not find expected ',' or ']' while parsing a flow "
+						      "sequence started at line 4, column 12");
 }
 
 static void test_yaml__bad_indentation_names_file_line_and_column(void **state)
@@ -228,8 +228,8 @@ static void test_yaml__bad_indentation_names_file_line_and_column(void **state)
 static void test_yaml__tab_indentation_names_file_line_and_column(void **state)
 {
 	(void)state;
-	expect_load_error(FIXTURE("bad-tab.yaml"),
-			  ":2:1: found a tab character that violates indentation while scanning a plain scalar started at line 1, column 7");
+	expect_load_error(FIXTURE("bad-tab.yaml"), ":2:1: found a tab character that violates indentation while "
+						   "scanning a plain scalar started at line 1, column 7");
 }
 
 static void test_yaml__rejects_duplicate_keys_with_both_lines(void **state)
@@ -314,7 +314,7 @@ static void test_yaml__unknown_key_names_position_and_allowed_keys(void **state)
 	(void)state;
 	assert_int_equal(dm_yaml_check_keys(doc, chart, "'chart'", allowed), DM_ERR_CONFIG);
 	assert_string_equal(dm_err_detail(), FIXTURE("bad-unknown-key.yaml") ":4:3: unknown key 'verison' in 'chart' "
-									   "(expected one of: repo, name, version)");
+									     "(expected one of: repo, name, version)");
 	/* a known set passes, and an absent map is fine */
 	assert_int_equal(dm_yaml_check_keys(doc, dm_yaml_root(doc), "the file",
 					    (const char *const[]){ "name", "chart", NULL }),
@@ -356,7 +356,8 @@ static void test_yaml__mapping_where_string_expected_names_the_type(void **state
 	(void)state;
 	assert_int_equal(dm_yaml_get_str(doc, dm_yaml_root(doc), "chart", 1, &s), DM_ERR_CONFIG);
 	assert_null(s);
-	assert_string_equal(dm_err_detail(), FIXTURE("good-component.yaml") ":4:3: 'chart' must be a string, not a mapping");
+	assert_string_equal(dm_err_detail(),
+			    FIXTURE("good-component.yaml") ":4:3: 'chart' must be a string, not a mapping");
 	dm_yaml_free(doc);
 }
 
@@ -368,7 +369,8 @@ static void test_yaml__quoted_true_is_not_a_bool(void **state)
 	(void)state;
 	assert_int_equal(dm_yaml_get_bool(doc, dm_yaml_root(doc), "quoted_bool", 1, &b), DM_ERR_CONFIG);
 	assert_int_equal(b, 5);
-	assert_string_equal(dm_err_detail(), FIXTURE("good-component.yaml") ":9:14: 'quoted_bool' must be true or false");
+	assert_string_equal(dm_err_detail(),
+			    FIXTURE("good-component.yaml") ":9:14: 'quoted_bool' must be true or false");
 	dm_yaml_free(doc);
 }
 
@@ -391,7 +393,9 @@ static void test_yaml__missing_required_key_is_an_error(void **state)
 	(void)state;
 	assert_int_equal(dm_yaml_get_str(doc, dm_yaml_root(doc), "image", 1, &s), DM_ERR_CONFIG);
 	assert_non_null(strstr(dm_err_detail(), "missing required key 'image'"));
-	assert_int_equal(strncmp(dm_err_detail(), FIXTURE("good-component.yaml") ":", strlen(FIXTURE("good-component.yaml") ":")), 0);
+	assert_int_equal(strncmp(dm_err_detail(), FIXTURE("good-component.yaml") ":",
+				 strlen(FIXTURE("good-component.yaml") ":")),
+			 0);
 	assert_int_equal(dm_yaml_get_str(doc, dm_yaml_root(doc), "namespace", 1, &s), DM_ERR_CONFIG);
 	assert_string_equal(dm_err_detail(), FIXTURE("good-component.yaml") ":10:1: key 'namespace' needs a value");
 	dm_yaml_free(doc);
@@ -402,7 +406,8 @@ static void test_yaml__want_map_names_what_was_found(void **state)
 	dm_yaml *doc = load_text("aliases: [a, b]\n");
 
 	(void)state;
-	assert_int_equal(dm_yaml_want_map(doc, dm_yaml_get(dm_yaml_root(doc), "aliases"), "'aliases'", 1), DM_ERR_CONFIG);
+	assert_int_equal(dm_yaml_want_map(doc, dm_yaml_get(dm_yaml_root(doc), "aliases"), "'aliases'", 1),
+			 DM_ERR_CONFIG);
 	assert_string_equal(dm_err_detail(), "inline.yaml:1:10: 'aliases' must be a mapping, not a list");
 	dm_yaml_free(doc);
 }

@@ -17,15 +17,9 @@ static void stderr_sink(dm_log_level level, const char *msg, void *ud)
 {
 	(void)ud;
 	switch (level) {
-	case DM_LOG_ERROR:
-		fprintf(stderr, "%s: error: %s\n", prog, msg);
-		break;
-	case DM_LOG_WARN:
-		fprintf(stderr, "%s: warning: %s\n", prog, msg);
-		break;
-	default:
-		fprintf(stderr, "%s: %s\n", prog, msg);
-		break;
+	case DM_LOG_ERROR: fprintf(stderr, "%s: error: %s\n", prog, msg); break;
+	case DM_LOG_WARN: fprintf(stderr, "%s: warning: %s\n", prog, msg); break;
+	default: fprintf(stderr, "%s: %s\n", prog, msg); break;
 	}
 }
 
@@ -134,8 +128,7 @@ int dm_cli_close_stdout(int code)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno != EPIPE)
-			fprintf(stderr, "%s: error: cannot write to standard output: %s\n", prog,
-				strerror(errno));
+			fprintf(stderr, "%s: error: cannot write to standard output: %s\n", prog, strerror(errno));
 		return code == DM_EXIT_OK ? DM_EXIT_FAIL : code;
 	}
 	return code;

@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include <dm/cli.h>
 #include <dm/json.h>
 #include <dm/err.h>
@@ -21,7 +20,7 @@
 
 #define NET_IMAGE "nicolaka/netshoot:v0.13"
 #define APP_IMAGE "python:3.12-slim"
-#define DEBUG_WAIT_MS (5ULL * 60 * 1000)  /* debug: how long the pod may take to start */
+#define DEBUG_WAIT_MS (5ULL * 60 * 1000) /* debug: how long the pod may take to start */
 
 static const char usage_text[] =
 	"Usage: dm-cluster [OPTIONS] start|stop|delete|status|proxy|debug [net|app]\n"
@@ -68,9 +67,7 @@ static const char usage_text[] =
 	"\n"
 	"Programs are looked up in PATH; DM_MINIKUBE, DM_MICROK8S and DM_KUBECTL override them.\n"
 	"Credentials are never printed: the microk8s kubeconfig goes to a 0600 file, only its path\n"
-	"is shown.\n"
-	DM_CLI_EXIT_HELP
-	"  debug -- COMMAND exits with COMMAND's exit code\n";
+	"is shown.\n" DM_CLI_EXIT_HELP "  debug -- COMMAND exits with COMMAND's exit code\n";
 
 enum { OPT_DRY_RUN = 256, OPT_JSON, OPT_TIMEOUT, OPT_YES, OPT_KCOUT, OPT_PORT, OPT_IMAGE, OPT_HOST_NETWORK };
 
@@ -167,22 +164,21 @@ static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm
 			json_t *items = json_array();
 
 			for (size_t i = 0; i < st.n_nodes; i++)
-				json_array_append_new(items, json_pack("{s:s, s:b, s:s?, s:s?}", "name", st.nodes[i].name,
-								       "ready", st.nodes[i].ready, "cpu", st.nodes[i].cpu,
-								       "memory", st.nodes[i].memory));
+				json_array_append_new(items,
+						      json_pack("{s:s, s:b, s:s?, s:s?}", "name", st.nodes[i].name,
+								"ready", st.nodes[i].ready, "cpu", st.nodes[i].cpu,
+								"memory", st.nodes[i].memory));
 			nodes = json_pack("{s:i, s:i, s:o}", "total", st.nodes_total, "ready", st.nodes_ready, "items",
 					  items);
 		}
 		doc = json_pack("{s:s, s:s, s:b, s:s?, s:s?, s:b, s:s?, s:o, s:s, s:o, s:o, s:s?, s:s?, s:b, s:s?}",
-				"provider", dm_provider_name(st.provider), "target", t->source,
-				"running", st.running, "state", st.state, "server", st.server,
-				"api_ready", st.api_reachable, "server_version", st.server_version,
-				"nodes", nodes,
-				"namespace", p->k8s_namespace,
-				"namespace_present", st.namespace_present < 0 ? json_null() : json_boolean(st.namespace_present),
+				"provider", dm_provider_name(st.provider), "target", t->source, "running", st.running,
+				"state", st.state, "server", st.server, "api_ready", st.api_reachable, "server_version",
+				st.server_version, "nodes", nodes, "namespace", p->k8s_namespace, "namespace_present",
+				st.namespace_present < 0 ? json_null() : json_boolean(st.namespace_present),
 				"addons_enabled", st.addons_enabled ? addons : (json_decref(addons), json_null()),
-				"kubeconfig", st.kubeconfig && *st.kubeconfig ? st.kubeconfig : NULL,
-				"context", st.context, "ready", st.ready, "problem", st.problem);
+				"kubeconfig", st.kubeconfig && *st.kubeconfig ? st.kubeconfig : NULL, "context",
+				st.context, "ready", st.ready, "problem", st.problem);
 		code = json_out(doc);
 	} else {
 		printf("%-12s %s\n", "provider", dm_provider_name(st.provider));
@@ -199,7 +195,9 @@ static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm
 			       st.nodes[i].ready ? "Ready" : "NotReady", st.nodes[i].cpu ? st.nodes[i].cpu : "-",
 			       st.nodes[i].memory ? st.nodes[i].memory : "-");
 		printf("%-12s %s (%s)\n", "namespace", p->k8s_namespace,
-		       st.namespace_present == 1 ? "present" : st.namespace_present == 0 ? "missing" : "unknown");
+		       st.namespace_present == 1   ? "present"
+		       : st.namespace_present == 0 ? "missing"
+						   : "unknown");
 		if (st.addons_enabled) {
 			printf("%-12s", "addons");
 			for (size_t i = 0; st.addons_enabled[i]; i++)
@@ -272,13 +270,16 @@ static int cmd_proxy(const args *a, const dm_project *p, const dm_target *t, con
 	/* the dashboard's service as each provider installs it */
 	if (t->provider == DM_PROVIDER_MINIKUBE)
 		printf("dashboard: http://127.0.0.1:%d/api/v1/namespaces/kubernetes-dashboard/services/"
-		       "http:kubernetes-dashboard:/proxy/\n", pn);
+		       "http:kubernetes-dashboard:/proxy/\n",
+		       pn);
 	else if (t->provider == DM_PROVIDER_MICROK8S)
 		printf("dashboard: http://127.0.0.1:%d/api/v1/namespaces/kube-system/services/"
-		       "https:kubernetes-dashboard:/proxy/\n", pn);
+		       "https:kubernetes-dashboard:/proxy/\n",
+		       pn);
 	else
 		printf("dashboard: http://127.0.0.1:%d/api/v1/namespaces/kubernetes-dashboard/services/"
-		       "https:kubernetes-dashboard:/proxy/\n", pn);
+		       "https:kubernetes-dashboard:/proxy/\n",
+		       pn);
 	fflush(stdout);
 	argv[n++] = kubectl;
 	argv[n++] = "proxy";
@@ -319,11 +320,17 @@ static dm_err kubectl_capture(const args *a, const dm_project *p, const dm_targe
  * never_started: its container never ran (image not pulled ...), so nothing
  * is left to stop and the object goes at once: a kubelet in image-pull
  * back-off takes most of a minute to confirm a graceful deletion. */
-static int debug_delete(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
-			const char *name, int never_started)
+static int debug_delete(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *name,
+			int never_started)
 {
-	const char *del[] = { "delete", "pod", name, "--ignore-not-found", "--wait",
-			      never_started ? "--force" : "--now", never_started ? "--grace-period=0" : NULL, NULL };
+	const char *del[] = { "delete",
+			      "pod",
+			      name,
+			      "--ignore-not-found",
+			      "--wait",
+			      never_started ? "--force" : "--now",
+			      never_started ? "--grace-period=0" : NULL,
+			      NULL };
 	dm_proc_result r = DM_PROC_RESULT_INIT;
 	dm_err e;
 
@@ -334,7 +341,8 @@ static int debug_delete(const args *a, const dm_project *p, const dm_target *t, 
 
 		dm_proc_last_line(l, sizeof(l), &r.err);
 		dm_error("pod '%s' in namespace '%s' could not be deleted (%s); delete it with 'kubectl delete pod "
-			 "%s -n %s'", name, p->k8s_namespace, *l ? l : dm_err_detail(), name, p->k8s_namespace);
+			 "%s -n %s'",
+			 name, p->k8s_namespace, *l ? l : dm_err_detail(), name, p->k8s_namespace);
 	}
 	dm_proc_result_release(&r);
 	return e == DM_OK || a->dry_run ? 0 : DM_EXIT_FAIL;
@@ -348,10 +356,14 @@ typedef struct {
 	int absent;
 } pod_state;
 
-static dm_err debug_state(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
-			  const char *name, pod_state *ps)
+static dm_err debug_state(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *name,
+			  pod_state *ps)
 {
-	const char *get[] = { "get", "pod", name, "--ignore-not-found", "-o",
+	const char *get[] = { "get",
+			      "pod",
+			      name,
+			      "--ignore-not-found",
+			      "-o",
 			      "jsonpath={.status.phase}{\"\\n\"}"
 			      "{.status.containerStatuses[0].state.terminated.exitCode}{\"\\n\"}"
 			      "{.status.containerStatuses[0].state.waiting.reason}{\"\\n\"}"
@@ -398,11 +410,11 @@ static void debug_on_interrupt(int sig)
 /* debug ... -- COMMAND: the pod is created (not attached: kubectl attach
  * loses what a quick command printed before it connected), waited for, its
  * log followed from the start, its exit code read, and the pod deleted. */
-static int debug_command(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
-			 const char *name, const char *image, const char *const *run_argv, uint64_t wait_ms)
+static int debug_command(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *name,
+			 const char *image, const char *const *run_argv, uint64_t wait_ms)
 {
-	const char *logs[] = { kubectl, "logs", "-f", name, "--namespace", p->k8s_namespace, NULL, NULL, NULL, NULL,
-			       NULL };
+	const char *logs[] = { kubectl, "logs", "-f", name, "--namespace", p->k8s_namespace,
+			       NULL,    NULL,   NULL, NULL, NULL };
 	dm_proc_opts po = DM_PROC_OPTS_INIT;
 	dm_proc_result r = DM_PROC_RESULT_INIT;
 	pod_state ps;
@@ -623,11 +635,8 @@ int main(int argc, char **argv)
 		}
 		case 'v': a.verbosity++; break;
 		case 'q': a.verbosity = -1; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return dm_cli_close_stdout(0);
-		default:
-			return dm_cli_bad_option(c, argv);
+		case 'h': fputs(usage_text, stdout); return dm_cli_close_stdout(0);
+		default: return dm_cli_bad_option(c, argv);
 		}
 	}
 	/* progress (what is started, what is waited for and how long) is shown
@@ -648,7 +657,8 @@ int main(int argc, char **argv)
 		 * what follows net|app is then the pod's command */
 		if (optind < argc && !dashdash)
 			return dm_cli_usage_error("unexpected argument '%s' (the command to run in the pod goes after "
-						  "'--': debug %s -- COMMAND [ARGS...])", argv[optind], sub);
+						  "'--': debug %s -- COMMAND [ARGS...])",
+						  argv[optind], sub);
 		cmdv = argv + optind;
 		cmdc = argc - optind;
 		optind = argc;
@@ -678,8 +688,8 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (!strcmp(cmd, "delete") && t->provider == DM_PROVIDER_REMOTE) {
-		code = dm_cli_fail(dm_fail(DM_ERR_UNSUPPORTED, "%s is a remote cluster: dm-cluster never deletes it",
-					   t->source));
+		code = dm_cli_fail(
+			dm_fail(DM_ERR_UNSUPPORTED, "%s is a remote cluster: dm-cluster never deletes it", t->source));
 		goto done;
 	}
 
@@ -734,7 +744,8 @@ int main(int argc, char **argv)
 			code = dm_cli_fail(e);
 		} else if (a.json && !a.dry_run) {
 			code = json_out(json_pack("{s:s, s:s, s:s, s:s?}", "provider", dm_provider_name(t->provider),
-						  "target", t->source, "namespace", p->k8s_namespace, "kubeconfig", kc));
+						  "target", t->source, "namespace", p->k8s_namespace, "kubeconfig",
+						  kc));
 		} else if (kc) {
 			printf("%s\n", kc);
 		}

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include <dm/cli.h>
 #include <dm/json.h>
 #include <dm/err.h>
@@ -83,8 +82,19 @@ struct args {
 	int k8s;
 };
 
-enum { OPT_CUDA = 256, OPT_IMAGE, OPT_IMAGES, OPT_MIN_MEMORY, OPT_MIN_CC, OPT_SMOKE, OPT_ROOT, OPT_JSON,
-       OPT_VERSION, OPT_KUBECONFIG, OPT_NODE };
+enum {
+	OPT_CUDA = 256,
+	OPT_IMAGE,
+	OPT_IMAGES,
+	OPT_MIN_MEMORY,
+	OPT_MIN_CC,
+	OPT_SMOKE,
+	OPT_ROOT,
+	OPT_JSON,
+	OPT_VERSION,
+	OPT_KUBECONFIG,
+	OPT_NODE
+};
 
 static int parse_args(struct args *a, int argc, char **argv)
 {
@@ -112,22 +122,39 @@ static int parse_args(struct args *a, int argc, char **argv)
 	/* GNU getopt permutes: options may come before or after the command. */
 	while ((c = getopt_long(argc, argv, ":qvh", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_CUDA: a->cuda = optarg; check_only = 1; break;
-		case OPT_IMAGE: a->image = optarg; check_only = 1; break;
+		case OPT_CUDA:
+			a->cuda = optarg;
+			check_only = 1;
+			break;
+		case OPT_IMAGE:
+			a->image = optarg;
+			check_only = 1;
+			break;
 		case OPT_IMAGES: a->images_file = optarg; break;
-		case OPT_MIN_MEMORY: a->min_memory = optarg; check_only = 1; break;
-		case OPT_MIN_CC: a->min_cc = optarg; check_only = 1; break;
-		case OPT_SMOKE: a->smoke = 1; check_only = 1; break;
+		case OPT_MIN_MEMORY:
+			a->min_memory = optarg;
+			check_only = 1;
+			break;
+		case OPT_MIN_CC:
+			a->min_cc = optarg;
+			check_only = 1;
+			break;
+		case OPT_SMOKE:
+			a->smoke = 1;
+			check_only = 1;
+			break;
 		case OPT_ROOT: a->root = optarg; break;
 		case OPT_JSON: a->json = 1; break;
-		case OPT_KUBECONFIG: a->kubeconfig = optarg; a->k8s = 1; break;
+		case OPT_KUBECONFIG:
+			a->kubeconfig = optarg;
+			a->k8s = 1;
+			break;
 		case OPT_NODE: a->node = optarg; break;
 		case 'q': a->verbosity = -1; break;
 		case 'v': a->verbosity++; break;
 		case 'h': fputs(usage_text, stdout); return -1;
 		case OPT_VERSION: printf("dm-gpu %s\n", DM_VERSION); return -1;
-		default:
-			return dm_cli_bad_option(c, argv);
+		default: return dm_cli_bad_option(c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -233,8 +260,8 @@ static void print_facts(const dm_gpu_report *r)
 	if (!r->n_devices)
 		return;
 	printf("\n%-3s %-28s %-4s %-15s %-4s %-10s %-4s %-17s %-7s %-4s %-6s %-5s %-5s %s\n", "IDX", "NAME", "CC",
-	       "FREE/TOTAL GiB", "SMS", "SM/MEM MHz", "MIG", "COMPUTE", "PERSIST", "ECC", "UNCORR", "TEMP",
-	       "UTIL", "BUS ID / UUID");
+	       "FREE/TOTAL GiB", "SMS", "SM/MEM MHz", "MIG", "COMPUTE", "PERSIST", "ECC", "UNCORR", "TEMP", "UTIL",
+	       "BUS ID / UUID");
 	for (i = 0; i < r->n_devices; i++) {
 		const dm_gpu_device *d = &r->devices[i];
 		char cc[16], mem[40], f[16], t[16], sms[16], clk[32], unc[24], temp[16], util[16];
@@ -270,7 +297,8 @@ static void print_verdict(const dm_gpu_report *r, const dm_gpu_verdict *v, const
 
 	for (i = 0; i < n_smoke; i++) {
 		if (smoke[i].ok)
-			printf("smoke CUDA %-4d %zu MiB: host->device %.1f GB/s, device->host %.1f GB/s, kernel %.3f ms\n",
+			printf("smoke CUDA %-4d %zu MiB: host->device %.1f GB/s, device->host %.1f GB/s, kernel %.3f "
+			       "ms\n",
 			       smoke[i].cuda_index, smoke[i].bytes >> 20, smoke[i].h2d_gbps, smoke[i].d2h_gbps,
 			       smoke[i].kernel_ms);
 	}
@@ -329,11 +357,10 @@ static json_t *json_lib(const dm_gpu_lib *l)
 	for (i = 0; i < l->n_missing; i++)
 		json_array_append_new(missing, json_string(l->missing[i]));
 	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "soname", l->soname, "path",
-			 jstr(l->path), "path_from", jstr(l->path_from), "resolved", jstr(l->resolved),
-			 "file_version", jstr(l->file_version), "loaded", l->loaded, "load_error",
-			 jstr(l->load_error), "init_rc", l->init_rc == DM_GPU_UNKNOWN ? json_null()
-										    : json_integer(l->init_rc),
-			 "init_error", jstr(l->init_error), "missing_symbols", missing);
+			 jstr(l->path), "path_from", jstr(l->path_from), "resolved", jstr(l->resolved), "file_version",
+			 jstr(l->file_version), "loaded", l->loaded, "load_error", jstr(l->load_error), "init_rc",
+			 l->init_rc == DM_GPU_UNKNOWN ? json_null() : json_integer(l->init_rc), "init_error",
+			 jstr(l->init_error), "missing_symbols", missing);
 }
 
 static json_t *json_device(const dm_gpu_device *d)
@@ -355,8 +382,9 @@ static json_t *json_device(const dm_gpu_device *d)
 	json_object_set_new(o, "clock_mem_max_mhz", jint(d->clock_mem_mhz));
 	json_object_set_new(o, "mig_enabled", jtri(d->mig_mode));
 	json_object_set_new(o, "mig_pending", jtri(d->mig_pending));
-	json_object_set_new(o, "compute_mode", d->compute_mode >= 0 && d->compute_mode <= 3
-							? json_string(modes[d->compute_mode]) : json_null());
+	json_object_set_new(o, "compute_mode",
+			    d->compute_mode >= 0 && d->compute_mode <= 3 ? json_string(modes[d->compute_mode])
+									 : json_null());
 	json_object_set_new(o, "persistence_mode", jtri(d->persistence));
 	json_object_set_new(o, "ecc_enabled", jtri(d->ecc_mode));
 	json_object_set_new(o, "ecc_uncorrected_volatile", jint(d->ecc_uncorrected_volatile));
@@ -376,47 +404,48 @@ static json_t *json_doc(const char *command, const dm_gpu_report *r, const dm_gp
 	for (i = 0; i < r->n_devices; i++)
 		json_array_append_new(devs, json_device(&r->devices[i]));
 	for (i = 0; i < r->n_devnodes; i++)
-		json_array_append_new(nodes, json_pack("{s:s, s:b, s:b, s:b, s:b}", "path", r->devnodes[i].path,
-						       "exists", r->devnodes[i].exists, "char_device",
-						       r->devnodes[i].is_char, "access", r->devnodes[i].access_ok,
-						       "required", r->devnodes[i].required));
+		json_array_append_new(nodes,
+				      json_pack("{s:s, s:b, s:b, s:b, s:b}", "path", r->devnodes[i].path, "exists",
+						r->devnodes[i].exists, "char_device", r->devnodes[i].is_char, "access",
+						r->devnodes[i].access_ok, "required", r->devnodes[i].required));
 	for (i = 0; i < r->n_cdi_specs; i++)
 		json_array_append_new(cdi, json_string(r->cdi_specs[i]));
 	for (i = 0; i < v->n_reasons; i++)
 		json_array_append_new(reasons, json_pack("{s:s, s:s, s:o, s:s}", "severity",
 							 v->reasons[i].severity == DM_GPU_ERROR ? "error" : "warning",
-							 "code", v->reasons[i].code, "device", jint(v->reasons[i].device),
-							 "message", v->reasons[i].message));
+							 "code", v->reasons[i].code, "device",
+							 jint(v->reasons[i].device), "message", v->reasons[i].message));
 	req = json_pack("{s:o, s:o, s:o, s:o, s:o, s:b}", "cuda", jxy(v->cuda_major, v->cuda_minor), "cuda_from",
 			jstr(v->cuda_from), "min_driver", jstr(v->min_driver), "min_compute_capability",
 			jxy(v->cc_major, v->cc_minor), "min_memory",
-			o->min_memory ? json_integer((json_int_t)o->min_memory) : json_null(),
-			"minor_version_compat", v->minor_compat);
+			o->min_memory ? json_integer((json_int_t)o->min_memory) : json_null(), "minor_version_compat",
+			v->minor_compat);
 	if (o->image)
-		json_object_set_new(req, "image", json_pack("{s:s, s:o, s:o, s:o}", "name", o->image->name, "cuda",
-							    jxy(o->image->cuda_major, o->image->cuda_minor),
-							    "min_compute_capability",
-							    jxy(o->image->min_cc_major, o->image->min_cc_minor),
-							    "note", jstr(o->image->note)));
+		json_object_set_new(req, "image",
+				    json_pack("{s:s, s:o, s:o, s:o}", "name", o->image->name, "cuda",
+					      jxy(o->image->cuda_major, o->image->cuda_minor), "min_compute_capability",
+					      jxy(o->image->min_cc_major, o->image->min_cc_minor), "note",
+					      jstr(o->image->note)));
 	else
 		json_object_set_new(req, "image", json_null());
-	drv = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "version", jstr(r->driver_version),
-			"version_from", jstr(r->driver_version_from), "cuda_version",
+	drv = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "version", jstr(r->driver_version), "version_from",
+			jstr(r->driver_version_from), "cuda_version",
 			r->cuda_version > 0 ? jxy(r->cuda_version / 1000, (r->cuda_version % 1000) / 10) : json_null(),
 			"cuda_version_int", r->cuda_version > 0 ? json_integer(r->cuda_version) : json_null(),
 			"cuda_version_from", jstr(r->cuda_version_from), "nvml_version", jstr(r->nvml_version),
 			"kernel_module_version", jstr(r->kernel_module_version), "proc_version_path",
 			jstr(r->proc_version_path));
 	rt = json_pack("{s:o, s:o, s:o, s:o, s:b}", "nvidia_container_runtime", jstr(r->runtime_path), "nvidia_ctk",
-		       jstr(r->ctk_path), "nvidia_container_cli", jstr(r->cli_path), "cdi_specs", cdi,
-		       "in_container", r->in_container);
+		       jstr(r->ctk_path), "nvidia_container_cli", jstr(r->cli_path), "cdi_specs", cdi, "in_container",
+		       r->in_container);
 	if (o->smoke) {
 		json_t *res = json_array();
 
 		for (i = 0; i < n_smoke; i++)
 			json_array_append_new(res, json_pack("{s:i, s:b, s:I, s:i, s:f, s:f, s:f, s:o}", "cuda_index",
 							     smoke[i].cuda_index, "ok", smoke[i].ok, "bytes",
-							     (json_int_t)smoke[i].bytes, "runtime_version", smoke[i].runtime_version, "h2d_gbps", smoke[i].h2d_gbps,
+							     (json_int_t)smoke[i].bytes, "runtime_version",
+							     smoke[i].runtime_version, "h2d_gbps", smoke[i].h2d_gbps,
 							     "d2h_gbps", smoke[i].d2h_gbps, "kernel_ms",
 							     smoke[i].kernel_ms, "error", jstr(smoke[i].error)));
 		json_decref(sm);
@@ -430,16 +459,16 @@ static json_t *json_doc(const char *command, const dm_gpu_report *r, const dm_gp
 	json_object_set_new(doc, "driver", drv);
 	json_object_set_new(doc, "libraries",
 			    json_pack("{s:o, s:o}", "nvml", json_lib(&r->nvml), "cuda", json_lib(&r->cuda)));
-	json_object_set_new(doc, "counts", json_pack("{s:o, s:o}", "nvml", jint(r->nvml_count), "cuda",
-						     jint(r->cuda_count)));
+	json_object_set_new(doc, "counts",
+			    json_pack("{s:o, s:o}", "nvml", jint(r->nvml_count), "cuda", jint(r->cuda_count)));
 	json_object_set_new(doc, "devices", devs);
 	json_object_set_new(doc, "device_nodes", nodes);
 	json_object_set_new(doc, "container_runtime", rt);
 	if (r->k8s_node || r->k8s_error)
-		json_object_set_new(doc, "kubernetes", json_pack("{s:o, s:o, s:o, s:o}", "node", jstr(r->k8s_node),
-								 "allocatable", jint(r->k8s_allocatable),
-								 "capacity", jint(r->k8s_capacity), "error",
-								 jstr(r->k8s_error)));
+		json_object_set_new(doc, "kubernetes",
+				    json_pack("{s:o, s:o, s:o, s:o}", "node", jstr(r->k8s_node), "allocatable",
+					      jint(r->k8s_allocatable), "capacity", jint(r->k8s_capacity), "error",
+					      jstr(r->k8s_error)));
 	else
 		json_object_set_new(doc, "kubernetes", json_null());
 	json_object_set_new(doc, "smoke", sm);
@@ -456,8 +485,8 @@ static dm_err load_image(dm_gpu_image **out, const struct args *a)
 	if (a->images_file)
 		err = dm_gpu_images_load_file(&t, a->images_file);
 	else
-		err = dm_gpu_images_load_string(&t, "k8s/gpu-images.yaml (built in)",
-						(const char *)dm_gpu_images_yaml, dm_gpu_images_yaml_len);
+		err = dm_gpu_images_load_string(&t, "k8s/gpu-images.yaml (built in)", (const char *)dm_gpu_images_yaml,
+						dm_gpu_images_yaml_len);
 	if (err == DM_OK)
 		err = dm_gpu_images_find(out, t, a->image);
 	dm_gpu_images_free(t);

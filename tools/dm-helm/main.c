@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include <dm/cli.h>
 #include <dm/json.h>
 #include <dm/err.h>
@@ -52,35 +51,42 @@ static const char usage_text[] =
 	"(-f -), never the command line or a file; plan shows them as <secret>.\n"
 	"Generated Secrets are created once and kept on reinstall.  SIGINT/SIGTERM stop the\n"
 	"running helm or kubectl and start nothing more (exit 130, what was done listed).\n"
-	"\n"
-	DM_CLI_EXIT_HELP
-	"  install/uninstall: 4 when some components failed or were skipped (listed);\n"
+	"\n" DM_CLI_EXIT_HELP "  install/uninstall: 4 when some components failed or were skipped (listed);\n"
 	"  status: 4 when some component is not deployed.\n";
 
-enum { OPT_DRY = 256, OPT_TIMEOUT, OPT_JSON, OPT_KUBECONFIG, OPT_CONTEXT, OPT_WITH_NEEDS,
-       OPT_DELETE_NS, OPT_HELM, OPT_KUBECTL, OPT_CRASH_RESTARTS };
-
-static const struct option long_opts[] = {
-	{ "flavour", required_argument, NULL, 'f' },
-	{ "component", required_argument, NULL, 'c' },
-	{ "dry-run", no_argument, NULL, OPT_DRY },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "crash-restarts", required_argument, NULL, OPT_CRASH_RESTARTS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-	{ "context", required_argument, NULL, OPT_CONTEXT },
-	{ "with-needs", no_argument, NULL, OPT_WITH_NEEDS },
-	{ "delete-namespace", no_argument, NULL, OPT_DELETE_NS },
-	{ "helm", required_argument, NULL, OPT_HELM },
-	{ "kubectl", required_argument, NULL, OPT_KUBECTL },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+enum {
+	OPT_DRY = 256,
+	OPT_TIMEOUT,
+	OPT_JSON,
+	OPT_KUBECONFIG,
+	OPT_CONTEXT,
+	OPT_WITH_NEEDS,
+	OPT_DELETE_NS,
+	OPT_HELM,
+	OPT_KUBECTL,
+	OPT_CRASH_RESTARTS
 };
 
-#define TOOLS_HINT "run scripts/k8s-tools.sh, which prints where it put helm and kubectl, " \
+static const struct option long_opts[] = { { "flavour", required_argument, NULL, 'f' },
+					   { "component", required_argument, NULL, 'c' },
+					   { "dry-run", no_argument, NULL, OPT_DRY },
+					   { "jobs", required_argument, NULL, 'j' },
+					   { "timeout", required_argument, NULL, OPT_TIMEOUT },
+					   { "crash-restarts", required_argument, NULL, OPT_CRASH_RESTARTS },
+					   { "json", no_argument, NULL, OPT_JSON },
+					   { "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+					   { "context", required_argument, NULL, OPT_CONTEXT },
+					   { "with-needs", no_argument, NULL, OPT_WITH_NEEDS },
+					   { "delete-namespace", no_argument, NULL, OPT_DELETE_NS },
+					   { "helm", required_argument, NULL, OPT_HELM },
+					   { "kubectl", required_argument, NULL, OPT_KUBECTL },
+					   { "verbose", no_argument, NULL, 'v' },
+					   { "quiet", no_argument, NULL, 'q' },
+					   { "help", no_argument, NULL, 'h' },
+					   { NULL, 0, NULL, 0 } };
+
+#define TOOLS_HINT                                                                                                     \
+	"run scripts/k8s-tools.sh, which prints where it put helm and kubectl, "                                       \
 	"and pass that path with --%s or $DM_%s"
 
 typedef struct {
@@ -123,8 +129,7 @@ static void print_plan_component(ui *u, const dm_component *c)
 	char dur[32];
 
 	printf("%zu. %s (%s, namespace %s)%s%s\n", ++u->step, c->name,
-	       c->kind == DM_COMPONENT_HELM ? "helm" : "manifest", c->ns, *c->description ? ": " : "",
-	       c->description);
+	       c->kind == DM_COMPONENT_HELM ? "helm" : "manifest", c->ns, *c->description ? ": " : "", c->description);
 	for (int i = 0; i < 3; i++) {
 		if (c->files[i])
 			printf("   %-9s %s\n", layer_names[i], c->files[i]);
@@ -327,8 +332,8 @@ static void print_status_table(const dm_run_result *r, size_t n)
 		if (r[i].revision)
 			snprintf(rev, sizeof(rev), "%d", r[i].revision);
 		printf("%-*s  %-9s  %-16s  %-14s  %-8s  %s\n", w, c->name,
-		       c->kind == DM_COMPONENT_HELM ? "helm" : "manifest", c->ns,
-		       r[i].status ? r[i].status : "unknown", rev, r[i].updated ? r[i].updated : "-");
+		       c->kind == DM_COMPONENT_HELM ? "helm" : "manifest", c->ns, r[i].status ? r[i].status : "unknown",
+		       rev, r[i].updated ? r[i].updated : "-");
 	}
 }
 
@@ -383,8 +388,8 @@ int main(int argc, char **argv)
 		case OPT_TIMEOUT:
 			if (dm_parse_duration_ms(optarg, &timeout_ms) || timeout_ms == 0) {
 				free(only);
-				return dm_cli_usage_error("--timeout must be a duration like 90s, 10m or 1h30m, not '%s'",
-							  optarg);
+				return dm_cli_usage_error(
+					"--timeout must be a duration like 90s, 10m or 1h30m, not '%s'", optarg);
 			}
 			break;
 		case OPT_JSON: json = 1; break;
@@ -400,9 +405,7 @@ int main(int argc, char **argv)
 			free(only);
 			fputs(usage_text, stdout);
 			return dm_cli_close_stdout(DM_EXIT_OK);
-		default:
-			free(only);
-			return dm_cli_bad_option(opt, argv);
+		default: free(only); return dm_cli_bad_option(opt, argv);
 		}
 	}
 	dm_cli_set_verbosity(verbosity);
@@ -526,14 +529,15 @@ int main(int argc, char **argv)
 				action == DM_ACTION_INSTALL ? "install" : "uninstall", ok,
 				outcome_word(action, DM_OUTCOME_OK), failed, skipped, dm_buf_str(&which));
 		else if (verbosity >= 0)
-			fprintf(stderr, "dm-helm: %s: %zu %s\n", action == DM_ACTION_INSTALL ? "install" : "uninstall", ok,
-				outcome_word(action, DM_OUTCOME_OK));
+			fprintf(stderr, "dm-helm: %s: %zu %s\n", action == DM_ACTION_INSTALL ? "install" : "uninstall",
+				ok, outcome_word(action, DM_OUTCOME_OK));
 		dm_buf_release(&which);
 	}
 	if (e == DM_ERR_PARTIAL && action == DM_ACTION_STATUS && !json) {
 		for (size_t i = 0; i < dm_platform_count(p); i++) {
 			if (res[i].outcome != DM_OUTCOME_OK)
-				dm_warn("%s: %s", res[i].component->name, res[i].detail ? res[i].detail : "not deployed");
+				dm_warn("%s: %s", res[i].component->name,
+					res[i].detail ? res[i].detail : "not deployed");
 		}
 	}
 	if (e && e != DM_ERR_PARTIAL)

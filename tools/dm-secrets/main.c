@@ -55,11 +55,21 @@ static const char usage_text[] =
 	"  -q, --quiet                 errors only\n"
 	"  -h, --help                  this help\n"
 	"\n"
-	"Secret values never appear in messages; the process refuses to dump core.\n"
-	DM_CLI_EXIT_HELP;
+	"Secret values never appear in messages; the process refuses to dump core.\n" DM_CLI_EXIT_HELP;
 
-enum { OPT_SECRET = 256, OPT_KEY, OPT_FORMAT, OPT_ALIAS, OPT_ENDPOINT, OPT_AK, OPT_SK, OPT_CDIR,
-       OPT_KUBECONFIG, OPT_CONTEXT, OPT_IN_CLUSTER };
+enum {
+	OPT_SECRET = 256,
+	OPT_KEY,
+	OPT_FORMAT,
+	OPT_ALIAS,
+	OPT_ENDPOINT,
+	OPT_AK,
+	OPT_SK,
+	OPT_CDIR,
+	OPT_KUBECONFIG,
+	OPT_CONTEXT,
+	OPT_IN_CLUSTER
+};
 
 static const struct option long_opts[] = {
 	{ "namespace", required_argument, NULL, 'n' },
@@ -89,12 +99,9 @@ typedef struct {
 } options;
 
 static const char *const common_pairs[][2] = {
-	{ "accesskey", "secretkey" },
-	{ "rootUser", "rootPassword" },
-	{ "root-user", "root-password" },
-	{ "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY" },
-	{ "access_key", "secret_key" },
-	{ "accessKey", "secretKey" },
+	{ "accesskey", "secretkey" },     { "rootUser", "rootPassword" },
+	{ "root-user", "root-password" }, { "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY" },
+	{ "access_key", "secret_key" },   { "accessKey", "secretKey" },
 };
 
 /* ---- output ---------------------------------------------------------------------------------- */
@@ -151,16 +158,20 @@ static int env_name_ok(const char *s)
 static dm_err need_text(const dm_k8s_secret *s, const dm_k8s_secret_item *it, const char *fmt)
 {
 	if (has_nul(it))
-		return dm_fail(DM_ERR_INVALID, "the value of key '%s' in secret \"%s\" holds a NUL byte, which "
-			       "--format %s cannot carry; use --key %s", it->key, s->name, fmt, it->key);
+		return dm_fail(DM_ERR_INVALID,
+			       "the value of key '%s' in secret \"%s\" holds a NUL byte, which "
+			       "--format %s cannot carry; use --key %s",
+			       it->key, s->name, fmt, it->key);
 	if (strcmp(fmt, "env") != 0 && !dm_utf8_valid((const char *)it->value, it->len))
-		return dm_fail(DM_ERR_INVALID, "the value of key '%s' in secret \"%s\" is not UTF-8 text, which "
-			       "--format %s cannot carry; use --key %s", it->key, s->name, fmt, it->key);
+		return dm_fail(DM_ERR_INVALID,
+			       "the value of key '%s' in secret \"%s\" is not UTF-8 text, which "
+			       "--format %s cannot carry; use --key %s",
+			       it->key, s->name, fmt, it->key);
 	return DM_OK;
 }
 
-static dm_err find_pair(const dm_k8s_secret *s, const char *akf, const char *skf,
-			const dm_k8s_secret_item **ak, const dm_k8s_secret_item **sk)
+static dm_err find_pair(const dm_k8s_secret *s, const char *akf, const char *skf, const dm_k8s_secret_item **ak,
+			const dm_k8s_secret_item **sk)
 {
 	dm_buf keys = DM_BUF_INIT;
 	dm_err e;
@@ -196,11 +207,15 @@ missing:
 		dm_buf_printf(&keys, "%s%s", i ? ", " : "", s->items[i].key);
 	if (akf || skf)
 		e = dm_fail(DM_ERR_NOTFOUND, "secret \"%s\" has no key '%s' (keys: %s)", s->name,
-			    akf && !dm_k8s_secret_find(s, akf) ? akf : skf ? skf : "?", s->n ? dm_buf_str(&keys) : "none");
-	else
-		e = dm_fail(DM_ERR_NOTFOUND, "secret \"%s\" holds no access/secret key pair of a known spelling "
-			    "(keys: %s); name them with --access-key-field and --secret-key-field", s->name,
+			    akf && !dm_k8s_secret_find(s, akf) ? akf
+			    : skf                              ? skf
+							       : "?",
 			    s->n ? dm_buf_str(&keys) : "none");
+	else
+		e = dm_fail(DM_ERR_NOTFOUND,
+			    "secret \"%s\" holds no access/secret key pair of a known spelling "
+			    "(keys: %s); name them with --access-key-field and --secret-key-field",
+			    s->name, s->n ? dm_buf_str(&keys) : "none");
 	dm_buf_release(&keys);
 	return e;
 }
@@ -238,8 +253,10 @@ static dm_err format_output(dm_buf *out, const char *fmt, const dm_k8s_secret *s
 			dm_buf_puts(out, "\n");
 			if (env_name_ok(alias)) {
 				dm_buf mc = DM_BUF_INIT;
-				dm_alias a = { .name = (char *)alias, .url = (char *)endpoint,
-					       .access_key = (char *)ak->value, .secret_key = (char *)sk->value };
+				dm_alias a = { .name = (char *)alias,
+					       .url = (char *)endpoint,
+					       .access_key = (char *)ak->value,
+					       .secret_key = (char *)sk->value };
 
 				if ((e = dm_alias_url(&mc, &a)) == DM_OK) {
 					dm_buf_printf(out, "export MC_HOST_%s=", alias);
@@ -250,7 +267,8 @@ static dm_err format_output(dm_buf *out, const char *fmt, const dm_k8s_secret *s
 				return e;
 			} else {
 				dm_warn("'%s' cannot be part of an environment variable name: no MC_HOST_ line "
-					"(choose a name with --alias)", alias);
+					"(choose a name with --alias)",
+					alias);
 			}
 		}
 		return DM_OK;
@@ -269,7 +287,9 @@ static dm_err format_output(dm_buf *out, const char *fmt, const dm_k8s_secret *s
 	}
 	/* alias: an entry of dm's alias file, written by the alias file's own writer */
 	{
-		dm_alias a = { .name = (char *)alias, .url = (char *)endpoint, .access_key = (char *)ak->value,
+		dm_alias a = { .name = (char *)alias,
+			       .url = (char *)endpoint,
+			       .access_key = (char *)ak->value,
 			       .secret_key = (char *)sk->value };
 
 		return dm_alias_format(out, &a);
@@ -310,11 +330,8 @@ int main(int argc, char **argv)
 		case OPT_IN_CLUSTER: o.k8s.in_cluster = 1; break;
 		case 'v': o.verbosity = o.verbosity < 0 ? 1 : o.verbosity + 1; break;
 		case 'q': o.verbosity = -1; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return dm_cli_close_stdout(DM_EXIT_OK);
-		default:
-			return dm_cli_bad_option(opt, argv);
+		case 'h': fputs(usage_text, stdout); return dm_cli_close_stdout(DM_EXIT_OK);
+		default: return dm_cli_bad_option(opt, argv);
 		}
 	}
 	dm_cli_set_verbosity(o.verbosity);
@@ -328,8 +345,8 @@ int main(int argc, char **argv)
 		return dm_cli_usage_error("give either COMPONENT or --secret NAME, not both");
 	if (o.key && (o.format || o.alias))
 		return dm_cli_usage_error("--key prints one raw value; it does not go with --format or --alias");
-	if (o.format && strcmp(o.format, "env") != 0 && strcmp(o.format, "json") != 0 &&
-	    strcmp(o.format, "mc") != 0 && strcmp(o.format, "alias") != 0)
+	if (o.format && strcmp(o.format, "env") != 0 && strcmp(o.format, "json") != 0 && strcmp(o.format, "mc") != 0 &&
+	    strcmp(o.format, "alias") != 0)
 		return dm_cli_usage_error("unknown --format '%s' (env, json, mc or alias)", o.format);
 	if (o.endpoint && dm_alias_check_url(o.endpoint))
 		return dm_cli_usage_error("--endpoint '%s' must be http://HOST[:PORT] or https://HOST[:PORT]",
@@ -367,8 +384,10 @@ int main(int argc, char **argv)
 		dm_info("using the in-cluster service account (%s)", cfg->server);
 
 	if (o.component) {
-		dm_credentials_opts co = { .flavour = flavour, .components_dir = o.components_dir,
-					   .component = o.component, .ns = o.ns,
+		dm_credentials_opts co = { .flavour = flavour,
+					   .components_dir = o.components_dir,
+					   .component = o.component,
+					   .ns = o.ns,
 					   .ns_default = cfg->ns ? cfg->ns : DEFAULT_NAMESPACE,
 					   .hint = "use --components-dir DIR, or --secret NAME" };
 
@@ -377,8 +396,10 @@ int main(int argc, char **argv)
 		dm_info("component '%s': Secret '%s' (from '%s')", o.component, comp.secret, comp.file);
 		ns = comp.ns;
 	} else {
-		ns = o.ns ? o.ns : flavour ? dm_flavour_project(flavour)->k8s_namespace : cfg->ns ? cfg->ns
-											 : DEFAULT_NAMESPACE;
+		ns = o.ns      ? o.ns
+		     : flavour ? dm_flavour_project(flavour)->k8s_namespace
+		     : cfg->ns ? cfg->ns
+			       : DEFAULT_NAMESPACE;
 	}
 	secret_name = o.secret ? o.secret : comp.secret;
 	alias_name = o.alias ? o.alias : o.component ? o.component : secret_name;
@@ -395,8 +416,8 @@ int main(int argc, char **argv)
 			endpoint[--n] = '\0';
 	}
 	if ((o.alias || (fmt && (strcmp(fmt, "mc") == 0 || strcmp(fmt, "alias") == 0))) && !endpoint) {
-		code = dm_cli_usage_error("%s needs the S3 endpoint: give --endpoint URL%s",
-					  o.alias ? "--alias" : fmt, o.component ? " (the component config has none)" : "");
+		code = dm_cli_usage_error("%s needs the S3 endpoint: give --endpoint URL%s", o.alias ? "--alias" : fmt,
+					  o.component ? " (the component config has none)" : "");
 		goto done;
 	}
 
@@ -430,9 +451,8 @@ int main(int argc, char **argv)
 	}
 
 	need_pair = o.alias || (fmt && strcmp(fmt, "json") != 0);
-	if (need_pair &&
-	    (e = find_pair(sec, o.ak_field ? o.ak_field : comp.access_key, o.sk_field ? o.sk_field : comp.secret_key,
-			   &ak, &sk)) != DM_OK)
+	if (need_pair && (e = find_pair(sec, o.ak_field ? o.ak_field : comp.access_key,
+					o.sk_field ? o.sk_field : comp.secret_key, &ak, &sk)) != DM_OK)
 		goto fail;
 	if (need_pair)
 		dm_info("access key from '%s', secret key from '%s'", ak->key, sk->key);

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include <dm/alias.h>
 #include <dm/cli.h>
 #include <dm/json.h>
@@ -98,53 +97,78 @@ static const char usage_text[] =
 	"\n" DM_CLI_EXIT_HELP;
 
 enum {
-	OPT_PART_SIZE = 256, OPT_THRESHOLD, OPT_RETRIES, OPT_CONNECT_TIMEOUT, OPT_DELETE, OPT_VERIFY, OPT_INCLUDE,
-	OPT_EXCLUDE, OPT_SHARD, OPT_K8S_JOB, OPT_CA_BUNDLE, OPT_INSECURE, OPT_JSON, OPT_NO_PROGRESS, OPT_VERSION,
-	OPT_PVC, OPT_SECRET, OPT_AK_FIELD, OPT_SK_FIELD, OPT_ENDPOINT, OPT_IMAGE, OPT_NAMESPACE, OPT_JOB_NAME,
-	OPT_FLAVOUR, OPT_COMPONENT,
-	OPT_JOB_FORM, OPT_HOST_NETWORK, OPT_BACKOFF, OPT_APPLY, OPT_TIMEOUT, OPT_KUBECONFIG, OPT_CONTEXT
+	OPT_PART_SIZE = 256,
+	OPT_THRESHOLD,
+	OPT_RETRIES,
+	OPT_CONNECT_TIMEOUT,
+	OPT_DELETE,
+	OPT_VERIFY,
+	OPT_INCLUDE,
+	OPT_EXCLUDE,
+	OPT_SHARD,
+	OPT_K8S_JOB,
+	OPT_CA_BUNDLE,
+	OPT_INSECURE,
+	OPT_JSON,
+	OPT_NO_PROGRESS,
+	OPT_VERSION,
+	OPT_PVC,
+	OPT_SECRET,
+	OPT_AK_FIELD,
+	OPT_SK_FIELD,
+	OPT_ENDPOINT,
+	OPT_IMAGE,
+	OPT_NAMESPACE,
+	OPT_JOB_NAME,
+	OPT_FLAVOUR,
+	OPT_COMPONENT,
+	OPT_JOB_FORM,
+	OPT_HOST_NETWORK,
+	OPT_BACKOFF,
+	OPT_APPLY,
+	OPT_TIMEOUT,
+	OPT_KUBECONFIG,
+	OPT_CONTEXT
 };
 
-static const struct option long_opts[] = {
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "part-size", required_argument, NULL, OPT_PART_SIZE },
-	{ "multipart-threshold", required_argument, NULL, OPT_THRESHOLD },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "dry-run", no_argument, NULL, 'n' },
-	{ "delete", no_argument, NULL, OPT_DELETE },
-	{ "verify", no_argument, NULL, OPT_VERIFY },
-	{ "include", required_argument, NULL, OPT_INCLUDE },
-	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
-	{ "shard", required_argument, NULL, OPT_SHARD },
-	{ "k8s-job", required_argument, NULL, OPT_K8S_JOB },
-	{ "pvc", required_argument, NULL, OPT_PVC },
-	{ "secret", required_argument, NULL, OPT_SECRET },
-	{ "access-key-field", required_argument, NULL, OPT_AK_FIELD },
-	{ "secret-key-field", required_argument, NULL, OPT_SK_FIELD },
-	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
-	{ "image", required_argument, NULL, OPT_IMAGE },
-	{ "namespace", required_argument, NULL, OPT_NAMESPACE },
-	{ "job-name", required_argument, NULL, OPT_JOB_NAME },
-	{ "flavour", required_argument, NULL, OPT_FLAVOUR },
-	{ "component", required_argument, NULL, OPT_COMPONENT },
-	{ "job-form", required_argument, NULL, OPT_JOB_FORM },
-	{ "host-network", no_argument, NULL, OPT_HOST_NETWORK },
-	{ "backoff-limit", required_argument, NULL, OPT_BACKOFF },
-	{ "apply", no_argument, NULL, OPT_APPLY },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-	{ "context", required_argument, NULL, OPT_CONTEXT },
-	{ "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
-	{ "insecure", no_argument, NULL, OPT_INSECURE },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 }
-};
+static const struct option long_opts[] = { { "jobs", required_argument, NULL, 'j' },
+					   { "part-size", required_argument, NULL, OPT_PART_SIZE },
+					   { "multipart-threshold", required_argument, NULL, OPT_THRESHOLD },
+					   { "retries", required_argument, NULL, OPT_RETRIES },
+					   { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+					   { "dry-run", no_argument, NULL, 'n' },
+					   { "delete", no_argument, NULL, OPT_DELETE },
+					   { "verify", no_argument, NULL, OPT_VERIFY },
+					   { "include", required_argument, NULL, OPT_INCLUDE },
+					   { "exclude", required_argument, NULL, OPT_EXCLUDE },
+					   { "shard", required_argument, NULL, OPT_SHARD },
+					   { "k8s-job", required_argument, NULL, OPT_K8S_JOB },
+					   { "pvc", required_argument, NULL, OPT_PVC },
+					   { "secret", required_argument, NULL, OPT_SECRET },
+					   { "access-key-field", required_argument, NULL, OPT_AK_FIELD },
+					   { "secret-key-field", required_argument, NULL, OPT_SK_FIELD },
+					   { "endpoint", required_argument, NULL, OPT_ENDPOINT },
+					   { "image", required_argument, NULL, OPT_IMAGE },
+					   { "namespace", required_argument, NULL, OPT_NAMESPACE },
+					   { "job-name", required_argument, NULL, OPT_JOB_NAME },
+					   { "flavour", required_argument, NULL, OPT_FLAVOUR },
+					   { "component", required_argument, NULL, OPT_COMPONENT },
+					   { "job-form", required_argument, NULL, OPT_JOB_FORM },
+					   { "host-network", no_argument, NULL, OPT_HOST_NETWORK },
+					   { "backoff-limit", required_argument, NULL, OPT_BACKOFF },
+					   { "apply", no_argument, NULL, OPT_APPLY },
+					   { "timeout", required_argument, NULL, OPT_TIMEOUT },
+					   { "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+					   { "context", required_argument, NULL, OPT_CONTEXT },
+					   { "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
+					   { "insecure", no_argument, NULL, OPT_INSECURE },
+					   { "json", no_argument, NULL, OPT_JSON },
+					   { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+					   { "verbose", no_argument, NULL, 'v' },
+					   { "quiet", no_argument, NULL, 'q' },
+					   { "help", no_argument, NULL, 'h' },
+					   { "version", no_argument, NULL, OPT_VERSION },
+					   { NULL, 0, NULL, 0 } };
 
 typedef struct {
 	int verbosity;
@@ -320,7 +344,9 @@ static void print_summary(const output *out, const dm_seed_opts *o, const dm_see
 			fprintf(stderr, "dm-seed: %llu verified, %llu failed, %.2f s\n",
 				(unsigned long long)sum->verified, (unsigned long long)sum->failed, sum->seconds);
 		else
-			fprintf(stderr, "dm-seed: %s%llu uploaded, %llu skipped, %llu failed, %llu deleted, %s%s%s in %.2f s, %.1f MiB/s\n",
+			fprintf(stderr,
+				"dm-seed: %s%llu uploaded, %llu skipped, %llu failed, %llu deleted, %s%s%s in %.2f s, "
+				"%.1f MiB/s\n",
 				o->dry_run ? "dry run: " : "", (unsigned long long)sum->uploaded,
 				(unsigned long long)sum->skipped, (unsigned long long)sum->failed,
 				(unsigned long long)sum->deleted, kept, kept[0] ? ", " : "", bytes, sum->seconds, mibs);
@@ -334,12 +360,13 @@ static void print_summary(const output *out, const dm_seed_opts *o, const dm_see
 static json_t *result_doc(const output *out, const dm_seed_opts *o, const dm_seed_summary *sum, const char *source,
 			  const char *target, int code, const char *error)
 {
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:O, s:O}",
-				"tool", "dm-seed", "source", source, "target", target, "dry_run",
-				o->dry_run, "verify", o->verify_only, "delete", o->delete_stale, "files",
-				(json_int_t)sum->files_seen, "uploaded", (json_int_t)sum->uploaded, "skipped",
-				(json_int_t)sum->skipped, "failed", (json_int_t)sum->failed, "deleted",
-				(json_int_t)sum->deleted, "kept", (json_int_t)sum->kept, "verified", (json_int_t)sum->verified, "buckets_created",
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, "
+				"s:i, s:O, s:O}",
+				"tool", "dm-seed", "source", source, "target", target, "dry_run", o->dry_run, "verify",
+				o->verify_only, "delete", o->delete_stale, "files", (json_int_t)sum->files_seen,
+				"uploaded", (json_int_t)sum->uploaded, "skipped", (json_int_t)sum->skipped, "failed",
+				(json_int_t)sum->failed, "deleted", (json_int_t)sum->deleted, "kept",
+				(json_int_t)sum->kept, "verified", (json_int_t)sum->verified, "buckets_created",
 				(json_int_t)sum->buckets_created, "bytes_uploaded", (json_int_t)sum->bytes_uploaded,
 				"bytes_seen", (json_int_t)sum->bytes_seen, "seconds", sum->seconds, "exit_code", code,
 				"failures", out->failures, "warnings", out->warnings);
@@ -375,20 +402,23 @@ static int apply_jobs(dm_seed_job *job, int form_given, const dm_k8s_opts *ko, u
 		job->form = dm_seed_job_form_for(version);
 	else if (job->form == DM_SEED_JOB_INDEXED && dm_seed_job_form_for(version) != DM_SEED_JOB_INDEXED)
 		dm_warn("Kubernetes %s may not run Indexed Jobs (1.22 on; 1.21 with the IndexedJob feature gate): "
-			"without them every pod gets no index", version);
+			"without them every pod gets no index",
+			version);
 	if ((e = dm_seed_job_check(job))) {
 		code = dm_cli_usage_error("%s", dm_err_detail());
 		goto done;
 	}
 	if (out->verbosity >= 0) {
-		const char *why = form_given ? " (--job-form)" : job->form == DM_SEED_JOB_INDEXED ?
-				  " (Indexed Jobs from 1.22 on)" : " (no Indexed Jobs before 1.22)";
+		const char *why = form_given                         ? " (--job-form)"
+				  : job->form == DM_SEED_JOB_INDEXED ? " (Indexed Jobs from 1.22 on)"
+								     : " (no Indexed Jobs before 1.22)";
 
 		if (job->form == DM_SEED_JOB_INDEXED)
 			fprintf(stderr, "dm-seed: Kubernetes %s%s: one Indexed Job %s of %u pods in namespace %s\n",
 				version, why, job->name, job->shards, job->ns);
 		else
-			fprintf(stderr, "dm-seed: Kubernetes %s%s: %u Jobs %s-0 .. %s-%u, one a shard, in namespace %s\n",
+			fprintf(stderr,
+				"dm-seed: Kubernetes %s%s: %u Jobs %s-0 .. %s-%u, one a shard, in namespace %s\n",
 				version, why, job->shards, job->name, job->name, job->shards - 1, job->ns);
 	}
 	ro.timeout_ms = timeout_ms;
@@ -402,14 +432,15 @@ static int apply_jobs(dm_seed_job *job, int form_given, const dm_k8s_opts *ko, u
 	code = dm_cli_exit_code(e);
 	if (e && e != DM_ERR_PARTIAL)
 		dm_cli_fail(e);
-	if (!res.shards || e == DM_ERR_INTERRUPTED || (e && e != DM_ERR_PARTIAL && e != DM_ERR_PROC &&
-						      e != DM_ERR_TIMEOUT))
+	if (!res.shards || e == DM_ERR_INTERRUPTED ||
+	    (e && e != DM_ERR_PARTIAL && e != DM_ERR_PROC && e != DM_ERR_TIMEOUT))
 		goto done; /* nothing ran to gather */
 	print_summary(out, o, &res.summary, e);
 	if (res.kept && out->verbosity >= 0 && e != DM_ERR_TIMEOUT)
-		fprintf(stderr, "dm-seed: the Jobs are kept to look at: kubectl -n %s get pods -l %s=%s; delete them "
-			"before a rerun: kubectl -n %s delete jobs -l %s=%s\n", job->ns, DM_SEED_JOB_LABEL, job->name,
-			job->ns, DM_SEED_JOB_LABEL, job->name);
+		fprintf(stderr,
+			"dm-seed: the Jobs are kept to look at: kubectl -n %s get pods -l %s=%s; delete them "
+			"before a rerun: kubectl -n %s delete jobs -l %s=%s\n",
+			job->ns, DM_SEED_JOB_LABEL, job->name, job->ns, DM_SEED_JOB_LABEL, job->name);
 	if (out->json) {
 		json_t *doc = result_doc(out, o, &res.summary, source, target, code,
 					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL);
@@ -418,13 +449,17 @@ static int apply_jobs(dm_seed_job *job, int form_given, const dm_k8s_opts *ko, u
 		for (unsigned i = 0; doc && shards && i < res.nshards; i++) {
 			const dm_seed_shard_result *sh = &res.shards[i];
 
-			json_array_append_new(shards, json_pack("{s:i, s:s, s:s?, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
-				"shard", (int)sh->shard, "job", sh->job, "pod", sh->pod, "state", shard_state_word(sh->state),
-				"exit_code", sh->exit_code, "files", (json_int_t)sh->summary.files_seen, "uploaded",
-				(json_int_t)sh->summary.uploaded, "skipped", (json_int_t)sh->summary.skipped, "failed",
-				(json_int_t)sh->summary.failed, "deleted", (json_int_t)sh->summary.deleted, "verified",
-				(json_int_t)sh->summary.verified, "bytes_uploaded", (json_int_t)sh->summary.bytes_uploaded,
-				"error", sh->error));
+			json_array_append_new(
+				shards,
+				json_pack("{s:i, s:s, s:s?, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
+					  "shard", (int)sh->shard, "job", sh->job, "pod", sh->pod, "state",
+					  shard_state_word(sh->state), "exit_code", sh->exit_code, "files",
+					  (json_int_t)sh->summary.files_seen, "uploaded",
+					  (json_int_t)sh->summary.uploaded, "skipped", (json_int_t)sh->summary.skipped,
+					  "failed", (json_int_t)sh->summary.failed, "deleted",
+					  (json_int_t)sh->summary.deleted, "verified", (json_int_t)sh->summary.verified,
+					  "bytes_uploaded", (json_int_t)sh->summary.bytes_uploaded, "error",
+					  sh->error));
 		}
 		if (doc) {
 			json_object_set_new(doc, "kubernetes", json_string(version));
@@ -489,8 +524,9 @@ static const struct {
 	{ "verbose", JOB_CARRY, NULL },
 	{ "quiet", JOB_CARRY, NULL },
 	{ "shard", JOB_REFUSE, "the Job gives pod I the shard I/N" },
-	{ "ca-bundle", JOB_REFUSE, "the file is on this machine, where the Job's pods cannot read it (build the "
-				   "CA into the image and set SSL_CERT_FILE there)" },
+	{ "ca-bundle", JOB_REFUSE,
+	  "the file is on this machine, where the Job's pods cannot read it (build the "
+	  "CA into the image and set SSL_CERT_FILE there)" },
 	{ "k8s-job", JOB_MANIFEST, NULL },
 	{ "pvc", JOB_MANIFEST, NULL },
 	{ "secret", JOB_MANIFEST, NULL },
@@ -595,8 +631,8 @@ static int job_defaults(dm_seed_job *job, dm_flavour **fl, dm_credentials *cr, c
 	path = dm_flavour_path(flavour, &implicit);
 	if (implicit && access(path, F_OK) != 0) {
 		code = dm_cli_usage_error("--k8s-job: no platform here (%s) to take the S3 keys and endpoint of "
-					  "component '%s' from: give --flavour FILE, or %s", path, component,
-					  dm_buf_str(&missing));
+					  "component '%s' from: give --flavour FILE, or %s",
+					  path, component, dm_buf_str(&missing));
 		goto done;
 	}
 	if ((e = dm_flavour_load(fl, path))) {
@@ -623,7 +659,11 @@ done:
 	return code;
 }
 
-#define USAGE(...) do { code = dm_cli_usage_error(__VA_ARGS__); goto done; } while (0)
+#define USAGE(...)                                                                                                     \
+	do {                                                                                                           \
+		code = dm_cli_usage_error(__VA_ARGS__);                                                                \
+		goto done;                                                                                             \
+	} while (0)
 
 int main(int argc, char **argv)
 {
@@ -680,8 +720,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_THRESHOLD:
 			if (dm_parse_size(optarg, &v) || v < DM_S3_MIN_PART || v > DM_S3_MAX_PART)
-				USAGE("--multipart-threshold: '%s' must be a size from 5MiB to 5GiB",
-							  optarg);
+				USAGE("--multipart-threshold: '%s' must be a size from 5MiB to 5GiB", optarg);
 			o.multipart_threshold = v;
 			break;
 		case OPT_RETRIES: {
@@ -705,8 +744,10 @@ int main(int argc, char **argv)
 		case OPT_EXCLUDE: {
 			dm_seed_rule *grown = realloc(rules, (nrules + 1) * sizeof(*rules));
 
-			if (!grown)
-				{ code = dm_cli_fail(DM_ERR_NOMEM); goto done; }
+			if (!grown) {
+				code = dm_cli_fail(DM_ERR_NOMEM);
+				goto done;
+			}
 			rules = grown;
 			rules[nrules].kind = c == OPT_INCLUDE ? DM_SEED_INCLUDE : DM_SEED_EXCLUDE;
 			rules[nrules++].glob = optarg;
@@ -784,9 +825,7 @@ int main(int argc, char **argv)
 			puts("dm-seed " DM_VERSION);
 			code = DM_EXIT_OK;
 			goto done;
-		default:
-			code = dm_cli_bad_option(c, argv);
-			goto done;
+		default: code = dm_cli_bad_option(c, argv); goto done;
 		}
 	}
 	if (argc - optind != 2)

@@ -37,10 +37,10 @@
 static int initialised;
 static const struct fake_gpu *current;
 
-#define NEED_INIT()                                       \
-	do {                                              \
-		if (!initialised)                         \
-			return CUDA_ERROR_NOT_INITIALIZED; \
+#define NEED_INIT()                                                                                                    \
+	do {                                                                                                           \
+		if (!initialised)                                                                                      \
+			return CUDA_ERROR_NOT_INITIALIZED;                                                             \
 	} while (0)
 
 EXPORT int cuGetErrorName(int rc, const char **s)

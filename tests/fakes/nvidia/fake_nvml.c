@@ -79,10 +79,10 @@ EXPORT int nvmlShutdown(void)
 	return NVML_SUCCESS;
 }
 
-#define NEED_INIT()                                     \
-	do {                                            \
-		if (!initialised)                       \
-			return NVML_ERROR_UNINITIALIZED; \
+#define NEED_INIT()                                                                                                    \
+	do {                                                                                                           \
+		if (!initialised)                                                                                      \
+			return NVML_ERROR_UNINITIALIZED;                                                               \
 	} while (0)
 
 static int put(char *buf, unsigned len, const char *s)

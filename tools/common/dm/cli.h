@@ -24,8 +24,8 @@ enum {
 };
 
 /* Text for the EXIT CODES section of --help, ending in a newline. */
-#define DM_CLI_EXIT_HELP \
-	"Exit codes:\n" \
+#define DM_CLI_EXIT_HELP                                                                                               \
+	"Exit codes:\n"                                                                                                \
 	"  0 ok, 1 failed, 2 usage, 3 bad configuration, 4 partial failure (listed), 130 interrupted\n"
 
 /* Installs a log sink printing "PROG: error: MSG" / "PROG: warning: MSG" /
