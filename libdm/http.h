@@ -18,10 +18,9 @@ typedef struct {
 	const char *key_pem;     /* client key (PEM text in memory) */
 	long connect_timeout_ms; /* 0: 10 s */
 } dm_http_opts;
-#define DM_HTTP_OPTS_INIT                                                                                              \
-	{                                                                                                              \
-		.ca_file = NULL, .insecure = 0, .connect_timeout_ms = 0                                                \
-	} /* the defaults above */
+/* clang-format off */
+#define DM_HTTP_OPTS_INIT { .ca_file = NULL, .insecure = 0, .connect_timeout_ms = 0 } /* the defaults above */
+/* clang-format on */
 
 /* What a request carries decides how long it may take (docs/hardening.md,
  * "Bounds"); every kind has the same cap on the reply's size.

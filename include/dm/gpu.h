@@ -122,10 +122,9 @@ typedef struct {
 				     proc/driver/nvidia, dev/nvidia*, CDI specs and the container
 				     runtime are looked for (the libraries are still loaded here) */
 } dm_gpu_probe_opts;
-#define DM_GPU_PROBE_OPTS_INIT                                                                                         \
-	{                                                                                                              \
-		.nvml_library = NULL, .cuda_library = NULL, .root = NULL                                               \
-	}
+/* clang-format off */
+#define DM_GPU_PROBE_OPTS_INIT { .nvml_library = NULL, .cuda_library = NULL, .root = NULL }
+/* clang-format on */
 
 /* Gathers every fact.  A missing or broken driver is not an error: it is
  * recorded in the report for dm_gpu_check to explain.  Fails only with
@@ -211,10 +210,10 @@ typedef struct {
 	const dm_gpu_smoke_result *smoke_results;
 	size_t n_smoke;
 } dm_gpu_check_opts;
-#define DM_GPU_CHECK_OPTS_INIT                                                                                         \
-	{                                                                                                              \
-		.cuda_major = 0, .image = NULL, .smoke_results = NULL                                                  \
-	} /* 0 and NULL: no requirement */
+/* 0 and NULL: no requirement */
+/* clang-format off */
+#define DM_GPU_CHECK_OPTS_INIT { .cuda_major = 0, .image = NULL, .smoke_results = NULL }
+/* clang-format on */
 
 typedef struct {
 	int ready;                  /* no reason of DM_GPU_ERROR severity */

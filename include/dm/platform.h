@@ -124,10 +124,9 @@ typedef struct {
 	int with_needs;          /* add needed components the flavour does not select */
 	const char *const *only; /* NULL or a NULL-terminated list: restrict to these (must be selected) */
 } dm_platform_opts;
-#define DM_PLATFORM_OPTS_INIT                                                                                          \
-	{                                                                                                              \
-		0, NULL                                                                                                \
-	}
+/* clang-format off */
+#define DM_PLATFORM_OPTS_INIT { .with_needs = 0, .only = NULL }
+/* clang-format on */
 
 /* Reads every component folder of the flavour's components folder, checks
  * the flavour's component names and inline sections, merges the layers of
@@ -240,10 +239,9 @@ typedef struct {
 	void (*on_component)(void *ud, const dm_component *c, const dm_run_result *res);
 	void *ud;
 } dm_run_opts;
-#define DM_RUN_OPTS_INIT                                                                                               \
-	{                                                                                                              \
-		.helm = NULL, .jobs = 1                                                                                \
-	}
+/* clang-format off */
+#define DM_RUN_OPTS_INIT { .helm = NULL, .jobs = 1 }
+/* clang-format on */
 /* The default of crash_restarts: about 30 s of crash loop with the kubelet's back-off. */
 #define DM_RUN_CRASH_RESTARTS 3
 

@@ -32,10 +32,9 @@ typedef struct {
 	const int *stop;     /* NULL, or a flag another thread sets (__atomic_store_n) to stop this
 				     child alone, as an interrupt would: DM_ERR_INTERRUPTED */
 } dm_proc_opts;
-#define DM_PROC_OPTS_INIT                                                                                              \
-	{                                                                                                              \
-		.argv = NULL, .capture_stderr = 1                                                                      \
-	}
+/* clang-format off */
+#define DM_PROC_OPTS_INIT { .argv = NULL, .capture_stderr = 1 }
+/* clang-format on */
 
 typedef struct {
 	int exited; /* 1 if it exited; else killed by signal (or timed out) */
@@ -45,10 +44,9 @@ typedef struct {
 	dm_buf err; /* captured stderr (with capture_stderr) */
 	double seconds;
 } dm_proc_result;
-#define DM_PROC_RESULT_INIT                                                                                            \
-	{                                                                                                              \
-		.exited = 0, .out = DM_BUF_INIT, .err = DM_BUF_INIT                                                    \
-	}
+/* clang-format off */
+#define DM_PROC_RESULT_INIT { .exited = 0, .out = DM_BUF_INIT, .err = DM_BUF_INIT }
+/* clang-format on */
 
 /* Runs the program and waits. DM_OK when it ran and exited 0.  Otherwise
  * DM_ERR_NOTFOUND (program not found: detail names it), DM_ERR_TIMEOUT,

@@ -87,10 +87,9 @@ typedef struct {
 	void *userdata;
 	double progress_interval; /* seconds between progress calls; 0: 0.2 */
 } dm_seed_opts;
-#define DM_SEED_OPTS_INIT                                                                                              \
-	{                                                                                                              \
-		.source = NULL                                                                                         \
-	} /* every field 0 or NULL: dm_seed_run's defaults */
+/* clang-format off */
+#define DM_SEED_OPTS_INIT { .source = NULL } /* every field 0 or NULL: dm_seed_run's defaults */
+/* clang-format on */
 
 typedef struct {
 	uint64_t files_seen; /* local files considered (after filters and sharding) */
@@ -211,10 +210,9 @@ typedef struct {
 	dm_seed_job_progress_fn on_progress; /* after each look; may be NULL */
 	void *userdata;
 } dm_seed_job_run_opts;
-#define DM_SEED_JOB_RUN_OPTS_INIT                                                                                      \
-	{                                                                                                              \
-		0                                                                                                      \
-	}
+/* clang-format off */
+#define DM_SEED_JOB_RUN_OPTS_INIT { .timeout_ms = 0, .poll_ms = 0 } /* no limit, the default poll */
+/* clang-format on */
 
 typedef enum {
 	DM_SEED_SHARD_UNFINISHED = 0, /* still running when the wait ended */

@@ -82,10 +82,9 @@ typedef struct {
 	void (*on_command)(void *ud, const char *const *argv);
 	void *ud;
 } dm_cluster_opts;
-#define DM_CLUSTER_OPTS_INIT                                                                                           \
-	{                                                                                                              \
-		NULL, NULL, NULL, 0, 0, NULL, NULL, NULL                                                               \
-	}
+/* clang-format off */
+#define DM_CLUSTER_OPTS_INIT { .ns = NULL, .timeout_ms = 0, .dry_run = 0 }
+/* clang-format on */
 
 /* What preflight found.  Strings owned (dm_preflight_release). */
 typedef struct {
@@ -93,10 +92,9 @@ typedef struct {
 	int host_cpus;
 	uint64_t host_memory_mib;
 } dm_preflight;
-#define DM_PREFLIGHT_INIT                                                                                              \
-	{                                                                                                              \
-		NULL, 0, 0                                                                                             \
-	}
+/* clang-format off */
+#define DM_PREFLIGHT_INIT { .tool = NULL, .host_cpus = 0, .host_memory_mib = 0 }
+/* clang-format on */
 void dm_preflight_release(dm_preflight *p);
 
 /* Checks the provider's program answers (its version) and that the CPUs and
@@ -131,10 +129,10 @@ typedef struct {
 	dm_cluster_node *nodes;       /* every node, in the API's order (NULL when the list could not be read) */
 	size_t n_nodes;
 } dm_cluster_status;
-#define DM_CLUSTER_STATUS_INIT                                                                                         \
-	{                                                                                                              \
-		DM_PROVIDER_MINIKUBE, 0, NULL, NULL, NULL, NULL, 0, NULL, -1, -1, -1, NULL, 0, NULL, NULL, 0           \
-	}
+/* clang-format off */
+#define DM_CLUSTER_STATUS_INIT \
+	{ .provider = DM_PROVIDER_MINIKUBE, .nodes_total = -1, .nodes_ready = -1, .namespace_present = -1 }
+/* clang-format on */
 void dm_cluster_status_release(dm_cluster_status *s);
 
 /* Fills *st.  Returns DM_OK when the status could be determined (ready or

@@ -18,10 +18,9 @@ typedef struct {
 	size_t len;
 	size_t cap;
 } dm_buf;
-#define DM_BUF_INIT                                                                                                    \
-	{                                                                                                              \
-		.data = NULL, .len = 0, .cap = 0                                                                       \
-	}
+/* clang-format off */
+#define DM_BUF_INIT { .data = NULL, .len = 0, .cap = 0 }
+/* clang-format on */
 
 dm_err dm_buf_append(dm_buf *b, const void *data, size_t len);
 dm_err dm_buf_puts(dm_buf *b, const char *s);

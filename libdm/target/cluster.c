@@ -51,11 +51,6 @@ static void fmt_duration(char *out, size_t n, uint64_t ms)
 		snprintf(out, n, "%llus", (unsigned long long)(ms / 1000));
 }
 
-static char *xstrdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 /* Runs argv with the operation's timeout.  report: hand it to on_command
  * first (commands that change something).  With dry_run nothing runs: every
  * command is reported and DM_OK returned with an empty result. */
@@ -140,7 +135,7 @@ dm_err dm_cluster_preflight(const dm_target *t, const dm_cluster_opts *o, dm_pre
 		if (e == DM_OK && !o->dry_run) {
 			first_line(line, sizeof(line), dm_buf_str(&r.out));
 			if (asprintf(&out->tool, "minikube %s", line) < 0)
-				e = DM_ERR_NOMEM;
+				e = dm_nomem();
 		}
 	} else {
 		const char *argv[] = { o->microk8s, "version", NULL };
@@ -151,7 +146,7 @@ dm_err dm_cluster_preflight(const dm_target *t, const dm_cluster_opts *o, dm_pre
 		if (e == DM_OK && !o->dry_run) {
 			first_line(line, sizeof(line), dm_buf_str(&r.out));
 			if (!(out->tool = strdup(line)))
-				e = DM_ERR_NOMEM;
+				e = dm_nomem();
 		}
 	}
 	dm_proc_result_release(&r);
@@ -359,7 +354,7 @@ static dm_err microk8s_parse_status(const char *text, size_t len, uk_status *u)
 		u->names = calloc(addons->len + 1, sizeof(*u->names));
 		u->enabled = calloc(addons->len + 1, sizeof(*u->enabled));
 		if (!u->names || !u->enabled) {
-			e = DM_ERR_NOMEM;
+			e = dm_nomem();
 			goto done;
 		}
 		for (size_t i = 0; i < addons->len; i++) {
@@ -369,7 +364,7 @@ static dm_err microk8s_parse_status(const char *text, size_t len, uk_status *u)
 			if (!nn || nn->kind != DM_YAML_SCALAR)
 				continue;
 			if (!(u->names[u->n] = strdup(nn->scalar))) {
-				e = DM_ERR_NOMEM;
+				e = dm_nomem();
 				goto done;
 			}
 			u->enabled[u->n] = sn && sn->kind == DM_YAML_SCALAR && !strcmp(sn->scalar, "enabled");
@@ -380,12 +375,12 @@ static dm_err microk8s_parse_status(const char *text, size_t len, uk_status *u)
 		u->names = calloc(addons->len + 1, sizeof(*u->names));
 		u->enabled = calloc(addons->len + 1, sizeof(*u->enabled));
 		if (!u->names || !u->enabled) {
-			e = DM_ERR_NOMEM;
+			e = dm_nomem();
 			goto done;
 		}
 		for (size_t i = 0; i < addons->len; i++) {
 			if (!(u->names[u->n] = strdup(addons->keys[i]->scalar))) {
-				e = DM_ERR_NOMEM;
+				e = dm_nomem();
 				goto done;
 			}
 			u->enabled[u->n] =
@@ -621,14 +616,14 @@ static dm_err api_check(const dm_target *t, const dm_cluster_opts *o, dm_cluster
 	free(st->kubeconfig);
 	free(st->context);
 	st->kubeconfig = strdup(ko.kubeconfig ? ko.kubeconfig : "");
-	st->context = xstrdup(ko.context);
+	st->context = dm_strdup_null(ko.context);
 	e = dm_k8s_open(&c, &ko);
 	if (e != DM_OK) {
 		set_problem(st, "cannot use the kubeconfig: %s", dm_err_detail());
 		return e;
 	}
 	free(st->server);
-	st->server = xstrdup(dm_k8s_config_of(c)->server);
+	st->server = dm_strdup_null(dm_k8s_config_of(c)->server);
 
 	e = dm_k8s_readyz(c);
 	if (e != DM_OK && wait_ms > 0) {
@@ -948,7 +943,7 @@ dm_err dm_cluster_start(const dm_target *t, const dm_cluster_opts *o, char **kub
 	if (e == DM_OK && kubeconfig_path && t->provider == DM_PROVIDER_MICROK8S) {
 		*kubeconfig_path = strdup(kc);
 		if (!*kubeconfig_path)
-			e = DM_ERR_NOMEM;
+			e = dm_nomem();
 	}
 	return e;
 }

@@ -208,7 +208,8 @@ static void on_signal(int sig)
 	dm_proc_cancel();
 }
 
-/* After an interrupt: one line of what was done, "install interrupted: 1 installed (a), 1 interrupted (b), 2 not started (c, d)". */
+/* After an interrupt: one line of what was done,
+ * "install interrupted: 1 installed (a), 1 interrupted (b), 2 not started (c, d)". */
 static void print_interrupted(dm_action action, const dm_run_result *r, size_t n)
 {
 	static const dm_outcome shown[] = { DM_OUTCOME_OK, DM_OUTCOME_FAILED, DM_OUTCOME_SKIPPED,
