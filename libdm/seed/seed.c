@@ -1,5 +1,6 @@
-/* libdm/seed/seed.c - the seed engine: walk + listing merged into a plan,
- * a worker team that reads, hashes, uploads and verifies (see dm/seed.h). */
+/* libdm/seed/seed.c - dm_seed_run: the producer (walk + listing merged into a plan by plan.c),
+ * unfinished uploads, --delete, buckets, and the run's life cycle; the workers that read, hash,
+ * upload and verify are the other rooms' (engine.h; the API in dm/seed.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
