@@ -774,22 +774,12 @@ static int uid_in(const char *old, const char *uid)
  * them is not this install's (an upgrade that fixes a broken release replaces them). */
 static dm_err pods_before(dm_k8s *k, const char *ns, dm_buf *out)
 {
-	char path[512], *reply = NULL;
-	long status = 0;
 	json_t *list, *pod;
 	size_t i;
 	dm_err e;
 
-	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods", ns);
-	if ((e = dm_k8s_request(k, "GET", path, NULL, &status, &reply)))
+	if ((e = dm_k8s_get_json(k, "api/v1", "pods", ns, NULL, NULL, &list)))
 		return e;
-	if (status != 200) {
-		e = dm_k8s_status_fail(k, status, reply, "list", "pods", NULL, ns);
-		free(reply);
-		return e;
-	}
-	list = json_loads(reply, 0, NULL);
-	free(reply);
 	dm_buf_puts(out, "\n");
 	json_array_foreach(json_object_get(list, "items"), i, pod)
 	{
@@ -809,25 +799,13 @@ static dm_err pods_before(dm_k8s *k, const char *ns, dm_buf *out)
 static dm_err diagnose_release(dm_k8s *k, const char *ns, const char *rel, int crash_only, const char *old, dm_buf *out,
 			       size_t *found)
 {
-	char path[512], *reply = NULL;
-	long status = 0;
 	json_t *list, *pod;
 	size_t i, more = 0;
 	dm_err e;
 
 	*found = 0;
-	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods", ns);
-	if ((e = dm_k8s_request(k, "GET", path, NULL, &status, &reply)))
+	if ((e = dm_k8s_get_json(k, "api/v1", "pods", ns, NULL, NULL, &list)))
 		return e;
-	if (status != 200) {
-		e = dm_k8s_status_fail(k, status, reply, "list", "pods", NULL, ns);
-		free(reply);
-		return e;
-	}
-	list = json_loads(reply, 0, NULL);
-	free(reply);
-	if (!list)
-		return dm_fail(DM_ERR_PARSE, "the API server's list of pods in namespace '%s' is not JSON", ns);
 	json_array_foreach(json_object_get(list, "items"), i, pod)
 	{
 		const char *name = jstr(pod, "metadata", "name");
