@@ -239,22 +239,30 @@ static size_t kubectl_conn(const dm_target *t, const args *a, const char **argv,
 	return n;
 }
 
-static int run_interactive(const args *a, const char *const *argv)
+/* Runs argv on our terminal (stdin, stdout and stderr are the child's too). */
+static dm_err run_on_terminal(const char *const *argv)
 {
 	dm_proc_opts po = DM_PROC_OPTS_INIT;
 	dm_proc_result r = DM_PROC_RESULT_INIT;
 	dm_err e;
 
-	print_command((void *)a, argv);
-	if (a->dry_run)
-		return 0;
 	fflush(stdout);
 	po.argv = argv;
 	po.inherit_stdio = 1;
 	po.capture_stderr = 0;
 	e = dm_proc_run(&po, &r);
 	dm_proc_result_release(&r);
-	if (e != DM_OK)
+	return e;
+}
+
+static int run_interactive(const args *a, const char *const *argv)
+{
+	dm_err e;
+
+	print_command((void *)a, argv);
+	if (a->dry_run)
+		return 0;
+	if ((e = run_on_terminal(argv)) != DM_OK)
 		return dm_cli_fail(e);
 	return 0;
 }
@@ -473,12 +481,7 @@ static int debug_command(const args *a, const dm_project *p, const dm_target *t,
 	}
 
 	/* the log from its first line, as it comes, until the container ends */
-	fflush(stdout);
-	po.argv = logs;
-	po.inherit_stdio = 1;
-	po.capture_stderr = 0;
-	e = dm_proc_run(&po, &r);
-	dm_proc_result_release(&r);
+	e = run_on_terminal(logs);
 	if (e == DM_ERR_INTERRUPTED || debug_interrupted)
 		goto interrupted;
 	if (e != DM_OK)
@@ -523,8 +526,6 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 	size_t n = 0;
 	const char *image = a->image ? a->image : !strcmp(what, "net") ? NET_IMAGE : APP_IMAGE;
 	uint64_t wait_ms = a->timeout_ms ? a->timeout_ms : DEBUG_WAIT_MS;
-	dm_proc_opts po = DM_PROC_OPTS_INIT;
-	dm_proc_result r = DM_PROC_RESULT_INIT;
 	dm_err e;
 	int code, del;
 
@@ -574,14 +575,9 @@ static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, con
 		free(argv);
 		return code;
 	}
-	fflush(stdout);
 	/* the terminal is kubectl's, and a ^C reaches kubectl and us alike */
-	po.argv = argv;
-	po.inherit_stdio = 1;
-	po.capture_stderr = 0;
-	e = dm_proc_run(&po, &r);
+	e = run_on_terminal(argv);
 	free(argv);
-	dm_proc_result_release(&r);
 	if (e == DM_ERR_INTERRUPTED || dm_proc_cancelled()) {
 		/* a killed kubectl does not delete the pod */
 		del = debug_delete(a, p, t, kubectl, name, 0);
