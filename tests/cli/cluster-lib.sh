@@ -51,3 +51,14 @@ ${2:-}
 EOT
 }
 F=$P/flavours/f.yaml
+
+# remote_flavour NS: flavour NS with an inline remote target (-r) on the test bed's API server,
+# through a copy of its token kubeconfig (path relative to the flavour file), context dm-test
+remote_flavour() {
+  flavour "$1" "remote:
+  provider: remote
+  kubeconfig: ../kube/remote.kubeconfig
+  context: dm-test"
+  mkdir -p "$P/kube"
+  cp "$DM_TEST_KUBECONFIG_TOKEN" "$P/kube/remote.kubeconfig"
+}

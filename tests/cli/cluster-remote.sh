@@ -15,12 +15,7 @@ ns=dmr-$id
 node=dmr-node-$id
 proxy_pid=
 trap '[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null; kc delete node "$node" --ignore-not-found >/dev/null 2>&1; kc delete ns "$ns" --ignore-not-found --wait=false >/dev/null 2>&1' EXIT
-flavour "$ns" "remote:
-  provider: remote
-  kubeconfig: ../kube/remote.kubeconfig
-  context: dm-test"
-mkdir -p "$P/kube"
-cp "$DM_TEST_KUBECONFIG_TOKEN" "$P/kube/remote.kubeconfig"   # relative to the flavour file
+remote_flavour "$ns"
 
 run 1 -f "$F" -r status
 grep -qF "namespace '$ns' does not exist (dm-cluster start creates it)" "$T/err" || fail "status before start"

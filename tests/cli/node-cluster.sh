@@ -19,12 +19,7 @@ id=$(basename "$T" | tr 'A-Z.' 'a-z-' | tr -cd 'a-z0-9-')
 ns=dmn-$id
 bg=
 trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; kc delete ns "$ns" --timeout=90s >/dev/null 2>&1 || true' EXIT
-flavour "$ns" "remote:
-  provider: remote
-  kubeconfig: ../kube/remote.kubeconfig
-  context: dm-test"
-mkdir -p "$P/kube"
-cp "$DM_TEST_KUBECONFIG_TOKEN" "$P/kube/remote.kubeconfig"
+remote_flavour "$ns"
 run 0 -f "$F" -r start   # creates the namespace
 
 # no pod of ours is left in the namespace (pending deletions included)
