@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include <dm/alias.h>
+#include <dm/json.h>
 #include <dm/log.h>
 #include <dm/sigv4.h>
 #include <dm/util.h>
@@ -573,6 +574,76 @@ dm_err dm_alias_format(dm_buf *out, const dm_alias *a)
 	if ((e = check_alias(a)) || (e = dm_buf_puts(out, "aliases:\n")))
 		return e;
 	return put_entry(out, 2, a->name, a->url, a->access_key, a->secret_key, a->session_token, a->region);
+}
+
+/* ---- the other forms of an alias (dm-secrets --format) ---------------------------------------- */
+
+static dm_err put_shell_quoted(dm_buf *b, const char *v)
+{
+	dm_err e = dm_buf_puts(b, "'");
+
+	for (; *v && !e; v++)
+		e = *v == '\'' ? dm_buf_puts(b, "'\\''") : dm_buf_append(b, v, 1);
+	return e ? e : dm_buf_puts(b, "'");
+}
+
+static int env_name_ok(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static dm_err export_env(dm_buf *out, const dm_alias *a)
+{
+	dm_buf url = DM_BUF_INIT;
+	dm_err e;
+
+	if ((e = dm_buf_puts(out, "export AWS_ACCESS_KEY_ID=")) || (e = put_shell_quoted(out, a->access_key)) ||
+	    (e = dm_buf_puts(out, "\nexport AWS_SECRET_ACCESS_KEY=")) || (e = put_shell_quoted(out, a->secret_key)) ||
+	    (e = dm_buf_puts(out, "\n")) || !a->url)
+		return e;
+	if ((e = dm_buf_puts(out, "export AWS_ENDPOINT_URL=")) || (e = put_shell_quoted(out, a->url)) ||
+	    (e = dm_buf_puts(out, "\n")))
+		return e;
+	if (!env_name_ok(a->name)) {
+		dm_warn("'%s' cannot be part of an environment variable name: no MC_HOST_ line (choose another alias "
+			"name)",
+			a->name);
+		return DM_OK;
+	}
+	if (!(e = dm_alias_url(&url, a)) && !(e = dm_buf_printf(out, "export MC_HOST_%s=", a->name)) &&
+	    !(e = put_shell_quoted(out, dm_buf_str(&url))))
+		e = dm_buf_puts(out, "\n");
+	dm_buf_release(&url);
+	return e;
+}
+
+static dm_err export_mc(dm_buf *out, const dm_alias *a)
+{
+	dm_err e;
+
+	if ((e = dm_buf_puts(out, "{\n  ")) || (e = dm_json_put_string(out, a->name, strlen(a->name))) ||
+	    (e = dm_buf_puts(out, ": {\n    \"url\": ")) || (e = dm_json_put_string(out, a->url, strlen(a->url))) ||
+	    (e = dm_buf_puts(out, ",\n    \"accessKey\": ")) ||
+	    (e = dm_json_put_string(out, a->access_key, strlen(a->access_key))) ||
+	    (e = dm_buf_puts(out, ",\n    \"secretKey\": ")) ||
+	    (e = dm_json_put_string(out, a->secret_key, strlen(a->secret_key))))
+		return e;
+	return dm_buf_puts(out, ",\n    \"api\": \"s3v4\",\n    \"path\": \"auto\"\n  }\n}\n");
+}
+
+dm_err dm_alias_export(dm_buf *out, const dm_alias *a, dm_alias_export_form form)
+{
+	switch (form) {
+	case DM_ALIAS_EXPORT_ENV: return export_env(out, a);
+	case DM_ALIAS_EXPORT_MC: return export_mc(out, a);
+	case DM_ALIAS_EXPORT_FILE: return dm_alias_format(out, a);
+	}
+	return dm_fail(DM_ERR_INVALID, "unknown alias form %d", (int)form);
 }
 
 /* ---- writing the file: line by line, so that its comments stay ------------------------------ */

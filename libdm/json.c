@@ -15,3 +15,26 @@ int dm_json_print(json_t *doc)
 	json_decref(doc);
 	return rc;
 }
+
+dm_err dm_json_put_string(dm_buf *b, const char *s, size_t n)
+{
+	dm_err e = dm_buf_puts(b, "\"");
+
+	for (size_t i = 0; i < n && !e; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		switch (ch) {
+		case '"': e = dm_buf_puts(b, "\\\""); break;
+		case '\\': e = dm_buf_puts(b, "\\\\"); break;
+		case '\n': e = dm_buf_puts(b, "\\n"); break;
+		case '\r': e = dm_buf_puts(b, "\\r"); break;
+		case '\t': e = dm_buf_puts(b, "\\t"); break;
+		default:
+			if (ch < 0x20 || ch == 0x7f)
+				e = dm_buf_printf(b, "\\u%04x", ch);
+			else
+				e = dm_buf_append(b, &ch, 1);
+		}
+	}
+	return e ? e : dm_buf_puts(b, "\"");
+}

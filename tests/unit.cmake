@@ -16,3 +16,6 @@ dm_unit_test(test_seed_plan ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_seed_plan.c)
 dm_unit_test(test_seed_job ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_seed_job.c)
 # where a component's keys are (dm_component_credentials, dm-secrets and dm-seed --k8s-job)
 dm_unit_test(test_credentials ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_credentials.c)
+# the tools' option tables (tools/common/options.c): parsing and --help
+dm_unit_test(test_cli_options ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_cli_options.c)
+target_link_libraries(test_cli_options PRIVATE dmcli)

@@ -82,6 +82,21 @@ dm_err dm_alias_save(const char *path, const dm_alias *a);
  * session_token are left out when NULL.  The checks of dm_alias_save apply. */
 dm_err dm_alias_format(dm_buf *out, const dm_alias *a);
 
+/* The forms dm_alias_export writes (dm-secrets --format). */
+typedef enum {
+	DM_ALIAS_EXPORT_ENV = 1, /* shell export lines (eval "$(dm-secrets minio)") */
+	DM_ALIAS_EXPORT_MC,      /* an entry of the MinIO client's config.json */
+	DM_ALIAS_EXPORT_FILE     /* an entry of dm's alias file: dm_alias_format */
+} dm_alias_export_form;
+
+/* Appends alias a in form.  ENV: "export AWS_ACCESS_KEY_ID=...",
+ * AWS_SECRET_ACCESS_KEY and, when a has a url, AWS_ENDPOINT_URL and
+ * MC_HOST_<name> (left out, with a warning, when the name cannot be part of a
+ * variable name), each value single-quoted for the shell, so any bytes but NUL
+ * pass.  MC and FILE need the url and UTF-8 text (the caller checks).  The
+ * keys reach only out (the caller's wiped dm_buf). */
+dm_err dm_alias_export(dm_buf *out, const dm_alias *a, dm_alias_export_form form);
+
 /* Wipes the secrets and frees; NULL is a no-op. */
 void dm_alias_free(dm_alias *a);
 

@@ -7,7 +7,12 @@
 #ifndef DM_JSON_H
 #define DM_JSON_H
 
+#include <stddef.h>
+
 #include <jansson.h>
+
+#include <dm/err.h>
+#include <dm/util.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,6 +23,12 @@ extern "C" {
  * document could not be built or written (the caller's exit code says so;
  * dm_cli_close_stdout reports a failed write). */
 int dm_json_print(json_t *doc);
+
+/* Appends the n bytes of s (UTF-8 text, checked by the caller) to b as a JSON
+ * string: quotes, \" \\ \n \r \t, every other control and DEL as \u00XX.
+ * For values that must not pass through jansson's memory, which is freed
+ * without being wiped: secrets go into a dm_buf, wiped on release. */
+dm_err dm_json_put_string(dm_buf *b, const char *s, size_t n);
 
 #ifdef __cplusplus
 }

@@ -139,6 +139,15 @@ dm_err dm_k8s_get_secret(dm_k8s *c, const char *ns, const char *name, dm_k8s_sec
 dm_err dm_k8s_secret_parse(const char *json, size_t len, dm_k8s_secret **out);
 /* The item of key, or NULL. Borrowed. */
 const dm_k8s_secret_item *dm_k8s_secret_find(const dm_k8s_secret *s, const char *key);
+
+/* The S3 key pair of s: the items named access_field and secret_field; with
+ * only one named, the other is its partner among the common spellings; with
+ * neither, the first pair present of accesskey/secretkey, rootUser/rootPassword,
+ * root-user/root-password, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+ * access_key/secret_key, accessKey/secretKey.  *ak and *sk are borrowed from s.
+ * DM_ERR_NOTFOUND (both NULL) with a detail that lists the keys s holds. */
+dm_err dm_k8s_secret_pair(const dm_k8s_secret *s, const char *access_field, const char *secret_field,
+			  const dm_k8s_secret_item **ak, const dm_k8s_secret_item **sk);
 /* Creates (or with replace, replaces) an Opaque Secret from n items. */
 dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name, const dm_k8s_secret_item *items, size_t n,
 			 int replace);

@@ -519,6 +519,72 @@ const dm_k8s_secret_item *dm_k8s_secret_find(const dm_k8s_secret *s, const char 
 	return NULL;
 }
 
+/* The spellings of an S3 key pair in the Secrets of common charts, first match wins. */
+static const char *const common_pairs[][2] = {
+	{ "accesskey", "secretkey" },     { "rootUser", "rootPassword" },
+	{ "root-user", "root-password" }, { "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY" },
+	{ "access_key", "secret_key" },   { "accessKey", "secretKey" },
+};
+
+/* With one field named, the other: its partner among the common spellings. */
+static void pair_other(const dm_k8s_secret *s, const char *akf, const char *skf, const dm_k8s_secret_item **ak,
+		       const dm_k8s_secret_item **sk)
+{
+	for (size_t i = 0; i < sizeof(common_pairs) / sizeof(common_pairs[0]); i++) {
+		if (!akf && strcmp(common_pairs[i][1], skf) == 0)
+			*ak = dm_k8s_secret_find(s, common_pairs[i][0]);
+		if (!skf && strcmp(common_pairs[i][0], akf) == 0)
+			*sk = dm_k8s_secret_find(s, common_pairs[i][1]);
+	}
+}
+
+static dm_err pair_missing(const dm_k8s_secret *s, const char *akf, const char *skf)
+{
+	dm_buf keys = DM_BUF_INIT;
+	dm_err e;
+
+	for (size_t i = 0; i < s->n; i++)
+		dm_buf_printf(&keys, "%s%s", i ? ", " : "", s->items[i].key);
+	if (akf || skf)
+		e = dm_fail(DM_ERR_NOTFOUND, "secret \"%s\" has no key '%s' (keys: %s)", s->name,
+			    akf && !dm_k8s_secret_find(s, akf) ? akf
+			    : skf                              ? skf
+							       : "?",
+			    s->n ? dm_buf_str(&keys) : "none");
+	else
+		e = dm_fail(DM_ERR_NOTFOUND,
+			    "secret \"%s\" holds no access/secret key pair of a known spelling (keys: %s)", s->name,
+			    s->n ? dm_buf_str(&keys) : "none");
+	dm_buf_release(&keys);
+	return e;
+}
+
+dm_err dm_k8s_secret_pair(const dm_k8s_secret *s, const char *akf, const char *skf, const dm_k8s_secret_item **ak,
+			  const dm_k8s_secret_item **sk)
+{
+	*ak = *sk = NULL;
+	if (akf || skf) {
+		*ak = akf ? dm_k8s_secret_find(s, akf) : NULL;
+		*sk = skf ? dm_k8s_secret_find(s, skf) : NULL;
+		if ((akf && !*ak) || (skf && !*sk))
+			goto missing;
+		if (!akf || !skf)
+			pair_other(s, akf, skf, ak, sk);
+		if (*ak && *sk)
+			return DM_OK;
+		goto missing;
+	}
+	for (size_t i = 0; i < sizeof(common_pairs) / sizeof(common_pairs[0]); i++) {
+		*ak = dm_k8s_secret_find(s, common_pairs[i][0]);
+		*sk = dm_k8s_secret_find(s, common_pairs[i][1]);
+		if (*ak && *sk)
+			return DM_OK;
+	}
+missing:
+	*ak = *sk = NULL;
+	return pair_missing(s, akf, skf);
+}
+
 dm_err dm_k8s_get_secret(dm_k8s *c, const char *ns, const char *name, dm_k8s_secret **out)
 {
 	char path[512], *reply = NULL;

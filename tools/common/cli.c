@@ -104,18 +104,6 @@ int dm_cli_usage_error(const char *fmt, ...)
 	return DM_EXIT_USAGE;
 }
 
-int dm_cli_bad_option(int c, char **argv)
-{
-	extern int optind, optopt;
-	const char *arg = argv[optind - 1];
-
-	if (c == ':')
-		return dm_cli_usage_error("option '%s' needs a value", arg);
-	if (optopt > ' ' && optopt < 127 && strncmp(arg, "--", 2) != 0)
-		return dm_cli_usage_error("unknown option '-%c'", optopt);
-	return dm_cli_usage_error("unknown option '%s'", arg);
-}
-
 void dm_cli_no_core(void)
 {
 	struct rlimit rl = { 0, 0 };

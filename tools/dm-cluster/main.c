@@ -1,7 +1,6 @@
 /* dm-cluster: start, stop, delete and inspect the platform's cluster
  * (minikube, microk8s, or an existing remote cluster), open a kubectl proxy,
  * or a throw-away debugging pod. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,72 +21,70 @@
 #define APP_IMAGE "python:3.12-slim"
 #define DEBUG_WAIT_MS (5ULL * 60 * 1000) /* debug: how long the pod may take to start */
 
-static const char usage_text[] =
-	"Usage: dm-cluster [OPTIONS] start|stop|delete|status|proxy|debug [net|app]\n"
-	"       dm-cluster [OPTIONS] debug net|app -- COMMAND [ARGS...]\n"
-	"Start, stop, delete and inspect the platform's Kubernetes cluster.\n"
-	"\n"
-	"Commands:\n"
-	"  start        preflight (program and version, CPUs and memory), then start the cluster\n"
-	"               unless it runs, enable the target's addons, wait for the API server and\n"
-	"               create the project namespace; microk8s: write its kubeconfig (mode 0600)\n"
-	"               and print the file's path\n"
-	"  stop         minikube stop / microk8s stop (a remote cluster is never stopped)\n"
-	"  delete       minikube delete / microk8s reset; needs --yes (never for remote)\n"
-	"  status       provider, running, API, server version, nodes Ready (each node with\n"
-	"               its allocatable cpu and memory), namespace; exit 0 only when all are ready\n"
-	"  proxy        kubectl proxy on the flavour's proxy_port, after printing the dashboard URL\n"
-	"  debug net    an interactive pod with network tools (" NET_IMAGE ") in the namespace,\n"
-	"               removed on exit\n"
-	"  debug app    the same with an application debugging image (" APP_IMAGE ")\n"
-	"  debug net|app -- COMMAND [ARGS...]\n"
-	"               run COMMAND (no shell, no stdin) in such a pod, print its log (stdout\n"
-	"               and stderr) and exit with its exit code (1 also when the pod did not\n"
-	"               start, with the reason); the pod is deleted afterwards, also when\n"
-	"               interrupted\n"
-	"\n"
-	"Options:\n"
-	"  -f, --flavour FILE       flavour file (default: $DM_FLAVOUR, else " DM_FLAVOUR_DEFAULT ")\n"
-	"  -t, --target FILE        target file (default: the flavour's project.k8s_default_config)\n"
-	"  -l, --local              use the flavour's inline local: target\n"
-	"  -r, --remote             use the flavour's inline remote: target\n"
-	"      --dry-run            print the commands that would run, one per line; run none\n"
-	"      --json               status/start: one JSON document on stdout\n"
-	"      --timeout DUR        limit of each command and each wait (e.g. 90s, 10m; default 10m,\n"
-	"                           status 30s; debug: for the pod to start, default 5m)\n"
-	"      --yes                confirm delete\n"
-	"      --kubeconfig-out FILE  microk8s: write its kubeconfig here (mode 0600) instead of\n"
-	"                           the target's kubeconfig path\n"
-	"      --port N             proxy: local port (default: the flavour's proxy_port)\n"
-	"      --image IMAGE        debug: the pod's image (pulled only if the node lacks it)\n"
-	"      --host-network       debug: the pod uses the node's network (hostNetwork)\n"
-	"  -v, --verbose            also show every command run (progress is shown by default)\n"
-	"  -q, --quiet              errors only\n"
-	"  -h, --help               this help\n"
-	"\n"
-	"Programs are looked up in PATH; DM_MINIKUBE, DM_MICROK8S and DM_KUBECTL override them.\n"
-	"Credentials are never printed: the microk8s kubeconfig goes to a 0600 file, only its path\n"
-	"is shown.\n" DM_CLI_EXIT_HELP "  debug -- COMMAND exits with COMMAND's exit code\n";
+static const char help_head[] = "Usage: dm-cluster [OPTIONS] start|stop|delete|status|proxy|debug [net|app]\n"
+				"       dm-cluster [OPTIONS] debug net|app -- COMMAND [ARGS...]\n"
+				"Start, stop, delete and inspect the platform's Kubernetes cluster.\n"
+				"\n"
+				"Commands:\n"
+				"  start        preflight (program and version, CPUs and memory), then start the\n"
+				"               cluster unless it runs, enable the target's addons, wait for the\n"
+				"               API server and create the project namespace; microk8s: write its\n"
+				"               kubeconfig (mode 0600) and print the file's path\n"
+				"  stop         minikube stop / microk8s stop (a remote cluster is never stopped)\n"
+				"  delete       minikube delete / microk8s reset; needs --yes (never for remote)\n"
+				"  status       provider, running, API, server version, nodes Ready (each node\n"
+				"               with its allocatable cpu and memory), namespace; exit 0 only when\n"
+				"               all are ready\n"
+				"  proxy        kubectl proxy on the flavour's proxy_port, after printing the\n"
+				"               dashboard URL\n"
+				"  debug net    an interactive pod with network tools (" NET_IMAGE ")\n"
+				"               in the namespace, removed on exit\n"
+				"  debug app    the same with an application debugging image (" APP_IMAGE ")\n"
+				"  debug net|app -- COMMAND [ARGS...]\n"
+				"               run COMMAND (no shell, no stdin) in such a pod, print its log\n"
+				"               (stdout and stderr) and exit with its exit code (1 also when the\n"
+				"               pod did not start, with the reason); the pod is deleted\n"
+				"               afterwards, also when interrupted\n"
+				"\n"
+				"Programs are looked up in PATH; DM_MINIKUBE, DM_MICROK8S and DM_KUBECTL override\n"
+				"them.  Credentials are never printed: the microk8s kubeconfig goes to a 0600\n"
+				"file, only its path is shown.\n";
 
-enum { OPT_DRY_RUN = 256, OPT_JSON, OPT_TIMEOUT, OPT_YES, OPT_KCOUT, OPT_PORT, OPT_IMAGE, OPT_HOST_NETWORK };
+static const char help_tail[] = DM_CLI_EXIT_HELP "  debug -- COMMAND exits with COMMAND's exit code\n";
 
-static const struct option long_opts[] = {
-	{ "flavour", required_argument, NULL, 'f' },
-	{ "target", required_argument, NULL, 't' },
-	{ "local", no_argument, NULL, 'l' },
-	{ "remote", no_argument, NULL, 'r' },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "yes", no_argument, NULL, OPT_YES },
-	{ "kubeconfig-out", required_argument, NULL, OPT_KCOUT },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "image", required_argument, NULL, OPT_IMAGE },
-	{ "host-network", no_argument, NULL, OPT_HOST_NETWORK },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+enum {
+	OPT_DRY_RUN = DM_CLI_LONG_ONLY,
+	OPT_JSON,
+	OPT_TIMEOUT,
+	OPT_YES,
+	OPT_KCOUT,
+	OPT_PORT,
+	OPT_IMAGE,
+	OPT_HOST_NETWORK
+};
+
+static const dm_cli_option option_table[] = {
+	{ 'f', "flavour", "FILE", "flavour file (default: $DM_FLAVOUR, else " DM_FLAVOUR_DEFAULT ")", 0 },
+	{ 't', "target", "FILE", "target file (default: the flavour's project.k8s_default_config)", 0 },
+	{ 'l', "local", NULL, "use the flavour's inline local: target", 0 },
+	{ 'r', "remote", NULL, "use the flavour's inline remote: target", 0 },
+	{ OPT_DRY_RUN, "dry-run", NULL, "print the commands that would run, one per line; run none", 0 },
+	{ OPT_JSON, "json", NULL, "status/start: one JSON document on stdout", 0 },
+	{ OPT_TIMEOUT, "timeout", "DUR",
+	  "limit of each command and each wait (e.g. 90s, 10m; default 10m, status 30s; debug: for the pod to "
+	  "start, default 5m)",
+	  0 },
+	{ OPT_YES, "yes", NULL, "confirm delete", 0 },
+	{ OPT_KCOUT, "kubeconfig-out", "FILE",
+	  "microk8s: write its kubeconfig here (mode 0600) instead of the target's kubeconfig path", 0 },
+	{ OPT_PORT, "port", "N", "proxy: local port (default: the flavour's proxy_port)", 0 },
+	{ OPT_IMAGE, "image", "IMAGE", "debug: the pod's image (pulled only if the node lacks it)", 0 },
+	{ OPT_HOST_NETWORK, "host-network", NULL, "debug: the pod uses the node's network (hostNetwork)", 0 },
+	{ 'v', "verbose", NULL, "also show every command run (progress is shown by default)", 0 },
+	{ 'q', "quiet", NULL, "errors only", 0 },
+	DM_CLI_OPT_HELP,
+	DM_CLI_OPT_VERSION,
+	DM_CLI_END,
 };
 
 typedef struct {
@@ -592,7 +589,8 @@ int main(int argc, char **argv)
 	args a;
 	const char *cmd, *sub = NULL;
 	char *const *cmdv = NULL;
-	int cmdc = 0, dashdash;
+	int cmdc = 0, words;
+	dm_cli_parser cl;
 	dm_flavour *fl = NULL;
 	const dm_project *p;
 	dm_target *t = NULL;
@@ -604,65 +602,68 @@ int main(int argc, char **argv)
 	dm_cli_init("dm-cluster");
 	dm_cli_no_core(); /* it writes kubeconfigs holding credentials */
 	memset(&a, 0, sizeof(a));
-	while ((c = getopt_long(argc, argv, ":f:t:lrvqh", long_opts, NULL)) != -1) {
+	dm_cli_parser_init(&cl, option_table, argc, argv);
+	while ((c = dm_cli_next(&cl)) > 0) {
 		switch (c) {
-		case 'f': a.flavour = optarg; break;
-		case 't': a.target = optarg; break;
+		case 'f': a.flavour = cl.value; break;
+		case 't': a.target = cl.value; break;
 		case 'l': a.local = 1; break;
 		case 'r': a.remote = 1; break;
 		case OPT_DRY_RUN: a.dry_run = 1; break;
 		case OPT_JSON: a.json = 1; break;
 		case OPT_YES: a.yes = 1; break;
-		case OPT_KCOUT: a.kubeconfig_out = optarg; break;
-		case OPT_IMAGE: a.image = optarg; break;
+		case OPT_KCOUT: a.kubeconfig_out = cl.value; break;
+		case OPT_IMAGE: a.image = cl.value; break;
 		case OPT_HOST_NETWORK: a.host_network = 1; break;
 		case OPT_TIMEOUT:
-			if (dm_parse_duration_ms(optarg, &a.timeout_ms) != DM_OK || a.timeout_ms == 0)
-				return dm_cli_usage_error("invalid --timeout '%s' (e.g. 90s, 10m)", optarg);
+			if (dm_parse_duration_ms(cl.value, &a.timeout_ms) != DM_OK || a.timeout_ms == 0)
+				return dm_cli_usage_error("invalid --timeout '%s' (e.g. 90s, 10m)", cl.value);
 			break;
 		case OPT_PORT: {
 			char *end;
-			long v = strtol(optarg, &end, 10);
+			long v = strtol(cl.value, &end, 10);
 
 			if (*end || v < 1 || v > 65535)
-				return dm_cli_usage_error("invalid --port '%s' (1..65535)", optarg);
+				return dm_cli_usage_error("invalid --port '%s' (1..65535)", cl.value);
 			a.port = (int)v;
 			break;
 		}
 		case 'v': a.verbosity++; break;
 		case 'q': a.verbosity = -1; break;
-		case 'h': fputs(usage_text, stdout); return dm_cli_close_stdout(0);
-		default: return dm_cli_bad_option(c, argv);
+		case 'h': return dm_cli_help(help_head, option_table, help_tail);
+		case 'V': return dm_cli_version();
 		}
 	}
+	if (c == DM_CLI_BAD)
+		return DM_EXIT_USAGE;
 	/* progress (what is started, what is waited for and how long) is shown
 	 * by default: starting a cluster takes minutes; -v adds every command */
-	dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
 	dm_cli_set_verbosity(a.verbosity < 0 ? -1 : a.verbosity + 1);
-	if (optind >= argc)
+	/* the words before "--": the command (and debug's net|app); after it: the pod's command */
+	words = cl.dashdash >= 0 ? cl.dashdash : cl.noperands;
+	if (words == 0)
 		return dm_cli_usage_error("no command given (start, stop, delete, status, proxy or debug)");
-	cmd = argv[optind++];
+	cmd = cl.operands[0];
 	if (strcmp(cmd, "start") && strcmp(cmd, "stop") && strcmp(cmd, "delete") && strcmp(cmd, "status") &&
 	    strcmp(cmd, "proxy") && strcmp(cmd, "debug"))
 		return dm_cli_usage_error("unknown command '%s'", cmd);
 	if (!strcmp(cmd, "debug")) {
-		sub = optind < argc ? argv[optind++] : "net";
+		sub = words > 1 ? cl.operands[1] : "net";
 		if (strcmp(sub, "net") && strcmp(sub, "app"))
 			return dm_cli_usage_error("debug takes 'net' or 'app', not '%s'", sub);
-		/* getopt moves a '--' in front of the words it did not take:
-		 * what follows net|app is then the pod's command */
-		if (optind < argc && !dashdash)
+		if (words > 2)
 			return dm_cli_usage_error("unexpected argument '%s' (the command to run in the pod goes after "
 						  "'--': debug %s -- COMMAND [ARGS...])",
-						  argv[optind], sub);
-		cmdv = argv + optind;
-		cmdc = argc - optind;
-		optind = argc;
-		if (dashdash && !cmdc)
-			return dm_cli_usage_error("no command after '--' (debug %s -- COMMAND [ARGS...])", sub);
+						  cl.operands[2], sub);
+		if (cl.dashdash >= 0) {
+			cmdv = cl.operands + cl.dashdash;
+			cmdc = cl.noperands - cl.dashdash;
+			if (!cmdc)
+				return dm_cli_usage_error("no command after '--' (debug %s -- COMMAND [ARGS...])", sub);
+		}
+	} else if (cl.noperands > 1) {
+		return dm_cli_usage_error("unexpected argument '%s'", cl.operands[1]);
 	}
-	if (optind < argc)
-		return dm_cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (a.host_network && strcmp(cmd, "debug"))
 		return dm_cli_usage_error("--host-network is for debug");
 	if ((a.target != NULL) + a.local + a.remote > 1)

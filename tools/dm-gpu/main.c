@@ -2,7 +2,6 @@
  * run on it.  Argument parsing and output only; the facts and the rules are
  * libdm's (dm/gpu.h).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,58 +12,30 @@
 #include <dm/gpu.h>
 #include <dm/util.h>
 
-#ifndef DM_VERSION
-#define DM_VERSION "0.1.0"
-#endif
-
 #define SMOKE_BYTES ((size_t)64 << 20)
 
 extern const unsigned char dm_gpu_images_yaml[];
 extern const size_t dm_gpu_images_yaml_len;
 
-static const char usage_text[] =
-	"Usage: dm-gpu [list] [--json]\n"
-	"       dm-gpu check [--cuda X.Y] [--image NAME] [--min-memory SIZE] [--min-cc X.Y] [--smoke] [--json]\n"
-	"\n"
-	"List the NVIDIA GPUs of this node and the driver's facts, or check that a CUDA\n"
-	"notebook image can run here; every problem found is named with its fix.\n"
-	"\n"
-	"Commands:\n"
-	"  list                 the driver, CUDA version, device nodes, container runtime and\n"
-	"                       every GPU (the default)\n"
-	"  check                list's facts judged against the requirements below\n"
-	"\n"
-	"Options:\n"
-	"  --cuda X.Y           the CUDA version the image needs from the driver\n"
-	"  --image NAME         take the CUDA version (and compute capability) from the image\n"
-	"                       table: a short name (pydl_gpu_env) or an image reference\n"
-	"  --images FILE        read the image table from FILE (default: the built-in copy of\n"
-	"                       k8s/gpu-images.yaml)\n"
-	"  --min-memory SIZE    free memory each GPU must have (e.g. 4GiB, 512M)\n"
-	"  --min-cc X.Y         lowest compute capability accepted (the toolkit's floor for\n"
-	"                       the CUDA version always applies)\n"
-	"  --smoke              also allocate, copy and run a kernel on each GPU through the\n"
-	"                       CUDA runtime, and report the copy bandwidth\n"
-	"  --root DIR           look for proc/driver/nvidia, dev/nvidia*, CDI specs and the\n"
-	"                       container runtime under DIR (a host's / mounted in a container)\n"
-#ifdef DM_GPU_HAVE_K8S
-	"  --kubeconfig FILE    also read this node from Kubernetes (FILE, or $KUBECONFIG with\n"
-	"                       --kubeconfig ''): its allocatable nvidia.com/gpu must be > 0\n"
-	"  --node NAME          the Kubernetes node (default: $NODE_NAME, else the host name)\n"
-#endif
-	"  --json               print one JSON document with every fact and every reason\n"
-	"  -q, --quiet          errors only on stderr\n"
-	"  -v, --verbose        more detail on stderr\n"
-	"  -h, --help           this text\n"
-	"      --version        the version\n"
-	"\n"
-	"Environment:\n"
-	"  DM_NVML_LIBRARY      absolute path loaded instead of libnvidia-ml.so.1\n"
-	"  DM_CUDA_LIBRARY      absolute path loaded instead of libcuda.so.1\n"
-	"\n"
-	"Exit codes:\n"
-	"  0 ready, 1 not ready (the reasons are listed), 2 usage (a missing --images file too),\n"
-	"  3 bad configuration (a malformed --images file)\n";
+static const char help_head[] = "Usage: dm-gpu [list] [--json]\n"
+				"       dm-gpu check [--cuda X.Y] [--image NAME] [--min-memory SIZE]\n"
+				"                    [--min-cc X.Y] [--smoke] [--json]\n"
+				"\n"
+				"List the NVIDIA GPUs of this node and the driver's facts, or check that a CUDA\n"
+				"notebook image can run here; every problem found is named with its fix.\n"
+				"\n"
+				"Commands:\n"
+				"  list                    the driver, CUDA version, device nodes, container\n"
+				"                          runtime and every GPU (the default)\n"
+				"  check                   list's facts judged against the requirements below\n";
+
+static const char help_tail[] = "Environment:\n"
+				"  DM_NVML_LIBRARY         absolute path loaded instead of libnvidia-ml.so.1\n"
+				"  DM_CUDA_LIBRARY         absolute path loaded instead of libcuda.so.1\n"
+				"\n"
+				"Exit codes:\n"
+				"  0 ready, 1 not ready (the reasons are listed), 2 usage (a missing --images\n"
+				"  file too), 3 bad configuration (a malformed --images file)\n";
 
 struct args {
 	int check;
@@ -83,7 +54,7 @@ struct args {
 };
 
 enum {
-	OPT_CUDA = 256,
+	OPT_CUDA = DM_CLI_LONG_ONLY,
 	OPT_IMAGE,
 	OPT_IMAGES,
 	OPT_MIN_MEMORY,
@@ -91,86 +62,104 @@ enum {
 	OPT_SMOKE,
 	OPT_ROOT,
 	OPT_JSON,
-	OPT_VERSION,
 	OPT_KUBECONFIG,
 	OPT_NODE
 };
 
-static int parse_args(struct args *a, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "cuda", required_argument, NULL, OPT_CUDA },
-		{ "image", required_argument, NULL, OPT_IMAGE },
-		{ "images", required_argument, NULL, OPT_IMAGES },
-		{ "min-memory", required_argument, NULL, OPT_MIN_MEMORY },
-		{ "min-cc", required_argument, NULL, OPT_MIN_CC },
-		{ "smoke", no_argument, NULL, OPT_SMOKE },
-		{ "root", required_argument, NULL, OPT_ROOT },
-		{ "json", no_argument, NULL, OPT_JSON },
+/* tag: the option belongs to 'check' */
+static const dm_cli_option option_table[] = {
+	{ OPT_CUDA, "cuda", "X.Y", "the CUDA version the image needs from the driver", 1 },
+	{ OPT_IMAGE, "image", "NAME",
+	  "take the CUDA version (and compute capability) from the image table: a short name (pydl_gpu_env) or "
+	  "an image reference",
+	  1 },
+	{ OPT_IMAGES, "images", "FILE",
+	  "read the image table from FILE (default: the built-in copy of k8s/gpu-images.yaml)", 0 },
+	{ OPT_MIN_MEMORY, "min-memory", "SIZE", "free memory each GPU must have (e.g. 4GiB, 512M)", 1 },
+	{ OPT_MIN_CC, "min-cc", "X.Y",
+	  "lowest compute capability accepted (the toolkit's floor for the CUDA version always applies)", 1 },
+	{ OPT_SMOKE, "smoke", NULL,
+	  "also allocate, copy and run a kernel on each GPU through the CUDA runtime, and report the copy "
+	  "bandwidth",
+	  1 },
+	{ OPT_ROOT, "root", "DIR",
+	  "look for proc/driver/nvidia, dev/nvidia*, CDI specs and the container runtime under DIR (a host's / "
+	  "mounted in a container)",
+	  0 },
 #ifdef DM_GPU_HAVE_K8S
-		{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-		{ "node", required_argument, NULL, OPT_NODE },
+	{ OPT_KUBECONFIG, "kubeconfig", "FILE",
+	  "also read this node from Kubernetes (FILE, or $KUBECONFIG with --kubeconfig ''): its allocatable "
+	  "nvidia.com/gpu must be > 0",
+	  0 },
+	{ OPT_NODE, "node", "NAME", "the Kubernetes node (default: $NODE_NAME, else the host name)", 0 },
 #endif
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, check_only = 0;
+	{ OPT_JSON, "json", NULL, "print one JSON document with every fact and every reason", 0 },
+	{ 'q', "quiet", NULL, "errors only on stderr", 0 },
+	{ 'v', "verbose", NULL, "more detail on stderr", 0 },
+	DM_CLI_OPT_HELP,
+	DM_CLI_OPT_VERSION,
+	DM_CLI_END,
+};
 
-	/* GNU getopt permutes: options may come before or after the command. */
-	while ((c = getopt_long(argc, argv, ":qvh", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_CUDA:
-			a->cuda = optarg;
-			check_only = 1;
-			break;
-		case OPT_IMAGE:
-			a->image = optarg;
-			check_only = 1;
-			break;
-		case OPT_IMAGES: a->images_file = optarg; break;
-		case OPT_MIN_MEMORY:
-			a->min_memory = optarg;
-			check_only = 1;
-			break;
-		case OPT_MIN_CC:
-			a->min_cc = optarg;
-			check_only = 1;
-			break;
-		case OPT_SMOKE:
-			a->smoke = 1;
-			check_only = 1;
-			break;
-		case OPT_ROOT: a->root = optarg; break;
-		case OPT_JSON: a->json = 1; break;
-		case OPT_KUBECONFIG:
-			a->kubeconfig = optarg;
-			a->k8s = 1;
-			break;
-		case OPT_NODE: a->node = optarg; break;
-		case 'q': a->verbosity = -1; break;
-		case 'v': a->verbosity++; break;
-		case 'h': fputs(usage_text, stdout); return -1;
-		case OPT_VERSION: printf("dm-gpu %s\n", DM_VERSION); return -1;
-		default: return dm_cli_bad_option(c, argv);
-		}
-	}
-	if (optind < argc) {
-		if (!strcmp(argv[optind], "check"))
+/* The command word and the options' combinations; 0 or the usage exit code. */
+static int check_words(struct args *a, const dm_cli_parser *p, int check_only)
+{
+	if (p->noperands > 0) {
+		if (!strcmp(p->operands[0], "check"))
 			a->check = 1;
-		else if (strcmp(argv[optind], "list"))
-			return dm_cli_usage_error("unknown command '%s' (expected list or check)", argv[optind]);
-		optind++;
+		else if (strcmp(p->operands[0], "list"))
+			return dm_cli_usage_error("unknown command '%s' (expected list or check)", p->operands[0]);
 	}
-	if (optind < argc)
-		return dm_cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (p->noperands > 1)
+		return dm_cli_usage_error("unexpected argument '%s'", p->operands[1]);
 	if (a->node && !a->k8s)
 		return dm_cli_usage_error("--node needs --kubeconfig");
 	if (check_only && !a->check)
 		return dm_cli_usage_error("--cuda, --image, --min-memory, --min-cc and --smoke belong to 'check'");
 	return 0;
+}
+
+/* 0 to go on, DM_CLI_DONE after --help or --version, else the exit code of a usage error */
+#define DM_CLI_DONE (-1)
+static int parse_args(struct args *a, int argc, char **argv)
+{
+	dm_cli_parser p;
+	int c, code = 0, check_only = 0;
+
+	dm_cli_parser_init(&p, option_table, argc, argv);
+	while (!code && (c = dm_cli_next(&p)) > 0) {
+		check_only |= p.opt->tag;
+		switch (c) {
+		case OPT_CUDA: a->cuda = p.value; break;
+		case OPT_IMAGE: a->image = p.value; break;
+		case OPT_IMAGES: a->images_file = p.value; break;
+		case OPT_MIN_MEMORY: a->min_memory = p.value; break;
+		case OPT_MIN_CC: a->min_cc = p.value; break;
+		case OPT_SMOKE: a->smoke = 1; break;
+		case OPT_ROOT: a->root = p.value; break;
+		case OPT_JSON: a->json = 1; break;
+		case OPT_KUBECONFIG:
+			a->kubeconfig = p.value;
+			a->k8s = 1;
+			break;
+		case OPT_NODE: a->node = p.value; break;
+		case 'q': a->verbosity = -1; break;
+		case 'v': a->verbosity++; break;
+		case 'h':
+			dm_cli_help(help_head, option_table, help_tail);
+			code = DM_CLI_DONE;
+			break;
+		case 'V':
+			dm_cli_version();
+			code = DM_CLI_DONE;
+			break;
+		}
+	}
+	if (c == DM_CLI_BAD)
+		code = DM_EXIT_USAGE;
+	else if (!code)
+		code = check_words(a, &p, check_only);
+	return code;
 }
 
 /* ---- human output ---- */
@@ -513,8 +502,8 @@ int main(int argc, char **argv)
 	dm_cli_no_core(); /* it may read kubeconfig tokens */
 	memset(&a, 0, sizeof(a));
 	code = parse_args(&a, argc, argv);
-	if (code == -1)
-		return dm_cli_close_stdout(DM_EXIT_OK);
+	if (code == DM_CLI_DONE)
+		return DM_EXIT_OK;
 	if (code)
 		return code;
 	dm_cli_set_verbosity(a.verbosity);

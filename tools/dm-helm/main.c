@@ -1,6 +1,5 @@
 /* dm-helm: install, uninstall and inspect the components of a flavour with
  * Helm 3 (and kubectl for plain manifests), in dependency order. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,49 +12,29 @@
 #include <dm/proc.h>
 #include <dm/util.h>
 
-static const char usage_text[] =
-	"Usage: dm-helm [OPTIONS] plan|install|uninstall|status [COMPONENT...]\n"
-	"Install the components of a flavour with Helm 3 (kubectl for plain manifests), in\n"
-	"dependency order; uninstall in reverse order; show their status.\n"
-	"\n"
-	"Commands:\n"
-	"  plan        the ordered steps: each component's files, values, Secrets and commands\n"
-	"  install     helm upgrade --install each component (kubectl apply for kind manifest)\n"
-	"  uninstall   helm uninstall each component, in reverse order\n"
-	"  status      helm status of each component, as a table (or --json)\n"
-	"\n"
-	"Options:\n"
-	"  -f, --flavour FILE      flavour file (default: $DM_FLAVOUR, else flavours/default.yaml)\n"
-	"  -c, --component NAME    only this component (repeatable; same as a positional COMPONENT)\n"
-	"      --with-needs        add the components that selected ones need\n"
-	"      --dry-run           print every command with its exact argv; run nothing\n"
-	"  -j, --jobs N            install components whose needs are met, N at a time (default 1)\n"
-	"      --timeout DUR       limit of each component's install (e.g. 90s, 10m), replacing\n"
-	"                          the components' own timeouts\n"
-	"      --crash-restarts N  install: fail a component, without waiting for its timeout, once\n"
-	"                          a container of its new pods has crashed and been restarted N\n"
-	"                          times (default 3); 0: wait for the timeout\n"
-	"      --delete-namespace  uninstall: delete the components' namespaces too (and with them\n"
-	"                          the generated Secrets); only namespaces that dm created and\n"
-	"                          that hold nothing else: else nothing is deleted (exit 1)\n"
-	"      --json              one JSON document on stdout\n"
-	"      --kubeconfig FILE   kubeconfig (default: $KUBECONFIG, else ~/.kube/config)\n"
-	"      --context CTX       kubeconfig context (default: its current context)\n"
-	"      --helm PATH         the helm program (default: $DM_HELM, $DM_TEST_HELM, else PATH)\n"
-	"      --kubectl PATH      the kubectl program (default: $DM_KUBECTL, $DM_TEST_KUBECTL, else PATH)\n"
-	"  -v, --verbose           show each command as it runs (-vv: debug)\n"
-	"  -q, --quiet             errors only\n"
-	"  -h, --help              this help\n"
-	"\n"
-	"Secret values (generated keys, keys read from the cluster) reach helm on its stdin\n"
-	"(-f -), never the command line or a file; plan shows them as <secret>.\n"
-	"Generated Secrets are created once and kept on reinstall.  SIGINT/SIGTERM stop the\n"
-	"running helm or kubectl and start nothing more (exit 130, what was done listed).\n"
+static const char help_head[] = "Usage: dm-helm [OPTIONS] plan|install|uninstall|status [COMPONENT...]\n"
+				"Install the components of a flavour with Helm 3 (kubectl for plain manifests),\n"
+				"in dependency order; uninstall in reverse order; show their status.\n"
+				"\n"
+				"Commands:\n"
+				"  plan        the ordered steps: each component's files, values, Secrets and\n"
+				"              commands\n"
+				"  install     helm upgrade --install each component (kubectl apply for kind\n"
+				"              manifest)\n"
+				"  uninstall   helm uninstall each component, in reverse order\n"
+				"  status      helm status of each component, as a table (or --json)\n";
+
+static const char help_tail[] =
+	"Secret values (generated keys, keys read from the cluster) reach helm on its\n"
+	"stdin (-f -), never the command line or a file; plan shows them as <secret>.\n"
+	"Generated Secrets are created once and kept on reinstall.  SIGINT/SIGTERM stop\n"
+	"the running helm or kubectl and start nothing more (exit 130, what was done\n"
+	"listed).\n"
 	"\n" DM_CLI_EXIT_HELP "  install/uninstall: 4 when some components failed or were skipped (listed);\n"
 	"  status: 4 when some component is not deployed.\n";
 
 enum {
-	OPT_DRY = 256,
+	OPT_DRY = DM_CLI_LONG_ONLY,
 	OPT_TIMEOUT,
 	OPT_JSON,
 	OPT_KUBECONFIG,
@@ -67,23 +46,33 @@ enum {
 	OPT_CRASH_RESTARTS
 };
 
-static const struct option long_opts[] = { { "flavour", required_argument, NULL, 'f' },
-					   { "component", required_argument, NULL, 'c' },
-					   { "dry-run", no_argument, NULL, OPT_DRY },
-					   { "jobs", required_argument, NULL, 'j' },
-					   { "timeout", required_argument, NULL, OPT_TIMEOUT },
-					   { "crash-restarts", required_argument, NULL, OPT_CRASH_RESTARTS },
-					   { "json", no_argument, NULL, OPT_JSON },
-					   { "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-					   { "context", required_argument, NULL, OPT_CONTEXT },
-					   { "with-needs", no_argument, NULL, OPT_WITH_NEEDS },
-					   { "delete-namespace", no_argument, NULL, OPT_DELETE_NS },
-					   { "helm", required_argument, NULL, OPT_HELM },
-					   { "kubectl", required_argument, NULL, OPT_KUBECTL },
-					   { "verbose", no_argument, NULL, 'v' },
-					   { "quiet", no_argument, NULL, 'q' },
-					   { "help", no_argument, NULL, 'h' },
-					   { NULL, 0, NULL, 0 } };
+static const dm_cli_option option_table[] = {
+	{ 'f', "flavour", "FILE", "flavour file (default: $DM_FLAVOUR, else flavours/default.yaml)", 0 },
+	{ 'c', "component", "NAME", "only this component (repeatable; same as a positional COMPONENT)", 0 },
+	{ OPT_WITH_NEEDS, "with-needs", NULL, "add the components that selected ones need", 0 },
+	{ OPT_DRY, "dry-run", NULL, "print every command with its exact argv; run nothing", 0 },
+	{ 'j', "jobs", "N", "install components whose needs are met, N at a time (default 1)", 0 },
+	{ OPT_TIMEOUT, "timeout", "DUR",
+	  "limit of each component's install (e.g. 90s, 10m), replacing the components' own timeouts", 0 },
+	{ OPT_CRASH_RESTARTS, "crash-restarts", "N",
+	  "install: fail a component, without waiting for its timeout, once a container of its new pods has "
+	  "crashed and been restarted N times (default 3); 0: wait for the timeout",
+	  0 },
+	{ OPT_DELETE_NS, "delete-namespace", NULL,
+	  "uninstall: delete the components' namespaces too (and with them the generated Secrets); only "
+	  "namespaces that dm created and that hold nothing else: else nothing is deleted (exit 1)",
+	  0 },
+	{ OPT_JSON, "json", NULL, "one JSON document on stdout", 0 },
+	{ OPT_KUBECONFIG, "kubeconfig", "FILE", "kubeconfig (default: $KUBECONFIG, else ~/.kube/config)", 0 },
+	{ OPT_CONTEXT, "context", "CTX", "kubeconfig context (default: its current context)", 0 },
+	{ OPT_HELM, "helm", "PATH", "the helm program (default: $DM_HELM, else PATH)", 0 },
+	{ OPT_KUBECTL, "kubectl", "PATH", "the kubectl program (default: $DM_KUBECTL, else PATH)", 0 },
+	{ 'v', "verbose", NULL, "show each command as it runs (-vv: debug)", 0 },
+	{ 'q', "quiet", NULL, "errors only", 0 },
+	DM_CLI_OPT_HELP,
+	DM_CLI_OPT_VERSION,
+	DM_CLI_END,
+};
 
 #define TOOLS_HINT                                                                                                     \
 	"run scripts/k8s-tools.sh, which prints where it put helm and kubectl, "                                       \
@@ -354,81 +343,82 @@ int main(int argc, char **argv)
 	dm_run_result *res = NULL;
 	char *helm = NULL, *kubectl = NULL;
 	ui u;
+	dm_cli_parser args;
 	dm_err e = DM_OK;
 
 	dm_cli_init("dm-helm");
 	only = calloc((size_t)argc + 1, sizeof(*only));
 	if (!only)
 		return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
-	while ((opt = getopt_long(argc, argv, ":f:c:j:vqh", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'f': flavour = optarg; break;
-		case 'c': only[n_only++] = optarg; break;
-		case 'j': {
-			char *end;
+	dm_cli_parser_init(&args, option_table, argc, argv);
+	while ((opt = dm_cli_next(&args)) > 0) {
+		const char *v = args.value;
+		char *end;
 
-			jobs = strtol(optarg, &end, 10);
-			if (*end || end == optarg || jobs < 1 || jobs > 64) {
+		switch (opt) {
+		case 'f': flavour = v; break;
+		case 'c': only[n_only++] = v; break;
+		case 'j':
+			jobs = strtol(v, &end, 10);
+			if (*end || end == v || jobs < 1 || jobs > 64) {
 				free(only);
-				return dm_cli_usage_error("--jobs must be a number from 1 to 64, not '%s'", optarg);
+				return dm_cli_usage_error("--jobs must be a number from 1 to 64, not '%s'", v);
 			}
 			break;
-		}
-		case OPT_CRASH_RESTARTS: {
-			char *end;
-
-			crash_restarts = strtol(optarg, &end, 10);
-			if (*end || end == optarg || crash_restarts < 0 || crash_restarts > 1000) {
+		case OPT_CRASH_RESTARTS:
+			crash_restarts = strtol(v, &end, 10);
+			if (*end || end == v || crash_restarts < 0 || crash_restarts > 1000) {
 				free(only);
 				return dm_cli_usage_error("--crash-restarts must be a number from 0 to 1000, not '%s'",
-							  optarg);
+							  v);
 			}
 			break;
-		}
 		case OPT_DRY: dry = 1; break;
 		case OPT_TIMEOUT:
-			if (dm_parse_duration_ms(optarg, &timeout_ms) || timeout_ms == 0) {
+			if (dm_parse_duration_ms(v, &timeout_ms) || timeout_ms == 0) {
 				free(only);
 				return dm_cli_usage_error(
-					"--timeout must be a duration like 90s, 10m or 1h30m, not '%s'", optarg);
+					"--timeout must be a duration like 90s, 10m or 1h30m, not '%s'", v);
 			}
 			break;
 		case OPT_JSON: json = 1; break;
-		case OPT_KUBECONFIG: kubeconfig = optarg; break;
-		case OPT_CONTEXT: context = optarg; break;
+		case OPT_KUBECONFIG: kubeconfig = v; break;
+		case OPT_CONTEXT: context = v; break;
 		case OPT_WITH_NEEDS: with_needs = 1; break;
 		case OPT_DELETE_NS: delete_ns = 1; break;
-		case OPT_HELM: helm_flag = optarg; break;
-		case OPT_KUBECTL: kubectl_flag = optarg; break;
+		case OPT_HELM: helm_flag = v; break;
+		case OPT_KUBECTL: kubectl_flag = v; break;
 		case 'v': verbosity = verbosity < 0 ? 1 : verbosity + 1; break;
 		case 'q': verbosity = -1; break;
-		case 'h':
-			free(only);
-			fputs(usage_text, stdout);
-			return dm_cli_close_stdout(DM_EXIT_OK);
-		default: free(only); return dm_cli_bad_option(opt, argv);
+		case 'h': free(only); return dm_cli_help(help_head, option_table, help_tail);
+		case 'V': free(only); return dm_cli_version();
 		}
 	}
+	if (opt == DM_CLI_BAD) {
+		free(only);
+		return DM_EXIT_USAGE;
+	}
 	dm_cli_set_verbosity(verbosity);
-	if (optind >= argc) {
+	if (args.noperands == 0) {
 		free(only);
 		return dm_cli_usage_error("name a command: plan, install, uninstall or status");
 	}
-	if (!strcmp(argv[optind], "plan")) {
+	if (!strcmp(args.operands[0], "plan")) {
 		action = DM_ACTION_PLAN;
-	} else if (!strcmp(argv[optind], "install")) {
+	} else if (!strcmp(args.operands[0], "install")) {
 		action = DM_ACTION_INSTALL;
-	} else if (!strcmp(argv[optind], "uninstall")) {
+	} else if (!strcmp(args.operands[0], "uninstall")) {
 		action = DM_ACTION_UNINSTALL;
-	} else if (!strcmp(argv[optind], "status")) {
+	} else if (!strcmp(args.operands[0], "status")) {
 		action = DM_ACTION_STATUS;
 	} else {
-		code = dm_cli_usage_error("unknown command '%s' (plan, install, uninstall or status)", argv[optind]);
+		code = dm_cli_usage_error("unknown command '%s' (plan, install, uninstall or status)",
+					  args.operands[0]);
 		free(only);
 		return code;
 	}
-	for (optind++; optind < argc; optind++)
-		only[n_only++] = argv[optind];
+	for (int i = 1; i < args.noperands; i++)
+		only[n_only++] = args.operands[i];
 	if (delete_ns && action != DM_ACTION_UNINSTALL) {
 		free(only);
 		return dm_cli_usage_error("--delete-namespace goes with uninstall only");

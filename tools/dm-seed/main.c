@@ -1,6 +1,5 @@
 /* dm-seed: parallel, checksummed upload of a folder into S3 buckets. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,87 +16,41 @@
 #include <dm/seed.h>
 #include <dm/util.h>
 
-static const char usage_text[] =
-	"Usage: dm-seed [OPTIONS] SOURCE ALIAS/BUCKET[/PREFIX]\n"
-	"       dm-seed [OPTIONS] SOURCE ALIAS\n"
-	"\n"
-	"Upload the files below SOURCE into S3, checksummed: every PUT and every part\n"
-	"carries Content-MD5, and every object's ETag is checked against the local MD5\n"
-	"(or MD5-of-part-MD5s-N for multipart objects) after upload.  Files already\n"
-	"there with the same size and ETag are skipped, found with one listing of the\n"
-	"target prefix.  With ALIAS alone, each top-level folder of SOURCE becomes a\n"
-	"bucket of that name (created when missing); files at the top level are refused.\n"
-	"\n"
-	"Aliases are looked up in this order:\n"
-	"  1. MC_HOST_<ALIAS>=http(s)://ACCESS:SECRET@host:port (the MinIO client's convention)\n"
-	"  2. dm's alias file: $DM_ALIASES, else $XDG_CONFIG_HOME/dm/aliases.yaml, else\n"
-	"     ~/.config/dm/aliases.yaml (written by 'dm-secrets --alias')\n"
-	"  3. the MinIO client's ~/.mc/config.json (or $MC_CONFIG_DIR/config.json)\n"
-	"  4. for the alias 's3' only: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
-	"     AWS_SESSION_TOKEN, AWS_ENDPOINT_URL, AWS_REGION\n"
-	"\n"
-	"Options:\n"
-	"  -j, --jobs N             requests in flight (default 32; memory for large files is\n"
-	"                           at most min(jobs, 16) x part size, 128 MiB by default);\n"
-	"                           lowered, with a warning, to fit the open-file limit\n"
-	"      --part-size SIZE     multipart part size (default: 8MiB, doubled until\n"
-	"                           the file fits in 10,000 parts)\n"
-	"      --multipart-threshold SIZE  files larger than this go multipart (default 16MiB)\n"
-	"      --retries N          retries of a failed request (default 5); 5xx, SlowDown,\n"
-	"                           timeouts and resets are retried, auth errors never;\n"
-	"                           bytes the server refused (BadDigest) are read again\n"
-	"      --connect-timeout DUR  give up connecting after DUR (default 10s)\n"
-	"  -n, --dry-run            show what would be uploaded or deleted; change nothing\n"
-	"      --delete             delete objects under the prefix that have no local file\n"
-	"      --verify             upload nothing: compare every file with its object\n"
-	"      --include GLOB       take only matching keys (repeatable; first match wins)\n"
-	"      --exclude GLOB       leave out matching keys (repeatable; first match wins)\n"
-	"      --shard I/N          take only the files whose key hashes to I mod N\n"
-	"                           (FNV-1a 64 of \"bucket/key\"); N runs cover every file once\n"
-	"      --k8s-job N          print Kubernetes Job(s) running N shards, or with --apply\n"
-	"                           run them and wait; see below\n"
-	"      --ca-bundle FILE     trust these CA certificates (default: $SSL_CERT_FILE or the system)\n"
-	"      --insecure           do not check TLS certificates (warns)\n"
-	"      --json               print one JSON document with the result on stdout\n"
-	"      --no-progress        no live progress line (it is shown only on a terminal)\n"
-	"  -v, --verbose            list every file (uploaded, skipped, deleted) on stdout\n"
-	"  -q, --quiet              errors only\n"
-	"  -h, --help               show this help\n"
-	"      --version            show the version\n"
-	"\n"
-	"With --k8s-job N: --pvc NAME (required; SOURCE is a path inside it, mounted at /data),\n"
-	"  --secret NAME, --access-key-field F, --secret-key-field F, --endpoint URL,\n"
-	"  --namespace NS (each not given: the platform's component that holds the keys,\n"
-	"  --component NAME (default minio), read as dm-secrets reads it, from the flavour\n"
-	"  --flavour FILE, else $DM_FLAVOUR, else flavours/default.yaml: its Secret, key names,\n"
-	"  in-cluster endpoint and namespace),\n"
-	"  --image IMAGE (default localhost/dm:" DM_VERSION ", dm's image as 'make image' names it;\n"
-	"  push it to the cluster's registry and name it here), --job-name NAME (default\n"
-	"  dm-seed), --job-form indexed|per-shard (default indexed: one Indexed Job,\n"
-	"  Kubernetes 1.22 on; per-shard: Jobs NAME-0 .. NAME-(N-1), one pod each, args\n"
-	"  '--shard I/N', any Kubernetes), --host-network (pods on the node's network),\n"
-	"  --backoff-limit N (retries of a shard's pod, default 2).  Every pod also gets the\n"
-	"  options given here that change what is uploaded or how (-j, --part-size,\n"
-	"  --multipart-threshold, --retries, --connect-timeout, --dry-run, --delete, --verify,\n"
-	"  --include, --exclude, --insecure, --json, -v, -q), in the same order; --shard and\n"
-	"  --ca-bundle are refused.\n"
-	"\n"
-	"With --k8s-job N --apply, dm-seed creates the Job(s) itself through the Kubernetes API\n"
-	"  (--kubeconfig FILE, default $KUBECONFIG, else ~/.kube/config; --context CTX), in the\n"
-	"  form the server runs (indexed from 1.22 on, per-shard before; --job-form chooses),\n"
-	"  after checking that the namespace, the claim and the Secret with its keys exist and\n"
-	"  that no Job of those names does (exit 1, nothing created).  It waits (--timeout DUR,\n"
-	"  default 1h), with a line on stderr when a shard's pod fails, goes away or a shard\n"
-	"  ends, reads each shard's summary from its pod's log (the pods run with --json) and\n"
-	"  prints one result as a local run does (--json: one document with the summed counts,\n"
-	"  the failures and a 'shards' array).  Exit 0 when every shard succeeded (the Jobs are\n"
-	"  then deleted), 4 when files failed, 1 when a Job failed, the wait timed out or a\n"
-	"  summary could not be read (the Jobs are then kept to look at), 130 on SIGINT or\n"
-	"  SIGTERM (the Jobs are deleted, with their pods).\n"
-	"\n" DM_CLI_EXIT_HELP;
+static const char help_head[] = "Usage: dm-seed [OPTIONS] SOURCE ALIAS/BUCKET[/PREFIX]\n"
+				"       dm-seed [OPTIONS] SOURCE ALIAS\n"
+				"\n"
+				"Upload the files below SOURCE into S3, checksummed: every PUT and every part\n"
+				"carries Content-MD5, and every object's ETag is checked against the local MD5\n"
+				"(or MD5-of-part-MD5s-N for multipart objects) after upload.  Files already\n"
+				"there with the same size and ETag are skipped, found with one listing of the\n"
+				"target prefix.  With ALIAS alone, each top-level folder of SOURCE becomes a\n"
+				"bucket of that name (created when missing); files at the top level are refused.\n"
+				"\n"
+				"Aliases are looked up in this order:\n"
+				"  1. MC_HOST_<ALIAS>=http(s)://ACCESS:SECRET@host:port (the MinIO client's\n"
+				"     convention)\n"
+				"  2. dm's alias file: $DM_ALIASES, else $XDG_CONFIG_HOME/dm/aliases.yaml, else\n"
+				"     ~/.config/dm/aliases.yaml (written by 'dm-secrets --alias')\n"
+				"  3. the MinIO client's ~/.mc/config.json (or $MC_CONFIG_DIR/config.json)\n"
+				"  4. for the alias 's3' only: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
+				"     AWS_SESSION_TOKEN, AWS_ENDPOINT_URL, AWS_REGION\n";
+
+static const char help_tail[] = "With --k8s-job N --apply, dm-seed creates the Job(s) itself through the\n"
+				"Kubernetes API, in the form the server runs (indexed from 1.22 on, per-shard\n"
+				"before; --job-form chooses), after checking that the namespace, the claim and\n"
+				"the Secret with its keys exist and that no Job of those names does (exit 1,\n"
+				"nothing created).  It waits, with a line on stderr when a shard's pod fails,\n"
+				"goes away or a shard ends, reads each shard's summary from its pod's log (the\n"
+				"pods run with --json) and prints one result as a local run does (--json: one\n"
+				"document with the summed counts, the failures and a 'shards' array).  Exit 0\n"
+				"when every shard succeeded (the Jobs are then deleted), 4 when files failed, 1\n"
+				"when a Job failed, the wait timed out or a summary could not be read (the Jobs\n"
+				"are then kept to look at), 130 on SIGINT or SIGTERM (the Jobs are deleted, with\n"
+				"their pods).\n"
+				"\n" DM_CLI_EXIT_HELP;
 
 enum {
-	OPT_PART_SIZE = 256,
+	OPT_PART_SIZE = DM_CLI_LONG_ONLY,
 	OPT_THRESHOLD,
 	OPT_RETRIES,
 	OPT_CONNECT_TIMEOUT,
@@ -111,7 +64,6 @@ enum {
 	OPT_INSECURE,
 	OPT_JSON,
 	OPT_NO_PROGRESS,
-	OPT_VERSION,
 	OPT_PVC,
 	OPT_SECRET,
 	OPT_AK_FIELD,
@@ -131,44 +83,89 @@ enum {
 	OPT_CONTEXT
 };
 
-static const struct option long_opts[] = { { "jobs", required_argument, NULL, 'j' },
-					   { "part-size", required_argument, NULL, OPT_PART_SIZE },
-					   { "multipart-threshold", required_argument, NULL, OPT_THRESHOLD },
-					   { "retries", required_argument, NULL, OPT_RETRIES },
-					   { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-					   { "dry-run", no_argument, NULL, 'n' },
-					   { "delete", no_argument, NULL, OPT_DELETE },
-					   { "verify", no_argument, NULL, OPT_VERIFY },
-					   { "include", required_argument, NULL, OPT_INCLUDE },
-					   { "exclude", required_argument, NULL, OPT_EXCLUDE },
-					   { "shard", required_argument, NULL, OPT_SHARD },
-					   { "k8s-job", required_argument, NULL, OPT_K8S_JOB },
-					   { "pvc", required_argument, NULL, OPT_PVC },
-					   { "secret", required_argument, NULL, OPT_SECRET },
-					   { "access-key-field", required_argument, NULL, OPT_AK_FIELD },
-					   { "secret-key-field", required_argument, NULL, OPT_SK_FIELD },
-					   { "endpoint", required_argument, NULL, OPT_ENDPOINT },
-					   { "image", required_argument, NULL, OPT_IMAGE },
-					   { "namespace", required_argument, NULL, OPT_NAMESPACE },
-					   { "job-name", required_argument, NULL, OPT_JOB_NAME },
-					   { "flavour", required_argument, NULL, OPT_FLAVOUR },
-					   { "component", required_argument, NULL, OPT_COMPONENT },
-					   { "job-form", required_argument, NULL, OPT_JOB_FORM },
-					   { "host-network", no_argument, NULL, OPT_HOST_NETWORK },
-					   { "backoff-limit", required_argument, NULL, OPT_BACKOFF },
-					   { "apply", no_argument, NULL, OPT_APPLY },
-					   { "timeout", required_argument, NULL, OPT_TIMEOUT },
-					   { "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-					   { "context", required_argument, NULL, OPT_CONTEXT },
-					   { "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
-					   { "insecure", no_argument, NULL, OPT_INSECURE },
-					   { "json", no_argument, NULL, OPT_JSON },
-					   { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-					   { "verbose", no_argument, NULL, 'v' },
-					   { "quiet", no_argument, NULL, 'q' },
-					   { "help", no_argument, NULL, 'h' },
-					   { "version", no_argument, NULL, OPT_VERSION },
-					   { NULL, 0, NULL, 0 } };
+/* What --k8s-job does with an option (its tag in option_table).  Every option that
+ * changes what is uploaded or how reaches the pods, or is refused; an option with
+ * no tag is refused too, so a new one cannot be left out unnoticed. */
+typedef enum {
+	JOB_CARRY = 1, /* given to every pod, as given */
+	JOB_MANIFEST,  /* shapes the Job itself */
+	JOB_LOCAL,     /* for this run of dm-seed only */
+	JOB_REFUSE_SHARD,
+	JOB_REFUSE_CA
+} job_use;
+
+static const dm_cli_option option_table[] = {
+	{ 'j', "jobs", "N",
+	  "requests in flight (default 32; memory for large files is at most min(jobs, 16) x part size, 128 MiB "
+	  "by default); lowered, with a warning, to fit the open-file limit",
+	  JOB_CARRY },
+	{ OPT_PART_SIZE, "part-size", "SIZE",
+	  "multipart part size (default: 8MiB, doubled until the file fits in 10,000 parts)", JOB_CARRY },
+	{ OPT_THRESHOLD, "multipart-threshold", "SIZE", "files larger than this go multipart (default 16MiB)",
+	  JOB_CARRY },
+	{ OPT_RETRIES, "retries", "N",
+	  "retries of a failed request (default 5); 5xx, SlowDown, timeouts and resets are retried, auth errors "
+	  "never; bytes the server refused (BadDigest) are read again",
+	  JOB_CARRY },
+	{ OPT_CONNECT_TIMEOUT, "connect-timeout", "DUR", "give up connecting after DUR (default 10s)", JOB_CARRY },
+	{ 'n', "dry-run", NULL, "show what would be uploaded or deleted; change nothing", JOB_CARRY },
+	{ OPT_DELETE, "delete", NULL, "delete objects under the prefix that have no local file", JOB_CARRY },
+	{ OPT_VERIFY, "verify", NULL, "upload nothing: compare every file with its object", JOB_CARRY },
+	{ OPT_INCLUDE, "include", "GLOB", "take only matching keys (repeatable; first match wins)", JOB_CARRY },
+	{ OPT_EXCLUDE, "exclude", "GLOB", "leave out matching keys (repeatable; first match wins)", JOB_CARRY },
+	{ OPT_SHARD, "shard", "I/N",
+	  "take only the files whose key hashes to I mod N (FNV-1a 64 of \"bucket/key\"); N runs cover every file "
+	  "once",
+	  JOB_REFUSE_SHARD },
+	{ OPT_CA_BUNDLE, "ca-bundle", "FILE", "trust these CA certificates (default: $SSL_CERT_FILE or the system)",
+	  JOB_REFUSE_CA },
+	{ OPT_INSECURE, "insecure", NULL, "do not check TLS certificates (warns)", JOB_CARRY },
+	{ OPT_JSON, "json", NULL, "print one JSON document with the result on stdout", JOB_CARRY },
+	{ OPT_NO_PROGRESS, "no-progress", NULL, "no live progress line (it is shown only on a terminal)",
+	  JOB_LOCAL /* the pods always run with it */ },
+	{ 'v', "verbose", NULL, "list every file (uploaded, skipped, deleted) on stdout", JOB_CARRY },
+	{ 'q', "quiet", NULL, "errors only", JOB_CARRY },
+	{ 'h', "help", NULL, "show this help", JOB_LOCAL },
+	{ 'V', "version", NULL, "show the version", JOB_LOCAL },
+	{ 0, NULL, NULL,
+	  "Kubernetes Jobs (N pods, each seeding one shard; every pod also gets the options above that are given, "
+	  "in the same order, except --shard and --ca-bundle, which are refused):",
+	  0 },
+	{ OPT_K8S_JOB, "k8s-job", "N", "print Kubernetes Job(s) running N shards, or with --apply run them and wait",
+	  JOB_MANIFEST },
+	{ OPT_PVC, "pvc", "NAME", "the claim that holds the data (required; SOURCE is a path inside it, at /data)",
+	  JOB_MANIFEST },
+	{ OPT_COMPONENT, "component", "NAME",
+	  "the platform's component whose Secret, key names, in-cluster endpoint and namespace the options below "
+	  "default to, read as dm-secrets reads it (default minio)",
+	  JOB_MANIFEST },
+	{ OPT_FLAVOUR, "flavour", "FILE",
+	  "the flavour of that component (default: $DM_FLAVOUR, else "
+	  "flavours/default.yaml)",
+	  JOB_MANIFEST },
+	{ OPT_SECRET, "secret", "NAME", "the Secret with the S3 keys", JOB_MANIFEST },
+	{ OPT_AK_FIELD, "access-key-field", "F", "its key holding the access key", JOB_MANIFEST },
+	{ OPT_SK_FIELD, "secret-key-field", "F", "its key holding the secret key", JOB_MANIFEST },
+	{ OPT_ENDPOINT, "endpoint", "URL", "the S3 endpoint as the pods reach it", JOB_MANIFEST },
+	{ OPT_NAMESPACE, "namespace", "NS", "the Jobs' namespace", JOB_MANIFEST },
+	{ OPT_IMAGE, "image", "IMAGE",
+	  "the pods' image (default localhost/dm:" DM_VERSION ", dm's image as 'make image' names it; push it to "
+	  "the cluster's registry and name it here)",
+	  JOB_MANIFEST },
+	{ OPT_JOB_NAME, "job-name", "NAME", "default dm-seed", JOB_MANIFEST },
+	{ OPT_JOB_FORM, "job-form", "FORM",
+	  "indexed (default): one Indexed Job, Kubernetes 1.22 on; per-shard: Jobs NAME-0 .. NAME-(N-1), one pod "
+	  "each, args '--shard I/N', any Kubernetes",
+	  JOB_MANIFEST },
+	{ OPT_HOST_NETWORK, "host-network", NULL, "pods on the node's network", JOB_MANIFEST },
+	{ OPT_BACKOFF, "backoff-limit", "N", "retries of a shard's pod (default 2)", JOB_MANIFEST },
+	{ OPT_APPLY, "apply", NULL, "create the Job(s) and wait for them (see below)", JOB_LOCAL },
+	{ OPT_TIMEOUT, "timeout", "DUR", "--apply: how long to wait (default 1h)", JOB_LOCAL },
+	{ OPT_KUBECONFIG, "kubeconfig", "FILE", "--apply: kubeconfig (default: $KUBECONFIG, else ~/.kube/config)",
+	  JOB_LOCAL },
+	{ OPT_CONTEXT, "context", "CTX", "--apply: kubeconfig context (default: its current context)", JOB_LOCAL },
+	DM_CLI_END,
+};
 
 typedef struct {
 	int verbosity;
@@ -500,59 +497,9 @@ static int split_target(const char *target, char **alias, char **bucket, char **
 	return 0;
 }
 
-/* What --k8s-job does with each option of long_opts.  Every option that changes
- * what is uploaded or how reaches the pods, or is refused; an option that is not
- * in this table is refused too, so a new one cannot be left out unnoticed. */
-typedef enum { JOB_CARRY = 1, JOB_MANIFEST, JOB_LOCAL, JOB_REFUSE } job_use;
-static const struct {
-	const char *name;
-	job_use use;
-	const char *why; /* JOB_REFUSE: why */
-} job_uses[] = {
-	{ "jobs", JOB_CARRY, NULL },
-	{ "part-size", JOB_CARRY, NULL },
-	{ "multipart-threshold", JOB_CARRY, NULL },
-	{ "retries", JOB_CARRY, NULL },
-	{ "connect-timeout", JOB_CARRY, NULL },
-	{ "dry-run", JOB_CARRY, NULL },
-	{ "delete", JOB_CARRY, NULL },
-	{ "verify", JOB_CARRY, NULL },
-	{ "include", JOB_CARRY, NULL },
-	{ "exclude", JOB_CARRY, NULL },
-	{ "insecure", JOB_CARRY, NULL },
-	{ "json", JOB_CARRY, NULL },
-	{ "verbose", JOB_CARRY, NULL },
-	{ "quiet", JOB_CARRY, NULL },
-	{ "shard", JOB_REFUSE, "the Job gives pod I the shard I/N" },
-	{ "ca-bundle", JOB_REFUSE,
-	  "the file is on this machine, where the Job's pods cannot read it (build the "
-	  "CA into the image and set SSL_CERT_FILE there)" },
-	{ "k8s-job", JOB_MANIFEST, NULL },
-	{ "pvc", JOB_MANIFEST, NULL },
-	{ "secret", JOB_MANIFEST, NULL },
-	{ "access-key-field", JOB_MANIFEST, NULL },
-	{ "secret-key-field", JOB_MANIFEST, NULL },
-	{ "endpoint", JOB_MANIFEST, NULL },
-	{ "image", JOB_MANIFEST, NULL },
-	{ "namespace", JOB_MANIFEST, NULL },
-	{ "job-name", JOB_MANIFEST, NULL },
-	{ "flavour", JOB_MANIFEST, NULL },
-	{ "component", JOB_MANIFEST, NULL },
-	{ "job-form", JOB_MANIFEST, NULL },
-	{ "host-network", JOB_MANIFEST, NULL },
-	{ "backoff-limit", JOB_MANIFEST, NULL },
-	{ "apply", JOB_LOCAL, NULL },      /* dm-seed creates and follows the Jobs */
-	{ "timeout", JOB_LOCAL, NULL },    /* how long it follows them */
-	{ "kubeconfig", JOB_LOCAL, NULL }, /* the cluster it creates them in */
-	{ "context", JOB_LOCAL, NULL },
-	{ "no-progress", JOB_LOCAL, NULL }, /* the pods always run with it */
-	{ "help", JOB_LOCAL, NULL },
-	{ "version", JOB_LOCAL, NULL },
-};
-
 /* An option as given on the command line, for the Job's pods. */
 typedef struct {
-	const struct option *opt;
+	const dm_cli_option *opt;
 	const char *arg;
 } given;
 
@@ -569,23 +516,29 @@ static int job_args(const given *g, size_t n, char ***out)
 		return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
 	for (size_t i = 0; i < n; i++) {
 		const char *name = g[i].opt->name;
-		size_t u = 0;
 
-		while (u < sizeof(job_uses) / sizeof(*job_uses) && strcmp(job_uses[u].name, name) != 0)
-			u++;
-		if (u == sizeof(job_uses) / sizeof(*job_uses))
+		switch ((job_use)g[i].opt->tag) {
+		case JOB_CARRY: break;
+		case JOB_MANIFEST:
+		case JOB_LOCAL: continue;
+		case JOB_REFUSE_SHARD:
+			return dm_cli_usage_error("--%s does not go with --k8s-job: the Job gives pod I the shard I/N",
+						  name);
+		case JOB_REFUSE_CA:
+			return dm_cli_usage_error(
+				"--%s does not go with --k8s-job: the file is on this machine, where the Job's pods "
+				"cannot read it (build the CA into the image and set SSL_CERT_FILE there)",
+				name);
+		default:
 			return dm_cli_usage_error("--%s does not go with --k8s-job: the Job's pods are not told of it",
 						  name);
-		if (job_uses[u].use == JOB_REFUSE)
-			return dm_cli_usage_error("--%s does not go with --k8s-job: %s", name, job_uses[u].why);
-		if (job_uses[u].use != JOB_CARRY)
-			continue;
+		}
 		if (asprintf(&args[k], "--%s", name) < 0) {
 			args[k] = NULL;
 			return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
 		}
 		k++;
-		if (g[i].opt->has_arg && !(args[k++] = strdup(g[i].arg)))
+		if (g[i].opt->arg && !(args[k++] = strdup(g[i].arg)))
 			return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
 	}
 	return DM_EXIT_OK;
@@ -689,6 +642,8 @@ int main(int argc, char **argv)
 	dm_alias *alias = NULL;
 	dm_s3 *s3 = NULL;
 	dm_seed_summary sum;
+	dm_cli_parser cl;
+	const char *source = NULL, *target = NULL;
 	dm_err e;
 	uint64_t v;
 
@@ -698,11 +653,12 @@ int main(int argc, char **argv)
 		code = dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
 		goto done;
 	}
-	while ((c = getopt_long(argc, argv, ":j:nvqh", long_opts, NULL)) != -1) {
+	dm_cli_parser_init(&cl, option_table, argc, argv);
+	while ((c = dm_cli_next(&cl)) > 0) {
+		const char *optarg = cl.value;
+
 		/* each option as given, for the pods of --k8s-job */
-		for (const struct option *lo = long_opts; lo->name; lo++)
-			if (lo->val == c)
-				used[nused++] = (given){ lo, optarg };
+		used[nused++] = (given){ cl.opt, cl.value };
 		switch (c) {
 		case 'j': {
 			char *end;
@@ -817,27 +773,26 @@ int main(int argc, char **argv)
 		case OPT_NO_PROGRESS: no_progress = 1; break;
 		case 'v': out.verbosity++; break;
 		case 'q': out.verbosity = -1; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			code = DM_EXIT_OK;
-			goto done;
-		case OPT_VERSION:
-			puts("dm-seed " DM_VERSION);
-			code = DM_EXIT_OK;
-			goto done;
-		default: code = dm_cli_bad_option(c, argv); goto done;
+		case 'h': code = dm_cli_help(help_head, option_table, help_tail); goto done;
+		case 'V': code = dm_cli_version(); goto done;
 		}
 	}
-	if (argc - optind != 2)
-		USAGE(argc - optind < 2 ? "missing SOURCE or TARGET" : "too many arguments");
-	code = check_usage(&o, argv[optind + 1], &alias_name, &bucket, &prefix);
+	if (c == DM_CLI_BAD) {
+		code = DM_EXIT_USAGE;
+		goto done;
+	}
+	if (cl.noperands != 2)
+		USAGE(cl.noperands < 2 ? "missing SOURCE or TARGET" : "too many arguments");
+	source = cl.operands[0];
+	target = cl.operands[1];
+	code = check_usage(&o, target, &alias_name, &bucket, &prefix);
 	if (code != DM_EXIT_OK)
 		goto done;
 	if (apply && !k8s_job)
 		USAGE("--apply goes with --k8s-job N");
 	for (size_t i = 0; i < nused && !apply; i++)
-		if (used[i].opt->val == OPT_TIMEOUT || used[i].opt->val == OPT_KUBECONFIG ||
-		    used[i].opt->val == OPT_CONTEXT)
+		if (used[i].opt->id == OPT_TIMEOUT || used[i].opt->id == OPT_KUBECONFIG ||
+		    used[i].opt->id == OPT_CONTEXT)
 			USAGE("--%s goes with --k8s-job N --apply", used[i].opt->name);
 	dm_cli_set_verbosity(out.verbosity < 0 ? -1 : out.verbosity > 1 ? 2 : out.verbosity);
 	out.failures = json_array();
@@ -853,7 +808,7 @@ int main(int argc, char **argv)
 		if ((code = job_defaults(&job, &flavour, &creds, flavour_file, component)) != DM_EXIT_OK)
 			goto done;
 		job.shards = (unsigned)k8s_job;
-		job.source = argv[optind];
+		job.source = source;
 		job.bucket = bucket;
 		job.prefix = prefix;
 		job.backoff_limit = (int)backoff;
@@ -881,8 +836,8 @@ int main(int argc, char **argv)
 		job.args = (const char *const *)carried;
 		if (apply) {
 			o.rules = rules;
-			code = apply_jobs(&job, form_given, &k8s_opts, timeout_ms, no_progress, &out, &o, argv[optind],
-					  argv[optind + 1]);
+			code = apply_jobs(&job, form_given, &k8s_opts, timeout_ms, no_progress, &out, &o, source,
+					  target);
 			goto done;
 		}
 		if ((e = dm_seed_job_manifest(&manifest, &job))) {
@@ -912,7 +867,7 @@ int main(int argc, char **argv)
 	}
 
 	out.progress = !no_progress && out.verbosity >= 0 && isatty(STDERR_FILENO);
-	o.source = argv[optind];
+	o.source = source;
 	o.bucket = bucket;
 	o.prefix = prefix;
 	o.rules = rules;
@@ -939,7 +894,7 @@ int main(int argc, char **argv)
 		dm_cli_fail(e);
 	print_summary(&out, &o, &sum, e);
 	if (out.json)
-		dm_json_print(result_doc(&out, &o, &sum, o.source, argv[optind + 1], code,
+		dm_json_print(result_doc(&out, &o, &sum, o.source, target, code,
 					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
 done:
 	free(used);

@@ -8,6 +8,8 @@
 #ifndef DM_CLI_H
 #define DM_CLI_H
 
+#include <stdio.h>
+
 #include <dm/err.h>
 
 #ifdef __cplusplus
@@ -26,7 +28,8 @@ enum {
 /* Text for the EXIT CODES section of --help, ending in a newline. */
 #define DM_CLI_EXIT_HELP                                                                                               \
 	"Exit codes:\n"                                                                                                \
-	"  0 ok, 1 failed, 2 usage, 3 bad configuration, 4 partial failure (listed), 130 interrupted\n"
+	"  0 ok, 1 failed, 2 usage, 3 bad configuration, 4 partial failure (listed),\n"                                \
+	"  130 interrupted\n"
 
 /* Installs a log sink printing "PROG: error: MSG" / "PROG: warning: MSG" /
  * "PROG: MSG" to stderr, at level INFO (WARN with quiet). Call first in main().
@@ -56,18 +59,84 @@ int dm_cli_fail(dm_err err);
 /* Prints "PROG: error: MSG\nTry 'PROG --help' for more information.\n" and returns 2. */
 int dm_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* For getopt_long with an optstring starting with ':' (and so no getopt message of
- * its own, which would start with argv[0] as typed): reports the unknown option or
- * missing value that getopt returned as '?' or ':' in the "PROG: error:" form and
- * returns 2.  Call right after getopt_long returned c. */
-int dm_cli_bad_option(int c, char **argv);
-
 /* Refuses core dumps (RLIMIT_CORE 0, PR_SET_DUMPABLE 0): call before holding secrets. */
 void dm_cli_no_core(void);
 
 /* Flushes stdout; a failed write (EPIPE, ENOSPC) is reported and turns ok into 1.
  * Use as `return dm_cli_close_stdout(code);`. */
 int dm_cli_close_stdout(int code);
+
+/* ---- options (tools/common/options.c) ----
+ *
+ * A tool's options are one table of dm_cli_option, ended by DM_CLI_END.  The
+ * table drives both parsing (dm_cli_next) and the Options part of --help
+ * (dm_cli_help), so the two cannot drift apart.  A long option is taken by its
+ * whole name only, never by a prefix. */
+
+/* ids from here on have no short letter */
+#define DM_CLI_LONG_ONLY 256
+
+typedef struct {
+	int id;           /* what dm_cli_next returns: the short letter, or from DM_CLI_LONG_ONLY on */
+	const char *name; /* the long name, without "--"; NULL: a heading in --help (help is its text) */
+	const char *arg;  /* NULL: a switch; else it takes a value, shown in --help as this ("N", "FILE") */
+	const char *help; /* wrapped to 80 columns in --help; "\n" breaks the line; NULL: not shown */
+	int tag;          /* the tool's own use of the entry (dm-seed: what --k8s-job does with it) */
+} dm_cli_option;
+
+/* the last entry of a table */
+#define DM_CLI_END                                                                                                     \
+	{                                                                                                              \
+		0, NULL, NULL, NULL, 0                                                                                 \
+	}
+/* -h and -V as every tool has them */
+#define DM_CLI_OPT_HELP                                                                                                \
+	{                                                                                                              \
+		'h', "help", NULL, "show this help", 0                                                                 \
+	}
+#define DM_CLI_OPT_VERSION                                                                                             \
+	{                                                                                                              \
+		'V', "version", NULL, "show the version", 0                                                            \
+	}
+
+typedef struct {
+	const dm_cli_option *table;
+	int argc;
+	char **argv;
+	int next;                 /* argv index of the next word */
+	const char *bundle;       /* the letters left of a group of short options ("-vq") */
+	const dm_cli_option *opt; /* the entry dm_cli_next returned last */
+	const char *value;        /* its value (a pointer into argv), or NULL */
+	char **operands;          /* the words that are no option, in order (moved to the front of argv);
+				    * NULL-terminated once dm_cli_next returned 0 */
+	int noperands;
+	int dashdash; /* how many operands came before a "--"; -1: there was none */
+} dm_cli_parser;
+
+/* Starts parsing argv[1..argc) with table (which must outlive the parser).  Holds
+ * nothing to release.  It reorders argv's slots (not the strings). */
+void dm_cli_parser_init(dm_cli_parser *p, const dm_cli_option *table, int argc, char **argv);
+
+/* The next option: its id (opt and value say more), 0 when none is left (the
+ * operands are then all in p->operands), or DM_CLI_BAD after printing the usage
+ * error (an unknown option, a missing value, a value given to a switch): exit
+ * with DM_EXIT_USAGE.  Options and operands may come in any order; every word
+ * after "--" is an operand. */
+#define DM_CLI_BAD (-1)
+int dm_cli_next(dm_cli_parser *p);
+
+/* The options of table as --help shows them (headings, then "  -j, --jobs N  text"). */
+void dm_cli_print_options(FILE *f, const dm_cli_option *table);
+
+/* Prints head, "Options:", the options of table and tail (each ending in a
+ * newline; tail may be NULL) on stdout; returns dm_cli_close_stdout(0). */
+int dm_cli_help(const char *head, const dm_cli_option *table, const char *tail);
+
+/* The release, and the git describe of the build when it was built from a checkout. */
+const char *dm_cli_version_string(void);
+
+/* Prints "PROG VERSION" on stdout; returns dm_cli_close_stdout(0). */
+int dm_cli_version(void);
 
 #ifdef __cplusplus
 }
