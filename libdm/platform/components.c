@@ -11,8 +11,7 @@
 
 #include <dm/platform.h>
 #include <dm/util.h>
-#include "platform_int.h"
-#include "platform_priv.h"
+#include "internal.h"
 
 static const char *const component_keys[] = { "name",      "description", "kind",   "release", "chart",
 					      "version",   "namespace",   "values", "needs",   "set",

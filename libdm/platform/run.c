@@ -33,7 +33,7 @@
 #include <dm/platform.h>
 #include <dm/proc.h>
 #include <dm/util.h>
-#include "platform_priv.h"
+#include "internal.h"
 
 #define SECRET_VALUES_STDIN "-"
 #define DM_MANAGED_LABEL "app.kubernetes.io/managed-by"
