@@ -41,6 +41,13 @@
 
 typedef struct run_ctx run_ctx;
 
+/* Where a component is in the scheduler (calloc'd: all start waiting). */
+typedef enum {
+	JOB_WAITING = 0, /* not started: its predecessors run, or no slot is free */
+	JOB_RUNNING,     /* a worker runs it */
+	JOB_DONE         /* ended, or skipped because a component it needs failed */
+} job_state;
+
 struct run_ctx {
 	const dm_platform *p;
 	dm_action action;
@@ -53,7 +60,7 @@ struct run_ctx {
 	dm_run_result *res;
 	size_t n;
 	size_t *seq; /* the order in which this action visits res[] */
-	int *state;  /* 0 waiting, 1 running, 2 done */
+	job_state *state;
 	size_t running;
 	char last_detail[1024]; /* delete_namespaces: the error held back */
 };
@@ -1528,7 +1535,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&x->cb_lock);
 	}
 	pthread_mutex_lock(&x->lock);
-	x->state[jb->i] = 2;
+	x->state[jb->i] = JOB_DONE;
 	x->running--;
 	pthread_cond_broadcast(&x->cond);
 	pthread_mutex_unlock(&x->lock);
@@ -1546,10 +1553,10 @@ static void skip_dependents(run_ctx *x)
 	do {
 		changed = 0;
 		for (size_t i = 0; i < x->n; i++) {
-			if (x->state[i] != 0)
+			if (x->state[i] != JOB_WAITING)
 				continue;
 			for (size_t j = 0; j < x->n; j++) {
-				if (x->state[j] == 2 &&
+				if (x->state[j] == JOB_DONE &&
 				    (x->res[j].outcome == DM_OUTCOME_FAILED ||
 				     x->res[j].outcome == DM_OUTCOME_SKIPPED) &&
 				    depends(x, i, j)) {
@@ -1561,7 +1568,7 @@ static void skip_dependents(run_ctx *x)
 						d = NULL;
 					x->res[i].outcome = DM_OUTCOME_SKIPPED;
 					x->res[i].detail = d;
-					x->state[i] = 2;
+					x->state[i] = JOB_DONE;
 					changed = 1;
 					if (x->o->on_component) {
 						pthread_mutex_lock(&x->cb_lock);
@@ -1591,23 +1598,23 @@ static dm_err schedule(run_ctx *x)
 
 		skip_dependents(x);
 		for (size_t s = 0; s < x->n; s++)
-			done += x->state[s] == 2;
+			done += x->state[s] == JOB_DONE;
 		/* interrupted: what runs ends (its child stopped), nothing else starts */
 		if (done == x->n || dm_proc_cancelled())
 			break;
 		/* in the action's order: the first waiting component whose predecessors are done */
 		for (size_t s = 0; s < x->n && x->running < jobs; s++) {
 			size_t i = x->seq[s];
-			int ready = x->state[i] == 0;
+			int ready = x->state[i] == JOB_WAITING;
 			job *jb;
 
 			for (size_t j = 0; ready && j < x->n; j++) {
-				if (j != i && x->state[j] != 2 && depends(x, i, j))
+				if (j != i && x->state[j] != JOB_DONE && depends(x, i, j))
 					ready = 0;
 			}
 			/* with --jobs 1 the order is exactly the sequence */
 			if (!ready) {
-				if (jobs == 1 && x->state[i] == 0)
+				if (jobs == 1 && x->state[i] == JOB_WAITING)
 					break;
 				continue;
 			}
@@ -1618,10 +1625,10 @@ static dm_err schedule(run_ctx *x)
 			}
 			jb->x = x;
 			jb->i = i;
-			x->state[i] = 1;
+			x->state[i] = JOB_RUNNING;
 			x->running++;
 			if (pthread_create(&threads[nthreads], NULL, worker, jb) != 0) {
-				x->state[i] = 0;
+				x->state[i] = JOB_WAITING;
 				x->running--;
 				free(jb);
 				e = dm_fail(DM_ERR_NOMEM, "cannot start a thread");
