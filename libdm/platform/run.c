@@ -16,6 +16,7 @@
  * that hold nothing but what the uninstalled components left: checked before
  * anything is uninstalled (no Helm release of another component) and again
  * just before the delete (no object that dm did not create). */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -81,17 +82,25 @@ void dm_platform_duration(char out[32], uint64_t ms)
 		snprintf(out, 32, "%llums", (unsigned long long)ms);
 }
 
-/* A growing argv; every string owned. */
+/* A command line, built as a list: AV_ADD(&a, "helm", "status", c->release)
+ * appends its items in order, av_addf one formatted item, av_opt a flag and
+ * its value when the value is set.  Every string is owned; a failed
+ * allocation is remembered (oom) and reported when the command runs. */
 typedef struct {
-	char **v;
+	char **v; /* NULL-terminated once anything was added */
 	size_t n, cap;
 	int oom;
 } argv_b;
+
+#define AV_ADD(a, ...)                                                                                                 \
+	av_addv((a), (const char *const[]){ __VA_ARGS__ },                                                             \
+		sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
 
 static void av_add(argv_b *a, const char *s)
 {
 	char *d;
 
+	assert(s);
 	if (a->oom)
 		return;
 	if (a->n + 2 > a->cap) {
@@ -112,6 +121,19 @@ static void av_add(argv_b *a, const char *s)
 	}
 	a->v[a->n++] = d;
 	a->v[a->n] = NULL;
+}
+
+static void av_addv(argv_b *a, const char *const *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		av_add(a, items[i]);
+}
+
+/* flag and value, when value is not NULL */
+static void av_opt(argv_b *a, const char *flag, const char *value)
+{
+	if (value)
+		AV_ADD(a, flag, value);
 }
 
 static void av_addf(argv_b *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -151,14 +173,8 @@ static const char *kubectl_prog(const run_ctx *x)
 /* --kube-context (helm) or --context (kubectl), and --kubeconfig, when given */
 static void kube_flags(const run_ctx *x, argv_b *a, const char *context_flag)
 {
-	if (x->o->context) {
-		av_add(a, context_flag);
-		av_add(a, x->o->context);
-	}
-	if (x->o->kubeconfig) {
-		av_add(a, "--kubeconfig");
-		av_add(a, x->o->kubeconfig);
-	}
+	av_opt(a, context_flag, x->o->context);
+	av_opt(a, "--kubeconfig", x->o->kubeconfig);
 }
 
 static void helm_kube_flags(const run_ctx *x, argv_b *a)
@@ -174,14 +190,7 @@ static void kubectl_kube_flags(const run_ctx *x, argv_b *a)
 /* kubectl VERB -f|-k WHAT --namespace NS -o name [--context] [--kubeconfig] */
 static void kubectl_on(const run_ctx *x, argv_b *a, const char *verb, const char *how, const char *what, const char *ns)
 {
-	av_add(a, kubectl_prog(x));
-	av_add(a, verb);
-	av_add(a, how);
-	av_add(a, what);
-	av_add(a, "--namespace");
-	av_add(a, ns);
-	av_add(a, "-o");
-	av_add(a, "name");
+	AV_ADD(a, kubectl_prog(x), verb, how, what, "--namespace", ns, "-o", "name");
 	kubectl_kube_flags(x, a);
 }
 
@@ -954,28 +963,16 @@ static dm_err ensure_repo(run_ctx *x, const dm_component *c, const char *alias)
 	dm_err e = DM_OK;
 
 	if (x->o->dry_run) {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "repo");
-		av_add(&a, "add");
-		av_add(&a, "--force-update");
-		av_add(&a, alias);
-		av_add(&a, c->chart_repo);
+		AV_ADD(&a, helm_prog(x), "repo", "add", "--force-update", alias, c->chart_repo);
 		notify_command(x, c, a.v);
 		av_release(&a);
-		av_add(&a, helm_prog(x));
-		av_add(&a, "repo");
-		av_add(&a, "update");
-		av_add(&a, alias);
+		AV_ADD(&a, helm_prog(x), "repo", "update", alias);
 		notify_command(x, c, a.v);
 		av_release(&a);
 		return DM_OK;
 	}
 	pthread_mutex_lock(&x->repo_lock);
-	av_add(&a, helm_prog(x));
-	av_add(&a, "repo");
-	av_add(&a, "list");
-	av_add(&a, "-o");
-	av_add(&a, "json");
+	AV_ADD(&a, helm_prog(x), "repo", "list", "-o", "json");
 	/* "no repositories to show" is an exit 1: nothing known yet */
 	if (run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r) == DM_OK) {
 		json_t *list = json_loadb(r.out.data ? r.out.data : "", r.out.len, 0, NULL);
@@ -996,25 +993,15 @@ static dm_err ensure_repo(run_ctx *x, const dm_component *c, const char *alias)
 	dm_proc_result_release(&r);
 	av_release(&a);
 	if (!have) {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "repo");
-		av_add(&a, "add");
-		av_add(&a, "--force-update");
-		av_add(&a, alias);
-		av_add(&a, c->chart_repo);
+		AV_ADD(&a, helm_prog(x), "repo", "add", "--force-update", alias, c->chart_repo);
 		if ((e = run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r)))
 			e = cmd_fail(e, "helm repo add", &r);
 		dm_proc_result_release(&r);
 		av_release(&a);
 	} else {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "search");
-		av_add(&a, "repo");
+		AV_ADD(&a, helm_prog(x), "search", "repo");
 		av_addf(&a, "%s/%s", alias, c->chart_name);
-		av_add(&a, "--version");
-		av_add(&a, c->version);
-		av_add(&a, "-o");
-		av_add(&a, "json");
+		AV_ADD(&a, "--version", c->version, "-o", "json");
 		if (run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r) == DM_OK) {
 			json_t *list = json_loadb(r.out.data ? r.out.data : "", r.out.len, 0, NULL);
 
@@ -1026,10 +1013,7 @@ static dm_err ensure_repo(run_ctx *x, const dm_component *c, const char *alias)
 		av_release(&a);
 	}
 	if (!e && !known) {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "repo");
-		av_add(&a, "update");
-		av_add(&a, alias);
+		AV_ADD(&a, helm_prog(x), "repo", "update", alias);
 		if ((e = run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r)))
 			e = cmd_fail(e, "helm repo update", &r);
 		dm_proc_result_release(&r);
@@ -1128,25 +1112,15 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 
 	if (c->chart_repo && (e = ensure_repo(x, c, repo_alias(alias, sizeof(alias), c->chart_repo))))
 		return e;
-	av_add(&a, helm_prog(x));
-	av_add(&a, "upgrade");
-	av_add(&a, "--install");
-	av_add(&a, c->release);
+	AV_ADD(&a, helm_prog(x), "upgrade", "--install", c->release);
 	if (c->chart_repo)
 		av_addf(&a, "%s/%s", alias, c->chart_name);
 	else
-		av_add(&a, c->chart_oci ? c->chart_oci : c->chart_path);
-	av_add(&a, "--namespace");
-	av_add(&a, c->ns);
-	av_add(&a, "--create-namespace");
-	if (c->version) {
-		av_add(&a, "--version");
-		av_add(&a, c->version);
-	}
-	for (size_t i = 0; i < c->n_values; i++) {
-		av_add(&a, "-f");
-		av_add(&a, c->values[i]);
-	}
+		AV_ADD(&a, c->chart_oci ? c->chart_oci : c->chart_path);
+	AV_ADD(&a, "--namespace", c->ns, "--create-namespace");
+	av_opt(&a, "--version", c->version);
+	for (size_t i = 0; i < c->n_values; i++)
+		AV_ADD(&a, "-f", c->values[i]);
 	for (size_t i = 0; i < c->n_set; i++) {
 		const dm_set_entry *s = &c->set[i];
 		dm_buf b = DM_BUF_INIT, v = DM_BUF_INIT;
@@ -1170,20 +1144,21 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 			dm_buf_release(&v);
 			goto done;
 		}
-		av_add(&a, s->quoted ? "--set-string" : "--set");
 		dm_buf_printf(&b, "%s=", s->key);
 		if (s->is_null)
 			dm_buf_puts(&b, "null");
 		else
 			set_escape(&b, dm_buf_str(&v));
-		av_add(&a, dm_buf_str(&b));
+		if (!dm_buf_str(&b))
+			a.oom = 1;
+		else
+			AV_ADD(&a, s->quoted ? "--set-string" : "--set", dm_buf_str(&b));
 		dm_buf_release(&b);
 		dm_buf_release(&v);
 	}
 	if (secret_values) {
 		/* last, so that they win over every other values file */
-		av_add(&a, "-f");
-		av_add(&a, SECRET_VALUES_STDIN);
+		AV_ADD(&a, "-f", SECRET_VALUES_STDIN);
 		if (!x->o->dry_run) {
 			char *text = json_dumps(secret_values, JSON_INDENT(2));
 
@@ -1197,10 +1172,9 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 		}
 	}
 	if (c->wait)
-		av_add(&a, "--wait");
+		AV_ADD(&a, "--wait");
 	dm_platform_duration(dur, timeout_of(x, c));
-	av_add(&a, "--timeout");
-	av_add(&a, dur);
+	AV_ADD(&a, "--timeout", dur);
 	helm_kube_flags(x, &a);
 	if (x->o->dry_run)
 		notify_command(x, c, a.v);
@@ -1260,10 +1234,7 @@ static dm_err install_manifest(run_ctx *x, const dm_component *c)
 			if (!e && c->wait && crds.len) {
 				char *save = NULL, *line;
 
-				av_add(&a, kubectl_prog(x));
-				av_add(&a, "wait");
-				av_add(&a, "--for");
-				av_add(&a, "condition=established");
+				AV_ADD(&a, kubectl_prog(x), "wait", "--for", "condition=established");
 				av_addf(&a, "--timeout=%s", dur);
 				for (line = strtok_r(crds.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 					av_add(&a, line);
@@ -1280,12 +1251,7 @@ static dm_err install_manifest(run_ctx *x, const dm_component *c)
 		char *save = NULL, *line;
 
 		for (line = strtok_r(rollouts.data, "\n", &save); line && !e; line = strtok_r(NULL, "\n", &save)) {
-			av_add(&a, kubectl_prog(x));
-			av_add(&a, "rollout");
-			av_add(&a, "status");
-			av_add(&a, line);
-			av_add(&a, "--namespace");
-			av_add(&a, c->ns);
+			AV_ADD(&a, kubectl_prog(x), "rollout", "status", line, "--namespace", c->ns);
 			av_addf(&a, "--timeout=%s", dur);
 			kubectl_kube_flags(x, &a);
 			if ((e = run_cmd(x, c, &a, t + 60000, &r)))
@@ -1345,15 +1311,10 @@ static dm_err do_uninstall(run_ctx *x, const dm_component *c)
 
 	dm_platform_duration(dur, timeout_of(x, c));
 	if (c->kind == DM_COMPONENT_HELM) {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "uninstall");
-		av_add(&a, c->release);
-		av_add(&a, "--namespace");
-		av_add(&a, c->ns);
+		AV_ADD(&a, helm_prog(x), "uninstall", c->release, "--namespace", c->ns);
 		if (c->wait)
-			av_add(&a, "--wait");
-		av_add(&a, "--timeout");
-		av_add(&a, dur);
+			AV_ADD(&a, "--wait");
+		AV_ADD(&a, "--timeout", dur);
 		helm_kube_flags(x, &a);
 		if (x->o->dry_run) {
 			notify_command(x, c, a.v);
@@ -1379,13 +1340,8 @@ static dm_err do_uninstall(run_ctx *x, const dm_component *c)
 		size_t n = pass ? c->n_manifests : c->n_kustomize;
 
 		for (size_t i = n; i-- > 0 && !e;) {
-			av_add(&a, kubectl_prog(x));
-			av_add(&a, "delete");
-			av_add(&a, pass ? "-f" : "-k");
-			av_add(&a, list[i]);
-			av_add(&a, "--namespace");
-			av_add(&a, c->ns);
-			av_add(&a, "--ignore-not-found");
+			AV_ADD(&a, kubectl_prog(x), "delete", pass ? "-f" : "-k", list[i], "--namespace", c->ns,
+			       "--ignore-not-found");
 			av_addf(&a, "--timeout=%s", dur);
 			kubectl_kube_flags(x, &a);
 			if (x->o->dry_run)
@@ -1413,13 +1369,7 @@ static dm_err do_status(run_ctx *x, const dm_component *c, dm_run_result *res)
 	dm_err e = DM_OK;
 
 	if (c->kind == DM_COMPONENT_HELM) {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "status");
-		av_add(&a, c->release);
-		av_add(&a, "--namespace");
-		av_add(&a, c->ns);
-		av_add(&a, "-o");
-		av_add(&a, "json");
+		AV_ADD(&a, helm_prog(x), "status", c->release, "--namespace", c->ns, "-o", "json");
 		helm_kube_flags(x, &a);
 		if (x->o->dry_run) {
 			notify_command(x, c, a.v);
@@ -1784,12 +1734,7 @@ static dm_err ns_kinds(run_ctx *x, dm_buf *kinds)
 	char *save = NULL, *line;
 	dm_err e;
 
-	av_add(&a, kubectl_prog(x));
-	av_add(&a, "api-resources");
-	av_add(&a, "--verbs=list");
-	av_add(&a, "--namespaced");
-	av_add(&a, "-o");
-	av_add(&a, "name");
+	AV_ADD(&a, kubectl_prog(x), "api-resources", "--verbs=list", "--namespaced", "-o", "name");
 	kubectl_kube_flags(x, &a);
 	e = run_cmd(x, NULL, &a, REPO_CMD_TIMEOUT_MS, &r);
 	/* an aggregated API that is down (metrics) fails the listing of its group alone */
@@ -1827,13 +1772,7 @@ static dm_err ns_postcheck(run_ctx *x, const char *ns, const char *kinds)
 	json_t *list, *it;
 	dm_err e;
 
-	av_add(&a, kubectl_prog(x));
-	av_add(&a, "get");
-	av_add(&a, kinds);
-	av_add(&a, "--namespace");
-	av_add(&a, ns);
-	av_add(&a, "-o");
-	av_add(&a, "json");
+	AV_ADD(&a, kubectl_prog(x), "get", kinds, "--namespace", ns, "-o", "json");
 	kubectl_kube_flags(x, &a);
 	if ((e = run_cmd(x, NULL, &a, REPO_CMD_TIMEOUT_MS, &r))) {
 		char what[300];
@@ -1891,12 +1830,7 @@ static dm_err delete_namespaces(run_ctx *x)
 
 		if (!first_in_ns(x, i))
 			continue;
-		av_add(&a, kubectl_prog(x));
-		av_add(&a, "delete");
-		av_add(&a, "namespace");
-		av_add(&a, ns);
-		av_add(&a, "--ignore-not-found");
-		av_add(&a, "--wait=false");
+		AV_ADD(&a, kubectl_prog(x), "delete", "namespace", ns, "--ignore-not-found", "--wait=false");
 		kubectl_kube_flags(x, &a);
 		if (x->o->dry_run) {
 			notify_command(x, NULL, a.v);
