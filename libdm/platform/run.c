@@ -435,65 +435,53 @@ static dm_err random_value(char *out, int len)
 	return DM_OK;
 }
 
+/* What ensure_gen_secret did. */
+typedef enum { GEN_SECRET_KEPT = 0, GEN_SECRET_CREATED, GEN_SECRET_KEYS_ADDED } gen_secret_done;
+
 /* Creates Secret gs in ns unless it exists; adds keys that an existing one lacks. */
-static dm_err ensure_gen_secret(dm_k8s *k, const char *ns, const dm_gen_secret *gs, int *created)
+static dm_err ensure_gen_secret(dm_k8s *k, const char *ns, const dm_gen_secret *gs, gen_secret_done *done)
 {
 	dm_k8s_secret *have = NULL;
-	json_t *body = NULL, *data;
-	char path[512], *text = NULL, *reply = NULL;
-	long status = 0;
+	dm_k8s_secret_item *items = NULL;
 	size_t added = 0;
 	dm_err e = dm_k8s_get_secret(k, ns, gs->name, &have);
 
-	*created = 0;
+	*done = GEN_SECRET_KEPT;
 	if (e && e != DM_ERR_NOTFOUND)
 		return e;
 	dm_err_clear();
-	data = json_object();
+	if (!(items = calloc(gs->n_keys + 1, sizeof(*items)))) {
+		e = dm_nomem();
+		goto out;
+	}
 	for (size_t i = 0; i < gs->n_keys; i++) {
-		char val[257], b64[4 * ((256 + 2) / 3) + 1];
+		dm_k8s_secret_item *it = &items[added];
 
 		if (have && dm_k8s_secret_find(have, gs->keys[i]))
 			continue;
-		if ((e = random_value(val, gs->length)))
-			goto done;
-		dm_log_add_secret(val);
-		dm_base64_encode(b64, (const unsigned char *)val, strlen(val));
-		json_object_set_new(data, gs->keys[i], json_string(b64));
-		dm_wipe(val, sizeof(val));
-		dm_wipe(b64, sizeof(b64));
+		if (!(it->value = malloc((size_t)gs->length + 1))) {
+			e = dm_nomem();
+			goto out;
+		}
 		added++;
+		it->key = (char *)gs->keys[i];
+		it->len = (size_t)gs->length;
+		if ((e = random_value((char *)it->value, gs->length)))
+			goto out;
+		dm_log_add_secret((const char *)it->value);
 	}
 	if (have && !added)
-		goto done;
-	if (have) {
-		body = json_pack("{s:O}", "data", data);
-		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", ns, gs->name);
-	} else {
-		body = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:s, s:O}", "apiVersion", "v1", "kind", "Secret",
-				 "metadata", "name", gs->name, "namespace", ns, "labels",
-				 "app.kubernetes.io/managed-by", "dm", "type", "Opaque", "data", data);
-		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", ns);
+		goto out;
+	if ((e = dm_k8s_put_secret(k, ns, gs->name, items, added,
+				   have ? DM_K8S_SECRET_ADD_KEYS : DM_K8S_SECRET_CREATE)))
+		goto out;
+	*done = have ? GEN_SECRET_KEYS_ADDED : GEN_SECRET_CREATED;
+out:
+	for (size_t i = 0; i < added; i++) {
+		dm_wipe(items[i].value, (size_t)gs->length + 1);
+		free(items[i].value);
 	}
-	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	if (!text) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
-		goto done;
-	}
-	if ((e = dm_k8s_request(k, have ? "PATCH" : "POST", path, text, &status, &reply)))
-		goto done;
-	if (status < 200 || status > 299)
-		e = dm_k8s_status_fail(k, status, reply, have ? "patch" : "create", "secrets", gs->name, ns);
-	else
-		*created = have ? 2 : 1;
-done:
-	if (text) {
-		dm_wipe(text, strlen(text));
-		free(text);
-	}
-	free(reply);
-	json_decref(body);
-	json_decref(data);
+	free(items);
 	dm_k8s_secret_free(have);
 	return e;
 }
@@ -1277,16 +1265,16 @@ static dm_err do_install(run_ctx *x, const dm_component *c)
 			goto done;
 	}
 	for (size_t i = 0; i < c->n_secrets; i++) {
-		int created = 0;
+		gen_secret_done did = GEN_SECRET_KEPT;
 
 		if (x->o->dry_run)
 			continue;
-		if ((e = ensure_gen_secret(k, c->ns, &c->secrets[i], &created)))
+		if ((e = ensure_gen_secret(k, c->ns, &c->secrets[i], &did)))
 			goto done;
-		if (created == 1)
+		if (did == GEN_SECRET_CREATED)
 			dm_info("%s: Secret '%s' created in namespace '%s' (%zu keys)", c->name, c->secrets[i].name,
 				c->ns, c->secrets[i].n_keys);
-		else if (created == 2)
+		else if (did == GEN_SECRET_KEYS_ADDED)
 			dm_info("%s: missing keys added to Secret '%s'", c->name, c->secrets[i].name);
 		else
 			dm_debug("%s: Secret '%s' exists, kept as it is", c->name, c->secrets[i].name);
