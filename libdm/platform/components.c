@@ -22,10 +22,6 @@ static const char *const gen_secret_keys[] = { "name", "keys", "length", NULL };
 static const char *const secret_keys[] = { "name", "keys", "endpoint", NULL };
 static const char *const secret_keys_keys[] = { "access_key", "secret_key", NULL };
 static const char *const reserved[] = { "project", "local", "remote", "secrets", NULL };
-static const char *const ref_fields[] = {
-	"release",          "namespace",        "endpoint",   "host",       "secret_name",
-	"access_key_field", "secret_key_field", "access_key", "secret_key", NULL
-};
 
 static dm_err nomem(void)
 {
@@ -437,97 +433,6 @@ static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
 	return DM_OK;
 }
 
-/* Checks every ${...} of text (a set value of c, at node position file:line:col);
- * *secret set when it reads a key. */
-static dm_err check_refs(dm_platform *p, const dm_component *c, const char *text, const char *file, unsigned line,
-			 unsigned col, int endpoint, int *secret)
-{
-	const char *s = text;
-
-	while ((s = strchr(s, '$'))) {
-		const char *end;
-		char ref[256];
-		size_t len;
-
-		if (s[1] == '$' && s[2] == '{') {
-			s += 3;
-			continue;
-		}
-		if (s[1] != '{') {
-			s++;
-			continue;
-		}
-		end = strchr(s + 2, '}');
-		if (!end)
-			return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: unterminated reference '%s'", file, line, col, s);
-		len = (size_t)(end - s - 2);
-		if (len >= sizeof(ref))
-			return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: reference too long", file, line, col);
-		memcpy(ref, s + 2, len);
-		ref[len] = '\0';
-		s = end + 1;
-		if (!strcmp(ref, "release") || !strcmp(ref, "namespace"))
-			continue;
-		if (endpoint)
-			return dm_fail(DM_ERR_CONFIG,
-				       "%s:%u:%u: ${%s}: an endpoint may only use ${release} and ${namespace}", file,
-				       line, col, ref);
-		if (!strncmp(ref, "secrets.", 8)) {
-			char *name = ref + 8, *key = strchr(name, '.');
-			size_t i;
-
-			if (!key)
-				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${%s}: write ${secrets.NAME.KEY}", file, line,
-					       col, ref);
-			*key++ = '\0';
-			for (i = 0; i < c->n_secrets; i++) {
-				if (!strcmp(c->secrets[i].name, name))
-					break;
-			}
-			if (i == c->n_secrets)
-				return dm_fail(DM_ERR_CONFIG,
-					       "%s:%u:%u: ${secrets.%s.%s}: '%s' is not a generated Secret of '%s'",
-					       file, line, col, name, key, name, c->name);
-			if (!in_list(c->secrets[i].keys, key))
-				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${secrets.%s.%s}: Secret '%s' has no key '%s'",
-					       file, line, col, name, key, name, key);
-			*secret = 1;
-			continue;
-		}
-		{
-			char *dot = strrchr(ref, '.');
-			const dm_component *t;
-
-			if (!dot)
-				return dm_fail(DM_ERR_CONFIG,
-					       "%s:%u:%u: ${%s}: unknown reference (write ${COMPONENT.FIELD}, "
-					       "${release}, ${namespace} or ${secrets.NAME.KEY})",
-					       file, line, col, ref);
-			*dot = '\0';
-			t = find_any(p, ref);
-			if (!t)
-				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${%s.%s}: '%s' is no component", file, line,
-					       col, ref, dot + 1, ref);
-			if (t != c && !in_list(c->needs, ref))
-				return dm_fail(DM_ERR_CONFIG,
-					       "%s:%u:%u: ${%s.%s} refers to %s, which is not in needs of '%s'", file,
-					       line, col, ref, dot + 1, ref, c->name);
-			if (!in_list(ref_fields, dot + 1))
-				return dm_fail(DM_ERR_CONFIG,
-					       "%s:%u:%u: ${%s.%s}: '%s' is not a field a component exposes "
-					       "(release, namespace, endpoint, host, secret_name, access_key_field, "
-					       "secret_key_field, access_key, secret_key)",
-					       file, line, col, ref, dot + 1, dot + 1);
-			if (strcmp(dot + 1, "release") && strcmp(dot + 1, "namespace") && !t->secret_name)
-				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${%s.%s}: component '%s' exposes no 'secret:'",
-					       file, line, col, ref, dot + 1, ref);
-			if (!strcmp(dot + 1, "access_key") || !strcmp(dot + 1, "secret_key"))
-				*secret = 1;
-		}
-	}
-	return DM_OK;
-}
-
 static int cmp_comp(const void *a, const void *b)
 {
 	return strcmp(((const dm_component *)a)->name, ((const dm_component *)b)->name);
@@ -540,6 +445,11 @@ static const dm_component *find_any(const dm_platform *p, const char *name)
 	memset(&key, 0, sizeof(key));
 	key.name = name;
 	return p->n_all ? bsearch(&key, p->all, p->n_all, sizeof(*p->all), cmp_comp) : NULL;
+}
+
+const dm_component *dm_platform_any(const dm_platform *p, const char *name)
+{
+	return p ? find_any(p, name) : NULL;
 }
 
 const dm_component *dm_platform_find(const dm_platform *p, const char *name)
@@ -781,24 +691,47 @@ static dm_err merge_one(dm_platform *p, size_t i)
 	return DM_OK;
 }
 
-/* References of a merged component (its needs merged too). */
+/* The references of a merged component (its needs merged too), read into
+ * the tokens that dm-helm expands, and checked. */
 static dm_err check_component_refs(dm_platform *p, dm_component *c)
 {
+	dm_component_refs *cr = &p->refs[index_of(p, c)];
 	dm_err e;
 
+	if (!(cr->set = dm_pool_calloc(&p->pool, c->n_set, sizeof(*cr->set))))
+		return nomem();
 	for (size_t j = 0; j < c->n_set; j++) {
 		dm_set_entry *s = (dm_set_entry *)&c->set[j];
+		dm_ref_where at = { .file = s->file, .line = s->line, .col = s->col };
 
-		if ((e = check_refs(p, c, s->value, s->file, s->line, s->col, 0, &s->secret)))
+		if ((e = dm_refs_parse(&p->pool, &cr->set[j], s->value)) ||
+		    (e = dm_refs_check(&cr->set[j], p, c, &at, &s->secret)))
 			return e;
 	}
 	if (c->secret_endpoint) {
+		dm_ref_where at = { .file = c->files[0], .endpoint = 1 };
 		int dummy = 0;
 
-		if ((e = check_refs(p, c, c->secret_endpoint, c->files[0], 0, 0, 1, &dummy)))
+		if ((e = dm_refs_parse(&p->pool, &cr->endpoint, c->secret_endpoint)) ||
+		    (e = dm_refs_check(&cr->endpoint, p, c, &at, &dummy)))
 			return e;
 	}
+	cr->read = 1;
 	return DM_OK;
+}
+
+const dm_refs *dm_platform_set_refs(const dm_platform *p, const dm_component *c, size_t j)
+{
+	const dm_component_refs *cr = p ? &p->refs[index_of(p, c)] : NULL;
+
+	return cr && cr->read && j < c->n_set ? &cr->set[j] : NULL;
+}
+
+const dm_refs *dm_platform_endpoint_refs(const dm_platform *p, const dm_component *c)
+{
+	const dm_component_refs *cr = p ? &p->refs[index_of(p, c)] : NULL;
+
+	return cr && cr->read && c->secret_endpoint ? &cr->endpoint : NULL;
 }
 
 /* Is path (real) dir (real) or inside it? */
@@ -1039,7 +972,8 @@ dm_err dm_platform_load(dm_platform **out, const dm_flavour *f, const dm_platfor
 		goto done;
 	p->layers_of = dm_pool_calloc(&p->pool, p->n_all, sizeof(*p->layers_of));
 	p->values_at = dm_pool_calloc(&p->pool, p->n_all, sizeof(*p->values_at));
-	if (!p->layers_of || !p->values_at) {
+	p->refs = dm_pool_calloc(&p->pool, p->n_all, sizeof(*p->refs));
+	if (!p->layers_of || !p->values_at || !p->refs) {
 		e = nomem();
 		goto done;
 	}
@@ -1078,32 +1012,18 @@ void dm_platform_free(dm_platform *p)
 	free(p);
 }
 
-/* tmpl with ${release} and ${namespace} filled in, "$${" read as "${" (*out malloc'd).
- * The references were checked when the component was read (check_refs). */
-static dm_err expand_endpoint(char **out, const char *tmpl, const char *release, const char *ns)
+/* The tokens of an endpoint with ${release} and ${namespace} filled in (*out
+ * malloc'd).  The references were checked when the component was read. */
+static dm_err expand_endpoint(char **out, const dm_refs *r, const char *release, const char *ns)
 {
+	dm_ref_env env = { .release = release, .ns = ns };
 	dm_buf b = DM_BUF_INIT;
-	const char *s = tmpl;
+	dm_err e;
 
 	*out = NULL;
-	while (*s) {
-		if (!strncmp(s, "$${", 3)) {
-			dm_buf_puts(&b, "${");
-			s += 3;
-		} else if (!strncmp(s, "${release}", 10)) {
-			dm_buf_puts(&b, release);
-			s += 10;
-		} else if (!strncmp(s, "${namespace}", 12)) {
-			dm_buf_puts(&b, ns);
-			s += 12;
-		} else {
-			dm_buf_append(&b, s, 1);
-			s++;
-		}
-	}
-	if (!dm_buf_str(&b)) {
+	if ((e = dm_refs_expand(&b, r, &env))) {
 		dm_buf_release(&b);
-		return nomem();
+		return e;
 	}
 	*out = dm_buf_detach(&b);
 	return DM_OK;
@@ -1111,10 +1031,18 @@ static dm_err expand_endpoint(char **out, const char *tmpl, const char *release,
 
 dm_err dm_component_endpoint(char **out, const dm_component *c)
 {
+	dm_pool pl = { 0 };
+	dm_refs r;
+	dm_err e;
+
 	*out = NULL;
 	if (!c->secret_endpoint)
 		return dm_fail(DM_ERR_CONFIG, "component '%s' exposes no 'secret:' endpoint", c->name);
-	return expand_endpoint(out, c->secret_endpoint, c->release ? c->release : c->name, c->ns);
+	/* c alone does not lead to the tokens read at load: read them again */
+	if (!(e = dm_refs_parse(&pl, &r, c->secret_endpoint)))
+		e = expand_endpoint(out, &r, c->release ? c->release : c->name, c->ns);
+	dm_pool_release(&pl);
+	return e;
 }
 
 /* ---- one component's credentials --------------------------------------------------------- */
@@ -1136,6 +1064,8 @@ dm_err dm_component_credentials(dm_credentials *out, const dm_credentials_opts *
 	const char *name = o->component, *release = NULL, *ns = NULL, *files[3] = { NULL, NULL, NULL };
 	char *folder = NULL, *file = NULL, *ov = NULL, *endpoint = NULL;
 	dm_yaml *doc = NULL, *ovdoc = NULL;
+	dm_pool pool = { 0 };
+	dm_refs ep_refs;
 	dm_component c;
 	layers ls;
 	const layer *la;
@@ -1201,9 +1131,11 @@ dm_err dm_component_credentials(dm_credentials *out, const dm_credentials_opts *
 		goto done;
 	{
 		const dm_ynode *ep = dm_yaml_get(dm_yaml_get(la->map, "secret"), "endpoint");
+		dm_ref_where at = { .file = dm_yaml_name(la->doc), .line = ep->line, .col = ep->col, .endpoint = 1 };
 		int dummy = 0;
 
-		if ((e = check_refs(NULL, &c, c.secret_endpoint, dm_yaml_name(la->doc), ep->line, ep->col, 1, &dummy)))
+		if ((e = dm_refs_parse(&pool, &ep_refs, c.secret_endpoint)) ||
+		    (e = dm_refs_check(&ep_refs, NULL, &c, &at, &dummy)))
 			goto done;
 	}
 	ns = o->ns ? o->ns : ns ? ns : pj ? pj->k8s_namespace : o->ns_default;
@@ -1212,7 +1144,7 @@ dm_err dm_component_credentials(dm_credentials *out, const dm_credentials_opts *
 			    name);
 		goto done;
 	}
-	if ((e = expand_endpoint(&endpoint, c.secret_endpoint, release ? release : c.name, ns)))
+	if ((e = expand_endpoint(&endpoint, &ep_refs, release ? release : c.name, ns)))
 		goto done;
 	out->component = strdup(c.name);
 	out->file = strdup(file);
@@ -1231,6 +1163,7 @@ done:
 	free(folder);
 	free(file);
 	free(ov);
+	dm_pool_release(&pool);
 	dm_yaml_free(ovdoc);
 	dm_yaml_free(doc);
 	return e;

@@ -279,116 +279,33 @@ static dm_err read_secret_field(dm_k8s *k, const char *ns, const char *secret, c
 	return e;
 }
 
-/* Expands the references of a set value of c.  k NULL: secret references
- * become "<secret>" (plans, dry runs). */
-static dm_err expand(const dm_platform *p, const dm_component *c, const char *text, dm_k8s *k, dm_buf *out)
+/* The value of key of a Secret, read from the cluster (k), appended to out:
+ * the dm_ref_env.secret_value of a run. */
+static dm_err cluster_secret_value(void *k, const char *ns, const char *secret, const char *key, dm_buf *out)
 {
-	const char *s = text;
+	char *v = NULL;
+	dm_err e = read_secret_field(k, ns, secret, key, &v);
 
-	while (*s) {
-		const char *end;
-		char ref[256];
-		size_t len;
+	if (!e)
+		e = dm_buf_puts(out, v);
+	dm_free_secret(v);
+	return e;
+}
 
-		if (s[0] == '$' && s[1] == '$' && s[2] == '{') {
-			dm_buf_puts(out, "${");
-			s += 3;
-			continue;
-		}
-		if (!(s[0] == '$' && s[1] == '{') || !(end = strchr(s + 2, '}'))) {
-			dm_buf_append(out, s, 1);
-			s++;
-			continue;
-		}
-		len = (size_t)(end - s - 2);
-		if (len >= sizeof(ref))
-			len = sizeof(ref) - 1;
-		memcpy(ref, s + 2, len);
-		ref[len] = '\0';
-		s = end + 1;
-		if (!strcmp(ref, "release")) {
-			dm_buf_puts(out, c->release ? c->release : c->name);
-		} else if (!strcmp(ref, "namespace")) {
-			dm_buf_puts(out, c->ns);
-		} else if (!strncmp(ref, "secrets.", 8)) {
-			char *name = ref + 8, *key = strchr(name, '.'), *v = NULL;
-			dm_err e;
+/* Expands set entry j of c, from the tokens read when the platform loaded.  k
+ * NULL: secret references become "<secret>" (plans, dry runs). */
+static dm_err expand(const dm_platform *p, const dm_component *c, size_t j, dm_k8s *k, dm_buf *out)
+{
+	const dm_refs *r = dm_platform_set_refs(p, c, j);
+	dm_ref_env env = { .p = p,
+			   .release = c->release ? c->release : c->name,
+			   .ns = c->ns,
+			   .secret_value = k ? cluster_secret_value : NULL,
+			   .ud = k };
 
-			if (!key)
-				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s}", ref);
-			*key++ = '\0';
-			if (!k) {
-				dm_buf_puts(out, "<secret>");
-				continue;
-			}
-			if ((e = read_secret_field(k, c->ns, name, key, &v)))
-				return e;
-			dm_buf_puts(out, v);
-			dm_free_secret(v);
-		} else {
-			char *dot = strrchr(ref, '.');
-			const dm_component *t;
-			const char *field;
-
-			if (!dot)
-				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s}", ref);
-			*dot = '\0';
-			field = dot + 1;
-			t = dm_platform_find(p, ref);
-			if (!t)
-				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s.%s}", ref, field);
-			if (!strcmp(field, "release")) {
-				dm_buf_puts(out, t->release ? t->release : t->name);
-			} else if (!strcmp(field, "namespace")) {
-				dm_buf_puts(out, t->ns);
-			} else if (!strcmp(field, "endpoint") || !strcmp(field, "host")) {
-				char *ep = NULL;
-				dm_err e = dm_component_endpoint(&ep, t);
-
-				if (e)
-					return e;
-				if (!strcmp(field, "host")) {
-					char *h = strstr(ep, "://"), *slash;
-
-					h = h ? h + 3 : ep;
-					slash = strchr(h, '/');
-					if (slash)
-						*slash = '\0';
-					dm_buf_puts(out, h);
-				} else {
-					dm_buf_puts(out, ep);
-				}
-				free(ep);
-			} else if (!strcmp(field, "secret_name")) {
-				dm_buf_puts(out, t->secret_name);
-			} else if (!strcmp(field, "access_key_field")) {
-				dm_buf_puts(out, t->secret_access_key);
-			} else if (!strcmp(field, "secret_key_field")) {
-				dm_buf_puts(out, t->secret_secret_key);
-			} else if (!strcmp(field, "access_key") || !strcmp(field, "secret_key")) {
-				char *v = NULL;
-				dm_err e;
-
-				if (!k) {
-					dm_buf_puts(out, "<secret>");
-					continue;
-				}
-				e = read_secret_field(k, t->ns, t->secret_name,
-						      !strcmp(field, "access_key") ? t->secret_access_key
-										   : t->secret_secret_key,
-						      &v);
-				if (e)
-					return e;
-				dm_buf_puts(out, v);
-				dm_free_secret(v);
-			} else {
-				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s.%s}", ref, field);
-			}
-		}
-	}
-	if (!dm_buf_str(out))
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
-	return DM_OK;
+	if (!r)
+		return dm_fail(DM_ERR_CONFIG, "the references of component '%s' were not read", c->name);
+	return dm_refs_expand(out, r, &env);
 }
 
 /* helm's --set parser (strvals, helm 3.17) reads the value after the first '='
@@ -1120,15 +1037,17 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 			}
 			if (x->o->dry_run)
 				continue;
-			if ((e = expand(p, c, s->value, k, &v))) {
-				dm_buf_release(&v);
-				goto done;
-			}
-			json_set_path(secret_values, s->key, json_string(dm_buf_str(&v)));
+			e = expand(p, c, i, k, &v);
+			if (!e)
+				json_set_path(secret_values, s->key, json_string(dm_buf_str(&v)));
+			if (v.data)
+				dm_wipe(v.data, v.len);
 			dm_buf_release(&v);
+			if (e)
+				goto done;
 			continue;
 		}
-		if ((e = expand(p, c, s->value, NULL, &v))) {
+		if ((e = expand(p, c, i, NULL, &v))) {
 			dm_buf_release(&v);
 			goto done;
 		}
