@@ -809,21 +809,25 @@ static dm_err resolve_values(dm_platform *p, dm_component *c)
 	return DM_OK;
 }
 
-static dm_err order(dm_platform *p, const dm_platform_opts *o)
+/* ---- the install order: dm_platform_load's last steps ---------------------------------- */
+
+/* sel[i]: does the flavour select all[i] (project.flavour, or `all`)? */
+static void select_flavour(dm_platform *p, unsigned char *sel)
 {
 	const dm_project *pj = dm_flavour_project(p->f);
-	unsigned char *sel = calloc(p->n_all + 1, 1), *placed = calloc(p->n_all + 1, 1);
-	dm_err e = DM_OK;
-	size_t nsel = 0;
-	int changed;
 
-	if (!sel || !placed) {
-		e = nomem();
-		goto done;
-	}
 	for (size_t i = 0; i < p->n_all; i++)
 		sel[i] = pj->all || in_list(pj->flavour, p->all[i].name);
-	/* needs outside the selection: added with --with-needs, else an error */
+}
+
+/* Merges each selected component.  A need outside the selection is added to
+ * it with --with-needs (and merged in turn), else an error naming them all. */
+static dm_err close_over_needs(dm_platform *p, unsigned char *sel, const dm_platform_opts *o)
+{
+	const dm_project *pj = dm_flavour_project(p->f);
+	dm_err e;
+	int changed;
+
 	do {
 		changed = 0;
 		for (size_t i = 0; i < p->n_all; i++) {
@@ -834,7 +838,7 @@ static dm_err order(dm_platform *p, const dm_platform_opts *o)
 			if (!sel[i])
 				continue;
 			if ((e = merge_one(p, i)))
-				goto done;
+				return e;
 			for (size_t j = 0; j < c->n_needs; j++) {
 				size_t k = index_of(p, find_any(p, c->needs[j]));
 
@@ -854,22 +858,80 @@ static dm_err order(dm_platform *p, const dm_platform_opts *o)
 					    "(add %s to project.flavour, or use --with-needs)",
 					    pj->file, c->name, dm_buf_str(&miss), nmiss > 1 ? "them" : "it");
 				dm_buf_release(&miss);
-				goto done;
+				return e;
 			}
 		}
 	} while (changed);
-	for (size_t i = 0; i < p->n_all; i++)
-		nsel += sel[i];
+	return DM_OK;
+}
+
+static dm_err check_selection_refs(dm_platform *p, const unsigned char *sel)
+{
+	dm_err e;
+
 	for (size_t i = 0; i < p->n_all; i++) {
 		if (sel[i] && (e = check_component_refs(p, &p->all[i])))
-			goto done;
+			return e;
 	}
+	return DM_OK;
+}
+
+/* No selected component that is not placed yet has all its needs placed: a
+ * cycle.  Walks the unplaced needs (the alphabetically first of each) from the
+ * first unplaced component until one repeats, and names that loop alone. */
+static dm_err cycle_error(const dm_platform *p, const unsigned char *sel, const unsigned char *placed)
+{
+	size_t *path = calloc(p->n_all + 1, sizeof(*path)), len = 0, cur = 0, start = 0;
+	dm_buf b = DM_BUF_INIT;
+	dm_err e;
+
+	if (!path)
+		return nomem();
+	while (cur < p->n_all && !(sel[cur] && !placed[cur]))
+		cur++;
+	for (;;) {
+		const dm_component *c = &p->all[cur];
+		size_t next = p->n_all, k;
+
+		for (k = 0; k < len && path[k] != cur; k++)
+			;
+		if (k < len) {
+			start = k;
+			break;
+		}
+		path[len++] = cur;
+		for (size_t j = 0; j < c->n_needs; j++) {
+			size_t t = index_of(p, find_any(p, c->needs[j]));
+
+			if (!placed[t] && (next == p->n_all || strcmp(p->all[t].name, p->all[next].name) < 0))
+				next = t;
+		}
+		cur = next;
+	}
+	for (size_t k = start; k < len; k++)
+		dm_buf_printf(&b, "%s -> ", p->all[path[k]].name);
+	dm_buf_puts(&b, p->all[path[start]].name);
+	e = dm_fail(DM_ERR_CONFIG, "cycle in needs: %s", dm_buf_str(&b));
+	dm_buf_release(&b);
+	free(path);
+	return e;
+}
+
+/* p->order: the selection, topologically; of the components whose needs are
+ * placed, the alphabetically first goes next. */
+static dm_err place_in_order(dm_platform *p, const unsigned char *sel)
+{
+	unsigned char *placed = calloc(p->n_all + 1, 1);
+	size_t nsel = 0;
+	dm_err e = DM_OK;
+
+	for (size_t i = 0; i < p->n_all; i++)
+		nsel += sel[i];
 	p->order = dm_pool_calloc(&p->pool, nsel, sizeof(*p->order));
-	if (!p->order) {
-		e = nomem();
-		goto done;
+	if (!placed || !p->order) {
+		free(placed);
+		return nomem();
 	}
-	/* repeatedly the alphabetically first selected component whose needs are placed */
 	while (p->n_order < nsel) {
 		size_t pick_i = p->n_all;
 
@@ -883,79 +945,59 @@ static dm_err order(dm_platform *p, const dm_platform_opts *o)
 				pick_i = i;
 		}
 		if (pick_i == p->n_all) {
-			/* a cycle: walk unplaced needs from the first unplaced component until one repeats */
-			size_t *path = calloc(p->n_all + 1, sizeof(*path)), len = 0, cur = 0, start = 0;
-			dm_buf b = DM_BUF_INIT;
-
-			if (!path) {
-				e = nomem();
-				goto done;
-			}
-			while (cur < p->n_all && !(sel[cur] && !placed[cur]))
-				cur++;
-			for (;;) {
-				const dm_component *c = &p->all[cur];
-				size_t next = p->n_all, k;
-
-				for (k = 0; k < len && path[k] != cur; k++)
-					;
-				if (k < len) {
-					start = k;
-					break;
-				}
-				path[len++] = cur;
-				for (size_t j = 0; j < c->n_needs; j++) {
-					size_t t = index_of(p, find_any(p, c->needs[j]));
-
-					if (!placed[t] &&
-					    (next == p->n_all || strcmp(p->all[t].name, p->all[next].name) < 0))
-						next = t;
-				}
-				cur = next;
-			}
-			for (size_t k = start; k < len; k++)
-				dm_buf_printf(&b, "%s -> ", p->all[path[k]].name);
-			dm_buf_puts(&b, p->all[path[start]].name);
-			e = dm_fail(DM_ERR_CONFIG, "cycle in needs: %s", dm_buf_str(&b));
-			dm_buf_release(&b);
-			free(path);
-			goto done;
+			e = cycle_error(p, sel, placed);
+			break;
 		}
 		placed[pick_i] = 1;
 		p->order[p->n_order++] = &p->all[pick_i];
 	}
-	if (o && o->only) {
-		size_t w = 0;
+	free(placed);
+	return e;
+}
 
-		for (size_t k = 0; o->only[k]; k++) {
-			const dm_component *c = find_any(p, o->only[k]);
-			size_t j;
+/* With opts.only: the order keeps those components alone, each of which must be selected. */
+static dm_err keep_only(dm_platform *p, const dm_platform_opts *o)
+{
+	const dm_project *pj = dm_flavour_project(p->f);
+	size_t w = 0;
 
-			if (!c) {
-				e = dm_fail(DM_ERR_USAGE, "'%s' is no component", o->only[k]);
-				goto done;
-			}
-			for (j = 0; j < p->n_order && p->order[j] != c; j++)
-				;
-			if (j == p->n_order) {
-				e = dm_fail(DM_ERR_USAGE, "component '%s' is not part of flavour '%s'%s", o->only[k],
-					    pj->file_name, o->with_needs ? "" : " (--with-needs adds needed ones)");
-				goto done;
-			}
-		}
-		for (size_t j = 0; j < p->n_order; j++) {
-			if (in_list(o->only, p->order[j]->name))
-				p->order[w++] = p->order[j];
-		}
-		p->n_order = w;
+	if (!o || !o->only)
+		return DM_OK;
+	for (size_t k = 0; o->only[k]; k++) {
+		const dm_component *c = find_any(p, o->only[k]);
+		size_t j;
+
+		if (!c)
+			return dm_fail(DM_ERR_USAGE, "'%s' is no component", o->only[k]);
+		for (j = 0; j < p->n_order && p->order[j] != c; j++)
+			;
+		if (j == p->n_order)
+			return dm_fail(DM_ERR_USAGE, "component '%s' is not part of flavour '%s'%s", o->only[k],
+				       pj->file_name, o->with_needs ? "" : " (--with-needs adds needed ones)");
 	}
 	for (size_t j = 0; j < p->n_order; j++) {
-		if ((e = resolve_values(p, (dm_component *)p->order[j])))
-			goto done;
+		if (in_list(o->only, p->order[j]->name))
+			p->order[w++] = p->order[j];
 	}
-done:
+	p->n_order = w;
+	return DM_OK;
+}
+
+/* The selection, merged, checked and in install order (p->order), its values files resolved. */
+static dm_err order(dm_platform *p, const dm_platform_opts *o)
+{
+	unsigned char *sel = calloc(p->n_all + 1, 1);
+	dm_err e;
+
+	if (!sel)
+		return nomem();
+	select_flavour(p, sel);
+	if (!(e = close_over_needs(p, sel, o)) && !(e = check_selection_refs(p, sel)) &&
+	    !(e = place_in_order(p, sel)) && !(e = keep_only(p, o))) {
+		for (size_t j = 0; j < p->n_order && !e; j++)
+			e = resolve_values(p, (dm_component *)p->order[j]);
+	}
 	free(sel);
-	free(placed);
 	return e;
 }
 
