@@ -285,12 +285,10 @@ static dm_err check_kind_keys(const dm_component *c, const layers *ls)
 	return DM_OK;
 }
 
-/* Merges the layers of component c (name, folder and layers already set). */
-static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
+/* Every layer holds only component keys; a layer above config.yaml that gives
+ * a name gives this component's. */
+static dm_err check_layers(const dm_component *c, const layers *ls)
 {
-	const dm_project *pj = dm_flavour_project(p->f);
-	const layer *la;
-	const char *kind = "helm", *timeout = NULL;
 	dm_err e;
 
 	for (int i = 0; i < ls->n; i++) {
@@ -307,6 +305,17 @@ static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
 						    c->name);
 		}
 	}
+	return DM_OK;
+}
+
+/* The keys of either kind: description, kind, namespace, needs, wait, timeout, secrets, secret. */
+static dm_err merge_common(dm_platform *p, dm_component *c, const layers *ls)
+{
+	const dm_project *pj = dm_flavour_project(p->f);
+	const layer *la;
+	const char *kind = "helm", *timeout = NULL;
+	dm_err e;
+
 	c->description = "";
 	if ((la = pick(ls, "description")) &&
 	    (e = dm_yaml_get_str(la->doc, la->map, "description", 0, &c->description)))
@@ -366,65 +375,88 @@ static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
 		return e;
 	if ((la = pick(ls, "secret")) && (e = read_secret(c, la)))
 		return e;
+	return DM_OK;
+}
 
-	if (c->kind == DM_COMPONENT_HELM) {
-		c->release = c->name;
-		if ((la = pick(ls, "release"))) {
-			if ((e = dm_yaml_get_str(la->doc, la->map, "release", 0, &c->release)))
-				return e;
-			if (!dm_platform_name_ok(c->release, 53))
-				return dm_yaml_fail(la->doc, dm_yaml_get(la->map, "release"),
-						    "invalid release name '%s' (lower-case letters, digits and '-', "
-						    "at most 53)",
-						    c->release);
-		}
-		if (!(la = pick(ls, "chart")))
-			return dm_yaml_fail(ls->l[0].doc, ls->l[0].map, "component '%s' has no 'chart'", c->name);
-		if ((e = read_chart(p, c, la)))
-			return e;
-		if ((la = pick(ls, "version")) && (e = dm_yaml_get_str(la->doc, la->map, "version", 0, &c->version)))
-			return e;
-		if (!c->version && !c->chart_path)
-			return dm_yaml_fail(ls->l[0].doc, ls->l[0].map,
-					    "component '%s' has no 'version' (required for repository and OCI charts)",
-					    c->name);
-		if ((la = pick(ls, "values"))) {
-			if ((e = get_list(p, la, "values", &c->values, &c->n_values)))
-				return e;
-			p->values_at[c - p->all].doc = la->doc;
-			p->values_at[c - p->all].map = la->map;
-		}
-		if ((e = read_set(p, c, ls)))
-			return e;
-	} else {
-		if ((la = pick(ls, "manifests")) && (e = get_list(p, la, "manifests", &c->manifests, &c->n_manifests)))
-			return e;
-		if ((la = pick(ls, "kustomize")) && (e = get_list(p, la, "kustomize", &c->kustomize, &c->n_kustomize)))
-			return e;
-		if (c->n_manifests + c->n_kustomize == 0)
-			return dm_yaml_fail(ls->l[0].doc, ls->l[0].map,
-					    "component '%s' (kind manifest) needs 'manifests' or 'kustomize'", c->name);
-		/* paths relative to the component's folder, URLs as they are */
-		for (int pass = 0; pass < 2; pass++) {
-			const char *const *src = pass ? c->kustomize : c->manifests;
-			size_t n = pass ? c->n_kustomize : c->n_manifests;
-			const char **dst = dm_pool_calloc(&p->pool, n + 1, sizeof(*dst));
+/* kind helm: release, chart, version, values and set. */
+static dm_err merge_helm(dm_platform *p, dm_component *c, const layers *ls)
+{
+	const layer *la;
+	dm_err e;
 
-			if (!dst)
-				return nomem();
-			for (size_t i = 0; i < n; i++) {
-				dst[i] = dm_path_is_url(src[i])
-						 ? src[i]
-						 : dm_pool_own(&p->pool, dm_path_resolve(c->folder, src[i]));
-				if (!dst[i])
-					return nomem();
-			}
-			if (pass)
-				c->kustomize = dst;
-			else
-				c->manifests = dst;
-		}
+	c->release = c->name;
+	if ((la = pick(ls, "release"))) {
+		if ((e = dm_yaml_get_str(la->doc, la->map, "release", 0, &c->release)))
+			return e;
+		if (!dm_platform_name_ok(c->release, 53))
+			return dm_yaml_fail(la->doc, dm_yaml_get(la->map, "release"),
+					    "invalid release name '%s' (lower-case letters, digits and '-', "
+					    "at most 53)",
+					    c->release);
 	}
+	if (!(la = pick(ls, "chart")))
+		return dm_yaml_fail(ls->l[0].doc, ls->l[0].map, "component '%s' has no 'chart'", c->name);
+	if ((e = read_chart(p, c, la)))
+		return e;
+	if ((la = pick(ls, "version")) && (e = dm_yaml_get_str(la->doc, la->map, "version", 0, &c->version)))
+		return e;
+	if (!c->version && !c->chart_path)
+		return dm_yaml_fail(ls->l[0].doc, ls->l[0].map,
+				    "component '%s' has no 'version' (required for repository and OCI charts)",
+				    c->name);
+	if ((la = pick(ls, "values"))) {
+		if ((e = get_list(p, la, "values", &c->values, &c->n_values)))
+			return e;
+		p->values_at[c - p->all].doc = la->doc;
+		p->values_at[c - p->all].map = la->map;
+	}
+	return read_set(p, c, ls);
+}
+
+/* kind manifest: manifests and kustomize, paths relative to the component's folder, URLs as they are. */
+static dm_err merge_manifest(dm_platform *p, dm_component *c, const layers *ls)
+{
+	const layer *la;
+	dm_err e;
+
+	if ((la = pick(ls, "manifests")) && (e = get_list(p, la, "manifests", &c->manifests, &c->n_manifests)))
+		return e;
+	if ((la = pick(ls, "kustomize")) && (e = get_list(p, la, "kustomize", &c->kustomize, &c->n_kustomize)))
+		return e;
+	if (c->n_manifests + c->n_kustomize == 0)
+		return dm_yaml_fail(ls->l[0].doc, ls->l[0].map,
+				    "component '%s' (kind manifest) needs 'manifests' or 'kustomize'", c->name);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *const *src = pass ? c->kustomize : c->manifests;
+		size_t n = pass ? c->n_kustomize : c->n_manifests;
+		const char **dst = dm_pool_calloc(&p->pool, n + 1, sizeof(*dst));
+
+		if (!dst)
+			return nomem();
+		for (size_t i = 0; i < n; i++) {
+			dst[i] = dm_path_is_url(src[i]) ? src[i]
+							: dm_pool_own(&p->pool, dm_path_resolve(c->folder, src[i]));
+			if (!dst[i])
+				return nomem();
+		}
+		if (pass)
+			c->kustomize = dst;
+		else
+			c->manifests = dst;
+	}
+	return DM_OK;
+}
+
+/* Merges the layers of component c (name, folder and layers already set). */
+static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
+{
+	dm_err e;
+
+	if ((e = check_layers(c, ls)) || (e = merge_common(p, c, ls)))
+		return e;
+	e = c->kind == DM_COMPONENT_HELM ? merge_helm(p, c, ls) : merge_manifest(p, c, ls);
+	if (e)
+		return e;
 	if (!c->values) {
 		c->values = (const char *const *)dm_pool_calloc(&p->pool, 1, sizeof(char *));
 		if (!c->values)
