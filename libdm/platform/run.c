@@ -936,15 +936,6 @@ static dm_err open_k8s(run_ctx *x, dm_k8s **k)
 	return dm_k8s_new(k, x->kcfg);
 }
 
-/* Every install creates its namespace through the API (so that dm's label
- * marks it as dm's: --delete-namespace deletes no other), before helm's
- * --create-namespace, which then finds it. */
-static int needs_api(const dm_component *c)
-{
-	(void)c;
-	return 1;
-}
-
 /* helm upgrade --install, its pods watched while it waits (see POD_WATCH_MS); when
  * it fails, the pods of the release that are not Ready say why. */
 static dm_err run_helm_install(run_ctx *x, const dm_component *c, dm_k8s *k, argv_b *a, const dm_buf *in,
@@ -1177,7 +1168,10 @@ static dm_err do_install(run_ctx *x, const dm_component *c)
 	dm_k8s *k = NULL;
 	dm_err e = DM_OK;
 
-	if (!x->o->dry_run && needs_api(c)) {
+	/* the namespace is created through the API (so that dm's label marks it as
+	 * dm's: --delete-namespace deletes no other), before helm's
+	 * --create-namespace, which then finds it */
+	if (!x->o->dry_run) {
 		if ((e = open_k8s(x, &k)))
 			return e;
 		if ((e = dm_k8s_ensure_namespace(k, c->ns)))
@@ -1805,9 +1799,9 @@ dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts
 	for (size_t i = 0; i < x.n; i++) {
 		x.res[i].component = dm_platform_at(p, i);
 		x.seq[i] = action == DM_ACTION_UNINSTALL ? x.n - 1 - i : i;
-		if (action == DM_ACTION_INSTALL && needs_api(x.res[i].component))
-			need_api = 1;
 	}
+	/* every install creates its namespace through the API (do_install) */
+	need_api = action == DM_ACTION_INSTALL && x.n > 0;
 	if (action == DM_ACTION_PLAN) {
 		/* plans never run anything */
 		dm_run_opts po = *o;
