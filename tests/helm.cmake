@@ -1,5 +1,7 @@
 # dm-helm and the platform model (issue: flavours and components installed with Helm 3).
 dm_unit_test(test_platform ${CMAKE_SOURCE_DIR}/tests/unit/test_platform.c)
+# the reference language: ${...} read into tokens, checked and expanded (libdm/platform/ref.c)
+dm_unit_test(test_platform_refs ${CMAKE_SOURCE_DIR}/tests/unit/test_platform_refs.c)
 
 # no cluster: plans, dry runs, usage and configuration errors of the tool
 dm_cli_test(cli_helm_plan ${CMAKE_SOURCE_DIR}/tests/cli/helm-plan.sh LABELS unit TIMEOUT 120)

@@ -148,9 +148,20 @@ const dm_k8s_secret_item *dm_k8s_secret_find(const dm_k8s_secret *s, const char 
  * DM_ERR_NOTFOUND (both NULL) with a detail that lists the keys s holds. */
 dm_err dm_k8s_secret_pair(const dm_k8s_secret *s, const char *access_field, const char *secret_field,
 			  const dm_k8s_secret_item **ak, const dm_k8s_secret_item **sk);
-/* Creates (or with replace, replaces) an Opaque Secret from n items. */
+
+/* How dm_k8s_put_secret writes. */
+typedef enum {
+	DM_K8S_SECRET_CREATE = 0, /* POST a new Secret; one of that name must not exist */
+	DM_K8S_SECRET_REPLACE,    /* POST, or PUT over the Secret of that name when it exists */
+	DM_K8S_SECRET_ADD_KEYS    /* PATCH the Secret that exists: the items are set, its other keys stay */
+} dm_k8s_put_mode;
+/* Writes n items to the Secret name in ns: creates (or replaces) an Opaque
+ * Secret labelled app.kubernetes.io/managed-by=dm, or adds the items to the
+ * Secret that exists (its type and labels kept), as mode says.  The values
+ * are wiped from the request and the reply; errors name the verb ("create",
+ * "update", "patch"), the Secret and ns. */
 dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name, const dm_k8s_secret_item *items, size_t n,
-			 int replace);
+			 dm_k8s_put_mode mode);
 /* Wipes the values and frees; NULL is a no-op. */
 void dm_k8s_secret_free(dm_k8s_secret *s);
 

@@ -140,13 +140,16 @@ dm_err dm_platform_load(dm_platform **out, const dm_flavour *f, const dm_platfor
 /* The selected components in install order (0 <= i < count). Borrowed. */
 size_t dm_platform_count(const dm_platform *p);
 const dm_component *dm_platform_at(const dm_platform *p, size_t i);
-/* Any component of the components folder by name (selected or not), or NULL. */
+/* A component of the flavour's selection by name (with the needs that
+ * with_needs added, and those that `only` left out of the order), or NULL for
+ * any other component of the components folder, which is not merged. */
 const dm_component *dm_platform_find(const dm_platform *p, const char *name);
 const dm_flavour *dm_platform_flavour(const dm_platform *p);
 void dm_platform_free(dm_platform *p);
 
 /* ${release}-style references in an endpoint: *out is the endpoint of c with
- * its own ${release} and ${namespace} filled in (malloc'd). */
+ * its own ${release} and ${namespace} filled in (malloc'd).  DM_ERR_CONFIG
+ * when c exposes no endpoint. */
 dm_err dm_component_endpoint(char **out, const dm_component *c);
 
 /* ---- where a component's keys are --------------------------------------------------------- */
@@ -219,7 +222,7 @@ typedef struct {
 } dm_run_result;
 
 typedef struct {
-	const char *helm; /* program paths (required for the actions that use them) */
+	const char *helm; /* program paths; NULL: "helm" and "kubectl", looked up in PATH */
 	const char *kubectl;
 	const char *kubeconfig; /* NULL: $KUBECONFIG / ~/.kube/config (passed on to helm/kubectl) */
 	const char *context;    /* NULL: the kubeconfig's current context */

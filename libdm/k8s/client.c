@@ -619,8 +619,9 @@ dm_err dm_k8s_get_secret(dm_k8s *c, const char *ns, const char *name, dm_k8s_sec
 }
 
 dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name, const dm_k8s_secret_item *items, size_t n,
-			 int replace)
+			 dm_k8s_put_mode mode)
 {
+	int replace = mode == DM_K8S_SECRET_REPLACE, add = mode == DM_K8S_SECRET_ADD_KEYS;
 	json_t *root = NULL, *data;
 	char path[512], *body = NULL, *reply = NULL, *b64 = NULL;
 	long status = 0;
@@ -628,8 +629,11 @@ dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name, const dm_k
 
 	if ((e = check_names(ns, name, "secret")) != DM_OK)
 		return e;
-	root = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:{}}", "apiVersion", "v1", "kind", "Secret", "metadata",
-			 "name", name, "namespace", ns, "type", "Opaque", "data");
+	/* the label marks it as dm's: dm-helm --delete-namespace counts it among dm's objects */
+	root = add ? json_pack("{s:{}}", "data")
+		   : json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:s, s:{}}", "apiVersion", "v1", "kind", "Secret",
+			       "metadata", "name", name, "namespace", ns, "labels", "app.kubernetes.io/managed-by",
+			       "dm", "type", "Opaque", "data");
 	if (!root)
 		goto nomem;
 	data = json_object_get(root, "data");
@@ -644,6 +648,13 @@ dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name, const dm_k
 	}
 	if (!(body = json_dumps(root, JSON_COMPACT)))
 		goto nomem;
+	if (add) {
+		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", ns, name);
+		if ((e = dm_k8s_request(c, "PATCH", path, body, &status, &reply)) == DM_OK &&
+		    (status < 200 || status > 299))
+			e = dm_k8s_status_fail(c, status, reply, "patch", "secrets", name, ns);
+		goto done;
+	}
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", ns);
 	if ((e = dm_k8s_request(c, "POST", path, body, &status, &reply)) != DM_OK)
 		goto done;

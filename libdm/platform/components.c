@@ -11,8 +11,7 @@
 
 #include <dm/platform.h>
 #include <dm/util.h>
-#include "platform_int.h"
-#include "platform_priv.h"
+#include "internal.h"
 
 static const char *const component_keys[] = { "name",      "description", "kind",   "release", "chart",
 					      "version",   "namespace",   "values", "needs",   "set",
@@ -23,10 +22,6 @@ static const char *const gen_secret_keys[] = { "name", "keys", "length", NULL };
 static const char *const secret_keys[] = { "name", "keys", "endpoint", NULL };
 static const char *const secret_keys_keys[] = { "access_key", "secret_key", NULL };
 static const char *const reserved[] = { "project", "local", "remote", "secrets", NULL };
-static const char *const ref_fields[] = {
-	"release",          "namespace",        "endpoint",   "host",       "secret_name",
-	"access_key_field", "secret_key_field", "access_key", "secret_key", NULL
-};
 
 static dm_err nomem(void)
 {
@@ -290,12 +285,10 @@ static dm_err check_kind_keys(const dm_component *c, const layers *ls)
 	return DM_OK;
 }
 
-/* Merges the layers of component c (name, folder and layers already set). */
-static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
+/* Every layer holds only component keys; a layer above config.yaml that gives
+ * a name gives this component's. */
+static dm_err check_layers(const dm_component *c, const layers *ls)
 {
-	const dm_project *pj = dm_flavour_project(p->f);
-	const layer *la;
-	const char *kind = "helm", *timeout = NULL;
 	dm_err e;
 
 	for (int i = 0; i < ls->n; i++) {
@@ -312,6 +305,17 @@ static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
 						    c->name);
 		}
 	}
+	return DM_OK;
+}
+
+/* The keys of either kind: description, kind, namespace, needs, wait, timeout, secrets, secret. */
+static dm_err merge_common(dm_platform *p, dm_component *c, const layers *ls)
+{
+	const dm_project *pj = dm_flavour_project(p->f);
+	const layer *la;
+	const char *kind = "helm", *timeout = NULL;
+	dm_err e;
+
 	c->description = "";
 	if ((la = pick(ls, "description")) &&
 	    (e = dm_yaml_get_str(la->doc, la->map, "description", 0, &c->description)))
@@ -371,160 +375,92 @@ static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
 		return e;
 	if ((la = pick(ls, "secret")) && (e = read_secret(c, la)))
 		return e;
+	return DM_OK;
+}
 
-	if (c->kind == DM_COMPONENT_HELM) {
-		c->release = c->name;
-		if ((la = pick(ls, "release"))) {
-			if ((e = dm_yaml_get_str(la->doc, la->map, "release", 0, &c->release)))
-				return e;
-			if (!dm_platform_name_ok(c->release, 53))
-				return dm_yaml_fail(la->doc, dm_yaml_get(la->map, "release"),
-						    "invalid release name '%s' (lower-case letters, digits and '-', "
-						    "at most 53)",
-						    c->release);
-		}
-		if (!(la = pick(ls, "chart")))
-			return dm_yaml_fail(ls->l[0].doc, ls->l[0].map, "component '%s' has no 'chart'", c->name);
-		if ((e = read_chart(p, c, la)))
-			return e;
-		if ((la = pick(ls, "version")) && (e = dm_yaml_get_str(la->doc, la->map, "version", 0, &c->version)))
-			return e;
-		if (!c->version && !c->chart_path)
-			return dm_yaml_fail(ls->l[0].doc, ls->l[0].map,
-					    "component '%s' has no 'version' (required for repository and OCI charts)",
-					    c->name);
-		if ((la = pick(ls, "values"))) {
-			if ((e = get_list(p, la, "values", &c->values, &c->n_values)))
-				return e;
-			p->values_at[c - p->all].doc = la->doc;
-			p->values_at[c - p->all].map = la->map;
-		}
-		if ((e = read_set(p, c, ls)))
-			return e;
-	} else {
-		if ((la = pick(ls, "manifests")) && (e = get_list(p, la, "manifests", &c->manifests, &c->n_manifests)))
-			return e;
-		if ((la = pick(ls, "kustomize")) && (e = get_list(p, la, "kustomize", &c->kustomize, &c->n_kustomize)))
-			return e;
-		if (c->n_manifests + c->n_kustomize == 0)
-			return dm_yaml_fail(ls->l[0].doc, ls->l[0].map,
-					    "component '%s' (kind manifest) needs 'manifests' or 'kustomize'", c->name);
-		/* paths relative to the component's folder, URLs as they are */
-		for (int pass = 0; pass < 2; pass++) {
-			const char *const *src = pass ? c->kustomize : c->manifests;
-			size_t n = pass ? c->n_kustomize : c->n_manifests;
-			const char **dst = dm_pool_calloc(&p->pool, n + 1, sizeof(*dst));
+/* kind helm: release, chart, version, values and set. */
+static dm_err merge_helm(dm_platform *p, dm_component *c, const layers *ls)
+{
+	const layer *la;
+	dm_err e;
 
-			if (!dst)
-				return nomem();
-			for (size_t i = 0; i < n; i++) {
-				dst[i] = dm_path_is_url(src[i])
-						 ? src[i]
-						 : dm_pool_own(&p->pool, dm_path_resolve(c->folder, src[i]));
-				if (!dst[i])
-					return nomem();
-			}
-			if (pass)
-				c->kustomize = dst;
-			else
-				c->manifests = dst;
-		}
+	c->release = c->name;
+	if ((la = pick(ls, "release"))) {
+		if ((e = dm_yaml_get_str(la->doc, la->map, "release", 0, &c->release)))
+			return e;
+		if (!dm_platform_name_ok(c->release, 53))
+			return dm_yaml_fail(la->doc, dm_yaml_get(la->map, "release"),
+					    "invalid release name '%s' (lower-case letters, digits and '-', "
+					    "at most 53)",
+					    c->release);
 	}
-	if (!c->values) {
-		c->values = (const char *const *)dm_pool_calloc(&p->pool, 1, sizeof(char *));
-		if (!c->values)
+	if (!(la = pick(ls, "chart")))
+		return dm_yaml_fail(ls->l[0].doc, ls->l[0].map, "component '%s' has no 'chart'", c->name);
+	if ((e = read_chart(p, c, la)))
+		return e;
+	if ((la = pick(ls, "version")) && (e = dm_yaml_get_str(la->doc, la->map, "version", 0, &c->version)))
+		return e;
+	if (!c->version && !c->chart_path)
+		return dm_yaml_fail(ls->l[0].doc, ls->l[0].map,
+				    "component '%s' has no 'version' (required for repository and OCI charts)",
+				    c->name);
+	if ((la = pick(ls, "values"))) {
+		if ((e = get_list(p, la, "values", &c->values, &c->n_values)))
+			return e;
+		p->values_at[c - p->all].doc = la->doc;
+		p->values_at[c - p->all].map = la->map;
+	}
+	return read_set(p, c, ls);
+}
+
+/* kind manifest: manifests and kustomize, paths relative to the component's folder, URLs as they are. */
+static dm_err merge_manifest(dm_platform *p, dm_component *c, const layers *ls)
+{
+	const layer *la;
+	dm_err e;
+
+	if ((la = pick(ls, "manifests")) && (e = get_list(p, la, "manifests", &c->manifests, &c->n_manifests)))
+		return e;
+	if ((la = pick(ls, "kustomize")) && (e = get_list(p, la, "kustomize", &c->kustomize, &c->n_kustomize)))
+		return e;
+	if (c->n_manifests + c->n_kustomize == 0)
+		return dm_yaml_fail(ls->l[0].doc, ls->l[0].map,
+				    "component '%s' (kind manifest) needs 'manifests' or 'kustomize'", c->name);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *const *src = pass ? c->kustomize : c->manifests;
+		size_t n = pass ? c->n_kustomize : c->n_manifests;
+		const char **dst = dm_pool_calloc(&p->pool, n + 1, sizeof(*dst));
+
+		if (!dst)
 			return nomem();
+		for (size_t i = 0; i < n; i++) {
+			dst[i] = dm_path_is_url(src[i]) ? src[i]
+							: dm_pool_own(&p->pool, dm_path_resolve(c->folder, src[i]));
+			if (!dst[i])
+				return nomem();
+		}
+		if (pass)
+			c->kustomize = dst;
+		else
+			c->manifests = dst;
 	}
 	return DM_OK;
 }
 
-/* Checks every ${...} of text (a set value of c, at node position file:line:col);
- * *secret set when it reads a key. */
-static dm_err check_refs(dm_platform *p, const dm_component *c, const char *text, const char *file, unsigned line,
-			 unsigned col, int endpoint, int *secret)
+/* Merges the layers of component c (name, folder and layers already set). */
+static dm_err merge(dm_platform *p, dm_component *c, const layers *ls)
 {
-	const char *s = text;
+	dm_err e;
 
-	while ((s = strchr(s, '$'))) {
-		const char *end;
-		char ref[256];
-		size_t len;
-
-		if (s[1] == '$' && s[2] == '{') {
-			s += 3;
-			continue;
-		}
-		if (s[1] != '{') {
-			s++;
-			continue;
-		}
-		end = strchr(s + 2, '}');
-		if (!end)
-			return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: unterminated reference '%s'", file, line, col, s);
-		len = (size_t)(end - s - 2);
-		if (len >= sizeof(ref))
-			return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: reference too long", file, line, col);
-		memcpy(ref, s + 2, len);
-		ref[len] = '\0';
-		s = end + 1;
-		if (!strcmp(ref, "release") || !strcmp(ref, "namespace"))
-			continue;
-		if (endpoint)
-			return dm_fail(DM_ERR_CONFIG,
-				       "%s:%u:%u: ${%s}: an endpoint may only use ${release} and ${namespace}", file,
-				       line, col, ref);
-		if (!strncmp(ref, "secrets.", 8)) {
-			char *name = ref + 8, *key = strchr(name, '.');
-			size_t i;
-
-			if (!key)
-				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${%s}: write ${secrets.NAME.KEY}", file, line,
-					       col, ref);
-			*key++ = '\0';
-			for (i = 0; i < c->n_secrets; i++) {
-				if (!strcmp(c->secrets[i].name, name))
-					break;
-			}
-			if (i == c->n_secrets)
-				return dm_fail(DM_ERR_CONFIG,
-					       "%s:%u:%u: ${secrets.%s.%s}: '%s' is not a generated Secret of '%s'",
-					       file, line, col, name, key, name, c->name);
-			if (!in_list(c->secrets[i].keys, key))
-				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${secrets.%s.%s}: Secret '%s' has no key '%s'",
-					       file, line, col, name, key, name, key);
-			*secret = 1;
-			continue;
-		}
-		{
-			char *dot = strrchr(ref, '.');
-			const dm_component *t;
-
-			if (!dot)
-				return dm_fail(DM_ERR_CONFIG,
-					       "%s:%u:%u: ${%s}: unknown reference (write ${COMPONENT.FIELD}, "
-					       "${release}, ${namespace} or ${secrets.NAME.KEY})",
-					       file, line, col, ref);
-			*dot = '\0';
-			t = find_any(p, ref);
-			if (!t)
-				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${%s.%s}: '%s' is no component", file, line,
-					       col, ref, dot + 1, ref);
-			if (t != c && !in_list(c->needs, ref))
-				return dm_fail(DM_ERR_CONFIG,
-					       "%s:%u:%u: ${%s.%s} refers to %s, which is not in needs of '%s'", file,
-					       line, col, ref, dot + 1, ref, c->name);
-			if (!in_list(ref_fields, dot + 1))
-				return dm_fail(DM_ERR_CONFIG,
-					       "%s:%u:%u: ${%s.%s}: '%s' is not a field a component exposes "
-					       "(release, namespace, endpoint, host, secret_name, access_key_field, "
-					       "secret_key_field, access_key, secret_key)",
-					       file, line, col, ref, dot + 1, dot + 1);
-			if (strcmp(dot + 1, "release") && strcmp(dot + 1, "namespace") && !t->secret_name)
-				return dm_fail(DM_ERR_CONFIG, "%s:%u:%u: ${%s.%s}: component '%s' exposes no 'secret:'",
-					       file, line, col, ref, dot + 1, ref);
-			if (!strcmp(dot + 1, "access_key") || !strcmp(dot + 1, "secret_key"))
-				*secret = 1;
-		}
+	if ((e = check_layers(c, ls)) || (e = merge_common(p, c, ls)))
+		return e;
+	e = c->kind == DM_COMPONENT_HELM ? merge_helm(p, c, ls) : merge_manifest(p, c, ls);
+	if (e)
+		return e;
+	if (!c->values) {
+		c->values = (const char *const *)dm_pool_calloc(&p->pool, 1, sizeof(char *));
+		if (!c->values)
+			return nomem();
 	}
 	return DM_OK;
 }
@@ -541,6 +477,11 @@ static const dm_component *find_any(const dm_platform *p, const char *name)
 	memset(&key, 0, sizeof(key));
 	key.name = name;
 	return p->n_all ? bsearch(&key, p->all, p->n_all, sizeof(*p->all), cmp_comp) : NULL;
+}
+
+const dm_component *dm_platform_any(const dm_platform *p, const char *name)
+{
+	return p ? find_any(p, name) : NULL;
 }
 
 const dm_component *dm_platform_find(const dm_platform *p, const char *name)
@@ -782,24 +723,47 @@ static dm_err merge_one(dm_platform *p, size_t i)
 	return DM_OK;
 }
 
-/* References of a merged component (its needs merged too). */
+/* The references of a merged component (its needs merged too), read into
+ * the tokens that dm-helm expands, and checked. */
 static dm_err check_component_refs(dm_platform *p, dm_component *c)
 {
+	dm_component_refs *cr = &p->refs[index_of(p, c)];
 	dm_err e;
 
+	if (!(cr->set = dm_pool_calloc(&p->pool, c->n_set, sizeof(*cr->set))))
+		return nomem();
 	for (size_t j = 0; j < c->n_set; j++) {
 		dm_set_entry *s = (dm_set_entry *)&c->set[j];
+		dm_ref_where at = { .file = s->file, .line = s->line, .col = s->col };
 
-		if ((e = check_refs(p, c, s->value, s->file, s->line, s->col, 0, &s->secret)))
+		if ((e = dm_refs_parse(&p->pool, &cr->set[j], s->value)) ||
+		    (e = dm_refs_check(&cr->set[j], p, c, &at, &s->secret)))
 			return e;
 	}
 	if (c->secret_endpoint) {
+		dm_ref_where at = { .file = c->files[0], .endpoint = 1 };
 		int dummy = 0;
 
-		if ((e = check_refs(p, c, c->secret_endpoint, c->files[0], 0, 0, 1, &dummy)))
+		if ((e = dm_refs_parse(&p->pool, &cr->endpoint, c->secret_endpoint)) ||
+		    (e = dm_refs_check(&cr->endpoint, p, c, &at, &dummy)))
 			return e;
 	}
+	cr->read = 1;
 	return DM_OK;
+}
+
+const dm_refs *dm_platform_set_refs(const dm_platform *p, const dm_component *c, size_t j)
+{
+	const dm_component_refs *cr = p ? &p->refs[index_of(p, c)] : NULL;
+
+	return cr && cr->read && j < c->n_set ? &cr->set[j] : NULL;
+}
+
+const dm_refs *dm_platform_endpoint_refs(const dm_platform *p, const dm_component *c)
+{
+	const dm_component_refs *cr = p ? &p->refs[index_of(p, c)] : NULL;
+
+	return cr && cr->read && c->secret_endpoint ? &cr->endpoint : NULL;
 }
 
 /* Is path (real) dir (real) or inside it? */
@@ -877,21 +841,25 @@ static dm_err resolve_values(dm_platform *p, dm_component *c)
 	return DM_OK;
 }
 
-static dm_err order(dm_platform *p, const dm_platform_opts *o)
+/* ---- the install order: dm_platform_load's last steps ---------------------------------- */
+
+/* sel[i]: does the flavour select all[i] (project.flavour, or `all`)? */
+static void select_flavour(dm_platform *p, unsigned char *sel)
 {
 	const dm_project *pj = dm_flavour_project(p->f);
-	unsigned char *sel = calloc(p->n_all + 1, 1), *placed = calloc(p->n_all + 1, 1);
-	dm_err e = DM_OK;
-	size_t nsel = 0;
-	int changed;
 
-	if (!sel || !placed) {
-		e = nomem();
-		goto done;
-	}
 	for (size_t i = 0; i < p->n_all; i++)
 		sel[i] = pj->all || in_list(pj->flavour, p->all[i].name);
-	/* needs outside the selection: added with --with-needs, else an error */
+}
+
+/* Merges each selected component.  A need outside the selection is added to
+ * it with --with-needs (and merged in turn), else an error naming them all. */
+static dm_err close_over_needs(dm_platform *p, unsigned char *sel, const dm_platform_opts *o)
+{
+	const dm_project *pj = dm_flavour_project(p->f);
+	dm_err e;
+	int changed;
+
 	do {
 		changed = 0;
 		for (size_t i = 0; i < p->n_all; i++) {
@@ -902,7 +870,7 @@ static dm_err order(dm_platform *p, const dm_platform_opts *o)
 			if (!sel[i])
 				continue;
 			if ((e = merge_one(p, i)))
-				goto done;
+				return e;
 			for (size_t j = 0; j < c->n_needs; j++) {
 				size_t k = index_of(p, find_any(p, c->needs[j]));
 
@@ -922,22 +890,80 @@ static dm_err order(dm_platform *p, const dm_platform_opts *o)
 					    "(add %s to project.flavour, or use --with-needs)",
 					    pj->file, c->name, dm_buf_str(&miss), nmiss > 1 ? "them" : "it");
 				dm_buf_release(&miss);
-				goto done;
+				return e;
 			}
 		}
 	} while (changed);
-	for (size_t i = 0; i < p->n_all; i++)
-		nsel += sel[i];
+	return DM_OK;
+}
+
+static dm_err check_selection_refs(dm_platform *p, const unsigned char *sel)
+{
+	dm_err e;
+
 	for (size_t i = 0; i < p->n_all; i++) {
 		if (sel[i] && (e = check_component_refs(p, &p->all[i])))
-			goto done;
+			return e;
 	}
+	return DM_OK;
+}
+
+/* No selected component that is not placed yet has all its needs placed: a
+ * cycle.  Walks the unplaced needs (the alphabetically first of each) from the
+ * first unplaced component until one repeats, and names that loop alone. */
+static dm_err cycle_error(const dm_platform *p, const unsigned char *sel, const unsigned char *placed)
+{
+	size_t *path = calloc(p->n_all + 1, sizeof(*path)), len = 0, cur = 0, start = 0;
+	dm_buf b = DM_BUF_INIT;
+	dm_err e;
+
+	if (!path)
+		return nomem();
+	while (cur < p->n_all && !(sel[cur] && !placed[cur]))
+		cur++;
+	for (;;) {
+		const dm_component *c = &p->all[cur];
+		size_t next = p->n_all, k;
+
+		for (k = 0; k < len && path[k] != cur; k++)
+			;
+		if (k < len) {
+			start = k;
+			break;
+		}
+		path[len++] = cur;
+		for (size_t j = 0; j < c->n_needs; j++) {
+			size_t t = index_of(p, find_any(p, c->needs[j]));
+
+			if (!placed[t] && (next == p->n_all || strcmp(p->all[t].name, p->all[next].name) < 0))
+				next = t;
+		}
+		cur = next;
+	}
+	for (size_t k = start; k < len; k++)
+		dm_buf_printf(&b, "%s -> ", p->all[path[k]].name);
+	dm_buf_puts(&b, p->all[path[start]].name);
+	e = dm_fail(DM_ERR_CONFIG, "cycle in needs: %s", dm_buf_str(&b));
+	dm_buf_release(&b);
+	free(path);
+	return e;
+}
+
+/* p->order: the selection, topologically; of the components whose needs are
+ * placed, the alphabetically first goes next. */
+static dm_err place_in_order(dm_platform *p, const unsigned char *sel)
+{
+	unsigned char *placed = calloc(p->n_all + 1, 1);
+	size_t nsel = 0;
+	dm_err e = DM_OK;
+
+	for (size_t i = 0; i < p->n_all; i++)
+		nsel += sel[i];
 	p->order = dm_pool_calloc(&p->pool, nsel, sizeof(*p->order));
-	if (!p->order) {
-		e = nomem();
-		goto done;
+	if (!placed || !p->order) {
+		free(placed);
+		return nomem();
 	}
-	/* repeatedly the alphabetically first selected component whose needs are placed */
 	while (p->n_order < nsel) {
 		size_t pick_i = p->n_all;
 
@@ -951,79 +977,59 @@ static dm_err order(dm_platform *p, const dm_platform_opts *o)
 				pick_i = i;
 		}
 		if (pick_i == p->n_all) {
-			/* a cycle: walk unplaced needs from the first unplaced component until one repeats */
-			size_t *path = calloc(p->n_all + 1, sizeof(*path)), len = 0, cur = 0, start = 0;
-			dm_buf b = DM_BUF_INIT;
-
-			if (!path) {
-				e = nomem();
-				goto done;
-			}
-			while (cur < p->n_all && !(sel[cur] && !placed[cur]))
-				cur++;
-			for (;;) {
-				const dm_component *c = &p->all[cur];
-				size_t next = p->n_all, k;
-
-				for (k = 0; k < len && path[k] != cur; k++)
-					;
-				if (k < len) {
-					start = k;
-					break;
-				}
-				path[len++] = cur;
-				for (size_t j = 0; j < c->n_needs; j++) {
-					size_t t = index_of(p, find_any(p, c->needs[j]));
-
-					if (!placed[t] &&
-					    (next == p->n_all || strcmp(p->all[t].name, p->all[next].name) < 0))
-						next = t;
-				}
-				cur = next;
-			}
-			for (size_t k = start; k < len; k++)
-				dm_buf_printf(&b, "%s -> ", p->all[path[k]].name);
-			dm_buf_puts(&b, p->all[path[start]].name);
-			e = dm_fail(DM_ERR_CONFIG, "cycle in needs: %s", dm_buf_str(&b));
-			dm_buf_release(&b);
-			free(path);
-			goto done;
+			e = cycle_error(p, sel, placed);
+			break;
 		}
 		placed[pick_i] = 1;
 		p->order[p->n_order++] = &p->all[pick_i];
 	}
-	if (o && o->only) {
-		size_t w = 0;
+	free(placed);
+	return e;
+}
 
-		for (size_t k = 0; o->only[k]; k++) {
-			const dm_component *c = find_any(p, o->only[k]);
-			size_t j;
+/* With opts.only: the order keeps those components alone, each of which must be selected. */
+static dm_err keep_only(dm_platform *p, const dm_platform_opts *o)
+{
+	const dm_project *pj = dm_flavour_project(p->f);
+	size_t w = 0;
 
-			if (!c) {
-				e = dm_fail(DM_ERR_USAGE, "'%s' is no component", o->only[k]);
-				goto done;
-			}
-			for (j = 0; j < p->n_order && p->order[j] != c; j++)
-				;
-			if (j == p->n_order) {
-				e = dm_fail(DM_ERR_USAGE, "component '%s' is not part of flavour '%s'%s", o->only[k],
-					    pj->file_name, o->with_needs ? "" : " (--with-needs adds needed ones)");
-				goto done;
-			}
-		}
-		for (size_t j = 0; j < p->n_order; j++) {
-			if (in_list(o->only, p->order[j]->name))
-				p->order[w++] = p->order[j];
-		}
-		p->n_order = w;
+	if (!o || !o->only)
+		return DM_OK;
+	for (size_t k = 0; o->only[k]; k++) {
+		const dm_component *c = find_any(p, o->only[k]);
+		size_t j;
+
+		if (!c)
+			return dm_fail(DM_ERR_USAGE, "'%s' is no component", o->only[k]);
+		for (j = 0; j < p->n_order && p->order[j] != c; j++)
+			;
+		if (j == p->n_order)
+			return dm_fail(DM_ERR_USAGE, "component '%s' is not part of flavour '%s'%s", o->only[k],
+				       pj->file_name, o->with_needs ? "" : " (--with-needs adds needed ones)");
 	}
 	for (size_t j = 0; j < p->n_order; j++) {
-		if ((e = resolve_values(p, (dm_component *)p->order[j])))
-			goto done;
+		if (in_list(o->only, p->order[j]->name))
+			p->order[w++] = p->order[j];
 	}
-done:
+	p->n_order = w;
+	return DM_OK;
+}
+
+/* The selection, merged, checked and in install order (p->order), its values files resolved. */
+static dm_err order(dm_platform *p, const dm_platform_opts *o)
+{
+	unsigned char *sel = calloc(p->n_all + 1, 1);
+	dm_err e;
+
+	if (!sel)
+		return nomem();
+	select_flavour(p, sel);
+	if (!(e = close_over_needs(p, sel, o)) && !(e = check_selection_refs(p, sel)) &&
+	    !(e = place_in_order(p, sel)) && !(e = keep_only(p, o))) {
+		for (size_t j = 0; j < p->n_order && !e; j++)
+			e = resolve_values(p, (dm_component *)p->order[j]);
+	}
 	free(sel);
-	free(placed);
 	return e;
 }
 
@@ -1040,7 +1046,8 @@ dm_err dm_platform_load(dm_platform **out, const dm_flavour *f, const dm_platfor
 		goto done;
 	p->layers_of = dm_pool_calloc(&p->pool, p->n_all, sizeof(*p->layers_of));
 	p->values_at = dm_pool_calloc(&p->pool, p->n_all, sizeof(*p->values_at));
-	if (!p->layers_of || !p->values_at) {
+	p->refs = dm_pool_calloc(&p->pool, p->n_all, sizeof(*p->refs));
+	if (!p->layers_of || !p->values_at || !p->refs) {
 		e = nomem();
 		goto done;
 	}
@@ -1079,32 +1086,18 @@ void dm_platform_free(dm_platform *p)
 	free(p);
 }
 
-/* tmpl with ${release} and ${namespace} filled in, "$${" read as "${" (*out malloc'd).
- * The references were checked when the component was read (check_refs). */
-static dm_err expand_endpoint(char **out, const char *tmpl, const char *release, const char *ns)
+/* The tokens of an endpoint with ${release} and ${namespace} filled in (*out
+ * malloc'd).  The references were checked when the component was read. */
+static dm_err expand_endpoint(char **out, const dm_refs *r, const char *release, const char *ns)
 {
+	dm_ref_env env = { .release = release, .ns = ns };
 	dm_buf b = DM_BUF_INIT;
-	const char *s = tmpl;
+	dm_err e;
 
 	*out = NULL;
-	while (*s) {
-		if (!strncmp(s, "$${", 3)) {
-			dm_buf_puts(&b, "${");
-			s += 3;
-		} else if (!strncmp(s, "${release}", 10)) {
-			dm_buf_puts(&b, release);
-			s += 10;
-		} else if (!strncmp(s, "${namespace}", 12)) {
-			dm_buf_puts(&b, ns);
-			s += 12;
-		} else {
-			dm_buf_append(&b, s, 1);
-			s++;
-		}
-	}
-	if (!dm_buf_str(&b)) {
+	if ((e = dm_refs_expand(&b, r, &env))) {
 		dm_buf_release(&b);
-		return nomem();
+		return e;
 	}
 	*out = dm_buf_detach(&b);
 	return DM_OK;
@@ -1112,10 +1105,18 @@ static dm_err expand_endpoint(char **out, const char *tmpl, const char *release,
 
 dm_err dm_component_endpoint(char **out, const dm_component *c)
 {
+	dm_pool pl = { 0 };
+	dm_refs r;
+	dm_err e;
+
 	*out = NULL;
 	if (!c->secret_endpoint)
 		return dm_fail(DM_ERR_CONFIG, "component '%s' exposes no 'secret:' endpoint", c->name);
-	return expand_endpoint(out, c->secret_endpoint, c->release ? c->release : c->name, c->ns);
+	/* c alone does not lead to the tokens read at load: read them again */
+	if (!(e = dm_refs_parse(&pl, &r, c->secret_endpoint)))
+		e = expand_endpoint(out, &r, c->release ? c->release : c->name, c->ns);
+	dm_pool_release(&pl);
+	return e;
 }
 
 /* ---- one component's credentials --------------------------------------------------------- */
@@ -1137,6 +1138,8 @@ dm_err dm_component_credentials(dm_credentials *out, const dm_credentials_opts *
 	const char *name = o->component, *release = NULL, *ns = NULL, *files[3] = { NULL, NULL, NULL };
 	char *folder = NULL, *file = NULL, *ov = NULL, *endpoint = NULL;
 	dm_yaml *doc = NULL, *ovdoc = NULL;
+	dm_pool pool = { 0 };
+	dm_refs ep_refs;
 	dm_component c;
 	layers ls;
 	const layer *la;
@@ -1202,9 +1205,11 @@ dm_err dm_component_credentials(dm_credentials *out, const dm_credentials_opts *
 		goto done;
 	{
 		const dm_ynode *ep = dm_yaml_get(dm_yaml_get(la->map, "secret"), "endpoint");
+		dm_ref_where at = { .file = dm_yaml_name(la->doc), .line = ep->line, .col = ep->col, .endpoint = 1 };
 		int dummy = 0;
 
-		if ((e = check_refs(NULL, &c, c.secret_endpoint, dm_yaml_name(la->doc), ep->line, ep->col, 1, &dummy)))
+		if ((e = dm_refs_parse(&pool, &ep_refs, c.secret_endpoint)) ||
+		    (e = dm_refs_check(&ep_refs, NULL, &c, &at, &dummy)))
 			goto done;
 	}
 	ns = o->ns ? o->ns : ns ? ns : pj ? pj->k8s_namespace : o->ns_default;
@@ -1213,7 +1218,7 @@ dm_err dm_component_credentials(dm_credentials *out, const dm_credentials_opts *
 			    name);
 		goto done;
 	}
-	if ((e = expand_endpoint(&endpoint, c.secret_endpoint, release ? release : c.name, ns)))
+	if ((e = expand_endpoint(&endpoint, &ep_refs, release ? release : c.name, ns)))
 		goto done;
 	out->component = strdup(c.name);
 	out->file = strdup(file);
@@ -1232,6 +1237,7 @@ done:
 	free(folder);
 	free(file);
 	free(ov);
+	dm_pool_release(&pool);
 	dm_yaml_free(ovdoc);
 	dm_yaml_free(doc);
 	return e;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include <dm/platform.h>
-#include "platform_int.h"
+#include "internal.h"
 
 struct dm_flavour {
 	dm_yaml *doc;

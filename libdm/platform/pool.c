@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "platform_int.h"
+#include "internal.h"
 
 void *dm_pool_own(dm_pool *pl, void *ptr)
 {

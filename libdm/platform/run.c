@@ -16,6 +16,7 @@
  * that hold nothing but what the uninstalled components left: checked before
  * anything is uninstalled (no Helm release of another component) and again
  * just before the delete (no object that dm did not create). */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -33,13 +34,20 @@
 #include <dm/platform.h>
 #include <dm/proc.h>
 #include <dm/util.h>
-#include "platform_priv.h"
+#include "internal.h"
 
 #define SECRET_VALUES_STDIN "-"
 #define DM_MANAGED_LABEL "app.kubernetes.io/managed-by"
 #define REPO_CMD_TIMEOUT_MS (5 * 60 * 1000)
 
 typedef struct run_ctx run_ctx;
+
+/* Where a component is in the scheduler (calloc'd: all start waiting). */
+typedef enum {
+	JOB_WAITING = 0, /* not started: its predecessors run, or no slot is free */
+	JOB_RUNNING,     /* a worker runs it */
+	JOB_DONE         /* ended, or skipped because a component it needs failed */
+} job_state;
 
 struct run_ctx {
 	const dm_platform *p;
@@ -53,7 +61,7 @@ struct run_ctx {
 	dm_run_result *res;
 	size_t n;
 	size_t *seq; /* the order in which this action visits res[] */
-	int *state;  /* 0 waiting, 1 running, 2 done */
+	job_state *state;
 	size_t running;
 	char last_detail[1024]; /* delete_namespaces: the error held back */
 };
@@ -74,17 +82,25 @@ void dm_platform_duration(char out[32], uint64_t ms)
 		snprintf(out, 32, "%llums", (unsigned long long)ms);
 }
 
-/* A growing argv; every string owned. */
+/* A command line, built as a list: AV_ADD(&a, "helm", "status", c->release)
+ * appends its items in order, av_addf one formatted item, av_opt a flag and
+ * its value when the value is set.  Every string is owned; a failed
+ * allocation is remembered (oom) and reported when the command runs. */
 typedef struct {
-	char **v;
+	char **v; /* NULL-terminated once anything was added */
 	size_t n, cap;
 	int oom;
 } argv_b;
+
+#define AV_ADD(a, ...)                                                                                                 \
+	av_addv((a), (const char *const[]){ __VA_ARGS__ },                                                             \
+		sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
 
 static void av_add(argv_b *a, const char *s)
 {
 	char *d;
 
+	assert(s);
 	if (a->oom)
 		return;
 	if (a->n + 2 > a->cap) {
@@ -105,6 +121,19 @@ static void av_add(argv_b *a, const char *s)
 	}
 	a->v[a->n++] = d;
 	a->v[a->n] = NULL;
+}
+
+static void av_addv(argv_b *a, const char *const *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		av_add(a, items[i]);
+}
+
+/* flag and value, when value is not NULL */
+static void av_opt(argv_b *a, const char *flag, const char *value)
+{
+	if (value)
+		AV_ADD(a, flag, value);
 }
 
 static void av_addf(argv_b *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -144,14 +173,8 @@ static const char *kubectl_prog(const run_ctx *x)
 /* --kube-context (helm) or --context (kubectl), and --kubeconfig, when given */
 static void kube_flags(const run_ctx *x, argv_b *a, const char *context_flag)
 {
-	if (x->o->context) {
-		av_add(a, context_flag);
-		av_add(a, x->o->context);
-	}
-	if (x->o->kubeconfig) {
-		av_add(a, "--kubeconfig");
-		av_add(a, x->o->kubeconfig);
-	}
+	av_opt(a, context_flag, x->o->context);
+	av_opt(a, "--kubeconfig", x->o->kubeconfig);
 }
 
 static void helm_kube_flags(const run_ctx *x, argv_b *a)
@@ -167,14 +190,7 @@ static void kubectl_kube_flags(const run_ctx *x, argv_b *a)
 /* kubectl VERB -f|-k WHAT --namespace NS -o name [--context] [--kubeconfig] */
 static void kubectl_on(const run_ctx *x, argv_b *a, const char *verb, const char *how, const char *what, const char *ns)
 {
-	av_add(a, kubectl_prog(x));
-	av_add(a, verb);
-	av_add(a, how);
-	av_add(a, what);
-	av_add(a, "--namespace");
-	av_add(a, ns);
-	av_add(a, "-o");
-	av_add(a, "name");
+	AV_ADD(a, kubectl_prog(x), verb, how, what, "--namespace", ns, "-o", "name");
 	kubectl_kube_flags(x, a);
 }
 
@@ -263,116 +279,33 @@ static dm_err read_secret_field(dm_k8s *k, const char *ns, const char *secret, c
 	return e;
 }
 
-/* Expands the references of a set value of c.  k NULL: secret references
- * become "<secret>" (plans, dry runs). */
-static dm_err expand(const dm_platform *p, const dm_component *c, const char *text, dm_k8s *k, dm_buf *out)
+/* The value of key of a Secret, read from the cluster (k), appended to out:
+ * the dm_ref_env.secret_value of a run. */
+static dm_err cluster_secret_value(void *k, const char *ns, const char *secret, const char *key, dm_buf *out)
 {
-	const char *s = text;
+	char *v = NULL;
+	dm_err e = read_secret_field(k, ns, secret, key, &v);
 
-	while (*s) {
-		const char *end;
-		char ref[256];
-		size_t len;
+	if (!e)
+		e = dm_buf_puts(out, v);
+	dm_free_secret(v);
+	return e;
+}
 
-		if (s[0] == '$' && s[1] == '$' && s[2] == '{') {
-			dm_buf_puts(out, "${");
-			s += 3;
-			continue;
-		}
-		if (!(s[0] == '$' && s[1] == '{') || !(end = strchr(s + 2, '}'))) {
-			dm_buf_append(out, s, 1);
-			s++;
-			continue;
-		}
-		len = (size_t)(end - s - 2);
-		if (len >= sizeof(ref))
-			len = sizeof(ref) - 1;
-		memcpy(ref, s + 2, len);
-		ref[len] = '\0';
-		s = end + 1;
-		if (!strcmp(ref, "release")) {
-			dm_buf_puts(out, c->release ? c->release : c->name);
-		} else if (!strcmp(ref, "namespace")) {
-			dm_buf_puts(out, c->ns);
-		} else if (!strncmp(ref, "secrets.", 8)) {
-			char *name = ref + 8, *key = strchr(name, '.'), *v = NULL;
-			dm_err e;
+/* Expands set entry j of c, from the tokens read when the platform loaded.  k
+ * NULL: secret references become "<secret>" (plans, dry runs). */
+static dm_err expand(const dm_platform *p, const dm_component *c, size_t j, dm_k8s *k, dm_buf *out)
+{
+	const dm_refs *r = dm_platform_set_refs(p, c, j);
+	dm_ref_env env = { .p = p,
+			   .release = c->release ? c->release : c->name,
+			   .ns = c->ns,
+			   .secret_value = k ? cluster_secret_value : NULL,
+			   .ud = k };
 
-			if (!key)
-				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s}", ref);
-			*key++ = '\0';
-			if (!k) {
-				dm_buf_puts(out, "<secret>");
-				continue;
-			}
-			if ((e = read_secret_field(k, c->ns, name, key, &v)))
-				return e;
-			dm_buf_puts(out, v);
-			dm_free_secret(v);
-		} else {
-			char *dot = strrchr(ref, '.');
-			const dm_component *t;
-			const char *field;
-
-			if (!dot)
-				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s}", ref);
-			*dot = '\0';
-			field = dot + 1;
-			t = dm_platform_find(p, ref);
-			if (!t)
-				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s.%s}", ref, field);
-			if (!strcmp(field, "release")) {
-				dm_buf_puts(out, t->release ? t->release : t->name);
-			} else if (!strcmp(field, "namespace")) {
-				dm_buf_puts(out, t->ns);
-			} else if (!strcmp(field, "endpoint") || !strcmp(field, "host")) {
-				char *ep = NULL;
-				dm_err e = dm_component_endpoint(&ep, t);
-
-				if (e)
-					return e;
-				if (!strcmp(field, "host")) {
-					char *h = strstr(ep, "://"), *slash;
-
-					h = h ? h + 3 : ep;
-					slash = strchr(h, '/');
-					if (slash)
-						*slash = '\0';
-					dm_buf_puts(out, h);
-				} else {
-					dm_buf_puts(out, ep);
-				}
-				free(ep);
-			} else if (!strcmp(field, "secret_name")) {
-				dm_buf_puts(out, t->secret_name);
-			} else if (!strcmp(field, "access_key_field")) {
-				dm_buf_puts(out, t->secret_access_key);
-			} else if (!strcmp(field, "secret_key_field")) {
-				dm_buf_puts(out, t->secret_secret_key);
-			} else if (!strcmp(field, "access_key") || !strcmp(field, "secret_key")) {
-				char *v = NULL;
-				dm_err e;
-
-				if (!k) {
-					dm_buf_puts(out, "<secret>");
-					continue;
-				}
-				e = read_secret_field(k, t->ns, t->secret_name,
-						      !strcmp(field, "access_key") ? t->secret_access_key
-										   : t->secret_secret_key,
-						      &v);
-				if (e)
-					return e;
-				dm_buf_puts(out, v);
-				dm_free_secret(v);
-			} else {
-				return dm_fail(DM_ERR_CONFIG, "bad reference ${%s.%s}", ref, field);
-			}
-		}
-	}
-	if (!dm_buf_str(out))
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
-	return DM_OK;
+	if (!r)
+		return dm_fail(DM_ERR_CONFIG, "the references of component '%s' were not read", c->name);
+	return dm_refs_expand(out, r, &env);
 }
 
 /* helm's --set parser (strvals, helm 3.17) reads the value after the first '='
@@ -419,65 +352,53 @@ static dm_err random_value(char *out, int len)
 	return DM_OK;
 }
 
+/* What ensure_gen_secret did. */
+typedef enum { GEN_SECRET_KEPT = 0, GEN_SECRET_CREATED, GEN_SECRET_KEYS_ADDED } gen_secret_done;
+
 /* Creates Secret gs in ns unless it exists; adds keys that an existing one lacks. */
-static dm_err ensure_gen_secret(dm_k8s *k, const char *ns, const dm_gen_secret *gs, int *created)
+static dm_err ensure_gen_secret(dm_k8s *k, const char *ns, const dm_gen_secret *gs, gen_secret_done *done)
 {
 	dm_k8s_secret *have = NULL;
-	json_t *body = NULL, *data;
-	char path[512], *text = NULL, *reply = NULL;
-	long status = 0;
+	dm_k8s_secret_item *items = NULL;
 	size_t added = 0;
 	dm_err e = dm_k8s_get_secret(k, ns, gs->name, &have);
 
-	*created = 0;
+	*done = GEN_SECRET_KEPT;
 	if (e && e != DM_ERR_NOTFOUND)
 		return e;
 	dm_err_clear();
-	data = json_object();
+	if (!(items = calloc(gs->n_keys + 1, sizeof(*items)))) {
+		e = dm_nomem();
+		goto out;
+	}
 	for (size_t i = 0; i < gs->n_keys; i++) {
-		char val[257], b64[4 * ((256 + 2) / 3) + 1];
+		dm_k8s_secret_item *it = &items[added];
 
 		if (have && dm_k8s_secret_find(have, gs->keys[i]))
 			continue;
-		if ((e = random_value(val, gs->length)))
-			goto done;
-		dm_log_add_secret(val);
-		dm_base64_encode(b64, (const unsigned char *)val, strlen(val));
-		json_object_set_new(data, gs->keys[i], json_string(b64));
-		dm_wipe(val, sizeof(val));
-		dm_wipe(b64, sizeof(b64));
+		if (!(it->value = malloc((size_t)gs->length + 1))) {
+			e = dm_nomem();
+			goto out;
+		}
 		added++;
+		it->key = (char *)gs->keys[i];
+		it->len = (size_t)gs->length;
+		if ((e = random_value((char *)it->value, gs->length)))
+			goto out;
+		dm_log_add_secret((const char *)it->value);
 	}
 	if (have && !added)
-		goto done;
-	if (have) {
-		body = json_pack("{s:O}", "data", data);
-		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", ns, gs->name);
-	} else {
-		body = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:s, s:O}", "apiVersion", "v1", "kind", "Secret",
-				 "metadata", "name", gs->name, "namespace", ns, "labels",
-				 "app.kubernetes.io/managed-by", "dm", "type", "Opaque", "data", data);
-		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", ns);
+		goto out;
+	if ((e = dm_k8s_put_secret(k, ns, gs->name, items, added,
+				   have ? DM_K8S_SECRET_ADD_KEYS : DM_K8S_SECRET_CREATE)))
+		goto out;
+	*done = have ? GEN_SECRET_KEYS_ADDED : GEN_SECRET_CREATED;
+out:
+	for (size_t i = 0; i < added; i++) {
+		dm_wipe(items[i].value, (size_t)gs->length + 1);
+		free(items[i].value);
 	}
-	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	if (!text) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
-		goto done;
-	}
-	if ((e = dm_k8s_request(k, have ? "PATCH" : "POST", path, text, &status, &reply)))
-		goto done;
-	if (status < 200 || status > 299)
-		e = dm_k8s_status_fail(k, status, reply, have ? "patch" : "create", "secrets", gs->name, ns);
-	else
-		*created = have ? 2 : 1;
-done:
-	if (text) {
-		dm_wipe(text, strlen(text));
-		free(text);
-	}
-	free(reply);
-	json_decref(body);
-	json_decref(data);
+	free(items);
 	dm_k8s_secret_free(have);
 	return e;
 }
@@ -947,28 +868,16 @@ static dm_err ensure_repo(run_ctx *x, const dm_component *c, const char *alias)
 	dm_err e = DM_OK;
 
 	if (x->o->dry_run) {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "repo");
-		av_add(&a, "add");
-		av_add(&a, "--force-update");
-		av_add(&a, alias);
-		av_add(&a, c->chart_repo);
+		AV_ADD(&a, helm_prog(x), "repo", "add", "--force-update", alias, c->chart_repo);
 		notify_command(x, c, a.v);
 		av_release(&a);
-		av_add(&a, helm_prog(x));
-		av_add(&a, "repo");
-		av_add(&a, "update");
-		av_add(&a, alias);
+		AV_ADD(&a, helm_prog(x), "repo", "update", alias);
 		notify_command(x, c, a.v);
 		av_release(&a);
 		return DM_OK;
 	}
 	pthread_mutex_lock(&x->repo_lock);
-	av_add(&a, helm_prog(x));
-	av_add(&a, "repo");
-	av_add(&a, "list");
-	av_add(&a, "-o");
-	av_add(&a, "json");
+	AV_ADD(&a, helm_prog(x), "repo", "list", "-o", "json");
 	/* "no repositories to show" is an exit 1: nothing known yet */
 	if (run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r) == DM_OK) {
 		json_t *list = json_loadb(r.out.data ? r.out.data : "", r.out.len, 0, NULL);
@@ -989,25 +898,15 @@ static dm_err ensure_repo(run_ctx *x, const dm_component *c, const char *alias)
 	dm_proc_result_release(&r);
 	av_release(&a);
 	if (!have) {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "repo");
-		av_add(&a, "add");
-		av_add(&a, "--force-update");
-		av_add(&a, alias);
-		av_add(&a, c->chart_repo);
+		AV_ADD(&a, helm_prog(x), "repo", "add", "--force-update", alias, c->chart_repo);
 		if ((e = run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r)))
 			e = cmd_fail(e, "helm repo add", &r);
 		dm_proc_result_release(&r);
 		av_release(&a);
 	} else {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "search");
-		av_add(&a, "repo");
+		AV_ADD(&a, helm_prog(x), "search", "repo");
 		av_addf(&a, "%s/%s", alias, c->chart_name);
-		av_add(&a, "--version");
-		av_add(&a, c->version);
-		av_add(&a, "-o");
-		av_add(&a, "json");
+		AV_ADD(&a, "--version", c->version, "-o", "json");
 		if (run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r) == DM_OK) {
 			json_t *list = json_loadb(r.out.data ? r.out.data : "", r.out.len, 0, NULL);
 
@@ -1019,10 +918,7 @@ static dm_err ensure_repo(run_ctx *x, const dm_component *c, const char *alias)
 		av_release(&a);
 	}
 	if (!e && !known) {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "repo");
-		av_add(&a, "update");
-		av_add(&a, alias);
+		AV_ADD(&a, helm_prog(x), "repo", "update", alias);
 		if ((e = run_cmd(x, c, &a, REPO_CMD_TIMEOUT_MS, &r)))
 			e = cmd_fail(e, "helm repo update", &r);
 		dm_proc_result_release(&r);
@@ -1038,15 +934,6 @@ static dm_err open_k8s(run_ctx *x, dm_k8s **k)
 	if (!x->kcfg)
 		return dm_fail(DM_ERR_CONFIG, "no Kubernetes configuration loaded");
 	return dm_k8s_new(k, x->kcfg);
-}
-
-/* Every install creates its namespace through the API (so that dm's label
- * marks it as dm's: --delete-namespace deletes no other), before helm's
- * --create-namespace, which then finds it. */
-static int needs_api(const dm_component *c)
-{
-	(void)c;
-	return 1;
 }
 
 /* helm upgrade --install, its pods watched while it waits (see POD_WATCH_MS); when
@@ -1121,25 +1008,15 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 
 	if (c->chart_repo && (e = ensure_repo(x, c, repo_alias(alias, sizeof(alias), c->chart_repo))))
 		return e;
-	av_add(&a, helm_prog(x));
-	av_add(&a, "upgrade");
-	av_add(&a, "--install");
-	av_add(&a, c->release);
+	AV_ADD(&a, helm_prog(x), "upgrade", "--install", c->release);
 	if (c->chart_repo)
 		av_addf(&a, "%s/%s", alias, c->chart_name);
 	else
-		av_add(&a, c->chart_oci ? c->chart_oci : c->chart_path);
-	av_add(&a, "--namespace");
-	av_add(&a, c->ns);
-	av_add(&a, "--create-namespace");
-	if (c->version) {
-		av_add(&a, "--version");
-		av_add(&a, c->version);
-	}
-	for (size_t i = 0; i < c->n_values; i++) {
-		av_add(&a, "-f");
-		av_add(&a, c->values[i]);
-	}
+		AV_ADD(&a, c->chart_oci ? c->chart_oci : c->chart_path);
+	AV_ADD(&a, "--namespace", c->ns, "--create-namespace");
+	av_opt(&a, "--version", c->version);
+	for (size_t i = 0; i < c->n_values; i++)
+		AV_ADD(&a, "-f", c->values[i]);
 	for (size_t i = 0; i < c->n_set; i++) {
 		const dm_set_entry *s = &c->set[i];
 		dm_buf b = DM_BUF_INIT, v = DM_BUF_INIT;
@@ -1151,32 +1028,35 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 			}
 			if (x->o->dry_run)
 				continue;
-			if ((e = expand(p, c, s->value, k, &v))) {
-				dm_buf_release(&v);
-				goto done;
-			}
-			json_set_path(secret_values, s->key, json_string(dm_buf_str(&v)));
+			e = expand(p, c, i, k, &v);
+			if (!e)
+				json_set_path(secret_values, s->key, json_string(dm_buf_str(&v)));
+			if (v.data)
+				dm_wipe(v.data, v.len);
 			dm_buf_release(&v);
+			if (e)
+				goto done;
 			continue;
 		}
-		if ((e = expand(p, c, s->value, NULL, &v))) {
+		if ((e = expand(p, c, i, NULL, &v))) {
 			dm_buf_release(&v);
 			goto done;
 		}
-		av_add(&a, s->quoted ? "--set-string" : "--set");
 		dm_buf_printf(&b, "%s=", s->key);
 		if (s->is_null)
 			dm_buf_puts(&b, "null");
 		else
 			set_escape(&b, dm_buf_str(&v));
-		av_add(&a, dm_buf_str(&b));
+		if (!dm_buf_str(&b))
+			a.oom = 1;
+		else
+			AV_ADD(&a, s->quoted ? "--set-string" : "--set", dm_buf_str(&b));
 		dm_buf_release(&b);
 		dm_buf_release(&v);
 	}
 	if (secret_values) {
 		/* last, so that they win over every other values file */
-		av_add(&a, "-f");
-		av_add(&a, SECRET_VALUES_STDIN);
+		AV_ADD(&a, "-f", SECRET_VALUES_STDIN);
 		if (!x->o->dry_run) {
 			char *text = json_dumps(secret_values, JSON_INDENT(2));
 
@@ -1190,10 +1070,9 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 		}
 	}
 	if (c->wait)
-		av_add(&a, "--wait");
+		AV_ADD(&a, "--wait");
 	dm_platform_duration(dur, timeout_of(x, c));
-	av_add(&a, "--timeout");
-	av_add(&a, dur);
+	AV_ADD(&a, "--timeout", dur);
 	helm_kube_flags(x, &a);
 	if (x->o->dry_run)
 		notify_command(x, c, a.v);
@@ -1253,10 +1132,7 @@ static dm_err install_manifest(run_ctx *x, const dm_component *c)
 			if (!e && c->wait && crds.len) {
 				char *save = NULL, *line;
 
-				av_add(&a, kubectl_prog(x));
-				av_add(&a, "wait");
-				av_add(&a, "--for");
-				av_add(&a, "condition=established");
+				AV_ADD(&a, kubectl_prog(x), "wait", "--for", "condition=established");
 				av_addf(&a, "--timeout=%s", dur);
 				for (line = strtok_r(crds.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 					av_add(&a, line);
@@ -1273,12 +1149,7 @@ static dm_err install_manifest(run_ctx *x, const dm_component *c)
 		char *save = NULL, *line;
 
 		for (line = strtok_r(rollouts.data, "\n", &save); line && !e; line = strtok_r(NULL, "\n", &save)) {
-			av_add(&a, kubectl_prog(x));
-			av_add(&a, "rollout");
-			av_add(&a, "status");
-			av_add(&a, line);
-			av_add(&a, "--namespace");
-			av_add(&a, c->ns);
+			AV_ADD(&a, kubectl_prog(x), "rollout", "status", line, "--namespace", c->ns);
 			av_addf(&a, "--timeout=%s", dur);
 			kubectl_kube_flags(x, &a);
 			if ((e = run_cmd(x, c, &a, t + 60000, &r)))
@@ -1297,23 +1168,26 @@ static dm_err do_install(run_ctx *x, const dm_component *c)
 	dm_k8s *k = NULL;
 	dm_err e = DM_OK;
 
-	if (!x->o->dry_run && needs_api(c)) {
+	/* the namespace is created through the API (so that dm's label marks it as
+	 * dm's: --delete-namespace deletes no other), before helm's
+	 * --create-namespace, which then finds it */
+	if (!x->o->dry_run) {
 		if ((e = open_k8s(x, &k)))
 			return e;
 		if ((e = dm_k8s_ensure_namespace(k, c->ns)))
 			goto done;
 	}
 	for (size_t i = 0; i < c->n_secrets; i++) {
-		int created = 0;
+		gen_secret_done did = GEN_SECRET_KEPT;
 
 		if (x->o->dry_run)
 			continue;
-		if ((e = ensure_gen_secret(k, c->ns, &c->secrets[i], &created)))
+		if ((e = ensure_gen_secret(k, c->ns, &c->secrets[i], &did)))
 			goto done;
-		if (created == 1)
+		if (did == GEN_SECRET_CREATED)
 			dm_info("%s: Secret '%s' created in namespace '%s' (%zu keys)", c->name, c->secrets[i].name,
 				c->ns, c->secrets[i].n_keys);
-		else if (created == 2)
+		else if (did == GEN_SECRET_KEYS_ADDED)
 			dm_info("%s: missing keys added to Secret '%s'", c->name, c->secrets[i].name);
 		else
 			dm_debug("%s: Secret '%s' exists, kept as it is", c->name, c->secrets[i].name);
@@ -1338,15 +1212,10 @@ static dm_err do_uninstall(run_ctx *x, const dm_component *c)
 
 	dm_platform_duration(dur, timeout_of(x, c));
 	if (c->kind == DM_COMPONENT_HELM) {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "uninstall");
-		av_add(&a, c->release);
-		av_add(&a, "--namespace");
-		av_add(&a, c->ns);
+		AV_ADD(&a, helm_prog(x), "uninstall", c->release, "--namespace", c->ns);
 		if (c->wait)
-			av_add(&a, "--wait");
-		av_add(&a, "--timeout");
-		av_add(&a, dur);
+			AV_ADD(&a, "--wait");
+		AV_ADD(&a, "--timeout", dur);
 		helm_kube_flags(x, &a);
 		if (x->o->dry_run) {
 			notify_command(x, c, a.v);
@@ -1372,13 +1241,8 @@ static dm_err do_uninstall(run_ctx *x, const dm_component *c)
 		size_t n = pass ? c->n_manifests : c->n_kustomize;
 
 		for (size_t i = n; i-- > 0 && !e;) {
-			av_add(&a, kubectl_prog(x));
-			av_add(&a, "delete");
-			av_add(&a, pass ? "-f" : "-k");
-			av_add(&a, list[i]);
-			av_add(&a, "--namespace");
-			av_add(&a, c->ns);
-			av_add(&a, "--ignore-not-found");
+			AV_ADD(&a, kubectl_prog(x), "delete", pass ? "-f" : "-k", list[i], "--namespace", c->ns,
+			       "--ignore-not-found");
 			av_addf(&a, "--timeout=%s", dur);
 			kubectl_kube_flags(x, &a);
 			if (x->o->dry_run)
@@ -1406,13 +1270,7 @@ static dm_err do_status(run_ctx *x, const dm_component *c, dm_run_result *res)
 	dm_err e = DM_OK;
 
 	if (c->kind == DM_COMPONENT_HELM) {
-		av_add(&a, helm_prog(x));
-		av_add(&a, "status");
-		av_add(&a, c->release);
-		av_add(&a, "--namespace");
-		av_add(&a, c->ns);
-		av_add(&a, "-o");
-		av_add(&a, "json");
+		AV_ADD(&a, helm_prog(x), "status", c->release, "--namespace", c->ns, "-o", "json");
 		helm_kube_flags(x, &a);
 		if (x->o->dry_run) {
 			notify_command(x, c, a.v);
@@ -1528,7 +1386,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&x->cb_lock);
 	}
 	pthread_mutex_lock(&x->lock);
-	x->state[jb->i] = 2;
+	x->state[jb->i] = JOB_DONE;
 	x->running--;
 	pthread_cond_broadcast(&x->cond);
 	pthread_mutex_unlock(&x->lock);
@@ -1546,10 +1404,10 @@ static void skip_dependents(run_ctx *x)
 	do {
 		changed = 0;
 		for (size_t i = 0; i < x->n; i++) {
-			if (x->state[i] != 0)
+			if (x->state[i] != JOB_WAITING)
 				continue;
 			for (size_t j = 0; j < x->n; j++) {
-				if (x->state[j] == 2 &&
+				if (x->state[j] == JOB_DONE &&
 				    (x->res[j].outcome == DM_OUTCOME_FAILED ||
 				     x->res[j].outcome == DM_OUTCOME_SKIPPED) &&
 				    depends(x, i, j)) {
@@ -1561,7 +1419,7 @@ static void skip_dependents(run_ctx *x)
 						d = NULL;
 					x->res[i].outcome = DM_OUTCOME_SKIPPED;
 					x->res[i].detail = d;
-					x->state[i] = 2;
+					x->state[i] = JOB_DONE;
 					changed = 1;
 					if (x->o->on_component) {
 						pthread_mutex_lock(&x->cb_lock);
@@ -1591,23 +1449,23 @@ static dm_err schedule(run_ctx *x)
 
 		skip_dependents(x);
 		for (size_t s = 0; s < x->n; s++)
-			done += x->state[s] == 2;
+			done += x->state[s] == JOB_DONE;
 		/* interrupted: what runs ends (its child stopped), nothing else starts */
 		if (done == x->n || dm_proc_cancelled())
 			break;
 		/* in the action's order: the first waiting component whose predecessors are done */
 		for (size_t s = 0; s < x->n && x->running < jobs; s++) {
 			size_t i = x->seq[s];
-			int ready = x->state[i] == 0;
+			int ready = x->state[i] == JOB_WAITING;
 			job *jb;
 
 			for (size_t j = 0; ready && j < x->n; j++) {
-				if (j != i && x->state[j] != 2 && depends(x, i, j))
+				if (j != i && x->state[j] != JOB_DONE && depends(x, i, j))
 					ready = 0;
 			}
 			/* with --jobs 1 the order is exactly the sequence */
 			if (!ready) {
-				if (jobs == 1 && x->state[i] == 0)
+				if (jobs == 1 && x->state[i] == JOB_WAITING)
 					break;
 				continue;
 			}
@@ -1618,10 +1476,10 @@ static dm_err schedule(run_ctx *x)
 			}
 			jb->x = x;
 			jb->i = i;
-			x->state[i] = 1;
+			x->state[i] = JOB_RUNNING;
 			x->running++;
 			if (pthread_create(&threads[nthreads], NULL, worker, jb) != 0) {
-				x->state[i] = 0;
+				x->state[i] = JOB_WAITING;
 				x->running--;
 				free(jb);
 				e = dm_fail(DM_ERR_NOMEM, "cannot start a thread");
@@ -1777,12 +1635,7 @@ static dm_err ns_kinds(run_ctx *x, dm_buf *kinds)
 	char *save = NULL, *line;
 	dm_err e;
 
-	av_add(&a, kubectl_prog(x));
-	av_add(&a, "api-resources");
-	av_add(&a, "--verbs=list");
-	av_add(&a, "--namespaced");
-	av_add(&a, "-o");
-	av_add(&a, "name");
+	AV_ADD(&a, kubectl_prog(x), "api-resources", "--verbs=list", "--namespaced", "-o", "name");
 	kubectl_kube_flags(x, &a);
 	e = run_cmd(x, NULL, &a, REPO_CMD_TIMEOUT_MS, &r);
 	/* an aggregated API that is down (metrics) fails the listing of its group alone */
@@ -1820,13 +1673,7 @@ static dm_err ns_postcheck(run_ctx *x, const char *ns, const char *kinds)
 	json_t *list, *it;
 	dm_err e;
 
-	av_add(&a, kubectl_prog(x));
-	av_add(&a, "get");
-	av_add(&a, kinds);
-	av_add(&a, "--namespace");
-	av_add(&a, ns);
-	av_add(&a, "-o");
-	av_add(&a, "json");
+	AV_ADD(&a, kubectl_prog(x), "get", kinds, "--namespace", ns, "-o", "json");
 	kubectl_kube_flags(x, &a);
 	if ((e = run_cmd(x, NULL, &a, REPO_CMD_TIMEOUT_MS, &r))) {
 		char what[300];
@@ -1884,12 +1731,7 @@ static dm_err delete_namespaces(run_ctx *x)
 
 		if (!first_in_ns(x, i))
 			continue;
-		av_add(&a, kubectl_prog(x));
-		av_add(&a, "delete");
-		av_add(&a, "namespace");
-		av_add(&a, ns);
-		av_add(&a, "--ignore-not-found");
-		av_add(&a, "--wait=false");
+		AV_ADD(&a, kubectl_prog(x), "delete", "namespace", ns, "--ignore-not-found", "--wait=false");
 		kubectl_kube_flags(x, &a);
 		if (x->o->dry_run) {
 			notify_command(x, NULL, a.v);
@@ -1957,9 +1799,9 @@ dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts
 	for (size_t i = 0; i < x.n; i++) {
 		x.res[i].component = dm_platform_at(p, i);
 		x.seq[i] = action == DM_ACTION_UNINSTALL ? x.n - 1 - i : i;
-		if (action == DM_ACTION_INSTALL && needs_api(x.res[i].component))
-			need_api = 1;
 	}
+	/* every install creates its namespace through the API (do_install) */
+	need_api = action == DM_ACTION_INSTALL && x.n > 0;
 	if (action == DM_ACTION_PLAN) {
 		/* plans never run anything */
 		dm_run_opts po = *o;

@@ -125,6 +125,18 @@ expect_rc 4 "status after uninstall"
 run -f "$FX/basic.yaml" install
 expect_rc 0 "install after uninstall"
 [ "$(secret_field dm-fx-basic fx-app-store accessKey)" = "$ak" ] && ok "kept keys reused after uninstall" || fail "keys changed after uninstall"
+# a generated Secret that lost a key gets it back; its other keys and its labels stay
+$K patch secret fx-store-keys -n dm-fx-basic --type=json \
+  -p '[{"op":"remove","path":"/data/secret_key"},{"op":"add","path":"/metadata/labels/kept","value":"yes"}]' >/dev/null
+run -f "$FX/basic.yaml" install -v
+expect_rc 0 "install with a key gone from the generated Secret"
+grep -q "missing keys added to Secret 'fx-store-keys'" "$work/err" && ok "missing key reported as added" || fail "no 'missing keys added' line"
+nsk=$(secret_field dm-fx-basic fx-store-keys secret_key)
+[ "$(secret_field dm-fx-basic fx-store-keys access_key)" = "$ak" ] && [[ "$nsk" =~ ^[A-Za-z0-9]{24}$ ]] && [ "$nsk" != "$sk" ] \
+  && ok "the missing key generated, the other kept" || fail "keys after the missing one was added: '$nsk'"
+[ "$($K get secret fx-store-keys -n dm-fx-basic -o 'jsonpath={.metadata.labels.kept}/{.metadata.labels.app\.kubernetes\.io/managed-by}')" = yes/dm ] \
+  && ok "the Secret's labels kept" || fail "the Secret's labels changed"
+grep -qF "$nsk" "$work/err" "$work/out" && fail "the added key appeared in dm-helm's output" || ok "no added key in the output"
 run -f "$FX/basic.yaml" uninstall -q
 expect_rc 0 "uninstall -q"
 

@@ -430,6 +430,26 @@ static void test_platform__only_restricts_and_checks_names(void **state)
 	dm_flavour_free(f);
 }
 
+/* Public for the tools that read a component's settings from the flavour
+ * file as dm_platform_load does (dm_component_credentials reads its layer 1
+ * through it): the section is the map under the component's name, and only
+ * component names have one. */
+static void test_platform__flavour_section_is_the_inline_map_of_a_component(void **state)
+{
+	dm_flavour *f = NULL;
+	const dm_ynode *sec, *set;
+
+	(void)state;
+	assert_int_equal(dm_flavour_load(&f, FX "/flavours/precedence.yaml"), DM_OK);
+	assert_non_null(sec = dm_flavour_section(f, "fx-prec"));
+	assert_int_equal(sec->kind, DM_YAML_MAP);
+	assert_non_null(set = dm_yaml_get(sec, "set"));
+	assert_string_equal(dm_yaml_get(set, "data.c")->scalar, "inline");
+	assert_null(dm_flavour_section(f, "fx-decoy"));
+	assert_null(dm_flavour_section(f, "project"));
+	dm_flavour_free(f);
+}
+
 static void test_platform__durations_for_helm(void **state)
 {
 	char d[32];
@@ -460,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_platform__cycle_names_only_the_cycle),
 		cmocka_unit_test(test_platform__references_expand_in_plans),
 		cmocka_unit_test(test_platform__only_restricts_and_checks_names),
+		cmocka_unit_test(test_platform__flavour_section_is_the_inline_map_of_a_component),
 		cmocka_unit_test(test_platform__durations_for_helm),
 	};
 
