@@ -120,7 +120,6 @@ static int check_words(struct args *a, const dm_cli_parser *p, int check_only)
 }
 
 /* 0 to go on, DM_CLI_DONE after --help or --version, else the exit code of a usage error */
-#define DM_CLI_DONE (-1)
 static int parse_args(struct args *a, int argc, char **argv)
 {
 	dm_cli_parser p;

@@ -104,7 +104,6 @@ typedef struct {
 } run;
 
 /* 0 to go on, DM_CLI_DONE after --help or --version, else the usage exit code. */
-#define DM_CLI_DONE (-1)
 static int parse_args(options *o, int argc, char **argv)
 {
 	dm_k8s_opts k8s_init = DM_K8S_OPTS_INIT;

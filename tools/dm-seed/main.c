@@ -612,302 +612,331 @@ done:
 	return code;
 }
 
-#define USAGE(...)                                                                                                     \
-	do {                                                                                                           \
-		code = dm_cli_usage_error(__VA_ARGS__);                                                                \
-		goto done;                                                                                             \
-	} while (0)
-
-int main(int argc, char **argv)
-{
-	dm_seed_opts o = DM_SEED_OPTS_INIT;
-	dm_s3_config cfg = DM_S3_CONFIG_INIT;
-	dm_seed_rule *rules = NULL;
-	size_t nrules = 0;
-	output out = { 0 };
+/* Everything the command line says, and what main holds; released by args_release. */
+typedef struct {
+	dm_seed_opts o;
+	dm_s3_config cfg;
+	dm_seed_rule *rules;
+	size_t nrules;
 	/* the Secret, its key names, the endpoint and the namespace: given, else the platform's (job_defaults) */
-	dm_seed_job job = { .name = "dm-seed", .image = "localhost/dm:" DM_VERSION };
-	const char *flavour_file = NULL, *component = "minio";
+	dm_seed_job job;
+	const char *flavour_file, *component;
+	given *used; /* each option as given, for the pods of --k8s-job */
+	size_t nused;
+	long k8s_job, backoff;
+	int no_progress, apply, form_given;
+	uint64_t timeout_ms;
+	dm_k8s_opts k8s_opts;
+	const char *source, *target;
+	char *alias_name, *bucket, *prefix;
+} args;
+
+/* A whole number from lo to hi, or the usage error naming the option. */
+static int take_long(const char *name, const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (!*v || *end || n < lo || n > hi)
+		return dm_cli_usage_error("--%s: '%s' is not a number from %ld to %ld", name, v, lo, hi);
+	*out = n;
+	return DM_EXIT_OK;
+}
+
+/* The options that shape what is uploaded or how; DM_EXIT_OK or the usage exit code. */
+static int take_seed_option(args *a, int c, const char *v)
+{
+	uint64_t n;
+	long l;
+	int code = DM_EXIT_OK;
+
+	switch (c) {
+	case 'j':
+		if (!(code = take_long("jobs", v, 1, 1024, &l)))
+			a->o.jobs = (int)l;
+		break;
+	case OPT_PART_SIZE:
+	case OPT_THRESHOLD:
+		if (dm_parse_size(v, &n) || n < DM_S3_MIN_PART || n > DM_S3_MAX_PART)
+			return dm_cli_usage_error("--%s: '%s' must be a size from 5MiB to 5GiB",
+						  c == OPT_PART_SIZE ? "part-size" : "multipart-threshold", v);
+		*(c == OPT_PART_SIZE ? &a->o.part_size : &a->o.multipart_threshold) = n;
+		break;
+	case OPT_RETRIES:
+		if (!(code = take_long("retries", v, 0, 100, &l)))
+			a->cfg.retries = (int)l;
+		break;
+	case OPT_CONNECT_TIMEOUT:
+		if (dm_parse_duration_ms(v, &n) || n == 0)
+			return dm_cli_usage_error("--connect-timeout: invalid duration '%s' (e.g. 5s, 500ms)", v);
+		a->cfg.connect_timeout_ms = (long)n;
+		break;
+	case 'n': a->o.dry_run = 1; break;
+	case OPT_DELETE: a->o.delete_stale = 1; break;
+	case OPT_VERIFY: a->o.verify_only = 1; break;
+	case OPT_INCLUDE:
+	case OPT_EXCLUDE: {
+		dm_seed_rule *grown = realloc(a->rules, (a->nrules + 1) * sizeof(*a->rules));
+
+		if (!grown)
+			return dm_cli_fail(dm_nomem());
+		a->rules = grown;
+		a->rules[a->nrules].kind = c == OPT_INCLUDE ? DM_SEED_INCLUDE : DM_SEED_EXCLUDE;
+		a->rules[a->nrules++].glob = v;
+		break;
+	}
+	case OPT_SHARD: {
+		unsigned i, s;
+		char tail;
+
+		if (sscanf(v, "%u/%u%c", &i, &s, &tail) != 2 || s == 0 || i >= s)
+			return dm_cli_usage_error("--shard: '%s' must be I/N with 0 <= I < N", v);
+		a->o.shard_index = i;
+		a->o.shard_count = s;
+		break;
+	}
+	case OPT_CA_BUNDLE:
+		if (access(v, R_OK) != 0)
+			return dm_cli_usage_error("--ca-bundle: cannot read '%s': %s", v, strerror(errno));
+		a->cfg.ca_file = v;
+		break;
+	case OPT_INSECURE: a->cfg.insecure = 1; break;
+	}
+	return code;
+}
+
+/* The options of --k8s-job; DM_EXIT_OK or the usage exit code. */
+static int take_job_option(args *a, int c, const char *v)
+{
+	uint64_t n;
+
+	switch (c) {
+	case OPT_K8S_JOB: return take_long("k8s-job", v, 1, 10000, &a->k8s_job);
+	case OPT_PVC: a->job.pvc = v; break;
+	case OPT_SECRET: a->job.secret = v; break;
+	case OPT_AK_FIELD: a->job.access_key_field = v; break;
+	case OPT_SK_FIELD: a->job.secret_key_field = v; break;
+	case OPT_ENDPOINT: a->job.endpoint = v; break;
+	case OPT_IMAGE: a->job.image = v; break;
+	case OPT_NAMESPACE: a->job.ns = v; break;
+	case OPT_JOB_NAME: a->job.name = v; break;
+	case OPT_FLAVOUR: a->flavour_file = v; break;
+	case OPT_COMPONENT: a->component = v; break;
+	case OPT_JOB_FORM:
+		if (strcmp(v, "indexed") == 0)
+			a->job.form = DM_SEED_JOB_INDEXED;
+		else if (strcmp(v, "per-shard") == 0)
+			a->job.form = DM_SEED_JOB_PER_SHARD;
+		else
+			return dm_cli_usage_error("--job-form: '%s' is not 'indexed' or 'per-shard'", v);
+		a->form_given = 1;
+		break;
+	case OPT_HOST_NETWORK: a->job.host_network = 1; break;
+	case OPT_BACKOFF: return take_long("backoff-limit", v, 0, 100, &a->backoff);
+	case OPT_APPLY: a->apply = 1; break;
+	case OPT_TIMEOUT:
+		if (dm_parse_duration_ms(v, &n) || n == 0)
+			return dm_cli_usage_error("--timeout: invalid duration '%s' (e.g. 30m, 90s)", v);
+		a->timeout_ms = n;
+		break;
+	case OPT_KUBECONFIG: a->k8s_opts.kubeconfig = v; break;
+	case OPT_CONTEXT: a->k8s_opts.context = v; break;
+	}
+	return DM_EXIT_OK;
+}
+
+/* 0 to go on, DM_CLI_DONE after --help or --version, else the exit code. */
+static int parse_args(args *a, output *out, int argc, char **argv)
+{
+	dm_cli_parser cl;
+	int c, code = DM_EXIT_OK;
+
+	if (!(a->used = calloc((size_t)argc, sizeof(*a->used))))
+		return dm_cli_fail(dm_nomem());
+	dm_cli_parser_init(&cl, option_table, argc, argv);
+	while (!code && (c = dm_cli_next(&cl)) > 0) {
+		a->used[a->nused++] = (given){ cl.opt, cl.value };
+		switch (c) {
+		case OPT_JSON: out->json = 1; break;
+		case OPT_NO_PROGRESS: a->no_progress = 1; break;
+		case 'v': out->verbosity++; break;
+		case 'q': out->verbosity = -1; break;
+		case 'h': dm_cli_help(help_head, option_table, help_tail); return DM_CLI_DONE;
+		case 'V': dm_cli_version(); return DM_CLI_DONE;
+		default:
+			code = cl.opt->tag == JOB_MANIFEST || cl.opt->tag == JOB_LOCAL
+				       ? take_job_option(a, c, cl.value)
+				       : take_seed_option(a, c, cl.value);
+		}
+	}
+	if (code)
+		return code;
+	if (c == DM_CLI_BAD)
+		return DM_EXIT_USAGE;
+	if (cl.noperands != 2)
+		return dm_cli_usage_error(cl.noperands < 2 ? "missing SOURCE or TARGET" : "too many arguments");
+	a->source = cl.operands[0];
+	a->target = cl.operands[1];
+	if ((code = check_usage(&a->o, a->target, &a->alias_name, &a->bucket, &a->prefix)) != DM_EXIT_OK)
+		return code;
+	if (a->apply && !a->k8s_job)
+		return dm_cli_usage_error("--apply goes with --k8s-job N");
+	for (size_t i = 0; i < a->nused && !a->apply; i++)
+		if (a->used[i].opt->id == OPT_TIMEOUT || a->used[i].opt->id == OPT_KUBECONFIG ||
+		    a->used[i].opt->id == OPT_CONTEXT)
+			return dm_cli_usage_error("--%s goes with --k8s-job N --apply", a->used[i].opt->name);
+	return DM_EXIT_OK;
+}
+
+/* The pods' options with --json added (dm-seed --apply reads their summaries from their logs). */
+static int add_json(char ***carried, size_t *n)
+{
+	char **grown;
+
+	for (size_t k = 0; k < *n; k++)
+		if (strcmp((*carried)[k], "--json") == 0)
+			return DM_EXIT_OK;
+	if (!(grown = realloc(*carried, (*n + 2) * sizeof(**carried))))
+		return dm_cli_fail(dm_nomem());
+	*carried = grown;
+	if (!(grown[*n] = strdup("--json")))
+		return dm_cli_fail(dm_nomem());
+	grown[++*n] = NULL;
+	return DM_EXIT_OK;
+}
+
+/* --k8s-job N: prints the manifest, or with --apply runs the Jobs. */
+static int run_k8s_job(args *a, output *out)
+{
 	dm_flavour *flavour = NULL;
 	dm_credentials creds = { 0 };
-	given *used = calloc((size_t)argc, sizeof(*used));
-	size_t nused = 0;
-	char **carried = NULL;
 	dm_buf manifest = DM_BUF_INIT;
-	long k8s_job = 0, backoff = DM_SEED_JOB_BACKOFF;
-	int no_progress = 0, c, code, apply = 0, form_given = 0;
-	uint64_t timeout_ms = 3600 * 1000; /* --timeout: 1h */
-	dm_k8s_opts k8s_opts = DM_K8S_OPTS_INIT;
-	char *alias_name = NULL, *bucket = NULL, *prefix = NULL;
+	char **carried = NULL;
+	int code;
+	dm_err e;
+
+	if ((code = job_args(a->used, a->nused, &carried)) != DM_EXIT_OK)
+		goto done;
+	if (!a->job.pvc) {
+		code = dm_cli_usage_error("--k8s-job needs --pvc NAME (the claim that holds the data)");
+		goto done;
+	}
+	if ((code = job_defaults(&a->job, &flavour, &creds, a->flavour_file, a->component)) != DM_EXIT_OK)
+		goto done;
+	a->job.shards = (unsigned)a->k8s_job;
+	a->job.source = a->source;
+	a->job.bucket = a->bucket;
+	a->job.prefix = a->prefix;
+	a->job.backoff_limit = (int)a->backoff;
+	for (a->job.nargs = 0; carried[a->job.nargs]; a->job.nargs++)
+		;
+	if (a->apply && (code = add_json(&carried, &a->job.nargs)) != DM_EXIT_OK)
+		goto done;
+	a->job.args = (const char *const *)carried;
+	if (a->apply) {
+		a->o.rules = a->rules;
+		code = apply_jobs(&a->job, a->form_given, &a->k8s_opts, a->timeout_ms, a->no_progress, out, &a->o,
+				  a->source, a->target);
+	} else if ((e = dm_seed_job_manifest(&manifest, &a->job))) {
+		code = e == DM_ERR_INVALID ? dm_cli_usage_error("%s", dm_err_detail()) : dm_cli_fail(e);
+	} else {
+		fwrite(manifest.data, 1, manifest.len, stdout);
+		code = DM_EXIT_OK;
+	}
+done:
+	dm_strv_free(carried);
+	dm_buf_release(&manifest);
+	dm_credentials_release(&creds);
+	dm_flavour_free(flavour);
+	return code;
+}
+
+/* The seed itself, on this machine. */
+static int run_local(args *a, output *out)
+{
 	dm_alias *alias = NULL;
 	dm_s3 *s3 = NULL;
 	dm_seed_summary sum;
-	dm_cli_parser cl;
-	const char *source = NULL, *target = NULL;
+	int code, asked;
+	unsigned long limit = 0;
 	dm_err e;
-	uint64_t v;
 
-	dm_cli_init("dm-seed");
-	dm_cli_no_core();
-	if (!used) {
-		code = dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
-		goto done;
-	}
-	dm_cli_parser_init(&cl, option_table, argc, argv);
-	while ((c = dm_cli_next(&cl)) > 0) {
-		const char *optarg = cl.value;
-
-		/* each option as given, for the pods of --k8s-job */
-		used[nused++] = (given){ cl.opt, cl.value };
-		switch (c) {
-		case 'j': {
-			char *end;
-			long j = strtol(optarg, &end, 10);
-
-			if (*end || j < 1 || j > 1024)
-				USAGE("--jobs: '%s' is not a number from 1 to 1024", optarg);
-			o.jobs = (int)j;
-			break;
-		}
-		case OPT_PART_SIZE:
-			if (dm_parse_size(optarg, &v) || v < DM_S3_MIN_PART || v > DM_S3_MAX_PART)
-				USAGE("--part-size: '%s' must be a size from 5MiB to 5GiB", optarg);
-			o.part_size = v;
-			break;
-		case OPT_THRESHOLD:
-			if (dm_parse_size(optarg, &v) || v < DM_S3_MIN_PART || v > DM_S3_MAX_PART)
-				USAGE("--multipart-threshold: '%s' must be a size from 5MiB to 5GiB", optarg);
-			o.multipart_threshold = v;
-			break;
-		case OPT_RETRIES: {
-			char *end;
-			long r = strtol(optarg, &end, 10);
-
-			if (*end || r < 0 || r > 100)
-				USAGE("--retries: '%s' is not a number from 0 to 100", optarg);
-			cfg.retries = (int)r;
-			break;
-		}
-		case OPT_CONNECT_TIMEOUT:
-			if (dm_parse_duration_ms(optarg, &v) || v == 0)
-				USAGE("--connect-timeout: invalid duration '%s' (e.g. 5s, 500ms)", optarg);
-			cfg.connect_timeout_ms = (long)v;
-			break;
-		case 'n': o.dry_run = 1; break;
-		case OPT_DELETE: o.delete_stale = 1; break;
-		case OPT_VERIFY: o.verify_only = 1; break;
-		case OPT_INCLUDE:
-		case OPT_EXCLUDE: {
-			dm_seed_rule *grown = realloc(rules, (nrules + 1) * sizeof(*rules));
-
-			if (!grown) {
-				code = dm_cli_fail(DM_ERR_NOMEM);
-				goto done;
-			}
-			rules = grown;
-			rules[nrules].kind = c == OPT_INCLUDE ? DM_SEED_INCLUDE : DM_SEED_EXCLUDE;
-			rules[nrules++].glob = optarg;
-			break;
-		}
-		case OPT_SHARD: {
-			unsigned i, n;
-			char tail;
-
-			if (sscanf(optarg, "%u/%u%c", &i, &n, &tail) != 2 || n == 0 || i >= n)
-				USAGE("--shard: '%s' must be I/N with 0 <= I < N", optarg);
-			o.shard_index = i;
-			o.shard_count = n;
-			break;
-		}
-		case OPT_K8S_JOB: {
-			char *end;
-
-			k8s_job = strtol(optarg, &end, 10);
-			if (*end || k8s_job < 1 || k8s_job > 10000)
-				USAGE("--k8s-job: '%s' is not a number from 1 to 10000", optarg);
-			break;
-		}
-		case OPT_PVC: job.pvc = optarg; break;
-		case OPT_SECRET: job.secret = optarg; break;
-		case OPT_AK_FIELD: job.access_key_field = optarg; break;
-		case OPT_SK_FIELD: job.secret_key_field = optarg; break;
-		case OPT_ENDPOINT: job.endpoint = optarg; break;
-		case OPT_IMAGE: job.image = optarg; break;
-		case OPT_NAMESPACE: job.ns = optarg; break;
-		case OPT_JOB_NAME: job.name = optarg; break;
-		case OPT_FLAVOUR: flavour_file = optarg; break;
-		case OPT_COMPONENT: component = optarg; break;
-		case OPT_JOB_FORM:
-			if (strcmp(optarg, "indexed") == 0)
-				job.form = DM_SEED_JOB_INDEXED;
-			else if (strcmp(optarg, "per-shard") == 0)
-				job.form = DM_SEED_JOB_PER_SHARD;
-			else
-				USAGE("--job-form: '%s' is not 'indexed' or 'per-shard'", optarg);
-			form_given = 1;
-			break;
-		case OPT_HOST_NETWORK: job.host_network = 1; break;
-		case OPT_BACKOFF: {
-			char *end;
-
-			backoff = strtol(optarg, &end, 10);
-			if (*end || backoff < 0 || backoff > 100)
-				USAGE("--backoff-limit: '%s' is not a number from 0 to 100", optarg);
-			break;
-		}
-		case OPT_APPLY: apply = 1; break;
-		case OPT_TIMEOUT:
-			if (dm_parse_duration_ms(optarg, &v) || v == 0)
-				USAGE("--timeout: invalid duration '%s' (e.g. 30m, 90s)", optarg);
-			timeout_ms = v;
-			break;
-		case OPT_KUBECONFIG: k8s_opts.kubeconfig = optarg; break;
-		case OPT_CONTEXT: k8s_opts.context = optarg; break;
-		case OPT_CA_BUNDLE:
-			if (access(optarg, R_OK) != 0)
-				USAGE("--ca-bundle: cannot read '%s': %s", optarg, strerror(errno));
-			cfg.ca_file = optarg;
-			break;
-		case OPT_INSECURE: cfg.insecure = 1; break;
-		case OPT_JSON: out.json = 1; break;
-		case OPT_NO_PROGRESS: no_progress = 1; break;
-		case 'v': out.verbosity++; break;
-		case 'q': out.verbosity = -1; break;
-		case 'h': code = dm_cli_help(help_head, option_table, help_tail); goto done;
-		case 'V': code = dm_cli_version(); goto done;
-		}
-	}
-	if (c == DM_CLI_BAD) {
-		code = DM_EXIT_USAGE;
-		goto done;
-	}
-	if (cl.noperands != 2)
-		USAGE(cl.noperands < 2 ? "missing SOURCE or TARGET" : "too many arguments");
-	source = cl.operands[0];
-	target = cl.operands[1];
-	code = check_usage(&o, target, &alias_name, &bucket, &prefix);
-	if (code != DM_EXIT_OK)
-		goto done;
-	if (apply && !k8s_job)
-		USAGE("--apply goes with --k8s-job N");
-	for (size_t i = 0; i < nused && !apply; i++)
-		if (used[i].opt->id == OPT_TIMEOUT || used[i].opt->id == OPT_KUBECONFIG ||
-		    used[i].opt->id == OPT_CONTEXT)
-			USAGE("--%s goes with --k8s-job N --apply", used[i].opt->name);
-	dm_cli_set_verbosity(out.verbosity < 0 ? -1 : out.verbosity > 1 ? 2 : out.verbosity);
-	out.failures = json_array();
-	out.warnings = json_array();
-	out.items = json_array();
-	if (k8s_job) {
-		if ((code = job_args(used, nused, &carried)) != DM_EXIT_OK)
-			goto done;
-		if (!job.pvc) {
-			code = dm_cli_usage_error("--k8s-job needs --pvc NAME (the claim that holds the data)");
-			goto done;
-		}
-		if ((code = job_defaults(&job, &flavour, &creds, flavour_file, component)) != DM_EXIT_OK)
-			goto done;
-		job.shards = (unsigned)k8s_job;
-		job.source = source;
-		job.bucket = bucket;
-		job.prefix = prefix;
-		job.backoff_limit = (int)backoff;
-		for (job.nargs = 0; carried[job.nargs]; job.nargs++)
-			;
-		if (apply) {
-			/* the pods print their summaries as JSON, which dm-seed reads from their logs */
-			size_t k = 0;
-
-			while (k < job.nargs && strcmp(carried[k], "--json") != 0)
-				k++;
-			if (k == job.nargs) {
-				char **grown = realloc(carried, (job.nargs + 2) * sizeof(*carried));
-
-				if (!grown || !(grown[job.nargs] = strdup("--json"))) {
-					if (grown)
-						carried = grown;
-					code = dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
-					goto done;
-				}
-				carried = grown;
-				carried[++job.nargs] = NULL;
-			}
-		}
-		job.args = (const char *const *)carried;
-		if (apply) {
-			o.rules = rules;
-			code = apply_jobs(&job, form_given, &k8s_opts, timeout_ms, no_progress, &out, &o, source,
-					  target);
-			goto done;
-		}
-		if ((e = dm_seed_job_manifest(&manifest, &job))) {
-			code = e == DM_ERR_INVALID ? dm_cli_usage_error("%s", dm_err_detail()) : dm_cli_fail(e);
-			goto done;
-		}
-		fwrite(manifest.data, 1, manifest.len, stdout);
-		code = DM_EXIT_OK;
-		goto done;
-	}
-
-	if ((e = dm_alias_resolve(&alias, alias_name))) {
+	if ((e = dm_alias_resolve(&alias, a->alias_name))) {
 		code = dm_cli_fail(e);
 		goto done;
 	}
-	if (cfg.insecure)
+	if (a->cfg.insecure)
 		dm_warn("TLS certificate checks are off (--insecure): anyone on the path can read and change the data");
-	cfg.endpoint = alias->url;
-	cfg.access_key = alias->access_key;
-	cfg.secret_key = alias->secret_key;
-	cfg.session_token = alias->session_token;
-	cfg.region = alias->region;
-	cfg.alias = alias_name;
-	if ((e = dm_s3_new(&s3, &cfg))) {
+	a->cfg.endpoint = alias->url;
+	a->cfg.access_key = alias->access_key;
+	a->cfg.secret_key = alias->secret_key;
+	a->cfg.session_token = alias->session_token;
+	a->cfg.region = alias->region;
+	a->cfg.alias = a->alias_name;
+	if ((e = dm_s3_new(&s3, &a->cfg))) {
 		code = dm_cli_fail(e);
 		goto done;
 	}
-
-	out.progress = !no_progress && out.verbosity >= 0 && isatty(STDERR_FILENO);
-	o.source = source;
-	o.bucket = bucket;
-	o.prefix = prefix;
-	o.rules = rules;
-	o.nrules = nrules;
-	o.on_item = on_item;
-	o.on_progress = out.progress ? on_progress : NULL;
-	o.userdata = &out;
+	out->progress = !a->no_progress && out->verbosity >= 0 && isatty(STDERR_FILENO);
+	a->o.source = a->source;
+	a->o.bucket = a->bucket;
+	a->o.prefix = a->prefix;
+	a->o.rules = a->rules;
+	a->o.nrules = a->nrules;
+	a->o.on_item = on_item;
+	a->o.on_progress = out->progress ? on_progress : NULL;
+	a->o.userdata = out;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-
-	{
-		int asked = o.jobs > 0 ? o.jobs : 32; /* dm_seed_run's default */
-		unsigned long limit = 0;
-
-		o.jobs = dm_fit_jobs_to_fd_limit(asked, DM_SEED_FDS_PER_JOB, DM_SEED_FDS_FIXED, &limit);
-		if (o.jobs < asked)
-			dm_warn("--jobs %d lowered to %d: the open-file limit is %lu", asked, o.jobs, limit);
-	}
-	e = dm_seed_run(s3, &o, &sum);
-	clear_progress(&out);
+	asked = a->o.jobs > 0 ? a->o.jobs : 32; /* dm_seed_run's default */
+	a->o.jobs = dm_fit_jobs_to_fd_limit(asked, DM_SEED_FDS_PER_JOB, DM_SEED_FDS_FIXED, &limit);
+	if (a->o.jobs < asked)
+		dm_warn("--jobs %d lowered to %d: the open-file limit is %lu", asked, a->o.jobs, limit);
+	e = dm_seed_run(s3, &a->o, &sum);
+	clear_progress(out);
 	code = dm_cli_exit_code(e);
 	if (e && e != DM_ERR_PARTIAL)
 		dm_cli_fail(e);
-	print_summary(&out, &o, &sum, e);
-	if (out.json)
-		dm_json_print(result_doc(&out, &o, &sum, o.source, target, code,
+	print_summary(out, &a->o, &sum, e);
+	if (out->json)
+		dm_json_print(result_doc(out, &a->o, &sum, a->source, a->target, code,
 					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
 done:
-	free(used);
-	dm_strv_free(carried);
-	dm_buf_release(&manifest);
 	dm_s3_free(s3);
 	dm_alias_free(alias);
-	dm_credentials_release(&creds);
-	dm_flavour_free(flavour);
-	free(alias_name);
-	free(bucket);
-	free(prefix);
-	free(rules);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	args a = { .o = DM_SEED_OPTS_INIT,
+		   .cfg = DM_S3_CONFIG_INIT,
+		   .job = { .name = "dm-seed", .image = "localhost/dm:" DM_VERSION },
+		   .component = "minio",
+		   .backoff = DM_SEED_JOB_BACKOFF,
+		   .timeout_ms = 3600 * 1000, /* --timeout: 1h */
+		   .k8s_opts = DM_K8S_OPTS_INIT };
+	output out = { 0 };
+	int code;
+
+	dm_cli_init("dm-seed");
+	dm_cli_no_core();
+	code = parse_args(&a, &out, argc, argv);
+	if (code == DM_CLI_DONE) {
+		code = DM_EXIT_OK;
+	} else if (code == DM_EXIT_OK) {
+		dm_cli_set_verbosity(out.verbosity < 0 ? -1 : out.verbosity > 1 ? 2 : out.verbosity);
+		out.failures = json_array();
+		out.warnings = json_array();
+		out.items = json_array();
+		code = a.k8s_job ? run_k8s_job(&a, &out) : run_local(&a, &out);
+	}
+	free(a.used);
+	free(a.alias_name);
+	free(a.bucket);
+	free(a.prefix);
+	free(a.rules);
 	json_decref(out.failures);
 	json_decref(out.warnings);
 	json_decref(out.items);

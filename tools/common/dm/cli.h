@@ -113,6 +113,9 @@ typedef struct {
 	int dashdash; /* how many operands came before a "--"; -1: there was none */
 } dm_cli_parser;
 
+/* What a tool's parse_args returns after --help or --version: exit 0, do nothing else. */
+#define DM_CLI_DONE (-1)
+
 /* Starts parsing argv[1..argc) with table (which must outlive the parser).  Holds
  * nothing to release.  It reorders argv's slots (not the strings). */
 void dm_cli_parser_init(dm_cli_parser *p, const dm_cli_option *table, int argc, char **argv);
