@@ -37,6 +37,13 @@ char *dm_buf_detach(dm_buf *b);
 /* strdup(s), or NULL when s is NULL (a NULL result for a non-NULL s: out of memory) */
 char *dm_strdup_null(const char *s);
 
+/* base + "/" + rel (rel alone when it is absolute or base is NULL or ""), folded
+ * lexically, without looking at the file system: "." and "name/.." go, and so do
+ * repeated and trailing slashes.  ".." of "/" is "/"; a relative result keeps
+ * the ".." it cannot fold ("../x") and is "." when nothing is left.  malloc'd;
+ * NULL when rel is NULL or out of memory. */
+char *dm_path_resolve(const char *base, const char *rel);
+
 /* "512", "4k", "8MiB", "1.5G" (k/M/G/T are powers of 1024; "kB"/"MB" powers of 1000). */
 dm_err dm_parse_size(const char *text, uint64_t *out);
 /* "30", "30s", "500ms", "5m", "1h", "1m30s" -> milliseconds. */

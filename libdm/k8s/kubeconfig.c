@@ -234,29 +234,31 @@ static dm_err merged_add_doc(merged *m, dm_yaml *doc)
 
 /* --- resolving one context ---------------------------------------------------------------- */
 
-/* path relative to the folder of the kubeconfig it was written in. */
+/* path relative to the folder of the kubeconfig it was written in (the current
+ * folder for a kubeconfig named without one), folded lexically as kubectl's
+ * filepath.Join does. */
 static char *resolve_path(const dm_yaml *doc, const char *p)
 {
 	const char *name = dm_yaml_name(doc);
 	const char *slash;
-	char *out;
+	char *dir, *out;
 
 	if (!p || !*p)
 		return NULL;
-	if (p[0] == '/')
-		return strdup(p);
 	slash = strrchr(name, '/');
+	if (p[0] == '/')
+		return dm_path_resolve(NULL, p);
 	if (!slash) {
 		char cwd[PATH_MAX];
 
 		if (!getcwd(cwd, sizeof(cwd)))
 			return strdup(p);
-		if (asprintf(&out, "%s/%s", cwd, p) < 0)
-			return NULL;
-		return out;
+		return dm_path_resolve(cwd, p);
 	}
-	if (asprintf(&out, "%.*s/%s", (int)(slash - name), name, p) < 0)
+	if (!(dir = slash == name ? strdup("/") : strndup(name, (size_t)(slash - name))))
 		return NULL;
+	out = dm_path_resolve(dir, p);
+	free(dir);
 	return out;
 }
 
