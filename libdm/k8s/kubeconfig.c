@@ -13,7 +13,7 @@
 #include <dm/util.h>
 #include <dm/yaml.h>
 
-#include "k8s_private.h"
+#include "internal.h"
 
 #define SA_DIR_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount"
 

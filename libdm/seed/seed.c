@@ -1,6 +1,6 @@
 /* libdm/seed/seed.c - dm_seed_run: the producer (walk + listing merged into a plan by plan.c),
  * unfinished uploads, --delete, buckets, and the run's life cycle; the workers that read, hash,
- * upload and verify are the other rooms' (engine.h; the API in dm/seed.h). */
+ * upload and verify are the other rooms' (internal.h; the API in dm/seed.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <dm/seed.h>
 #include <dm/util.h>
 
-#include "engine.h"
+#include "internal.h"
 #include "plan.h"
 #include "walk.h"
 

@@ -1,6 +1,6 @@
 /* libdm/seed/source.c - dm-seed's reads of local files: a range of the file the walk saw,
  * refused when the file changed (size, device and inode, mtime and ctime) before or while it
- * was read (see engine.h). */
+ * was read (see internal.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 
 #include <dm/seed.h>
 
-#include "engine.h"
+#include "internal.h"
 
 static int grow(wbuf *b, size_t n)
 {
