@@ -564,18 +564,14 @@ dm_err dm_gpu_probe(dm_gpu_report **out, const dm_gpu_probe_opts *opts)
 
 	h = NULL;
 	err = open_lib(&r->nvml, &h, "libnvidia-ml.so.1", opts->nvml_library, "DM_NVML_LIBRARY");
-	if (err == DM_OK && h) {
-		r->priv_nvml = h;
+	if (err == DM_OK && h)
 		err = probe_nvml(r, h);
-	}
 	if (err != DM_OK)
 		goto done;
 	h = NULL;
 	err = open_lib(&r->cuda, &h, "libcuda.so.1", opts->cuda_library, "DM_CUDA_LIBRARY");
-	if (err == DM_OK && h) {
-		r->priv_cuda = h;
+	if (err == DM_OK && h)
 		err = probe_cuda(r, h);
-	}
 	if (err != DM_OK)
 		goto done;
 	root = opts->root && strcmp(opts->root, "/") ? opts->root : "";
@@ -612,7 +608,7 @@ void dm_gpu_report_free(dm_gpu_report *r)
 
 	if (!r)
 		return;
-	/* The handles are deliberately not dlclose()d: see dm/gpu.h. */
+	/* The libraries are never dlclose()d (see dm/gpu.h), so their handles are not kept. */
 	lib_release(&r->nvml);
 	lib_release(&r->cuda);
 	free(r->devices);
