@@ -122,7 +122,8 @@ static dm_err path_lookup(char **out, const char *name)
 			break;
 		p = end + 1;
 	}
-	return DM_ERR_NOTFOUND;
+	/* dm_proc_find words it with the variable and the hint */
+	return dm_fail(DM_ERR_NOTFOUND, "'%s' not found in PATH", name);
 }
 
 dm_err dm_proc_find(char **out, const char *name, const char *env_name, const char *hint)

@@ -62,7 +62,7 @@ dm_err dm_base64_decode(unsigned char **out, size_t *outlen, const char *in, siz
  * encoding-type=url style).  out stays NUL-terminated. */
 dm_err dm_pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space);
 /* The same, for text a server wrote: a '%' not followed by two hex digits is
- * DM_ERR_PARSE (no detail set: the caller names the text). */
+ * DM_ERR_PARSE, the detail giving its byte offset (the caller names the text). */
 dm_err dm_pct_decode_strict(dm_buf *out, const char *s, size_t n, int plus_is_space);
 
 /* Is s (n bytes) valid UTF-8 (no overlongs, no surrogates)? */

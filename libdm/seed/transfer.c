@@ -35,12 +35,12 @@ static dm_err confirm_etag(run *r, file_job *f, const char *got, const char *wan
 		if (size != f->size) {
 			snprintf(why, nwhy, "object is %llu bytes after upload, file is %llu", (unsigned long long)size,
 				 (unsigned long long)f->size);
-			return DM_ERR_CHECKSUM;
+			return dm_fail(DM_ERR_CHECKSUM, "%s", why);
 		}
 	}
 	if (strcmp(etag, want) != 0) {
 		snprintf(why, nwhy, "ETag after upload is %s, expected %s", etag, want);
-		return DM_ERR_CHECKSUM;
+		return dm_fail(DM_ERR_CHECKSUM, "%s", why);
 	}
 	return DM_OK;
 }
