@@ -22,14 +22,6 @@
 #include "plan.h"
 #include "walk.h"
 
-#define DEFAULT_JOBS 32
-#define DEFAULT_THRESHOLD (16ULL << 20)
-#define READ_TRIES 3
-/* Parts are read and hashed in batches of this many (dm_md5_many's lanes),
- * then uploaded by any free workers; at most min(jobs, 2 batches) part
- * buffers exist, so one batch is hashed while the one before is on the wire. */
-#define PART_BATCH 8
-
 uint64_t dm_seed_shard_hash(const char *bucket, const char *key)
 {
 	uint64_t h = 14695981039346656037ULL; /* FNV-1a 64 offset basis */
