@@ -122,7 +122,8 @@ static dm_err path_lookup(char **out, const char *name)
 			break;
 		p = end + 1;
 	}
-	return DM_ERR_NOTFOUND;
+	/* dm_proc_find words it with the variable and the hint */
+	return dm_fail(DM_ERR_NOTFOUND, "'%s' not found in PATH", name);
 }
 
 dm_err dm_proc_find(char **out, const char *name, const char *env_name, const char *hint)
@@ -416,270 +417,322 @@ static void signal_child(pid_t pid, int grouped, int sig)
 		kill(pid, sig);
 }
 
-dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
+/* One run, from the spawn to the verdict. */
+typedef struct {
+	const dm_proc_opts *o;
+	dm_proc_result *res;
+	const char *label;
+	size_t cap;      /* captured bytes per stream */
+	int capture_err; /* stderr into res->err */
+	int grouped;     /* the child leads a process group of its own */
+	int in_p[2], out_p[2], err_p[2];
+	size_t in_off; /* bytes of stdin_data written */
+	pid_t pid;
+	int reaped, wstatus, truncated;
+	enum { RUNNING, TIMED_OUT, INTERRUPTED } stopping;
+	uint64_t start, deadline, kill_at, drain_until;
+	dm_err buf_err; /* out of memory while capturing */
+} proc_run;
+
+/* The child starts with default dispositions and nothing blocked, whatever this
+ * process ignores (SIGPIPE) or blocks; interactive children stay in our group,
+ * the terminal's foreground. */
+static void spawn_attrs(posix_spawnattr_t *attr, int grouped)
 {
-	dm_proc_result init = DM_PROC_RESULT_INIT;
+	sigset_t all, none;
+
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(attr, &all);
+	posix_spawnattr_setsigmask(attr, &none);
+	if (grouped)
+		posix_spawnattr_setpgroup(attr, 0);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+					       (grouped ? POSIX_SPAWN_SETPGROUP : 0));
+}
+
+/* The pipes, and the child's ends of them as its 0, 1 and 2. */
+static dm_err spawn_pipes(proc_run *r, posix_spawn_file_actions_t *fa)
+{
+	const dm_proc_opts *o = r->o;
+
+	if (o->inherit_stdio)
+		return DM_OK;
+	if (make_pipe(r->out_p) != 0 || (r->capture_err && make_pipe(r->err_p) != 0) ||
+	    (o->stdin_data && make_pipe(r->in_p) != 0))
+		return dm_fail(DM_ERR_PROC, "cannot run '%s': pipe: %s", r->label, strerror(errno));
+	if (o->stdin_data)
+		posix_spawn_file_actions_adddup2(fa, r->in_p[0], 0);
+	else
+		posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(fa, r->out_p[1], 1);
+	if (r->capture_err)
+		posix_spawn_file_actions_adddup2(fa, r->err_p[1], 2);
+	return DM_OK;
+}
+
+/* Starts path with o->argv; on success our copies of the child's pipe ends are closed. */
+static dm_err spawn_child(proc_run *r, const char *path, char **envp)
+{
+	const dm_proc_opts *o = r->o;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	int fa_ok = 0, attr_ok = 0;
-	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
-	char *path = NULL;
-	char **envp = NULL;
-	const char *label;
-	size_t cap;
-	size_t in_off = 0;
-	int truncated = 0, reaped = 0, wstatus = 0, rc;
-	int capture_err, grouped, counted = 0;
-	enum { RUNNING, TIMED_OUT, INTERRUPTED } stopping = RUNNING;
-	uint64_t start, deadline = 0, kill_at = 0, drain_until = 0;
-	pid_t pid = -1;
-	dm_err e = DM_OK, buf_err = DM_OK;
+	dm_err e;
+	int rc;
 
-	assert(o && o->argv && o->argv[0] && res);
-	*res = init;
-	label = prog_label(o->argv[0]);
-	cap = o->max_output ? o->max_output : PROC_DEFAULT_MAX_OUTPUT;
-	capture_err = o->capture_stderr && !o->inherit_stdio;
-	grouped = !o->inherit_stdio;
-	start = now_ms();
-	/* counted before the check: a handler that finds no run active may end the
-	 * process, one that finds this one active cancels it before the spawn */
-	__atomic_add_fetch(&proc_active, 1, __ATOMIC_SEQ_CST);
-	counted = 1;
-	if (proc_cancelled || stop_asked(o)) {
-		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted: '%s' not started", label);
-		goto done;
-	}
-
-	e = dm_proc_find(&path, o->argv[0], NULL, NULL);
-	if (e != DM_OK)
-		goto done;
-
-	if (o->env) {
-		envp = build_env(o->env);
-		if (!envp) {
-			e = dm_nomem();
-			goto done;
-		}
-	}
-
-	if (posix_spawn_file_actions_init(&fa) != 0) {
-		e = dm_nomem();
-		goto done;
-	}
-	fa_ok = 1;
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return dm_nomem();
 	if (posix_spawnattr_init(&attr) != 0) {
-		e = dm_nomem();
-		goto done;
+		posix_spawn_file_actions_destroy(&fa);
+		return dm_nomem();
 	}
-	attr_ok = 1;
-	{
-		/* the child starts with default dispositions and nothing blocked,
-		 * whatever this process ignores (SIGPIPE) or blocks */
-		sigset_t all, none;
-
-		sigfillset(&all);
-		sigemptyset(&none);
-		posix_spawnattr_setsigdefault(&attr, &all);
-		posix_spawnattr_setsigmask(&attr, &none);
-		/* interactive children stay in our group: the terminal's foreground */
-		if (grouped)
-			posix_spawnattr_setpgroup(&attr, 0);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-							(grouped ? POSIX_SPAWN_SETPGROUP : 0));
-	}
-
-	if (!o->inherit_stdio) {
-		if (make_pipe(out_p) != 0 || (capture_err && make_pipe(err_p) != 0) ||
-		    (o->stdin_data && make_pipe(in_p) != 0)) {
-			e = dm_fail(DM_ERR_PROC, "cannot run '%s': pipe: %s", label, strerror(errno));
-			goto done;
-		}
-		if (o->stdin_data)
-			posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
-		else
-			posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-		posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
-		if (capture_err)
-			posix_spawn_file_actions_adddup2(&fa, err_p[1], 2);
-	}
-	if (o->cwd)
+	spawn_attrs(&attr, r->grouped);
+	e = spawn_pipes(r, &fa);
+	if (e == DM_OK && o->cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
-
-	rc = posix_spawn(&pid, path, &fa, &attr, (char *const *)o->argv, envp ? envp : environ);
-	if (rc != 0) {
-		pid = -1;
-		if (rc == ENOENT && o->cwd && access(o->cwd, X_OK) != 0)
-			e = dm_fail(DM_ERR_PROC, "cannot run '%s' in '%s': %s", label, o->cwd, strerror(rc));
-		else
-			e = dm_fail(DM_ERR_PROC, "cannot run '%s': %s", path, strerror(rc));
-		goto done;
-	}
-	close_fd(&in_p[0]);
-	close_fd(&out_p[1]);
-	close_fd(&err_p[1]);
-	if (in_p[1] >= 0) {
-		fcntl(in_p[1], F_SETFL, fcntl(in_p[1], F_GETFL) | O_NONBLOCK);
-		if (o->stdin_len == 0)
-			close_fd(&in_p[1]);
-	}
-	if (o->timeout_ms)
-		deadline = start + o->timeout_ms;
-
-	for (;;) {
-		struct pollfd pfd[3];
-		int nfd = 0, idx_in = -1, idx_out = -1, idx_err = -1;
-		uint64_t now = now_ms();
-		int wait_ms = PROC_TICK_MS;
-
-		if (!reaped && child_exited(pid)) {
-			/* the zombie still holds the group id: what the child left running goes too */
-			if (stopping != RUNNING)
-				signal_child(pid, grouped, SIGKILL);
-			while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-				;
-			reaped = 1;
-			drain_until = now + PROC_DRAIN_IDLE_MS;
-			close_fd(&in_p[1]);
-		}
-		if (!reaped && stopping == RUNNING &&
-		    (proc_cancelled || stop_asked(o) || (deadline && now >= deadline))) {
-			stopping = proc_cancelled || stop_asked(o) ? INTERRUPTED : TIMED_OUT;
-			res->timed_out = stopping == TIMED_OUT;
-			signal_child(pid, grouped, SIGTERM);
-			kill_at = now + PROC_KILL_GRACE_MS;
-			if (stopping == TIMED_OUT)
-				dm_debug("%s: timed out after %.1f s, sent TERM", label, o->timeout_ms / 1000.0);
+	if (e == DM_OK) {
+		rc = posix_spawn(&r->pid, path, &fa, &attr, (char *const *)o->argv, envp ? envp : environ);
+		if (rc != 0) {
+			r->pid = -1;
+			if (rc == ENOENT && o->cwd && access(o->cwd, X_OK) != 0)
+				e = dm_fail(DM_ERR_PROC, "cannot run '%s' in '%s': %s", r->label, o->cwd, strerror(rc));
 			else
-				dm_debug("%s: interrupted, sent TERM", label);
+				e = dm_fail(DM_ERR_PROC, "cannot run '%s': %s", path, strerror(rc));
 		}
-		if (!reaped && kill_at && now >= kill_at) {
-			signal_child(pid, grouped, SIGKILL);
-			kill_at = 0;
-			dm_debug("%s: still running 5 s after TERM, sent KILL", label);
-		}
-		if (reaped && (out_p[0] < 0 && err_p[0] < 0))
-			break;
-		if (reaped && now >= drain_until)
-			break;
-
-		if (in_p[1] >= 0) {
-			pfd[nfd].fd = in_p[1];
-			pfd[nfd].events = POLLOUT;
-			idx_in = nfd++;
-		}
-		if (out_p[0] >= 0) {
-			pfd[nfd].fd = out_p[0];
-			pfd[nfd].events = POLLIN;
-			idx_out = nfd++;
-		}
-		if (err_p[0] >= 0) {
-			pfd[nfd].fd = err_p[0];
-			pfd[nfd].events = POLLIN;
-			idx_err = nfd++;
-		}
-		if (reaped)
-			wait_ms = (int)(drain_until - now);
-		else if (deadline && stopping == RUNNING && deadline - now < (uint64_t)wait_ms)
-			wait_ms = (int)(deadline - now);
-		if (nfd == 0) {
-			/* nothing to watch (inherited stdio, or the child closed its
-			 * pipes): sleep until it exits or the timeout */
-			struct timespec ts = { 0, (long)wait_ms * 1000000L };
-
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		rc = poll(pfd, (nfds_t)nfd, wait_ms);
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			e = dm_fail(DM_ERR_PROC, "%s: poll: %s", label, strerror(errno));
-			break;
-		}
-		if (rc == 0)
-			continue;
-		if (reaped)
-			drain_until = now_ms() + PROC_DRAIN_IDLE_MS;
-		if (idx_in >= 0 && pfd[idx_in].revents) {
-			if (pfd[idx_in].revents & (POLLERR | POLLHUP)) {
-				close_fd(&in_p[1]);
-			} else {
-				ssize_t n = write_nosigpipe(in_p[1], o->stdin_data + in_off, o->stdin_len - in_off);
-
-				if (n > 0)
-					in_off += (size_t)n;
-				else if (n < 0 && errno != EAGAIN && errno != EINTR)
-					close_fd(&in_p[1]); /* the child stopped reading: not our error */
-				if (in_off >= o->stdin_len)
-					close_fd(&in_p[1]);
-			}
-		}
-		if (idx_out >= 0 && (pfd[idx_out].revents & (POLLIN | POLLHUP | POLLERR)))
-			if (!drain_fd(out_p[0], &res->out, cap, &truncated, &buf_err))
-				close_fd(&out_p[0]);
-		if (idx_err >= 0 && (pfd[idx_err].revents & (POLLIN | POLLHUP | POLLERR)))
-			if (!drain_fd(err_p[0], &res->err, cap, &truncated, &buf_err))
-				close_fd(&err_p[0]);
 	}
-	if (!reaped && pid > 0) {
-		/* only after a poll failure: do not leave a zombie or its group behind */
-		signal_child(pid, grouped, SIGKILL);
-		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-			;
-		reaped = 1;
-	}
-	res->seconds = (now_ms() - start) / 1000.0;
-	if (truncated)
-		dm_warn("output of '%s' cut at %zu bytes", label, cap);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	if (e != DM_OK)
-		goto done;
-	if (WIFEXITED(wstatus)) {
+		return e;
+	close_fd(&r->in_p[0]);
+	close_fd(&r->out_p[1]);
+	close_fd(&r->err_p[1]);
+	if (r->in_p[1] >= 0) {
+		fcntl(r->in_p[1], F_SETFL, fcntl(r->in_p[1], F_GETFL) | O_NONBLOCK);
+		if (o->stdin_len == 0)
+			close_fd(&r->in_p[1]);
+	}
+	return DM_OK;
+}
+
+/* Reaps a child that exited, and stops one that ran past the deadline or was
+ * interrupted: TERM, then KILL after the grace period. */
+static void watch_child(proc_run *r, uint64_t now)
+{
+	const dm_proc_opts *o = r->o;
+
+	if (!r->reaped && child_exited(r->pid)) {
+		/* the zombie still holds the group id: what the child left running goes too */
+		if (r->stopping != RUNNING)
+			signal_child(r->pid, r->grouped, SIGKILL);
+		while (waitpid(r->pid, &r->wstatus, 0) < 0 && errno == EINTR)
+			;
+		r->reaped = 1;
+		r->drain_until = now + PROC_DRAIN_IDLE_MS;
+		close_fd(&r->in_p[1]);
+	}
+	if (!r->reaped && r->stopping == RUNNING &&
+	    (proc_cancelled || stop_asked(o) || (r->deadline && now >= r->deadline))) {
+		r->stopping = proc_cancelled || stop_asked(o) ? INTERRUPTED : TIMED_OUT;
+		r->res->timed_out = r->stopping == TIMED_OUT;
+		signal_child(r->pid, r->grouped, SIGTERM);
+		r->kill_at = now + PROC_KILL_GRACE_MS;
+		if (r->stopping == TIMED_OUT)
+			dm_debug("%s: timed out after %.1f s, sent TERM", r->label, o->timeout_ms / 1000.0);
+		else
+			dm_debug("%s: interrupted, sent TERM", r->label);
+	}
+	if (!r->reaped && r->kill_at && now >= r->kill_at) {
+		signal_child(r->pid, r->grouped, SIGKILL);
+		r->kill_at = 0;
+		dm_debug("%s: still running 5 s after TERM, sent KILL", r->label);
+	}
+}
+
+/* Writes what the pipe takes of the rest of stdin_data; closes it when all is
+ * written or the child stopped reading (not our error). */
+static void feed_stdin(proc_run *r, short revents)
+{
+	ssize_t n;
+
+	if (revents & (POLLERR | POLLHUP)) {
+		close_fd(&r->in_p[1]);
+		return;
+	}
+	n = write_nosigpipe(r->in_p[1], r->o->stdin_data + r->in_off, r->o->stdin_len - r->in_off);
+	if (n > 0)
+		r->in_off += (size_t)n;
+	else if (n < 0 && errno != EAGAIN && errno != EINTR)
+		close_fd(&r->in_p[1]);
+	if (r->in_off >= r->o->stdin_len)
+		close_fd(&r->in_p[1]);
+}
+
+/* One wait of at most a tick (or until the deadline, or the end of the drain)
+ * for the pipes, then stdin fed and stdout/stderr read. */
+static dm_err exchange(proc_run *r, uint64_t now)
+{
+	struct pollfd pfd[3];
+	int nfd = 0, idx_in = -1, idx_out = -1, idx_err = -1, rc;
+	int wait_ms = PROC_TICK_MS;
+
+	if (r->in_p[1] >= 0) {
+		pfd[nfd] = (struct pollfd){ .fd = r->in_p[1], .events = POLLOUT };
+		idx_in = nfd++;
+	}
+	if (r->out_p[0] >= 0) {
+		pfd[nfd] = (struct pollfd){ .fd = r->out_p[0], .events = POLLIN };
+		idx_out = nfd++;
+	}
+	if (r->err_p[0] >= 0) {
+		pfd[nfd] = (struct pollfd){ .fd = r->err_p[0], .events = POLLIN };
+		idx_err = nfd++;
+	}
+	if (r->reaped)
+		wait_ms = (int)(r->drain_until - now);
+	else if (r->deadline && r->stopping == RUNNING && r->deadline - now < (uint64_t)wait_ms)
+		wait_ms = (int)(r->deadline - now);
+	if (nfd == 0) {
+		/* nothing to watch (inherited stdio, or the child closed its
+		 * pipes): sleep until it exits or the timeout */
+		struct timespec ts = { 0, (long)wait_ms * 1000000L };
+
+		nanosleep(&ts, NULL);
+		return DM_OK;
+	}
+	rc = poll(pfd, (nfds_t)nfd, wait_ms);
+	if (rc < 0)
+		return errno == EINTR ? DM_OK : dm_fail(DM_ERR_PROC, "%s: poll: %s", r->label, strerror(errno));
+	if (rc == 0)
+		return DM_OK;
+	if (r->reaped)
+		r->drain_until = now_ms() + PROC_DRAIN_IDLE_MS;
+	if (idx_in >= 0 && pfd[idx_in].revents)
+		feed_stdin(r, pfd[idx_in].revents);
+	if (idx_out >= 0 && (pfd[idx_out].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (!drain_fd(r->out_p[0], &r->res->out, r->cap, &r->truncated, &r->buf_err))
+			close_fd(&r->out_p[0]);
+	if (idx_err >= 0 && (pfd[idx_err].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (!drain_fd(r->err_p[0], &r->res->err, r->cap, &r->truncated, &r->buf_err))
+			close_fd(&r->err_p[0]);
+	return DM_OK;
+}
+
+/* Feeds, reads and watches the child until it has exited and its pipes are
+ * drained (or stay quiet for PROC_DRAIN_IDLE_MS), or poll fails. */
+static dm_err follow(proc_run *r)
+{
+	dm_err e = DM_OK;
+
+	while (e == DM_OK) {
+		uint64_t now = now_ms();
+
+		watch_child(r, now);
+		if (r->reaped && ((r->out_p[0] < 0 && r->err_p[0] < 0) || now >= r->drain_until))
+			break;
+		e = exchange(r, now);
+	}
+	if (!r->reaped && r->pid > 0) {
+		/* only after a poll failure: do not leave a zombie or its group behind */
+		signal_child(r->pid, r->grouped, SIGKILL);
+		while (waitpid(r->pid, &r->wstatus, 0) < 0 && errno == EINTR)
+			;
+		r->reaped = 1;
+	}
+	return e;
+}
+
+/* How the child ended, into res and the returned dm_err. */
+static dm_err verdict(proc_run *r)
+{
+	dm_proc_result *res = r->res;
+
+	if (WIFEXITED(r->wstatus)) {
 		res->exited = 1;
-		res->status = WEXITSTATUS(wstatus);
-	} else if (WIFSIGNALED(wstatus)) {
+		res->status = WEXITSTATUS(r->wstatus);
+	} else if (WIFSIGNALED(r->wstatus)) {
 		res->exited = 0;
-		res->status = WTERMSIG(wstatus);
+		res->status = WTERMSIG(r->wstatus);
 	}
 	/* output is kept even when memory ran out mid-way; the caller learns it */
-	if (buf_err != DM_OK) {
-		e = dm_fail(buf_err, "%s: out of memory capturing its output", label);
-		goto done;
-	}
-	if (stopping == INTERRUPTED) {
-		e = dm_fail(DM_ERR_INTERRUPTED, "%s interrupted and stopped", label);
-	} else if (res->timed_out) {
-		e = dm_fail(DM_ERR_TIMEOUT, "%s timed out after %.1f s and was stopped", label, o->timeout_ms / 1000.0);
-	} else if (res->exited && res->status != 0) {
+	if (r->buf_err != DM_OK)
+		return dm_fail(r->buf_err, "%s: out of memory capturing its output", r->label);
+	if (r->stopping == INTERRUPTED)
+		return dm_fail(DM_ERR_INTERRUPTED, "%s interrupted and stopped", r->label);
+	if (res->timed_out)
+		return dm_fail(DM_ERR_TIMEOUT, "%s timed out after %.1f s and was stopped", r->label,
+			       r->o->timeout_ms / 1000.0);
+	if (res->exited && res->status != 0) {
 		char line[512];
 
 		dm_proc_last_line(line, sizeof(line), &res->err);
 		if (line[0])
-			e = dm_fail(DM_ERR_PROC, "%s exited with %d: %s", label, res->status, line);
-		else
-			e = dm_fail(DM_ERR_PROC, "%s exited with %d", label, res->status);
-	} else if (!res->exited) {
+			return dm_fail(DM_ERR_PROC, "%s exited with %d: %s", r->label, res->status, line);
+		return dm_fail(DM_ERR_PROC, "%s exited with %d", r->label, res->status);
+	}
+	if (!res->exited) {
 		const char *sig = sigabbrev_np(res->status);
 
-		e = dm_fail(DM_ERR_PROC, "%s killed by signal %d (SIG%s)", label, res->status, sig ? sig : "?");
+		return dm_fail(DM_ERR_PROC, "%s killed by signal %d (SIG%s)", r->label, res->status, sig ? sig : "?");
 	}
+	return DM_OK;
+}
 
+dm_err dm_proc_run(const dm_proc_opts *o, dm_proc_result *res)
+{
+	dm_proc_result init = DM_PROC_RESULT_INIT;
+	proc_run r = { .o = o,
+		       .res = res,
+		       .in_p = { -1, -1 },
+		       .out_p = { -1, -1 },
+		       .err_p = { -1, -1 },
+		       .pid = -1,
+		       .stopping = RUNNING };
+	char *path = NULL;
+	char **envp = NULL;
+	dm_err e;
+
+	assert(o && o->argv && o->argv[0] && res);
+	*res = init;
+	r.label = prog_label(o->argv[0]);
+	r.cap = o->max_output ? o->max_output : PROC_DEFAULT_MAX_OUTPUT;
+	r.capture_err = o->capture_stderr && !o->inherit_stdio;
+	r.grouped = !o->inherit_stdio;
+	r.start = now_ms();
+	/* counted before the check: a handler that finds no run active may end the
+	 * process, one that finds this one active cancels it before the spawn */
+	__atomic_add_fetch(&proc_active, 1, __ATOMIC_SEQ_CST);
+	if (proc_cancelled || stop_asked(o)) {
+		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted: '%s' not started", r.label);
+		goto done;
+	}
+	if ((e = dm_proc_find(&path, o->argv[0], NULL, NULL)) != DM_OK)
+		goto done;
+	if (o->env && !(envp = build_env(o->env))) {
+		e = dm_nomem();
+		goto done;
+	}
+	if ((e = spawn_child(&r, path, envp)) != DM_OK)
+		goto done;
+	if (o->timeout_ms)
+		r.deadline = r.start + o->timeout_ms;
+	e = follow(&r);
+	res->seconds = (now_ms() - r.start) / 1000.0;
+	if (r.truncated)
+		dm_warn("output of '%s' cut at %zu bytes", r.label, r.cap);
+	if (e == DM_OK)
+		e = verdict(&r);
 done:
-	close_fd(&in_p[0]);
-	close_fd(&in_p[1]);
-	close_fd(&out_p[0]);
-	close_fd(&out_p[1]);
-	close_fd(&err_p[0]);
-	close_fd(&err_p[1]);
-	if (fa_ok)
-		posix_spawn_file_actions_destroy(&fa);
-	if (attr_ok)
-		posix_spawnattr_destroy(&attr);
+	close_fd(&r.in_p[0]);
+	close_fd(&r.in_p[1]);
+	close_fd(&r.out_p[0]);
+	close_fd(&r.out_p[1]);
+	close_fd(&r.err_p[0]);
+	close_fd(&r.err_p[1]);
 	free(envp);
 	free(path);
-	if (counted)
-		__atomic_sub_fetch(&proc_active, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&proc_active, 1, __ATOMIC_SEQ_CST);
 	if (e != DM_OK && res->seconds == 0)
-		res->seconds = (now_ms() - start) / 1000.0;
+		res->seconds = (now_ms() - r.start) / 1000.0;
 	return e;
 }

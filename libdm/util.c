@@ -113,6 +113,65 @@ char *dm_strdup_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* Appends segment seg (n bytes) of a path being folded into out, where o is the end: "." is
+ * dropped, ".." takes back the last segment above *keep (the part that cannot be taken
+ * back: "/" of an absolute path, the leading ".." of a relative one).  Returns the new end. */
+static char *path_fold(char *out, char *o, size_t *keep, const char *seg, size_t n)
+{
+	if (n == 1 && seg[0] == '.')
+		return o;
+	if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+		if (o > out + *keep) {
+			while (o > out + *keep && *--o != '/')
+				;
+			return o;
+		}
+		if (*keep == 1 && out[0] == '/')
+			return o; /* ".." of "/" is "/" */
+	}
+	if (o > out && o[-1] != '/')
+		*o++ = '/';
+	memcpy(o, seg, n);
+	o += n;
+	if (n == 2 && seg[0] == '.' && seg[1] == '.')
+		*keep = (size_t)(o - out);
+	return o;
+}
+
+char *dm_path_resolve(const char *base, const char *rel)
+{
+	const char *parts[2];
+	size_t keep;
+	char *out, *o;
+
+	if (!rel)
+		return NULL;
+	if (!base || rel[0] == '/')
+		base = "";
+	parts[0] = base;
+	parts[1] = rel;
+	out = malloc(strlen(base) + strlen(rel) + 3);
+	if (!out)
+		return NULL;
+	o = out;
+	if ((base[0] ? base : rel)[0] == '/')
+		*o++ = '/';
+	keep = (size_t)(o - out);
+	for (int i = 0; i < 2; i++)
+		for (const char *p = parts[i]; *p;) {
+			size_t n = strcspn(p, "/");
+
+			if (n)
+				o = path_fold(out, o, &keep, p, n);
+			p += n;
+			p += strspn(p, "/");
+		}
+	if (o == out)
+		*o++ = '.';
+	*o = '\0';
+	return out;
+}
+
 dm_err dm_parse_size(const char *text, uint64_t *out)
 {
 	char *end;

@@ -49,8 +49,9 @@ dm_err dm_vfail(dm_err err, const char *fmt, va_list ap);
  * that no failure leaves an earlier error's detail behind. */
 dm_err dm_nomem(void);
 
-/* This thread's detail of the last dm_fail, or dm_strerror of nothing ("") if
- * none was set.  Borrowed: valid until this thread's next dm_fail. Never NULL. */
+/* This thread's detail of the last dm_fail (or dm_nomem), "" when none was set
+ * since the thread started or since dm_err_clear.  Borrowed: valid until this
+ * thread's next dm_fail or dm_err_clear.  Never NULL. */
 const char *dm_err_detail(void);
 
 /* Clears this thread's detail. */

@@ -111,8 +111,6 @@ typedef struct {
 	char *k8s_error;  /* why the node could not be read, NULL when fine */
 	char *fact_error; /* why a driver fact file that is there could not be read
 					    (unreadable, larger than dm_read_file's cap), NULL when fine */
-	/* private: library handles */
-	void *priv_nvml, *priv_cuda;
 } dm_gpu_report;
 
 typedef struct {

@@ -27,7 +27,8 @@ typedef struct {
 	size_t stdin_len;
 	uint64_t timeout_ms; /* 0: none; on expiry TERM to the child's process group, KILL after 5 s */
 	int inherit_stdio;   /* 1: the child uses our stdin/stdout/stderr (interactive: kubectl run -it) */
-	int capture_stderr;  /* 1 (DM_PROC_OPTS_INIT): stderr captured into out->err; 0: passed through to ours */
+	int capture_stderr;  /* 1 (DM_PROC_OPTS_INIT): stderr captured into res->err; 0 (or with
+				inherit_stdio): the child writes to our stderr */
 	size_t max_output;   /* cap on captured bytes per stream; 0: 64 MiB */
 	const int *stop;     /* NULL, or a flag another thread sets (__atomic_store_n) to stop this
 				     child alone, as an interrupt would: DM_ERR_INTERRUPTED */

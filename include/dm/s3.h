@@ -49,22 +49,8 @@ typedef struct {
 
 typedef struct dm_s3 dm_s3;
 
-/* The S3 error of the last failed request on this thread (empty strings if none). */
-typedef struct {
-	int status;    /* HTTP status, 0 if no reply */
-	char code[64]; /* "SignatureDoesNotMatch" */
-	char request_id[128];
-} dm_s3_error;
-
 dm_err dm_s3_new(dm_s3 **out, const dm_s3_config *cfg);
 void dm_s3_free(dm_s3 *s3);
-const dm_s3_error *dm_s3_last_error(void);
-
-/* Counters for the summary and the benchmark (approximate under concurrency). */
-typedef struct {
-	uint64_t requests, retries, bytes_sent;
-} dm_s3_stats;
-void dm_s3_get_stats(const dm_s3 *s3, dm_s3_stats *out);
 
 /* S3's bucket naming rules: 3-63 of [a-z0-9.-], starts and ends alphanumeric,
  * no "..", not an IP address, no "xn--" prefix, no "-s3alias" suffix.
@@ -75,8 +61,6 @@ dm_err dm_s3_bucket_name_check(const char *bucket);
 dm_err dm_s3_bucket_head(dm_s3 *s3, const char *bucket);
 /* Creates the bucket; one we already own is not an error. */
 dm_err dm_s3_bucket_create(dm_s3 *s3, const char *bucket);
-/* Creates it unless HEAD says it exists. */
-dm_err dm_s3_bucket_ensure(dm_s3 *s3, const char *bucket);
 
 /* PUT object from memory with Content-MD5 (md5 = the 16-byte digest of data).
  * etag_out (>= 80 bytes, may be NULL) receives the ETag without quotes. */
@@ -118,9 +102,6 @@ void dm_s3_page_release(dm_s3_page *p);
 
 /* HEAD object: size and ETag (either may be NULL). */
 dm_err dm_s3_head(dm_s3 *s3, const char *bucket, const char *key, uint64_t *size, char *etag_out);
-/* GET object into out (appended): for small objects, since like every reply
- * it is capped at 64 MiB and its request must end within 60 s (docs/hardening.md). */
-dm_err dm_s3_get(dm_s3 *s3, const char *bucket, const char *key, dm_buf *out);
 /* DELETE object (missing is not an error). */
 dm_err dm_s3_delete(dm_s3 *s3, const char *bucket, const char *key);
 

@@ -63,7 +63,10 @@ dm_err dm_target_load_node(dm_target **out, const dm_yaml *doc, const dm_ynode *
 void dm_target_free(dm_target *t);
 
 /* Reads a size as docs/configuration.md writes it: "<n>" and "<n>m", "mb",
- * "mib" are MiB; "<n>g", "gb", "gib" are GiB (case-insensitive). */
+ * "mib" are MiB; "<n>g", "gb", "gib" are GiB (case-insensitive).  libdm's
+ * convention is MB = 10^6 bytes (dm_parse_size); "mb" and "gb" stay binary
+ * here because the target files already use them so, as minikube and docker
+ * read them. */
 dm_err dm_target_parse_size_mib(const char *text, uint64_t *mib);
 
 /* ---- operations ------------------------------------------------------------------------- */

@@ -37,6 +37,13 @@ char *dm_buf_detach(dm_buf *b);
 /* strdup(s), or NULL when s is NULL (a NULL result for a non-NULL s: out of memory) */
 char *dm_strdup_null(const char *s);
 
+/* base + "/" + rel (rel alone when it is absolute or base is NULL or ""), folded
+ * lexically, without looking at the file system: "." and "name/.." go, and so do
+ * repeated and trailing slashes.  ".." of "/" is "/"; a relative result keeps
+ * the ".." it cannot fold ("../x") and is "." when nothing is left.  malloc'd;
+ * NULL when rel is NULL or out of memory. */
+char *dm_path_resolve(const char *base, const char *rel);
+
 /* "512", "4k", "8MiB", "1.5G" (k/M/G/T are powers of 1024; "kB"/"MB" powers of 1000). */
 dm_err dm_parse_size(const char *text, uint64_t *out);
 /* "30", "30s", "500ms", "5m", "1h", "1m30s" -> milliseconds. */
@@ -55,7 +62,7 @@ dm_err dm_base64_decode(unsigned char **out, size_t *outlen, const char *in, siz
  * encoding-type=url style).  out stays NUL-terminated. */
 dm_err dm_pct_decode(dm_buf *out, const char *s, size_t n, int plus_is_space);
 /* The same, for text a server wrote: a '%' not followed by two hex digits is
- * DM_ERR_PARSE (no detail set: the caller names the text). */
+ * DM_ERR_PARSE, the detail giving its byte offset (the caller names the text). */
 dm_err dm_pct_decode_strict(dm_buf *out, const char *s, size_t n, int plus_is_space);
 
 /* Is s (n bytes) valid UTF-8 (no overlongs, no surrogates)? */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include <dm/gpu.h>
-#include "gpu_int.h"
+#include "internal.h"
 
 static const struct {
 	int major, minor;

@@ -9,7 +9,7 @@
 #include <dm/gpu.h>
 #include <dm/util.h>
 #include <dm/yaml.h>
-#include "gpu_int.h"
+#include "internal.h"
 
 struct dm_gpu_images {
 	dm_gpu_image *items;

@@ -14,7 +14,7 @@
 #include <dm/gpu.h>
 #include <dm/k8s.h>
 #include <dm/util.h>
-#include "gpu_int.h"
+#include "internal.h"
 
 /* Quantities of extended resources are whole numbers ("8"). */
 static long long quantity(json_t *status, const char *field)

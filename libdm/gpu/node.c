@@ -16,9 +16,9 @@
 
 #include <dm/gpu.h>
 #include <dm/util.h>
-#include "gpu_int.h"
+#include "internal.h"
 
-void dm_gpu__copy(char *dst, size_t n, const char *src)
+void dm_gpu_copy(char *dst, size_t n, const char *src)
 {
 	size_t l = strlen(src);
 
@@ -28,7 +28,7 @@ void dm_gpu__copy(char *dst, size_t n, const char *src)
 	dst[l] = '\0';
 }
 
-char *dm_gpu__join(const char *a, const char *b)
+char *dm_gpu_join(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	char *s = malloc(la + lb + 2);
@@ -42,7 +42,7 @@ char *dm_gpu__join(const char *a, const char *b)
 	return s;
 }
 
-int dm_gpu__parse_bus_id(const char *s, unsigned *domain, unsigned *bus, unsigned *dev)
+int dm_gpu_parse_bus_id(const char *s, unsigned *domain, unsigned *bus, unsigned *dev)
 {
 	unsigned fn;
 
@@ -98,7 +98,7 @@ static dm_err add_node(dm_gpu_report *r, const char *root, const char *name, int
 	r->devnodes = nodes;
 	d = &nodes[r->n_devnodes];
 	memset(d, 0, sizeof(*d));
-	d->path = dm_gpu__join(root, rel);
+	d->path = dm_gpu_join(root, rel);
 	if (!d->path)
 		return dm_nomem();
 	r->n_devnodes++;
@@ -118,7 +118,7 @@ static int devnode_cmp(const void *a, const void *b)
 
 static dm_err probe_devnodes(dm_gpu_report *r, const char *root)
 {
-	char *dev = dm_gpu__join(root, "/dev");
+	char *dev = dm_gpu_join(root, "/dev");
 	struct dirent *e;
 	dm_err err = DM_OK;
 	DIR *dir;
@@ -217,7 +217,7 @@ static dm_err probe_cdi(dm_gpu_report *r, const char *root)
 	size_t i;
 
 	for (i = 0; dirs[i]; i++) {
-		char *dir = dm_gpu__join(root, dirs[i]);
+		char *dir = dm_gpu_join(root, dirs[i]);
 		struct dirent *e;
 		DIR *d;
 
@@ -231,7 +231,7 @@ static dm_err probe_cdi(dm_gpu_report *r, const char *root)
 
 			if (!has_suffix(e->d_name, ".yaml") && !has_suffix(e->d_name, ".json"))
 				continue;
-			path = dm_gpu__join(dir, e->d_name);
+			path = dm_gpu_join(dir, e->d_name);
 			if (!path)
 				goto nomem;
 			if (dm_read_file(&text, &len, path) != DM_OK || !strstr(text, "nvidia.com/gpu")) {
@@ -267,14 +267,14 @@ static dm_err probe_cdi(dm_gpu_report *r, const char *root)
 	return DM_OK;
 }
 
-dm_err dm_gpu__probe_node(dm_gpu_report *r, const char *root)
+dm_err dm_gpu_probe_node(dm_gpu_report *r, const char *root)
 {
 	char *text = NULL;
 	size_t len;
 	dm_err err;
 	const char *k8s = getenv("KUBERNETES_SERVICE_HOST");
 
-	r->proc_version_path = dm_gpu__join(root, "/proc/driver/nvidia/version");
+	r->proc_version_path = dm_gpu_join(root, "/proc/driver/nvidia/version");
 	if (!r->proc_version_path)
 		return dm_nomem();
 	err = dm_read_file(&text, &len, r->proc_version_path);

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include <dm/gpu.h>
-#include "gpu_int.h"
+#include "internal.h"
 
 /* NVML return codes used for decisions (nvmlReturn_t). */
 #define NVML_SUCCESS 0
@@ -150,7 +150,7 @@ static void file_version(char *out, size_t n, const char *path)
 		return;
 	so += 4;
 	if (so[0] >= '0' && so[0] <= '9' && strchr(so, '.'))
-		dm_gpu__copy(out, n, so);
+		dm_gpu_copy(out, n, so);
 }
 
 /* Chooses the path (option, environment, soname) and opens it. */
@@ -236,9 +236,9 @@ static void nvml_device_facts(const struct nvml_api *a, nvml_device h, dm_gpu_de
 	unsigned long long ull;
 
 	if (a->name && a->name(h, buf, 96) == NVML_SUCCESS)
-		dm_gpu__copy(d->name, sizeof(d->name), buf);
+		dm_gpu_copy(d->name, sizeof(d->name), buf);
 	if (a->uuid && a->uuid(h, buf, 96) == NVML_SUCCESS)
-		dm_gpu__copy(d->uuid, sizeof(d->uuid), buf);
+		dm_gpu_copy(d->uuid, sizeof(d->uuid), buf);
 	if (a->pci) {
 		union {
 			nvml_pci_info info;
@@ -248,7 +248,7 @@ static void nvml_device_facts(const struct nvml_api *a, nvml_device h, dm_gpu_de
 		memset(&pci, 0, sizeof(pci));
 		if (a->pci(h, &pci) == NVML_SUCCESS) {
 			if (!a->pci_v1 && pci.info.bus_id[0])
-				dm_gpu__copy(d->pci_bus_id, sizeof(d->pci_bus_id), pci.info.bus_id);
+				dm_gpu_copy(d->pci_bus_id, sizeof(d->pci_bus_id), pci.info.bus_id);
 			else
 				snprintf(d->pci_bus_id, sizeof(d->pci_bus_id), "%08X:%02X:%02X.0", pci.info.domain,
 					 pci.info.bus, pci.info.device);
@@ -362,7 +362,7 @@ static dm_err probe_nvml(dm_gpu_report *r, void *h)
 		return DM_OK;
 	}
 	if (a.driver_version && a.driver_version(buf, sizeof(buf)) == NVML_SUCCESS) {
-		dm_gpu__copy(r->driver_version, sizeof(r->driver_version), buf);
+		dm_gpu_copy(r->driver_version, sizeof(r->driver_version), buf);
 		r->driver_version_from = "nvml";
 	}
 	if (a.cuda_version && a.cuda_version(&v) == NVML_SUCCESS && v > 0) {
@@ -370,7 +370,7 @@ static dm_err probe_nvml(dm_gpu_report *r, void *h)
 		r->cuda_version_from = "nvmlSystemGetCudaDriverVersion";
 	}
 	if (a.nvml_version && a.nvml_version(buf, sizeof(buf)) == NVML_SUCCESS)
-		dm_gpu__copy(r->nvml_version, sizeof(r->nvml_version), buf);
+		dm_gpu_copy(r->nvml_version, sizeof(r->nvml_version), buf);
 	if (a.count(&count) == NVML_SUCCESS) {
 		r->nvml_count = (int)count;
 		for (i = 0; i < count; i++) {
@@ -404,10 +404,10 @@ static dm_gpu_device *match_device(dm_gpu_report *r, const char *bus_id, size_t 
 	unsigned d1, b1, v1, d2, b2, v2;
 	size_t i;
 
-	if (!dm_gpu__parse_bus_id(bus_id, &d1, &b1, &v1))
+	if (!dm_gpu_parse_bus_id(bus_id, &d1, &b1, &v1))
 		return NULL;
 	for (i = 0; i < nvml_n; i++) {
-		if (dm_gpu__parse_bus_id(r->devices[i].pci_bus_id, &d2, &b2, &v2) && d1 == d2 && b1 == b2 && v1 == v2)
+		if (dm_gpu_parse_bus_id(r->devices[i].pci_bus_id, &d2, &b2, &v2) && d1 == d2 && b1 == b2 && v1 == v2)
 			return &r->devices[i];
 	}
 	return NULL;
@@ -420,7 +420,7 @@ static void cuda_device_facts(const struct cuda_api *a, cu_device dev, dm_gpu_de
 
 	/* Fields NVML already gave are kept: NVML is what nvidia-smi shows. */
 	if (a->name && !d->name[0] && a->name(buf, 96, dev) == 0)
-		dm_gpu__copy(d->name, sizeof(d->name), buf);
+		dm_gpu_copy(d->name, sizeof(d->name), buf);
 	if (a->uuid && !d->uuid[0]) {
 		unsigned char u[16];
 
@@ -431,7 +431,7 @@ static void cuda_device_facts(const struct cuda_api *a, cu_device dev, dm_gpu_de
 				 u[15]);
 	}
 	if (!d->pci_bus_id[0] && a->bus_id && a->bus_id(buf, 32, dev) == 0)
-		dm_gpu__copy(d->pci_bus_id, sizeof(d->pci_bus_id), buf);
+		dm_gpu_copy(d->pci_bus_id, sizeof(d->pci_bus_id), buf);
 	if (d->mem_total < 0) {
 		size_t t;
 		unsigned t1;
@@ -564,30 +564,26 @@ dm_err dm_gpu_probe(dm_gpu_report **out, const dm_gpu_probe_opts *opts)
 
 	h = NULL;
 	err = open_lib(&r->nvml, &h, "libnvidia-ml.so.1", opts->nvml_library, "DM_NVML_LIBRARY");
-	if (err == DM_OK && h) {
-		r->priv_nvml = h;
+	if (err == DM_OK && h)
 		err = probe_nvml(r, h);
-	}
 	if (err != DM_OK)
 		goto done;
 	h = NULL;
 	err = open_lib(&r->cuda, &h, "libcuda.so.1", opts->cuda_library, "DM_CUDA_LIBRARY");
-	if (err == DM_OK && h) {
-		r->priv_cuda = h;
+	if (err == DM_OK && h)
 		err = probe_cuda(r, h);
-	}
 	if (err != DM_OK)
 		goto done;
 	root = opts->root && strcmp(opts->root, "/") ? opts->root : "";
-	err = dm_gpu__probe_node(r, root);
+	err = dm_gpu_probe_node(r, root);
 	if (err != DM_OK)
 		goto done;
 	if (!r->driver_version[0] && r->kernel_module_version[0]) {
-		dm_gpu__copy(r->driver_version, sizeof(r->driver_version), r->kernel_module_version);
+		dm_gpu_copy(r->driver_version, sizeof(r->driver_version), r->kernel_module_version);
 		r->driver_version_from = "kernel module";
 	}
 	if (!r->driver_version[0] && r->cuda.loaded && r->cuda.init_rc != 34 && r->cuda.file_version[0]) {
-		dm_gpu__copy(r->driver_version, sizeof(r->driver_version), r->cuda.file_version);
+		dm_gpu_copy(r->driver_version, sizeof(r->driver_version), r->cuda.file_version);
 		r->driver_version_from = "libcuda file name";
 	}
 done:
@@ -612,7 +608,7 @@ void dm_gpu_report_free(dm_gpu_report *r)
 
 	if (!r)
 		return;
-	/* The handles are deliberately not dlclose()d: see dm/gpu.h. */
+	/* The libraries are never dlclose()d (see dm/gpu.h), so their handles are not kept. */
 	lib_release(&r->nvml);
 	lib_release(&r->cuda);
 	free(r->devices);

@@ -13,7 +13,7 @@
 #include <dm/util.h>
 
 #include "http.h"
-#include "k8s_private.h"
+#include "internal.h"
 
 #define MAX_TRIES 3
 

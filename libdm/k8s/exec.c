@@ -12,7 +12,7 @@
 #include <dm/proc.h>
 #include <dm/util.h>
 
-#include "k8s_private.h"
+#include "internal.h"
 
 #define EXEC_TIMEOUT_MS 60000
 #define EXEC_MAX_OUT (1u << 20)

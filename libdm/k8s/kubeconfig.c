@@ -13,7 +13,7 @@
 #include <dm/util.h>
 #include <dm/yaml.h>
 
-#include "k8s_private.h"
+#include "internal.h"
 
 #define SA_DIR_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -234,29 +234,31 @@ static dm_err merged_add_doc(merged *m, dm_yaml *doc)
 
 /* --- resolving one context ---------------------------------------------------------------- */
 
-/* path relative to the folder of the kubeconfig it was written in. */
+/* path relative to the folder of the kubeconfig it was written in (the current
+ * folder for a kubeconfig named without one), folded lexically as kubectl's
+ * filepath.Join does. */
 static char *resolve_path(const dm_yaml *doc, const char *p)
 {
 	const char *name = dm_yaml_name(doc);
 	const char *slash;
-	char *out;
+	char *dir, *out;
 
 	if (!p || !*p)
 		return NULL;
-	if (p[0] == '/')
-		return strdup(p);
 	slash = strrchr(name, '/');
+	if (p[0] == '/')
+		return dm_path_resolve(NULL, p);
 	if (!slash) {
 		char cwd[PATH_MAX];
 
 		if (!getcwd(cwd, sizeof(cwd)))
 			return strdup(p);
-		if (asprintf(&out, "%s/%s", cwd, p) < 0)
-			return NULL;
-		return out;
+		return dm_path_resolve(cwd, p);
 	}
-	if (asprintf(&out, "%.*s/%s", (int)(slash - name), name, p) < 0)
+	if (!(dir = slash == name ? strdup("/") : strndup(name, (size_t)(slash - name))))
 		return NULL;
+	out = dm_path_resolve(dir, p);
+	free(dir);
 	return out;
 }
 
@@ -409,12 +411,99 @@ static dm_err context_names(const merged *m, dm_buf *b)
 	return DM_OK;
 }
 
+/* The cluster part of c: server, TLS settings and the CA. */
+static dm_err resolve_cluster(const named *cl, const char *clname, dm_k8s_config *c)
+{
+	const char *server = NULL, *ca = NULL;
+	dm_err e;
+
+	if (!cl->body)
+		return dm_yaml_fail(cl->doc, cl->entry, "cluster '%s' has no 'cluster' map", clname);
+	if ((e = dm_yaml_get_str(cl->doc, cl->body, "server", 1, &server)) != DM_OK ||
+	    (e = dm_yaml_get_str(cl->doc, cl->body, "certificate-authority", 0, &ca)) != DM_OK ||
+	    (e = dm_yaml_get_bool(cl->doc, cl->body, "insecure-skip-tls-verify", 0, &c->insecure)) != DM_OK)
+		return e;
+	if ((strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0) ||
+	    !server[strcspn(server, ":") + 3] || server[strcspn(server, ":") + 3] == '/')
+		return dm_yaml_fail(cl->doc, dm_yaml_get(cl->body, "server"),
+				    "server '%s' of cluster '%s' must start with https:// or http:// and name a host",
+				    server, clname);
+	if (!(c->server = strdup(server)))
+		return dm_nomem();
+	while (strlen(c->server) > 8 && c->server[strlen(c->server) - 1] == '/')
+		c->server[strlen(c->server) - 1] = '\0';
+	if ((e = decode_data(cl->doc, cl->body, "certificate-authority-data", 0, &c->ca_pem)) != DM_OK)
+		return e;
+	if (c->ca_pem) {
+		if (asprintf(&c->ca_origin, "certificate-authority-data of cluster '%s' in '%s'", clname,
+			     dm_yaml_name(cl->doc)) < 0) {
+			c->ca_origin = NULL;
+			return dm_nomem();
+		}
+	} else if (ca && *ca) {
+		if (!(c->ca_file = resolve_path(cl->doc, ca)))
+			return dm_nomem();
+		if (asprintf(&c->ca_origin, "'%s' (certificate-authority of cluster '%s')", c->ca_file, clname) < 0) {
+			c->ca_origin = NULL;
+			return dm_nomem();
+		}
+	}
+	return DM_OK;
+}
+
+/* The user part of c: token or token file, client certificate and key, exec plugin. */
+static dm_err resolve_user(const named *us, const char *usname, dm_k8s_config *c)
+{
+	const dm_ynode *ub = us->body, *ex;
+	const char *tok = NULL, *tokfile = NULL, *cert = NULL, *key = NULL;
+	dm_err e;
+
+	if (dm_yaml_get(ub, "auth-provider"))
+		return dm_yaml_fail(us->doc, dm_yaml_key(ub, "auth-provider"),
+				    "user '%s' uses an auth-provider, which is not supported; use an exec plugin",
+				    usname);
+	if ((e = dm_yaml_get_str(us->doc, ub, "token", 0, &tok)) != DM_OK ||
+	    (e = dm_yaml_get_str(us->doc, ub, "tokenFile", 0, &tokfile)) != DM_OK ||
+	    (e = dm_yaml_get_str(us->doc, ub, "client-certificate", 0, &cert)) != DM_OK ||
+	    (e = dm_yaml_get_str(us->doc, ub, "client-key", 0, &key)) != DM_OK)
+		return e;
+	if (tok && *tok) {
+		if (!(c->token = dm_k8s_secret_dup(tok, strlen(tok))))
+			return dm_nomem();
+	} else if (tokfile && *tokfile) {
+		if (!(c->token_file = resolve_path(us->doc, tokfile)))
+			return dm_nomem();
+		if ((e = read_token_file(c->token_file, &c->token)) != DM_OK) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", dm_err_detail());
+			return dm_yaml_fail(us->doc, dm_yaml_get(ub, "tokenFile"),
+					    "cannot read the tokenFile of user '%s': %s", usname, why);
+		}
+	}
+	if ((e = decode_data(us->doc, ub, "client-certificate-data", 0, &c->cert_pem)) != DM_OK ||
+	    (e = decode_data(us->doc, ub, "client-key-data", 1, &c->key_pem)) != DM_OK)
+		return e;
+	if (!c->cert_pem && cert && *cert && !(c->cert_file = resolve_path(us->doc, cert)))
+		return dm_nomem();
+	if (!c->key_pem && key && *key && !(c->key_file = resolve_path(us->doc, key)))
+		return dm_nomem();
+	if ((c->cert_pem || c->cert_file) != (c->key_pem || c->key_file))
+		return dm_yaml_fail(us->doc, us->entry,
+				    "user '%s' has a client certificate without a key, or a key without a certificate",
+				    usname);
+	ex = dm_yaml_get(ub, "exec");
+	if (ex && ex->kind != DM_YAML_NULL && (e = read_exec(us->doc, ex, usname, &c->exec)) != DM_OK)
+		return e;
+	return DM_OK;
+}
+
+/* The context want (NULL or "": the current one), its cluster and its user, into c. */
 static dm_err resolve(merged *m, const char *want, dm_k8s_config *c)
 {
 	const named *ctx, *cl, *us = NULL;
 	const char *ctxname = want && *want ? want : m->current;
-	const char *clname = NULL, *usname = NULL, *ns = NULL, *server = NULL, *ca = NULL, *tok = NULL;
-	const char *tokfile = NULL, *cert = NULL, *key = NULL;
+	const char *clname = NULL, *usname = NULL, *ns = NULL;
 	dm_buf names = DM_BUF_INIT;
 	dm_err e;
 
@@ -461,98 +550,12 @@ static dm_err resolve(merged *m, const char *want, dm_k8s_config *c)
 	}
 	if (!(c->source = strdup(dm_buf_str(&m->files))) || !(c->context = strdup(ctxname)) ||
 	    !(c->cluster = strdup(clname)) || (usname && !(c->user = strdup(usname))) ||
-	    (ns && *ns && !(c->ns = strdup(ns))))
-		goto nomem;
-
-	/* cluster */
-	if (!cl->body) {
-		e = dm_yaml_fail(cl->doc, cl->entry, "cluster '%s' has no 'cluster' map", clname);
+	    (ns && *ns && !(c->ns = strdup(ns)))) {
+		e = dm_nomem();
 		goto done;
 	}
-	if ((e = dm_yaml_get_str(cl->doc, cl->body, "server", 1, &server)) != DM_OK ||
-	    (e = dm_yaml_get_str(cl->doc, cl->body, "certificate-authority", 0, &ca)) != DM_OK ||
-	    (e = dm_yaml_get_bool(cl->doc, cl->body, "insecure-skip-tls-verify", 0, &c->insecure)) != DM_OK)
-		goto done;
-	if ((strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0) ||
-	    !server[strcspn(server, ":") + 3] || server[strcspn(server, ":") + 3] == '/') {
-		e = dm_yaml_fail(cl->doc, dm_yaml_get(cl->body, "server"),
-				 "server '%s' of cluster '%s' must start with https:// or http:// and name a host",
-				 server, clname);
-		goto done;
-	}
-	if (!(c->server = strdup(server)))
-		goto nomem;
-	while (strlen(c->server) > 8 && c->server[strlen(c->server) - 1] == '/')
-		c->server[strlen(c->server) - 1] = '\0';
-	if ((e = decode_data(cl->doc, cl->body, "certificate-authority-data", 0, &c->ca_pem)) != DM_OK)
-		goto done;
-	if (c->ca_pem) {
-		if (asprintf(&c->ca_origin, "certificate-authority-data of cluster '%s' in '%s'", clname,
-			     dm_yaml_name(cl->doc)) < 0) {
-			c->ca_origin = NULL;
-			goto nomem;
-		}
-	} else if (ca && *ca) {
-		if (!(c->ca_file = resolve_path(cl->doc, ca)))
-			goto nomem;
-		if (asprintf(&c->ca_origin, "'%s' (certificate-authority of cluster '%s')", c->ca_file, clname) < 0) {
-			c->ca_origin = NULL;
-			goto nomem;
-		}
-	}
-
-	/* user */
-	if (us && us->body) {
-		const dm_ynode *ub = us->body, *ex;
-
-		if (dm_yaml_get(ub, "auth-provider")) {
-			e = dm_yaml_fail(us->doc, dm_yaml_key(ub, "auth-provider"),
-					 "user '%s' uses an auth-provider, which is not supported; use an exec plugin",
-					 usname);
-			goto done;
-		}
-		if ((e = dm_yaml_get_str(us->doc, ub, "token", 0, &tok)) != DM_OK ||
-		    (e = dm_yaml_get_str(us->doc, ub, "tokenFile", 0, &tokfile)) != DM_OK ||
-		    (e = dm_yaml_get_str(us->doc, ub, "client-certificate", 0, &cert)) != DM_OK ||
-		    (e = dm_yaml_get_str(us->doc, ub, "client-key", 0, &key)) != DM_OK)
-			goto done;
-		if (tok && *tok) {
-			if (!(c->token = dm_k8s_secret_dup(tok, strlen(tok))))
-				goto nomem;
-		} else if (tokfile && *tokfile) {
-			if (!(c->token_file = resolve_path(us->doc, tokfile)))
-				goto nomem;
-			if ((e = read_token_file(c->token_file, &c->token)) != DM_OK) {
-				char why[512];
-
-				snprintf(why, sizeof(why), "%s", dm_err_detail());
-				e = dm_yaml_fail(us->doc, dm_yaml_get(ub, "tokenFile"),
-						 "cannot read the tokenFile of user '%s': %s", usname, why);
-				goto done;
-			}
-		}
-		if ((e = decode_data(us->doc, ub, "client-certificate-data", 0, &c->cert_pem)) != DM_OK ||
-		    (e = decode_data(us->doc, ub, "client-key-data", 1, &c->key_pem)) != DM_OK)
-			goto done;
-		if (!c->cert_pem && cert && *cert && !(c->cert_file = resolve_path(us->doc, cert)))
-			goto nomem;
-		if (!c->key_pem && key && *key && !(c->key_file = resolve_path(us->doc, key)))
-			goto nomem;
-		if ((c->cert_pem || c->cert_file) != (c->key_pem || c->key_file)) {
-			e = dm_yaml_fail(us->doc, us->entry,
-					 "user '%s' has a client certificate without a key, or a key without a "
-					 "certificate",
-					 usname);
-			goto done;
-		}
-		ex = dm_yaml_get(ub, "exec");
-		if (ex && ex->kind != DM_YAML_NULL && (e = read_exec(us->doc, ex, usname, &c->exec)) != DM_OK)
-			goto done;
-	}
-	e = DM_OK;
-	goto done;
-nomem:
-	e = dm_fail(DM_ERR_NOMEM, "out of memory");
+	if ((e = resolve_cluster(cl, clname, c)) == DM_OK && us && us->body)
+		e = resolve_user(us, usname, c);
 done:
 	dm_buf_release(&names);
 	return e;

@@ -1,4 +1,5 @@
-/* Ownership pool and lexical paths for the platform model. */
+/* Ownership pool and path tests for the platform model (dm_path_resolve, the lexical
+ * join, is libdm's one, in util.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,42 +58,6 @@ void dm_pool_release(dm_pool *pl)
 	free(pl->p);
 	pl->p = NULL;
 	pl->n = pl->cap = 0;
-}
-
-char *dm_path_resolve(const char *base, const char *rel)
-{
-	size_t cap = strlen(base) + strlen(rel) + 3;
-	char *in = malloc(cap), *out = malloc(cap), *save = NULL, *tok;
-	size_t len = 0;
-
-	if (!in || !out) {
-		free(in);
-		free(out);
-		return NULL;
-	}
-	if (rel[0] == '/')
-		snprintf(in, cap, "%s", rel);
-	else
-		snprintf(in, cap, "%s/%s", base, rel);
-	out[0] = '\0';
-	for (tok = strtok_r(in, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		if (strcmp(tok, ".") == 0)
-			continue;
-		if (strcmp(tok, "..") == 0) {
-			char *slash = strrchr(out, '/');
-
-			if (slash) {
-				*slash = '\0';
-				len = (size_t)(slash - out);
-			}
-			continue;
-		}
-		len += (size_t)sprintf(out + len, "/%s", tok);
-	}
-	if (len == 0)
-		strcpy(out, "/");
-	free(in);
-	return out;
 }
 
 int dm_path_is_dir(const char *p)

@@ -30,18 +30,14 @@ struct dm_s3 {
 	pthread_mutex_t lock;
 	CURL *pool[POOL_MAX];
 	int npool;
-	uint64_t requests, nretries, bytes_sent;
 	/* the signing key of key_date's day (under lock): derived once a day, not per request */
 	char key_date[9];
 	unsigned char signing_key[32];
 };
 
-static _Thread_local dm_s3_error last_error;
-
-const dm_s3_error *dm_s3_last_error(void)
-{
-	return &last_error;
-}
+/* The S3 error code ("BucketAlreadyOwnedByYou") of the last failed request on this
+ * thread, "" if none: for the callers that tell codes apart. */
+static _Thread_local char last_code[64];
 
 dm_err dm_s3_new(dm_s3 **out, const dm_s3_config *cfg)
 {
@@ -113,13 +109,6 @@ void dm_s3_free(dm_s3 *s3)
 	dm_wipe(s3->signing_key, sizeof(s3->signing_key));
 	pthread_mutex_destroy(&s3->lock);
 	free(s3);
-}
-
-void dm_s3_get_stats(const dm_s3 *s3, dm_s3_stats *out)
-{
-	out->requests = __atomic_load_n(&s3->requests, __ATOMIC_RELAXED);
-	out->retries = __atomic_load_n(&s3->nretries, __ATOMIC_RELAXED);
-	out->bytes_sent = __atomic_load_n(&s3->bytes_sent, __ATOMIC_RELAXED);
 }
 
 static CURL *take_handle(dm_s3 *s3)
@@ -304,9 +293,7 @@ static dm_err status_error(dm_s3 *s3, const request *rq, reply *rep)
 	char code[64], msg[256], reqid[128], what[1200];
 
 	dm_s3_xml_error(rep->body.data, rep->body.len, code, sizeof(code), msg, sizeof(msg), reqid, sizeof(reqid));
-	last_error.status = (int)rep->status;
-	snprintf(last_error.code, sizeof(last_error.code), "%s", code);
-	snprintf(last_error.request_id, sizeof(last_error.request_id), "%s", reqid);
+	snprintf(last_code, sizeof(last_code), "%s", code);
 	what_of(what, sizeof(what), rq);
 	if (!*code) {
 		if (rep->status == 404)
@@ -341,7 +328,7 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 	int attempt = 0;
 	dm_http_reply got = { .body = &rep->body, .kind = rq->kind };
 
-	memset(&last_error, 0, sizeof(last_error));
+	last_code[0] = '\0';
 	if ((e = dm_buf_puts(&path, "/")))
 		goto done;
 	if (rq->bucket && (e = dm_sigv4_encode(&path, rq->bucket, strlen(rq->bucket), 0)))
@@ -453,7 +440,6 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 		rep->status = 0;
 		rep->have_length = 0;
 		rep->headers_done = 0;
-		__atomic_fetch_add(&s3->requests, 1, __ATOMIC_RELAXED);
 		rc = curl_easy_perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
 		curl_slist_free_all(list);
@@ -473,7 +459,6 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 			curl_easy_cleanup(h);
 			h = NULL;
 		} else if (rep->status >= 200 && rep->status < 300) {
-			__atomic_fetch_add(&s3->bytes_sent, rq->body_len, __ATOMIC_RELAXED);
 			e = DM_OK;
 		} else {
 			char code[64], msg[8], rid[8];
@@ -488,7 +473,6 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 		if (e == DM_OK || !retry || rq->no_retry || attempt >= s3->retries)
 			break;
 		dm_debug("retrying %s %s after: %s", rq->method, path.data, dm_err_detail());
-		__atomic_fetch_add(&s3->nretries, 1, __ATOMIC_RELAXED);
 		sleep_backoff(attempt++);
 	}
 	rep->tries = attempt;
@@ -580,26 +564,14 @@ dm_err dm_s3_bucket_create(dm_s3 *s3, const char *bucket)
 		rq.sign_body = 1;
 	}
 	e = perform(s3, &rq, &rep);
-	if (e && strcmp(last_error.code, "BucketAlreadyOwnedByYou") == 0) {
+	if (e && strcmp(last_code, "BucketAlreadyOwnedByYou") == 0) {
 		dm_err_clear();
 		e = DM_OK;
-	} else if (e && strcmp(last_error.code, "BucketAlreadyExists") == 0) {
+	} else if (e && strcmp(last_code, "BucketAlreadyExists") == 0) {
 		e = dm_fail(DM_ERR_FORBIDDEN, "bucket '%s' exists and belongs to someone else", bucket);
 	}
 	reply_release(&rep);
 	dm_buf_release(&body);
-	return e;
-}
-
-dm_err dm_s3_bucket_ensure(dm_s3 *s3, const char *bucket)
-{
-	dm_err e = dm_s3_bucket_head(s3, bucket);
-
-	if (e == DM_ERR_NOTFOUND) {
-		dm_err_clear();
-		dm_info("creating bucket '%s'", bucket);
-		e = dm_s3_bucket_create(s3, bucket);
-	}
 	return e;
 }
 
@@ -907,18 +879,6 @@ dm_err dm_s3_head(dm_s3 *s3, const char *bucket, const char *key, uint64_t *size
 		if (etag_out)
 			snprintf(etag_out, 80, "%s", rep.etag);
 	}
-	reply_release(&rep);
-	return e;
-}
-
-dm_err dm_s3_get(dm_s3 *s3, const char *bucket, const char *key, dm_buf *out)
-{
-	request rq = { .method = "GET", .bucket = bucket, .key = key };
-	reply rep = { 0 };
-	dm_err e = perform(s3, &rq, &rep);
-
-	if (!e)
-		e = dm_buf_append(out, rep.body.data ? rep.body.data : "", rep.body.len);
 	reply_release(&rep);
 	return e;
 }

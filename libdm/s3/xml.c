@@ -31,23 +31,20 @@ static xmlNodePtr child(xmlNodePtr parent, const char *name)
 	return NULL;
 }
 
-/* The root element of a reply that must be named root_name, or NULL with the
- * detail set ("malformed/unexpected WHAT reply") and doc freed. */
-static xmlNodePtr reply_root(xmlDocPtr doc, const char *root_name, const char *what)
+/* *root: the root element of a reply that must be named root_name.  DM_OK, or
+ * DM_ERR_PARSE ("malformed/unexpected WHAT reply") with doc freed. */
+static dm_err reply_root(xmlNodePtr *root, xmlDocPtr doc, const char *root_name, const char *what)
 {
-	xmlNodePtr root;
-
-	if (!doc) {
-		dm_fail(DM_ERR_PARSE, "malformed %s reply", what);
-		return NULL;
-	}
-	root = xmlDocGetRootElement(doc);
-	if (!root || !named(root, root_name)) {
+	*root = NULL;
+	if (!doc)
+		return dm_fail(DM_ERR_PARSE, "malformed %s reply", what);
+	*root = xmlDocGetRootElement(doc);
+	if (!*root || !named(*root, root_name)) {
+		*root = NULL;
 		xmlFreeDoc(doc);
-		dm_fail(DM_ERR_PARSE, "unexpected %s reply", what);
-		return NULL;
+		return dm_fail(DM_ERR_PARSE, "unexpected %s reply", what);
 	}
-	return root;
+	return DM_OK;
 }
 
 /* Text of parent/name as a malloc'd string, or NULL when absent. */
@@ -141,10 +138,11 @@ dm_err dm_s3_xml_complete(const char *xml, size_t len, char *etag)
 {
 	xmlDocPtr doc = parse(xml, len);
 	xmlNodePtr root;
+	dm_err e;
 
 	etag[0] = '\0';
-	if (!(root = reply_root(doc, "CompleteMultipartUploadResult", "CompleteMultipartUpload")))
-		return DM_ERR_PARSE;
+	if ((e = reply_root(&root, doc, "CompleteMultipartUploadResult", "CompleteMultipartUpload")) != DM_OK)
+		return e;
 	copy_text(root, "ETag", etag, 80);
 	unquote(etag);
 	xmlFreeDoc(doc);
@@ -213,8 +211,8 @@ dm_err dm_s3_xml_list(const char *xml, size_t len, dm_s3_page *page, char **next
 	page->items = NULL;
 	page->n = 0;
 	*next_token = NULL;
-	if (!(root = reply_root(doc, "ListBucketResult", "ListObjectsV2")))
-		return DM_ERR_PARSE;
+	if ((e = reply_root(&root, doc, "ListBucketResult", "ListObjectsV2")) != DM_OK)
+		return e;
 	encoding = text_of(root, "EncodingType");
 	url_encoded = encoding && strcmp(encoding, "url") == 0;
 	if (encoding && !url_encoded) {
@@ -311,10 +309,11 @@ dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t
 	dm_s3_upload *list = NULL;
 	size_t cnt = 0;
 	char *trunc;
+	dm_err e;
 
 	*next_key = *next_id = NULL;
-	if (!(root = reply_root(doc, "ListMultipartUploadsResult", "ListMultipartUploads")))
-		return DM_ERR_PARSE;
+	if ((e = reply_root(&root, doc, "ListMultipartUploadsResult", "ListMultipartUploads")) != DM_OK)
+		return e;
 	for (xmlNodePtr c = root->children; c; c = c->next) {
 		dm_s3_upload *grown;
 
@@ -371,8 +370,8 @@ dm_err dm_s3_xml_upload_times(const char *xml, size_t len, const char *key, dm_s
 
 	*out = NULL;
 	*n = 0;
-	if (!(root = reply_root(doc, "ListMultipartUploadsResult", "ListMultipartUploads")))
-		return DM_ERR_PARSE;
+	if ((e = reply_root(&root, doc, "ListMultipartUploadsResult", "ListMultipartUploads")) != DM_OK)
+		return e;
 	for (xmlNodePtr c = root->children; c && !e; c = c->next) {
 		char *k, *id, *when;
 		dm_s3_xml_upload_time *grown;

@@ -174,7 +174,7 @@ static dm_err create_all(run *r)
 		json_t *obj;
 
 		if (cancelled) {
-			e = DM_ERR_INTERRUPTED;
+			e = dm_fail(DM_ERR_INTERRUPTED, "interrupted");
 			break;
 		}
 		if (!(obj = dm_seed_job_tree(r->job, r->indexed ? -1 : (int)k))) {
@@ -569,13 +569,14 @@ static dm_err wait_all(run *r)
 			return DM_OK;
 		}
 		progress(r);
+		/* dm_seed_job_apply words these two with what it deleted or left behind */
 		if (cancelled)
-			return DM_ERR_INTERRUPTED;
+			return dm_fail(DM_ERR_INTERRUPTED, "interrupted");
 		if (r->o->timeout_ms && (dm_now() - r->t0) * 1000.0 >= (double)r->o->timeout_ms)
-			return DM_ERR_TIMEOUT;
+			return dm_fail(DM_ERR_TIMEOUT, "timed out waiting for the shards");
 		nap(poll);
 		if (cancelled)
-			return DM_ERR_INTERRUPTED;
+			return dm_fail(DM_ERR_INTERRUPTED, "interrupted");
 	}
 }
 

@@ -1,5 +1,5 @@
 /* libdm/seed/queue.c - dm-seed's work queue: tasks, the part-buffer budget, the run's
- * counters and stop state, the worker team and the progress thread (see engine.h). */
+ * counters and stop state, the worker team and the progress thread (see internal.h). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <dm/seed.h>
 #include <dm/util.h>
 
-#include "engine.h"
+#include "internal.h"
 
 volatile sig_atomic_t dm_seed_cancelled;
 

@@ -1,6 +1,6 @@
 /* libdm/seed/seed.c - dm_seed_run: the producer (walk + listing merged into a plan by plan.c),
  * unfinished uploads, --delete, buckets, and the run's life cycle; the workers that read, hash,
- * upload and verify are the other rooms' (engine.h; the API in dm/seed.h). */
+ * upload and verify are the other rooms' (internal.h; the API in dm/seed.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,17 +18,9 @@
 #include <dm/seed.h>
 #include <dm/util.h>
 
-#include "engine.h"
+#include "internal.h"
 #include "plan.h"
 #include "walk.h"
-
-#define DEFAULT_JOBS 32
-#define DEFAULT_THRESHOLD (16ULL << 20)
-#define READ_TRIES 3
-/* Parts are read and hashed in batches of this many (dm_md5_many's lanes),
- * then uploaded by any free workers; at most min(jobs, 2 batches) part
- * buffers exist, so one batch is hashed while the one before is on the wire. */
-#define PART_BATCH 8
 
 uint64_t dm_seed_shard_hash(const char *bucket, const char *key)
 {

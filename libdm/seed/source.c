@@ -1,6 +1,6 @@
 /* libdm/seed/source.c - dm-seed's reads of local files: a range of the file the walk saw,
  * refused when the file changed (size, device and inode, mtime and ctime) before or while it
- * was read (see engine.h). */
+ * was read (see internal.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 
 #include <dm/seed.h>
 
-#include "engine.h"
+#include "internal.h"
 
 static int grow(wbuf *b, size_t n)
 {
@@ -48,7 +48,8 @@ static int same_times(const file_job *f, const struct stat *st)
 
 /* Reads len bytes at off of the job's file into b, checking that the file is
  * the one the walk saw and did not change while being read.  DM_OK, or DM_ERR_IO with the
- * reason in why (a buffer, not the thread's detail: parts are read by an OpenMP team). */
+ * reason in why, and in this thread's detail too; callers read why, because parts are read
+ * by an OpenMP team whose threads' details the caller does not see. */
 dm_err dm_source_read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char *why, size_t nwhy)
 {
 	for (int attempt = 0; attempt < READ_TRIES; attempt++) {
@@ -58,12 +59,12 @@ dm_err dm_source_read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char
 
 		if (fd < 0) {
 			snprintf(why, nwhy, "cannot read: %s", strerror(errno));
-			return DM_ERR_IO;
+			return dm_fail(DM_ERR_IO, "%s", why);
 		}
 		if (fstat(fd, &before) != 0 || grow(b, len) != 0) {
 			snprintf(why, nwhy, "cannot read: %s", strerror(errno ? errno : ENOMEM));
 			close(fd);
-			return DM_ERR_IO;
+			return dm_fail(DM_ERR_IO, "%s", why);
 		}
 		if ((uint64_t)before.st_size != f->size || !same_file(f, &before)) {
 			/* changed since the walk: a small file is simply taken as it is now */
@@ -75,7 +76,7 @@ dm_err dm_source_read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char
 					snprintf(why, nwhy, "changed while uploading (size %llu, was %llu)",
 						 (unsigned long long)before.st_size, (unsigned long long)f->size);
 				close(fd);
-				return DM_ERR_IO;
+				return dm_fail(DM_ERR_IO, "%s", why);
 			}
 			f->size = (uint64_t)before.st_size;
 			f->dev = before.st_dev;
@@ -84,7 +85,7 @@ dm_err dm_source_read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char
 			if (grow(b, len) != 0) {
 				snprintf(why, nwhy, "out of memory");
 				close(fd);
-				return DM_ERR_IO;
+				return dm_fail(DM_ERR_IO, "%s", why);
 			}
 		}
 		if (f->nparts > 0) {
@@ -92,7 +93,7 @@ dm_err dm_source_read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char
 			if (!same_times(f, &before)) {
 				snprintf(why, nwhy, "changed while uploading");
 				close(fd);
-				return DM_ERR_IO;
+				return dm_fail(DM_ERR_IO, "%s", why);
 			}
 		} else {
 			f->mtime_ns = dm_source_ns(&before.st_mtim);
@@ -113,7 +114,7 @@ dm_err dm_source_read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char
 			close(fd);
 			if (attempt + 1 < READ_TRIES && f->nparts == 0)
 				continue;
-			return DM_ERR_IO;
+			return dm_fail(DM_ERR_IO, "%s", why);
 		}
 		fstat(fd, &after);
 		close(fd);
@@ -122,7 +123,7 @@ dm_err dm_source_read_range(file_job *f, wbuf *b, uint64_t off, size_t len, char
 			return DM_OK;
 		snprintf(why, nwhy, "changed while being read");
 		if (f->nparts > 0)
-			return DM_ERR_IO;
+			return dm_fail(DM_ERR_IO, "%s", why);
 	}
-	return DM_ERR_IO;
+	return dm_fail(DM_ERR_IO, "%s", why);
 }

@@ -1,6 +1,6 @@
 /* libdm/seed/transfer.c - dm-seed's work on one file: a small file read, hashed, put and
  * confirmed; a large one as a multipart upload (batches read and hashed together, parts put
- * by any worker, completed and confirmed); checks of what is there; deletes (see engine.h). */
+ * by any worker, completed and confirmed); checks of what is there; deletes (see internal.h). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include <dm/seed.h>
 #include <dm/util.h>
 
-#include "engine.h"
+#include "internal.h"
 
 static void fail_file(run *r, file_job *f, const char *why)
 {
@@ -35,12 +35,12 @@ static dm_err confirm_etag(run *r, file_job *f, const char *got, const char *wan
 		if (size != f->size) {
 			snprintf(why, nwhy, "object is %llu bytes after upload, file is %llu", (unsigned long long)size,
 				 (unsigned long long)f->size);
-			return DM_ERR_CHECKSUM;
+			return dm_fail(DM_ERR_CHECKSUM, "%s", why);
 		}
 	}
 	if (strcmp(etag, want) != 0) {
 		snprintf(why, nwhy, "ETag after upload is %s, expected %s", etag, want);
-		return DM_ERR_CHECKSUM;
+		return dm_fail(DM_ERR_CHECKSUM, "%s", why);
 	}
 	return DM_OK;
 }

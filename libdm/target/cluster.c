@@ -786,6 +786,7 @@ static dm_err minikube_start(const dm_target *t, const dm_cluster_opts *o)
 			argv[n++] = "--cpus";
 			argv[n++] = cpus;
 		}
+		/* minikube reads "mb" as MiB (binary units, like docker) */
 		if (t->memory_mib) {
 			snprintf(mem, sizeof(mem), "%llumb", (unsigned long long)t->memory_mib);
 			argv[n++] = "--memory";

@@ -119,46 +119,13 @@ static char *dir_of(const char *file)
 	return d;
 }
 
-/* Removes "." and "name/.." components and doubled slashes of an absolute
- * path, in place, without looking at the file system (messages then show
- * the path a user would write). */
-static void normalize_path(char *path)
-{
-	char *out = path, *p = path;
-
-	if (*p != '/')
-		return;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		{
-			size_t len = strcspn(p, "/");
-
-			if (len == 1 && p[0] == '.') {
-				/* skip */
-			} else if (len == 2 && p[0] == '.' && p[1] == '.') {
-				while (out > path && *--out != '/')
-					;
-			} else {
-				*out++ = '/';
-				memmove(out, p, len);
-				out += len;
-			}
-			p += len;
-		}
-	}
-	if (out == path)
-		*out++ = '/';
-	*out = '\0';
-}
-
-/* `~/x` is the home folder's x; a relative path is relative to base_dir. */
+/* `~/x` is the home folder's x; a relative path is relative to base_dir, itself
+ * relative to the current folder when it is not absolute.  Folded lexically (messages
+ * then show the path a user would write). */
 static dm_err resolve_path(char **out, const char *path, const char *base_dir)
 {
-	dm_buf b = DM_BUF_INIT;
-	dm_err e;
+	char cwd[PATH_MAX];
+	char *abs_base = NULL;
 
 	*out = NULL;
 	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0')) {
@@ -166,41 +133,18 @@ static dm_err resolve_path(char **out, const char *path, const char *base_dir)
 
 		if (!home || !*home)
 			return dm_fail(DM_ERR_CONFIG, "cannot resolve '%s': HOME is not set", path);
-		e = dm_buf_printf(&b, "%s%s", home, path + 1);
-	} else if (path[0] == '/') {
-		e = dm_buf_puts(&b, path);
+		*out = dm_path_resolve(home, path[1] ? path + 2 : "");
+	} else if (path[0] == '/' || base_dir[0] == '/') {
+		*out = dm_path_resolve(base_dir, path);
 	} else {
-		char cwd[PATH_MAX];
-		const char *base = base_dir;
-		char *abs_base = NULL;
-
-		if (base[0] != '/') {
-			if (!getcwd(cwd, sizeof(cwd)))
-				return dm_fail(DM_ERR_IO, "cannot read the current folder: %s", strerror(errno));
-			if (strcmp(base, ".") == 0)
-				base = cwd;
-			else {
-				size_t n = strlen(cwd) + strlen(base) + 2;
-
-				abs_base = malloc(n);
-				if (!abs_base)
-					return dm_nomem();
-				snprintf(abs_base, n, "%s/%s", cwd, base);
-				base = abs_base;
-			}
-		}
-		e = dm_buf_printf(&b, "%s/%s", base, path);
+		if (!getcwd(cwd, sizeof(cwd)))
+			return dm_fail(DM_ERR_IO, "cannot read the current folder: %s", strerror(errno));
+		if (!(abs_base = dm_path_resolve(cwd, base_dir)))
+			return dm_nomem();
+		*out = dm_path_resolve(abs_base, path);
 		free(abs_base);
 	}
-	if (e != DM_OK) {
-		dm_buf_release(&b);
-		return e;
-	}
-	*out = dm_buf_detach(&b);
-	if (!*out)
-		return dm_nomem();
-	normalize_path(*out);
-	return DM_OK;
+	return *out ? DM_OK : dm_nomem();
 }
 
 static dm_err dup_str(char **out, const char *s)

@@ -462,6 +462,34 @@ static void test_gpu__images_find_by_name_and_reference(void **state)
 	dm_gpu_images_free(t);
 }
 
+/* dm_gpu_images_count and dm_gpu_images_at are public so that a library user can show
+ * every image the table knows (a picker, a "which images can this node run" list) in
+ * the table's order, which is also the order dm_gpu_images_find matches in. */
+static void test_gpu__images_are_listed_in_table_order(void **state)
+{
+	static const char two[] = "images:\n  - name: first\n    cuda: \"9.0\"\n"
+				  "  - name: second\n    cuda: from-tag\n    images: [\"nvidia/cuda:*\"]\n";
+	dm_gpu_images *t = NULL;
+	const dm_gpu_image *img;
+
+	(void)state;
+	assert_int_equal(dm_gpu_images_load_string(&t, "t.yaml", two, strlen(two)), DM_OK);
+	assert_int_equal(dm_gpu_images_count(t), 2);
+	img = dm_gpu_images_at(t, 0);
+	assert_non_null(img);
+	assert_string_equal(img->name, "first");
+	assert_int_equal(img->cuda_major * 10 + img->cuda_minor, 90);
+	img = dm_gpu_images_at(t, 1);
+	assert_non_null(img);
+	assert_string_equal(img->name, "second");
+	assert_true(img->cuda_from_tag);
+	assert_int_equal(img->n_images, 1);
+	assert_null(dm_gpu_images_at(t, 2));
+	dm_gpu_images_free(t);
+	assert_int_equal(dm_gpu_images_count(NULL), 0);
+	assert_null(dm_gpu_images_at(NULL, 0));
+}
+
 static void test_gpu__images_reject_bad_tables_with_position(void **state)
 {
 	static const char unknown_key[] = "images:\n  - name: x\n    cuda: \"9.0\"\n    cudnn: 7\n";
@@ -499,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_gpu__mismatch_wins_over_no_device),
 		cmocka_unit_test(test_gpu__smoke_without_toolkit_is_a_reason),
 		cmocka_unit_test(test_gpu__images_find_by_name_and_reference),
+		cmocka_unit_test(test_gpu__images_are_listed_in_table_order),
 		cmocka_unit_test(test_gpu__images_reject_bad_tables_with_position),
 	};
 

@@ -302,6 +302,75 @@ static void test_util__utf8_rejects_broken_sequences(void **state)
 	expect_utf8("caf\xc3\xa9", 4, 0, "cut by n");
 }
 
+/* ---- paths ---- */
+
+static void expect_path(const char *base, const char *rel, const char *want)
+{
+	char *got = dm_path_resolve(base, rel);
+
+	if (!got)
+		fail_msg("resolve('%s', '%s'): NULL, expected '%s'", base ? base : "(null)", rel, want);
+	if (strcmp(got, want) != 0)
+		fail_msg("resolve('%s', '%s'): expected '%s', got '%s'", base ? base : "(null)", rel, want, got);
+	free(got);
+}
+
+static void test_path__absolute_rel_ignores_the_base(void **state)
+{
+	(void)state;
+	expect_path("/a/b", "/x/y", "/x/y");
+	expect_path("/a/b", "/x/../y/./z", "/y/z");
+	expect_path("rel", "/x", "/x");
+	expect_path("/a", "/", "/");
+}
+
+static void test_path__relative_rel_joins_the_base_and_folds_dots(void **state)
+{
+	(void)state;
+	expect_path("/a/b", "c", "/a/b/c");
+	expect_path("/a/b", "./c/./d", "/a/b/c/d");
+	expect_path("/a/b", "../c", "/a/c");
+	expect_path("/a/b", "../../../../c", "/c");
+	expect_path("/", "..", "/");
+	expect_path("/a", "", "/a");
+	expect_path("/a/./b/..", "c", "/a/c");
+}
+
+static void test_path__relative_base_stays_relative(void **state)
+{
+	(void)state;
+	expect_path("a/b", "c", "a/b/c");
+	expect_path("a", "..", ".");
+	expect_path("a", "../../b", "../b");
+	expect_path("..", "../x/..", "../..");
+	expect_path(".", "x", "x");
+}
+
+static void test_path__empty_or_null_base_is_rel_alone(void **state)
+{
+	(void)state;
+	expect_path("", "a/./b", "a/b");
+	expect_path(NULL, "a/b/..", "a");
+	expect_path(NULL, "/a//b/", "/a/b");
+	expect_path("", "", ".");
+}
+
+static void test_path__repeated_and_trailing_slashes_go(void **state)
+{
+	(void)state;
+	expect_path("/a/b/", "c", "/a/b/c");
+	expect_path("/a//b//", "c//d/", "/a/b/c/d");
+	expect_path("//", "x/", "/x");
+	expect_path("a/", "b/", "a/b");
+}
+
+static void test_path__null_rel_is_null(void **state)
+{
+	(void)state;
+	assert_null(dm_path_resolve("/a", NULL));
+	assert_null(dm_path_resolve(NULL, NULL));
+}
+
 /* ---- files ---- */
 
 static char tmpdir[256];
@@ -612,6 +681,12 @@ int main(void)
 		cmocka_unit_test(test_util__utf8_rejects_overlong_forms),
 		cmocka_unit_test(test_util__utf8_rejects_surrogates),
 		cmocka_unit_test(test_util__utf8_rejects_broken_sequences),
+		cmocka_unit_test(test_path__absolute_rel_ignores_the_base),
+		cmocka_unit_test(test_path__relative_rel_joins_the_base_and_folds_dots),
+		cmocka_unit_test(test_path__relative_base_stays_relative),
+		cmocka_unit_test(test_path__empty_or_null_base_is_rel_alone),
+		cmocka_unit_test(test_path__repeated_and_trailing_slashes_go),
+		cmocka_unit_test(test_path__null_rel_is_null),
 		cmocka_unit_test_setup_teardown(test_util__atomic_write_creates_file_with_mode_0600, make_tmpdir,
 						drop_tmpdir),
 		cmocka_unit_test_setup_teardown(test_util__atomic_write_replaces_file_and_its_mode, make_tmpdir,

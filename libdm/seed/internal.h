@@ -1,4 +1,4 @@
-/* libdm/seed/engine.h - private: the rooms of dm-seed's engine and what they share.
+/* libdm/seed/internal.h - private: the rooms of dm-seed's engine and what they share.
  *
  *   seed.c      the producer: walk x listing (decisions in plan.c), orphaned uploads, --delete,
  *               buckets, and dm_seed_run's life cycle
@@ -9,8 +9,8 @@
  * A file_job is owned by one task at a time: the task that holds it frees it (dm_job_free)
  * or hands it on (a T_CHECK to its parts; the last part of a multipart upload finishes it).
  */
-#ifndef DM_LIBDM_SEED_ENGINE_H
-#define DM_LIBDM_SEED_ENGINE_H
+#ifndef DM_LIBDM_SEED_INTERNAL_H
+#define DM_LIBDM_SEED_INTERNAL_H
 
 #include <pthread.h>
 #include <signal.h>

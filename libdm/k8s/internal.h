@@ -1,6 +1,6 @@
-/* libdm/k8s/k8s_private.h - shared by the files of the Kubernetes client. */
-#ifndef DM_LIBDM_K8S_PRIVATE_H
-#define DM_LIBDM_K8S_PRIVATE_H
+/* libdm/k8s/internal.h - private: shared by the files of the Kubernetes client. */
+#ifndef DM_LIBDM_K8S_INTERNAL_H
+#define DM_LIBDM_K8S_INTERNAL_H
 
 #include <stddef.h>
 #include <dm/k8s.h>
