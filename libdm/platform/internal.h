@@ -26,9 +26,7 @@ void dm_pool_release(dm_pool *pl);
 
 /* ---- paths and names --------------------------------------------------------------------- */
 
-/* base + rel (rel taken as is when absolute), with "." and ".." folded
- * lexically and repeated slashes removed.  malloc'd. */
-char *dm_path_resolve(const char *base, const char *rel);
+/* (dm_path_resolve, the one path resolver, is in dm/util.h) */
 int dm_path_is_dir(const char *p);
 int dm_path_is_file(const char *p);
 /* Does s start with a URL scheme ("https://", "oci://")? */
