@@ -3,7 +3,7 @@
 
 Usage: tests/ctest-skipped.py BUILD/ctest-junit.xml...   (make check runs it last)
 
-Prints one line per test that was skipped (SKIP_RETURN_CODE, SKIP_REGULAR_EXPRESSION), not run
+Prints the count of tests that passed and failed in all the files, and one line per test that was skipped (SKIP_RETURN_CODE, SKIP_REGULAR_EXPRESSION), not run
 (missing executable, failed fixture) or disabled, with the reason ctest gives and the last line
 the test printed (a skipping test prints why), then the count.  Exit 0: this is a report, the
 ctest runs themselves have already failed the build for anything that counts as a failure.
@@ -13,12 +13,18 @@ import sys
 import xml.etree.ElementTree as ET
 
 lines = []
+passed = failed = 0
 for path in sys.argv[1:]:
     build = os.path.basename(os.path.dirname(os.path.abspath(path)))
     if not os.path.exists(path):
         lines.append(f"{build}: no {os.path.basename(path)}: ctest did not run there")
         continue
     for tc in ET.parse(path).getroot().iter("testcase"):
+        if tc.get("status") == "run":
+            if tc.find("failure") is None and tc.find("error") is None:
+                passed += 1
+            else:
+                failed += 1
         if tc.get("status") not in ("notrun", "disabled"):
             continue
         skipped = tc.find("skipped")
@@ -28,3 +34,5 @@ for path in sys.argv[1:]:
 print(f"tests not run (skipped, not run or disabled): {len(lines)}")
 for line in lines:
     print("  " + line)
+# both builds together, in the plain closing form that any reader of test output knows
+print(f"tests: {passed} passed, {failed} failed")
