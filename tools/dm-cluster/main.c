@@ -131,11 +131,6 @@ static dm_err load_target(const args *a, const dm_project *p, dm_target **t)
 	return dm_target_load_file(t, p->target_file);
 }
 
-static dm_err find_program(char **out, const char *name, const char *env, const char *hint)
-{
-	return dm_proc_find(out, name, env, hint);
-}
-
 static int json_out(json_t *doc)
 {
 	return dm_json_print(doc) == 0 ? 0 : dm_cli_fail(DM_ERR_NOMEM);
@@ -698,7 +693,7 @@ int main(int argc, char **argv)
 	o.ud = &a;
 
 	if (!strcmp(cmd, "proxy") || !strcmp(cmd, "debug")) {
-		if ((e = find_program(&kubectl, "kubectl", "DM_KUBECTL", "install kubectl")) != DM_OK && !a.dry_run) {
+		if ((e = dm_proc_find(&kubectl, "kubectl", "DM_KUBECTL", "install kubectl")) != DM_OK && !a.dry_run) {
 			code = dm_cli_fail(e);
 			goto done;
 		}
@@ -710,11 +705,11 @@ int main(int argc, char **argv)
 	}
 
 	if (t->provider == DM_PROVIDER_MINIKUBE) {
-		e = find_program(&minikube, "minikube", "DM_MINIKUBE",
+		e = dm_proc_find(&minikube, "minikube", "DM_MINIKUBE",
 				 "install minikube (see docs/dm-cluster.md) or use a microk8s or remote target");
 		o.minikube = minikube ? minikube : "minikube";
 	} else if (t->provider == DM_PROVIDER_MICROK8S) {
-		e = find_program(&microk8s, "microk8s", "DM_MICROK8S",
+		e = dm_proc_find(&microk8s, "microk8s", "DM_MICROK8S",
 				 "install microk8s (see docs/dm-cluster.md) or use a minikube or remote target");
 		o.microk8s = microk8s ? microk8s : "microk8s";
 	}

@@ -225,33 +225,31 @@ static void print_interrupted(dm_action action, const dm_run_result *r, size_t n
 	dm_buf_release(&line);
 }
 
-static dm_err find_prog(char **out, const char *flag, const char *name, const char *env, const char *test_env,
-			const char *upper)
+/* The variable that names a program: DM_HELM, else the test beds' DM_TEST_HELM; NULL when neither is set. */
+static const char *program_variable(const char *env, const char *test_env)
 {
-	char hint[256];
-
-	snprintf(hint, sizeof(hint), TOOLS_HINT, name, upper);
-	if (flag) {
-		*out = strdup(flag);
-		return *out ? DM_OK : dm_fail(DM_ERR_NOMEM, "out of memory");
-	}
 	if (getenv(env) && *getenv(env))
-		return dm_proc_find(out, name, env, hint);
+		return env;
 	if (getenv(test_env) && *getenv(test_env))
-		return dm_proc_find(out, name, test_env, hint);
-	return dm_proc_find(out, name, NULL, hint);
+		return test_env;
+	return NULL;
 }
 
-/* What a dry run shows for a program it could not find: what the user named, else its name. */
-static const char *as_given(const char *flag, const char *env, const char *test_env, const char *name)
+/* Finds helm or kubectl: the flag's value, else the variable's, else PATH.
+ * A plan or a dry run that cannot find it shows what the user named, else its name. */
+static dm_err find_program(char **out, const char *flag, const char *name, const char *env, const char *test_env,
+			   const char *upper, int needed)
 {
-	if (flag)
-		return flag;
-	if (getenv(env) && *getenv(env))
-		return getenv(env);
-	if (getenv(test_env) && *getenv(test_env))
-		return getenv(test_env);
-	return name;
+	const char *var = program_variable(env, test_env);
+	char hint[256];
+	dm_err e;
+
+	snprintf(hint, sizeof(hint), TOOLS_HINT, name, upper);
+	if ((e = dm_proc_find_given(out, flag, name, var, hint)) == DM_OK || needed)
+		return e;
+	dm_err_clear();
+	*out = strdup(flag ? flag : var ? getenv(var) : name);
+	return *out ? DM_OK : dm_nomem();
 }
 
 static int print_json(const dm_platform *p, dm_action action, const dm_run_result *r, size_t n, dm_err e)
@@ -449,19 +447,12 @@ int main(int argc, char **argv)
 			else
 				want_kubectl = 1;
 		}
-		if (want_helm && (e = find_prog(&helm, helm_flag, "helm", "DM_HELM", "DM_TEST_HELM", "HELM"))) {
-			if (action != DM_ACTION_PLAN && !dry)
-				goto fail;
-			dm_err_clear();
-			helm = strdup(as_given(helm_flag, "DM_HELM", "DM_TEST_HELM", "helm"));
-		}
-		if (want_kubectl &&
-		    (e = find_prog(&kubectl, kubectl_flag, "kubectl", "DM_KUBECTL", "DM_TEST_KUBECTL", "KUBECTL"))) {
-			if (action != DM_ACTION_PLAN && !dry)
-				goto fail;
-			dm_err_clear();
-			kubectl = strdup(as_given(kubectl_flag, "DM_KUBECTL", "DM_TEST_KUBECTL", "kubectl"));
-		}
+		if (want_helm && (e = find_program(&helm, helm_flag, "helm", "DM_HELM", "DM_TEST_HELM", "HELM",
+						   action != DM_ACTION_PLAN && !dry)))
+			goto fail;
+		if (want_kubectl && (e = find_program(&kubectl, kubectl_flag, "kubectl", "DM_KUBECTL",
+						      "DM_TEST_KUBECTL", "KUBECTL", action != DM_ACTION_PLAN && !dry)))
+			goto fail;
 		e = DM_OK;
 	}
 
