@@ -1,12 +1,9 @@
 /* dm-cluster: start, stop, delete and inspect the platform's cluster
  * (minikube, microk8s, or an existing remote cluster), open a kubectl proxy,
  * or a throw-away debugging pod. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <dm/cli.h>
 #include <dm/json.h>
@@ -16,10 +13,6 @@
 #include <dm/proc.h>
 #include <dm/target.h>
 #include <dm/util.h>
-
-#define NET_IMAGE "nicolaka/netshoot:v0.13"
-#define APP_IMAGE "python:3.12-slim"
-#define DEBUG_WAIT_MS (5ULL * 60 * 1000) /* debug: how long the pod may take to start */
 
 static const char help_head[] = "Usage: dm-cluster [OPTIONS] start|stop|delete|status|proxy|debug [net|app]\n"
 				"       dm-cluster [OPTIONS] debug net|app -- COMMAND [ARGS...]\n"
@@ -37,9 +30,9 @@ static const char help_head[] = "Usage: dm-cluster [OPTIONS] start|stop|delete|s
 				"               all are ready\n"
 				"  proxy        kubectl proxy on the flavour's proxy_port, after printing the\n"
 				"               dashboard URL\n"
-				"  debug net    an interactive pod with network tools (" NET_IMAGE ")\n"
+				"  debug net    an interactive pod with network tools (" DM_DEBUG_IMAGE_NET ")\n"
 				"               in the namespace, removed on exit\n"
-				"  debug app    the same with an application debugging image (" APP_IMAGE ")\n"
+				"  debug app    the same with an application debugging image (" DM_DEBUG_IMAGE_APP ")\n"
 				"  debug net|app -- COMMAND [ARGS...]\n"
 				"               run COMMAND (no shell, no stdin) in such a pod, print its log\n"
 				"               (stdout and stderr) and exit with its exit code (1 also when the\n"
@@ -209,374 +202,52 @@ static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm
 	return code;
 }
 
-/* kubectl's --kubeconfig/--context for the target's cluster. */
-static size_t kubectl_conn(const dm_target *t, const args *a, const char **argv, size_t n)
+static int cmd_proxy(const args *a, const dm_project *p, const dm_target *t, const dm_cluster_opts *o)
 {
-	if (t->provider == DM_PROVIDER_MINIKUBE) {
-		argv[n++] = "--context";
-		argv[n++] = t->profile;
-	} else if (t->provider == DM_PROVIDER_MICROK8S) {
-		argv[n++] = "--kubeconfig";
-		argv[n++] = a->kubeconfig_out ? a->kubeconfig_out : t->kubeconfig;
-	} else {
-		if (t->kubeconfig) {
-			argv[n++] = "--kubeconfig";
-			argv[n++] = t->kubeconfig;
-		}
-		if (t->context) {
-			argv[n++] = "--context";
-			argv[n++] = t->context;
-		}
-	}
-	return n;
-}
-
-/* Runs argv on our terminal (stdin, stdout and stderr are the child's too). */
-static dm_err run_on_terminal(const char *const *argv)
-{
-	dm_proc_opts po = DM_PROC_OPTS_INIT;
-	dm_proc_result r = DM_PROC_RESULT_INIT;
+	int port = a->port ? a->port : p->proxy_port;
 	dm_err e;
 
+	printf("dashboard: http://127.0.0.1:%d%s\n", port, dm_cluster_dashboard_path(t));
 	fflush(stdout);
-	po.argv = argv;
-	po.inherit_stdio = 1;
-	po.capture_stderr = 0;
-	e = dm_proc_run(&po, &r);
-	dm_proc_result_release(&r);
-	return e;
-}
-
-static int run_interactive(const args *a, const char *const *argv)
-{
-	dm_err e;
-
-	print_command((void *)a, argv);
-	if (a->dry_run)
-		return 0;
-	if ((e = run_on_terminal(argv)) != DM_OK)
+	if ((e = dm_cluster_proxy(t, o, port)) != DM_OK)
 		return dm_cli_fail(e);
 	return 0;
 }
-
-static int cmd_proxy(const args *a, const dm_project *p, const dm_target *t, const char *kubectl)
-{
-	char port[16];
-	const char *argv[16];
-	size_t n = 0;
-	int pn = a->port ? a->port : p->proxy_port;
-
-	snprintf(port, sizeof(port), "%d", pn);
-	/* the dashboard's service as each provider installs it */
-	if (t->provider == DM_PROVIDER_MINIKUBE)
-		printf("dashboard: http://127.0.0.1:%d/api/v1/namespaces/kubernetes-dashboard/services/"
-		       "http:kubernetes-dashboard:/proxy/\n",
-		       pn);
-	else if (t->provider == DM_PROVIDER_MICROK8S)
-		printf("dashboard: http://127.0.0.1:%d/api/v1/namespaces/kube-system/services/"
-		       "https:kubernetes-dashboard:/proxy/\n",
-		       pn);
-	else
-		printf("dashboard: http://127.0.0.1:%d/api/v1/namespaces/kubernetes-dashboard/services/"
-		       "https:kubernetes-dashboard:/proxy/\n",
-		       pn);
-	fflush(stdout);
-	argv[n++] = kubectl;
-	argv[n++] = "proxy";
-	argv[n++] = "--port";
-	argv[n++] = port;
-	n = kubectl_conn(t, a, argv, n);
-	argv[n] = NULL;
-	return run_interactive(a, argv);
-}
-
-/* kubectl ARGS... with the target's connection and the namespace, output
- * captured (stderr too); argv ends with NULL. */
-static dm_err kubectl_capture(const args *a, const dm_project *p, const dm_target *t, const char *kubectl,
-			      const char *const *args_in, uint64_t timeout_ms, dm_proc_result *r)
-{
-	dm_proc_opts po = DM_PROC_OPTS_INIT;
-	const char *argv[24];
-	size_t n = 0;
-
-	argv[n++] = kubectl;
-	for (size_t i = 0; args_in[i]; i++)
-		argv[n++] = args_in[i];
-	argv[n++] = "--namespace";
-	argv[n++] = p->k8s_namespace;
-	n = kubectl_conn(t, a, argv, n);
-	argv[n] = NULL;
-	print_command((void *)a, argv);
-	if (a->dry_run)
-		return DM_OK;
-	po.argv = argv;
-	po.timeout_ms = timeout_ms;
-	po.capture_stderr = 1;
-	return dm_proc_run(&po, r);
-}
-
-/* Deletes the debugging pod and waits until it is gone (a pod that is not
- * there is fine).  Runs after an interrupt too: the cancel is cleared first.
- * never_started: its container never ran (image not pulled ...), so nothing
- * is left to stop and the object goes at once: a kubelet in image-pull
- * back-off takes most of a minute to confirm a graceful deletion. */
-static int debug_delete(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *name,
-			int never_started)
-{
-	const char *del[] = { "delete",
-			      "pod",
-			      name,
-			      "--ignore-not-found",
-			      "--wait",
-			      never_started ? "--force" : "--now",
-			      never_started ? "--grace-period=0" : NULL,
-			      NULL };
-	dm_proc_result r = DM_PROC_RESULT_INIT;
-	dm_err e;
-
-	dm_proc_cancel_clear();
-	e = kubectl_capture(a, p, t, kubectl, del, 120000, &r);
-	if (e != DM_OK && !a->dry_run) {
-		char l[512];
-
-		dm_proc_last_line(l, sizeof(l), &r.err);
-		dm_error("pod '%s' in namespace '%s' could not be deleted (%s); delete it with 'kubectl delete pod "
-			 "%s -n %s'",
-			 name, p->k8s_namespace, *l ? l : dm_err_detail(), name, p->k8s_namespace);
-	}
-	dm_proc_result_release(&r);
-	return e == DM_OK || a->dry_run ? 0 : DM_EXIT_FAIL;
-}
-
-/* The pod's state: phase, the container's exit code when it terminated, and
- * the reason and message when it waits.  Fields are "" when absent; *absent
- * when there is no such pod. */
-typedef struct {
-	char phase[32], exit_code[16], reason[64], message[512];
-	int absent;
-} pod_state;
-
-static dm_err debug_state(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *name,
-			  pod_state *ps)
-{
-	const char *get[] = { "get",
-			      "pod",
-			      name,
-			      "--ignore-not-found",
-			      "-o",
-			      "jsonpath={.status.phase}{\"\\n\"}"
-			      "{.status.containerStatuses[0].state.terminated.exitCode}{\"\\n\"}"
-			      "{.status.containerStatuses[0].state.waiting.reason}{\"\\n\"}"
-			      "{.status.containerStatuses[0].state.waiting.message}",
-			      NULL };
-	char *fields[4] = { ps->phase, ps->exit_code, ps->reason, ps->message };
-	size_t sizes[4] = { sizeof(ps->phase), sizeof(ps->exit_code), sizeof(ps->reason), sizeof(ps->message) };
-	dm_proc_result r = DM_PROC_RESULT_INIT;
-	const char *q;
-	dm_err e;
-
-	memset(ps, 0, sizeof(*ps));
-	e = kubectl_capture(a, p, t, kubectl, get, 60000, &r);
-	if (e == DM_OK) {
-		ps->absent = r.out.len == 0;
-		q = dm_buf_str(&r.out);
-		/* empty fields stay empty: split by hand rather than with strtok */
-		for (int i = 0; i < 4 && q; i++) {
-			size_t l = strcspn(q, "\n");
-
-			snprintf(fields[i], sizes[i], "%.*s", (int)l, q);
-			q = q[l] ? q + l + 1 : NULL;
-		}
-	} else if (e != DM_ERR_INTERRUPTED) {
-		char l[512];
-
-		dm_proc_last_line(l, sizeof(l), &r.err);
-		e = dm_fail(e, "cannot read the state of pod '%s': %s", name, *l ? l : dm_err_detail());
-	}
-	dm_proc_result_release(&r);
-	return e;
-}
-
-static volatile sig_atomic_t debug_interrupted;
 
 /* From here on an interrupt never ends dm-cluster at once: the pod must go first. */
 static void debug_on_interrupt(int sig)
 {
 	(void)sig;
-	debug_interrupted = 1;
 	dm_proc_cancel();
 }
 
-/* debug ... -- COMMAND: the pod is created (not attached: kubectl attach
- * loses what a quick command printed before it connected), waited for, its
- * log followed from the start, its exit code read, and the pod deleted. */
-static int debug_command(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *name,
-			 const char *image, const char *const *run_argv, uint64_t wait_ms)
+static int cmd_debug(const args *a, const dm_target *t, const dm_cluster_opts *o, const char *kind, char *const *cmdv)
 {
-	const char *logs[] = { kubectl, "logs", "-f", name, "--namespace", p->k8s_namespace,
-			       NULL,    NULL,   NULL, NULL, NULL };
-	dm_proc_opts po = DM_PROC_OPTS_INIT;
-	dm_proc_result r = DM_PROC_RESULT_INIT;
-	pod_state ps;
-	double deadline;
-	char wait[32];
-	int code = DM_EXIT_FAIL, never_started = 0, del;
+	dm_debug_opts d = DM_DEBUG_OPTS_INIT;
+	dm_debug_result res;
 	dm_err e;
+	int code;
 
-	if (wait_ms % 1000 == 0)
-		snprintf(wait, sizeof(wait), "%llus", (unsigned long long)(wait_ms / 1000));
-	else
-		snprintf(wait, sizeof(wait), "%llums", (unsigned long long)wait_ms);
-	kubectl_conn(t, a, logs, 6);
-	dm_cli_on_interrupt(debug_on_interrupt);
-
-	po.argv = run_argv;
-	po.capture_stderr = 1;
-	e = dm_proc_run(&po, &r);
-	if (e != DM_OK) {
-		char l[512];
-
-		dm_proc_last_line(l, sizeof(l), &r.err);
-		dm_proc_result_release(&r);
-		if (e == DM_ERR_INTERRUPTED || debug_interrupted)
-			goto interrupted;
-		return dm_cli_fail(dm_fail(e, "cannot create pod '%s': %s", name, *l ? l : dm_err_detail()));
+	d.kind = kind;
+	d.image = a->image;
+	d.host_network = a->host_network;
+	d.command = (const char *const *)cmdv;
+	if (cmdv && !a->dry_run)
+		dm_cli_on_interrupt(debug_on_interrupt);
+	fflush(stdout); /* the pod's output follows */
+	e = dm_cluster_debug(t, o, &d, &res);
+	if (e == DM_ERR_INTERRUPTED) {
+		if (*res.left)
+			dm_error("%s", res.left);
+		return dm_cli_fail(e);
 	}
-	dm_proc_result_release(&r);
-
-	/* until the container runs or ran */
-	deadline = dm_now() + wait_ms / 1000.0;
-	for (;;) {
-		if ((e = debug_state(a, p, t, kubectl, name, &ps)) != DM_OK) {
-			if (e == DM_ERR_INTERRUPTED || debug_interrupted)
-				goto interrupted;
-			code = dm_cli_fail(e);
-			goto done;
-		}
-		if (!strcmp(ps.phase, "Running") || !strcmp(ps.phase, "Succeeded") || !strcmp(ps.phase, "Failed"))
-			break;
-		/* what waiting longer cannot mend */
-		if (!strcmp(ps.reason, "InvalidImageName") || !strcmp(ps.reason, "ErrImageNeverPull") ||
-		    dm_now() >= deadline) {
-			never_started = 1;
-			if (ps.reason[0])
-				dm_error("pod '%s' (image '%s') did not start within %s: %s%s%s", name, image, wait,
-					 ps.reason, ps.message[0] ? ": " : "", ps.message);
-			else
-				dm_error("pod '%s' (image '%s') did not start within %s (phase %s)", name, image, wait,
-					 ps.phase[0] ? ps.phase : "unknown");
-			goto done;
-		}
-		usleep(500 * 1000);
-		if (debug_interrupted)
-			goto interrupted;
+	/* what went wrong first, then the pod left behind (which fails an otherwise good run) */
+	code = e == DM_OK ? res.exit_code : dm_cli_fail(e);
+	if (*res.left) {
+		dm_error("%s", res.left);
+		code = code ? code : DM_EXIT_FAIL;
 	}
-
-	/* the log from its first line, as it comes, until the container ends */
-	e = run_on_terminal(logs);
-	if (e == DM_ERR_INTERRUPTED || debug_interrupted)
-		goto interrupted;
-	if (e != DM_OK)
-		dm_warn("kubectl logs failed: %s", dm_err_detail());
-
-	/* the exit code: the status may lag a moment behind the log's end */
-	deadline = dm_now() + 60;
-	for (;;) {
-		if ((e = debug_state(a, p, t, kubectl, name, &ps)) != DM_OK) {
-			if (e == DM_ERR_INTERRUPTED || debug_interrupted)
-				goto interrupted;
-			code = dm_cli_fail(e);
-			goto done;
-		}
-		if (ps.exit_code[0]) {
-			code = atoi(ps.exit_code);
-			break;
-		}
-		if (ps.absent || dm_now() >= deadline) {
-			dm_error("pod '%s': its command's exit code is unknown (phase %s)", name,
-				 ps.phase[0] ? ps.phase : "gone");
-			goto done;
-		}
-		usleep(250 * 1000);
-		if (debug_interrupted)
-			goto interrupted;
-	}
-done:
-	del = debug_delete(a, p, t, kubectl, name, never_started);
-	return code ? code : del;
-interrupted:
-	del = debug_delete(a, p, t, kubectl, name, 0);
-	dm_error("interrupted: pod '%s' %s", name, del ? "left in place" : "deleted");
-	return DM_EXIT_INTERRUPTED;
-}
-
-static int cmd_debug(const args *a, const dm_project *p, const dm_target *t, const char *kubectl, const char *what,
-		     char *const *cmdv, int cmdc)
-{
-	char name[64], wait_arg[64];
-	const char **argv;
-	size_t n = 0;
-	const char *image = a->image ? a->image : !strcmp(what, "net") ? NET_IMAGE : APP_IMAGE;
-	uint64_t wait_ms = a->timeout_ms ? a->timeout_ms : DEBUG_WAIT_MS;
-	dm_err e;
-	int code, del;
-
-	/* the pid and the time: a pod of another run is never taken for ours (and deleted) */
-	snprintf(name, sizeof(name), "dm-debug-%s-%ld-%llx", what, (long)getpid(), (unsigned long long)time(NULL));
-	snprintf(wait_arg, sizeof(wait_arg), "--pod-running-timeout=%llums", (unsigned long long)wait_ms);
-	if (!(argv = calloc((size_t)cmdc + 32, sizeof(*argv))))
-		return dm_cli_fail(dm_nomem());
-	argv[n++] = kubectl;
-	argv[n++] = "run";
-	argv[n++] = name;
-	if (!cmdc) {
-		argv[n++] = "-it";
-		argv[n++] = "--rm";
-	}
-	argv[n++] = "--restart=Never";
-	argv[n++] = "--namespace";
-	argv[n++] = p->k8s_namespace;
-	argv[n++] = "--image";
-	argv[n++] = image;
-	n = kubectl_conn(t, a, argv, n);
-	/* never pull what the node has (a tag such as :latest would mean Always) */
-	argv[n++] = "--image-pull-policy=IfNotPresent";
-	if (!cmdc)
-		argv[n++] = wait_arg;
-	if (a->host_network)
-		argv[n++] = "--overrides={\"apiVersion\":\"v1\",\"spec\":{\"hostNetwork\":true}}";
-	if (cmdc) {
-		argv[n++] = "--command";
-		argv[n++] = "--";
-		for (int i = 0; i < cmdc; i++)
-			argv[n++] = cmdv[i];
-	}
-	argv[n] = NULL;
-	if (!a->dry_run && !cmdc)
-		dm_info("starting pod '%s' (%s) in namespace '%s'; it is removed when the shell exits", name, image,
-			p->k8s_namespace);
-	else if (!a->dry_run)
-		dm_info("running '%s' in pod '%s' (%s) in namespace '%s'", cmdv[0], name, image, p->k8s_namespace);
-	print_command((void *)a, argv);
-	if (a->dry_run) {
-		free(argv);
-		return cmdc ? debug_delete(a, p, t, kubectl, name, 0) : 0;
-	}
-	if (cmdc) {
-		code = debug_command(a, p, t, kubectl, name, image, argv, wait_ms);
-		free(argv);
-		return code;
-	}
-	/* the terminal is kubectl's, and a ^C reaches kubectl and us alike */
-	e = run_on_terminal(argv);
-	free(argv);
-	if (e == DM_ERR_INTERRUPTED || dm_proc_cancelled()) {
-		/* a killed kubectl does not delete the pod */
-		del = debug_delete(a, p, t, kubectl, name, 0);
-		dm_error("interrupted: pod '%s' %s", name, del ? "left in place" : "deleted");
-		return DM_EXIT_INTERRUPTED;
-	}
-	return e == DM_OK ? 0 : dm_cli_fail(e);
+	return code;
 }
 
 int main(int argc, char **argv)
@@ -584,7 +255,7 @@ int main(int argc, char **argv)
 	args a;
 	const char *cmd, *sub = NULL;
 	char *const *cmdv = NULL;
-	int cmdc = 0, words;
+	int words;
 	dm_cli_parser cl;
 	dm_flavour *fl = NULL;
 	const dm_project *p;
@@ -652,8 +323,7 @@ int main(int argc, char **argv)
 						  cl.operands[2], sub);
 		if (cl.dashdash >= 0) {
 			cmdv = cl.operands + cl.dashdash;
-			cmdc = cl.noperands - cl.dashdash;
-			if (!cmdc)
+			if (!cmdv[0])
 				return dm_cli_usage_error("no command after '--' (debug %s -- COMMAND [ARGS...])", sub);
 		}
 	} else if (cl.noperands > 1) {
@@ -697,10 +367,11 @@ int main(int argc, char **argv)
 			code = dm_cli_fail(e);
 			goto done;
 		}
+		o.kubectl = kubectl ? kubectl : "kubectl";
 		if (!strcmp(cmd, "proxy"))
-			code = cmd_proxy(&a, p, t, kubectl ? kubectl : "kubectl");
+			code = cmd_proxy(&a, p, t, &o);
 		else
-			code = cmd_debug(&a, p, t, kubectl ? kubectl : "kubectl", sub, cmdv, cmdc);
+			code = cmd_debug(&a, t, &o, sub, cmdv);
 		goto done;
 	}
 
