@@ -91,7 +91,19 @@ typedef struct {
 	const char *image;
 	int host_network;
 	int verbosity;
+	const char *cmd;      /* start, stop, delete, status, proxy or debug */
+	const char *kind;     /* debug: net or app */
+	char *const *command; /* debug: the pod's command after "--" (NULL-terminated), else NULL */
 } args;
+
+/* What main holds from the loaded flavour to the end: released in one place. */
+typedef struct {
+	dm_flavour *fl;
+	const dm_project *p;
+	dm_target *t;
+	dm_cluster_opts o;
+	char *minikube, *microk8s, *kubectl;
+} run;
 
 static void print_command(void *ud, const char *const *argv)
 {
@@ -129,71 +141,79 @@ static int json_out(json_t *doc)
 	return dm_json_print(doc) == 0 ? 0 : dm_cli_fail(DM_ERR_NOMEM);
 }
 
+/* status --json: one document */
+static int status_json(const dm_project *p, const dm_target *t, const dm_cluster_status *s)
+{
+	json_t *addons = json_array();
+	json_t *nodes = json_null();
+	json_t *doc;
+
+	for (size_t i = 0; s->addons_enabled && s->addons_enabled[i]; i++)
+		json_array_append_new(addons, json_string(s->addons_enabled[i]));
+	if (s->nodes_total >= 0) {
+		json_t *items = json_array();
+
+		for (size_t i = 0; i < s->n_nodes; i++)
+			json_array_append_new(items, json_pack("{s:s, s:b, s:s?, s:s?}", "name", s->nodes[i].name,
+							       "ready", s->nodes[i].ready, "cpu", s->nodes[i].cpu,
+							       "memory", s->nodes[i].memory));
+		nodes = json_pack("{s:i, s:i, s:o}", "total", s->nodes_total, "ready", s->nodes_ready, "items", items);
+	}
+	doc = json_pack("{s:s, s:s, s:b, s:s?, s:s?, s:b, s:s?, s:o, s:s, s:o, s:o, s:s?, s:s?, s:b, s:s?}", "provider",
+			dm_provider_name(s->provider), "target", t->source, "running", s->running, "state", s->state,
+			"server", s->server, "api_ready", s->api_reachable, "server_version", s->server_version,
+			"nodes", nodes, "namespace", p->k8s_namespace, "namespace_present",
+			s->namespace_present < 0 ? json_null() : json_boolean(s->namespace_present), "addons_enabled",
+			s->addons_enabled ? addons : (json_decref(addons), json_null()), "kubeconfig",
+			s->kubeconfig && *s->kubeconfig ? s->kubeconfig : NULL, "context", s->context, "ready",
+			s->ready, "problem", s->problem);
+	return json_out(doc);
+}
+
+/* status: one "what value" line each */
+static void status_text(const dm_project *p, const dm_target *t, const dm_cluster_status *s)
+{
+	printf("%-12s %s\n", "provider", dm_provider_name(s->provider));
+	printf("%-12s %s\n", "target", t->source);
+	printf("%-12s %s\n", "state", s->state ? s->state : "unknown");
+	printf("%-12s %s (%s)\n", "api", s->server ? s->server : "-", s->api_reachable ? "ready" : "not ready");
+	printf("%-12s %s\n", "version", s->server_version ? s->server_version : "-");
+	if (s->nodes_total >= 0)
+		printf("%-12s %d/%d Ready\n", "nodes", s->nodes_ready, s->nodes_total);
+	else
+		printf("%-12s -\n", "nodes");
+	for (size_t i = 0; i < s->n_nodes; i++)
+		printf("%-12s %s %s, allocatable cpu %s, memory %s\n", "node", s->nodes[i].name,
+		       s->nodes[i].ready ? "Ready" : "NotReady", s->nodes[i].cpu ? s->nodes[i].cpu : "-",
+		       s->nodes[i].memory ? s->nodes[i].memory : "-");
+	printf("%-12s %s (%s)\n", "namespace", p->k8s_namespace,
+	       s->namespace_present == 1   ? "present"
+	       : s->namespace_present == 0 ? "missing"
+					   : "unknown");
+	if (s->addons_enabled) {
+		printf("%-12s", "addons");
+		for (size_t i = 0; s->addons_enabled[i]; i++)
+			printf("%s%s", i ? ", " : " ", s->addons_enabled[i]);
+		printf("\n");
+	}
+	printf("%-12s %s%s%s%s\n", "kubeconfig", s->kubeconfig && *s->kubeconfig ? s->kubeconfig : "(default)",
+	       s->context ? " (context " : "", s->context ? s->context : "", s->context ? ")" : "");
+	printf("%-12s %s\n", "ready", s->ready ? "yes" : "no");
+}
+
 static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm_cluster_opts *o)
 {
 	dm_cluster_status st;
 	dm_err e;
-	int code;
+	int code = 0;
 
 	e = dm_cluster_status_get(t, o, &st);
 	if (e != DM_OK)
 		return dm_cli_fail(e);
-	if (a->json) {
-		json_t *addons = json_array();
-		json_t *nodes = json_null();
-		json_t *doc;
-
-		for (size_t i = 0; st.addons_enabled && st.addons_enabled[i]; i++)
-			json_array_append_new(addons, json_string(st.addons_enabled[i]));
-		if (st.nodes_total >= 0) {
-			json_t *items = json_array();
-
-			for (size_t i = 0; i < st.n_nodes; i++)
-				json_array_append_new(items,
-						      json_pack("{s:s, s:b, s:s?, s:s?}", "name", st.nodes[i].name,
-								"ready", st.nodes[i].ready, "cpu", st.nodes[i].cpu,
-								"memory", st.nodes[i].memory));
-			nodes = json_pack("{s:i, s:i, s:o}", "total", st.nodes_total, "ready", st.nodes_ready, "items",
-					  items);
-		}
-		doc = json_pack("{s:s, s:s, s:b, s:s?, s:s?, s:b, s:s?, s:o, s:s, s:o, s:o, s:s?, s:s?, s:b, s:s?}",
-				"provider", dm_provider_name(st.provider), "target", t->source, "running", st.running,
-				"state", st.state, "server", st.server, "api_ready", st.api_reachable, "server_version",
-				st.server_version, "nodes", nodes, "namespace", p->k8s_namespace, "namespace_present",
-				st.namespace_present < 0 ? json_null() : json_boolean(st.namespace_present),
-				"addons_enabled", st.addons_enabled ? addons : (json_decref(addons), json_null()),
-				"kubeconfig", st.kubeconfig && *st.kubeconfig ? st.kubeconfig : NULL, "context",
-				st.context, "ready", st.ready, "problem", st.problem);
-		code = json_out(doc);
-	} else {
-		printf("%-12s %s\n", "provider", dm_provider_name(st.provider));
-		printf("%-12s %s\n", "target", t->source);
-		printf("%-12s %s\n", "state", st.state ? st.state : "unknown");
-		printf("%-12s %s (%s)\n", "api", st.server ? st.server : "-", st.api_reachable ? "ready" : "not ready");
-		printf("%-12s %s\n", "version", st.server_version ? st.server_version : "-");
-		if (st.nodes_total >= 0)
-			printf("%-12s %d/%d Ready\n", "nodes", st.nodes_ready, st.nodes_total);
-		else
-			printf("%-12s -\n", "nodes");
-		for (size_t i = 0; i < st.n_nodes; i++)
-			printf("%-12s %s %s, allocatable cpu %s, memory %s\n", "node", st.nodes[i].name,
-			       st.nodes[i].ready ? "Ready" : "NotReady", st.nodes[i].cpu ? st.nodes[i].cpu : "-",
-			       st.nodes[i].memory ? st.nodes[i].memory : "-");
-		printf("%-12s %s (%s)\n", "namespace", p->k8s_namespace,
-		       st.namespace_present == 1   ? "present"
-		       : st.namespace_present == 0 ? "missing"
-						   : "unknown");
-		if (st.addons_enabled) {
-			printf("%-12s", "addons");
-			for (size_t i = 0; st.addons_enabled[i]; i++)
-				printf("%s%s", i ? ", " : " ", st.addons_enabled[i]);
-			printf("\n");
-		}
-		printf("%-12s %s%s%s%s\n", "kubeconfig", st.kubeconfig && *st.kubeconfig ? st.kubeconfig : "(default)",
-		       st.context ? " (context " : "", st.context ? st.context : "", st.context ? ")" : "");
-		printf("%-12s %s\n", "ready", st.ready ? "yes" : "no");
-		code = 0;
-	}
+	if (a->json)
+		code = status_json(p, t, &st);
+	else
+		status_text(p, t, &st);
 	if (code == 0 && !st.ready) {
 		dm_error("not ready: %s", st.problem ? st.problem : "unknown reason");
 		code = DM_EXIT_FAIL;
@@ -250,181 +270,220 @@ static int cmd_debug(const args *a, const dm_target *t, const dm_cluster_opts *o
 	return code;
 }
 
-int main(int argc, char **argv)
-{
-	args a;
-	const char *cmd, *sub = NULL;
-	char *const *cmdv = NULL;
-	int words;
-	dm_cli_parser cl;
-	dm_flavour *fl = NULL;
-	const dm_project *p;
-	dm_target *t = NULL;
-	dm_cluster_opts o = DM_CLUSTER_OPTS_INIT;
-	char *minikube = NULL, *microk8s = NULL, *kubectl = NULL;
-	dm_err e;
-	int c, code = 0;
+/* ---- the command line ----------------------------------------------------------------------- */
 
-	dm_cli_init("dm-cluster");
-	dm_cli_no_core(); /* it writes kubeconfigs holding credentials */
-	memset(&a, 0, sizeof(a));
-	dm_cli_parser_init(&cl, option_table, argc, argv);
-	while ((c = dm_cli_next(&cl)) > 0) {
+#define GO_ON (-1) /* parse_args: the run goes on */
+
+/* The options; GO_ON, or the exit code (--help, --version, misuse). */
+static int parse_options(args *a, dm_cli_parser *cl)
+{
+	int c;
+
+	while ((c = dm_cli_next(cl)) > 0) {
 		switch (c) {
-		case 'f': a.flavour = cl.value; break;
-		case 't': a.target = cl.value; break;
-		case 'l': a.local = 1; break;
-		case 'r': a.remote = 1; break;
-		case OPT_DRY_RUN: a.dry_run = 1; break;
-		case OPT_JSON: a.json = 1; break;
-		case OPT_YES: a.yes = 1; break;
-		case OPT_KCOUT: a.kubeconfig_out = cl.value; break;
-		case OPT_IMAGE: a.image = cl.value; break;
-		case OPT_HOST_NETWORK: a.host_network = 1; break;
+		case 'f': a->flavour = cl->value; break;
+		case 't': a->target = cl->value; break;
+		case 'l': a->local = 1; break;
+		case 'r': a->remote = 1; break;
+		case OPT_DRY_RUN: a->dry_run = 1; break;
+		case OPT_JSON: a->json = 1; break;
+		case OPT_YES: a->yes = 1; break;
+		case OPT_KCOUT: a->kubeconfig_out = cl->value; break;
+		case OPT_IMAGE: a->image = cl->value; break;
+		case OPT_HOST_NETWORK: a->host_network = 1; break;
 		case OPT_TIMEOUT:
-			if (dm_parse_duration_ms(cl.value, &a.timeout_ms) != DM_OK || a.timeout_ms == 0)
-				return dm_cli_usage_error("invalid --timeout '%s' (e.g. 90s, 10m)", cl.value);
+			if (dm_parse_duration_ms(cl->value, &a->timeout_ms) != DM_OK || a->timeout_ms == 0)
+				return dm_cli_usage_error("invalid --timeout '%s' (e.g. 90s, 10m)", cl->value);
 			break;
 		case OPT_PORT: {
 			char *end;
-			long v = strtol(cl.value, &end, 10);
+			long v = strtol(cl->value, &end, 10);
 
 			if (*end || v < 1 || v > 65535)
-				return dm_cli_usage_error("invalid --port '%s' (1..65535)", cl.value);
-			a.port = (int)v;
+				return dm_cli_usage_error("invalid --port '%s' (1..65535)", cl->value);
+			a->port = (int)v;
 			break;
 		}
-		case 'v': a.verbosity++; break;
-		case 'q': a.verbosity = -1; break;
+		case 'v': a->verbosity++; break;
+		case 'q': a->verbosity = -1; break;
 		case 'h': return dm_cli_help(help_head, option_table, help_tail);
 		case 'V': return dm_cli_version();
 		}
 	}
-	if (c == DM_CLI_BAD)
-		return DM_EXIT_USAGE;
+	return c == DM_CLI_BAD ? DM_EXIT_USAGE : GO_ON;
+}
+
+/* The words before "--": the command (and debug's net|app); after it: the pod's command. */
+static int parse_words(args *a, const dm_cli_parser *cl)
+{
+	int words = cl->dashdash >= 0 ? cl->dashdash : cl->noperands;
+
+	if (words == 0)
+		return dm_cli_usage_error("no command given (start, stop, delete, status, proxy or debug)");
+	a->cmd = cl->operands[0];
+	if (strcmp(a->cmd, "start") && strcmp(a->cmd, "stop") && strcmp(a->cmd, "delete") && strcmp(a->cmd, "status") &&
+	    strcmp(a->cmd, "proxy") && strcmp(a->cmd, "debug"))
+		return dm_cli_usage_error("unknown command '%s'", a->cmd);
+	if (strcmp(a->cmd, "debug")) {
+		if (cl->noperands > 1)
+			return dm_cli_usage_error("unexpected argument '%s'", cl->operands[1]);
+		return GO_ON;
+	}
+	a->kind = words > 1 ? cl->operands[1] : "net";
+	if (strcmp(a->kind, "net") && strcmp(a->kind, "app"))
+		return dm_cli_usage_error("debug takes 'net' or 'app', not '%s'", a->kind);
+	if (words > 2)
+		return dm_cli_usage_error("unexpected argument '%s' (the command to run in the pod goes after "
+					  "'--': debug %s -- COMMAND [ARGS...])",
+					  cl->operands[2], a->kind);
+	if (cl->dashdash >= 0) {
+		a->command = cl->operands + cl->dashdash;
+		if (!a->command[0])
+			return dm_cli_usage_error("no command after '--' (debug %s -- COMMAND [ARGS...])", a->kind);
+	}
+	return GO_ON;
+}
+
+static int parse_args(args *a, int argc, char **argv)
+{
+	dm_cli_parser cl;
+	int code;
+
+	memset(a, 0, sizeof(*a));
+	dm_cli_parser_init(&cl, option_table, argc, argv);
+	if ((code = parse_options(a, &cl)) != GO_ON || (code = parse_words(a, &cl)) != GO_ON)
+		return code;
+	if (a->host_network && strcmp(a->cmd, "debug"))
+		return dm_cli_usage_error("--host-network is for debug");
+	if ((a->target != NULL) + a->local + a->remote > 1)
+		return dm_cli_usage_error("-t, -l and -r exclude each other");
+	if (a->json && strcmp(a->cmd, "status") && strcmp(a->cmd, "start"))
+		return dm_cli_usage_error("--json is for status and start");
+	if (!strcmp(a->cmd, "delete") && !a->yes && !a->dry_run)
+		return dm_cli_usage_error("delete destroys the cluster and every workload and volume in it: "
+					  "add --yes to confirm");
+	return GO_ON;
+}
+
+/* ---- the run ----------------------------------------------------------------------------------- */
+
+/* The flavour, the target, and the options of the cluster operations. */
+static dm_err load(run *r, args *a)
+{
+	dm_cluster_opts init = DM_CLUSTER_OPTS_INIT;
+	dm_err e;
+
+	a->flavour = dm_flavour_path(a->flavour, NULL);
+	if ((e = dm_flavour_load(&r->fl, a->flavour)) != DM_OK)
+		return e;
+	r->p = dm_flavour_project(r->fl);
+	if ((e = load_target(a, r->p, &r->t)) != DM_OK)
+		return e;
+	if (!strcmp(a->cmd, "delete") && r->t->provider == DM_PROVIDER_REMOTE)
+		return dm_fail(DM_ERR_UNSUPPORTED, "%s is a remote cluster: dm-cluster never deletes it", r->t->source);
+	r->o = init;
+	r->o.ns = r->p->k8s_namespace;
+	r->o.timeout_ms = a->timeout_ms ? a->timeout_ms : !strcmp(a->cmd, "status") ? 30000 : 0;
+	r->o.dry_run = a->dry_run;
+	r->o.kubeconfig_out = a->kubeconfig_out;
+	r->o.on_command = print_command;
+	r->o.ud = a;
+	return DM_OK;
+}
+
+/* The programs the command runs: kubectl for proxy and debug, else the
+ * provider's.  A dry run that cannot find one shows it by name. */
+static dm_err find_programs(run *r, const args *a)
+{
+	dm_err e = DM_OK;
+
+	if (!strcmp(a->cmd, "proxy") || !strcmp(a->cmd, "debug")) {
+		e = dm_proc_find(&r->kubectl, "kubectl", "DM_KUBECTL", "install kubectl");
+		r->o.kubectl = r->kubectl ? r->kubectl : "kubectl";
+	} else if (r->t->provider == DM_PROVIDER_MINIKUBE) {
+		e = dm_proc_find(&r->minikube, "minikube", "DM_MINIKUBE",
+				 "install minikube (see docs/dm-cluster.md) or use a microk8s or remote target");
+		r->o.minikube = r->minikube ? r->minikube : "minikube";
+	} else if (r->t->provider == DM_PROVIDER_MICROK8S) {
+		e = dm_proc_find(&r->microk8s, "microk8s", "DM_MICROK8S",
+				 "install microk8s (see docs/dm-cluster.md) or use a minikube or remote target");
+		r->o.microk8s = r->microk8s ? r->microk8s : "microk8s";
+	}
+	return a->dry_run ? DM_OK : e;
+}
+
+static int cmd_start(const args *a, const run *r)
+{
+	dm_preflight pf = DM_PREFLIGHT_INIT;
+	char *kc = NULL;
+	dm_err e;
+	int code = 0;
+
+	e = dm_cluster_preflight(r->t, &r->o, &pf);
+	if (e == DM_OK && !a->dry_run && r->t->provider != DM_PROVIDER_REMOTE)
+		dm_info("preflight: %s%sthis machine has %d CPUs and %llu MiB of memory", pf.tool ? pf.tool : "",
+			pf.tool ? "; " : "", pf.host_cpus, (unsigned long long)pf.host_memory_mib);
+	dm_preflight_release(&pf);
+	if (e == DM_OK)
+		e = dm_cluster_start(r->t, &r->o, &kc);
+	if (e != DM_OK)
+		code = dm_cli_fail(e);
+	else if (a->json && !a->dry_run)
+		code = json_out(json_pack("{s:s, s:s, s:s, s:s?}", "provider", dm_provider_name(r->t->provider),
+					  "target", r->t->source, "namespace", r->p->k8s_namespace, "kubeconfig", kc));
+	else if (kc)
+		printf("%s\n", kc);
+	free(kc);
+	return code;
+}
+
+/* The command; its exit code. */
+static int run_command(const args *a, run *r)
+{
+	dm_err e = DM_OK;
+
+	if (!strcmp(a->cmd, "proxy"))
+		return cmd_proxy(a, r->p, r->t, &r->o);
+	if (!strcmp(a->cmd, "debug"))
+		return cmd_debug(a, r->t, &r->o, a->kind, a->command);
+	if (!strcmp(a->cmd, "status"))
+		return cmd_status(a, r->p, r->t, &r->o);
+	if (!strcmp(a->cmd, "start"))
+		return cmd_start(a, r);
+	if (!strcmp(a->cmd, "stop"))
+		e = dm_cluster_stop(r->t, &r->o);
+	else if (!strcmp(a->cmd, "delete"))
+		e = dm_cluster_delete(r->t, &r->o);
+	return e == DM_OK ? 0 : dm_cli_fail(e);
+}
+
+static void run_release(run *r)
+{
+	free(r->minikube);
+	free(r->microk8s);
+	free(r->kubectl);
+	dm_target_free(r->t);
+	dm_flavour_free(r->fl);
+}
+
+int main(int argc, char **argv)
+{
+	args a;
+	run r = { .fl = NULL };
+	dm_err e;
+	int code;
+
+	dm_cli_init("dm-cluster");
+	dm_cli_no_core(); /* it writes kubeconfigs holding credentials */
+	if ((code = parse_args(&a, argc, argv)) != GO_ON)
+		return code;
 	/* progress (what is started, what is waited for and how long) is shown
 	 * by default: starting a cluster takes minutes; -v adds every command */
 	dm_cli_set_verbosity(a.verbosity < 0 ? -1 : a.verbosity + 1);
-	/* the words before "--": the command (and debug's net|app); after it: the pod's command */
-	words = cl.dashdash >= 0 ? cl.dashdash : cl.noperands;
-	if (words == 0)
-		return dm_cli_usage_error("no command given (start, stop, delete, status, proxy or debug)");
-	cmd = cl.operands[0];
-	if (strcmp(cmd, "start") && strcmp(cmd, "stop") && strcmp(cmd, "delete") && strcmp(cmd, "status") &&
-	    strcmp(cmd, "proxy") && strcmp(cmd, "debug"))
-		return dm_cli_usage_error("unknown command '%s'", cmd);
-	if (!strcmp(cmd, "debug")) {
-		sub = words > 1 ? cl.operands[1] : "net";
-		if (strcmp(sub, "net") && strcmp(sub, "app"))
-			return dm_cli_usage_error("debug takes 'net' or 'app', not '%s'", sub);
-		if (words > 2)
-			return dm_cli_usage_error("unexpected argument '%s' (the command to run in the pod goes after "
-						  "'--': debug %s -- COMMAND [ARGS...])",
-						  cl.operands[2], sub);
-		if (cl.dashdash >= 0) {
-			cmdv = cl.operands + cl.dashdash;
-			if (!cmdv[0])
-				return dm_cli_usage_error("no command after '--' (debug %s -- COMMAND [ARGS...])", sub);
-		}
-	} else if (cl.noperands > 1) {
-		return dm_cli_usage_error("unexpected argument '%s'", cl.operands[1]);
-	}
-	if (a.host_network && strcmp(cmd, "debug"))
-		return dm_cli_usage_error("--host-network is for debug");
-	if ((a.target != NULL) + a.local + a.remote > 1)
-		return dm_cli_usage_error("-t, -l and -r exclude each other");
-	if (a.json && strcmp(cmd, "status") && strcmp(cmd, "start"))
-		return dm_cli_usage_error("--json is for status and start");
-	if (!strcmp(cmd, "delete") && !a.yes && !a.dry_run)
-		return dm_cli_usage_error("delete destroys the cluster and every workload and volume in it: "
-					  "add --yes to confirm");
-	a.flavour = dm_flavour_path(a.flavour, NULL);
-
-	if ((e = dm_flavour_load(&fl, a.flavour)) != DM_OK) {
+	if ((e = load(&r, &a)) != DM_OK || (e = find_programs(&r, &a)) != DM_OK)
 		code = dm_cli_fail(e);
-		goto done;
-	}
-	p = dm_flavour_project(fl);
-	if ((e = load_target(&a, p, &t)) != DM_OK) {
-		code = dm_cli_fail(e);
-		goto done;
-	}
-	if (!strcmp(cmd, "delete") && t->provider == DM_PROVIDER_REMOTE) {
-		code = dm_cli_fail(
-			dm_fail(DM_ERR_UNSUPPORTED, "%s is a remote cluster: dm-cluster never deletes it", t->source));
-		goto done;
-	}
-
-	o.ns = p->k8s_namespace;
-	o.timeout_ms = a.timeout_ms ? a.timeout_ms : !strcmp(cmd, "status") ? 30000 : 0;
-	o.dry_run = a.dry_run;
-	o.kubeconfig_out = a.kubeconfig_out;
-	o.on_command = print_command;
-	o.ud = &a;
-
-	if (!strcmp(cmd, "proxy") || !strcmp(cmd, "debug")) {
-		if ((e = dm_proc_find(&kubectl, "kubectl", "DM_KUBECTL", "install kubectl")) != DM_OK && !a.dry_run) {
-			code = dm_cli_fail(e);
-			goto done;
-		}
-		o.kubectl = kubectl ? kubectl : "kubectl";
-		if (!strcmp(cmd, "proxy"))
-			code = cmd_proxy(&a, p, t, &o);
-		else
-			code = cmd_debug(&a, t, &o, sub, cmdv);
-		goto done;
-	}
-
-	if (t->provider == DM_PROVIDER_MINIKUBE) {
-		e = dm_proc_find(&minikube, "minikube", "DM_MINIKUBE",
-				 "install minikube (see docs/dm-cluster.md) or use a microk8s or remote target");
-		o.minikube = minikube ? minikube : "minikube";
-	} else if (t->provider == DM_PROVIDER_MICROK8S) {
-		e = dm_proc_find(&microk8s, "microk8s", "DM_MICROK8S",
-				 "install microk8s (see docs/dm-cluster.md) or use a minikube or remote target");
-		o.microk8s = microk8s ? microk8s : "microk8s";
-	}
-	if (e != DM_OK && !a.dry_run) {
-		code = dm_cli_fail(e);
-		goto done;
-	}
-
-	if (!strcmp(cmd, "status")) {
-		code = cmd_status(&a, p, t, &o);
-	} else if (!strcmp(cmd, "start")) {
-		dm_preflight pf = DM_PREFLIGHT_INIT;
-		char *kc = NULL;
-
-		e = dm_cluster_preflight(t, &o, &pf);
-		if (e == DM_OK && !a.dry_run && t->provider != DM_PROVIDER_REMOTE)
-			dm_info("preflight: %s%sthis machine has %d CPUs and %llu MiB of memory",
-				pf.tool ? pf.tool : "", pf.tool ? "; " : "", pf.host_cpus,
-				(unsigned long long)pf.host_memory_mib);
-		dm_preflight_release(&pf);
-		if (e == DM_OK)
-			e = dm_cluster_start(t, &o, &kc);
-		if (e != DM_OK) {
-			code = dm_cli_fail(e);
-		} else if (a.json && !a.dry_run) {
-			code = json_out(json_pack("{s:s, s:s, s:s, s:s?}", "provider", dm_provider_name(t->provider),
-						  "target", t->source, "namespace", p->k8s_namespace, "kubeconfig",
-						  kc));
-		} else if (kc) {
-			printf("%s\n", kc);
-		}
-		free(kc);
-	} else if (!strcmp(cmd, "stop")) {
-		if ((e = dm_cluster_stop(t, &o)) != DM_OK)
-			code = dm_cli_fail(e);
-	} else if (!strcmp(cmd, "delete")) {
-		if ((e = dm_cluster_delete(t, &o)) != DM_OK)
-			code = dm_cli_fail(e);
-	}
-done:
-	free(minikube);
-	free(microk8s);
-	free(kubectl);
-	dm_target_free(t);
-	dm_flavour_free(fl);
+	else
+		code = run_command(&a, &r);
+	run_release(&r);
 	return dm_cli_close_stdout(code);
 }
