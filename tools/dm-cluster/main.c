@@ -241,18 +241,18 @@ static void debug_on_interrupt(int sig)
 	dm_proc_cancel();
 }
 
-static int cmd_debug(const args *a, const dm_target *t, const dm_cluster_opts *o, const char *kind, char *const *cmdv)
+static int cmd_debug(const args *a, const dm_target *t, const dm_cluster_opts *o)
 {
 	dm_debug_opts d = DM_DEBUG_OPTS_INIT;
 	dm_debug_result res;
 	dm_err e;
 	int code;
 
-	d.kind = kind;
+	d.kind = a->kind;
 	d.image = a->image;
 	d.host_network = a->host_network;
-	d.command = (const char *const *)cmdv;
-	if (cmdv && !a->dry_run)
+	d.command = (const char *const *)a->command;
+	if (a->command && !a->dry_run)
 		dm_cli_on_interrupt(debug_on_interrupt);
 	fflush(stdout); /* the pod's output follows */
 	e = dm_cluster_debug(t, o, &d, &res);
@@ -445,7 +445,7 @@ static int run_command(const args *a, run *r)
 	if (!strcmp(a->cmd, "proxy"))
 		return cmd_proxy(a, r->p, r->t, &r->o);
 	if (!strcmp(a->cmd, "debug"))
-		return cmd_debug(a, r->t, &r->o, a->kind, a->command);
+		return cmd_debug(a, r->t, &r->o);
 	if (!strcmp(a->cmd, "status"))
 		return cmd_status(a, r->p, r->t, &r->o);
 	if (!strcmp(a->cmd, "start"))
