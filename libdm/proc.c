@@ -178,6 +178,16 @@ dm_err dm_proc_find(char **out, const char *name, const char *env_name, const ch
 	return DM_OK;
 }
 
+dm_err dm_proc_find_given(char **out, const char *given, const char *name, const char *env_name, const char *hint)
+{
+	*out = NULL;
+	if (!given)
+		return dm_proc_find(out, name, env_name, hint);
+	if (!(*out = strdup(given)))
+		return dm_nomem();
+	return DM_OK;
+}
+
 /* ---- quoting ---- */
 
 static int shell_safe(const char *s)

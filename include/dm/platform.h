@@ -260,6 +260,11 @@ typedef struct {
  * kubeconfig that does not load, a namespace that --delete-namespace must not
  * delete) or a namespace could not be deleted. */
 dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts *o, dm_run_result **results);
+
+/* The programs dm_platform_run runs for p: *helm for a helm component,
+ * *kubectl for a manifest component or with delete_namespace (1 or 0 each),
+ * so that a caller looks up only those (dm_proc_find_given). */
+void dm_platform_programs(const dm_platform *p, int delete_namespace, int *helm, int *kubectl);
 void dm_run_results_free(dm_run_result *results, size_t n);
 
 /* The Go duration text helm takes for ms ("90s", "10m0s" style: "600s"). */

@@ -79,6 +79,11 @@ void dm_proc_last_line(char *out, size_t n, const dm_buf *b);
  * then PATH.  *out malloc'd.  DM_ERR_NOTFOUND names what was tried and how to get it (hint). */
 dm_err dm_proc_find(char **out, const char *name, const char *env_name, const char *hint);
 
+/* dm_proc_find for a tool with a flag naming the program: given (the flag's
+ * value, NULL when not given) wins and is taken as it is, unchecked: running
+ * it says what is wrong with it.  Else dm_proc_find(out, name, env_name, hint). */
+dm_err dm_proc_find_given(char **out, const char *given, const char *name, const char *env_name, const char *hint);
+
 /* Quotes argv for display (--dry-run): one shell-safe line; secrets are the caller's to keep out. */
 dm_err dm_proc_format_argv(dm_buf *out, const char *const *argv);
 

@@ -1,6 +1,7 @@
 /* dm/target.h - cluster targets (files in k8s/configs/, or a flavour's inline
  * `local:` / `remote:`) and the operations on the cluster they describe:
- * preflight, start, stop, delete, status.  docs/configuration.md ("Target
+ * preflight, start, stop, delete, status; kubectl proxy and throw-away
+ * debugging pods.  docs/configuration.md ("Target
  * files") is the contract for the keys; docs/dm-cluster.md for the behaviour.
  *
  * minikube and microk8s are driven through their command-line tools (argv
@@ -75,6 +76,7 @@ typedef struct {
 	const char *ns;       /* the project namespace (start makes sure it exists; status checks it) */
 	const char *minikube; /* program paths (dm_proc_find); required for the provider's actions */
 	const char *microk8s;
+	const char *kubectl; /* proxy and debug */
 	uint64_t timeout_ms; /* limit of each command and of each wait (0: 10 minutes) */
 	int dry_run;         /* report the commands that would change something; run none */
 	/* microk8s: write `microk8s config` here instead of t->kubeconfig */
@@ -159,6 +161,61 @@ dm_err dm_cluster_stop(const dm_target *t, const dm_cluster_opts *o);
 /* minikube delete / microk8s reset (destroys the cluster's workloads and data).
  * The caller asks for confirmation.  remote: DM_ERR_UNSUPPORTED. */
 dm_err dm_cluster_delete(const dm_target *t, const dm_cluster_opts *o);
+
+/* ---- kubectl proxy and debugging pods ----------------------------------------------------- */
+
+/* The path of the dashboard's service proxy as the provider installs it
+ * ("/api/v1/namespaces/kubernetes-dashboard/services/https:kubernetes-dashboard:/proxy/"),
+ * to follow http://127.0.0.1:PORT.  Static. */
+const char *dm_cluster_dashboard_path(const dm_target *t);
+
+/* Runs `kubectl proxy --port PORT` (o->kubectl) for the target's cluster on
+ * the caller's terminal (kubectl's stdin, stdout and stderr are the caller's)
+ * until it ends; the caller flushes its stdout first.  Reports the command
+ * through on_command; with dry_run only that.  Errors: those of dm_proc_run. */
+dm_err dm_cluster_proxy(const dm_target *t, const dm_cluster_opts *o, int port);
+
+#define DM_DEBUG_IMAGE_NET "nicolaka/netshoot:v0.13" /* network tools */
+#define DM_DEBUG_IMAGE_APP "python:3.12-slim"        /* application debugging */
+
+typedef struct {
+	const char *kind;           /* "net" or "app": in the pod's name; picks the default image */
+	const char *image;          /* NULL: DM_DEBUG_IMAGE_NET or DM_DEBUG_IMAGE_APP by kind */
+	int host_network;           /* the pod uses the node's network (hostNetwork) */
+	const char *const *command; /* NULL: an interactive pod; else COMMAND ARGS..., NULL-terminated */
+} dm_debug_opts;
+/* clang-format off */
+#define DM_DEBUG_OPTS_INIT { .kind = "net", .image = NULL, .host_network = 0, .command = NULL }
+/* clang-format on */
+
+typedef struct {
+	char pod[64];    /* the pod's name: dm-debug-KIND-PID-TIME */
+	int exit_code;   /* with a command and DM_OK: the command's exit code; else 0 */
+	char left[1024]; /* "", or that the pod could not be deleted, why, and how to delete it */
+} dm_debug_result;
+
+/* A throw-away pod of o->kubectl in namespace o->ns of the target's cluster,
+ * given o->timeout_ms to start (0: 5 minutes).  The pod's output goes to the
+ * caller's terminal: the caller flushes its stdout first.
+ *
+ * Without a command: `kubectl run -it --rm` on the caller's terminal, a shell
+ * that kubectl removes when it ends.  With one (no shell, no stdin): the pod
+ * is created, waited for, its log (the command's stdout and stderr) followed
+ * to the caller's stdout from its first line, the command's exit code read
+ * into res->exit_code, and the pod deleted, also after a failure once it
+ * exists and after dm_proc_cancel.  A caller that catches SIGINT and SIGTERM
+ * with a handler calling dm_proc_cancel (and nothing else) gets its pod
+ * deleted before it exits.  dry_run: every command is reported
+ * (on_command), none runs.
+ *
+ * Returns DM_OK (the shell ended; the command ran to its end, whatever its
+ * exit code), DM_ERR_INTERRUPTED (dm_proc_cancel; detail "interrupted: pod
+ * 'P' deleted" or "... left in place"), or the failure: the pod could not be
+ * created, its state not read, it did not start in time (DM_ERR_TIMEOUT, with
+ * Kubernetes' reason), the command's exit code is unknown (DM_ERR_PROC).  In
+ * every case res->left says whether a pod was left behind.  Not thread-safe:
+ * it uses the process-wide dm_proc_cancel. */
+dm_err dm_cluster_debug(const dm_target *t, const dm_cluster_opts *o, const dm_debug_opts *d, dm_debug_result *res);
 
 #ifdef __cplusplus
 }

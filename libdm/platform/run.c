@@ -1852,6 +1852,18 @@ out:
 	return e;
 }
 
+void dm_platform_programs(const dm_platform *p, int delete_namespace, int *helm, int *kubectl)
+{
+	*helm = 0;
+	*kubectl = delete_namespace != 0; /* kubectl delete namespace */
+	for (size_t i = 0; i < dm_platform_count(p); i++) {
+		if (dm_platform_at(p, i)->kind == DM_COMPONENT_HELM)
+			*helm = 1;
+		else
+			*kubectl = 1;
+	}
+}
+
 void dm_run_results_free(dm_run_result *results, size_t n)
 {
 	if (!results)

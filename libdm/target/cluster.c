@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -51,6 +52,19 @@ static void fmt_duration(char *out, size_t n, uint64_t ms)
 		snprintf(out, n, "%llus", (unsigned long long)(ms / 1000));
 }
 
+/* Hands argv to on_command when it changes something (report) or with
+ * dry_run; else it shows at debug level. */
+static void announce(const dm_cluster_opts *o, const char *const *argv, int report)
+{
+	dm_buf line = DM_BUF_INIT;
+
+	if ((report || o->dry_run) && o->on_command)
+		o->on_command(o->ud, argv);
+	else if (dm_proc_format_argv(&line, argv) == DM_OK)
+		dm_debug("running: %s", dm_buf_str(&line));
+	dm_buf_release(&line);
+}
+
 /* Runs argv with the operation's timeout.  report: hand it to on_command
  * first (commands that change something).  With dry_run nothing runs: every
  * command is reported and DM_OK returned with an empty result. */
@@ -63,14 +77,9 @@ static dm_err run_cmd(const dm_cluster_opts *o, const char *const *argv, int rep
 	dm_err e;
 
 	*res = init;
-	if ((report || o->dry_run) && o->on_command)
-		o->on_command(o->ud, argv);
-	if (dm_proc_format_argv(&line, argv) == DM_OK && !((report || o->dry_run) && o->on_command))
-		dm_debug("running: %s", dm_buf_str(&line));
-	if (o->dry_run) {
-		dm_buf_release(&line);
+	announce(o, argv, report);
+	if (o->dry_run)
 		return DM_OK;
-	}
 	po.argv = argv;
 	po.timeout_ms = timeout_ms;
 	e = dm_proc_run(&po, res);
@@ -78,8 +87,10 @@ static dm_err run_cmd(const dm_cluster_opts *o, const char *const *argv, int rep
 		char d[32];
 
 		fmt_duration(d, sizeof(d), timeout_ms);
-		e = dm_fail(DM_ERR_TIMEOUT, "'%s' did not finish within %s (--timeout) and was stopped",
-			    dm_buf_str(&line), d);
+		e = dm_proc_format_argv(&line, argv) != DM_OK
+			    ? dm_nomem()
+			    : dm_fail(DM_ERR_TIMEOUT, "'%s' did not finish within %s (--timeout) and was stopped",
+				      dm_buf_str(&line), d);
 	}
 	dm_buf_release(&line);
 	return e;
@@ -1010,5 +1021,388 @@ dm_err dm_cluster_delete(const dm_target *t, const dm_cluster_opts *o)
 		e = run_cmd(o, argv, 1, op_timeout(o), &r);
 	}
 	dm_proc_result_release(&r);
+	return e;
+}
+
+/* ---- kubectl proxy and debugging pods --------------------------------------------------- */
+
+#define DEBUG_WAIT_MS (5ULL * 60 * 1000) /* how long a debugging pod may take to start */
+
+/* kubectl's --kubeconfig/--context for the target's cluster: those of the API. */
+static size_t kubectl_conn(const dm_target *t, const dm_cluster_opts *o, const char **argv, size_t n)
+{
+	dm_k8s_opts ko;
+
+	api_opts(t, o, &ko);
+	if (ko.kubeconfig) {
+		argv[n++] = "--kubeconfig";
+		argv[n++] = ko.kubeconfig;
+	}
+	if (ko.context) {
+		argv[n++] = "--context";
+		argv[n++] = ko.context;
+	}
+	return n;
+}
+
+/* Runs argv on the caller's terminal (stdin, stdout and stderr are the child's too). */
+static dm_err run_on_terminal(const char *const *argv)
+{
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e;
+
+	po.argv = argv;
+	po.inherit_stdio = 1;
+	po.capture_stderr = 0;
+	e = dm_proc_run(&po, &r);
+	dm_proc_result_release(&r);
+	return e;
+}
+
+const char *dm_cluster_dashboard_path(const dm_target *t)
+{
+	switch (t->provider) {
+	case DM_PROVIDER_MINIKUBE:
+		return "/api/v1/namespaces/kubernetes-dashboard/services/http:kubernetes-dashboard:/proxy/";
+	case DM_PROVIDER_MICROK8S: return "/api/v1/namespaces/kube-system/services/https:kubernetes-dashboard:/proxy/";
+	default: return "/api/v1/namespaces/kubernetes-dashboard/services/https:kubernetes-dashboard:/proxy/";
+	}
+}
+
+dm_err dm_cluster_proxy(const dm_target *t, const dm_cluster_opts *o, int port)
+{
+	char p[16];
+	const char *argv[16];
+	size_t n = 0;
+
+	snprintf(p, sizeof(p), "%d", port);
+	argv[n++] = o->kubectl;
+	argv[n++] = "proxy";
+	argv[n++] = "--port";
+	argv[n++] = p;
+	n = kubectl_conn(t, o, argv, n);
+	argv[n] = NULL;
+	announce(o, argv, 1);
+	return o->dry_run ? DM_OK : run_on_terminal(argv);
+}
+
+/* An interrupt came (dm_proc_cancel) while e was being had. */
+static int interrupted(dm_err e)
+{
+	return e == DM_ERR_INTERRUPTED || dm_proc_cancelled();
+}
+
+/* kubectl ARGS... --namespace NS with the target's connection, output
+ * captured (stderr too); args ends with NULL. */
+static dm_err debug_kubectl(const dm_target *t, const dm_cluster_opts *o, const char *const *args, int report,
+			    uint64_t timeout_ms, dm_proc_result *r)
+{
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
+	const char *argv[24];
+	size_t n = 0;
+
+	argv[n++] = o->kubectl;
+	for (size_t i = 0; args[i]; i++)
+		argv[n++] = args[i];
+	argv[n++] = "--namespace";
+	argv[n++] = o->ns;
+	n = kubectl_conn(t, o, argv, n);
+	argv[n] = NULL;
+	announce(o, argv, report);
+	if (o->dry_run)
+		return DM_OK;
+	po.argv = argv;
+	po.timeout_ms = timeout_ms;
+	po.capture_stderr = 1;
+	return dm_proc_run(&po, r);
+}
+
+/* Deletes the debugging pod and waits until it is gone (a pod that is not
+ * there is fine); 1 when it is gone, else 0 with res->left saying so.  Runs
+ * after an interrupt too: the cancel is cleared first.  never_started: its
+ * container never ran (image not pulled ...), so nothing is left to stop and
+ * the object goes at once: a kubelet in image-pull back-off takes most of a
+ * minute to confirm a graceful deletion. */
+static int debug_delete(const dm_target *t, const dm_cluster_opts *o, dm_debug_result *res, int never_started)
+{
+	const char *del[] = { "delete",
+			      "pod",
+			      res->pod,
+			      "--ignore-not-found",
+			      "--wait",
+			      never_started ? "--force" : "--now",
+			      never_started ? "--grace-period=0" : NULL,
+			      NULL };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e;
+
+	dm_proc_cancel_clear();
+	e = debug_kubectl(t, o, del, 1, 120000, &r);
+	if (e != DM_OK) {
+		char l[512];
+
+		dm_proc_last_line(l, sizeof(l), &r.err);
+		snprintf(res->left, sizeof(res->left),
+			 "pod '%s' in namespace '%s' could not be deleted (%s); delete it with 'kubectl delete pod %s "
+			 "-n %s'",
+			 res->pod, o->ns, *l ? l : dm_err_detail(), res->pod, o->ns);
+	}
+	dm_proc_result_release(&r);
+	return e == DM_OK;
+}
+
+/* After an interrupt: the pod goes (a killed kubectl does not delete it). */
+static dm_err debug_interrupted(const dm_target *t, const dm_cluster_opts *o, dm_debug_result *res)
+{
+	int deleted = debug_delete(t, o, res, 0);
+
+	return dm_fail(DM_ERR_INTERRUPTED, "interrupted: pod '%s' %s", res->pod, deleted ? "deleted" : "left in place");
+}
+
+/* The pod's state: phase, the container's exit code when it terminated, and
+ * the reason and message when it waits.  Fields are "" when absent; absent
+ * when there is no such pod. */
+typedef struct {
+	char phase[32], exit_code[16], reason[64], message[512];
+	int absent;
+} pod_state;
+
+static dm_err debug_state(const dm_target *t, const dm_cluster_opts *o, const char *name, pod_state *ps)
+{
+	const char *get[] = { "get",
+			      "pod",
+			      name,
+			      "--ignore-not-found",
+			      "-o",
+			      "jsonpath={.status.phase}{\"\\n\"}"
+			      "{.status.containerStatuses[0].state.terminated.exitCode}{\"\\n\"}"
+			      "{.status.containerStatuses[0].state.waiting.reason}{\"\\n\"}"
+			      "{.status.containerStatuses[0].state.waiting.message}",
+			      NULL };
+	char *fields[4] = { ps->phase, ps->exit_code, ps->reason, ps->message };
+	size_t sizes[4] = { sizeof(ps->phase), sizeof(ps->exit_code), sizeof(ps->reason), sizeof(ps->message) };
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	const char *q;
+	dm_err e;
+
+	memset(ps, 0, sizeof(*ps));
+	e = debug_kubectl(t, o, get, 0, 60000, &r);
+	if (e == DM_OK) {
+		ps->absent = r.out.len == 0;
+		q = dm_buf_str(&r.out);
+		/* empty fields stay empty: split by hand rather than with strtok */
+		for (int i = 0; i < 4 && q; i++) {
+			size_t l = strcspn(q, "\n");
+
+			snprintf(fields[i], sizes[i], "%.*s", (int)l, q);
+			q = q[l] ? q + l + 1 : NULL;
+		}
+	} else if (e != DM_ERR_INTERRUPTED) {
+		char l[512];
+
+		dm_proc_last_line(l, sizeof(l), &r.err);
+		e = dm_fail(e, "cannot read the state of pod '%s': %s", name, *l ? l : dm_err_detail());
+	}
+	dm_proc_result_release(&r);
+	return e;
+}
+
+/* Creates the pod (kubectl run without -it: kubectl attach loses what a quick
+ * command printed before it connected). */
+static dm_err debug_create(const char *const *run_argv, const char *name)
+{
+	dm_proc_opts po = DM_PROC_OPTS_INIT;
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e;
+	char l[512];
+
+	po.argv = run_argv;
+	po.capture_stderr = 1;
+	e = dm_proc_run(&po, &r);
+	if (e != DM_OK && !interrupted(e)) {
+		dm_proc_last_line(l, sizeof(l), &r.err);
+		e = dm_fail(e, "cannot create pod '%s': %s", name, *l ? l : dm_err_detail());
+	}
+	dm_proc_result_release(&r);
+	return e;
+}
+
+/* "5m" waits are written as the user gave them: "300s", "1500ms". */
+static void wait_words(char *out, size_t n, uint64_t ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, n, "%llus", (unsigned long long)(ms / 1000));
+	else
+		snprintf(out, n, "%llums", (unsigned long long)ms);
+}
+
+/* Waits until the pod's container runs or ran.  *never_started: it did not
+ * start, and waiting longer cannot mend it, or the wait is over
+ * (DM_ERR_TIMEOUT, with Kubernetes' reason). */
+static dm_err debug_wait_started(const dm_target *t, const dm_cluster_opts *o, const char *name, const char *image,
+				 int *never_started)
+{
+	uint64_t wait_ms = o->timeout_ms ? o->timeout_ms : DEBUG_WAIT_MS;
+	double deadline = dm_now() + wait_ms / 1000.0;
+	pod_state ps;
+	char wait[32];
+	dm_err e;
+
+	wait_words(wait, sizeof(wait), wait_ms);
+	for (;;) {
+		if ((e = debug_state(t, o, name, &ps)) != DM_OK)
+			return e;
+		if (!strcmp(ps.phase, "Running") || !strcmp(ps.phase, "Succeeded") || !strcmp(ps.phase, "Failed"))
+			return DM_OK;
+		if (!strcmp(ps.reason, "InvalidImageName") || !strcmp(ps.reason, "ErrImageNeverPull") ||
+		    dm_now() >= deadline)
+			break;
+		usleep(500 * 1000);
+		if (dm_proc_cancelled())
+			return dm_fail(DM_ERR_INTERRUPTED, "interrupted");
+	}
+	*never_started = 1;
+	if (ps.reason[0])
+		return dm_fail(DM_ERR_TIMEOUT, "pod '%s' (image '%s') did not start within %s: %s%s%s", name, image,
+			       wait, ps.reason, ps.message[0] ? ": " : "", ps.message);
+	return dm_fail(DM_ERR_TIMEOUT, "pod '%s' (image '%s') did not start within %s (phase %s)", name, image, wait,
+		       ps.phase[0] ? ps.phase : "unknown");
+}
+
+/* Follows the pod's log to the caller's stdout, from its first line, as it
+ * comes, until the container ends.  A log that fails is a warning: the exit
+ * code may still be read. */
+static dm_err debug_follow_log(const dm_target *t, const dm_cluster_opts *o, const char *name)
+{
+	const char *logs[] = { o->kubectl, "logs", "-f", name, "--namespace", o->ns, NULL, NULL, NULL, NULL, NULL };
+	dm_err e;
+
+	kubectl_conn(t, o, logs, 6);
+	e = run_on_terminal(logs);
+	if (interrupted(e))
+		return dm_fail(DM_ERR_INTERRUPTED, "interrupted");
+	if (e != DM_OK)
+		dm_warn("kubectl logs failed: %s", dm_err_detail());
+	return DM_OK;
+}
+
+/* The command's exit code: the pod's status may lag a moment behind the log's end. */
+static dm_err debug_exit_code(const dm_target *t, const dm_cluster_opts *o, const char *name, int *code)
+{
+	double deadline = dm_now() + 60;
+	pod_state ps;
+	dm_err e;
+
+	for (;;) {
+		if ((e = debug_state(t, o, name, &ps)) != DM_OK)
+			return e;
+		if (ps.exit_code[0]) {
+			*code = atoi(ps.exit_code);
+			return DM_OK;
+		}
+		if (ps.absent || dm_now() >= deadline)
+			return dm_fail(DM_ERR_PROC, "pod '%s': its command's exit code is unknown (phase %s)", name,
+				       ps.phase[0] ? ps.phase : "gone");
+		usleep(250 * 1000);
+		if (dm_proc_cancelled())
+			return dm_fail(DM_ERR_INTERRUPTED, "interrupted");
+	}
+}
+
+/* debug ... -- COMMAND: create, wait, follow the log, read the exit code;
+ * then delete the pod, whatever happened once it existed. */
+static dm_err debug_command(const dm_target *t, const dm_cluster_opts *o, const char *image,
+			    const char *const *run_argv, dm_debug_result *res)
+{
+	char detail[2048];
+	int never_started = 0;
+	dm_err e;
+
+	e = debug_create(run_argv, res->pod);
+	if (e != DM_OK && !interrupted(e))
+		return e; /* no pod */
+	if (e == DM_OK)
+		e = debug_wait_started(t, o, res->pod, image, &never_started);
+	if (e == DM_OK)
+		e = debug_follow_log(t, o, res->pod);
+	if (e == DM_OK)
+		e = debug_exit_code(t, o, res->pod, &res->exit_code);
+	if (e != DM_OK && interrupted(e))
+		return debug_interrupted(t, o, res);
+	/* the deletion's commands must not replace what went wrong */
+	snprintf(detail, sizeof(detail), "%s", e == DM_OK ? "" : dm_err_detail());
+	debug_delete(t, o, res, never_started);
+	return e == DM_OK ? DM_OK : dm_fail(e, "%s", detail);
+}
+
+/* The kubectl run command of the pod; *argv: free(). */
+static dm_err debug_run_argv(const char ***argv, const dm_target *t, const dm_cluster_opts *o, const dm_debug_opts *d,
+			     const char *image, const char *name, const char *wait_arg)
+{
+	size_t cmdc = 0, n = 0;
+	const char **a;
+
+	while (d->command && d->command[cmdc])
+		cmdc++;
+	if (!(*argv = a = calloc(cmdc + 32, sizeof(*a))))
+		return dm_nomem();
+	a[n++] = o->kubectl;
+	a[n++] = "run";
+	a[n++] = name;
+	if (!d->command) {
+		a[n++] = "-it";
+		a[n++] = "--rm";
+	}
+	a[n++] = "--restart=Never";
+	a[n++] = "--namespace";
+	a[n++] = o->ns;
+	a[n++] = "--image";
+	a[n++] = image;
+	n = kubectl_conn(t, o, a, n);
+	/* never pull what the node has (a tag such as :latest would mean Always) */
+	a[n++] = "--image-pull-policy=IfNotPresent";
+	if (!d->command)
+		a[n++] = wait_arg;
+	if (d->host_network)
+		a[n++] = "--overrides={\"apiVersion\":\"v1\",\"spec\":{\"hostNetwork\":true}}";
+	if (d->command) {
+		a[n++] = "--command";
+		a[n++] = "--";
+		for (size_t i = 0; i < cmdc; i++)
+			a[n++] = d->command[i];
+	}
+	a[n] = NULL;
+	return DM_OK;
+}
+
+dm_err dm_cluster_debug(const dm_target *t, const dm_cluster_opts *o, const dm_debug_opts *d, dm_debug_result *res)
+{
+	const char *image = d->image ? d->image : !strcmp(d->kind, "net") ? DM_DEBUG_IMAGE_NET : DM_DEBUG_IMAGE_APP;
+	uint64_t wait_ms = o->timeout_ms ? o->timeout_ms : DEBUG_WAIT_MS;
+	char wait_arg[64];
+	const char **argv;
+	dm_err e;
+
+	memset(res, 0, sizeof(*res));
+	/* the pid and the time: a pod of another run is never taken for ours (and deleted) */
+	snprintf(res->pod, sizeof(res->pod), "dm-debug-%s-%ld-%llx", d->kind, (long)getpid(),
+		 (unsigned long long)time(NULL));
+	snprintf(wait_arg, sizeof(wait_arg), "--pod-running-timeout=%llums", (unsigned long long)wait_ms);
+	if ((e = debug_run_argv(&argv, t, o, d, image, res->pod, wait_arg)) != DM_OK)
+		return e;
+	if (!o->dry_run && !d->command)
+		dm_info("starting pod '%s' (%s) in namespace '%s'; it is removed when the shell exits", res->pod, image,
+			o->ns);
+	else if (!o->dry_run)
+		dm_info("running '%s' in pod '%s' (%s) in namespace '%s'", d->command[0], res->pod, image, o->ns);
+	announce(o, argv, 1);
+	if (o->dry_run && d->command)
+		debug_delete(t, o, res, 0); /* shown */
+	else if (d->command)
+		e = debug_command(t, o, image, argv, res);
+	else if (!o->dry_run && interrupted(e = run_on_terminal(argv)))
+		e = debug_interrupted(t, o, res);
+	free(argv);
 	return e;
 }

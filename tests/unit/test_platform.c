@@ -450,6 +450,34 @@ static void test_platform__flavour_section_is_the_inline_map_of_a_component(void
 	dm_flavour_free(f);
 }
 
+static void test_platform__programs_are_those_the_components_run(void **state)
+{
+	const char *only_manifest[] = { "fx-manifest", NULL };
+	dm_platform_opts o = DM_PLATFORM_OPTS_INIT;
+	dm_platform *p = NULL;
+	loaded l;
+	int helm, kubectl;
+
+	(void)state;
+	assert_int_equal(load(&l, FX "/flavours/all.yaml", 0), DM_OK);
+	dm_platform_programs(l.p, 0, &helm, &kubectl);
+	assert_true(helm == 1 && kubectl == 1);
+	o.only = only_manifest;
+	assert_int_equal(dm_platform_load(&p, l.f, &o), DM_OK);
+	dm_platform_programs(p, 0, &helm, &kubectl);
+	assert_true(helm == 0 && kubectl == 1);
+	dm_platform_free(p);
+	unload(&l);
+
+	assert_int_equal(load(&l, FX "/flavours/basic.yaml", 0), DM_OK);
+	dm_platform_programs(l.p, 0, &helm, &kubectl);
+	assert_true(helm == 1 && kubectl == 0);
+	/* the namespaces go with kubectl */
+	dm_platform_programs(l.p, 1, &helm, &kubectl);
+	assert_true(helm == 1 && kubectl == 1);
+	unload(&l);
+}
+
 static void test_platform__durations_for_helm(void **state)
 {
 	char d[32];
@@ -481,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_platform__references_expand_in_plans),
 		cmocka_unit_test(test_platform__only_restricts_and_checks_names),
 		cmocka_unit_test(test_platform__flavour_section_is_the_inline_map_of_a_component),
+		cmocka_unit_test(test_platform__programs_are_those_the_components_run),
 		cmocka_unit_test(test_platform__durations_for_helm),
 	};
 

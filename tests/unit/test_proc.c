@@ -553,6 +553,26 @@ static void test_proc__find_notfound_names_the_variable_and_the_hint(void **stat
 	assert_string_equal(dm_err_detail(), "'/nonexistent/tool' is not an executable file");
 }
 
+static void test_proc__find_given_wins_unchecked_else_env_then_path(void **state)
+{
+	char *p = NULL;
+
+	(void)state;
+	setenv("DM_PROC_TOOL", "/bin/true", 1);
+	/* what the user named is taken as it is: running it says what is wrong with it */
+	assert_int_equal(dm_proc_find_given(&p, "/nonexistent/tool", "sh", "DM_PROC_TOOL", NULL), DM_OK);
+	assert_string_equal(p, "/nonexistent/tool");
+	free(p);
+	assert_int_equal(dm_proc_find_given(&p, NULL, "sh", "DM_PROC_TOOL", NULL), DM_OK);
+	assert_string_equal(p, "/bin/true");
+	free(p);
+	unsetenv("DM_PROC_TOOL");
+	p = (char *)"untouched";
+	assert_int_equal(dm_proc_find_given(&p, NULL, "dm-no-such-tool", NULL, "get it"), DM_ERR_NOTFOUND);
+	assert_null(p);
+	assert_string_equal(dm_err_detail(), "'dm-no-such-tool' not found in PATH; get it");
+}
+
 static void test_proc__find_skips_directories_and_non_executables_in_path(void **state)
 {
 	char tmpl[] = "/tmp/dm-proc-path-XXXXXX";
@@ -719,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_proc__unexecutable_file_is_a_proc_error),
 		cmocka_unit_test(test_proc__find_prefers_env_var_then_path),
 		cmocka_unit_test(test_proc__find_notfound_names_the_variable_and_the_hint),
+		cmocka_unit_test(test_proc__find_given_wins_unchecked_else_env_then_path),
 		cmocka_unit_test(test_proc__find_skips_directories_and_non_executables_in_path),
 		cmocka_unit_test(test_proc__format_argv_quotes_only_what_needs_it),
 		cmocka_unit_test(test_proc__format_argv_round_trips_through_a_shell),

@@ -79,10 +79,30 @@ static const dm_cli_option option_table[] = {
 	"and pass that path with --%s or $DM_%s"
 
 typedef struct {
+	const char *flavour, *kubeconfig, *context;
+	const char *helm, *kubectl; /* --helm, --kubectl */
+	const char **only;          /* -c and the COMPONENT words (malloc'd, NULL-terminated) */
+	size_t n_only;
+	int json, dry_run, with_needs, delete_ns, verbosity;
+	long jobs, crash_restarts;
+	uint64_t timeout_ms;
+	dm_action action;
+} options;
+
+/* What the callbacks print by. */
+typedef struct {
 	dm_action action;
 	int dry_run, json, verbosity;
 	size_t step;
 } ui;
+
+/* What main holds from the loaded flavour to the end: released in one place. */
+typedef struct {
+	dm_flavour *f;
+	dm_platform *p;
+	dm_run_result *res;
+	char *helm, *kubectl;
+} run;
 
 static void print_argv(const char *const *argv)
 {
@@ -225,33 +245,31 @@ static void print_interrupted(dm_action action, const dm_run_result *r, size_t n
 	dm_buf_release(&line);
 }
 
-static dm_err find_prog(char **out, const char *flag, const char *name, const char *env, const char *test_env,
-			const char *upper)
+/* The variable that names a program: DM_HELM, else the test beds' DM_TEST_HELM; NULL when neither is set. */
+static const char *program_variable(const char *env, const char *test_env)
 {
-	char hint[256];
-
-	snprintf(hint, sizeof(hint), TOOLS_HINT, name, upper);
-	if (flag) {
-		*out = strdup(flag);
-		return *out ? DM_OK : dm_fail(DM_ERR_NOMEM, "out of memory");
-	}
 	if (getenv(env) && *getenv(env))
-		return dm_proc_find(out, name, env, hint);
+		return env;
 	if (getenv(test_env) && *getenv(test_env))
-		return dm_proc_find(out, name, test_env, hint);
-	return dm_proc_find(out, name, NULL, hint);
+		return test_env;
+	return NULL;
 }
 
-/* What a dry run shows for a program it could not find: what the user named, else its name. */
-static const char *as_given(const char *flag, const char *env, const char *test_env, const char *name)
+/* Finds helm or kubectl: the flag's value, else the variable's, else PATH.
+ * A plan or a dry run that cannot find it shows what the user named, else its name. */
+static dm_err find_program(char **out, const char *flag, const char *name, const char *env, const char *test_env,
+			   const char *upper, int needed)
 {
-	if (flag)
-		return flag;
-	if (getenv(env) && *getenv(env))
-		return getenv(env);
-	if (getenv(test_env) && *getenv(test_env))
-		return getenv(test_env);
-	return name;
+	const char *var = program_variable(env, test_env);
+	char hint[256];
+	dm_err e;
+
+	snprintf(hint, sizeof(hint), TOOLS_HINT, name, upper);
+	if ((e = dm_proc_find_given(out, flag, name, var, hint)) == DM_OK || needed)
+		return e;
+	dm_err_clear();
+	*out = strdup(flag ? flag : var ? getenv(var) : name);
+	return *out ? DM_OK : dm_nomem();
 }
 
 static int print_json(const dm_platform *p, dm_action action, const dm_run_result *r, size_t n, dm_err e)
@@ -327,225 +345,241 @@ static void print_status_table(const dm_run_result *r, size_t n)
 	}
 }
 
-int main(int argc, char **argv)
+/* The summary line of install and uninstall, always (but with -q):
+ * "install: 2 installed, 1 failed, 1 skipped: c (failed), d (skipped)". */
+static void print_summary(dm_action action, const dm_run_result *res, size_t n, int verbosity)
 {
-	const char *flavour = NULL, *kubeconfig = NULL, *context = NULL, *helm_flag = NULL, *kubectl_flag = NULL;
-	const char **only = NULL;
-	size_t n_only = 0;
-	int opt, json = 0, dry = 0, with_needs = 0, delete_ns = 0, verbosity = 0, code;
-	long jobs = 1, crash_restarts = DM_RUN_CRASH_RESTARTS;
-	uint64_t timeout_ms = 0;
-	dm_action action;
-	dm_flavour *f = NULL;
-	dm_platform *p = NULL;
-	dm_platform_opts po = DM_PLATFORM_OPTS_INIT;
-	dm_run_opts ro = DM_RUN_OPTS_INIT;
-	dm_run_result *res = NULL;
-	char *helm = NULL, *kubectl = NULL;
-	ui u;
-	dm_cli_parser args;
-	dm_err e = DM_OK;
+	size_t ok = 0, failed = 0, skipped = 0;
+	dm_buf which = DM_BUF_INIT;
 
-	dm_cli_init("dm-helm");
-	only = calloc((size_t)argc + 1, sizeof(*only));
-	if (!only)
-		return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
-	dm_cli_parser_init(&args, option_table, argc, argv);
-	while ((opt = dm_cli_next(&args)) > 0) {
-		const char *v = args.value;
-		char *end;
+	for (size_t i = 0; i < n; i++) {
+		ok += res[i].outcome == DM_OUTCOME_OK;
+		failed += res[i].outcome == DM_OUTCOME_FAILED;
+		skipped += res[i].outcome == DM_OUTCOME_SKIPPED;
+		if (res[i].outcome == DM_OUTCOME_FAILED || res[i].outcome == DM_OUTCOME_SKIPPED)
+			dm_buf_printf(&which, "%s%s (%s)", which.len ? ", " : "", res[i].component->name,
+				      outcome_word(action, res[i].outcome));
+	}
+	if (verbosity >= 0 && (failed || skipped))
+		fprintf(stderr, "dm-helm: %s: %zu %s, %zu failed, %zu skipped: %s\n",
+			action == DM_ACTION_INSTALL ? "install" : "uninstall", ok, outcome_word(action, DM_OUTCOME_OK),
+			failed, skipped, dm_buf_str(&which));
+	else if (verbosity >= 0)
+		fprintf(stderr, "dm-helm: %s: %zu %s\n", action == DM_ACTION_INSTALL ? "install" : "uninstall", ok,
+			outcome_word(action, DM_OUTCOME_OK));
+	dm_buf_release(&which);
+}
+
+/* ---- the command line ----------------------------------------------------------------------- */
+
+#define GO_ON (-1) /* parse_args: the run goes on */
+
+/* A number from lo to hi in v, else the usage error "FLAG must be a number from lo to hi, not 'v'". */
+static int parse_number(long *out, const char *v, long lo, long hi, const char *flag)
+{
+	char *end;
+
+	*out = strtol(v, &end, 10);
+	if (*end || end == v || *out < lo || *out > hi)
+		return dm_cli_usage_error("%s must be a number from %ld to %ld, not '%s'", flag, lo, hi, v);
+	return GO_ON;
+}
+
+/* The options; GO_ON, or the exit code (--help, --version, misuse). */
+static int parse_options(options *o, dm_cli_parser *args)
+{
+	int opt, code = GO_ON;
+
+	while (code == GO_ON && (opt = dm_cli_next(args)) > 0) {
+		const char *v = args->value;
 
 		switch (opt) {
-		case 'f': flavour = v; break;
-		case 'c': only[n_only++] = v; break;
-		case 'j':
-			jobs = strtol(v, &end, 10);
-			if (*end || end == v || jobs < 1 || jobs > 64) {
-				free(only);
-				return dm_cli_usage_error("--jobs must be a number from 1 to 64, not '%s'", v);
-			}
-			break;
-		case OPT_CRASH_RESTARTS:
-			crash_restarts = strtol(v, &end, 10);
-			if (*end || end == v || crash_restarts < 0 || crash_restarts > 1000) {
-				free(only);
-				return dm_cli_usage_error("--crash-restarts must be a number from 0 to 1000, not '%s'",
-							  v);
-			}
-			break;
-		case OPT_DRY: dry = 1; break;
+		case 'f': o->flavour = v; break;
+		case 'c': o->only[o->n_only++] = v; break;
+		case 'j': code = parse_number(&o->jobs, v, 1, 64, "--jobs"); break;
+		case OPT_CRASH_RESTARTS: code = parse_number(&o->crash_restarts, v, 0, 1000, "--crash-restarts"); break;
+		case OPT_DRY: o->dry_run = 1; break;
 		case OPT_TIMEOUT:
-			if (dm_parse_duration_ms(v, &timeout_ms) || timeout_ms == 0) {
-				free(only);
-				return dm_cli_usage_error(
+			if (dm_parse_duration_ms(v, &o->timeout_ms) || o->timeout_ms == 0)
+				code = dm_cli_usage_error(
 					"--timeout must be a duration like 90s, 10m or 1h30m, not '%s'", v);
-			}
 			break;
-		case OPT_JSON: json = 1; break;
-		case OPT_KUBECONFIG: kubeconfig = v; break;
-		case OPT_CONTEXT: context = v; break;
-		case OPT_WITH_NEEDS: with_needs = 1; break;
-		case OPT_DELETE_NS: delete_ns = 1; break;
-		case OPT_HELM: helm_flag = v; break;
-		case OPT_KUBECTL: kubectl_flag = v; break;
-		case 'v': verbosity = verbosity < 0 ? 1 : verbosity + 1; break;
-		case 'q': verbosity = -1; break;
-		case 'h': free(only); return dm_cli_help(help_head, option_table, help_tail);
-		case 'V': free(only); return dm_cli_version();
+		case OPT_JSON: o->json = 1; break;
+		case OPT_KUBECONFIG: o->kubeconfig = v; break;
+		case OPT_CONTEXT: o->context = v; break;
+		case OPT_WITH_NEEDS: o->with_needs = 1; break;
+		case OPT_DELETE_NS: o->delete_ns = 1; break;
+		case OPT_HELM: o->helm = v; break;
+		case OPT_KUBECTL: o->kubectl = v; break;
+		case 'v': o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1; break;
+		case 'q': o->verbosity = -1; break;
+		case 'h': return dm_cli_help(help_head, option_table, help_tail);
+		case 'V': return dm_cli_version();
 		}
 	}
-	if (opt == DM_CLI_BAD) {
-		free(only);
-		return DM_EXIT_USAGE;
-	}
-	dm_cli_set_verbosity(verbosity);
-	if (args.noperands == 0) {
-		free(only);
+	return code != GO_ON ? code : opt == DM_CLI_BAD ? DM_EXIT_USAGE : GO_ON;
+}
+
+/* The command word and the components named after it. */
+static int parse_words(options *o, const dm_cli_parser *args)
+{
+	static const char *const actions[] = { "plan", "install", "uninstall", "status" };
+	size_t i;
+
+	if (args->noperands == 0)
 		return dm_cli_usage_error("name a command: plan, install, uninstall or status");
-	}
-	if (!strcmp(args.operands[0], "plan")) {
-		action = DM_ACTION_PLAN;
-	} else if (!strcmp(args.operands[0], "install")) {
-		action = DM_ACTION_INSTALL;
-	} else if (!strcmp(args.operands[0], "uninstall")) {
-		action = DM_ACTION_UNINSTALL;
-	} else if (!strcmp(args.operands[0], "status")) {
-		action = DM_ACTION_STATUS;
-	} else {
-		code = dm_cli_usage_error("unknown command '%s' (plan, install, uninstall or status)",
-					  args.operands[0]);
-		free(only);
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]) && strcmp(args->operands[0], actions[i]); i++)
+		;
+	if (i == sizeof(actions) / sizeof(actions[0]))
+		return dm_cli_usage_error("unknown command '%s' (plan, install, uninstall or status)",
+					  args->operands[0]);
+	o->action = (dm_action)i;
+	for (int k = 1; k < args->noperands; k++)
+		o->only[o->n_only++] = args->operands[k];
+	return GO_ON;
+}
+
+/* Fills o; GO_ON, or the exit code.  o->only is the caller's to free, whatever is returned. */
+static int parse_args(options *o, int argc, char **argv)
+{
+	dm_cli_parser args;
+	int code;
+
+	memset(o, 0, sizeof(*o));
+	o->jobs = 1;
+	o->crash_restarts = DM_RUN_CRASH_RESTARTS;
+	if (!(o->only = calloc((size_t)argc + 1, sizeof(*o->only))))
+		return dm_cli_fail(dm_nomem());
+	dm_cli_parser_init(&args, option_table, argc, argv);
+	if ((code = parse_options(o, &args)) != GO_ON)
 		return code;
-	}
-	for (int i = 1; i < args.noperands; i++)
-		only[n_only++] = args.operands[i];
-	if (delete_ns && action != DM_ACTION_UNINSTALL) {
-		free(only);
+	dm_cli_set_verbosity(o->verbosity);
+	if ((code = parse_words(o, &args)) != GO_ON)
+		return code;
+	if (o->delete_ns && o->action != DM_ACTION_UNINSTALL)
 		return dm_cli_usage_error("--delete-namespace goes with uninstall only");
-	}
-	if (json && action == DM_ACTION_PLAN) {
-		free(only);
+	if (o->json && o->action == DM_ACTION_PLAN)
 		return dm_cli_usage_error("plan prints text; use --json with install, uninstall or status");
-	}
-	dm_cli_no_core();
-	/* from here on an interrupt stops what runs and is reported */
-	dm_cli_on_interrupt(on_signal);
+	return GO_ON;
+}
 
-	flavour = dm_flavour_path(flavour, NULL);
-	if ((e = dm_flavour_load(&f, flavour)))
-		goto fail;
-	po.with_needs = with_needs;
-	po.only = n_only ? only : NULL;
-	if ((e = dm_platform_load(&p, f, &po)))
-		goto fail;
+/* ---- the run ----------------------------------------------------------------------------------- */
 
-	/* helm and kubectl: required where they will run, shown by name where they will not */
-	{
-		int want_helm = 0, want_kubectl = delete_ns;
+static dm_err load(run *r, const options *o)
+{
+	dm_platform_opts po = DM_PLATFORM_OPTS_INIT;
+	dm_err e;
 
-		for (size_t i = 0; i < dm_platform_count(p); i++) {
-			if (dm_platform_at(p, i)->kind == DM_COMPONENT_HELM)
-				want_helm = 1;
-			else
-				want_kubectl = 1;
-		}
-		if (want_helm && (e = find_prog(&helm, helm_flag, "helm", "DM_HELM", "DM_TEST_HELM", "HELM"))) {
-			if (action != DM_ACTION_PLAN && !dry)
-				goto fail;
-			dm_err_clear();
-			helm = strdup(as_given(helm_flag, "DM_HELM", "DM_TEST_HELM", "helm"));
-		}
-		if (want_kubectl &&
-		    (e = find_prog(&kubectl, kubectl_flag, "kubectl", "DM_KUBECTL", "DM_TEST_KUBECTL", "KUBECTL"))) {
-			if (action != DM_ACTION_PLAN && !dry)
-				goto fail;
-			dm_err_clear();
-			kubectl = strdup(as_given(kubectl_flag, "DM_KUBECTL", "DM_TEST_KUBECTL", "kubectl"));
-		}
-		e = DM_OK;
-	}
+	if ((e = dm_flavour_load(&r->f, dm_flavour_path(o->flavour, NULL))))
+		return e;
+	po.with_needs = o->with_needs;
+	po.only = o->n_only ? o->only : NULL;
+	return dm_platform_load(&r->p, r->f, &po);
+}
 
-	memset(&u, 0, sizeof(u));
-	u.action = action;
-	u.dry_run = dry;
-	u.json = json;
-	u.verbosity = verbosity;
-	ro.helm = helm;
-	ro.kubectl = kubectl;
-	ro.kubeconfig = kubeconfig;
-	ro.context = context;
-	ro.timeout_ms = timeout_ms;
+/* helm and kubectl: required where they will run, shown by name where they will not. */
+static dm_err find_programs(run *r, const options *o)
+{
+	int want_helm, want_kubectl, needed = o->action != DM_ACTION_PLAN && !o->dry_run;
+	dm_err e;
+
+	dm_platform_programs(r->p, o->delete_ns, &want_helm, &want_kubectl);
+	if (want_helm && (e = find_program(&r->helm, o->helm, "helm", "DM_HELM", "DM_TEST_HELM", "HELM", needed)))
+		return e;
+	if (want_kubectl &&
+	    (e = find_program(&r->kubectl, o->kubectl, "kubectl", "DM_KUBECTL", "DM_TEST_KUBECTL", "KUBECTL", needed)))
+		return e;
+	return DM_OK;
+}
+
+static dm_err run_action(run *r, const options *o)
+{
+	ui u = { .action = o->action, .dry_run = o->dry_run, .json = o->json, .verbosity = o->verbosity };
+	dm_run_opts ro = DM_RUN_OPTS_INIT;
+
+	ro.helm = r->helm;
+	ro.kubectl = r->kubectl;
+	ro.kubeconfig = o->kubeconfig;
+	ro.context = o->context;
+	ro.timeout_ms = o->timeout_ms;
 	/* plans and dry runs print in a fixed order */
-	ro.jobs = action == DM_ACTION_PLAN || dry ? 1 : (int)jobs;
-	ro.dry_run = dry;
-	ro.delete_namespace = delete_ns;
-	ro.crash_restarts = crash_restarts ? (int)crash_restarts : -1;
+	ro.jobs = o->action == DM_ACTION_PLAN || o->dry_run ? 1 : (int)o->jobs;
+	ro.dry_run = o->dry_run;
+	ro.delete_namespace = o->delete_ns;
+	ro.crash_restarts = o->crash_restarts ? (int)o->crash_restarts : -1;
 	ro.on_command = on_command;
 	ro.on_component = on_component;
 	ro.ud = &u;
-	if (action == DM_ACTION_PLAN) {
-		const dm_project *pj = dm_flavour_project(f);
+	if (o->action == DM_ACTION_PLAN) {
+		const dm_project *pj = dm_flavour_project(r->f);
 
 		printf("flavour %s (namespace %s, root %s)\n", pj->file, pj->k8s_namespace, pj->root);
 		printf("config folder %s\n", pj->config_folder);
 	}
-	e = dm_platform_run(p, action, &ro, &res);
-	if (e == DM_ERR_INTERRUPTED && res && !json) {
-		print_interrupted(action, res, dm_platform_count(p));
-		code = DM_EXIT_INTERRUPTED;
-		goto out;
-	}
-	if (res && json) {
-		print_json(p, action, res, dm_platform_count(p), e);
-	} else if (res && action == DM_ACTION_STATUS && !dry) {
-		print_status_table(res, dm_platform_count(p));
-	}
-	/* no summary when the run could not start (kubeconfig, helm): the error alone says it */
-	if (res && !dry && (e == DM_OK || e == DM_ERR_PARTIAL) &&
-	    (action == DM_ACTION_INSTALL || action == DM_ACTION_UNINSTALL)) {
-		size_t ok = 0, failed = 0, skipped = 0;
-		dm_buf which = DM_BUF_INIT;
+	return dm_platform_run(r->p, o->action, &ro, &r->res);
+}
 
-		for (size_t i = 0; i < dm_platform_count(p); i++) {
-			ok += res[i].outcome == DM_OUTCOME_OK;
-			failed += res[i].outcome == DM_OUTCOME_FAILED;
-			skipped += res[i].outcome == DM_OUTCOME_SKIPPED;
-			if (res[i].outcome == DM_OUTCOME_FAILED || res[i].outcome == DM_OUTCOME_SKIPPED)
-				dm_buf_printf(&which, "%s%s (%s)", which.len ? ", " : "", res[i].component->name,
-					      outcome_word(action, res[i].outcome));
-		}
-		/* the summary line, always (but with -q) */
-		if (verbosity >= 0 && (failed || skipped))
-			fprintf(stderr, "dm-helm: %s: %zu %s, %zu failed, %zu skipped: %s\n",
-				action == DM_ACTION_INSTALL ? "install" : "uninstall", ok,
-				outcome_word(action, DM_OUTCOME_OK), failed, skipped, dm_buf_str(&which));
-		else if (verbosity >= 0)
-			fprintf(stderr, "dm-helm: %s: %zu %s\n", action == DM_ACTION_INSTALL ? "install" : "uninstall",
-				ok, outcome_word(action, DM_OUTCOME_OK));
-		dm_buf_release(&which);
+/* What the run did, on stdout and stderr; the exit code. */
+static int report(const run *r, const options *o, dm_err e)
+{
+	size_t n = dm_platform_count(r->p);
+
+	if (e == DM_ERR_INTERRUPTED && r->res && !o->json) {
+		print_interrupted(o->action, r->res, n);
+		return DM_EXIT_INTERRUPTED;
 	}
-	if (e == DM_ERR_PARTIAL && action == DM_ACTION_STATUS && !json) {
-		for (size_t i = 0; i < dm_platform_count(p); i++) {
-			if (res[i].outcome != DM_OUTCOME_OK)
-				dm_warn("%s: %s", res[i].component->name,
-					res[i].detail ? res[i].detail : "not deployed");
+	if (r->res && o->json)
+		print_json(r->p, o->action, r->res, n, e);
+	else if (r->res && o->action == DM_ACTION_STATUS && !o->dry_run)
+		print_status_table(r->res, n);
+	/* no summary when the run could not start (kubeconfig, helm): the error alone says it */
+	if (r->res && !o->dry_run && (e == DM_OK || e == DM_ERR_PARTIAL) &&
+	    (o->action == DM_ACTION_INSTALL || o->action == DM_ACTION_UNINSTALL))
+		print_summary(o->action, r->res, n, o->verbosity);
+	if (e == DM_ERR_PARTIAL && o->action == DM_ACTION_STATUS && !o->json) {
+		for (size_t i = 0; i < n; i++) {
+			if (r->res[i].outcome != DM_OUTCOME_OK)
+				dm_warn("%s: %s", r->res[i].component->name,
+					r->res[i].detail ? r->res[i].detail : "not deployed");
 		}
 	}
 	if (e && e != DM_ERR_PARTIAL)
-		goto fail;
-	code = dm_cli_exit_code(e);
-	if (e == DM_ERR_PARTIAL && action == DM_ACTION_STATUS)
+		return dm_cli_fail(e);
+	if (e == DM_ERR_PARTIAL && o->action == DM_ACTION_STATUS)
 		dm_err_clear();
-	goto out;
-fail:
-	code = dm_cli_fail(e);
-out:
-	if (p)
-		dm_run_results_free(res, dm_platform_count(p));
-	dm_platform_free(p);
-	dm_flavour_free(f);
-	free(helm);
-	free(kubectl);
-	free(only);
+	return dm_cli_exit_code(e);
+}
+
+static void run_release(run *r)
+{
+	if (r->p)
+		dm_run_results_free(r->res, dm_platform_count(r->p));
+	dm_platform_free(r->p);
+	dm_flavour_free(r->f);
+	free(r->helm);
+	free(r->kubectl);
+}
+
+int main(int argc, char **argv)
+{
+	options o;
+	run r = { .f = NULL };
+	dm_err e;
+	int code;
+
+	dm_cli_init("dm-helm");
+	if ((code = parse_args(&o, argc, argv)) != GO_ON) {
+		free(o.only);
+		return code;
+	}
+	dm_cli_no_core();
+	/* from here on an interrupt stops what runs and is reported */
+	dm_cli_on_interrupt(on_signal);
+	if ((e = load(&r, &o)) || (e = find_programs(&r, &o)))
+		code = dm_cli_fail(e);
+	else
+		code = report(&r, &o, run_action(&r, &o));
+	run_release(&r);
+	free(o.only);
 	return dm_cli_close_stdout(code);
 }
