@@ -74,7 +74,7 @@ static const dm_cli_option option_table[] = {
 	{ OPT_IMAGE, "image", "IMAGE", "debug: the pod's image (pulled only if the node lacks it)", 0 },
 	{ OPT_HOST_NETWORK, "host-network", NULL, "debug: the pod uses the node's network (hostNetwork)", 0 },
 	{ 'v', "verbose", NULL, "also show every command run (progress is shown by default)", 0 },
-	{ 'q', "quiet", NULL, "errors only", 0 },
+	DM_CLI_OPT_QUIET,
 	DM_CLI_OPT_HELP,
 	DM_CLI_OPT_VERSION,
 	DM_CLI_END,

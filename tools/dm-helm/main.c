@@ -68,7 +68,7 @@ static const dm_cli_option option_table[] = {
 	{ OPT_HELM, "helm", "PATH", "the helm program (default: $DM_HELM, else PATH)", 0 },
 	{ OPT_KUBECTL, "kubectl", "PATH", "the kubectl program (default: $DM_KUBECTL, else PATH)", 0 },
 	{ 'v', "verbose", NULL, "show each command as it runs (-vv: debug)", 0 },
-	{ 'q', "quiet", NULL, "errors only", 0 },
+	DM_CLI_OPT_QUIET,
 	DM_CLI_OPT_HELP,
 	DM_CLI_OPT_VERSION,
 	DM_CLI_END,

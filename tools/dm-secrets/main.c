@@ -78,7 +78,7 @@ static const dm_cli_option option_table[] = {
 	{ OPT_CONTEXT, "context", "CTX", "kubeconfig context (default: current-context)", 0 },
 	{ OPT_IN_CLUSTER, "in-cluster", NULL, "use the pod's service account", 0 },
 	{ 'v', "verbose", NULL, "say what is read from where (repeat for debug); never values", 0 },
-	{ 'q', "quiet", NULL, "errors only", 0 },
+	DM_CLI_OPT_QUIET,
 	DM_CLI_OPT_HELP,
 	DM_CLI_OPT_VERSION,
 	DM_CLI_END,

@@ -84,20 +84,14 @@ typedef struct {
 	int tag;          /* the tool's own use of the entry (dm-seed: what --k8s-job does with it) */
 } dm_cli_option;
 
+/* clang-format off */
 /* the last entry of a table */
-#define DM_CLI_END                                                                                                     \
-	{                                                                                                              \
-		0, NULL, NULL, NULL, 0                                                                                 \
-	}
-/* -h and -V as every tool has them */
-#define DM_CLI_OPT_HELP                                                                                                \
-	{                                                                                                              \
-		'h', "help", NULL, "show this help", 0                                                                 \
-	}
-#define DM_CLI_OPT_VERSION                                                                                             \
-	{                                                                                                              \
-		'V', "version", NULL, "show the version", 0                                                            \
-	}
+#define DM_CLI_END { 0, NULL, NULL, NULL, 0 }
+/* -q, -h and -V as every tool has them */
+#define DM_CLI_OPT_QUIET { 'q', "quiet", NULL, "errors only", 0 }
+#define DM_CLI_OPT_HELP { 'h', "help", NULL, "show this help", 0 }
+#define DM_CLI_OPT_VERSION { 'V', "version", NULL, "show the version", 0 }
+/* clang-format on */
 
 typedef struct {
 	const dm_cli_option *table;
