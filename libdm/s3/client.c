@@ -317,162 +317,220 @@ static dm_err status_error(dm_s3 *s3, const request *rq, reply *rep)
 		       rep->status, *reqid ? ", request " : "", reqid);
 }
 
+/* What stays the same on every try of one request: where it goes and the
+ * headers that are signed besides the date.  hs points into md5b64 and hash,
+ * so a prepared is not copied once filled in. */
+typedef struct {
+	dm_buf path; /* "/bucket/key", encoded as it is signed */
+	dm_buf url;
+	char md5b64[32], hash[65];
+	dm_header hs[4];
+	size_t nh;
+} prepared;
+
+static void prepared_release(prepared *p)
+{
+	dm_buf_release(&p->url);
+	dm_buf_release(&p->path);
+}
+
+static dm_err prepare_request(prepared *p, dm_s3 *s3, const request *rq)
+{
+	dm_err e;
+
+	if ((e = dm_buf_puts(&p->path, "/")))
+		return e;
+	if (rq->bucket && (e = dm_sigv4_encode(&p->path, rq->bucket, strlen(rq->bucket), 0)))
+		return e;
+	if (rq->key &&
+	    ((e = dm_buf_puts(&p->path, "/")) || (e = dm_sigv4_encode(&p->path, rq->key, strlen(rq->key), 1))))
+		return e;
+	if ((e = dm_buf_printf(&p->url, "%s%s%s%s", s3->endpoint, p->path.data, rq->query && *rq->query ? "?" : "",
+			       rq->query ? rq->query : "")))
+		return e;
+	if (rq->md5) {
+		dm_base64_encode(p->md5b64, rq->md5, 16);
+		p->hs[p->nh].name = "Content-MD5";
+		p->hs[p->nh++].value = p->md5b64;
+	}
+	if (rq->content_type) {
+		p->hs[p->nh].name = "Content-Type";
+		p->hs[p->nh++].value = rq->content_type;
+	}
+	if (rq->sign_body || !rq->body_len)
+		dm_sha256_hex(p->hash, rq->body ? rq->body : "", rq->body_len);
+	else
+		snprintf(p->hash, sizeof(p->hash), "%s", DM_UNSIGNED_PAYLOAD);
+	p->hs[p->nh].name = "x-amz-content-sha256";
+	p->hs[p->nh++].value = p->hash;
+	return DM_OK;
+}
+
+/* The headers of one try, signed anew for it: the signature covers
+ * x-amz-date, the time of this try, not of the first. */
+static dm_err signed_headers(struct curl_slist **out, dm_s3 *s3, const request *rq, const prepared *p)
+{
+	struct curl_slist *list = NULL;
+	dm_buf authz = DM_BUF_INIT, line = DM_BUF_INIT;
+	char date[17];
+	dm_sigv4_request sr;
+	unsigned char key[32];
+	dm_err e;
+
+	*out = NULL;
+	dm_sigv4_amz_date(date, (long long)time(NULL));
+	memset(&sr, 0, sizeof(sr));
+	sr.method = rq->method;
+	sr.host = s3->host;
+	sr.path = p->path.data;
+	sr.query = rq->query;
+	sr.headers = p->hs;
+	sr.nheaders = p->nh;
+	sr.payload_hash = p->hash;
+	sr.amz_date = date;
+	sr.region = s3->region;
+	sr.service = "s3";
+	sr.access_key = s3->access_key;
+	sr.secret_key = s3->secret_key;
+	sr.session_token = s3->session_token;
+	e = signing_key(s3, date, key);
+	sr.signing_key = key;
+	e = e ? e : dm_sigv4_sign(&authz, NULL, NULL, &sr);
+	dm_wipe(key, sizeof(key));
+	for (size_t i = 0; !e && i < p->nh; i++) {
+		dm_buf_clear(&line);
+		if (!(e = dm_buf_printf(&line, "%s: %s", p->hs[i].name, p->hs[i].value)))
+			list = curl_slist_append(list, line.data);
+	}
+	if (!e) {
+		dm_buf_clear(&line);
+		e = dm_buf_printf(&line, "x-amz-date: %s", date);
+		list = curl_slist_append(list, line.data);
+		dm_buf_clear(&line);
+		e = e ? e : dm_buf_printf(&line, "Authorization: %s", authz.data);
+		list = curl_slist_append(list, line.data);
+		if (s3->session_token) {
+			dm_buf_clear(&line);
+			e = e ? e : dm_buf_printf(&line, "x-amz-security-token: %s", s3->session_token);
+			list = curl_slist_append(list, line.data);
+		}
+		list = curl_slist_append(list, "Expect:");
+	}
+	dm_buf_release(&line);
+	dm_buf_release(&authz);
+	if (e) {
+		curl_slist_free_all(list);
+		return e;
+	}
+	*out = list;
+	return DM_OK;
+}
+
+/* What curl sends for rq->method; rd must outlive the transfer. */
+static void set_method(CURL *h, const request *rq, reader *rd)
+{
+	if (strcmp(rq->method, "PUT") == 0) {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+		curl_easy_setopt(h, CURLOPT_READDATA, rd);
+		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_cb);
+		curl_easy_setopt(h, CURLOPT_SEEKDATA, rd);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
+	} else if (strcmp(rq->method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	} else if (strcmp(rq->method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(rq->method, "GET") != 0) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+	}
+}
+
+/* One try of the request.  *sent is 0 when it could not even be sent (no curl
+ * handle, or its headers could not be made): perform then gives up at once,
+ * since another try would fail the same way.  Otherwise *retry says whether the
+ * failure is worth another try. */
+static dm_err try_once(dm_s3 *s3, const request *rq, const prepared *p, reply *rep, dm_http_reply *got, int *sent,
+		       int *retry)
+{
+	CURL *h = take_handle(s3);
+	struct curl_slist *list = NULL;
+	reader rd = { rq->body, rq->body_len, 0 };
+	char errbuf[CURL_ERROR_SIZE];
+	CURLcode rc;
+	dm_err e;
+
+	*sent = 0;
+	*retry = 0;
+	if (!h)
+		return dm_fail(DM_ERR_NOMEM, "cannot create a curl handle");
+	curl_easy_reset(h);
+	dm_http_setup(h, &s3->http, got, errbuf);
+	if ((e = signed_headers(&list, s3, rq, p))) {
+		give_handle(s3, h);
+		return e;
+	}
+	*sent = 1;
+	curl_easy_setopt(h, CURLOPT_URL, p->url.data);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, rep);
+	set_method(h, rq, &rd);
+	dm_buf_clear(&rep->body);
+	rep->etag[0] = '\0';
+	rep->status = 0;
+	rep->have_length = 0;
+	rep->headers_done = 0;
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
+	curl_slist_free_all(list);
+	if (rc != CURLE_OK) {
+		e = dm_http_fail(rc, errbuf, p->url.data, &s3->http, got);
+		*retry = dm_http_retryable(rc, errbuf, got);
+		/* a connection that broke is not reused */
+		curl_easy_cleanup(h);
+		h = NULL;
+	} else if (!rep->headers_done) {
+		/* libcurl takes a reply that ends inside its headers as complete; its
+		 * ETag or Content-Length may be among the lost lines, so it is a broken
+		 * reply like any other, and worth another try */
+		e = dm_fail(DM_ERR_NET, "request to %s failed: the reply ended inside its headers", s3->endpoint);
+		*retry = 1;
+		curl_easy_cleanup(h);
+		h = NULL;
+	} else if (rep->status >= 200 && rep->status < 300) {
+		e = DM_OK;
+	} else {
+		char code[64], msg[8], rid[8];
+
+		dm_s3_xml_error(rep->body.data, rep->body.len, code, sizeof(code), msg, sizeof(msg), rid, sizeof(rid));
+		e = status_error(s3, rq, rep);
+		*retry = retryable_status(rep->status, code);
+	}
+	if (h)
+		give_handle(s3, h);
+	return e;
+}
+
 /* One request with retries. rep->body holds the reply body (also for errors). */
 static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 {
-	dm_buf url = DM_BUF_INIT, path = DM_BUF_INIT, authz = DM_BUF_INIT;
-	char errbuf[CURL_ERROR_SIZE], date[17], md5b64[32], hash[65];
-	dm_header hs[4];
-	size_t nh = 0;
-	dm_err e;
-	int attempt = 0;
+	prepared p = { .path = DM_BUF_INIT, .url = DM_BUF_INIT };
 	dm_http_reply got = { .body = &rep->body, .kind = rq->kind };
+	int attempt = 0, sent, retry;
+	dm_err e;
 
 	last_code[0] = '\0';
-	if ((e = dm_buf_puts(&path, "/")))
+	if ((e = prepare_request(&p, s3, rq)))
 		goto done;
-	if (rq->bucket && (e = dm_sigv4_encode(&path, rq->bucket, strlen(rq->bucket), 0)))
-		goto done;
-	if (rq->key && ((e = dm_buf_puts(&path, "/")) || (e = dm_sigv4_encode(&path, rq->key, strlen(rq->key), 1))))
-		goto done;
-	if ((e = dm_buf_printf(&url, "%s%s%s%s", s3->endpoint, path.data, rq->query && *rq->query ? "?" : "",
-			       rq->query ? rq->query : "")))
-		goto done;
-	if (rq->md5) {
-		dm_base64_encode(md5b64, rq->md5, 16);
-		hs[nh].name = "Content-MD5";
-		hs[nh++].value = md5b64;
-	}
-	if (rq->content_type) {
-		hs[nh].name = "Content-Type";
-		hs[nh++].value = rq->content_type;
-	}
-	if (rq->sign_body || !rq->body_len)
-		dm_sha256_hex(hash, rq->body ? rq->body : "", rq->body_len);
-	else
-		snprintf(hash, sizeof(hash), "%s", DM_UNSIGNED_PAYLOAD);
-	hs[nh].name = "x-amz-content-sha256";
-	hs[nh++].value = hash;
-
 	for (;;) {
-		CURL *h = take_handle(s3);
-		struct curl_slist *list = NULL;
-		dm_buf line = DM_BUF_INIT;
-		reader rd = { rq->body, rq->body_len, 0 };
-		CURLcode rc;
-		dm_sigv4_request sr;
-		unsigned char key[32];
-		int retry = 0;
-
-		if (!h) {
-			e = dm_fail(DM_ERR_NOMEM, "cannot create a curl handle");
+		e = try_once(s3, rq, &p, rep, &got, &sent, &retry);
+		if (!sent)
 			goto done;
-		}
-		curl_easy_reset(h);
-		dm_http_setup(h, &s3->http, &got, errbuf);
-		dm_sigv4_amz_date(date, (long long)time(NULL));
-		dm_buf_clear(&authz);
-		memset(&sr, 0, sizeof(sr));
-		sr.method = rq->method;
-		sr.host = s3->host;
-		sr.path = path.data;
-		sr.query = rq->query;
-		sr.headers = hs;
-		sr.nheaders = nh;
-		sr.payload_hash = hash;
-		sr.amz_date = date;
-		sr.region = s3->region;
-		sr.service = "s3";
-		sr.access_key = s3->access_key;
-		sr.secret_key = s3->secret_key;
-		sr.session_token = s3->session_token;
-		e = signing_key(s3, date, key);
-		sr.signing_key = key;
-		e = e ? e : dm_sigv4_sign(&authz, NULL, NULL, &sr);
-		dm_wipe(key, sizeof(key));
-		for (size_t i = 0; !e && i < nh; i++) {
-			dm_buf_clear(&line);
-			if (!(e = dm_buf_printf(&line, "%s: %s", hs[i].name, hs[i].value)))
-				list = curl_slist_append(list, line.data);
-		}
-		if (!e) {
-			dm_buf_clear(&line);
-			e = dm_buf_printf(&line, "x-amz-date: %s", date);
-			list = curl_slist_append(list, line.data);
-			dm_buf_clear(&line);
-			e = e ? e : dm_buf_printf(&line, "Authorization: %s", authz.data);
-			list = curl_slist_append(list, line.data);
-			if (s3->session_token) {
-				dm_buf_clear(&line);
-				e = e ? e : dm_buf_printf(&line, "x-amz-security-token: %s", s3->session_token);
-				list = curl_slist_append(list, line.data);
-			}
-			list = curl_slist_append(list, "Expect:");
-		}
-		dm_buf_release(&line);
-		if (e) {
-			curl_slist_free_all(list);
-			give_handle(s3, h);
-			goto done;
-		}
-		curl_easy_setopt(h, CURLOPT_URL, url.data);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-		curl_easy_setopt(h, CURLOPT_HEADERDATA, rep);
-		if (strcmp(rq->method, "PUT") == 0) {
-			curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-			curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
-			curl_easy_setopt(h, CURLOPT_READDATA, &rd);
-			curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_cb);
-			curl_easy_setopt(h, CURLOPT_SEEKDATA, &rd);
-			curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
-		} else if (strcmp(rq->method, "POST") == 0) {
-			curl_easy_setopt(h, CURLOPT_POST, 1L);
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
-		} else if (strcmp(rq->method, "HEAD") == 0) {
-			curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-		} else if (strcmp(rq->method, "GET") != 0) {
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
-		}
-		dm_buf_clear(&rep->body);
-		rep->etag[0] = '\0';
-		rep->status = 0;
-		rep->have_length = 0;
-		rep->headers_done = 0;
-		rc = curl_easy_perform(h);
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
-		curl_slist_free_all(list);
-		if (rc != CURLE_OK) {
-			e = dm_http_fail(rc, errbuf, url.data, &s3->http, &got);
-			retry = dm_http_retryable(rc, errbuf, &got);
-			/* a connection that broke is not reused */
-			curl_easy_cleanup(h);
-			h = NULL;
-		} else if (!rep->headers_done) {
-			/* libcurl takes a reply that ends inside its headers as complete; its
-			 * ETag or Content-Length may be among the lost lines, so it is a broken
-			 * reply like any other, and worth another try */
-			e = dm_fail(DM_ERR_NET, "request to %s failed: the reply ended inside its headers",
-				    s3->endpoint);
-			retry = 1;
-			curl_easy_cleanup(h);
-			h = NULL;
-		} else if (rep->status >= 200 && rep->status < 300) {
-			e = DM_OK;
-		} else {
-			char code[64], msg[8], rid[8];
-
-			dm_s3_xml_error(rep->body.data, rep->body.len, code, sizeof(code), msg, sizeof(msg), rid,
-					sizeof(rid));
-			e = status_error(s3, rq, rep);
-			retry = retryable_status(rep->status, code);
-		}
-		if (h)
-			give_handle(s3, h);
 		if (e == DM_OK || !retry || rq->no_retry || attempt >= s3->retries)
 			break;
-		dm_debug("retrying %s %s after: %s", rq->method, path.data, dm_err_detail());
+		dm_debug("retrying %s %s after: %s", rq->method, p.path.data, dm_err_detail());
 		sleep_backoff(attempt++);
 	}
 	rep->tries = attempt;
@@ -483,9 +541,7 @@ static dm_err perform(dm_s3 *s3, const request *rq, reply *rep)
 		dm_fail(e, "%s (after %d retries)", detail, attempt);
 	}
 done:
-	dm_buf_release(&url);
-	dm_buf_release(&path);
-	dm_buf_release(&authz);
+	prepared_release(&p);
 	return e;
 }
 

@@ -479,64 +479,153 @@ static dm_err list_buckets(const char *source, char ***out, size_t *n)
 	return DM_OK;
 }
 
+static void run_init(run *r, dm_s3 *s3, const dm_seed_opts *o, dm_seed_summary *sum, int jobs)
+{
+	memset(sum, 0, sizeof(*sum));
+	memset(r, 0, sizeof(*r));
+	dm_seed_cancelled = 0;
+	r->s3 = s3;
+	r->o = o;
+	r->sum = sum;
+	r->threshold = o->multipart_threshold ? o->multipart_threshold : DEFAULT_THRESHOLD;
+	if (o->part_size && r->threshold < o->part_size)
+		r->threshold = o->part_size;
+	r->cap = (size_t)jobs * 4;
+	r->part_budget = jobs < 2 * PART_BATCH ? jobs : 2 * PART_BATCH;
+	r->start = dm_now();
+}
+
+/* Where the run goes: o->bucket under the prefix it returns in *prefix
+ * (normalised: no leading '/', one trailing '/' unless empty), or in bucket
+ * mode one bucket per top-level folder of o->source.  Everything that can be
+ * refused is refused here, before the first request; on error nothing is
+ * left to free. */
+static dm_err check_destination(const dm_seed_opts *o, char **prefix, char ***buckets, size_t *nbuckets)
+{
+	const char *pfx;
+	char *p;
+	size_t pl;
+	struct stat st;
+	dm_err e;
+
+	if (!o->bucket)
+		return list_buckets(o->source, buckets, nbuckets);
+	if ((e = dm_s3_bucket_name_check(o->bucket)))
+		return e;
+	/* a leading '/' would make an empty first path segment */
+	pfx = o->prefix ? o->prefix : "";
+	while (*pfx == '/')
+		pfx++;
+	pl = strlen(pfx);
+	if (asprintf(&p, "%s%s", pfx, pl && pfx[pl - 1] != '/' ? "/" : "") < 0)
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	if (!dm_utf8_valid(p, strlen(p)) || strlen(p) > DM_S3_MAX_KEY) {
+		free(p);
+		return dm_fail(DM_ERR_INVALID, "invalid prefix '%s'", o->prefix);
+	}
+	if (stat(o->source, &st) != 0) {
+		free(p);
+		return dm_fail(errno == ENOENT ? DM_ERR_NOTFOUND : DM_ERR_IO, "cannot read '%s': %s", o->source,
+			       strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		free(p);
+		return dm_fail(DM_ERR_INVALID, "'%s' is not a folder", o->source);
+	}
+	*prefix = p;
+	return DM_OK;
+}
+
+/* The threads of one run: the workers and, when the caller wants progress,
+ * the thread that reports it. */
+typedef struct {
+	pthread_t *threads, prog;
+	int started, have_prog;
+} crew;
+
+/* Fails only when not one worker starts: fewer than asked still finish the run. */
+static dm_err start_crew(crew *c, run *r, int jobs)
+{
+	c->threads = calloc((size_t)jobs, sizeof(*c->threads));
+	if (!c->threads)
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
+	for (c->started = 0; c->started < jobs; c->started++)
+		if (pthread_create(&c->threads[c->started], NULL, dm_queue_worker, r) != 0)
+			break;
+	if (c->started == 0)
+		return dm_fail(DM_ERR_NOMEM, "cannot start worker threads");
+	if (r->o->on_progress)
+		c->have_prog = pthread_create(&c->prog, NULL, dm_queue_progress, r) == 0;
+	return DM_OK;
+}
+
+/* Tells the workers that no more tasks will come and waits for every thread. */
+static void stop_crew(crew *c, run *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->walk_done = 1;
+	r->closed = 1;
+	pthread_cond_broadcast(&r->not_empty);
+	pthread_mutex_unlock(&r->lock);
+	for (int i = 0; i < c->started; i++)
+		pthread_join(c->threads[i], NULL);
+	if (c->have_prog)
+		pthread_join(c->prog, NULL);
+}
+
+/* The producer: the source's files into the queue, bucket after bucket in
+ * bucket mode (the first bucket was prepared before the workers started). */
+static dm_err produce(run *r, const char *prefix, char **buckets, size_t nbuckets)
+{
+	const dm_seed_opts *o = r->o;
+	dm_err e = DM_OK;
+
+	if (o->bucket)
+		return seed_tree(r, o->source, o->bucket, prefix);
+	for (size_t i = 0; i < nbuckets && !e && !dm_queue_stopping(r); i++) {
+		char *dir;
+
+		if (i > 0 && (e = prepare_bucket(r, buckets[i])))
+			break;
+		if (asprintf(&dir, "%s/%s", o->source, buckets[i]) < 0) {
+			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			break;
+		}
+		e = seed_tree(r, dir, buckets[i], "");
+		free(dir);
+	}
+	return e;
+}
+
+/* The run's one result once every thread is done: what stopped it (a fatal
+ * error, an interrupt) comes first, then the producer's own error, then the
+ * files that failed. */
+static dm_err run_verdict(run *r, dm_err e)
+{
+	if (r->fatal)
+		return dm_fail(r->fatal, "%s", r->fatal_detail);
+	if (dm_seed_cancelled)
+		return dm_fail(DM_ERR_INTERRUPTED, "interrupted");
+	if (e)
+		return e;
+	return r->sum->failed ? dm_fail(DM_ERR_PARTIAL, "%llu of %llu files failed", (unsigned long long)r->sum->failed,
+					(unsigned long long)r->sum->files_seen)
+			      : DM_OK;
+}
+
 dm_err dm_seed_run(dm_s3 *s3, const dm_seed_opts *o, dm_seed_summary *sum)
 {
 	run r;
-	pthread_t *threads = NULL, prog;
+	crew c = { .threads = NULL };
 	int jobs = o->jobs > 0 ? o->jobs : DEFAULT_JOBS;
-	int started = 0, have_prog = 0;
 	char *prefix = NULL;
 	char **buckets = NULL;
 	size_t nbuckets = 0;
-	dm_err e = DM_OK;
+	dm_err e;
 
-	memset(sum, 0, sizeof(*sum));
-	memset(&r, 0, sizeof(r));
-	dm_seed_cancelled = 0;
-	r.s3 = s3;
-	r.o = o;
-	r.sum = sum;
-	r.threshold = o->multipart_threshold ? o->multipart_threshold : DEFAULT_THRESHOLD;
-	if (o->part_size && r.threshold < o->part_size)
-		r.threshold = o->part_size;
-	r.cap = (size_t)jobs * 4;
-	r.part_budget = jobs < 2 * PART_BATCH ? jobs : 2 * PART_BATCH;
-	r.start = dm_now();
-
-	/* everything that can be refused is refused before the first request */
-	if (o->bucket) {
-		size_t pl;
-
-		if ((e = dm_s3_bucket_name_check(o->bucket)))
-			return e;
-		/* a leading '/' would make an empty first path segment */
-		const char *pfx = o->prefix ? o->prefix : "";
-
-		while (*pfx == '/')
-			pfx++;
-		pl = strlen(pfx);
-		if (asprintf(&prefix, "%s%s", pfx, pl && pfx[pl - 1] != '/' ? "/" : "") < 0)
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
-		if (!dm_utf8_valid(prefix, strlen(prefix)) || strlen(prefix) > DM_S3_MAX_KEY) {
-			free(prefix);
-			return dm_fail(DM_ERR_INVALID, "invalid prefix '%s'", o->prefix);
-		}
-		{
-			struct stat st;
-
-			if (stat(o->source, &st) != 0) {
-				free(prefix);
-				return dm_fail(errno == ENOENT ? DM_ERR_NOTFOUND : DM_ERR_IO, "cannot read '%s': %s",
-					       o->source, strerror(errno));
-			}
-			if (!S_ISDIR(st.st_mode)) {
-				free(prefix);
-				return dm_fail(DM_ERR_INVALID, "'%s' is not a folder", o->source);
-			}
-		}
-	} else if ((e = list_buckets(o->source, &buckets, &nbuckets))) {
+	run_init(&r, s3, o, sum, jobs);
+	if ((e = check_destination(o, &prefix, &buckets, &nbuckets)))
 		return e;
-	}
 
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.not_empty, NULL);
@@ -547,67 +636,19 @@ dm_err dm_seed_run(dm_s3 *s3, const dm_seed_opts *o, dm_seed_summary *sum)
 		e = prepare_bucket(&r, o->bucket);
 	else if (nbuckets > 0)
 		e = prepare_bucket(&r, buckets[0]);
-	if (e)
+	if (e || (e = start_crew(&c, &r, jobs)))
 		goto cleanup;
 
-	threads = calloc((size_t)jobs, sizeof(*threads));
-	if (!threads) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
-		goto cleanup;
-	}
-	for (started = 0; started < jobs; started++)
-		if (pthread_create(&threads[started], NULL, dm_queue_worker, &r) != 0)
-			break;
-	if (started == 0) {
-		e = dm_fail(DM_ERR_NOMEM, "cannot start worker threads");
-		goto cleanup;
-	}
-	if (o->on_progress)
-		have_prog = pthread_create(&prog, NULL, dm_queue_progress, &r) == 0;
-
-	if (o->bucket) {
-		e = seed_tree(&r, o->source, o->bucket, prefix);
-	} else {
-		for (size_t i = 0; i < nbuckets && !e && !dm_queue_stopping(&r); i++) {
-			char *dir;
-
-			if (i > 0 && (e = prepare_bucket(&r, buckets[i])))
-				break;
-			if (asprintf(&dir, "%s/%s", o->source, buckets[i]) < 0) {
-				e = dm_fail(DM_ERR_NOMEM, "out of memory");
-				break;
-			}
-			e = seed_tree(&r, dir, buckets[i], "");
-			free(dir);
-		}
-	}
+	e = produce(&r, prefix, buckets, nbuckets);
 	if (e && !dm_seed_is_fatal(e) && e != DM_ERR_NOMEM)
 		dm_queue_set_fatal(&r, e);
-
-	pthread_mutex_lock(&r.lock);
-	r.walk_done = 1;
-	r.closed = 1;
-	pthread_cond_broadcast(&r.not_empty);
-	pthread_mutex_unlock(&r.lock);
-	for (int i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	if (have_prog)
-		pthread_join(prog, NULL);
-
-	if (r.fatal) {
-		e = dm_fail(r.fatal, "%s", r.fatal_detail);
-	} else if (dm_seed_cancelled) {
-		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted");
-	} else if (!e) {
-		e = sum->failed ? dm_fail(DM_ERR_PARTIAL, "%llu of %llu files failed", (unsigned long long)sum->failed,
-					  (unsigned long long)sum->files_seen)
-				: DM_OK;
-	}
+	stop_crew(&c, &r);
+	e = run_verdict(&r, e);
 cleanup:
 	/* tasks left behind by a stop: drop them, aborting what was begun */
 	dm_transfer_drop_queued(&r);
 	sum->seconds = dm_now() - r.start;
-	free(threads);
+	free(c.threads);
 	free(prefix);
 	for (int i = 0; i < r.nfree; i++)
 		free(r.free_bufs[i].data);

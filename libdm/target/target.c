@@ -179,32 +179,19 @@ static dm_err default_microk8s_kubeconfig(char **out)
 	return *out ? DM_OK : dm_nomem();
 }
 
-static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map, const char *section,
-		       const char *source)
+/* Sets t->provider from the 'provider' key, and checks that the section may
+ * hold that provider and that every key present applies to it. */
+static dm_err read_provider(dm_target *t, const dm_yaml *doc, const dm_ynode *map, const char *section)
 {
-	dm_target *t = NULL;
 	const dm_ynode *pn;
-	const char *provider = NULL, *s;
+	const char *provider = NULL;
 	const char *const *allowed;
-	char *base = NULL;
-	long long ll;
 	dm_err e;
 
-	*out = NULL;
-	e = dm_yaml_want_map(doc, map, section ? section : "target", 0);
-	if (e != DM_OK)
-		return e;
-	e = dm_yaml_check_keys(doc, map, section ? section : "target", target_keys);
-	if (e != DM_OK)
-		return e;
 	e = dm_yaml_get_str(doc, map, "provider", 1, &provider);
 	if (e != DM_OK)
 		return e;
 	pn = dm_yaml_get(map, "provider");
-
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return dm_nomem();
 	if (!strcmp(provider, "minikube")) {
 		t->provider = DM_PROVIDER_MINIKUBE;
 		allowed = minikube_keys;
@@ -215,139 +202,161 @@ static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map,
 		t->provider = DM_PROVIDER_REMOTE;
 		allowed = remote_keys;
 	} else {
-		e = dm_yaml_fail(doc, pn, "provider '%s' is not one of minikube, microk8s, remote", provider);
-		goto done;
+		return dm_yaml_fail(doc, pn, "provider '%s' is not one of minikube, microk8s, remote", provider);
 	}
-	if (section && !strcmp(section, "local") && t->provider == DM_PROVIDER_REMOTE) {
-		e = dm_yaml_fail(doc, pn, "the inline 'local' target must have provider minikube or microk8s");
-		goto done;
-	}
-	if (section && !strcmp(section, "remote") && t->provider != DM_PROVIDER_REMOTE) {
-		e = dm_yaml_fail(doc, pn, "the inline 'remote' target must have provider remote");
-		goto done;
-	}
+	if (section && !strcmp(section, "local") && t->provider == DM_PROVIDER_REMOTE)
+		return dm_yaml_fail(doc, pn, "the inline 'local' target must have provider minikube or microk8s");
+	if (section && !strcmp(section, "remote") && t->provider != DM_PROVIDER_REMOTE)
+		return dm_yaml_fail(doc, pn, "the inline 'remote' target must have provider remote");
 	for (size_t i = 0; i < map->len; i++) {
 		const char *k = map->keys[i]->scalar;
 
-		if (!in_list(allowed, k)) {
-			e = dm_yaml_fail(doc, map->keys[i], "key '%s' does not apply to provider %s", k, provider);
-			goto done;
-		}
+		if (!in_list(allowed, k))
+			return dm_yaml_fail(doc, map->keys[i], "key '%s' does not apply to provider %s", k, provider);
 	}
+	return DM_OK;
+}
 
-	if ((e = dup_str(&t->source, source)) != DM_OK)
-		goto done;
+/* The optional size under key ("8g"), in MiB; 0 when absent, never 0 when given. */
+static dm_err read_size(const dm_yaml *doc, const dm_ynode *map, const char *key, uint64_t *mib)
+{
+	const char *s = NULL;
+	dm_err e;
 
-	ll = 0;
+	if ((e = dm_yaml_get_str(doc, map, key, 0, &s)) != DM_OK)
+		return e;
+	if (s && (e = dm_target_parse_size_mib(s, mib)) != DM_OK)
+		return dm_yaml_fail(doc, dm_yaml_get(map, key), "%s: %s", key, dm_err_detail());
+	if (s && *mib == 0)
+		return dm_yaml_fail(doc, dm_yaml_get(map, key), "%s must be more than 0", key);
+	return DM_OK;
+}
+
+static dm_err read_resources(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
+{
+	long long ll = 0;
+	dm_err e;
+
 	if ((e = dm_yaml_get_int(doc, map, "cpus", 0, 1, 4096, &ll)) != DM_OK)
-		goto done;
+		return e;
 	t->cpus = (int)ll;
-	if ((s = NULL, e = dm_yaml_get_str(doc, map, "memory", 0, &s)) != DM_OK)
-		goto done;
-	if (s && (e = dm_target_parse_size_mib(s, &t->memory_mib)) != DM_OK) {
-		e = dm_yaml_fail(doc, dm_yaml_get(map, "memory"), "memory: %s", dm_err_detail());
-		goto done;
-	}
-	if (s && t->memory_mib == 0) {
-		e = dm_yaml_fail(doc, dm_yaml_get(map, "memory"), "memory must be more than 0");
-		goto done;
-	}
-	if ((s = NULL, e = dm_yaml_get_str(doc, map, "disk", 0, &s)) != DM_OK)
-		goto done;
-	if (s && (e = dm_target_parse_size_mib(s, &t->disk_mib)) != DM_OK) {
-		e = dm_yaml_fail(doc, dm_yaml_get(map, "disk"), "disk: %s", dm_err_detail());
-		goto done;
-	}
-	if (s && t->disk_mib == 0) {
-		e = dm_yaml_fail(doc, dm_yaml_get(map, "disk"), "disk must be more than 0");
-		goto done;
-	}
-	if ((e = dm_yaml_get_bool(doc, map, "gpu", 0, &t->gpu)) != DM_OK)
-		goto done;
+	if ((e = read_size(doc, map, "memory", &t->memory_mib)) != DM_OK)
+		return e;
+	if ((e = read_size(doc, map, "disk", &t->disk_mib)) != DM_OK)
+		return e;
+	return dm_yaml_get_bool(doc, map, "gpu", 0, &t->gpu);
+}
 
-	{
-		const char **list = NULL;
-		size_t n = 0;
+/* Each addon becomes an argument of `minikube addons enable` or `microk8s
+ * enable`, so it is checked like one, and a second mention is refused. */
+static dm_err read_addons(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
+{
+	const char **list = NULL;
+	size_t n = 0;
+	dm_err e;
 
-		if ((e = dm_yaml_get_strlist(doc, map, "addons", 0, &list, &n)) != DM_OK)
-			goto done;
-		t->addons = calloc(n + 1, sizeof(*t->addons));
-		if (!t->addons) {
-			free(list);
-			e = dm_nomem();
-			goto done;
-		}
-		for (size_t i = 0; i < n; i++) {
-			const dm_ynode *an = dm_yaml_get(map, "addons");
+	if ((e = dm_yaml_get_strlist(doc, map, "addons", 0, &list, &n)) != DM_OK)
+		return e;
+	t->addons = calloc(n + 1, sizeof(*t->addons));
+	if (!t->addons) {
+		free(list);
+		return dm_nomem();
+	}
+	for (size_t i = 0; i < n; i++) {
+		const dm_ynode *an = dm_yaml_get(map, "addons");
 
-			if (an && an->kind == DM_YAML_SEQ && i < an->len)
-				an = an->vals[i];
-			if ((e = check_arg_value(doc, an, "addons", list[i])) != DM_OK)
-				break;
-			for (size_t j = 0; j < i; j++)
-				if (!strcmp(t->addons[j], list[i])) {
-					e = dm_yaml_fail(doc, an, "addon '%s' is listed twice", list[i]);
-					break;
-				}
-			if (e != DM_OK)
-				break;
-			if (!(t->addons[i] = strdup(list[i]))) {
-				e = dm_nomem();
+		if (an && an->kind == DM_YAML_SEQ && i < an->len)
+			an = an->vals[i];
+		if ((e = check_arg_value(doc, an, "addons", list[i])) != DM_OK)
+			break;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(t->addons[j], list[i])) {
+				e = dm_yaml_fail(doc, an, "addon '%s' is listed twice", list[i]);
 				break;
 			}
-			t->n_addons = i + 1;
-		}
-		free(list);
 		if (e != DM_OK)
-			goto done;
-	}
-
-	{
-		static const char *const arg_keys[] = { "profile", "driver", "kubernetes_version", "context", NULL };
-		char **dst[] = { &t->profile, &t->driver, &t->kubernetes_version, &t->context };
-
-		for (size_t i = 0; arg_keys[i]; i++) {
-			s = NULL;
-			if ((e = dm_yaml_get_str(doc, map, arg_keys[i], 0, &s)) != DM_OK)
-				goto done;
-			if (!s)
-				continue;
-			if ((e = check_arg_value(doc, dm_yaml_get(map, arg_keys[i]), arg_keys[i], s)) != DM_OK)
-				goto done;
-			if ((e = dup_str(dst[i], s)) != DM_OK)
-				goto done;
-		}
-	}
-	if (t->provider == DM_PROVIDER_MINIKUBE && !t->profile && (e = dup_str(&t->profile, "data-mill")) != DM_OK)
-		goto done;
-
-	s = NULL;
-	if ((e = dm_yaml_get_str(doc, map, "kubeconfig", 0, &s)) != DM_OK)
-		goto done;
-	if (s) {
-		if (!*s) {
-			e = dm_yaml_fail(doc, dm_yaml_get(map, "kubeconfig"), "'kubeconfig' is empty");
-			goto done;
-		}
-		base = dir_of(dm_yaml_name(doc));
-		if (!base) {
+			break;
+		if (!(t->addons[i] = strdup(list[i]))) {
 			e = dm_nomem();
-			goto done;
+			break;
 		}
-		if ((e = resolve_path(&t->kubeconfig, s, base)) != DM_OK) {
-			e = dm_yaml_fail(doc, dm_yaml_get(map, "kubeconfig"), "%s", dm_err_detail());
-			goto done;
-		}
-	} else if (t->provider == DM_PROVIDER_MICROK8S) {
-		if ((e = default_microk8s_kubeconfig(&t->kubeconfig)) != DM_OK)
-			goto done;
+		t->n_addons = i + 1;
+	}
+	free(list);
+	return e;
+}
+
+/* The keys whose values are handed to minikube or kubectl as option arguments. */
+static dm_err read_arg_values(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
+{
+	static const char *const arg_keys[] = { "profile", "driver", "kubernetes_version", "context", NULL };
+	char **dst[] = { &t->profile, &t->driver, &t->kubernetes_version, &t->context };
+	const char *s;
+	dm_err e;
+
+	for (size_t i = 0; arg_keys[i]; i++) {
+		s = NULL;
+		if ((e = dm_yaml_get_str(doc, map, arg_keys[i], 0, &s)) != DM_OK)
+			return e;
+		if (!s)
+			continue;
+		if ((e = check_arg_value(doc, dm_yaml_get(map, arg_keys[i]), arg_keys[i], s)) != DM_OK)
+			return e;
+		if ((e = dup_str(dst[i], s)) != DM_OK)
+			return e;
+	}
+	if (t->provider == DM_PROVIDER_MINIKUBE && !t->profile)
+		return dup_str(&t->profile, "data-mill");
+	return DM_OK;
+}
+
+/* A relative kubeconfig is relative to the file that names it, not to the
+ * folder dm runs in; microk8s without one gets dm's own. */
+static dm_err read_kubeconfig(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
+{
+	const char *s = NULL;
+	char *base;
+	dm_err e;
+
+	if ((e = dm_yaml_get_str(doc, map, "kubeconfig", 0, &s)) != DM_OK)
+		return e;
+	if (!s)
+		return t->provider == DM_PROVIDER_MICROK8S ? default_microk8s_kubeconfig(&t->kubeconfig) : DM_OK;
+	if (!*s)
+		return dm_yaml_fail(doc, dm_yaml_get(map, "kubeconfig"), "'kubeconfig' is empty");
+	base = dir_of(dm_yaml_name(doc));
+	if (!base)
+		return dm_nomem();
+	if ((e = resolve_path(&t->kubeconfig, s, base)) != DM_OK)
+		e = dm_yaml_fail(doc, dm_yaml_get(map, "kubeconfig"), "%s", dm_err_detail());
+	free(base);
+	return e;
+}
+
+static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map, const char *section,
+		       const char *source)
+{
+	dm_target *t;
+	dm_err e;
+
+	*out = NULL;
+	e = dm_yaml_want_map(doc, map, section ? section : "target", 0);
+	if (e != DM_OK)
+		return e;
+	e = dm_yaml_check_keys(doc, map, section ? section : "target", target_keys);
+	if (e != DM_OK)
+		return e;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return dm_nomem();
+	if ((e = read_provider(t, doc, map, section)) != DM_OK || (e = dup_str(&t->source, source)) != DM_OK ||
+	    (e = read_resources(t, doc, map)) != DM_OK || (e = read_addons(t, doc, map)) != DM_OK ||
+	    (e = read_arg_values(t, doc, map)) != DM_OK || (e = read_kubeconfig(t, doc, map)) != DM_OK) {
+		dm_target_free(t);
+		return e;
 	}
 	*out = t;
-	t = NULL;
-done:
-	free(base);
-	dm_target_free(t);
-	return e;
+	return DM_OK;
 }
 
 dm_err dm_target_load_file(dm_target **out, const char *path)
