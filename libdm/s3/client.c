@@ -261,7 +261,6 @@ static void sleep_backoff(int attempt)
 	usleep((useconds_t)((r % (cap + 1)) * 1000));
 }
 
-/* What the request names, for messages: "s3://bucket/key". */
 /* The signing key for amz_date's day, derived when the day changes. */
 static dm_err signing_key(dm_s3 *s3, const char *amz_date, unsigned char out[32])
 {
@@ -278,6 +277,7 @@ static dm_err signing_key(dm_s3 *s3, const char *amz_date, unsigned char out[32]
 	return e;
 }
 
+/* What the request names, for messages: 'bucket/key'. */
 static void what_of(char *out, size_t n, const request *rq)
 {
 	if (rq->key)
