@@ -272,9 +272,7 @@ static int cmd_debug(const args *a, const dm_target *t, const dm_cluster_opts *o
 
 /* ---- the command line ----------------------------------------------------------------------- */
 
-#define GO_ON (-1) /* parse_args: the run goes on */
-
-/* The options; GO_ON, or the exit code (--help, --version, misuse). */
+/* The options; DM_CLI_GO_ON, or the exit code (--help, --version, misuse). */
 static int parse_options(args *a, dm_cli_parser *cl)
 {
 	int c;
@@ -310,7 +308,7 @@ static int parse_options(args *a, dm_cli_parser *cl)
 		case 'V': return dm_cli_version();
 		}
 	}
-	return c == DM_CLI_BAD ? DM_EXIT_USAGE : GO_ON;
+	return c == DM_CLI_BAD ? DM_EXIT_USAGE : DM_CLI_GO_ON;
 }
 
 /* The words before "--": the command (and debug's net|app); after it: the pod's command. */
@@ -327,7 +325,7 @@ static int parse_words(args *a, const dm_cli_parser *cl)
 	if (strcmp(a->cmd, "debug")) {
 		if (cl->noperands > 1)
 			return dm_cli_usage_error("unexpected argument '%s'", cl->operands[1]);
-		return GO_ON;
+		return DM_CLI_GO_ON;
 	}
 	a->kind = words > 1 ? cl->operands[1] : "net";
 	if (strcmp(a->kind, "net") && strcmp(a->kind, "app"))
@@ -341,7 +339,7 @@ static int parse_words(args *a, const dm_cli_parser *cl)
 		if (!a->command[0])
 			return dm_cli_usage_error("no command after '--' (debug %s -- COMMAND [ARGS...])", a->kind);
 	}
-	return GO_ON;
+	return DM_CLI_GO_ON;
 }
 
 static int parse_args(args *a, int argc, char **argv)
@@ -351,7 +349,7 @@ static int parse_args(args *a, int argc, char **argv)
 
 	memset(a, 0, sizeof(*a));
 	dm_cli_parser_init(&cl, option_table, argc, argv);
-	if ((code = parse_options(a, &cl)) != GO_ON || (code = parse_words(a, &cl)) != GO_ON)
+	if ((code = parse_options(a, &cl)) != DM_CLI_GO_ON || (code = parse_words(a, &cl)) != DM_CLI_GO_ON)
 		return code;
 	if (a->host_network && strcmp(a->cmd, "debug"))
 		return dm_cli_usage_error("--host-network is for debug");
@@ -362,7 +360,7 @@ static int parse_args(args *a, int argc, char **argv)
 	if (!strcmp(a->cmd, "delete") && !a->yes && !a->dry_run)
 		return dm_cli_usage_error("delete destroys the cluster and every workload and volume in it: "
 					  "add --yes to confirm");
-	return GO_ON;
+	return DM_CLI_GO_ON;
 }
 
 /* ---- the run ----------------------------------------------------------------------------------- */
@@ -475,7 +473,7 @@ int main(int argc, char **argv)
 
 	dm_cli_init("dm-cluster");
 	dm_cli_no_core(); /* it writes kubeconfigs holding credentials */
-	if ((code = parse_args(&a, argc, argv)) != GO_ON)
+	if ((code = parse_args(&a, argc, argv)) != DM_CLI_GO_ON)
 		return code;
 	/* progress (what is started, what is waited for and how long) is shown
 	 * by default: starting a cluster takes minutes; -v adds every command */

@@ -101,7 +101,7 @@ static const dm_cli_option option_table[] = {
 	DM_CLI_END,
 };
 
-/* The command word and the options' combinations; 0 or the usage exit code. */
+/* The command word and the options' combinations; DM_CLI_GO_ON or the usage exit code. */
 static int check_words(struct args *a, const dm_cli_parser *p, int check_only)
 {
 	if (p->noperands > 0) {
@@ -116,17 +116,17 @@ static int check_words(struct args *a, const dm_cli_parser *p, int check_only)
 		return dm_cli_usage_error("--node needs --kubeconfig");
 	if (check_only && !a->check)
 		return dm_cli_usage_error("--cuda, --image, --min-memory, --min-cc and --smoke belong to 'check'");
-	return 0;
+	return DM_CLI_GO_ON;
 }
 
-/* 0 to go on, DM_CLI_DONE after --help or --version, else the exit code of a usage error */
+/* DM_CLI_GO_ON, or the exit code (--help, --version, misuse) */
 static int parse_args(struct args *a, int argc, char **argv)
 {
 	dm_cli_parser p;
-	int c, code = 0, check_only = 0;
+	int c, check_only = 0;
 
 	dm_cli_parser_init(&p, option_table, argc, argv);
-	while (!code && (c = dm_cli_next(&p)) > 0) {
+	while ((c = dm_cli_next(&p)) > 0) {
 		check_only |= p.opt->tag;
 		switch (c) {
 		case OPT_CUDA: a->cuda = p.value; break;
@@ -144,21 +144,13 @@ static int parse_args(struct args *a, int argc, char **argv)
 		case OPT_NODE: a->node = p.value; break;
 		case 'q': a->verbosity = -1; break;
 		case 'v': a->verbosity++; break;
-		case 'h':
-			dm_cli_help(help_head, option_table, help_tail);
-			code = DM_CLI_DONE;
-			break;
-		case 'V':
-			dm_cli_version();
-			code = DM_CLI_DONE;
-			break;
+		case 'h': return dm_cli_help(help_head, option_table, help_tail);
+		case 'V': return dm_cli_version();
 		}
 	}
 	if (c == DM_CLI_BAD)
-		code = DM_EXIT_USAGE;
-	else if (!code)
-		code = check_words(a, &p, check_only);
-	return code;
+		return DM_EXIT_USAGE;
+	return check_words(a, &p, check_only);
 }
 
 /* ---- human output ---- */
@@ -500,10 +492,7 @@ int main(int argc, char **argv)
 	dm_cli_init("dm-gpu");
 	dm_cli_no_core(); /* it may read kubeconfig tokens */
 	memset(&a, 0, sizeof(a));
-	code = parse_args(&a, argc, argv);
-	if (code == DM_CLI_DONE)
-		return DM_EXIT_OK;
-	if (code)
+	if ((code = parse_args(&a, argc, argv)) != DM_CLI_GO_ON)
 		return code;
 	dm_cli_set_verbosity(a.verbosity);
 

@@ -372,8 +372,6 @@ static void print_summary(dm_action action, const dm_run_result *res, size_t n, 
 
 /* ---- the command line ----------------------------------------------------------------------- */
 
-#define GO_ON (-1) /* parse_args: the run goes on */
-
 /* A number from lo to hi in v, else the usage error "FLAG must be a number from lo to hi, not 'v'". */
 static int parse_number(long *out, const char *v, long lo, long hi, const char *flag)
 {
@@ -382,15 +380,15 @@ static int parse_number(long *out, const char *v, long lo, long hi, const char *
 	*out = strtol(v, &end, 10);
 	if (*end || end == v || *out < lo || *out > hi)
 		return dm_cli_usage_error("%s must be a number from %ld to %ld, not '%s'", flag, lo, hi, v);
-	return GO_ON;
+	return DM_CLI_GO_ON;
 }
 
-/* The options; GO_ON, or the exit code (--help, --version, misuse). */
+/* The options; DM_CLI_GO_ON, or the exit code (--help, --version, misuse). */
 static int parse_options(options *o, dm_cli_parser *args)
 {
-	int opt, code = GO_ON;
+	int opt, code = DM_CLI_GO_ON;
 
-	while (code == GO_ON && (opt = dm_cli_next(args)) > 0) {
+	while (code == DM_CLI_GO_ON && (opt = dm_cli_next(args)) > 0) {
 		const char *v = args->value;
 
 		switch (opt) {
@@ -417,7 +415,7 @@ static int parse_options(options *o, dm_cli_parser *args)
 		case 'V': return dm_cli_version();
 		}
 	}
-	return code != GO_ON ? code : opt == DM_CLI_BAD ? DM_EXIT_USAGE : GO_ON;
+	return code != DM_CLI_GO_ON ? code : opt == DM_CLI_BAD ? DM_EXIT_USAGE : DM_CLI_GO_ON;
 }
 
 /* The command word and the components named after it. */
@@ -436,10 +434,10 @@ static int parse_words(options *o, const dm_cli_parser *args)
 	o->action = (dm_action)i;
 	for (int k = 1; k < args->noperands; k++)
 		o->only[o->n_only++] = args->operands[k];
-	return GO_ON;
+	return DM_CLI_GO_ON;
 }
 
-/* Fills o; GO_ON, or the exit code.  o->only is the caller's to free, whatever is returned. */
+/* Fills o; DM_CLI_GO_ON, or the exit code.  o->only is the caller's to free, whatever is returned. */
 static int parse_args(options *o, int argc, char **argv)
 {
 	dm_cli_parser args;
@@ -451,16 +449,16 @@ static int parse_args(options *o, int argc, char **argv)
 	if (!(o->only = calloc((size_t)argc + 1, sizeof(*o->only))))
 		return dm_cli_fail(dm_nomem());
 	dm_cli_parser_init(&args, option_table, argc, argv);
-	if ((code = parse_options(o, &args)) != GO_ON)
+	if ((code = parse_options(o, &args)) != DM_CLI_GO_ON)
 		return code;
 	dm_cli_set_verbosity(o->verbosity);
-	if ((code = parse_words(o, &args)) != GO_ON)
+	if ((code = parse_words(o, &args)) != DM_CLI_GO_ON)
 		return code;
 	if (o->delete_ns && o->action != DM_ACTION_UNINSTALL)
 		return dm_cli_usage_error("--delete-namespace goes with uninstall only");
 	if (o->json && o->action == DM_ACTION_PLAN)
 		return dm_cli_usage_error("plan prints text; use --json with install, uninstall or status");
-	return GO_ON;
+	return DM_CLI_GO_ON;
 }
 
 /* ---- the run ----------------------------------------------------------------------------------- */
@@ -568,7 +566,7 @@ int main(int argc, char **argv)
 	int code;
 
 	dm_cli_init("dm-helm");
-	if ((code = parse_args(&o, argc, argv)) != GO_ON) {
+	if ((code = parse_args(&o, argc, argv)) != DM_CLI_GO_ON) {
 		free(o.only);
 		return code;
 	}

@@ -103,7 +103,7 @@ typedef struct {
 	dm_buf out;
 } run;
 
-/* 0 to go on, DM_CLI_DONE after --help or --version, else the usage exit code. */
+/* DM_CLI_GO_ON, or the exit code (--help, --version, misuse). */
 static int parse_args(options *o, int argc, char **argv)
 {
 	dm_k8s_opts k8s_init = DM_K8S_OPTS_INIT;
@@ -129,8 +129,8 @@ static int parse_args(options *o, int argc, char **argv)
 		case OPT_IN_CLUSTER: o->k8s.in_cluster = 1; break;
 		case 'v': o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1; break;
 		case 'q': o->verbosity = -1; break;
-		case 'h': dm_cli_help(help_head, option_table, help_tail); return DM_CLI_DONE;
-		case 'V': dm_cli_version(); return DM_CLI_DONE;
+		case 'h': return dm_cli_help(help_head, option_table, help_tail);
+		case 'V': return dm_cli_version();
 		}
 	}
 	if (opt == DM_CLI_BAD)
@@ -156,7 +156,7 @@ static int parse_args(options *o, int argc, char **argv)
 		return dm_cli_usage_error("--alias: %s", dm_err_detail());
 	if (o->k8s.in_cluster && (o->k8s.kubeconfig || o->k8s.context))
 		return dm_cli_usage_error("--in-cluster does not go with --kubeconfig or --context");
-	return 0;
+	return DM_CLI_GO_ON;
 }
 
 /* ---- output ---------------------------------------------------------------------------------- */
@@ -352,9 +352,8 @@ int main(int argc, char **argv)
 	dm_err e;
 
 	dm_cli_init("dm-secrets");
-	code = parse_args(&o, argc, argv);
-	if (code)
-		return code == DM_CLI_DONE ? DM_EXIT_OK : code;
+	if ((code = parse_args(&o, argc, argv)) != DM_CLI_GO_ON)
+		return code;
 	dm_cli_set_verbosity(o.verbosity);
 	/* kubeconfig tokens and keys are secrets too: no core from here on */
 	dm_cli_no_core();

@@ -745,7 +745,7 @@ static int take_job_option(args *a, int c, const char *v)
 	return DM_EXIT_OK;
 }
 
-/* 0 to go on, DM_CLI_DONE after --help or --version, else the exit code. */
+/* DM_CLI_GO_ON, or the exit code (--help, --version, misuse). */
 static int parse_args(args *a, output *out, int argc, char **argv)
 {
 	dm_cli_parser cl;
@@ -761,8 +761,8 @@ static int parse_args(args *a, output *out, int argc, char **argv)
 		case OPT_NO_PROGRESS: a->no_progress = 1; break;
 		case 'v': out->verbosity++; break;
 		case 'q': out->verbosity = -1; break;
-		case 'h': dm_cli_help(help_head, option_table, help_tail); return DM_CLI_DONE;
-		case 'V': dm_cli_version(); return DM_CLI_DONE;
+		case 'h': return dm_cli_help(help_head, option_table, help_tail);
+		case 'V': return dm_cli_version();
 		default:
 			code = cl.opt->tag == JOB_MANIFEST || cl.opt->tag == JOB_LOCAL
 				       ? take_job_option(a, c, cl.value)
@@ -785,7 +785,7 @@ static int parse_args(args *a, output *out, int argc, char **argv)
 		if (a->used[i].opt->id == OPT_TIMEOUT || a->used[i].opt->id == OPT_KUBECONFIG ||
 		    a->used[i].opt->id == OPT_CONTEXT)
 			return dm_cli_usage_error("--%s goes with --k8s-job N --apply", a->used[i].opt->name);
-	return DM_EXIT_OK;
+	return DM_CLI_GO_ON;
 }
 
 /* The pods' options with --json added (dm-seed --apply reads their summaries from their logs). */
@@ -923,9 +923,7 @@ int main(int argc, char **argv)
 	dm_cli_init("dm-seed");
 	dm_cli_no_core();
 	code = parse_args(&a, &out, argc, argv);
-	if (code == DM_CLI_DONE) {
-		code = DM_EXIT_OK;
-	} else if (code == DM_EXIT_OK) {
+	if (code == DM_CLI_GO_ON) {
 		dm_cli_set_verbosity(out.verbosity < 0 ? -1 : out.verbosity > 1 ? 2 : out.verbosity);
 		out.failures = json_array();
 		out.warnings = json_array();

@@ -107,8 +107,9 @@ typedef struct {
 	int dashdash; /* how many operands came before a "--"; -1: there was none */
 } dm_cli_parser;
 
-/* What a tool's parse_args returns after --help or --version: exit 0, do nothing else. */
-#define DM_CLI_DONE (-1)
+/* What a tool's parse_args returns when the run goes on; anything else is the exit code
+ * (0 after --help or --version, DM_EXIT_USAGE after a usage error). */
+#define DM_CLI_GO_ON (-1)
 
 /* Starts parsing argv[1..argc) with table (which must outlive the parser).  Holds
  * nothing to release.  It reorders argv's slots (not the strings). */
