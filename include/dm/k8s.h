@@ -26,10 +26,9 @@ typedef struct {
 	int in_cluster;         /* use the pod's service account instead of a kubeconfig */
 	int run_exec;           /* run exec credential plugins while loading (normally 1) */
 } dm_k8s_opts;
-#define DM_K8S_OPTS_INIT                                                                                               \
-	{                                                                                                              \
-		NULL, NULL, 0, 1                                                                                       \
-	}
+/* clang-format off */
+#define DM_K8S_OPTS_INIT { .run_exec = 1 } /* every other field 0 or NULL */
+/* clang-format on */
 
 /* An exec credential plugin of a kubeconfig user. */
 typedef struct {

@@ -42,10 +42,9 @@ typedef struct {
 	long connect_timeout_ms;   /* 0: 10 s */
 	const char *alias;         /* name used in messages ("authentication failed for alias 'x'") */
 } dm_s3_config;
-#define DM_S3_CONFIG_INIT                                                                                              \
-	{                                                                                                              \
-		NULL, NULL, NULL, NULL, NULL, NULL, 0, -1, 0, NULL                                                     \
-	}
+/* clang-format off */
+#define DM_S3_CONFIG_INIT { .retries = -1 } /* every other field 0 or NULL: the defaults above */
+/* clang-format on */
 
 typedef struct dm_s3 dm_s3;
 
