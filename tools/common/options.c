@@ -195,9 +195,7 @@ int dm_cli_help(const char *head, const dm_cli_option *table, const char *tail)
 	return dm_cli_close_stdout(DM_EXIT_OK);
 }
 
-#ifndef DM_VERSION
-#define DM_VERSION "0.1.0"
-#endif
+/* DM_VERSION comes from the build (the project's version), never a copy here that could drift */
 #ifndef DM_GIT_DESCRIBE
 #define DM_GIT_DESCRIBE ""
 #endif
