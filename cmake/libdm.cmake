@@ -4,6 +4,7 @@
 #                            private headers beside them), with dm's public headers and the
 #                            Debian libraries it links: libcurl, libxml2, libyaml, jansson,
 #                            OpenSSL, OpenMP and threads
+include(GNUInstallDirs)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(XML2 REQUIRED IMPORTED_TARGET libxml-2.0)
@@ -19,5 +20,7 @@ function(dm_add_libdm name root)
   target_include_directories(${name} PUBLIC ${root}/include PRIVATE ${root}/libdm)
   target_link_libraries(${name} PUBLIC PkgConfig::CURL PkgConfig::XML2 PkgConfig::YAML PkgConfig::JANSSON
     OpenSSL::Crypto OpenSSL::SSL OpenMP::OpenMP_C Threads::Threads ${CMAKE_DL_LIBS})
-  target_compile_definitions(${name} PRIVATE DM_SOURCE_DIR="${root}")
+  # the platform content (flavours/, components/, k8s/) that `make install` puts in the share
+  # folder, where dm_platform_root looks last
+  target_compile_definitions(${name} PRIVATE DM_SHARE_DIR="${CMAKE_INSTALL_FULL_DATADIR}/dm")
 endfunction()

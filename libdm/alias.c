@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -27,6 +30,10 @@ void dm_alias_free(dm_alias *a)
 	dm_free_secret(a->secret_key);
 	dm_free_secret(a->session_token);
 	free(a->region);
+	free(a->secret);
+	free(a->secret_ns);
+	free(a->access_key_field);
+	free(a->secret_key_field);
 	free(a);
 }
 
@@ -270,26 +277,21 @@ dm_err dm_alias_url(dm_buf *out, const dm_alias *a)
 char *dm_alias_file_path(void)
 {
 	const char *p = getenv("DM_ALIASES");
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
-	char *out;
+	char *out = NULL;
 
 	if (p && *p)
 		return strdup(p);
-	if (xdg && *xdg) {
-		if (asprintf(&out, "%s/dm/aliases.yaml", xdg) < 0)
-			return NULL;
-		return out;
-	}
-	if (asprintf(&out, "%s/.config/dm/aliases.yaml", home && *home ? home : ".") < 0)
-		return NULL;
+	if (dm_xdg_path(&out, DM_XDG_CONFIG, "aliases.yaml") == DM_ERR_CONFIG) /* no HOME: here */
+		return strdup("./.config/dm/aliases.yaml");
 	return out;
 }
 
-static const char *const alias_keys[] = { "url", "access_key", "secret_key", "session_token", "region", NULL };
+static const char *const alias_keys[] = { "url",    "access_key", "secret_key",       "session_token",    "region",
+					  "secret", "namespace",  "access_key_field", "secret_key_field", NULL };
 
 typedef struct {
 	const char *url, *ak, *sk, *tok, *region; /* borrowed from the document */
+	const char *secret, *ns, *akf, *skf;      /* or where the keys are in the cluster */
 } file_entry;
 
 /* The checks every reader of the alias file makes: a map with only 'aliases',
@@ -316,9 +318,22 @@ static dm_err read_entry(const dm_yaml *doc, const dm_ynode *entry, const char *
 	if ((e = dm_yaml_want_map(doc, entry, "an alias", 0)) ||
 	    (e = dm_yaml_check_keys(doc, entry, "an alias", alias_keys)) ||
 	    (e = dm_yaml_get_str(doc, entry, "url", 1, &f->url)) ||
-	    (e = dm_yaml_get_str(doc, entry, "access_key", 1, &f->ak)) ||
-	    (e = dm_yaml_get_str(doc, entry, "secret_key", 1, &f->sk)) ||
-	    (e = dm_yaml_get_str(doc, entry, "session_token", 0, &f->tok)) ||
+	    (e = dm_yaml_get_str(doc, entry, "secret", 0, &f->secret)))
+		return e;
+	if (f->secret) { /* the keys are read from the cluster when the alias is used */
+		if ((e = dm_yaml_get_str(doc, entry, "namespace", 1, &f->ns)) ||
+		    (e = dm_yaml_get_str(doc, entry, "access_key_field", 0, &f->akf)) ||
+		    (e = dm_yaml_get_str(doc, entry, "secret_key_field", 0, &f->skf)))
+			return e;
+		if (dm_yaml_get(entry, "access_key") || dm_yaml_get(entry, "secret_key"))
+			return dm_yaml_fail(doc, entry,
+					    "alias '%s': 'secret' and 'access_key'/'secret_key' exclude each other",
+					    name);
+	} else if ((e = dm_yaml_get_str(doc, entry, "access_key", 1, &f->ak)) ||
+		   (e = dm_yaml_get_str(doc, entry, "secret_key", 1, &f->sk))) {
+		return e;
+	}
+	if ((e = dm_yaml_get_str(doc, entry, "session_token", 0, &f->tok)) ||
 	    (e = dm_yaml_get_str(doc, entry, "region", 0, &f->region)))
 		return e;
 	if (url_problem(f->url, why, sizeof(why)))
@@ -374,6 +389,14 @@ static dm_err from_alias_file(dm_alias **out, const char *path, const char *name
 		goto done;
 	*found = 1;
 	e = make_alias(out, name, f.url, f.ak, f.sk, f.tok, f.region, "alias file");
+	if (!e && f.secret &&
+	    (!((*out)->secret = strdup(f.secret)) || !((*out)->secret_ns = strdup(f.ns)) ||
+	     (f.akf && !((*out)->access_key_field = strdup(f.akf))) ||
+	     (f.skf && !((*out)->secret_key_field = strdup(f.skf))))) {
+		dm_alias_free(*out);
+		*out = NULL;
+		e = dm_nomem();
+	}
 done:
 	dm_yaml_free(doc);
 	return e;
@@ -524,23 +547,39 @@ static dm_err put_quoted(dm_buf *b, const char *s)
 	return e ? e : dm_buf_puts(b, "\"");
 }
 
-/* One alias as the file holds it, its name indented by indent spaces. */
-static dm_err put_entry(dm_buf *b, int indent, const char *name, const char *url, const char *ak, const char *sk,
-			const char *tok, const char *region)
+/* key: "value" on a line of its own, when value is set */
+static dm_err put_field(dm_buf *b, int indent, const char *key, const char *value)
 {
 	dm_err e;
 
-	if ((e = dm_buf_printf(b, "%*s", indent, "")) || (e = put_quoted(b, name)) ||
-	    (e = dm_buf_printf(b, ":\n%*surl: ", indent + 2, "")) || (e = put_quoted(b, url)) ||
-	    (e = dm_buf_printf(b, "\n%*saccess_key: ", indent + 2, "")) || (e = put_quoted(b, ak)) ||
-	    (e = dm_buf_printf(b, "\n%*ssecret_key: ", indent + 2, "")) || (e = put_quoted(b, sk)))
-		return e;
-	if (tok && *tok && ((e = dm_buf_printf(b, "\n%*ssession_token: ", indent + 2, "")) || (e = put_quoted(b, tok))))
-		return e;
-	if (region && *region &&
-	    ((e = dm_buf_printf(b, "\n%*sregion: ", indent + 2, "")) || (e = put_quoted(b, region))))
+	if (!value || !*value)
+		return DM_OK;
+	if ((e = dm_buf_printf(b, "%*s%s: ", indent, "", key)) || (e = put_quoted(b, value)))
 		return e;
 	return dm_buf_puts(b, "\n");
+}
+
+/* One alias as the file holds it, its name indented by indent spaces. */
+static dm_err put_entry(dm_buf *b, int indent, const dm_alias *a)
+{
+	dm_err e;
+
+	if ((e = dm_buf_printf(b, "%*s", indent, "")) || (e = put_quoted(b, a->name)) || (e = dm_buf_puts(b, ":\n")) ||
+	    (e = put_field(b, indent + 2, "url", a->url)))
+		return e;
+	if (a->secret) {
+		if ((e = put_field(b, indent + 2, "secret", a->secret)) ||
+		    (e = put_field(b, indent + 2, "namespace", a->secret_ns)) ||
+		    (e = put_field(b, indent + 2, "access_key_field", a->access_key_field)) ||
+		    (e = put_field(b, indent + 2, "secret_key_field", a->secret_key_field)))
+			return e;
+	} else if ((e = put_field(b, indent + 2, "access_key", a->access_key)) ||
+		   (e = put_field(b, indent + 2, "secret_key", a->secret_key))) {
+		return e;
+	}
+	if ((e = put_field(b, indent + 2, "session_token", a->session_token)))
+		return e;
+	return put_field(b, indent + 2, "region", a->region);
 }
 
 /* What an alias must be before it is written: a name dm-seed can resolve, an
@@ -559,8 +598,10 @@ static dm_err check_alias(const dm_alias *a)
 		if (fields[i] && !dm_utf8_valid(fields[i], strlen(fields[i])))
 			return dm_fail(DM_ERR_INVALID, "cannot write alias '%s': its %s is not valid UTF-8", a->name,
 				       names[i]);
-	if (!a->access_key || !a->secret_key)
+	if (!a->secret && (!a->access_key || !*a->access_key || !a->secret_key || !*a->secret_key))
 		return dm_fail(DM_ERR_INVALID, "cannot write alias '%s': it has no keys", a->name);
+	if (a->secret && !a->secret_ns)
+		return dm_fail(DM_ERR_INVALID, "cannot write alias '%s': its Secret has no namespace", a->name);
 	if (url_problem(a->url ? a->url : "", why, sizeof(why)))
 		return dm_fail(DM_ERR_INVALID, "cannot write alias '%s': url '%s' %s", a->name, a->url ? a->url : "",
 			       why);
@@ -573,7 +614,7 @@ dm_err dm_alias_format(dm_buf *out, const dm_alias *a)
 
 	if ((e = check_alias(a)) || (e = dm_buf_puts(out, "aliases:\n")))
 		return e;
-	return put_entry(out, 2, a->name, a->url, a->access_key, a->secret_key, a->session_token, a->region);
+	return put_entry(out, 2, a);
 }
 
 /* ---- the other forms of an alias (dm-secrets --format) ---------------------------------------- */
@@ -843,9 +884,7 @@ static dm_err edit_lines(dm_buf *out, const lines *l, const dm_yaml *doc, const 
 				return e;
 			*lost_comment |= line_has_comment(l, i);
 		}
-		if ((e = put_entry(out, indent, a->name, a->url, a->access_key, a->secret_key, a->session_token,
-				   a->region)) ||
-		    (e = put_lines(out, l, to + 1, l->n)))
+		if ((e = put_entry(out, indent, a)) || (e = put_lines(out, l, to + 1, l->n)))
 			return e;
 	} else {
 		if ((e = put_lines(out, l, 1, l->n)))
@@ -855,8 +894,7 @@ static dm_err edit_lines(dm_buf *out, const lines *l, const dm_yaml *doc, const 
 		if (root->kind == DM_YAML_NULL &&
 		    (e = dm_buf_puts(out, l->len ? "aliases:\n" : FILE_HEAD "aliases:\n")))
 			return e;
-		if ((e = put_entry(out, indent, a->name, a->url, a->access_key, a->secret_key, a->session_token,
-				   a->region)))
+		if ((e = put_entry(out, indent, a)))
 			return e;
 	}
 	*done = 1;
@@ -871,15 +909,27 @@ static dm_err rewrite(dm_buf *out, const dm_yaml *doc, const dm_ynode *all, cons
 	if ((e = dm_buf_puts(out, FILE_HEAD "aliases:\n")))
 		return e;
 	for (size_t i = 0; all && all->kind == DM_YAML_MAP && i < all->len; i++) {
+		dm_alias other = { .name = NULL };
 		file_entry f;
 
 		if (strcmp(all->keys[i]->scalar, a->name) == 0)
 			continue;
-		if ((e = read_entry(doc, all->vals[i], all->keys[i]->scalar, &f)) ||
-		    (e = put_entry(out, 2, all->keys[i]->scalar, f.url, f.ak, f.sk, f.tok, f.region)))
+		if ((e = read_entry(doc, all->vals[i], all->keys[i]->scalar, &f)))
+			return e;
+		other.name = (char *)all->keys[i]->scalar;
+		other.url = (char *)f.url;
+		other.access_key = (char *)f.ak;
+		other.secret_key = (char *)f.sk;
+		other.session_token = (char *)f.tok;
+		other.region = (char *)f.region;
+		other.secret = (char *)f.secret;
+		other.secret_ns = (char *)f.ns;
+		other.access_key_field = (char *)f.akf;
+		other.secret_key_field = (char *)f.skf;
+		if ((e = put_entry(out, 2, &other)))
 			return e;
 	}
-	return put_entry(out, 2, a->name, a->url, a->access_key, a->secret_key, a->session_token, a->region);
+	return put_entry(out, 2, a);
 }
 
 dm_err dm_alias_save(const char *path_in, const dm_alias *a)
@@ -941,4 +991,139 @@ out:
 	}
 	free(path);
 	return e;
+}
+
+/* ---- an alias of the cluster's object store ----------------------------------------------- */
+
+/* Does host (of url) resolve here?  Inside the cluster a Service's name does. */
+static int url_host_resolves(const char *url)
+{
+	const char *h = strstr(url, "://");
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char host[256];
+	size_t n;
+
+	if (!h)
+		return 0;
+	h += 3;
+	n = strcspn(h, ":/");
+	if (n == 0 || n >= sizeof(host))
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return 0;
+	freeaddrinfo(res);
+	return 1;
+}
+
+static int in_cluster_url(const char *url, char **ns, char **name, int *port)
+{
+	if (!dm_k8s_service_of_url(url, ns, name, port))
+		return 0;
+	if (!url_host_resolves(url))
+		return 1;
+	free(*ns);
+	free(*name);
+	*ns = *name = NULL;
+	return 0;
+}
+
+int dm_alias_needs_cluster(const dm_alias *a)
+{
+	char *ns = NULL, *name = NULL;
+	int port, in = in_cluster_url(a->url, &ns, &name, &port);
+
+	free(ns);
+	free(name);
+	return a->secret || in;
+}
+
+/* The keys of an alias that names a Secret. */
+static dm_err read_keys(dm_alias *a, dm_k8s *c)
+{
+	const dm_k8s_secret_item *ak, *sk;
+	dm_k8s_secret *s = NULL;
+	dm_err e;
+
+	if ((e = dm_k8s_get_secret(c, a->secret_ns, a->secret, &s)))
+		return e;
+	if (!(e = dm_k8s_secret_pair(s, a->access_key_field, a->secret_key_field, &ak, &sk))) {
+		dm_free_secret(a->access_key);
+		dm_free_secret(a->secret_key);
+		a->access_key = strndup((const char *)ak->value, ak->len);
+		a->secret_key = strndup((const char *)sk->value, sk->len);
+		if (!a->access_key || !a->secret_key)
+			e = dm_nomem();
+		else
+			dm_log_add_secret(a->secret_key);
+	}
+	dm_k8s_secret_free(s);
+	return e;
+}
+
+dm_err dm_alias_connect(dm_alias *a, const dm_alias_connect_opts *o, dm_k8s_forward **fwd)
+{
+	dm_k8s_forward_opts fo = { .kubectl = o->kubectl, .kubeconfig = o->kubeconfig, .context = o->context };
+	char *ns = NULL, *name = NULL, *url = NULL;
+	int port = 0;
+	dm_err e = DM_OK;
+
+	*fwd = NULL;
+	if (a->secret && (e = read_keys(a, o->k8s)))
+		return e;
+	if (!in_cluster_url(a->url, &ns, &name, &port))
+		return DM_OK;
+	fo.ns = ns;
+	fo.service = name;
+	fo.port = port;
+	if (!(e = dm_k8s_forward_open(fwd, o->k8s, &fo))) {
+		if (asprintf(&url, "%s://127.0.0.1:%d", strncmp(a->url, "https:", 6) ? "http" : "https",
+			     dm_k8s_forward_port(*fwd)) < 0) {
+			dm_k8s_forward_close(*fwd);
+			*fwd = NULL;
+			e = dm_nomem();
+		} else {
+			free(a->url);
+			a->url = url;
+		}
+	}
+	free(ns);
+	free(name);
+	return e;
+}
+
+dm_alias_reach dm_alias_reachability(const dm_alias *a)
+{
+	const char *h = strstr(a->url, "://");
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char host[256], port[8], *ns = NULL, *name = NULL;
+	int fd, ok, svc_port;
+	size_t n;
+
+	if (in_cluster_url(a->url, &ns, &name, &svc_port)) {
+		free(ns);
+		free(name);
+		return DM_REACH_IN_CLUSTER;
+	}
+	if (!h)
+		return DM_REACH_OK;
+	h += 3;
+	n = strcspn(h, ":/");
+	if (n >= sizeof(host))
+		return DM_REACH_OK;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcmp(host, "127.0.0.1") && strcmp(host, "localhost"))
+		return DM_REACH_OK;
+	snprintf(port, sizeof(port), "%s", h[n] == ':' ? h + n + 1 : strncmp(a->url, "https", 5) ? "80" : "443");
+	port[strcspn(port, "/")] = '\0';
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return DM_REACH_OK;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok = fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0;
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
+	return ok ? DM_REACH_OK : DM_REACH_LOOPBACK_SHUT;
 }

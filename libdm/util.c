@@ -733,3 +733,23 @@ double dm_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+dm_err dm_xdg_path(char **out, dm_xdg kind, const char *name)
+{
+	const char *var = kind == DM_XDG_STATE ? "XDG_STATE_HOME" : "XDG_CONFIG_HOME";
+	const char *xdg = getenv(var), *home = getenv("HOME");
+	int n;
+
+	*out = NULL;
+	if (xdg && xdg[0] == '/')
+		n = asprintf(out, "%s/dm/%s", xdg, name);
+	else if (home && *home)
+		n = asprintf(out, "%s/%s/dm/%s", home, kind == DM_XDG_STATE ? ".local/state" : ".config", name);
+	else
+		return dm_fail(DM_ERR_CONFIG, "neither %s nor HOME is set: no place for %s", var, name);
+	if (n < 0) {
+		*out = NULL;
+		return dm_nomem();
+	}
+	return DM_OK;
+}

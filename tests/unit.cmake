@@ -16,6 +16,11 @@ dm_unit_test(test_seed_plan ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_seed_plan.c)
 dm_unit_test(test_seed_job ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_seed_job.c)
 # where a component's keys are (dm_component_credentials, dm-secrets and dm-seed --k8s-job)
 dm_unit_test(test_credentials ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_credentials.c)
+# where the platform is (--root, $DM_HOME, .dm-platform, the share folder) and which flavour
+dm_unit_test(test_platform_root ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_platform_root.c)
+target_compile_definitions(test_platform_root PRIVATE DM_SHARE_DIR="${CMAKE_INSTALL_FULL_DATADIR}/dm")
+# the current target: what dm-cluster start records, and how the tools choose their cluster
+dm_unit_test(test_k8s_current ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_k8s_current.c)
 # the tools' option tables (tools/common/options.c): parsing and --help
 dm_unit_test(test_cli_options ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_cli_options.c)
 target_link_libraries(test_cli_options PRIVATE dmcli)

@@ -20,11 +20,18 @@
  *       secret_key: ...
  *       session_token: ...      # optional
  *       region: us-east-1       # optional, default us-east-1
+ *     lake:                     # keys read from the cluster at each use (dm_alias_connect)
+ *       url: http://minio.data-mill.svc.cluster.local:9000
+ *       secret: minio-credentials
+ *       namespace: data-mill
+ *       access_key_field: rootUser      # optional: the common spellings otherwise
+ *       secret_key_field: rootPassword
  */
 #ifndef DM_ALIAS_H
 #define DM_ALIAS_H
 
 #include <dm/err.h>
+#include <dm/k8s.h>
 #include <dm/util.h>
 
 #ifdef __cplusplus
@@ -39,6 +46,13 @@ typedef struct {
 	char *session_token; /* NULL when none */
 	char *region;        /* never NULL after resolve: default "us-east-1" */
 	const char *source;  /* static text: "MC_HOST_ environment", "alias file", "mc config", "AWS_* environment" */
+	/* An alias of the alias file may name, instead of its keys, the Secret of the cluster that
+	 * holds them (dm-secrets --alias on a component): access_key and secret_key are then ""
+	 * until dm_alias_connect reads them. */
+	char *secret;           /* the Secret, or NULL */
+	char *secret_ns;        /* its namespace */
+	char *access_key_field; /* its keys (NULL: the common spellings, dm_k8s_secret_pair) */
+	char *secret_key_field;
 } dm_alias;
 
 /* Resolves name as above. *out is the caller's: dm_alias_free(). The keys are
@@ -96,6 +110,33 @@ typedef enum {
  * pass.  MC and FILE need the url and UTF-8 text (the caller checks).  The
  * keys reach only out (the caller's wiped dm_buf). */
 dm_err dm_alias_export(dm_buf *out, const dm_alias *a, dm_alias_export_form form);
+
+/* ---- an alias of the cluster's object store, used from outside the cluster ---------------- */
+
+/* Does a need the cluster to be used from here: its keys are in a Secret, or its url is a
+ * Service's in-cluster name (NAME.NS.svc...) that this machine cannot resolve? */
+int dm_alias_needs_cluster(const dm_alias *a);
+
+/* Can this machine reach a's url as it is? */
+typedef enum {
+	DM_REACH_OK = 0,       /* as far as can be told without a request */
+	DM_REACH_IN_CLUSTER,   /* a Service's in-cluster name that does not resolve here */
+	DM_REACH_LOOPBACK_SHUT /* 127.0.0.1/localhost, and nothing listens on that port */
+} dm_alias_reach;
+dm_alias_reach dm_alias_reachability(const dm_alias *a);
+
+typedef struct {
+	dm_k8s *k8s;                      /* the cluster (the caller chose it: dm_k8s_choose) */
+	const char *kubectl;              /* the program that forwards a port */
+	const char *kubeconfig, *context; /* handed to it: the same cluster */
+} dm_alias_connect_opts;
+
+/* Makes a usable here: an alias naming a Secret gets its keys from it (registered with the
+ * redactor); an alias whose url is a Service's in-cluster name that does not resolve here gets
+ * a port-forward to a ready pod behind the Service (*fwd: close it after the last request,
+ * before freeing a) and its url becomes http(s)://127.0.0.1:PORT.  *fwd is NULL when no forward
+ * was needed.  Errors: those of dm_k8s_get_secret, dm_k8s_secret_pair, dm_k8s_forward_open. */
+dm_err dm_alias_connect(dm_alias *a, const dm_alias_connect_opts *o, dm_k8s_forward **fwd);
 
 /* Wipes the secrets and frees; NULL is a no-op. */
 void dm_alias_free(dm_alias *a);

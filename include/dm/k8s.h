@@ -30,6 +30,43 @@ typedef struct {
 #define DM_K8S_OPTS_INIT { .run_exec = 1 } /* every other field 0 or NULL */
 /* clang-format on */
 
+/* ---- which cluster: the current target ---------------------------------------------------- */
+
+/* The cluster that the last start of a target reached (dm-cluster start records it): the tools
+ * that talk to Kubernetes use it unless their options or $KUBECONFIG say otherwise.  Kept in
+ * $XDG_STATE_HOME/dm/current-target.json (default ~/.local/state/dm/), mode 0600. */
+typedef struct {
+	char *kubeconfig; /* the kubeconfig file, absolute */
+	char *context;    /* the context in it */
+	char *target;     /* the target it was started from, for messages */
+	char *file;       /* the record */
+} dm_k8s_current;
+
+/* Records kubeconfig (made absolute) and context as the current target. */
+dm_err dm_k8s_current_save(const char *kubeconfig, const char *context, const char *target);
+/* Reads the record.  DM_ERR_NOTFOUND when there is none; DM_ERR_CONFIG when it is not one
+ * (the detail names the file).  *out: dm_k8s_current_release(). */
+dm_err dm_k8s_current_load(dm_k8s_current *out);
+/* Removes the record when it names this kubeconfig and context (a deleted cluster). */
+dm_err dm_k8s_current_forget(const char *kubeconfig, const char *context);
+void dm_k8s_current_release(dm_k8s_current *c);
+
+/* Where the kubeconfig that a tool uses comes from. */
+typedef enum {
+	DM_K8S_FROM_GIVEN = 0, /* the tool's option (opts.kubeconfig) */
+	DM_K8S_FROM_ENV,       /* $KUBECONFIG */
+	DM_K8S_FROM_CURRENT,   /* the current target */
+	DM_K8S_FROM_HOME,      /* ~/.kube/config, or in a pod its service account */
+	DM_K8S_FROM_IN_CLUSTER /* opts.in_cluster */
+} dm_k8s_from;
+
+/* Chooses the cluster as kubectl does, with the current target in between: ko->kubeconfig
+ * when set, else $KUBECONFIG, else the current target's kubeconfig (with its context unless
+ * ko->context is set), else ~/.kube/config.  ko's strings then point into *cur (release it
+ * after ko's last use).  A record that cannot be read is an error: it never silently sends a
+ * tool to another cluster. */
+dm_err dm_k8s_choose(dm_k8s_opts *ko, dm_k8s_current *cur, dm_k8s_from *from);
+
 /* An exec credential plugin of a kubeconfig user. */
 typedef struct {
 	char *command;     /* as written, or resolved against the kubeconfig's folder */
@@ -197,6 +234,36 @@ dm_err dm_k8s_get_json(dm_k8s *c, const char *api, const char *resource, const c
 /* The log of container (NULL: the pod's only one) of pod: *out malloc'd and NUL-terminated,
  * *len bytes (a log holding NUL bytes is cut at the first). */
 dm_err dm_k8s_pod_log(dm_k8s *c, const char *ns, const char *pod, const char *container, char **out, size_t *len);
+
+/* ---- reaching a Service from outside the cluster (k8s/forward.c) -------------------------- */
+
+/* Is url's host a Service's in-cluster name, NAME.NS.svc or NAME.NS.svc.cluster.local?  Then
+ * 1, with *ns and *name malloc'd and *port the url's (else 80 or 443). */
+int dm_k8s_service_of_url(const char *url, char **ns, char **name, int *port);
+
+typedef struct {
+	const char *kubectl;              /* the program that forwards (dm_proc_find) */
+	const char *kubeconfig, *context; /* the cluster (dm_k8s_choose); NULL: kubectl's defaults */
+	const char *ns, *service;         /* the Service */
+	int port;                         /* its port */
+	uint64_t ready_timeout_ms;        /* for the forward to listen; 0: 30 s */
+	int retries;                      /* reopenings after a loss; 0: 5 */
+} dm_k8s_forward_opts;
+
+typedef struct dm_k8s_forward dm_k8s_forward;
+
+/* Forwards a free port of 127.0.0.1 to the Service through the API server, after checking
+ * with c that a ready pod is behind it; a forward that is lost is reopened on the same port,
+ * with a warning, up to o->retries times.  Errors: DM_ERR_NOTFOUND (no such Service, no ready
+ * pod), DM_ERR_FORBIDDEN (RBAC: the detail quotes the server), DM_ERR_PROC (kubectl's last
+ * line), DM_ERR_TIMEOUT.  *out: dm_k8s_forward_close(). */
+dm_err dm_k8s_forward_open(dm_k8s_forward **out, dm_k8s *c, const dm_k8s_forward_opts *o);
+/* The local port. */
+int dm_k8s_forward_port(const dm_k8s_forward *f);
+/* How many times the forward ended while open (each one reopened, within the retries). */
+int dm_k8s_forward_losses(const dm_k8s_forward *f);
+/* Stops the forward and frees; NULL is a no-op. */
+void dm_k8s_forward_close(dm_k8s_forward *f);
 
 #ifdef __cplusplus
 }

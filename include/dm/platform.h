@@ -18,9 +18,44 @@
 extern "C" {
 #endif
 
-/* ---- the flavour file ------------------------------------------------------------------- */
-
 typedef struct dm_flavour dm_flavour;
+
+/* ---- where the platform is -------------------------------------------------------------- */
+
+/* The file that marks a platform root (flavours/, components/, k8s/): the repository's top
+ * folder and the installed share folder hold one. */
+#define DM_PLATFORM_MARKER ".dm-platform"
+/* The flavour file a tool reads when -f is not given, in the platform root. */
+#define DM_FLAVOUR_DEFAULT "flavours/default.yaml"
+
+/* How a platform root was found. */
+typedef enum {
+	DM_ROOT_GIVEN = 0, /* a tool's --root */
+	DM_ROOT_ENV,       /* $DM_HOME */
+	DM_ROOT_FLAVOUR,   /* the nearest folder with components/ at or above the flavour file's */
+	DM_ROOT_WALK,      /* the nearest folder with DM_PLATFORM_MARKER at or above the working folder */
+	DM_ROOT_SHARE      /* the share folder dm was installed with (DM_SHARE_DIR) */
+} dm_root_source;
+
+/* For messages: "given", "$DM_HOME", "the working folder" ... Never NULL. */
+const char *dm_root_source_name(dm_root_source s);
+
+/* The platform root: given (a tool's --root) when not NULL, else $DM_HOME when set and not
+ * empty, else the nearest folder at or above the working folder that holds
+ * DM_PLATFORM_MARKER, else the installed share folder when it holds one.  *out: absolute,
+ * malloc'd.  Errors: DM_ERR_CONFIG when the named folder (--root, $DM_HOME) does not exist
+ * or holds no components/; DM_ERR_NOTFOUND when no root is found (the detail names where
+ * it looked and how to name one). */
+dm_err dm_platform_root(char **out, dm_root_source *source, const char *given);
+
+/* The flavour a tool works with: file (its -f) when not NULL, else $DM_FLAVOUR when set and
+ * not empty, else DM_FLAVOUR_DEFAULT in the platform root (dm_platform_root(root)); loaded
+ * with dm_flavour_open(root).  When no file was named and no platform or no default flavour
+ * is found (DM_ERR_NOTFOUND, the detail says where it looked), *none (when not NULL) is set
+ * to 1: a tool that can do without the platform goes on without it. */
+dm_err dm_flavour_choose(dm_flavour **out, const char *root, const char *file, int *none);
+
+/* ---- the flavour file ------------------------------------------------------------------- */
 
 /* The project section of a flavour, with every path resolved.  All strings
  * are borrowed from the dm_flavour and live as long as it does. */
@@ -28,7 +63,8 @@ typedef struct {
 	const char *file;           /* the flavour file, absolute */
 	const char *file_name;      /* its base name ("datalake_flavour.yaml") */
 	const char *dir;            /* its folder, absolute */
-	const char *root;           /* platform root: nearest folder at or above dir with components/ */
+	const char *root;           /* platform root (dm_flavour_open says which), absolute */
+	dm_root_source root_source; /* how root was found */
 	const char *components_dir; /* <root>/components */
 	const char *targets_dir;    /* <root>/k8s/configs */
 	const char *k8s_namespace;  /* project.k8s_namespace */
@@ -51,9 +87,14 @@ typedef struct {
 /* Loads a flavour file: YAML, the top-level shape, every project key (types,
  * ranges, unknown keys, names) and the paths.  Component names (in
  * project.flavour and top-level sections) are checked by dm_platform_load,
- * targets by their own loader.  Errors: DM_ERR_CONFIG "FILE:LINE:COL: ...",
- * DM_ERR_IO for an unreadable file.  *out: dm_flavour_free(). */
+ * targets by their own loader.  Errors: DM_ERR_CONFIG "FILE:LINE:COL: ..." and for a file
+ * that does not exist, DM_ERR_IO for an unreadable file.  *out: dm_flavour_free(). */
 dm_err dm_flavour_load(dm_flavour **out, const char *path);
+/* The same, with a tool's --root: the platform root is root when not NULL, else $DM_HOME,
+ * else the nearest folder with components/ at or above the file's, else that of the working
+ * folder or the share folder (dm_platform_root).  dm_flavour_load is dm_flavour_open with no
+ * --root. */
+dm_err dm_flavour_open(dm_flavour **out, const char *root, const char *path);
 /* The project section. Borrowed. */
 const dm_project *dm_flavour_project(const dm_flavour *f);
 /* The inline section of component `name`, or NULL. Borrowed. */
@@ -153,15 +194,6 @@ void dm_platform_free(dm_platform *p);
 dm_err dm_component_endpoint(char **out, const dm_component *c);
 
 /* ---- where a component's keys are --------------------------------------------------------- */
-
-/* The flavour file a tool reads when -f is not given. */
-#define DM_FLAVOUR_DEFAULT "flavours/default.yaml"
-
-/* The flavour file a tool reads: given (its -f) when not NULL, else $DM_FLAVOUR
- * when set and not empty, else DM_FLAVOUR_DEFAULT (relative to the working
- * folder).  *implicit (may be NULL) is 1 for the last: a tool that can do
- * without the platform goes on without it when that file does not exist. */
-const char *dm_flavour_path(const char *given, int *implicit);
 
 typedef struct {
 	const dm_flavour *flavour;  /* NULL: none (no override layers, no project namespace) */

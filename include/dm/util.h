@@ -72,6 +72,13 @@ int dm_utf8_valid(const char *s, size_t n);
  * backslash as \\ (so the escapes read back unambiguously). */
 dm_err dm_buf_put_shown(dm_buf *b, const char *s, size_t n);
 
+/* Where dm keeps a file of its own, as the XDG base directory spec says: in
+ * $XDG_CONFIG_HOME/dm (default ~/.config/dm) or $XDG_STATE_HOME/dm (default
+ * ~/.local/state/dm).  An XDG variable that is not an absolute path is ignored.
+ * *out: malloc'd.  DM_ERR_CONFIG when neither it nor HOME is set. */
+typedef enum { DM_XDG_CONFIG = 0, DM_XDG_STATE } dm_xdg;
+dm_err dm_xdg_path(char **out, dm_xdg kind, const char *name);
+
 /* Writes data to path atomically (temp file in the same folder, fsync, rename)
  * with the given mode; the folder is created (0700) when missing. */
 dm_err dm_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);

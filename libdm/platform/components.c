@@ -1121,15 +1121,6 @@ dm_err dm_component_endpoint(char **out, const dm_component *c)
 
 /* ---- one component's credentials --------------------------------------------------------- */
 
-const char *dm_flavour_path(const char *given, int *implicit)
-{
-	const char *env = getenv("DM_FLAVOUR");
-
-	if (implicit)
-		*implicit = !given && !(env && *env);
-	return given ? given : env && *env ? env : DM_FLAVOUR_DEFAULT;
-}
-
 dm_err dm_component_credentials(dm_credentials *out, const dm_credentials_opts *o)
 {
 	const dm_project *pj = o->flavour ? dm_flavour_project(o->flavour) : NULL;

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <dm/platform.h>
 #include "internal.h"
@@ -24,22 +25,21 @@ static dm_err nomem(void)
 	return dm_fail(DM_ERR_NOMEM, "out of memory");
 }
 
-/* The nearest folder at or above dir that holds components/. */
-static char *find_root(const char *dir)
+/* The nearest folder at or above dir (absolute) for which has(folder) holds. */
+static char *walk_up(const char *dir, int (*has)(const char *folder))
 {
 	char *cur = strdup(dir);
 
 	while (cur) {
-		char *cand = dm_path_resolve(cur, "components");
-		int ok = cand && dm_path_is_dir(cand);
 		char *slash;
 
-		free(cand);
-		if (ok)
+		if (has(cur))
 			return cur;
 		if (strcmp(cur, "/") == 0)
 			break;
 		slash = strrchr(cur, '/');
+		if (!slash)
+			break;
 		if (slash == cur)
 			slash[1] = '\0';
 		else
@@ -47,6 +47,120 @@ static char *find_root(const char *dir)
 	}
 	free(cur);
 	return NULL;
+}
+
+static int has_child(const char *folder, const char *name, int (*is)(const char *))
+{
+	char *p = dm_path_resolve(folder, name);
+	int ok = p && is(p);
+
+	free(p);
+	return ok;
+}
+
+static int has_components(const char *folder)
+{
+	return has_child(folder, "components", dm_path_is_dir);
+}
+
+static int has_marker(const char *folder)
+{
+	return has_child(folder, DM_PLATFORM_MARKER, dm_path_is_file);
+}
+
+const char *dm_root_source_name(dm_root_source s)
+{
+	switch (s) {
+	case DM_ROOT_GIVEN: return "given";
+	case DM_ROOT_ENV: return "$DM_HOME";
+	case DM_ROOT_FLAVOUR: return "the flavour file's folder";
+	case DM_ROOT_WALK: return "the working folder";
+	case DM_ROOT_SHARE: return "the installed share folder";
+	}
+	return "?";
+}
+
+/* A root that was named (--root, $DM_HOME) must be a platform: it holds components/. */
+static dm_err named_root(char **out, const char *dir, const char *what)
+{
+	char *abs = realpath(dir, NULL);
+
+	if (!abs)
+		return dm_fail(DM_ERR_CONFIG, "%s '%s': %s", what, dir, strerror(errno));
+	if (!has_components(abs)) {
+		free(abs);
+		return dm_fail(DM_ERR_CONFIG, "%s '%s' is no platform root: it holds no components/ folder", what, dir);
+	}
+	*out = abs;
+	return DM_OK;
+}
+
+dm_err dm_platform_root(char **out, dm_root_source *source, const char *given)
+{
+	const char *home = getenv("DM_HOME");
+	char *cwd = NULL;
+	dm_err e;
+
+	*out = NULL;
+	if (given) {
+		*source = DM_ROOT_GIVEN;
+		return named_root(out, given, "--root");
+	}
+	if (home && *home) {
+		*source = DM_ROOT_ENV;
+		return named_root(out, home, "$DM_HOME");
+	}
+	cwd = getcwd(NULL, 0);
+	if (cwd && (*out = walk_up(cwd, has_marker))) {
+		free(cwd);
+		*source = DM_ROOT_WALK;
+		return DM_OK;
+	}
+	if (has_marker(DM_SHARE_DIR) && has_components(DM_SHARE_DIR)) {
+		free(cwd);
+		*source = DM_ROOT_SHARE;
+		*out = strdup(DM_SHARE_DIR);
+		return *out ? DM_OK : nomem();
+	}
+	e = dm_fail(DM_ERR_NOTFOUND,
+		    "no platform found: no %s in '%s' or a folder above it, and none installed in '%s' "
+		    "(name its folder with --root DIR or $DM_HOME)",
+		    DM_PLATFORM_MARKER, cwd ? cwd : ".", DM_SHARE_DIR);
+	free(cwd);
+	return e;
+}
+
+dm_err dm_flavour_choose(dm_flavour **out, const char *root, const char *file, int *none)
+{
+	const char *env = getenv("DM_FLAVOUR");
+	dm_root_source src;
+	char *dir = NULL, *path = NULL;
+	dm_err e;
+
+	*out = NULL;
+	if (none)
+		*none = 0;
+	if (file || (env && *env))
+		return dm_flavour_open(out, root, file ? file : env);
+	/* flavours/default.yaml of the platform root */
+	if ((e = dm_platform_root(&dir, &src, root))) {
+		if (none)
+			*none = e == DM_ERR_NOTFOUND;
+		return e;
+	}
+	if (!(path = dm_path_resolve(dir, DM_FLAVOUR_DEFAULT))) {
+		e = nomem();
+	} else if (!dm_path_is_file(path)) {
+		e = dm_fail(DM_ERR_NOTFOUND, "the platform in '%s' (%s) has no %s (give -f FILE)", dir,
+			    dm_root_source_name(src), DM_FLAVOUR_DEFAULT);
+		if (none)
+			*none = 1;
+	} else if (!(e = dm_flavour_open(out, dir, path))) {
+		(*out)->pj.root_source = src;
+	}
+	free(path);
+	free(dir);
+	return e;
 }
 
 static dm_err read_project(dm_flavour *f, const dm_ynode *pj)
@@ -130,12 +244,46 @@ static dm_err read_project(dm_flavour *f, const dm_ynode *pj)
 
 dm_err dm_flavour_load(dm_flavour **out, const char *path)
 {
+	return dm_flavour_open(out, NULL, path);
+}
+
+/* The platform root of a flavour file: the root that was named (--root, $DM_HOME), else the
+ * nearest folder at or above its own that holds components/, else the one of the working
+ * folder or the installed share folder. */
+static dm_err flavour_root(dm_flavour *f, const char *given)
+{
+	const char *home = getenv("DM_HOME");
+	char *root = NULL;
+	dm_err e = DM_OK;
+
+	if (given || (home && *home)) {
+		e = dm_platform_root(&root, &f->pj.root_source, given);
+	} else if ((root = walk_up(f->pj.dir, has_components))) {
+		f->pj.root_source = DM_ROOT_FLAVOUR;
+	} else if ((e = dm_platform_root(&root, &f->pj.root_source, NULL)) == DM_ERR_NOTFOUND) {
+		e = dm_fail(DM_ERR_CONFIG,
+			    "%s: no 'components' folder in '%s' or any folder above it, no %s at or above the "
+			    "working folder, none installed in '%s' (name the platform root with --root DIR "
+			    "or $DM_HOME)",
+			    f->pj.file, f->pj.dir, DM_PLATFORM_MARKER, DM_SHARE_DIR);
+	}
+	if (e)
+		return e;
+	if (!(f->pj.root = dm_pool_own(&f->pool, root)))
+		return nomem();
+	return DM_OK;
+}
+
+dm_err dm_flavour_open(dm_flavour **out, const char *root_given, const char *path)
+{
 	dm_flavour *f;
 	const dm_ynode *root, *pj;
 	char *abs = NULL, *slash;
 	dm_err e;
 
 	*out = NULL;
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		return dm_fail(DM_ERR_CONFIG, "flavour '%s' does not exist", path);
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return nomem();
@@ -165,14 +313,8 @@ dm_err dm_flavour_load(dm_flavour **out, const char *path)
 		e = nomem();
 		goto done;
 	}
-	f->pj.root = dm_pool_own(&f->pool, find_root(f->pj.dir));
-	if (!f->pj.root) {
-		e = dm_fail(DM_ERR_CONFIG,
-			    "%s: no 'components' folder in '%s' or any folder above it "
-			    "(the platform root holds components/)",
-			    path, f->pj.dir);
+	if ((e = flavour_root(f, root_given)))
 		goto done;
-	}
 	f->pj.components_dir = dm_pool_own(&f->pool, dm_path_resolve(f->pj.root, "components"));
 	f->pj.targets_dir = dm_pool_own(&f->pool, dm_path_resolve(f->pj.root, "k8s/configs"));
 	if (!f->pj.components_dir || !f->pj.targets_dir) {

@@ -550,6 +550,77 @@ static void api_opts(const dm_target *t, const dm_cluster_opts *o, dm_k8s_opts *
 	}
 }
 
+/* The one kubeconfig file through which the provider's cluster is reached: ko's, else the
+ * first of $KUBECONFIG that exists (where minikube writes), else ~/.kube/config.  malloc'd. */
+static dm_err api_kubeconfig_file(char **out, const dm_k8s_opts *ko)
+{
+	const char *env = getenv("KUBECONFIG"), *home = getenv("HOME");
+	char *list, *save = NULL;
+
+	*out = NULL;
+	if (ko->kubeconfig)
+		return (*out = strdup(ko->kubeconfig)) ? DM_OK : dm_nomem();
+	if (env && *env) {
+		if (!(list = strdup(env)))
+			return dm_nomem();
+		for (char *tok = strtok_r(list, ":", &save); tok && !*out; tok = strtok_r(NULL, ":", &save))
+			if (access(tok, F_OK) == 0 && !(*out = strdup(tok))) {
+				free(list);
+				return dm_nomem();
+			}
+		free(list);
+		if (*out)
+			return DM_OK;
+	}
+	if (asprintf(out, "%s/.kube/config", home && *home ? home : ".") < 0) {
+		*out = NULL;
+		return dm_nomem();
+	}
+	return DM_OK;
+}
+
+/* The cluster that start reached becomes the current target (dm_k8s_choose): its kubeconfig
+ * file and the context used in it. */
+static dm_err record_current(const dm_target *t, const dm_cluster_opts *o)
+{
+	dm_k8s_config *cfg = NULL;
+	dm_k8s_current cur;
+	char *file = NULL;
+	dm_k8s_opts ko;
+	dm_err e;
+
+	api_opts(t, o, &ko);
+	if (!(e = api_kubeconfig_file(&file, &ko)) && !(e = dm_k8s_config_load(&cfg, &ko)) &&
+	    !(e = dm_k8s_current_save(file, cfg->context, t->source)) && !(e = dm_k8s_current_load(&cur))) {
+		dm_info("the current target is now %s: kubeconfig '%s', context '%s' (recorded in '%s')", t->source,
+			cur.kubeconfig, cfg->context ? cfg->context : "", cur.file);
+		dm_k8s_current_release(&cur);
+	}
+	dm_k8s_config_free(cfg);
+	free(file);
+	return e;
+}
+
+/* A deleted cluster is no longer the current target. */
+static dm_err forget_current(const dm_target *t, const dm_cluster_opts *o)
+{
+	dm_k8s_config *cfg = NULL;
+	char *file = NULL;
+	dm_k8s_opts ko;
+	dm_err e;
+
+	api_opts(t, o, &ko);
+	if ((e = api_kubeconfig_file(&file, &ko)))
+		return e;
+	/* the context minikube deleted is gone from the kubeconfig: the one asked for is the one recorded */
+	if (!ko.context && dm_k8s_config_load(&cfg, &ko) == DM_OK)
+		ko.context = cfg->context;
+	e = dm_k8s_current_forget(file, ko.context);
+	dm_k8s_config_free(cfg);
+	free(file);
+	return e;
+}
+
 /* The node list: how many, how many Ready, and each one's name, readiness and
  * allocatable CPU and memory (as the API writes the quantities). */
 static dm_err list_nodes(dm_k8s *c, dm_cluster_status *st)
@@ -952,6 +1023,8 @@ dm_err dm_cluster_start(const dm_target *t, const dm_cluster_opts *o, char **kub
 	if (e == DM_OK)
 		dm_info("API server %s is ready (Kubernetes %s)", st.server, st.server_version);
 	dm_cluster_status_release(&st);
+	if (e == DM_OK)
+		e = record_current(t, o);
 	if (e == DM_OK && kubeconfig_path && t->provider == DM_PROVIDER_MICROK8S) {
 		*kubeconfig_path = strdup(kc);
 		if (!*kubeconfig_path)
@@ -1021,6 +1094,8 @@ dm_err dm_cluster_delete(const dm_target *t, const dm_cluster_opts *o)
 		e = run_cmd(o, argv, 1, op_timeout(o), &r);
 	}
 	dm_proc_result_release(&r);
+	if (e == DM_OK && !o->dry_run)
+		e = forget_current(t, o);
 	return e;
 }
 

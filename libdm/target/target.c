@@ -159,24 +159,11 @@ static dm_err dup_str(char **out, const char *s)
 
 static dm_err default_microk8s_kubeconfig(char **out)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
-	dm_buf b = DM_BUF_INIT;
-	dm_err e;
+	dm_err e = dm_xdg_path(out, DM_XDG_CONFIG, "microk8s.kubeconfig");
 
-	if (xdg && xdg[0] == '/')
-		e = dm_buf_printf(&b, "%s/dm/microk8s.kubeconfig", xdg);
-	else if (home && *home)
-		e = dm_buf_printf(&b, "%s/.config/dm/microk8s.kubeconfig", home);
-	else
-		return dm_fail(DM_ERR_CONFIG, "neither XDG_CONFIG_HOME nor HOME is set: give the microk8s "
-					      "target a 'kubeconfig' path");
-	if (e != DM_OK) {
-		dm_buf_release(&b);
-		return e;
-	}
-	*out = dm_buf_detach(&b);
-	return *out ? DM_OK : dm_nomem();
+	if (e == DM_ERR_CONFIG)
+		return dm_fail(e, "%s: give the microk8s target a 'kubeconfig' path", dm_err_detail());
+	return e;
 }
 
 /* Sets t->provider from the 'provider' key, and checks that the section may

@@ -127,8 +127,8 @@ expect_rc 0 "plan missing-need.yaml --with-needs"
 got=$(sed -n 's/^[0-9]*\. \([a-z0-9-]*\) .*/\1/p' "$work/out" | tr '\n' ' ')
 [ "$got" = "fx-base fx-store fx-app " ] && ok "--with-needs order: $got" || fail "--with-needs order '$got'"
 run -f "$work/none.yaml" plan
-expect_rc 1 "a flavour that does not exist"
-has_err "none.yaml"
+expect_rc 3 "a flavour that does not exist (bad configuration)"
+has_err "flavour '$work/none.yaml' does not exist"
 run -f "$FX/basic.yaml" plan fx-nope
 expect_rc 2 "an unknown component on the command line"
 has_err "'fx-nope' is no component"

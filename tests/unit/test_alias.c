@@ -985,6 +985,113 @@ static void test_alias__free_of_null_is_a_no_op(void **state)
 	dm_alias_free(NULL);
 }
 
+/* ---- an alias whose keys are in the cluster (dm-secrets --alias on a component) ---- */
+
+static void test_alias__an_alias_may_name_the_secret_that_holds_its_keys(void **state)
+{
+	dm_alias *in = make("lake", "http://minio.data-mill.svc.cluster.local:9000", "", "", NULL, NULL);
+	dm_alias *plain = make("other", "http://127.0.0.1:2222", "AK2", "SECRET2", NULL, NULL);
+	dm_alias *out;
+	char *text = NULL;
+
+	(void)state;
+	free(in->access_key);
+	free(in->secret_key);
+	in->access_key = in->secret_key = NULL;
+	in->secret = strdup("minio-credentials");
+	in->secret_ns = strdup("data-mill");
+	in->access_key_field = strdup("rootUser");
+	in->secret_key_field = strdup("rootPassword");
+	assert_int_equal(dm_alias_save(alias_file, plain), DM_OK);
+	assert_int_equal(dm_alias_save(alias_file, in), DM_OK);
+	assert_int_equal(dm_read_file(&text, NULL, alias_file), DM_OK);
+	assert_non_null(strstr(text, "    secret: \"minio-credentials\"\n    namespace: \"data-mill\"\n"
+				     "    access_key_field: \"rootUser\"\n    secret_key_field: \"rootPassword\"\n"));
+	assert_null(strstr(text, "    access_key: \"\"")); /* no empty keys written */
+	free(text);
+	out = resolve_ok("lake");
+	assert_string_equal(out->url, "http://minio.data-mill.svc.cluster.local:9000");
+	assert_string_equal(out->secret, "minio-credentials");
+	assert_string_equal(out->secret_ns, "data-mill");
+	assert_string_equal(out->access_key_field, "rootUser");
+	assert_string_equal(out->secret_key_field, "rootPassword");
+	assert_string_equal(out->access_key, ""); /* read from the cluster at use: dm_alias_connect */
+	assert_int_equal(dm_alias_needs_cluster(out), 1);
+	assert_int_equal(dm_alias_reachability(out), DM_REACH_IN_CLUSTER);
+	dm_alias_free(out);
+	/* a rewrite of the file (another alias saved) keeps the form */
+	assert_int_equal(dm_alias_save(alias_file, plain), DM_OK);
+	out = resolve_ok("lake");
+	assert_string_equal(out->secret, "minio-credentials");
+	dm_alias_free(out);
+	out = resolve_ok("other");
+	assert_null(out->secret);
+	assert_int_equal(dm_alias_needs_cluster(out), 0);
+	dm_alias_free(out);
+	dm_alias_free(in);
+	dm_alias_free(plain);
+}
+
+static void test_alias__secret_and_keys_exclude_each_other(void **state)
+{
+	dm_alias *a = NULL;
+
+	(void)state;
+	write_alias_file("aliases:\n  lake:\n    url: http://x.ns.svc:9000\n    secret: s\n    namespace: ns\n"
+			 "    access_key: AK\n    secret_key: SK\n");
+	assert_int_equal(dm_alias_resolve(&a, "lake"), DM_ERR_CONFIG);
+	if (!strstr(dm_err_detail(), "'secret' and 'access_key'/'secret_key' exclude each other"))
+		fail_msg("detail: %s", dm_err_detail());
+	write_alias_file("aliases:\n  lake:\n    url: http://x.ns.svc:9000\n    secret: s\n");
+	assert_int_equal(dm_alias_resolve(&a, "lake"), DM_ERR_CONFIG);
+	if (!strstr(dm_err_detail(), "namespace"))
+		fail_msg("detail: %s", dm_err_detail());
+}
+
+static void test_alias__service_names_in_urls(void **state)
+{
+	static const struct {
+		const char *url, *ns, *name;
+		int port;
+	} yes[] = {
+		{ "http://minio.data-mill.svc.cluster.local:9000", "data-mill", "minio", 9000 },
+		{ "https://s3.lake.svc", "lake", "s3", 443 },
+		{ "http://s3.lake.svc/", "lake", "s3", 80 },
+	};
+	static const char *const no[] = { "http://127.0.0.1:9000", "http://minio.svc.cluster.local:9000",
+					  "http://a.b.svc.example.com", "http://a.b.cluster.local", "http://.b.svc" };
+	char *ns, *name;
+	int port;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
+		assert_int_equal(dm_k8s_service_of_url(yes[i].url, &ns, &name, &port), 1);
+		assert_string_equal(ns, yes[i].ns);
+		assert_string_equal(name, yes[i].name);
+		assert_int_equal(port, yes[i].port);
+		free(ns);
+		free(name);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(*no); i++) {
+		if (dm_k8s_service_of_url(no[i], &ns, &name, &port))
+			fail_msg("'%s' taken for a Service", no[i]);
+		assert_null(ns);
+		assert_null(name);
+	}
+}
+
+static void test_alias__a_loopback_url_where_nothing_listens_is_said(void **state)
+{
+	dm_alias *a = make("x", "http://127.0.0.1:1", "AK", "SK", NULL, NULL); /* port 1: nothing listens */
+	dm_alias *b = make("y", "https://s3.example.com", "AK", "SK", NULL, NULL);
+
+	(void)state;
+	assert_int_equal(dm_alias_reachability(a), DM_REACH_LOOPBACK_SHUT);
+	assert_int_equal(dm_alias_reachability(b), DM_REACH_OK);
+	dm_alias_free(a);
+	dm_alias_free(b);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1038,6 +1145,10 @@ int main(void)
 		T(test_alias__save_refuses_a_name_or_url_dm_seed_cannot_use),
 		T(test_alias__parallel_writers_keep_every_alias),
 		T(test_alias__free_of_null_is_a_no_op),
+		T(test_alias__an_alias_may_name_the_secret_that_holds_its_keys),
+		T(test_alias__secret_and_keys_exclude_each_other),
+		T(test_alias__service_names_in_urls),
+		T(test_alias__a_loopback_url_where_nothing_listens_is_said),
 	};
 
 	return cmocka_run_group_tests_name("alias", tests, NULL, NULL);

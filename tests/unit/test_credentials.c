@@ -2,7 +2,7 @@
  * component gives what dm-seed --k8s-job and dm-secrets use; the layers above
  * config.yaml count as dm_platform_load merges them; the namespace's
  * precedence; the endpoint's references; errors name the file and line.
- * dm_flavour_path: -f, $DM_FLAVOUR, flavours/default.yaml. */
+ * Which flavour a tool reads is tested in test_platform_root.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -226,33 +226,12 @@ static void test_credentials__errors_name_file_and_line(void **state)
 	expect_error("secret: [\n", DM_ERR_CONFIG, "config.yaml:2:1:");
 }
 
-static void test_credentials__flavour_path(void **state)
-{
-	int implicit = -1;
-
-	(void)state;
-	unsetenv("DM_FLAVOUR");
-	assert_string_equal(dm_flavour_path(NULL, &implicit), DM_FLAVOUR_DEFAULT);
-	assert_int_equal(implicit, 1);
-	assert_string_equal(dm_flavour_path("a.yaml", &implicit), "a.yaml");
-	assert_int_equal(implicit, 0);
-	setenv("DM_FLAVOUR", "", 1);
-	assert_string_equal(dm_flavour_path(NULL, &implicit), DM_FLAVOUR_DEFAULT);
-	assert_int_equal(implicit, 1);
-	setenv("DM_FLAVOUR", "env.yaml", 1);
-	assert_string_equal(dm_flavour_path(NULL, &implicit), "env.yaml");
-	assert_int_equal(implicit, 0);
-	assert_string_equal(dm_flavour_path("a.yaml", NULL), "a.yaml");
-	unsetenv("DM_FLAVOUR");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_credentials__shipped_minio),
 		cmocka_unit_test_setup_teardown(test_credentials__layers_as_dm_helm_merges_them, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credentials__errors_name_file_and_line, setup, teardown),
-		cmocka_unit_test(test_credentials__flavour_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

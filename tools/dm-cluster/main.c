@@ -53,11 +53,13 @@ enum {
 	OPT_KCOUT,
 	OPT_PORT,
 	OPT_IMAGE,
-	OPT_HOST_NETWORK
+	OPT_HOST_NETWORK,
+	OPT_ROOT
 };
 
 static const dm_cli_option option_table[] = {
-	{ 'f', "flavour", "FILE", "flavour file (default: $DM_FLAVOUR, else " DM_FLAVOUR_DEFAULT ")", 0 },
+	DM_CLI_OPT_FLAVOUR('f'),
+	DM_CLI_OPT_ROOT(OPT_ROOT, 0),
 	{ 't', "target", "FILE", "target file (default: the flavour's project.k8s_default_config)", 0 },
 	{ 'l', "local", NULL, "use the flavour's inline local: target", 0 },
 	{ 'r', "remote", NULL, "use the flavour's inline remote: target", 0 },
@@ -81,7 +83,7 @@ static const dm_cli_option option_table[] = {
 };
 
 typedef struct {
-	const char *flavour;
+	const char *flavour, *root;
 	const char *target;
 	int local, remote;
 	int dry_run, json, yes;
@@ -141,8 +143,48 @@ static int json_out(json_t *doc)
 	return dm_json_print(doc) == 0 ? 0 : dm_cli_fail(DM_ERR_NOMEM);
 }
 
+/* Which cluster the other tools talk to now, and why (dm_k8s_choose with no options). */
+typedef struct {
+	dm_k8s_from from;
+	dm_k8s_current cur;
+	const char *why;
+} current;
+
+static dm_err current_get(current *c)
+{
+	dm_k8s_opts ko = DM_K8S_OPTS_INIT;
+	dm_err e = dm_k8s_choose(&ko, &c->cur, &c->from);
+
+	c->why = e                                ? dm_err_detail()
+		 : c->from == DM_K8S_FROM_ENV     ? "$KUBECONFIG is set: it wins over the current target"
+		 : c->from == DM_K8S_FROM_CURRENT ? "recorded by dm-cluster start"
+						  : "no target started: ~/.kube/config";
+	return e;
+}
+
+static json_t *current_json(const current *c, const dm_target *t)
+{
+	if (c->from != DM_K8S_FROM_CURRENT)
+		return json_pack("{s:n, s:n, s:n, s:b, s:s}", "target", "kubeconfig", "context", "this_target", 0,
+				 "why", c->why);
+	return json_pack("{s:s?, s:s, s:s?, s:b, s:s, s:s}", "target", c->cur.target, "kubeconfig", c->cur.kubeconfig,
+			 "context", c->cur.context, "this_target", c->cur.target && !strcmp(c->cur.target, t->source),
+			 "why", c->why, "record", c->cur.file);
+}
+
+static void current_text(const current *c, const dm_target *t)
+{
+	if (c->from != DM_K8S_FROM_CURRENT) {
+		printf("%-12s none (%s)\n", "current", c->why);
+		return;
+	}
+	printf("%-12s %s%s: kubeconfig %s, context %s (%s, in %s)\n", "current", c->cur.target ? c->cur.target : "-",
+	       c->cur.target && !strcmp(c->cur.target, t->source) ? " (this target)" : "", c->cur.kubeconfig,
+	       c->cur.context ? c->cur.context : "-", c->why, c->cur.file);
+}
+
 /* status --json: one document */
-static int status_json(const dm_project *p, const dm_target *t, const dm_cluster_status *s)
+static int status_json(const dm_project *p, const dm_target *t, const dm_cluster_status *s, const current *c)
 {
 	json_t *addons = json_array();
 	json_t *nodes = json_null();
@@ -167,11 +209,13 @@ static int status_json(const dm_project *p, const dm_target *t, const dm_cluster
 			s->addons_enabled ? addons : (json_decref(addons), json_null()), "kubeconfig",
 			s->kubeconfig && *s->kubeconfig ? s->kubeconfig : NULL, "context", s->context, "ready",
 			s->ready, "problem", s->problem);
+	if (doc)
+		json_object_set_new(doc, "current", current_json(c, t));
 	return json_out(doc);
 }
 
 /* status: one "what value" line each */
-static void status_text(const dm_project *p, const dm_target *t, const dm_cluster_status *s)
+static void status_text(const dm_project *p, const dm_target *t, const dm_cluster_status *s, const current *c)
 {
 	printf("%-12s %s\n", "provider", dm_provider_name(s->provider));
 	printf("%-12s %s\n", "target", t->source);
@@ -198,22 +242,31 @@ static void status_text(const dm_project *p, const dm_target *t, const dm_cluste
 	}
 	printf("%-12s %s%s%s%s\n", "kubeconfig", s->kubeconfig && *s->kubeconfig ? s->kubeconfig : "(default)",
 	       s->context ? " (context " : "", s->context ? s->context : "", s->context ? ")" : "");
+	current_text(c, t);
 	printf("%-12s %s\n", "ready", s->ready ? "yes" : "no");
 }
 
 static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm_cluster_opts *o)
 {
 	dm_cluster_status st;
+	current c = { .why = NULL };
 	dm_err e;
 	int code = 0;
 
+	if ((e = current_get(&c)) != DM_OK) { /* a broken record: said, and status goes on */
+		dm_warn("%s", dm_err_detail());
+		c.why = "the record cannot be read";
+	}
 	e = dm_cluster_status_get(t, o, &st);
-	if (e != DM_OK)
+	if (e != DM_OK) {
+		dm_k8s_current_release(&c.cur);
 		return dm_cli_fail(e);
+	}
 	if (a->json)
-		code = status_json(p, t, &st);
+		code = status_json(p, t, &st, &c);
 	else
-		status_text(p, t, &st);
+		status_text(p, t, &st, &c);
+	dm_k8s_current_release(&c.cur);
 	if (code == 0 && !st.ready) {
 		dm_error("not ready: %s", st.problem ? st.problem : "unknown reason");
 		code = DM_EXIT_FAIL;
@@ -280,6 +333,7 @@ static int parse_options(args *a, dm_cli_parser *cl)
 	while ((c = dm_cli_next(cl)) > 0) {
 		switch (c) {
 		case 'f': a->flavour = cl->value; break;
+		case OPT_ROOT: a->root = cl->value; break;
 		case 't': a->target = cl->value; break;
 		case 'l': a->local = 1; break;
 		case 'r': a->remote = 1; break;
@@ -371,8 +425,7 @@ static dm_err load(run *r, args *a)
 	dm_cluster_opts init = DM_CLUSTER_OPTS_INIT;
 	dm_err e;
 
-	a->flavour = dm_flavour_path(a->flavour, NULL);
-	if ((e = dm_flavour_load(&r->fl, a->flavour)) != DM_OK)
+	if ((e = dm_flavour_choose(&r->fl, a->root, a->flavour, NULL)) != DM_OK)
 		return e;
 	r->p = dm_flavour_project(r->fl);
 	if ((e = load_target(a, r->p, &r->t)) != DM_OK)

@@ -43,11 +43,13 @@ enum {
 	OPT_DELETE_NS,
 	OPT_HELM,
 	OPT_KUBECTL,
-	OPT_CRASH_RESTARTS
+	OPT_CRASH_RESTARTS,
+	OPT_ROOT
 };
 
 static const dm_cli_option option_table[] = {
-	{ 'f', "flavour", "FILE", "flavour file (default: $DM_FLAVOUR, else flavours/default.yaml)", 0 },
+	DM_CLI_OPT_FLAVOUR('f'),
+	DM_CLI_OPT_ROOT(OPT_ROOT, 0),
 	{ 'c', "component", "NAME", "only this component (repeatable; same as a positional COMPONENT)", 0 },
 	{ OPT_WITH_NEEDS, "with-needs", NULL, "add the components that selected ones need", 0 },
 	{ OPT_DRY, "dry-run", NULL, "print every command with its exact argv; run nothing", 0 },
@@ -63,8 +65,8 @@ static const dm_cli_option option_table[] = {
 	  "namespaces that dm created and that hold nothing else: else nothing is deleted (exit 1)",
 	  0 },
 	{ OPT_JSON, "json", NULL, "one JSON document on stdout", 0 },
-	{ OPT_KUBECONFIG, "kubeconfig", "FILE", "kubeconfig (default: $KUBECONFIG, else ~/.kube/config)", 0 },
-	{ OPT_CONTEXT, "context", "CTX", "kubeconfig context (default: its current context)", 0 },
+	DM_CLI_OPT_KUBECONFIG(OPT_KUBECONFIG, 0),
+	DM_CLI_OPT_CONTEXT(OPT_CONTEXT, 0),
 	{ OPT_HELM, "helm", "PATH", "the helm program (default: $DM_HELM, else PATH)", 0 },
 	{ OPT_KUBECTL, "kubectl", "PATH", "the kubectl program (default: $DM_KUBECTL, else PATH)", 0 },
 	{ 'v', "verbose", NULL, "show each command as it runs (-vv: debug)", 0 },
@@ -79,7 +81,7 @@ static const dm_cli_option option_table[] = {
 	"and pass that path with --%s or $DM_%s"
 
 typedef struct {
-	const char *flavour, *kubeconfig, *context;
+	const char *flavour, *root, *kubeconfig, *context;
 	const char *helm, *kubectl; /* --helm, --kubectl */
 	const char **only;          /* -c and the COMPONENT words (malloc'd, NULL-terminated) */
 	size_t n_only;
@@ -102,6 +104,7 @@ typedef struct {
 	dm_platform *p;
 	dm_run_result *res;
 	char *helm, *kubectl;
+	dm_k8s_current cur; /* the cluster, when it is the current target */
 } run;
 
 static void print_argv(const char *const *argv)
@@ -393,6 +396,7 @@ static int parse_options(options *o, dm_cli_parser *args)
 
 		switch (opt) {
 		case 'f': o->flavour = v; break;
+		case OPT_ROOT: o->root = v; break;
 		case 'c': o->only[o->n_only++] = v; break;
 		case 'j': code = parse_number(&o->jobs, v, 1, 64, "--jobs"); break;
 		case OPT_CRASH_RESTARTS: code = parse_number(&o->crash_restarts, v, 0, 1000, "--crash-restarts"); break;
@@ -468,7 +472,7 @@ static dm_err load(run *r, const options *o)
 	dm_platform_opts po = DM_PLATFORM_OPTS_INIT;
 	dm_err e;
 
-	if ((e = dm_flavour_load(&r->f, dm_flavour_path(o->flavour, NULL))))
+	if ((e = dm_flavour_choose(&r->f, o->root, o->flavour, NULL)))
 		return e;
 	po.with_needs = o->with_needs;
 	po.only = o->n_only ? o->only : NULL;
@@ -494,11 +498,17 @@ static dm_err run_action(run *r, const options *o)
 {
 	ui u = { .action = o->action, .dry_run = o->dry_run, .json = o->json, .verbosity = o->verbosity };
 	dm_run_opts ro = DM_RUN_OPTS_INIT;
+	dm_k8s_opts ko = DM_K8S_OPTS_INIT;
+	dm_err e;
 
+	ko.kubeconfig = o->kubeconfig;
+	ko.context = o->context;
+	if ((e = dm_cli_k8s_choose(&ko, &r->cur)))
+		return e;
 	ro.helm = r->helm;
 	ro.kubectl = r->kubectl;
-	ro.kubeconfig = o->kubeconfig;
-	ro.context = o->context;
+	ro.kubeconfig = ko.kubeconfig;
+	ro.context = ko.context;
 	ro.timeout_ms = o->timeout_ms;
 	/* plans and dry runs print in a fixed order */
 	ro.jobs = o->action == DM_ACTION_PLAN || o->dry_run ? 1 : (int)o->jobs;
@@ -556,6 +566,7 @@ static void run_release(run *r)
 	dm_flavour_free(r->f);
 	free(r->helm);
 	free(r->kubectl);
+	dm_k8s_current_release(&r->cur);
 }
 
 int main(int argc, char **argv)

@@ -28,6 +28,7 @@ static const char help_tail[] =
 
 enum {
 	OPT_SECRET = DM_CLI_LONG_ONLY,
+	OPT_ROOT,
 	OPT_KEY,
 	OPT_FORMAT,
 	OPT_ALIAS,
@@ -67,15 +68,15 @@ static const dm_cli_option option_table[] = {
 	  0 },
 	{ 'f', "flavour", "FILE",
 	  "flavour file: the default namespace, and its settings of COMPONENT (default: $DM_FLAVOUR, else "
-	  "flavours/default.yaml when present)",
+	  "flavours/default.yaml of the platform root when there is one)",
 	  0 },
+	DM_CLI_OPT_ROOT(OPT_ROOT, 0),
 	{ OPT_CDIR, "components-dir", "DIR",
 	  "folder of the component configs (default: the flavour's, the components/ at or above its folder; else "
 	  "./components)",
 	  0 },
-	{ OPT_KUBECONFIG, "kubeconfig", "FILE",
-	  "kubeconfig to use (default: $KUBECONFIG, else ~/.kube/config, else, in a pod, its service account)", 0 },
-	{ OPT_CONTEXT, "context", "CTX", "kubeconfig context (default: current-context)", 0 },
+	DM_CLI_OPT_KUBECONFIG(OPT_KUBECONFIG, 0),
+	DM_CLI_OPT_CONTEXT(OPT_CONTEXT, 0),
 	{ OPT_IN_CLUSTER, "in-cluster", NULL, "use the pod's service account", 0 },
 	{ 'v', "verbose", NULL, "say what is read from where (repeat for debug); never values", 0 },
 	DM_CLI_OPT_QUIET,
@@ -86,7 +87,7 @@ static const dm_cli_option option_table[] = {
 
 typedef struct {
 	const char *component, *secret, *ns, *key, *format, *alias, *endpoint, *ak_field, *sk_field;
-	const char *flavour, *components_dir;
+	const char *flavour, *root, *components_dir;
 	dm_k8s_opts k8s;
 	int verbosity;
 } options;
@@ -123,6 +124,7 @@ static int parse_args(options *o, int argc, char **argv)
 		case OPT_AK: o->ak_field = args.value; break;
 		case OPT_SK: o->sk_field = args.value; break;
 		case 'f': o->flavour = args.value; break;
+		case OPT_ROOT: o->root = args.value; break;
 		case OPT_CDIR: o->components_dir = args.value; break;
 		case OPT_KUBECONFIG: o->k8s.kubeconfig = args.value; break;
 		case OPT_CONTEXT: o->k8s.context = args.value; break;
@@ -201,17 +203,13 @@ static dm_alias pair_alias(const char *name, char *endpoint, const dm_k8s_secret
 
 /* ---- the run --------------------------------------------------------------------------------- */
 
-/* The flavour (flavours/default.yaml only when present: a Secret by name needs no platform). */
+/* The flavour, when there is one: a Secret by name needs no platform. */
 static dm_err load_flavour(run *r, const options *o)
 {
-	int implicit;
-	const char *path = dm_flavour_path(o->flavour, &implicit);
+	int none;
+	dm_err e = dm_flavour_choose(&r->flavour, o->root, o->flavour, &none);
 
-	if (implicit && access(path, F_OK) != 0)
-		return DM_OK;
-	if (access(path, F_OK) != 0)
-		return dm_fail(DM_ERR_CONFIG, "flavour '%s' does not exist", path);
-	return dm_flavour_load(&r->flavour, path);
+	return none ? DM_OK : e;
 }
 
 /* Which Secret, in which namespace, with which endpoint, printed how. */
@@ -256,9 +254,14 @@ static dm_err choose_secret(run *r, const options *o)
 
 static dm_err read_secret(run *r, const options *o)
 {
+	dm_k8s_opts ko = o->k8s;
+	dm_k8s_current cur;
 	dm_err e;
 
-	if ((e = dm_k8s_config_load(&r->cfg, &o->k8s)) != DM_OK)
+	if (!(e = dm_cli_k8s_choose(&ko, &cur)))
+		e = dm_k8s_config_load(&r->cfg, &ko);
+	dm_k8s_current_release(&cur);
+	if (e != DM_OK)
 		return e;
 	if (r->cfg->context)
 		dm_info("using context '%s' (cluster '%s', user '%s') from %s", r->cfg->context, r->cfg->cluster,
@@ -292,6 +295,26 @@ static dm_err one_key(run *r, const char *key)
 }
 
 /* --format and --alias: the key pair in the forms asked for */
+/* --format env: which endpoint goes out, and a hint when this machine cannot reach it as it is. */
+static void say_endpoint(const dm_alias *a, int verbosity)
+{
+	if (!a->url)
+		return;
+	if (verbosity >= 0)
+		fprintf(stderr, "dm-secrets: exporting AWS_ENDPOINT_URL=%s\n", a->url);
+	switch (dm_alias_reachability(a)) {
+	case DM_REACH_IN_CLUSTER:
+		dm_warn("%s is a name inside the cluster: dm-seed reaches it through a port-forward of the "
+			"current cluster; other S3 clients need one of their own (kubectl port-forward)",
+			a->url);
+		break;
+	case DM_REACH_LOOPBACK_SHUT:
+		dm_warn("nothing listens on %s here: start the port-forward or proxy it needs first", a->url);
+		break;
+	case DM_REACH_OK: break;
+	}
+}
+
 static dm_err key_pair(run *r, const options *o)
 {
 	const dm_k8s_secret_item *ak, *sk;
@@ -319,15 +342,30 @@ static dm_err key_pair(run *r, const options *o)
 			   : strcmp(r->fmt, "mc") == 0  ? dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_MC)
 							: dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_FILE)) != DM_OK)
 		return e;
+	if (r->fmt && !strcmp(r->fmt, "env"))
+		say_endpoint(&a, o->verbosity);
 	if (o->alias) {
 		char *path = dm_alias_file_path();
+		char *svc_ns = NULL, *svc = NULL;
+		int port, in_cluster = dm_k8s_service_of_url(r->endpoint, &svc_ns, &svc, &port);
 
 		a.name = (char *)o->alias;
 		a.region = (char *)"us-east-1";
 		a.source = "dm-secrets";
+		if (in_cluster) { /* the cluster keeps the keys: the alias names where they are */
+			a.access_key = a.secret_key = NULL;
+			a.secret = (char *)r->secret_name;
+			a.secret_ns = (char *)r->ns;
+			a.access_key_field = (char *)ak->key;
+			a.secret_key_field = (char *)sk->key;
+		}
 		if ((e = dm_alias_save(NULL, &a)) == DM_OK && o->verbosity >= 0)
-			fprintf(stderr, "dm-secrets: alias '%s' (%s) written to '%s'\n", o->alias, r->endpoint,
+			fprintf(stderr, "dm-secrets: alias '%s' (%s%s%s%s%s) written to '%s'\n", o->alias, r->endpoint,
+				in_cluster ? "; keys read from Secret " : "", in_cluster ? r->ns : "",
+				in_cluster ? "/" : "", in_cluster ? r->secret_name : "",
 				path ? path : "the alias file");
+		free(svc_ns);
+		free(svc);
 		free(path);
 	}
 	return e;

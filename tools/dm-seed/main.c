@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <dm/alias.h>
+#include <dm/proc.h>
 #include <dm/cli.h>
 #include <dm/json.h>
 #include <dm/k8s.h>
@@ -80,7 +81,8 @@ enum {
 	OPT_APPLY,
 	OPT_TIMEOUT,
 	OPT_KUBECONFIG,
-	OPT_CONTEXT
+	OPT_CONTEXT,
+	OPT_ROOT
 };
 
 /* What --k8s-job does with an option (its tag in option_table).  Every option that
@@ -141,8 +143,9 @@ static const dm_cli_option option_table[] = {
 	  JOB_MANIFEST },
 	{ OPT_FLAVOUR, "flavour", "FILE",
 	  "the flavour of that component (default: $DM_FLAVOUR, else "
-	  "flavours/default.yaml)",
+	  "flavours/default.yaml of the platform root)",
 	  JOB_MANIFEST },
+	DM_CLI_OPT_ROOT(OPT_ROOT, JOB_MANIFEST),
 	{ OPT_SECRET, "secret", "NAME", "the Secret with the S3 keys", JOB_MANIFEST },
 	{ OPT_AK_FIELD, "access-key-field", "F", "its key holding the access key", JOB_MANIFEST },
 	{ OPT_SK_FIELD, "secret-key-field", "F", "its key holding the secret key", JOB_MANIFEST },
@@ -161,9 +164,8 @@ static const dm_cli_option option_table[] = {
 	{ OPT_BACKOFF, "backoff-limit", "N", "retries of a shard's pod (default 2)", JOB_MANIFEST },
 	{ OPT_APPLY, "apply", NULL, "create the Job(s) and wait for them (see below)", JOB_LOCAL },
 	{ OPT_TIMEOUT, "timeout", "DUR", "--apply: how long to wait (default 1h)", JOB_LOCAL },
-	{ OPT_KUBECONFIG, "kubeconfig", "FILE", "--apply: kubeconfig (default: $KUBECONFIG, else ~/.kube/config)",
-	  JOB_LOCAL },
-	{ OPT_CONTEXT, "context", "CTX", "--apply: kubeconfig context (default: its current context)", JOB_LOCAL },
+	DM_CLI_OPT_KUBECONFIG(OPT_KUBECONFIG, JOB_LOCAL),
+	DM_CLI_OPT_CONTEXT(OPT_CONTEXT, JOB_LOCAL),
 	DM_CLI_END,
 };
 
@@ -386,12 +388,17 @@ static int apply_jobs(dm_seed_job *job, int form_given, const dm_k8s_opts *ko, u
 {
 	dm_seed_job_run_opts ro = DM_SEED_JOB_RUN_OPTS_INIT;
 	dm_seed_job_result res = { 0 };
+	dm_k8s_opts chosen = *ko;
+	dm_k8s_current cur;
 	dm_k8s *k8s = NULL;
 	char *version = NULL;
 	int code;
 	dm_err e;
 
-	if ((e = dm_k8s_open(&k8s, ko)) || (e = dm_k8s_server_version(k8s, &version))) {
+	if (!(e = dm_cli_k8s_choose(&chosen, &cur)))
+		e = dm_k8s_open(&k8s, &chosen);
+	dm_k8s_current_release(&cur);
+	if (e || (e = dm_k8s_server_version(k8s, &version))) {
 		code = dm_cli_fail(e);
 		goto done;
 	}
@@ -564,7 +571,7 @@ static int check_usage(const dm_seed_opts *o, const char *target, char **alias_n
 /* The Job's Secret, key names, endpoint and namespace that were not given: those
  * of the platform's component (the one dm-secrets reads the keys of).  DM_EXIT_OK,
  * or the exit code after the message. */
-static int job_defaults(dm_seed_job *job, dm_flavour **fl, dm_credentials *cr, const char *flavour,
+static int job_defaults(dm_seed_job *job, dm_flavour **fl, dm_credentials *cr, const char *root, const char *flavour,
 			const char *component)
 {
 	const char *opts[] = { "--secret", "--access-key-field", "--secret-key-field", "--endpoint", "--namespace" };
@@ -572,8 +579,7 @@ static int job_defaults(dm_seed_job *job, dm_flavour **fl, dm_credentials *cr, c
 				&job->ns };
 	dm_credentials_opts co = { 0 };
 	dm_buf missing = DM_BUF_INIT;
-	const char *path;
-	int implicit, code = DM_EXIT_OK;
+	int none, code = DM_EXIT_OK;
 	dm_err e;
 
 	for (size_t i = 0; i < sizeof(opts) / sizeof(*opts); i++)
@@ -581,14 +587,13 @@ static int job_defaults(dm_seed_job *job, dm_flavour **fl, dm_credentials *cr, c
 			dm_buf_printf(&missing, "%s%s", missing.len ? ", " : "", opts[i]);
 	if (!missing.len)
 		goto done;
-	path = dm_flavour_path(flavour, &implicit);
-	if (implicit && access(path, F_OK) != 0) {
-		code = dm_cli_usage_error("--k8s-job: no platform here (%s) to take the S3 keys and endpoint of "
-					  "component '%s' from: give --flavour FILE, or %s",
-					  path, component, dm_buf_str(&missing));
+	if ((e = dm_flavour_choose(fl, root, flavour, &none)) && none) {
+		code = dm_cli_usage_error("--k8s-job: %s, to take the S3 keys and endpoint of component '%s' from: "
+					  "give --root DIR or --flavour FILE, or %s",
+					  dm_err_detail(), component, dm_buf_str(&missing));
 		goto done;
 	}
-	if ((e = dm_flavour_load(fl, path))) {
+	if (e) {
 		code = dm_cli_fail(e);
 		goto done;
 	}
@@ -620,7 +625,7 @@ typedef struct {
 	size_t nrules;
 	/* the Secret, its key names, the endpoint and the namespace: given, else the platform's (job_defaults) */
 	dm_seed_job job;
-	const char *flavour_file, *component;
+	const char *flavour_file, *root, *component;
 	given *used; /* each option as given, for the pods of --k8s-job */
 	size_t nused;
 	long k8s_job, backoff;
@@ -721,6 +726,7 @@ static int take_job_option(args *a, int c, const char *v)
 	case OPT_NAMESPACE: a->job.ns = v; break;
 	case OPT_JOB_NAME: a->job.name = v; break;
 	case OPT_FLAVOUR: a->flavour_file = v; break;
+	case OPT_ROOT: a->root = v; break;
 	case OPT_COMPONENT: a->component = v; break;
 	case OPT_JOB_FORM:
 		if (strcmp(v, "indexed") == 0)
@@ -821,7 +827,7 @@ static int run_k8s_job(args *a, output *out)
 		code = dm_cli_usage_error("--k8s-job needs --pvc NAME (the claim that holds the data)");
 		goto done;
 	}
-	if ((code = job_defaults(&a->job, &flavour, &creds, a->flavour_file, a->component)) != DM_EXIT_OK)
+	if ((code = job_defaults(&a->job, &flavour, &creds, a->root, a->flavour_file, a->component)) != DM_EXIT_OK)
 		goto done;
 	a->job.shards = (unsigned)a->k8s_job;
 	a->job.source = a->source;
@@ -851,9 +857,40 @@ done:
 	return code;
 }
 
+/* An alias of the cluster's object store (its keys in a Secret, its url a Service's in-cluster
+ * name): the keys from the cluster, a port-forward to the Service (dm_alias_connect). */
+static dm_err connect_alias(args *a, dm_alias *alias, dm_k8s_forward **fwd)
+{
+	dm_alias_connect_opts co = { .k8s = NULL };
+	dm_k8s_opts ko = a->k8s_opts;
+	dm_k8s_current cur;
+	char *kubectl = NULL;
+	dm_k8s *k8s = NULL;
+	dm_err e;
+
+	*fwd = NULL;
+	if (!dm_alias_needs_cluster(alias))
+		return DM_OK;
+	if (!(e = dm_cli_k8s_choose(&ko, &cur)) && !(e = dm_k8s_open(&k8s, &ko)) &&
+	    !(e = dm_proc_find(&kubectl, "kubectl", "DM_KUBECTL", "install kubectl, or set DM_KUBECTL"))) {
+		co.k8s = k8s;
+		co.kubectl = kubectl;
+		co.kubeconfig = ko.kubeconfig;
+		co.context = ko.context;
+		e = dm_alias_connect(alias, &co, fwd);
+	}
+	if (e)
+		e = dm_fail(e, "alias '%s' (%s): %s", alias->name, alias->url, dm_err_detail());
+	dm_k8s_free(k8s);
+	dm_k8s_current_release(&cur);
+	free(kubectl);
+	return e;
+}
+
 /* The seed itself, on this machine. */
 static int run_local(args *a, output *out)
 {
+	dm_k8s_forward *fwd = NULL;
 	dm_alias *alias = NULL;
 	dm_s3 *s3 = NULL;
 	dm_seed_summary sum;
@@ -861,7 +898,7 @@ static int run_local(args *a, output *out)
 	unsigned long limit = 0;
 	dm_err e;
 
-	if ((e = dm_alias_resolve(&alias, a->alias_name))) {
+	if ((e = dm_alias_resolve(&alias, a->alias_name)) || (e = connect_alias(a, alias, &fwd))) {
 		code = dm_cli_fail(e);
 		goto done;
 	}
@@ -904,6 +941,9 @@ static int run_local(args *a, output *out)
 					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
 done:
 	dm_s3_free(s3);
+	if (fwd && dm_k8s_forward_losses(fwd))
+		dm_warn("the port-forward was lost %d time(s) during the run and reopened", dm_k8s_forward_losses(fwd));
+	dm_k8s_forward_close(fwd);
 	dm_alias_free(alias);
 	return code;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include <dm/err.h>
+#include <dm/k8s.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +67,10 @@ void dm_cli_no_core(void);
  * Use as `return dm_cli_close_stdout(code);`. */
 int dm_cli_close_stdout(int code);
 
+/* Which cluster a tool talks to (dm_k8s_choose: its --kubeconfig/--context, $KUBECONFIG, the
+ * current target, ~/.kube/config), said at -v.  ko then points into *cur: release it last. */
+dm_err dm_cli_k8s_choose(dm_k8s_opts *ko, dm_k8s_current *cur);
+
 /* ---- options (tools/common/options.c) ----
  *
  * A tool's options are one table of dm_cli_option, ended by DM_CLI_END.  The
@@ -88,6 +93,17 @@ typedef struct {
 /* the last entry of a table */
 #define DM_CLI_END { 0, NULL, NULL, NULL, 0 }
 /* -q, -h and -V as every tool has them */
+/* Where the platform is (dm_platform_root) and which flavour (dm_flavour_choose). */
+#define DM_CLI_OPT_ROOT(id, tag) { id, "root", "DIR", "the platform root: flavours/, components/, k8s/ " \
+	"(default: $DM_HOME, else the nearest folder with .dm-platform at or above the working " \
+	"folder, else the installed one)", tag }
+#define DM_CLI_OPT_FLAVOUR(id) { id, "flavour", "FILE", \
+	"flavour file (default: $DM_FLAVOUR, else flavours/default.yaml of the platform root)", 0 }
+/* Which cluster, as kubectl's flags (dm_cli_k8s_choose). */
+#define DM_CLI_OPT_KUBECONFIG(id, tag) { id, "kubeconfig", "FILE", "kubeconfig (default: $KUBECONFIG, " \
+	"else the cluster that dm-cluster start recorded, else ~/.kube/config)", tag }
+#define DM_CLI_OPT_CONTEXT(id, tag) { id, "context", "CTX", \
+	"its context (default: the recorded one, else its current context)", tag }
 #define DM_CLI_OPT_QUIET { 'q', "quiet", NULL, "errors only", 0 }
 #define DM_CLI_OPT_HELP { 'h', "help", NULL, "show this help", 0 }
 #define DM_CLI_OPT_VERSION { 'V', "version", NULL, "show the version", 0 }
