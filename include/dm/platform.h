@@ -52,7 +52,8 @@ dm_err dm_platform_root(char **out, dm_root_source *source, const char *given);
  * not empty, else DM_FLAVOUR_DEFAULT in the platform root (dm_platform_root(root)); loaded
  * with dm_flavour_open(root).  When no file was named and no platform or no default flavour
  * is found (DM_ERR_NOTFOUND, the detail says where it looked), *none (when not NULL) is set
- * to 1: a tool that can do without the platform goes on without it. */
+ * to 1: a tool that can do without the platform goes on without it.  With none NULL that is
+ * DM_ERR_CONFIG. */
 dm_err dm_flavour_choose(dm_flavour **out, const char *root, const char *file, int *none);
 
 /* ---- the flavour file ------------------------------------------------------------------- */

@@ -4,9 +4,9 @@
  * Debian's libcurl speaks neither, so the forward is kubectl's own, run by dm_proc_run in a
  * thread of its own.  The local port is chosen here, not by kubectl, so that a forward lost
  * mid-run (the pod restarted, the API server's stream reset) is reopened on the same port and
- * the S3 client's retries find it again.  Before kubectl runs, the Service's Endpoints say
- * whether a ready pod is behind it: that failure is named plainly rather than as kubectl's
- * timeout. */
+ * the S3 client's retries find it again.  Before kubectl runs, the pods that the Service's
+ * selector picks say whether a ready one is behind it: that failure is named plainly rather
+ * than as kubectl's timeout. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -102,28 +102,58 @@ static int accepts(int port)
 	return ok;
 }
 
-/* Is a ready pod behind the Service?  Its Endpoints list the ready addresses. */
-static dm_err check_endpoints(dm_k8s *c, const char *ns, const char *name)
+static int pod_ready(json_t *pod)
 {
-	json_t *ep = NULL, *subsets;
-	size_t ready = 0, not_ready = 0, i;
-	json_t *s;
+	json_t *conds = json_object_get(json_object_get(pod, "status"), "conditions"), *c;
+	size_t i;
+
+	json_array_foreach(conds, i, c)
+	{
+		if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", "Ready"))
+			return !strcmp(json_string_value(json_object_get(c, "status")) ?: "", "True");
+	}
+	return 0;
+}
+
+/* Is a ready pod behind the Service?  The pods its selector picks, as kubectl port-forward picks
+ * them (not its Endpoints: a pod on the host's network at a loopback address has none). */
+static dm_err check_ready_pod(dm_k8s *c, const char *ns, const char *name)
+{
+	json_t *svc = NULL, *pods = NULL, *sel, *v, *p;
+	dm_buf selector = DM_BUF_INIT;
+	size_t ready = 0, total, i;
+	const char *k;
 	dm_err e;
 
-	if ((e = dm_k8s_get_json(c, "v1", "endpoints", ns, name, NULL, &ep)))
-		return e == DM_ERR_NOTFOUND ? dm_fail(e, "service \"%s\" not found in namespace \"%s\"", name, ns) : e;
-	subsets = json_object_get(ep, "subsets");
-	json_array_foreach(subsets, i, s)
-	{
-		ready += json_array_size(json_object_get(s, "addresses"));
-		not_ready += json_array_size(json_object_get(s, "notReadyAddresses"));
+	if ((e = dm_k8s_get_json(c, "v1", "services", ns, name, NULL, &svc)))
+		return e;
+	sel = json_object_get(json_object_get(svc, "spec"), "selector");
+	if (!json_object_size(sel)) {
+		json_decref(svc);
+		return dm_fail(DM_ERR_NOTFOUND, "service \"%s\" in namespace \"%s\" selects no pods (no selector)",
+			       name, ns);
 	}
-	json_decref(ep);
+	json_object_foreach(sel, k, v)
+	{
+		if ((e = dm_buf_printf(&selector, "%s%s=%s", selector.len ? "," : "", k, json_string_value(v) ?: "")))
+			break;
+	}
+	json_decref(svc);
+	if (!e)
+		e = dm_k8s_get_json(c, "v1", "pods", ns, NULL, dm_buf_str(&selector), &pods);
+	if (e) {
+		dm_buf_release(&selector);
+		return e;
+	}
+	total = json_array_size(json_object_get(pods, "items"));
+	json_array_foreach(json_object_get(pods, "items"), i, p) ready += pod_ready(p);
+	json_decref(pods);
 	if (!ready)
-		return dm_fail(DM_ERR_NOTFOUND,
-			       "no ready pod behind service \"%s\" in namespace \"%s\" (%zu not ready)", name, ns,
-			       not_ready);
-	return DM_OK;
+		e = dm_fail(DM_ERR_NOTFOUND,
+			    "no ready pod behind service \"%s\" in namespace \"%s\" (%zu pod(s) match %s)", name, ns,
+			    total, dm_buf_str(&selector));
+	dm_buf_release(&selector);
+	return e;
 }
 
 /* kubectl port-forward, again and again until closed or out of retries. */
@@ -186,7 +216,7 @@ dm_err dm_k8s_forward_open(dm_k8s_forward **out, dm_k8s *c, const dm_k8s_forward
 	dm_err e;
 
 	*out = NULL;
-	if ((e = check_endpoints(c, o->ns, o->service)))
+	if ((e = check_ready_pod(c, o->ns, o->service)))
 		return e;
 	if (!(f = calloc(1, sizeof(*f))))
 		return dm_nomem();

@@ -146,13 +146,16 @@ dm_err dm_flavour_choose(dm_flavour **out, const char *root, const char *file, i
 	if ((e = dm_platform_root(&dir, &src, root))) {
 		if (none)
 			*none = e == DM_ERR_NOTFOUND;
+		else if (e == DM_ERR_NOTFOUND) /* needed, and not there: the configuration to fix */
+			e = dm_fail(DM_ERR_CONFIG, "%s", dm_err_detail());
 		return e;
 	}
 	if (!(path = dm_path_resolve(dir, DM_FLAVOUR_DEFAULT))) {
 		e = nomem();
 	} else if (!dm_path_is_file(path)) {
-		e = dm_fail(DM_ERR_NOTFOUND, "the platform in '%s' (%s) has no %s (give -f FILE)", dir,
-			    dm_root_source_name(src), DM_FLAVOUR_DEFAULT);
+		e = dm_fail(none ? DM_ERR_NOTFOUND : DM_ERR_CONFIG,
+			    "the platform in '%s' (%s) has no %s (give -f FILE)", dir, dm_root_source_name(src),
+			    DM_FLAVOUR_DEFAULT);
 		if (none)
 			*none = 1;
 	} else if (!(e = dm_flavour_open(out, dir, path))) {

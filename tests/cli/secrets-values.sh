@@ -154,12 +154,13 @@ run 0 "$T/env" legacy-minio -n "$ns" --components-dir "$FIX/components"
 grep -qx "export AWS_ACCESS_KEY_ID='leg-ak'" "$T/env" || fail "component legacy-minio: access key field"
 grep -q "^export MC_HOST_" "$T/env" && fail "legacy-minio is not a valid env name part: no MC_HOST_ expected"
 grep -qF "'legacy-minio' cannot be part of an environment variable name" "$T/err" || fail "no warning for MC_HOST_"
-# a flavour next to the components folder: its project namespace is the default, and its
-# components folder is found without --components-dir
-mkdir -p "$T/proj/flavours"
+# a platform of its own (its .dm-platform found from a folder inside it): its default flavour's
+# project namespace is the default, and its components folder is found without --components-dir
+mkdir -p "$T/proj/flavours/sub"
+touch "$T/proj/.dm-platform"
 cp -r "$FIX/components" "$T/proj/components"
 printf 'project:\n  k8s_namespace: %s\n  flavour: all\n' "$ns" >"$T/proj/flavours/default.yaml"
-(cd "$T/proj" && "$SECRETS" minio --key rootPassword >"$T/got" 2>>"$ERRLOG") || fail "flavour defaults"
+(cd "$T/proj/flavours/sub" && "$SECRETS" minio --key rootPassword >"$T/got" 2>>"$ERRLOG") || fail "flavour defaults"
 [ "$(cat "$T/got")" = comp-sk-5678 ] || fail "flavour namespace default"
 (cd "$T" && "$SECRETS" -f "$T/proj/flavours/default.yaml" minio --key rootUser >"$T/got" 2>>"$ERRLOG") ||
   fail "--flavour"

@@ -75,7 +75,7 @@ usage_is() {
   [ ! -s "$TMP/out" ] || fail "usage error printed to stdout: $(cat "$TMP/out")"
 }
 run_rc 2 "$SEED" "$src"
-usage_is "dm-seed: error: missing SOURCE or TARGET"
+usage_is "dm-seed: error: missing TARGET"
 run_rc 2 "$SEED" --jobs 0 "$src" dmtest/x
 usage_is "dm-seed: error: --jobs: '0' is not a number from 1 to 1024"
 run_rc 2 "$SEED" --bogus "$src" dmtest/x

@@ -19,6 +19,8 @@
 
 static const char help_head[] = "Usage: dm-seed [OPTIONS] SOURCE ALIAS/BUCKET[/PREFIX]\n"
 				"       dm-seed [OPTIONS] SOURCE ALIAS\n"
+				"       dm-seed [OPTIONS]     the project's data_folder into the platform's\n"
+				"                             lake (--component), a bucket per folder\n"
 				"\n"
 				"Upload the files below SOURCE into S3, checksummed: every PUT and every part\n"
 				"carries Content-MD5, and every object's ETag is checked against the local MD5\n"
@@ -779,8 +781,12 @@ static int parse_args(args *a, output *out, int argc, char **argv)
 		return code;
 	if (c == DM_CLI_BAD)
 		return DM_EXIT_USAGE;
+	if (cl.noperands == 0 && a->k8s_job)
+		return dm_cli_usage_error("--k8s-job needs SOURCE and TARGET");
+	if (cl.noperands == 0) /* the project's data into the platform's lake: run_project */
+		return DM_CLI_GO_ON;
 	if (cl.noperands != 2)
-		return dm_cli_usage_error(cl.noperands < 2 ? "missing SOURCE or TARGET" : "too many arguments");
+		return dm_cli_usage_error(cl.noperands < 2 ? "missing TARGET" : "too many arguments");
 	a->source = cl.operands[0];
 	a->target = cl.operands[1];
 	if ((code = check_usage(&a->o, a->target, &a->alias_name, &a->bucket, &a->prefix)) != DM_EXIT_OK)
@@ -788,8 +794,7 @@ static int parse_args(args *a, output *out, int argc, char **argv)
 	if (a->apply && !a->k8s_job)
 		return dm_cli_usage_error("--apply goes with --k8s-job N");
 	for (size_t i = 0; i < a->nused && !a->apply; i++)
-		if (a->used[i].opt->id == OPT_TIMEOUT || a->used[i].opt->id == OPT_KUBECONFIG ||
-		    a->used[i].opt->id == OPT_CONTEXT)
+		if (a->used[i].opt->id == OPT_TIMEOUT)
 			return dm_cli_usage_error("--%s goes with --k8s-job N --apply", a->used[i].opt->name);
 	return DM_CLI_GO_ON;
 }
@@ -887,33 +892,49 @@ static dm_err connect_alias(args *a, dm_alias *alias, dm_k8s_forward **fwd)
 	return e;
 }
 
-/* The seed itself, on this machine. */
-static int run_local(args *a, output *out)
+/* The object store a run writes to: its alias, a port-forward when the alias needs one, and
+ * the S3 client.  Released by lake_close. */
+typedef struct {
+	dm_alias *alias;
+	dm_k8s_forward *fwd;
+	dm_s3 *s3;
+} lake;
+
+static dm_err lake_open(lake *l, args *a)
 {
-	dm_k8s_forward *fwd = NULL;
-	dm_alias *alias = NULL;
-	dm_s3 *s3 = NULL;
+	dm_err e;
+
+	if ((e = connect_alias(a, l->alias, &l->fwd)))
+		return e;
+	if (a->cfg.insecure)
+		dm_warn("TLS certificate checks are off (--insecure): anyone on the path can read and change the data");
+	a->cfg.endpoint = l->alias->url;
+	a->cfg.access_key = l->alias->access_key;
+	a->cfg.secret_key = l->alias->secret_key;
+	a->cfg.session_token = l->alias->session_token;
+	a->cfg.region = l->alias->region;
+	a->cfg.alias = l->alias->name;
+	return dm_s3_new(&l->s3, &a->cfg);
+}
+
+static void lake_close(lake *l)
+{
+	dm_s3_free(l->s3);
+	if (l->fwd && dm_k8s_forward_losses(l->fwd))
+		dm_warn("the port-forward was lost %d time(s) during the run and reopened",
+			dm_k8s_forward_losses(l->fwd));
+	dm_k8s_forward_close(l->fwd);
+	dm_alias_free(l->alias);
+}
+
+/* One seed: a->source into a->bucket/a->prefix, with its summary.  The exit code. */
+static int seed_one(args *a, output *out, dm_s3 *s3)
+{
 	dm_seed_summary sum;
 	int code, asked;
 	unsigned long limit = 0;
 	dm_err e;
 
-	if ((e = dm_alias_resolve(&alias, a->alias_name)) || (e = connect_alias(a, alias, &fwd))) {
-		code = dm_cli_fail(e);
-		goto done;
-	}
-	if (a->cfg.insecure)
-		dm_warn("TLS certificate checks are off (--insecure): anyone on the path can read and change the data");
-	a->cfg.endpoint = alias->url;
-	a->cfg.access_key = alias->access_key;
-	a->cfg.secret_key = alias->secret_key;
-	a->cfg.session_token = alias->session_token;
-	a->cfg.region = alias->region;
-	a->cfg.alias = a->alias_name;
-	if ((e = dm_s3_new(&s3, &a->cfg))) {
-		code = dm_cli_fail(e);
-		goto done;
-	}
 	out->progress = !a->no_progress && out->verbosity >= 0 && isatty(STDERR_FILENO);
 	a->o.source = a->source;
 	a->o.bucket = a->bucket;
@@ -939,12 +960,66 @@ static int run_local(args *a, output *out)
 	if (out->json)
 		dm_json_print(result_doc(out, &a->o, &sum, a->source, a->target, code,
 					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
+	return code;
+}
+
+/* The seed itself, on this machine. */
+static int run_local(args *a, output *out)
+{
+	lake l = { .alias = NULL };
+	int code;
+	dm_err e;
+
+	if ((e = dm_alias_resolve(&l.alias, a->alias_name)) || (e = lake_open(&l, a)))
+		code = dm_cli_fail(e);
+	else
+		code = seed_one(a, out, l.s3);
+	lake_close(&l);
+	return code;
+}
+
+/* No SOURCE and TARGET: the project's data into the platform's lake, as at install time:
+ * project.data_folder in bucket mode (each folder at its top a bucket) into the component's
+ * object store, reached as dm-secrets reads it: the keys from its Secret in the cluster, a
+ * port-forward when its endpoint is the cluster's own. */
+static int run_project(args *a, output *out)
+{
+	dm_credentials_opts co = { .component = a->component };
+	dm_credentials cr = { 0 };
+	dm_flavour *fl = NULL;
+	lake l = { .alias = NULL };
+	int code;
+	dm_err e;
+
+	if ((e = dm_flavour_choose(&fl, a->root, a->flavour_file, NULL)))
+		goto fail;
+	co.flavour = fl;
+	if ((e = dm_component_credentials(&cr, &co)))
+		goto fail;
+	if (!(l.alias = calloc(1, sizeof(*l.alias))) || !(l.alias->name = strdup(cr.component)) ||
+	    !(l.alias->url = strdup(cr.endpoint)) || !(l.alias->access_key = strdup("")) ||
+	    !(l.alias->secret_key = strdup("")) || !(l.alias->region = strdup("us-east-1")) ||
+	    !(l.alias->secret = strdup(cr.secret)) || !(l.alias->secret_ns = strdup(cr.ns)) ||
+	    !(l.alias->access_key_field = strdup(cr.access_key)) ||
+	    !(l.alias->secret_key_field = strdup(cr.secret_key))) {
+		e = dm_nomem();
+		goto fail;
+	}
+	l.alias->source = "the platform";
+	a->source = dm_flavour_project(fl)->data_folder;
+	a->target = cr.component;
+	dm_info("seeding '%s' into component '%s' (%s): each folder at its top a bucket", a->source, cr.component,
+		cr.endpoint);
+	if ((e = lake_open(&l, a)))
+		goto fail;
+	code = seed_one(a, out, l.s3);
+	goto done;
+fail:
+	code = dm_cli_fail(e);
 done:
-	dm_s3_free(s3);
-	if (fwd && dm_k8s_forward_losses(fwd))
-		dm_warn("the port-forward was lost %d time(s) during the run and reopened", dm_k8s_forward_losses(fwd));
-	dm_k8s_forward_close(fwd);
-	dm_alias_free(alias);
+	lake_close(&l);
+	dm_credentials_release(&cr);
+	dm_flavour_free(fl);
 	return code;
 }
 
@@ -968,7 +1043,7 @@ int main(int argc, char **argv)
 		out.failures = json_array();
 		out.warnings = json_array();
 		out.items = json_array();
-		code = a.k8s_job ? run_k8s_job(&a, &out) : run_local(&a, &out);
+		code = a.k8s_job ? run_k8s_job(&a, &out) : a.source ? run_local(&a, &out) : run_project(&a, &out);
 	}
 	free(a.used);
 	free(a.alias_name);
