@@ -1,7 +1,10 @@
 # The platform's content (components/, flavours/, helm-charts/, images/), checked without network
 # or cluster by tests/cli/content-check.py against what dm-helm plans for every shipped flavour.
-# The JSON Schema validator (python3-jsonschema) is required: without it content_schemas FAILS.
-foreach(check schemas images hosts docs)
+# content_crds validates the operators' instances (manifest components) against their operators'
+# CRDs (vendored under tests/fixtures/crds with their source, or in a vendored chart).
+# The JSON Schema validator (python3-jsonschema) is required: without it content_schemas and
+# content_crds FAIL.
+foreach(check schemas images hosts crds docs)
   add_test(NAME content_${check}
     COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/cli/content-check.py ${check})
   set_tests_properties(content_${check} PROPERTIES LABELS unit TIMEOUT 120

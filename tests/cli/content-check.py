@@ -10,11 +10,17 @@ Usage: content-check.py CHECK [--root DIR] [--bin DIR]
                   Containerfiles) names a tag or digest, never `latest`, never a registry
                   known to be gone; Bitnami charts take their images from bitnamilegacy
          hosts    no component points at a chart host (or manifest URL) known to be dead
+         crds     the custom resources of the manifest components (an operator's instance) are
+                  valid against their operator's CRD at the version its component pins: the
+                  CRDs of vendored charts (helm-charts/*/crds) and the schemas vendored under
+                  tests/fixtures/crds/<operator>-<version>/; a field the CRD does not know is
+                  an error (the API server would drop it)
          docs     docs/components.md has a row for every component
   --root DIR      the platform's root (default: $DM_SOURCE_DIR); its flavours/*.yaml and
                   flavours/*/*.yaml are planned with dm-helm to find what they install
   --bin DIR       where dm-helm is (default: $DM_BIN)
-  --schemas DIR   the vendored schemas (default: ROOT/tests/fixtures/schemas)
+  --fixtures DIR  where the vendored schemas are: DIR/schemas, DIR/crds
+                  (default: ROOT/tests/fixtures)
 Exit 0 when every check passed, 1 when one failed (each failure is one line "FAIL: ..."),
 2 on bad usage or a missing tool (the JSON Schema validator is required, never skipped).
 """
@@ -57,6 +63,16 @@ DEAD_IMAGES = {
     "minio/minio": "Docker Hub's minio/minio repository was removed in September 2026 "
                    "(use quay.io/minio/minio)",
     "docker.io/minio/": "Docker Hub's minio repositories were removed in September 2026",
+}
+# The API groups of Kubernetes itself (not custom resources).
+K8S_GROUPS = {"apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
+              "storage.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io",
+              "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "node.k8s.io",
+              "certificates.k8s.io"}
+# Custom resources whose CRD schema is not vendored, and why.
+CRD_NOT_VENDORED = {
+    "ArangoDeployment": "kube-arangodb 1.2.42's CRD declares no schema (the operator accepts any spec)",
+    "SeldonDeployment": "seldon-core-operator's CRD is a 1.8 MB chart template; not vendored",
 }
 # Charts known to ship a values.schema.json that is not vendored yet, and why.
 SCHEMA_NOT_VENDORED = {
@@ -131,9 +147,11 @@ def plan(root, binary):
                         k, _, v = argv[i + 1].partition("=")
                         c["argv_set"].append((k, re.sub(r"\\(.)", r"\1", v), a == "--set-string"))
                 continue
-            m = re.match(r"^   apply -[fk] (\S+)$", line)
-            if m and "://" in m.group(1):
-                c["urls"].append(m.group(1))
+            m = re.match(r"^   apply -([fk]) (\S+)$", line)
+            if m and "://" in m.group(2):
+                c["urls"].append(m.group(2))
+            elif m and m.group(1) == "f":
+                c.setdefault("files", []).append(m.group(2))
         out[f] = comps
     if not out:
         fail("no flavour found under %s/flavours" % root)
@@ -378,6 +396,110 @@ def check_hosts(planned):
         ok("hosts: %d chart and manifest URLs checked against %d dead hosts" % (n, len(DEAD_HOSTS)))
 
 
+def strict(schema):
+    """A copy of a CRD schema in which objects with properties reject unknown fields, as a
+    structural schema does by pruning them (unless it preserves unknown fields)."""
+    if isinstance(schema, list):
+        return [strict(x) for x in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: strict(v) for k, v in schema.items()}
+    if "properties" in schema and "additionalProperties" not in schema and \
+            not schema.get("x-kubernetes-preserve-unknown-fields"):
+        out["additionalProperties"] = False
+    return out
+
+
+def crd_schemas(root, fixtures, planned):
+    """{(apiVersion, kind): (schema, where)} from vendored charts' CRDs and tests/fixtures/crds;
+    a fixture whose operator version differs from the component's pinned version is an error."""
+    out = {}
+    versions = {}
+    for comps in planned.values():
+        for c in comps:
+            if "version" in c:
+                versions[c["name"]] = c["version"]
+    for f in sorted(glob.glob(os.path.join(root, "helm-charts", "*", "crds", "*.yaml"))):
+        with open(f) as fh:
+            for doc in yaml.safe_load_all(fh):
+                if not doc or doc.get("kind") != "CustomResourceDefinition":
+                    continue
+                for v in doc["spec"]["versions"]:
+                    sch = (v.get("schema") or {}).get("openAPIV3Schema")
+                    if v.get("served") and sch:
+                        out[("%s/%s" % (doc["spec"]["group"], v["name"]), doc["spec"]["names"]["kind"])] = \
+                            (sch, os.path.relpath(f, root))
+    for d in sorted(glob.glob(os.path.join(fixtures, "crds", "*"))):
+        try:
+            with open(os.path.join(d, "SOURCE")) as fh:
+                src = yaml.safe_load(fh)
+        except (OSError, yaml.YAMLError) as e:
+            fail("crds: %s: no readable SOURCE: %s" % (d, e))
+            continue
+        comp, ver = src.get("component"), str(src.get("version"))
+        if comp in versions and versions[comp] != ver:
+            fail("crds: %s holds the CRDs of %s %s but the component pins %s: vendor those of %s"
+                 % (os.path.relpath(d, os.path.dirname(os.path.abspath(fixtures))), comp, ver,
+                    versions[comp], versions[comp]))
+        for f in sorted(glob.glob(os.path.join(d, "*.json"))):
+            group, version, kind = os.path.basename(f)[:-5].rsplit("_", 2)
+            with open(f) as fh:
+                out[("%s/%s" % (group, version), kind)] = (json.load(fh), os.path.relpath(f, root))
+    return out
+
+
+def check_crds(root, fixtures, planned):
+    try:
+        import jsonschema
+    except ImportError:
+        print("content-check: error: the JSON Schema validator is missing: install python3-jsonschema "
+              "(scripts/install-deps.sh test)", file=sys.stderr)
+        sys.exit(2)
+    schemas = crd_schemas(root, fixtures, planned)
+    files = set()
+    for comps in planned.values():
+        for c in comps:
+            if c["kind"] == "manifest":
+                for f in c.get("files", []):
+                    files.add((c["name"], f))
+    n = 0
+    for name, f in sorted(files):
+        with open(f) as fh:
+            docs = [d for d in yaml.safe_load_all(fh) if d]
+        for d in docs:
+            api, kind = d.get("apiVersion", ""), d.get("kind", "")
+            if "/" not in api or api.split("/")[0] in K8S_GROUPS:
+                continue  # Kubernetes' own kinds
+            where = "%s: %s %s/%s" % (name, os.path.relpath(f, root), kind,
+                                      (d.get("metadata") or {}).get("name", "?"))
+            if (api, kind) not in schemas:
+                if kind in CRD_NOT_VENDORED:
+                    print("note: %s: not validated: %s" % (where, CRD_NOT_VENDORED[kind]))
+                else:
+                    fail("crds: %s: no CRD schema for %s %s (vendor it under tests/fixtures/crds)"
+                         % (where, api, kind))
+                continue
+            schema, src = schemas[(api, kind)]
+            body = {k: v for k, v in d.items() if k not in ("apiVersion", "kind", "metadata")}
+            top = strict(schema)
+            top.get("properties", {}).pop("metadata", None)
+            top.get("properties", {}).pop("apiVersion", None)
+            top.get("properties", {}).pop("kind", None)
+            if "required" in top:
+                top["required"] = [r for r in top["required"] if r not in ("apiVersion", "kind", "metadata")]
+            errors = sorted(jsonschema.Draft4Validator(top).iter_errors(body),
+                            key=lambda e: list(e.absolute_path))
+            n += 1
+            if errors:
+                for e in errors:
+                    fail("crds: %s: %s: %s" % (where, ".".join(str(p) for p in e.absolute_path) or "(top)",
+                                               e.message))
+            else:
+                ok("crds: %s valid against %s" % (where, src))
+    if n == 0 and not fails:
+        fail("crds: no custom resource was validated")
+
+
 def check_docs(root):
     names = []
     for f in sorted(glob.glob(os.path.join(root, "components", "*", "config.yaml"))):
@@ -405,23 +527,24 @@ def check_docs(root):
 
 def main():
     args = sys.argv[1:]
-    if not args or args[0] not in ("schemas", "images", "hosts", "docs"):
+    if not args or args[0] not in ("schemas", "images", "hosts", "crds", "docs"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     check, root, binary = args[0], os.environ.get("DM_SOURCE_DIR", "."), os.environ.get("DM_BIN", "")
-    schemas = None
+    fixtures = None
     i = 1
     while i < len(args):
         if args[i] == "--root" and i + 1 < len(args):
             root = args[i + 1]
         elif args[i] == "--bin" and i + 1 < len(args):
             binary = args[i + 1]
-        elif args[i] == "--schemas" and i + 1 < len(args):
-            schemas = args[i + 1]
+        elif args[i] == "--fixtures" and i + 1 < len(args):
+            fixtures = args[i + 1]
         else:
             print("content-check: error: unknown argument '%s'" % args[i], file=sys.stderr)
             sys.exit(2)
         i += 2
+    fixtures = fixtures or os.path.join(root, "tests", "fixtures")
     if check == "docs":
         check_docs(root)
     else:
@@ -430,9 +553,11 @@ def main():
             sys.exit(2)
         planned = plan(root, binary)
         if check == "schemas":
-            check_schemas(schemas or os.path.join(root, "tests", "fixtures", "schemas"), planned)
+            check_schemas(os.path.join(fixtures, "schemas"), planned)
         elif check == "images":
             check_images(root, planned)
+        elif check == "crds":
+            check_crds(root, fixtures, planned)
         else:
             check_hosts(planned)
     if fails:

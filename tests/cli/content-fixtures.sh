@@ -16,7 +16,7 @@ ok() { echo "ok: $*"; }
 # of $work/want (in any order)
 check() {
   local rc=0
-  python3 "$CHECK" "$1" --root "$F" --bin "$DM_BIN" --schemas "$DM_SOURCE_DIR/tests/fixtures/schemas" \
+  python3 "$CHECK" "$1" --root "$F" --bin "$DM_BIN" --fixtures "$DM_SOURCE_DIR/tests/fixtures" \
     >"$work/out" 2>"$work/err" || rc=$?
   [ "$rc" -eq "$2" ] && ok "$1: exit $rc" || { fail "$1: exit $rc, wanted $2"; cat "$work/err"; }
   grep '^FAIL: ' "$work/out" | sort >"$work/got"
@@ -57,11 +57,21 @@ check hosts 1
 cat >"$work/want" <<'W'
 FAIL: docs: docs/components.md has no table row for the component 'cb-bitnami'
 FAIL: docs: docs/components.md has no table row for the component 'cb-deadhost'
+FAIL: docs: docs/components.md has no table row for the component 'cb-kafka-cluster'
+FAIL: docs: docs/components.md has no table row for the component 'kafka'
 FAIL: docs: docs/components.md has no table row for the component 'cb-metallb'
 FAIL: docs: docs/components.md has no table row for the component 'cb-nginx'
 FAIL: docs: the row of 'cb-traefik' in docs/components.md has no date checked
 W
 check docs 1
+
+cat >"$work/want" <<'W'
+FAIL: crds: fixtures/crds/strimzi-1.2.0 holds the CRDs of kafka 1.2.0 but the component pins 1.1.0: vendor those of 1.1.0
+FAIL: crds: cb-kafka-cluster: components/cb-kafka-cluster/kafka.yaml Kafka/typo: spec.kafka: 'listeners' is a required property
+FAIL: crds: cb-kafka-cluster: components/cb-kafka-cluster/kafka.yaml Kafka/typo: spec.kafka: Additional properties are not allowed ('listners' was unexpected)
+FAIL: crds: cb-kafka-cluster: components/cb-kafka-cluster/kafka.yaml Widget/unknown: no CRD schema for example.com/v1 Widget (vendor it under tests/fixtures/crds)
+W
+check crds 1
 
 # no validator: a module named jsonschema that cannot be imported shadows the real one
 mkdir -p "$work/nojs"
