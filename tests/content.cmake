@@ -13,3 +13,7 @@ endforeach()
 # each check fails, naming component, file and reason, on tests/fixtures/content-bad; the
 # schema check exits 2 when the validator cannot be imported
 dm_cli_test(content_check_fails ${CMAKE_SOURCE_DIR}/tests/cli/content-fixtures.sh LABELS unit TIMEOUT 120)
+# the local charts (helm-charts/druid-operator, helm-charts/mlflow) rendered with the components'
+# values, and the druid-cluster manifests, dry-run on the test bed's real API server with the Druid
+# operator's CRDs created there
+dm_cli_test(content_k8s ${CMAKE_SOURCE_DIR}/tests/cli/content-k8s.sh FIXTURES k8s LABELS integration TIMEOUT 300)
