@@ -58,8 +58,8 @@ fi
 $K create namespace "$ns" >/dev/null || fail "kubectl create namespace $ns"
 # create, not apply: the Druid CRD is larger than apply's last-applied annotation may be
 established() { # CRD: within 60 s (kubectl wait errs while the CRD has no status yet: retried)
-  local i
-  for i in $(seq 60); do
+
+  for _ in $(seq 60); do
     $K wait --for condition=established --timeout=1s "crd/$1" >>"$work/out" 2>&1 && return 0
     sleep 1
   done
