@@ -4,7 +4,8 @@
 # Usage: scripts/install-deps.sh [SET|PACKAGE]...   (default: all)
 #   build   compilers, CMake and the -dev libraries libdm links
 #   s3      the test S3 server (Ceph RGW) and the tests' independent clients
-#   test    valgrind (memcheck runs of the hardening tests), clang-format (the layout check)
+#   test    valgrind (memcheck runs of the hardening tests), clang-format (the layout check),
+#           python3-jsonschema (content_schemas: the components' values against the charts' schemas)
 #   bench   the benchmark's peers: rclone, s3cmd, the AWS CLI, gnuplot, GNU time
 #   node    a Kubernetes node on loopback for the tests: containerd, runc, the CNI plugins,
 #           umoci (OCI images without a registry); `make check` installs it, `make demo` does not
@@ -21,7 +22,7 @@ add_set() {
     s3)    pkgs+=(radosgw ceph-mon ceph-osd ceph-common python3 python3-yaml openssl curl util-linux)
            # the tests check what landed with an independent client: the AWS CLI
            command -v aws >/dev/null 2>&1 || pkgs+=(awscli) ;;
-    test)  pkgs+=(valgrind clang-format git) ;;
+    test)  pkgs+=(valgrind clang-format git python3-yaml python3-jsonschema) ;;
     bench) pkgs+=(rclone s3cmd gnuplot-nox time)
            command -v aws >/dev/null 2>&1 || pkgs+=(awscli) ;;
     node)  pkgs+=(containerd runc containernetworking-plugins umoci util-linux) ;;

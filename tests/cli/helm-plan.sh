@@ -57,14 +57,18 @@ usage_is "dm-helm: error: --delete-namespace goes with uninstall only"
 (cd "$DM_SOURCE_DIR" && "$DM_BIN/dm-helm" plan >"$work/out" 2>"$work/err"); rc=$?
 expect_rc 0 "plan of the default flavour (flavours/default.yaml)"
 has_out "flavour $DM_SOURCE_DIR/flavours/default.yaml"
+has_out "   set      adminPassword=<secret>"
+has_out '   set      artifactRepository.s3.endpoint=${minio.host}'
+has_out "--set artifactRepository.s3.endpoint=minio.data-mill.svc.cluster.local:9000 "
 run -f "$DM_SOURCE_DIR/flavours/datalake_flavour.yaml" plan
 expect_rc 0 "plan datalake_flavour.yaml"
 m=$(grep -n '^1\. minio (helm' "$work/out" | cut -d: -f1)
-p=$(grep -n '^2\. pachyderm (helm' "$work/out" | cut -d: -f1)
-[ -n "$m" ] && [ -n "$p" ] && ok "datalake: minio, then pachyderm" || fail "datalake order"
+p=$(grep -n '^2\. lakefs (helm' "$work/out" | cut -d: -f1)
+[ -n "$m" ] && [ -n "$p" ] && ok "datalake: minio, then lakefs" || fail "datalake order"
 has_out "   override  $DM_SOURCE_DIR/components/minio/datalake_flavour.yaml"
 has_out "   values   $DM_SOURCE_DIR/components/minio/datalake-values.yaml"
-has_out "   set      pachd.storage.minio.id=<secret>"
+has_out "   set      existingSecret=lakefs-secrets"
+has_out "   secret   lakefs-secrets (auth_encrypt_secret_key; 48 characters): created unless it exists"
 has_out "   secret   minio-credentials (rootUser, rootPassword; 32 characters): created unless it exists"
 has_out "   \$ helm upgrade --install minio charts-min-io/minio --namespace data-mill --create-namespace --version 5.4.0"
 run -f "$FX/mode2.yaml" plan

@@ -125,7 +125,7 @@ static void test_platform__every_shipped_flavour_loads_resolves_and_plans(void *
 	globfree(&g);
 }
 
-static void test_platform__datalake_installs_minio_before_pachyderm(void **state)
+static void test_platform__datalake_installs_minio_before_lakefs(void **state)
 {
 	loaded l;
 	char *o;
@@ -133,7 +133,7 @@ static void test_platform__datalake_installs_minio_before_pachyderm(void **state
 	(void)state;
 	assert_int_equal(load(&l, DM_SOURCE_DIR "/flavours/datalake_flavour.yaml", 0), DM_OK);
 	o = order_of(l.p);
-	assert_string_equal(o, "minio pachyderm");
+	assert_string_equal(o, "minio lakefs");
 	/* datalake_flavour.yaml in minio's folder overrides values and adds a set entry */
 	assert_non_null(strstr(dm_platform_at(l.p, 0)->values[1], "/components/minio/datalake-values.yaml"));
 	free(o);
@@ -395,13 +395,18 @@ static void test_platform__references_expand_in_plans(void **state)
 	dm_err e;
 
 	(void)state;
-	assert_int_equal(load(&l, DM_SOURCE_DIR "/flavours/datalake_flavour.yaml", 0), DM_OK);
-	assert_true(set_of(dm_platform_find(l.p, "pachyderm"), "pachd.storage.minio.id")->secret);
-	assert_false(set_of(dm_platform_find(l.p, "pachyderm"), "pachd.storage.minio.endpoint")->secret);
+	/* the whole platform: argo reads MinIO's host and Secret by reference, grafana's password is
+	 * a generated secret, and a quoted value stays a string */
+	assert_int_equal(load(&l, DM_SOURCE_DIR "/flavours/default.yaml", 0), DM_OK);
+	assert_true(set_of(dm_platform_find(l.p, "grafana"), "adminPassword")->secret);
+	assert_false(set_of(dm_platform_find(l.p, "argo"), "artifactRepository.s3.endpoint")->secret);
+	assert_false(set_of(dm_platform_find(l.p, "argo"), "artifactRepository.s3.accessKeySecret.name")->secret);
 	cmds = commands(l.p, DM_ACTION_INSTALL, &e);
 	assert_int_equal(e, DM_OK);
-	assert_non_null(strstr(cmds, "--set pachd.storage.minio.endpoint=minio.data-mill.svc.cluster.local:9000 "));
-	assert_non_null(strstr(cmds, "--set-string pachd.storage.minio.secure=false "));
+	assert_non_null(strstr(cmds, "--set artifactRepository.s3.endpoint=minio.data-mill.svc.cluster.local:9000 "));
+	assert_non_null(strstr(cmds, "--set artifactRepository.s3.accessKeySecret.name=minio-credentials "));
+	assert_non_null(strstr(cmds, "--set-string artifactRepository.s3.region=us-east-1 "));
+	assert_null(strstr(cmds, "adminPassword="));
 	assert_non_null(strstr(cmds, "helm repo add --force-update charts-min-io https://charts.min.io/\n"));
 	assert_non_null(strstr(cmds, "charts-min-io/minio --namespace data-mill --create-namespace --version 5.4.0 "));
 	free(cmds);
@@ -493,7 +498,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_platform__every_shipped_flavour_loads_resolves_and_plans),
-		cmocka_unit_test(test_platform__datalake_installs_minio_before_pachyderm),
+		cmocka_unit_test(test_platform__datalake_installs_minio_before_lakefs),
 		cmocka_unit_test(test_platform__basic_order_and_uninstall_reversed),
 		cmocka_unit_test(test_platform__dry_run_keeps_secret_values_off_argv),
 		cmocka_unit_test(test_platform__all_selects_every_component_folder),
