@@ -27,3 +27,7 @@ dm_cli_test(node_seed_job ${CMAKE_SOURCE_DIR}/tests/cli/node-seed-job.sh FIXTURE
 # reason, exit code, last log line) within its timeout, uninstall leaves nothing (local charts of
 # tests/fixtures/node-helm, the pause image and dm's image of the build)
 dm_cli_test(node_helm ${CMAKE_SOURCE_DIR}/tests/cli/node-helm.sh FIXTURES node LABELS integration TIMEOUT 420)
+# the in-cluster lake of tests/fixtures/node-pipeline: a real S3 server (radosgw) in a pod, with the
+# keys dm-helm generated into its Secret; put/get with curl's SigV4 at its endpoint and through
+# port-forward svc/lake, wrong keys refused, nothing of the server left after the uninstall
+dm_cli_test(node_s3_pod ${CMAKE_SOURCE_DIR}/tests/cli/node-s3-pod.sh FIXTURES node LABELS integration TIMEOUT 420)

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by s3-up.sh, s3-down.sh and rgw-restart.sh.  Sourced, never run.
+# Helpers shared by s3-up.sh, s3-down.sh, rgw-restart.sh and s3-pod.sh.  Sourced, never run.
 # The caller sets S3_PROG (the name used in messages) and S3_DIR (the state folder).
 
 # Every daemon is started by s3_start_daemon, which records its pid in
@@ -60,6 +60,20 @@ while len(got) < n:
         s.close()
     got.append(p)
 print(" ".join(map(str, got)))
+EOF
+}
+
+# s3_port_free PORT: nothing listens on 127.0.0.1:PORT (it can be bound now).
+s3_port_free() {
+  python3 - "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
 EOF
 }
 

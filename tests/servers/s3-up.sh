@@ -2,9 +2,13 @@
 # Boot a throw-away S3 server on 127.0.0.1: one ceph-mon, one memstore OSD and
 # radosgw (beast), all state under DIR.  Writes DIR/env for tests to source.
 #
-# Usage: tests/servers/s3-up.sh DIR [--tls]
-#   DIR     state folder: created if missing; reused only if an earlier s3-up made it
-#   --tls   also serve https with a fresh test CA (DM_TEST_S3_TLS_ENDPOINT, DM_TEST_S3_CA)
+# Usage: tests/servers/s3-up.sh DIR [--tls] [--port PORT] [--keys-from-env]
+#   DIR              state folder: created if missing; reused only if an earlier s3-up made it
+#   --tls            also serve https with a fresh test CA (DM_TEST_S3_TLS_ENDPOINT, DM_TEST_S3_CA)
+#   --port PORT      radosgw's http port (default: a free one); fails if something listens there
+#   --keys-from-env  the user's keys are DM_S3_ACCESS_KEY and DM_S3_SECRET_KEY (letters and
+#                    digits), not new ones; they are then kept out of DIR/env, DIR/user.json and
+#                    every command line
 # Environment:
 #   DM_S3_MEMSTORE_BYTES   data the OSD may hold in RAM (default 4 GiB)
 #   DM_S3_BOOT_TIMEOUT     seconds the whole boot may take (default 60)
@@ -16,17 +20,32 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=s3-lib.sh
 . "$here/s3-lib.sh"
 
-usage() { echo "usage: s3-up.sh DIR [--tls]" >&2; exit 2; }
-dir='' tls=0
-for a in "$@"; do
-  case "$a" in
+usage() { echo "usage: s3-up.sh DIR [--tls] [--port PORT] [--keys-from-env]" >&2; exit 2; }
+dir='' tls=0 port='' given_keys=0
+while [ $# -gt 0 ]; do
+  case "$1" in
     --tls) tls=1 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    -*) echo "s3-up: unknown option '$a'" >&2; usage ;;
-    *) [ -z "$dir" ] || usage; dir=$a ;;
+    --port) [ $# -ge 2 ] || usage; port=$2; shift ;;
+    --keys-from-env) given_keys=1 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "s3-up: unknown option '$1'" >&2; usage ;;
+    *) [ -z "$dir" ] || usage; dir=$1 ;;
   esac
+  shift
 done
 [ -n "$dir" ] || usage
+case "$port" in
+  '') ;;
+  *[!0-9]*|0*) echo "s3-up: error: --port '$port' is not a port number" >&2; exit 2 ;;
+  *) [ "$port" -le 65535 ] || { echo "s3-up: error: --port '$port' is not a port number" >&2; exit 2; } ;;
+esac
+if [ "$given_keys" = 1 ]; then
+  # letters and digits only: they go into CEPH_ARGS, which ceph splits on white space
+  [[ "${DM_S3_ACCESS_KEY:-}" =~ ^[A-Za-z0-9]{3,128}$ ]] ||
+    { echo "s3-up: error: --keys-from-env: DM_S3_ACCESS_KEY is unset or not 3 to 128 letters and digits" >&2; exit 2; }
+  [[ "${DM_S3_SECRET_KEY:-}" =~ ^[A-Za-z0-9]{8,128}$ ]] ||
+    { echo "s3-up: error: --keys-from-env: DM_S3_SECRET_KEY is unset or not 8 to 128 letters and digits" >&2; exit 2; }
+fi
 
 need=(ceph ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph-authtool curl python3 setsid timeout)
 [ "$tls" = 1 ] && need+=(openssl)
@@ -75,6 +94,14 @@ cephq() {
 }
 
 read -r mon_port rgw_port ssl_port <<<"$(s3_free_ports 3)" || s3_fail "cannot pick free ports"
+if [ -n "$port" ]; then
+  # the caller's port must be free (s3_free_ports checks that too), and the other two not it
+  s3_port_free "$port" || s3_fail "--port $port: something listens on 127.0.0.1:$port already"
+  while [ "$mon_port" = "$port" ] || [ "$ssl_port" = "$port" ]; do
+    read -r mon_port ssl_port <<<"$(s3_free_ports 2)" || s3_fail "cannot pick free ports"
+  done
+  rgw_port=$port
+fi
 fsid=$(python3 -c 'import uuid; print(uuid.uuid4())')
 
 # msgr2 only, "crc" everywhere: with auth "none" the default "secure" modes leave
@@ -204,16 +231,24 @@ if [ "$tls" = 1 ]; then
     "$S3_DIR/log/client.rgw.out" --cacert "$S3_DIR/tls/ca.crt"
 fi
 
-# the S3 user; keys made here (letters and digits only, so they fit in a URL)
-read -r access_key secret_key <<<"$(python3 -c '
+# the S3 user; keys made here (letters and digits only, so they fit in a URL), or the caller's
+if [ "$given_keys" = 1 ]; then
+  access_key=$DM_S3_ACCESS_KEY secret_key=$DM_S3_SECRET_KEY
+  user_json=/dev/null
+else
+  read -r access_key secret_key <<<"$(python3 -c '
 import secrets, string
 u = string.ascii_uppercase + string.digits
 a = u + string.ascii_lowercase
 print("".join(secrets.choice(u) for _ in range(20)), "".join(secrets.choice(a) for _ in range(40)))')"
+  user_json=$S3_DIR/user.json
+fi
 left=$((deadline - SECONDS)); [ "$left" -gt 0 ] || left=1
-timeout -k 2 "$left" radosgw-admin -c "$conf" -n client.admin user create --uid dmtest \
-  --display-name "dm test user" --access-key "$access_key" --secret "$secret_key" \
-  >"$S3_DIR/user.json" 2>>"$setup_log" ||
+# the keys reach radosgw-admin through CEPH_ARGS (ceph appends it to the arguments), not its
+# command line, which any user of the machine can read
+CEPH_ARGS="--access-key $access_key --secret $secret_key" \
+  timeout -k 2 "$left" radosgw-admin -c "$conf" -n client.admin user create --uid dmtest \
+  --display-name "dm test user" >"$user_json" 2>>"$setup_log" ||
   s3_fail "radosgw-admin user create failed" "$setup_log"
 
 rgw_pid=$(s3_pid_of client.rgw) || s3_fail "radosgw is gone" "$S3_DIR/log/client.rgw.log"
@@ -221,10 +256,12 @@ q() { printf '%q' "$1"; }
 {
   echo "# written by s3-up.sh for the test S3 server in this folder; source it"
   echo "export DM_TEST_S3_ENDPOINT=$(q "$DM_TEST_S3_ENDPOINT")"
-  echo "export DM_TEST_S3_ACCESS_KEY=$(q "$access_key")"
-  echo "export DM_TEST_S3_SECRET_KEY=$(q "$secret_key")"
+  if [ "$given_keys" = 0 ]; then
+    echo "export DM_TEST_S3_ACCESS_KEY=$(q "$access_key")"
+    echo "export DM_TEST_S3_SECRET_KEY=$(q "$secret_key")"
+  fi
   echo "export DM_TEST_S3_REGION=us-east-1"
-  echo "export MC_HOST_dmtest=$(q "http://$access_key:$secret_key@127.0.0.1:$rgw_port")"
+  [ "$given_keys" = 1 ] || echo "export MC_HOST_dmtest=$(q "http://$access_key:$secret_key@127.0.0.1:$rgw_port")"
   echo "export DM_TEST_S3_RGW_PID=$rgw_pid"
   echo "export DM_TEST_S3_RESTART=$(q "$(q "$here/rgw-restart.sh") $(q "$S3_DIR")")"
   echo "export DM_TEST_S3_DIR=$(q "$S3_DIR")"
