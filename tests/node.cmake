@@ -31,3 +31,8 @@ dm_cli_test(node_helm ${CMAKE_SOURCE_DIR}/tests/cli/node-helm.sh FIXTURES node L
 # keys dm-helm generated into its Secret; put/get with curl's SigV4 at its endpoint and through
 # port-forward svc/lake, wrong keys refused, nothing of the server left after the uninstall
 dm_cli_test(node_s3_pod ${CMAKE_SOURCE_DIR}/tests/cli/node-s3-pod.sh FIXTURES node LABELS integration TIMEOUT 420)
+# the mission's pipeline from a folder outside the repository, no KUBECONFIG: dm-cluster start (a
+# remote target on the test bed, recorded as current), dm-helm install (the lake above), eval
+# "$(dm-secrets lake --format env)" && dm-seed data/ s3, dm-secrets --alias && dm-seed data/
+# minio/datalake, dm-seed with no arguments; every run through a port-forward of the API server
+dm_cli_test(node_pipeline ${CMAKE_SOURCE_DIR}/tests/cli/node-pipeline.sh FIXTURES node LABELS integration TIMEOUT 600)

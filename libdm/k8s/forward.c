@@ -125,7 +125,7 @@ static dm_err check_ready_pod(dm_k8s *c, const char *ns, const char *name)
 	const char *k;
 	dm_err e;
 
-	if ((e = dm_k8s_get_json(c, "v1", "services", ns, name, NULL, &svc)))
+	if ((e = dm_k8s_get_json(c, "api/v1", "services", ns, name, NULL, &svc)))
 		return e;
 	sel = json_object_get(json_object_get(svc, "spec"), "selector");
 	if (!json_object_size(sel)) {
@@ -140,7 +140,7 @@ static dm_err check_ready_pod(dm_k8s *c, const char *ns, const char *name)
 	}
 	json_decref(svc);
 	if (!e)
-		e = dm_k8s_get_json(c, "v1", "pods", ns, NULL, dm_buf_str(&selector), &pods);
+		e = dm_k8s_get_json(c, "api/v1", "pods", ns, NULL, dm_buf_str(&selector), &pods);
 	if (e) {
 		dm_buf_release(&selector);
 		return e;

@@ -28,3 +28,18 @@ wait_pod() {
     sleep 0.5
   done
 }
+
+# req BASE ACCESS SECRET METHOD PATH BODYFILE(or -): an S3 request signed by curl's own SigV4 (an
+# independent client); prints the HTTP status, the reply in $T/reply.  The keys reach curl
+# through its config on stdin, not its command line.
+req() {
+  local base=$1 access=$2 secret=$3 method=$4 path=$5 body=$6 sha data=()
+  sha=$(sha256sum </dev/null | cut -d' ' -f1)
+  if [ "$body" != - ]; then
+    sha=$(sha256sum "$body" | cut -d' ' -f1)
+    data=(--data-binary "@$body" -H "Content-Type: application/octet-stream")
+  fi
+  printf 'user = "%s:%s"\n' "$access" "$secret" |
+    curl -K - -sS --max-time 30 -X "$method" --aws-sigv4 aws:amz:us-east-1:s3 \
+      -H "x-amz-content-sha256: $sha" "${data[@]}" -o "$T/reply" -w '%{http_code}' "$base$path"
+}

@@ -102,20 +102,6 @@ sel=$(kc -n "$ns" get service lake -o go-template='{{range $k, $v := .spec.selec
 pass "Service lake, port $port, selects pod $pod (${sel%,})"
 
 # --- S3 with an independent client (curl's SigV4), the keys from the cluster ----------------------
-empty_sha=$(sha256sum </dev/null | cut -d' ' -f1)
-# req BASE ACCESS SECRET METHOD PATH BODYFILE(or -): prints the HTTP status; the reply in $T/reply.
-# The keys reach curl through its config on stdin, not its command line.
-req() {
-  local base=$1 access=$2 secret=$3 method=$4 path=$5 body=$6 sha data=()
-  sha=$empty_sha
-  if [ "$body" != - ]; then
-    sha=$(sha256sum "$body" | cut -d' ' -f1)
-    data=(--data-binary "@$body" -H "Content-Type: application/octet-stream")
-  fi
-  printf 'user = "%s:%s"\n' "$access" "$secret" |
-    curl -K - -sS --max-time 30 -X "$method" --aws-sigv4 aws:amz:us-east-1:s3 \
-      -H "x-amz-content-sha256: $sha" "${data[@]}" -o "$T/reply" -w '%{http_code}' "$base$path"
-}
 expect_code() { # WANT GOT WHAT
   [ "$2" = "$1" ] || { cat "$T/reply" >&2 2>/dev/null || true; fail "$3: HTTP $2, expected $1"; }
 }
