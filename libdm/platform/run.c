@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 
+#include <dm/gpu.h>
 #include <dm/k8s.h>
 #include <dm/log.h>
 #include <dm/platform.h>
@@ -1770,6 +1771,133 @@ static dm_err precheck_namespaces(run_ctx *x)
 	return e;
 }
 
+/* ---- the GPU check before an install -------------------------------------------------------- */
+
+/* "C (profile P) needs a GPU node for image I (CUDA X.Y)" */
+static void gpu_need_text(dm_buf *b, const dm_component *c, const dm_gpu_need *g, const dm_gpu_verdict *v)
+{
+	dm_buf_puts(b, c->name);
+	if (g && g->profile)
+		dm_buf_printf(b, " (profile %s)", g->profile);
+	dm_buf_puts(b, " needs a GPU node");
+	if (g && g->image)
+		dm_buf_printf(b, " for image '%s'", g->image);
+	if (v && v->cuda_major)
+		dm_buf_printf(b, " (CUDA %d.%d)", v->cuda_major, v->cuda_minor);
+}
+
+/* Checks one need of c against the nodes: DM_OK with *ok set, or an error (unknown image). */
+static dm_err gpu_check_need(run_ctx *x, const dm_gpu_cluster *cl, const dm_component *c, const dm_gpu_need *g,
+			     dm_buf *why, int *ok)
+{
+	dm_gpu_check_opts co = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_image *img = NULL;
+	dm_gpu_verdict *v = NULL;
+	dm_buf line = DM_BUF_INIT;
+	dm_err e;
+
+	*ok = 0;
+	if (g && g->image) {
+		if (!x->o->gpu_images)
+			return dm_fail(DM_ERR_CONFIG, "no GPU image table to look image '%s' up in", g->image);
+		if ((e = dm_gpu_images_find(&img, x->o->gpu_images, g->image)) == DM_ERR_NOTFOUND)
+			return dm_fail(DM_ERR_CONFIG,
+				       "%s:%u:%u: component '%s': image '%s' is not in dm-gpu's image table, so the "
+				       "CUDA version it needs is unknown: add it to k8s/gpu-images.yaml",
+				       g->file, g->line, g->col, c->name, g->image);
+		if (e)
+			return e;
+		co.image = img;
+	}
+	if ((e = dm_gpu_check_cluster(&v, cl, &co)))
+		goto done;
+	gpu_need_text(&line, c, g, v);
+	*ok = v->ready;
+	for (size_t i = 0; i < v->n_reasons; i++) {
+		const dm_gpu_reason *r = &v->reasons[i];
+
+		if (r->severity == DM_GPU_WARNING)
+			dm_warn("%s: %s: [%s] %s", c->name, dm_buf_str(&line), r->code, r->message);
+		else
+			dm_buf_printf(why, "%s%s: [%s] %s", why->len ? "; " : "", dm_buf_str(&line), r->code,
+				      r->message);
+	}
+	if (v->ready)
+		dm_info("%s: GPU check passed: %d nvidia.com/gpu on nodes that can run it", dm_buf_str(&line),
+			v->ready_devices);
+	if (!dm_buf_str(why) && !v->ready)
+		e = dm_nomem();
+done:
+	dm_buf_release(&line);
+	dm_gpu_verdict_free(v);
+	dm_gpu_image_free(img);
+	return e;
+}
+
+/* Before anything of an install runs: every component that requires a GPU is
+ * checked against the cluster's nodes; one that does not pass stops the whole
+ * install (nothing half-made is left, the other components included). */
+static dm_err gpu_gate(run_ctx *x)
+{
+	dm_gpu_cluster *cl = NULL;
+	dm_buf all = DM_BUF_INIT;
+	dm_k8s *k = NULL;
+	size_t gated = 0, refused = 0;
+	dm_err e = DM_OK;
+
+	for (size_t i = 0; i < x->n; i++)
+		gated += x->res[i].component->requires_gpu != 0;
+	if (!gated)
+		return DM_OK;
+	if (x->o->skip_gpu_check) {
+		for (size_t i = 0; i < x->n; i++) {
+			if (x->res[i].component->requires_gpu)
+				dm_warn("%s: needs a GPU node: not checked, as asked", x->res[i].component->name);
+		}
+		return DM_OK;
+	}
+	if ((e = open_k8s(x, &k)))
+		return e;
+	if ((e = dm_gpu_cluster_read(&cl, k))) {
+		char detail[1024];
+
+		snprintf(detail, sizeof(detail), "%s", dm_err_detail());
+		e = dm_fail(e, "cannot read the nodes to check the GPUs that %zu component%s need: %s "
+			       "(--skip-gpu-check installs without the check)",
+			    gated, gated == 1 ? "" : "s", detail);
+		goto done;
+	}
+	for (size_t i = 0; i < x->n && !e; i++) {
+		const dm_component *c = x->res[i].component;
+		dm_buf why = DM_BUF_INIT;
+		int ok = 1;
+
+		if (!c->requires_gpu)
+			continue;
+		for (size_t j = 0; j < (c->n_gpu ? c->n_gpu : 1) && !e; j++) {
+			int one = 0;
+
+			e = gpu_check_need(x, cl, c, c->n_gpu ? &c->gpu[j] : NULL, &why, &one);
+			ok &= one;
+		}
+		if (!e && !ok) {
+			refused++;
+			x->res[i].outcome = DM_OUTCOME_FAILED;
+			x->res[i].detail = strdup(dm_buf_str(&why) ? dm_buf_str(&why) : "no GPU node");
+			dm_buf_printf(&all, "%s%s", all.len ? "; " : "", dm_buf_str(&why) ? dm_buf_str(&why) : "");
+		}
+		dm_buf_release(&why);
+	}
+	if (!e && refused)
+		e = dm_fail(DM_ERR_UNSUPPORTED, "%s; nothing was installed (--skip-gpu-check installs %s anyway)",
+			    dm_buf_str(&all) ? dm_buf_str(&all) : "", refused == 1 ? "it" : "them");
+done:
+	dm_buf_release(&all);
+	dm_gpu_cluster_free(cl);
+	dm_k8s_free(k);
+	return e;
+}
+
 dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts *o, dm_run_result **results)
 {
 	run_ctx x;
@@ -1822,6 +1950,9 @@ dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts
 		if ((e = dm_k8s_config_load(&x.kcfg, &ko)))
 			goto out;
 	}
+	/* nothing is installed when a component cannot have the GPU it needs */
+	if (action == DM_ACTION_INSTALL && !o->dry_run && (e = gpu_gate(&x)))
+		goto out;
 	/* nothing is uninstalled when a namespace would have to stay */
 	if (action == DM_ACTION_UNINSTALL && o->delete_namespace && !o->dry_run && (e = precheck_namespaces(&x)))
 		goto out;

@@ -7,6 +7,7 @@
 #include <dm/cli.h>
 #include <dm/json.h>
 #include <dm/err.h>
+#include <dm/gpu.h>
 #include <dm/log.h>
 #include <dm/platform.h>
 #include <dm/proc.h>
@@ -29,7 +30,8 @@ static const char help_tail[] =
 	"stdin (-f -), never the command line or a file; plan shows them as <secret>.\n"
 	"Generated Secrets are created once and kept on reinstall.  SIGINT/SIGTERM stop\n"
 	"the running helm or kubectl and start nothing more (exit 130, what was done\n"
-	"listed).\n"
+	"listed).  install first checks the nodes for every component that requires a\n"
+	"GPU (docs/dm-helm.md): when one cannot run there, nothing is installed (exit 1).\n"
 	"\n" DM_CLI_EXIT_HELP "  install/uninstall: 4 when some components failed or were skipped (listed);\n"
 	"  status: 4 when some component is not deployed.\n";
 
@@ -44,8 +46,12 @@ enum {
 	OPT_HELM,
 	OPT_KUBECTL,
 	OPT_CRASH_RESTARTS,
-	OPT_ROOT
+	OPT_ROOT,
+	OPT_SKIP_GPU_CHECK
 };
+
+extern const unsigned char dm_gpu_images_yaml[];
+extern const size_t dm_gpu_images_yaml_len;
 
 static const dm_cli_option option_table[] = {
 	DM_CLI_OPT_FLAVOUR('f'),
@@ -63,6 +69,10 @@ static const dm_cli_option option_table[] = {
 	{ OPT_DELETE_NS, "delete-namespace", NULL,
 	  "uninstall: delete the components' namespaces too (and with them the generated Secrets); only "
 	  "namespaces that dm created and that hold nothing else: else nothing is deleted (exit 1)",
+	  0 },
+	{ OPT_SKIP_GPU_CHECK, "skip-gpu-check", NULL,
+	  "install: also components that require a GPU when the cluster's nodes do not pass the GPU check "
+	  "(each named in a warning)",
 	  0 },
 	{ OPT_JSON, "json", NULL, "one JSON document on stdout", 0 },
 	DM_CLI_OPT_KUBECONFIG(OPT_KUBECONFIG, 0),
@@ -85,7 +95,7 @@ typedef struct {
 	const char *helm, *kubectl; /* --helm, --kubectl */
 	const char **only;          /* -c and the COMPONENT words (malloc'd, NULL-terminated) */
 	size_t n_only;
-	int json, dry_run, with_needs, delete_ns, verbosity;
+	int json, dry_run, with_needs, delete_ns, verbosity, skip_gpu_check;
 	long jobs, crash_restarts;
 	uint64_t timeout_ms;
 	dm_action action;
@@ -105,6 +115,7 @@ typedef struct {
 	dm_run_result *res;
 	char *helm, *kubectl;
 	dm_k8s_current cur; /* the cluster, when it is the current target */
+	dm_gpu_images *gpu_images; /* the built-in table, for install's GPU check */
 } run;
 
 static void print_argv(const char *const *argv)
@@ -161,6 +172,12 @@ static void print_plan_component(ui *u, const dm_component *c)
 			printf("   chart    %s\n", c->chart_path);
 		printf("   release  %s\n", c->release);
 	}
+	if (c->requires_gpu && !c->n_gpu)
+		printf("   requires a GPU node (nvidia.com/gpu), checked before install\n");
+	for (size_t i = 0; i < c->n_gpu; i++)
+		printf("   requires a GPU node%s%s%s%s%s, checked before install\n", c->gpu[i].image ? " for " : "",
+		       c->gpu[i].image ? c->gpu[i].image : "", c->gpu[i].profile ? " (profile " : "",
+		       c->gpu[i].profile ? c->gpu[i].profile : "", c->gpu[i].profile ? ")" : "");
 	for (size_t i = 0; i < c->n_values; i++)
 		printf("   values   %s\n", c->values[i]);
 	for (size_t i = 0; i < c->n_set; i++)
@@ -411,6 +428,7 @@ static int parse_options(options *o, dm_cli_parser *args)
 		case OPT_CONTEXT: o->context = v; break;
 		case OPT_WITH_NEEDS: o->with_needs = 1; break;
 		case OPT_DELETE_NS: o->delete_ns = 1; break;
+		case OPT_SKIP_GPU_CHECK: o->skip_gpu_check = 1; break;
 		case OPT_HELM: o->helm = v; break;
 		case OPT_KUBECTL: o->kubectl = v; break;
 		case 'v': o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1; break;
@@ -460,6 +478,8 @@ static int parse_args(options *o, int argc, char **argv)
 		return code;
 	if (o->delete_ns && o->action != DM_ACTION_UNINSTALL)
 		return dm_cli_usage_error("--delete-namespace goes with uninstall only");
+	if (o->skip_gpu_check && o->action != DM_ACTION_INSTALL)
+		return dm_cli_usage_error("--skip-gpu-check goes with install only");
 	if (o->json && o->action == DM_ACTION_PLAN)
 		return dm_cli_usage_error("plan prints text; use --json with install, uninstall or status");
 	return DM_CLI_GO_ON;
@@ -515,6 +535,8 @@ static dm_err run_action(run *r, const options *o)
 	ro.dry_run = o->dry_run;
 	ro.delete_namespace = o->delete_ns;
 	ro.crash_restarts = o->crash_restarts ? (int)o->crash_restarts : -1;
+	ro.gpu_images = r->gpu_images;
+	ro.skip_gpu_check = o->skip_gpu_check;
 	ro.on_command = on_command;
 	ro.on_component = on_component;
 	ro.ud = &u;
@@ -567,6 +589,7 @@ static void run_release(run *r)
 	free(r->helm);
 	free(r->kubectl);
 	dm_k8s_current_release(&r->cur);
+	dm_gpu_images_free(r->gpu_images);
 }
 
 int main(int argc, char **argv)
@@ -584,7 +607,9 @@ int main(int argc, char **argv)
 	dm_cli_no_core();
 	/* from here on an interrupt stops what runs and is reported */
 	dm_cli_on_interrupt(on_signal);
-	if ((e = load(&r, &o)) || (e = find_programs(&r, &o)))
+	if ((e = load(&r, &o)) || (e = find_programs(&r, &o)) ||
+	    (e = dm_gpu_images_load_string(&r.gpu_images, "k8s/gpu-images.yaml (built in)",
+					   (const char *)dm_gpu_images_yaml, dm_gpu_images_yaml_len)))
 		code = dm_cli_fail(e);
 	else
 		code = report(&r, &o, run_action(&r, &o));
