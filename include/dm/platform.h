@@ -243,7 +243,18 @@ void dm_credentials_release(dm_credentials *c);
 
 /* ---- running helm and kubectl ----------------------------------------------------------- */
 
-typedef enum { DM_ACTION_PLAN = 0, DM_ACTION_INSTALL, DM_ACTION_UNINSTALL, DM_ACTION_STATUS } dm_action;
+/* DM_ACTION_IMAGES: render each component as an install would apply it (helm
+ * template with its values and set entries, secrets as "<secret>"; manifest
+ * files read; kustomizations built with kubectl kustomize) and list the images
+ * of its pods in dm_run_result.images.  Nothing reaches the cluster; a chart
+ * that cannot be fetched (no network) fails that component alone. */
+typedef enum {
+	DM_ACTION_PLAN = 0,
+	DM_ACTION_INSTALL,
+	DM_ACTION_UNINSTALL,
+	DM_ACTION_STATUS,
+	DM_ACTION_IMAGES
+} dm_action;
 
 typedef enum {
 	DM_OUTCOME_PENDING = 0,
@@ -265,6 +276,8 @@ typedef struct {
 	int revision;
 	char *updated;  /* helm's info.last_deployed */
 	char *raw_json; /* helm status -o json as helm printed it (helm components) */
+	/* images only: the images of the component's pods, NULL-terminated, unique */
+	char **images;
 } dm_run_result;
 
 typedef struct {
@@ -323,6 +336,9 @@ dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts
  * so that a caller looks up only those (dm_proc_find_given). */
 void dm_platform_programs(const dm_platform *p, int delete_namespace, int *helm, int *kubectl);
 void dm_run_results_free(dm_run_result *results, size_t n);
+/* The images of every result of DM_ACTION_IMAGES, unique and sorted (byte order);
+ * *out NULL-terminated: dm_strv_free (dm/util.h). */
+dm_err dm_run_results_images(char ***out, const dm_run_result *results, size_t n);
 
 /* The Go duration text helm takes for ms ("90s", "10m0s" style: "600s"). */
 void dm_platform_duration(char out[32], uint64_t ms);

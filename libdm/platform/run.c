@@ -997,9 +997,58 @@ static dm_err run_helm_install(run_ctx *x, const dm_component *c, dm_k8s *k, arg
 	return e;
 }
 
-static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
+/* The values of c on a's argv: -f for each values file, --set / --set-string for
+ * each set entry.  Entries that read a secret go into *secret_values (made
+ * here), for helm's stdin, unless placeholders: then they are set to
+ * "<secret>" as plans show them (helm template for dm-helm images). */
+static dm_err helm_value_args(run_ctx *x, const dm_component *c, dm_k8s *k, argv_b *a, json_t **secret_values,
+			      int placeholders)
 {
 	const dm_platform *p = x->p;
+	dm_err e = DM_OK;
+
+	for (size_t i = 0; i < c->n_values; i++)
+		AV_ADD(a, "-f", c->values[i]);
+	for (size_t i = 0; i < c->n_set; i++) {
+		const dm_set_entry *s = &c->set[i];
+		dm_buf b = DM_BUF_INIT, v = DM_BUF_INIT;
+
+		if (s->secret && !placeholders) {
+			if (!*secret_values && !(*secret_values = json_object()))
+				return dm_fail(DM_ERR_NOMEM, "out of memory");
+			if (x->o->dry_run)
+				continue;
+			e = expand(p, c, i, k, &v);
+			if (!e)
+				json_set_path(*secret_values, s->key, json_string(dm_buf_str(&v)));
+			if (v.data)
+				dm_wipe(v.data, v.len);
+			dm_buf_release(&v);
+			if (e)
+				return e;
+			continue;
+		}
+		if ((e = expand(p, c, i, NULL, &v))) {
+			dm_buf_release(&v);
+			return e;
+		}
+		dm_buf_printf(&b, "%s=", s->key);
+		if (s->is_null)
+			dm_buf_puts(&b, "null");
+		else
+			set_escape(&b, dm_buf_str(&v));
+		if (!dm_buf_str(&b))
+			a->oom = 1;
+		else
+			AV_ADD(a, s->quoted || s->secret ? "--set-string" : "--set", dm_buf_str(&b));
+		dm_buf_release(&b);
+		dm_buf_release(&v);
+	}
+	return DM_OK;
+}
+
+static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
+{
 	argv_b a = { 0 };
 	dm_proc_result r = DM_PROC_RESULT_INIT;
 	char alias[200], dur[32];
@@ -1016,45 +1065,8 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 		AV_ADD(&a, c->chart_oci ? c->chart_oci : c->chart_path);
 	AV_ADD(&a, "--namespace", c->ns, "--create-namespace");
 	av_opt(&a, "--version", c->version);
-	for (size_t i = 0; i < c->n_values; i++)
-		AV_ADD(&a, "-f", c->values[i]);
-	for (size_t i = 0; i < c->n_set; i++) {
-		const dm_set_entry *s = &c->set[i];
-		dm_buf b = DM_BUF_INIT, v = DM_BUF_INIT;
-
-		if (s->secret) {
-			if (!secret_values && !(secret_values = json_object())) {
-				e = dm_fail(DM_ERR_NOMEM, "out of memory");
-				goto done;
-			}
-			if (x->o->dry_run)
-				continue;
-			e = expand(p, c, i, k, &v);
-			if (!e)
-				json_set_path(secret_values, s->key, json_string(dm_buf_str(&v)));
-			if (v.data)
-				dm_wipe(v.data, v.len);
-			dm_buf_release(&v);
-			if (e)
-				goto done;
-			continue;
-		}
-		if ((e = expand(p, c, i, NULL, &v))) {
-			dm_buf_release(&v);
-			goto done;
-		}
-		dm_buf_printf(&b, "%s=", s->key);
-		if (s->is_null)
-			dm_buf_puts(&b, "null");
-		else
-			set_escape(&b, dm_buf_str(&v));
-		if (!dm_buf_str(&b))
-			a.oom = 1;
-		else
-			AV_ADD(&a, s->quoted ? "--set-string" : "--set", dm_buf_str(&b));
-		dm_buf_release(&b);
-		dm_buf_release(&v);
-	}
+	if ((e = helm_value_args(x, c, k, &a, &secret_values, 0)))
+		goto done;
 	if (secret_values) {
 		/* last, so that they win over every other values file */
 		AV_ADD(&a, "-f", SECRET_VALUES_STDIN);
@@ -1201,6 +1213,72 @@ static dm_err do_install(run_ctx *x, const dm_component *c)
 	e = c->kind == DM_COMPONENT_HELM ? install_helm(x, c, k) : install_manifest(x, c);
 done:
 	dm_k8s_free(k);
+	return e;
+}
+
+/* ---- images --------------------------------------------------------------------------------- */
+
+/* Runs a (helm template, kubectl kustomize) and adds the images of its output to res. */
+static dm_err images_of_command(run_ctx *x, const dm_component *c, argv_b *a, const char *what, dm_run_result *res,
+				size_t *n)
+{
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e;
+
+	if (!(e = run_cmd(x, c, a, REPO_CMD_TIMEOUT_MS, &r)))
+		e = dm_images_from_yaml(&res->images, n, r.out.data ? r.out.data : "", r.out.len, what);
+	else
+		e = cmd_fail(e, what, &r);
+	dm_proc_result_release(&r);
+	return e;
+}
+
+static dm_err do_images(run_ctx *x, const dm_component *c, dm_run_result *res)
+{
+	argv_b a = { 0 };
+	json_t *unused = NULL;
+	char what[512];
+	size_t n = 0;
+	dm_err e = DM_OK;
+
+	if (c->kind == DM_COMPONENT_HELM) {
+		/* --repo, not helm repo add: the user's repositories stay as they are */
+		AV_ADD(&a, helm_prog(x), "template", c->release);
+		if (c->chart_repo)
+			AV_ADD(&a, c->chart_name, "--repo", c->chart_repo);
+		else
+			AV_ADD(&a, c->chart_oci ? c->chart_oci : c->chart_path);
+		AV_ADD(&a, "--namespace", c->ns);
+		av_opt(&a, "--version", c->version);
+		if (!(e = helm_value_args(x, c, NULL, &a, &unused, 1))) {
+			snprintf(what, sizeof(what), "helm template %s (%s%s%s) failed", c->release,
+				 c->chart_path ? "chart " : "cannot render the chart without fetching ",
+				 c->chart_path ? c->chart_path : c->chart_repo ? c->chart_repo : c->chart_oci,
+				 c->chart_path ? "" : ": offline?");
+			e = images_of_command(x, c, &a, what, res, &n);
+		}
+		av_release(&a);
+		json_decref(unused);
+		return e;
+	}
+	for (size_t i = 0; i < c->n_manifests && !e; i++) {
+		char *text = NULL;
+		size_t len = 0;
+
+		if (dm_path_is_url(c->manifests[i]))
+			return dm_fail(DM_ERR_UNSUPPORTED, "manifest '%s' is a URL: images reads local files only",
+				       c->manifests[i]);
+		if (!(e = dm_read_file(&text, &len, c->manifests[i])))
+			e = dm_images_from_yaml(&res->images, &n, text, len, c->manifests[i]);
+		free(text);
+	}
+	for (size_t i = 0; i < c->n_kustomize && !e; i++) {
+		AV_ADD(&a, kubectl_prog(x), "kustomize", c->kustomize[i]);
+		snprintf(what, sizeof(what), "kubectl kustomize %s failed%s", c->kustomize[i],
+			 dm_path_is_url(c->kustomize[i]) ? " (it fetches the URL: offline?)" : "");
+		e = images_of_command(x, c, &a, what, res, &n);
+		av_release(&a);
+	}
 	return e;
 }
 
@@ -1373,6 +1451,7 @@ static void *worker(void *arg)
 	case DM_ACTION_PLAN:
 	case DM_ACTION_INSTALL: e = do_install(x, c); break;
 	case DM_ACTION_UNINSTALL: e = do_uninstall(x, c); break;
+	case DM_ACTION_IMAGES: e = do_images(x, c, res); break;
 	default: e = do_status(x, c, res); break;
 	}
 	pthread_mutex_lock(&x->lock);
@@ -2005,6 +2084,7 @@ void dm_run_results_free(dm_run_result *results, size_t n)
 		free(results[i].chart);
 		free(results[i].updated);
 		free(results[i].raw_json);
+		dm_strv_free(results[i].images);
 	}
 	free(results);
 }
