@@ -84,13 +84,18 @@ done:
 
 dm_err dm_gpu_cluster_read(dm_gpu_cluster **out, dm_k8s *k)
 {
-	json_t *list = NULL;
+	char *reply = NULL;
+	long status = 0;
 	dm_err err;
 
 	*out = NULL;
-	if ((err = dm_k8s_get_json(k, "api/v1", "nodes", NULL, NULL, NULL, &list)) != DM_OK)
+	/* nodes are cluster-scoped: dm_k8s_get_json builds namespaced paths only */
+	if ((err = dm_k8s_request(k, "GET", "/api/v1/nodes", NULL, &status, &reply)) != DM_OK)
 		return err;
-	err = dm_gpu_cluster_from_json(out, list);
-	json_decref(list);
+	if (status != 200)
+		err = dm_k8s_status_fail(k, status, reply, "list", "nodes", NULL, NULL);
+	else
+		err = dm_gpu_cluster_parse(out, reply, strlen(reply));
+	free(reply);
 	return err;
 }

@@ -223,8 +223,8 @@ static dm_err read_gpu_need(dm_gpu_need *g, const dm_yaml *doc, const dm_ynode *
 		return dm_yaml_fail(doc, dm_yaml_get(it, "image"), "'image' must be an image reference, not '%s'",
 				    g->image);
 	g->file = dm_yaml_name(doc);
-	g->line = it->line;
-	g->col = it->col;
+	g->line = (g->image ? dm_yaml_get(it, "image") : it)->line;
+	g->col = (g->image ? dm_yaml_get(it, "image") : it)->col;
 	return DM_OK;
 }
 

@@ -1896,7 +1896,7 @@ static dm_err gpu_check_need(run_ctx *x, const dm_gpu_cluster *cl, const dm_comp
 		const dm_gpu_reason *r = &v->reasons[i];
 
 		if (r->severity == DM_GPU_WARNING)
-			dm_warn("%s: %s: [%s] %s", c->name, dm_buf_str(&line), r->code, r->message);
+			dm_warn("%s: [%s] %s", dm_buf_str(&line), r->code, r->message);
 		else
 			dm_buf_printf(why, "%s%s: [%s] %s", why->len ? "; " : "", dm_buf_str(&line), r->code,
 				      r->message);
