@@ -5,6 +5,7 @@
  * from a stream of documents (helm template's output, a manifest file).
  * Other `image:` keys (a chart's values echoed in a ConfigMap, a custom
  * resource's own field) are not pod images and are left out. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@
 #include "internal.h"
 
 #define MAX_DEPTH 128
+/* Aliases let a small document name one node many times ("billion laughs"): the walk
+ * visits at most this many nodes per document. */
+#define MAX_VISITS 1000000
 
 typedef struct {
 	char **v;
@@ -78,15 +82,17 @@ static dm_err container_images(yaml_document_t *d, const yaml_node_t *list, strl
 	return DM_OK;
 }
 
-static dm_err walk(yaml_document_t *d, const yaml_node_t *n, strlist *out, int depth)
+static dm_err walk(yaml_document_t *d, const yaml_node_t *n, strlist *out, int depth, size_t *visits)
 {
 	dm_err e;
 
 	if (!n || depth > MAX_DEPTH)
 		return DM_OK;
+	if (++*visits > MAX_VISITS)
+		return dm_fail(DM_ERR_PARSE, "more than %d nodes to visit in one document (aliases?)", MAX_VISITS);
 	if (n->type == YAML_SEQUENCE_NODE) {
 		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-			if ((e = walk(d, yaml_document_get_node(d, *it), out, depth + 1)))
+			if ((e = walk(d, yaml_document_get_node(d, *it), out, depth + 1, visits)))
 				return e;
 		}
 	} else if (n->type == YAML_MAPPING_NODE) {
@@ -96,7 +102,7 @@ static dm_err walk(yaml_document_t *d, const yaml_node_t *n, strlist *out, int d
 			if (v && v->type == YAML_SEQUENCE_NODE && is_container_list(yaml_document_get_node(d, p->key)) &&
 			    (e = container_images(d, v, out)))
 				return e;
-			if ((e = walk(d, v, out, depth + 1)))
+			if ((e = walk(d, v, out, depth + 1, visits)))
 				return e;
 		}
 	}
@@ -115,6 +121,7 @@ dm_err dm_images_from_yaml(char ***list, size_t *n, const char *text, size_t len
 	for (;;) {
 		yaml_document_t doc;
 		const yaml_node_t *root;
+		size_t visits = 0;
 
 		if (!yaml_parser_load(&parser, &doc)) {
 			e = dm_fail(DM_ERR_PARSE, "%s: line %zu: %s", what, parser.problem_mark.line + 1,
@@ -126,10 +133,15 @@ dm_err dm_images_from_yaml(char ***list, size_t *n, const char *text, size_t len
 			yaml_document_delete(&doc);
 			break;
 		}
-		e = walk(&doc, root, &l, 0);
+		e = walk(&doc, root, &l, 0, &visits);
 		yaml_document_delete(&doc);
-		if (e)
+		if (e) {
+			char detail[256];
+
+			snprintf(detail, sizeof(detail), "%s", dm_err_detail());
+			dm_fail(e, "%s: %s", what, detail);
 			break;
+		}
 	}
 	yaml_parser_delete(&parser);
 	*list = l.v;

@@ -660,6 +660,24 @@ static void test_platform__images_of_every_container_list(void **state)
 	dm_strv_free(list);
 	list = NULL;
 	n = 0;
+	{
+		/* nine levels of ten aliases: 10^9 nodes to visit, stopped */
+		dm_buf b = DM_BUF_INIT;
+
+		dm_buf_puts(&b, "a0: &a0 [x]\n");
+		for (int i = 1; i < 10; i++) {
+			dm_buf_printf(&b, "a%d: &a%d [", i, i);
+			for (int k = 0; k < 10; k++)
+				dm_buf_printf(&b, "%s*a%d", k ? ", " : "", i - 1);
+			dm_buf_puts(&b, "]\n");
+		}
+		assert_int_equal(dm_images_from_yaml(&list, &n, dm_buf_str(&b), b.len, "laughs"), DM_ERR_PARSE);
+		assert_non_null(strstr(dm_err_detail(), "laughs: more than 1000000 nodes"));
+		dm_buf_release(&b);
+		dm_strv_free(list);
+		list = NULL;
+		n = 0;
+	}
 	assert_int_equal(dm_images_from_yaml(&list, &n, "", 0, "empty"), DM_OK);
 	assert_int_equal(n, 0);
 	dm_strv_free(list);
