@@ -140,6 +140,43 @@ void dm_gpu_report_free(dm_gpu_report *r);
  * dm-gpu build (tools/dm-gpu/standalone) leaves it out. */
 dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *node);
 
+/* What a Kubernetes cluster's nodes say about their GPUs: what the device
+ * plugin registered (allocatable nvidia.com/gpu) and the driver that NVIDIA's
+ * GPU feature discovery labels the node with.  Read without running anything
+ * on the nodes, so that an install can be refused before it starts. */
+typedef struct {
+	char *name;
+	long long allocatable;   /* status.allocatable["nvidia.com/gpu"]: 0 when absent, DM_GPU_UNKNOWN unreadable */
+	char driver_version[80]; /* "535.104.05" from the labels, "" when no label says */
+	int cuda_version;        /* highest CUDA the driver supports (12020), from the labels, else from the
+				    driver table; 0 unknown */
+	const char *driver_from; /* static: the labels read ("nvidia.com/cuda.driver-version.*"), "" none */
+} dm_gpu_node_info;
+
+typedef struct {
+	dm_gpu_node_info *nodes;
+	size_t n;
+} dm_gpu_cluster;
+
+/* The label keys read, in order of preference: nvidia.com/cuda.driver-version.full
+ * (or .major/.minor/.revision), then the older nvidia.com/cuda.driver.major/.minor/.rev;
+ * the CUDA version from nvidia.com/cuda.runtime-version.major/.minor, then
+ * nvidia.com/cuda.runtime.major/.minor (GPU feature discovery's names: "runtime"
+ * is what cuDriverGetVersion says), else from the driver table.
+ * Parses a NodeList (GET /api/v1/nodes) into *out (dm_gpu_cluster_free).
+ * DM_ERR_PARSE when json is no NodeList. */
+dm_err dm_gpu_cluster_parse(dm_gpu_cluster **out, const char *json, size_t len);
+/* Reads every node through the Kubernetes client (a struct dm_k8s of dm/k8s.h).
+ * Errors: the client's (DM_ERR_FORBIDDEN when nodes may not be listed ...).
+ * Part of builds with the Kubernetes client, as dm_gpu_k8s_node. */
+struct dm_k8s;
+dm_err dm_gpu_cluster_read(dm_gpu_cluster **out, struct dm_k8s *k);
+void dm_gpu_cluster_free(dm_gpu_cluster *c);
+
+/* The highest CUDA version (12020 = 12.2) that driver fully supports, from the
+ * driver table; 0 when older than every entry or not a version. */
+int dm_gpu_driver_cuda(const char *driver);
+
 /* One known notebook image and what it needs. */
 typedef struct {
 	char *name;    /* short name: "pydl_gpu_env" */
@@ -231,6 +268,19 @@ typedef struct {
  * capability.  Reasons come in that order.  *out: dm_gpu_verdict_free(). */
 dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_check_opts *o);
 void dm_gpu_verdict_free(dm_gpu_verdict *v);
+
+/* Judges a cluster for o's requirement (its CUDA version, from o->cuda_* or
+ * o->image; the device, memory and smoke options are not used): ready when
+ * some node offers nvidia.com/gpu and, when a CUDA version is asked, its
+ * driver (from its labels) supports it, also through minor-version
+ * compatibility.  Reasons: "no-allocatable-gpu" (no node offers a GPU),
+ * "driver-version-unknown" (a GPU node without driver labels),
+ * "driver-too-old" and "minor-version-compat" prefixed with "node 'NAME': ".
+ * When some node is ready, the other nodes' errors are kept as warnings.
+ * ready_devices is the allocatable nvidia.com/gpu of the ready nodes.
+ * *out: dm_gpu_verdict_free(). */
+dm_err dm_gpu_check_cluster(dm_gpu_verdict **out, const dm_gpu_cluster *c, const dm_gpu_check_opts *o);
+
 
 /* The driver table (NVIDIA's Linux release notes). */
 

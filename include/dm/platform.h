@@ -125,6 +125,15 @@ typedef struct {
 	int length; /* 16..256, default 32 */
 } dm_gen_secret;
 
+/* One image that needs a GPU node (`requires: {gpu: ...}`, docs/configuration.md). */
+typedef struct {
+	const char *image;   /* the image reference whose CUDA the nodes' driver must run; NULL:
+				a GPU node is enough (no CUDA version checked) */
+	const char *profile; /* the JupyterHub profile that uses it, for messages; NULL: the component */
+	const char *file;    /* where it was written, for messages */
+	unsigned line, col;
+} dm_gpu_need;
+
 /* A component's merged configuration.  Strings are borrowed from the platform. */
 typedef struct {
 	const char *name;
@@ -158,6 +167,11 @@ typedef struct {
 	size_t n_kustomize;
 	const char *const *manifests;
 	size_t n_manifests;
+	/* requires: what the cluster must offer before an install.  requires_gpu:
+	 * `requires: gpu` or a `requires.gpu` (then gpu lists its images). */
+	int requires_gpu;
+	const dm_gpu_need *gpu;
+	size_t n_gpu;
 } dm_component;
 
 typedef struct dm_platform dm_platform;
@@ -230,7 +244,18 @@ void dm_credentials_release(dm_credentials *c);
 
 /* ---- running helm and kubectl ----------------------------------------------------------- */
 
-typedef enum { DM_ACTION_PLAN = 0, DM_ACTION_INSTALL, DM_ACTION_UNINSTALL, DM_ACTION_STATUS } dm_action;
+/* DM_ACTION_IMAGES: render each component as an install would apply it (helm
+ * template with its values and set entries, secrets as "<secret>"; manifest
+ * files read; kustomizations built with kubectl kustomize) and list the images
+ * of its pods in dm_run_result.images.  Nothing reaches the cluster; a chart
+ * that cannot be fetched (no network) fails that component alone. */
+typedef enum {
+	DM_ACTION_PLAN = 0,
+	DM_ACTION_INSTALL,
+	DM_ACTION_UNINSTALL,
+	DM_ACTION_STATUS,
+	DM_ACTION_IMAGES
+} dm_action;
 
 typedef enum {
 	DM_OUTCOME_PENDING = 0,
@@ -252,6 +277,8 @@ typedef struct {
 	int revision;
 	char *updated;  /* helm's info.last_deployed */
 	char *raw_json; /* helm status -o json as helm printed it (helm components) */
+	/* images only: the images of the component's pods, NULL-terminated, unique */
+	char **images;
 } dm_run_result;
 
 typedef struct {
@@ -274,6 +301,11 @@ typedef struct {
 	/* Called (serialised) when a component starts (res NULL) and ends. */
 	void (*on_component)(void *ud, const dm_component *c, const dm_run_result *res);
 	void *ud;
+	/* install: the image table (dm/gpu.h) in which the GPU check looks up the
+	 * images of components that require a GPU; skip_gpu_check: install them
+	 * without the check (a warning each).  See dm_platform_run. */
+	const struct dm_gpu_images *gpu_images;
+	int skip_gpu_check;
 } dm_run_opts;
 /* clang-format off */
 #define DM_RUN_OPTS_INIT { .helm = NULL, .jobs = 1 }
@@ -291,7 +323,13 @@ typedef struct {
  * signal handler: the running components end DM_OUTCOME_INTERRUPTED, those not
  * started stay DM_OUTCOME_PENDING); other errors when nothing could be tried (a
  * kubeconfig that does not load, a namespace that --delete-namespace must not
- * delete) or a namespace could not be deleted. */
+ * delete) or a namespace could not be deleted.
+ * An install (not a dry run) first checks the cluster for every component that
+ * requires a GPU (dm_gpu_check_cluster over the nodes, each image's CUDA from
+ * o->gpu_images): when one does not pass, nothing at all is run, those
+ * components end DM_OUTCOME_FAILED with the diagnosis as detail, and the
+ * result is DM_ERR_UNSUPPORTED (DM_ERR_CONFIG for an image the table does not
+ * know, DM_ERR_FORBIDDEN ... when the nodes cannot be read). */
 dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts *o, dm_run_result **results);
 
 /* The programs dm_platform_run runs for p: *helm for a helm component,
@@ -299,6 +337,9 @@ dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts
  * so that a caller looks up only those (dm_proc_find_given). */
 void dm_platform_programs(const dm_platform *p, int delete_namespace, int *helm, int *kubectl);
 void dm_run_results_free(dm_run_result *results, size_t n);
+/* The images of every result of DM_ACTION_IMAGES, unique and sorted (byte order);
+ * *out NULL-terminated: dm_strv_free (dm/util.h). */
+dm_err dm_run_results_images(char ***out, const dm_run_result *results, size_t n);
 
 /* The Go duration text helm takes for ms ("90s", "10m0s" style: "600s"). */
 void dm_platform_duration(char out[32], uint64_t ms);

@@ -48,6 +48,10 @@ typedef struct {
 	 * remote: the kubeconfig (absolute), NULL = $KUBECONFIG, then ~/.kube/config. */
 	char *kubeconfig;
 	char *context; /* remote: NULL = the kubeconfig's current context */
+	/* minikube: registry mirrors, "http(s)://HOST[:PORT]", passed as --registry-mirror (an http://
+	 * one also as --insecure-registry HOST:PORT); NULL-terminated, never NULL */
+	char **registry_mirrors;
+	size_t n_registry_mirrors;
 } dm_target;
 
 /* Loads a target file.  Errors: DM_ERR_CONFIG "FILE:LINE:COL: ..." (unknown

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <dm/gpu.h>
+#include <dm/util.h>
 #include "internal.h"
 
 static const struct {
@@ -35,6 +36,20 @@ const char *dm_gpu_min_driver(int major, int minor)
 			return major >= 9 ? min_drivers[i].driver : NULL;
 	}
 	return NULL;
+}
+
+int dm_gpu_driver_cuda(const char *driver)
+{
+	int best = 0;
+	size_t i;
+
+	if (!driver || *driver < '0' || *driver > '9')
+		return 0;
+	for (i = 0; i < sizeof(min_drivers) / sizeof(min_drivers[0]); i++) {
+		if (dm_gpu_version_cmp(driver, min_drivers[i].driver) >= 0)
+			best = min_drivers[i].major * 1000 + min_drivers[i].minor * 10;
+	}
+	return best;
 }
 
 const char *dm_gpu_minor_compat_floor(int major)
@@ -418,6 +433,8 @@ done:
 	return err;
 }
 
+static void requirement(dm_gpu_verdict *v, const dm_gpu_check_opts *o);
+
 dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_check_opts *o)
 {
 	dm_gpu_check_opts none = DM_GPU_CHECK_OPTS_INIT;
@@ -433,25 +450,7 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return dm_nomem();
-	v->cuda_from = "";
-	v->cuda_major = o->cuda_major;
-	v->cuda_minor = o->cuda_minor;
-	if (o->cuda_major)
-		v->cuda_from = "--cuda";
-	if (o->image && cc_less(v->cuda_major, v->cuda_minor, o->image->cuda_major, o->image->cuda_minor)) {
-		v->cuda_major = o->image->cuda_major;
-		v->cuda_minor = o->image->cuda_minor;
-		v->cuda_from = "--image";
-	}
-	dm_gpu_cc_floor(v->cuda_major, &v->cc_major, &v->cc_minor);
-	if (cc_less(v->cc_major, v->cc_minor, o->min_cc_major, o->min_cc_minor)) {
-		v->cc_major = o->min_cc_major;
-		v->cc_minor = o->min_cc_minor;
-	}
-	if (o->image && cc_less(v->cc_major, v->cc_minor, o->image->min_cc_major, o->image->min_cc_minor)) {
-		v->cc_major = o->image->min_cc_major;
-		v->cc_minor = o->image->min_cc_minor;
-	}
+	requirement(v, o);
 
 	fatal = driver_reason(v, r, &err);
 	if (err != DM_OK)
@@ -528,6 +527,154 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 		v->ready &= v->reasons[i].severity != DM_GPU_ERROR;
 done:
 	free(device_bad);
+	if (err != DM_OK) {
+		dm_gpu_verdict_free(v);
+		return err;
+	}
+	*out = v;
+	return DM_OK;
+}
+
+/* The requirement of o in v: CUDA (the higher of --cuda and the image's) and
+ * the compute capability floor. */
+static void requirement(dm_gpu_verdict *v, const dm_gpu_check_opts *o)
+{
+	v->cuda_from = "";
+	v->cuda_major = o->cuda_major;
+	v->cuda_minor = o->cuda_minor;
+	if (o->cuda_major)
+		v->cuda_from = "--cuda";
+	if (o->image && cc_less(v->cuda_major, v->cuda_minor, o->image->cuda_major, o->image->cuda_minor)) {
+		v->cuda_major = o->image->cuda_major;
+		v->cuda_minor = o->image->cuda_minor;
+		v->cuda_from = "--image";
+	}
+	dm_gpu_cc_floor(v->cuda_major, &v->cc_major, &v->cc_minor);
+	if (cc_less(v->cc_major, v->cc_minor, o->min_cc_major, o->min_cc_minor)) {
+		v->cc_major = o->min_cc_major;
+		v->cc_minor = o->min_cc_minor;
+	}
+	if (o->image && cc_less(v->cc_major, v->cc_minor, o->image->min_cc_major, o->image->min_cc_minor)) {
+		v->cc_major = o->image->min_cc_major;
+		v->cc_minor = o->image->min_cc_minor;
+	}
+}
+
+/* Moves the reasons of one node (scratch verdict n) into v, "node 'NAME': " before each;
+ * errors become warnings when demote. */
+static dm_err take_node_reasons(dm_gpu_verdict *v, dm_gpu_verdict *n, const char *node, int demote)
+{
+	dm_err err = DM_OK;
+	size_t i;
+
+	for (i = 0; i < n->n_reasons; i++)
+		ADD(v, demote ? DM_GPU_WARNING : n->reasons[i].severity, n->reasons[i].code, DM_GPU_UNKNOWN,
+		    "node '%s': %s", node, n->reasons[i].message);
+done:
+	return err;
+}
+
+/* The CUDA rule for one GPU node, in scratch verdict n (requirement copied from v). */
+static dm_err node_cuda(dm_gpu_verdict *n, const dm_gpu_verdict *v, const dm_gpu_node_info *nd, const char *image)
+{
+	dm_gpu_report r;
+	dm_err err = DM_OK;
+
+	n->cuda_major = v->cuda_major;
+	n->cuda_minor = v->cuda_minor;
+	n->cuda_from = v->cuda_from;
+	if (!nd->driver_version[0] && nd->cuda_version <= 0) {
+		ADD(n, DM_GPU_ERROR, "driver-version-unknown", DM_GPU_UNKNOWN,
+		    "offers %lld nvidia.com/gpu, but no label says its driver version (nvidia.com/cuda.driver-version.* "
+		    "or nvidia.com/cuda.driver.*), so CUDA %d.%d cannot be confirmed: deploy NVIDIA GPU feature "
+		    "discovery (the GPU operator does), or run 'dm-gpu check %s%s' on the node",
+		    nd->allocatable, v->cuda_major, v->cuda_minor, image ? "--image " : "--cuda ",
+		    image ? image : "X.Y");
+		goto done;
+	}
+	memset(&r, 0, sizeof(r));
+	dm_gpu_copy(r.driver_version, sizeof(r.driver_version), nd->driver_version);
+	r.cuda_version = nd->cuda_version;
+	err = cuda_rule(n, &r);
+done:
+	return err;
+}
+
+dm_err dm_gpu_check_cluster(dm_gpu_verdict **out, const dm_gpu_cluster *c, const dm_gpu_check_opts *o)
+{
+	dm_gpu_check_opts none = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_verdict *v, **per = NULL;
+	dm_buf names = DM_BUF_INIT;
+	dm_err err = DM_OK;
+	size_t i, gpu_nodes = 0;
+	int any_ready = 0;
+
+	*out = NULL;
+	if (!o)
+		o = &none;
+	v = calloc(1, sizeof(*v));
+	per = calloc(c->n + 1, sizeof(*per));
+	if (!v || !per) {
+		free(per);
+		free(v);
+		return dm_nomem();
+	}
+	requirement(v, o);
+	for (i = 0; i < c->n; i++) {
+		const dm_gpu_node_info *nd = &c->nodes[i];
+		size_t k;
+		int bad = 0;
+
+		if (nd->allocatable <= 0)
+			continue;
+		gpu_nodes++;
+		if (!(per[i] = calloc(1, sizeof(*per[i])))) {
+			err = dm_nomem();
+			goto done;
+		}
+		if (v->cuda_major > 0 &&
+		    (err = node_cuda(per[i], v, nd, o->image ? o->image->name : NULL)) != DM_OK)
+			goto done;
+		for (k = 0; k < per[i]->n_reasons; k++)
+			bad |= per[i]->reasons[k].severity == DM_GPU_ERROR;
+		if (!bad) {
+			any_ready = 1;
+			v->ready_devices += (int)nd->allocatable;
+			v->minor_compat |= per[i]->minor_compat;
+		}
+		per[i]->ready = !bad;
+	}
+	v->min_driver = v->cuda_major > 0 ? dm_gpu_min_driver(v->cuda_major, v->cuda_minor) : NULL;
+	if (!gpu_nodes) {
+		for (i = 0; i < c->n && i < 8; i++)
+			dm_buf_printf(&names, "%s'%s'", i ? ", " : "", c->nodes[i].name);
+		if (c->n > 8)
+			dm_buf_printf(&names, ", ...");
+		if (c->n == 0)
+			ADD(v, DM_GPU_ERROR, "no-allocatable-gpu", DM_GPU_UNKNOWN,
+			    "the cluster has no node, so none offers nvidia.com/gpu");
+		else
+			ADD(v, DM_GPU_ERROR, "no-allocatable-gpu", DM_GPU_UNKNOWN,
+			    "no node of the cluster offers nvidia.com/gpu (%zu node%s: %s, allocatable 0): deploy the "
+			    "NVIDIA device plugin (or the GPU operator) on the GPU nodes and check its pods' logs",
+			    c->n, c->n == 1 ? "" : "s", dm_buf_str(&names) ? dm_buf_str(&names) : "");
+	}
+	/* the ready nodes' warnings first, then what keeps the others out */
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = 0; i < c->n; i++) {
+			if (per[i] && per[i]->ready == !pass &&
+			    (err = take_node_reasons(v, per[i], c->nodes[i].name, any_ready)) != DM_OK)
+				goto done;
+		}
+	}
+	v->ready = 1;
+	for (i = 0; i < v->n_reasons; i++)
+		v->ready &= v->reasons[i].severity != DM_GPU_ERROR;
+done:
+	for (i = 0; i < c->n; i++)
+		dm_gpu_verdict_free(per[i]);
+	free(per);
+	dm_buf_release(&names);
 	if (err != DM_OK) {
 		dm_gpu_verdict_free(v);
 		return err;

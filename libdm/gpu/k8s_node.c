@@ -16,22 +16,6 @@
 #include <dm/util.h>
 #include "internal.h"
 
-/* Quantities of extended resources are whole numbers ("8"). */
-static long long quantity(json_t *status, const char *field)
-{
-	json_t *q = json_object_get(json_object_get(status, field), "nvidia.com/gpu");
-	const char *s = json_string_value(q);
-	char *end;
-	long long v;
-
-	if (json_is_integer(q))
-		return json_integer_value(q);
-	if (!s)
-		return 0; /* absent: the device plugin never registered */
-	v = strtoll(s, &end, 10);
-	return *end || v < 0 ? DM_GPU_UNKNOWN : v;
-}
-
 static dm_err keep_error(dm_gpu_report *r, const char *msg)
 {
 	free(r->k8s_error);
@@ -86,8 +70,8 @@ dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *nod
 		err = keep_error(r, "the node reply has no status");
 		goto done;
 	}
-	r->k8s_allocatable = quantity(json_object_get(doc, "status"), "allocatable");
-	r->k8s_capacity = quantity(json_object_get(doc, "status"), "capacity");
+	r->k8s_allocatable = dm_gpu_quantity(json_object_get(doc, "status"), "allocatable");
+	r->k8s_capacity = dm_gpu_quantity(json_object_get(doc, "status"), "capacity");
 	err = DM_OK;
 done:
 	dm_err_clear();
@@ -95,5 +79,23 @@ done:
 	free(reply);
 	free(path);
 	dm_k8s_free(c);
+	return err;
+}
+
+dm_err dm_gpu_cluster_read(dm_gpu_cluster **out, dm_k8s *k)
+{
+	char *reply = NULL;
+	long status = 0;
+	dm_err err;
+
+	*out = NULL;
+	/* nodes are cluster-scoped: dm_k8s_get_json builds namespaced paths only */
+	if ((err = dm_k8s_request(k, "GET", "/api/v1/nodes", NULL, &status, &reply)) != DM_OK)
+		return err;
+	if (status != 200)
+		err = dm_k8s_status_fail(k, status, reply, "list", "nodes", NULL, NULL);
+	else
+		err = dm_gpu_cluster_parse(out, reply, strlen(reply));
+	free(reply);
 	return err;
 }

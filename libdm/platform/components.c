@@ -16,11 +16,13 @@
 static const char *const component_keys[] = { "name",      "description", "kind",   "release", "chart",
 					      "version",   "namespace",   "values", "needs",   "set",
 					      "secrets",   "secret",      "wait",   "timeout", "manifests",
-					      "kustomize", NULL };
+					      "kustomize", "requires",    NULL };
 static const char *const chart_keys[] = { "repo", "name", "oci", "path", NULL };
 static const char *const gen_secret_keys[] = { "name", "keys", "length", NULL };
 static const char *const secret_keys[] = { "name", "keys", "endpoint", NULL };
 static const char *const secret_keys_keys[] = { "access_key", "secret_key", NULL };
+static const char *const requires_keys[] = { "gpu", NULL };
+static const char *const gpu_need_keys[] = { "image", "profile", NULL };
 static const char *const reserved[] = { "project", "local", "remote", "secrets", NULL };
 
 static dm_err nomem(void)
@@ -207,6 +209,60 @@ static dm_err read_secret(dm_component *c, const layer *la)
 	return DM_OK;
 }
 
+/* One item of requires.gpu: {image: REF, profile: NAME}. */
+static dm_err read_gpu_need(dm_gpu_need *g, const dm_yaml *doc, const dm_ynode *it)
+{
+	dm_err e;
+
+	if ((e = dm_yaml_want_map(doc, it, "an item of 'requires.gpu'", 0)) ||
+	    (e = dm_yaml_check_keys(doc, it, "requires.gpu", gpu_need_keys)) ||
+	    (e = dm_yaml_get_str(doc, it, "image", 0, &g->image)) ||
+	    (e = dm_yaml_get_str(doc, it, "profile", 0, &g->profile)))
+		return e;
+	if (g->image && (!*g->image || strchr(g->image, ' ')))
+		return dm_yaml_fail(doc, dm_yaml_get(it, "image"), "'image' must be an image reference, not '%s'",
+				    g->image);
+	g->file = dm_yaml_name(doc);
+	g->line = (g->image ? dm_yaml_get(it, "image") : it)->line;
+	g->col = (g->image ? dm_yaml_get(it, "image") : it)->col;
+	return DM_OK;
+}
+
+/* requires: `gpu`, or a map whose `gpu` is true/false, one {image, profile} or a list of them. */
+static dm_err read_requires(dm_platform *p, dm_component *c, const layer *la)
+{
+	const dm_ynode *r = dm_yaml_get(la->map, "requires"), *g;
+	dm_gpu_need *needs;
+	size_t n;
+	dm_err e;
+
+	if (r->kind == DM_YAML_SCALAR) {
+		if (strcmp(r->scalar, "gpu") != 0)
+			return dm_yaml_fail(la->doc, r, "'requires' must be gpu or a map with 'gpu', not '%s'",
+					    r->scalar);
+		c->requires_gpu = 1;
+		return DM_OK;
+	}
+	if ((e = dm_yaml_want_map(la->doc, r, "'requires'", 0)) ||
+	    (e = dm_yaml_check_keys(la->doc, r, "requires", requires_keys)))
+		return e;
+	if (!(g = dm_yaml_get(r, "gpu")) || g->kind == DM_YAML_NULL)
+		return DM_OK;
+	if (g->kind == DM_YAML_SCALAR)
+		return dm_yaml_get_bool(la->doc, r, "gpu", 0, &c->requires_gpu);
+	n = g->kind == DM_YAML_SEQ ? g->len : 1;
+	if (!(needs = dm_pool_calloc(&p->pool, n + 1, sizeof(*needs))))
+		return nomem();
+	for (size_t i = 0; i < n; i++) {
+		if ((e = read_gpu_need(&needs[i], la->doc, g->kind == DM_YAML_SEQ ? g->vals[i] : g)))
+			return e;
+	}
+	c->requires_gpu = 1;
+	c->gpu = needs;
+	c->n_gpu = n;
+	return DM_OK;
+}
+
 /* set: merged entry by entry, lowest layer first. */
 static dm_err read_set(dm_platform *p, dm_component *c, const layers *ls)
 {
@@ -308,7 +364,8 @@ static dm_err check_layers(const dm_component *c, const layers *ls)
 	return DM_OK;
 }
 
-/* The keys of either kind: description, kind, namespace, needs, wait, timeout, secrets, secret. */
+/* The keys of either kind: description, kind, namespace, needs, wait, timeout, secrets, secret,
+ * requires. */
 static dm_err merge_common(dm_platform *p, dm_component *c, const layers *ls)
 {
 	const dm_project *pj = dm_flavour_project(p->f);
@@ -374,6 +431,8 @@ static dm_err merge_common(dm_platform *p, dm_component *c, const layers *ls)
 	if ((la = pick(ls, "secrets")) && (e = read_gen_secrets(p, c, la)))
 		return e;
 	if ((la = pick(ls, "secret")) && (e = read_secret(c, la)))
+		return e;
+	if ((la = pick(ls, "requires")) && (e = read_requires(p, c, la)))
 		return e;
 	return DM_OK;
 }

@@ -137,6 +137,11 @@ struct dm_platform {
 	size_t n_order;
 };
 
+/* Adds to *list (*n entries, NULL-terminated, malloc'd; NULL and 0 to start) the
+ * images of every container list in the YAML stream text, each once (images.c).
+ * DM_ERR_PARSE "WHAT: line L: PROBLEM" when text is no YAML. */
+dm_err dm_images_from_yaml(char ***list, size_t *n, const char *text, size_t len, const char *what);
+
 /* Any component by name, merged or not (p may be NULL: none). */
 const dm_component *dm_platform_any(const dm_platform *p, const char *name);
 /* The tokens of set entry j of c, and of its endpoint; NULL when c's references were not read. */

@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 
+#include <dm/gpu.h>
 #include <dm/k8s.h>
 #include <dm/log.h>
 #include <dm/platform.h>
@@ -996,9 +997,58 @@ static dm_err run_helm_install(run_ctx *x, const dm_component *c, dm_k8s *k, arg
 	return e;
 }
 
-static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
+/* The values of c on a's argv: -f for each values file, --set / --set-string for
+ * each set entry.  Entries that read a secret go into *secret_values (made
+ * here), for helm's stdin, unless placeholders: then they are set to
+ * "<secret>" as plans show them (helm template for dm-helm images). */
+static dm_err helm_value_args(run_ctx *x, const dm_component *c, dm_k8s *k, argv_b *a, json_t **secret_values,
+			      int placeholders)
 {
 	const dm_platform *p = x->p;
+	dm_err e = DM_OK;
+
+	for (size_t i = 0; i < c->n_values; i++)
+		AV_ADD(a, "-f", c->values[i]);
+	for (size_t i = 0; i < c->n_set; i++) {
+		const dm_set_entry *s = &c->set[i];
+		dm_buf b = DM_BUF_INIT, v = DM_BUF_INIT;
+
+		if (s->secret && !placeholders) {
+			if (!*secret_values && !(*secret_values = json_object()))
+				return dm_fail(DM_ERR_NOMEM, "out of memory");
+			if (x->o->dry_run)
+				continue;
+			e = expand(p, c, i, k, &v);
+			if (!e)
+				json_set_path(*secret_values, s->key, json_string(dm_buf_str(&v)));
+			if (v.data)
+				dm_wipe(v.data, v.len);
+			dm_buf_release(&v);
+			if (e)
+				return e;
+			continue;
+		}
+		if ((e = expand(p, c, i, NULL, &v))) {
+			dm_buf_release(&v);
+			return e;
+		}
+		dm_buf_printf(&b, "%s=", s->key);
+		if (s->is_null)
+			dm_buf_puts(&b, "null");
+		else
+			set_escape(&b, dm_buf_str(&v));
+		if (!dm_buf_str(&b))
+			a->oom = 1;
+		else
+			AV_ADD(a, s->quoted || s->secret ? "--set-string" : "--set", dm_buf_str(&b));
+		dm_buf_release(&b);
+		dm_buf_release(&v);
+	}
+	return DM_OK;
+}
+
+static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
+{
 	argv_b a = { 0 };
 	dm_proc_result r = DM_PROC_RESULT_INIT;
 	char alias[200], dur[32];
@@ -1015,45 +1065,8 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 		AV_ADD(&a, c->chart_oci ? c->chart_oci : c->chart_path);
 	AV_ADD(&a, "--namespace", c->ns, "--create-namespace");
 	av_opt(&a, "--version", c->version);
-	for (size_t i = 0; i < c->n_values; i++)
-		AV_ADD(&a, "-f", c->values[i]);
-	for (size_t i = 0; i < c->n_set; i++) {
-		const dm_set_entry *s = &c->set[i];
-		dm_buf b = DM_BUF_INIT, v = DM_BUF_INIT;
-
-		if (s->secret) {
-			if (!secret_values && !(secret_values = json_object())) {
-				e = dm_fail(DM_ERR_NOMEM, "out of memory");
-				goto done;
-			}
-			if (x->o->dry_run)
-				continue;
-			e = expand(p, c, i, k, &v);
-			if (!e)
-				json_set_path(secret_values, s->key, json_string(dm_buf_str(&v)));
-			if (v.data)
-				dm_wipe(v.data, v.len);
-			dm_buf_release(&v);
-			if (e)
-				goto done;
-			continue;
-		}
-		if ((e = expand(p, c, i, NULL, &v))) {
-			dm_buf_release(&v);
-			goto done;
-		}
-		dm_buf_printf(&b, "%s=", s->key);
-		if (s->is_null)
-			dm_buf_puts(&b, "null");
-		else
-			set_escape(&b, dm_buf_str(&v));
-		if (!dm_buf_str(&b))
-			a.oom = 1;
-		else
-			AV_ADD(&a, s->quoted ? "--set-string" : "--set", dm_buf_str(&b));
-		dm_buf_release(&b);
-		dm_buf_release(&v);
-	}
+	if ((e = helm_value_args(x, c, k, &a, &secret_values, 0)))
+		goto done;
 	if (secret_values) {
 		/* last, so that they win over every other values file */
 		AV_ADD(&a, "-f", SECRET_VALUES_STDIN);
@@ -1200,6 +1213,72 @@ static dm_err do_install(run_ctx *x, const dm_component *c)
 	e = c->kind == DM_COMPONENT_HELM ? install_helm(x, c, k) : install_manifest(x, c);
 done:
 	dm_k8s_free(k);
+	return e;
+}
+
+/* ---- images --------------------------------------------------------------------------------- */
+
+/* Runs a (helm template, kubectl kustomize) and adds the images of its output to res. */
+static dm_err images_of_command(run_ctx *x, const dm_component *c, argv_b *a, const char *what, dm_run_result *res,
+				size_t *n)
+{
+	dm_proc_result r = DM_PROC_RESULT_INIT;
+	dm_err e;
+
+	if (!(e = run_cmd(x, c, a, REPO_CMD_TIMEOUT_MS, &r)))
+		e = dm_images_from_yaml(&res->images, n, r.out.data ? r.out.data : "", r.out.len, what);
+	else
+		e = cmd_fail(e, what, &r);
+	dm_proc_result_release(&r);
+	return e;
+}
+
+static dm_err do_images(run_ctx *x, const dm_component *c, dm_run_result *res)
+{
+	argv_b a = { 0 };
+	json_t *unused = NULL;
+	char what[512];
+	size_t n = 0;
+	dm_err e = DM_OK;
+
+	if (c->kind == DM_COMPONENT_HELM) {
+		/* --repo, not helm repo add: the user's repositories stay as they are */
+		AV_ADD(&a, helm_prog(x), "template", c->release);
+		if (c->chart_repo)
+			AV_ADD(&a, c->chart_name, "--repo", c->chart_repo);
+		else
+			AV_ADD(&a, c->chart_oci ? c->chart_oci : c->chart_path);
+		AV_ADD(&a, "--namespace", c->ns);
+		av_opt(&a, "--version", c->version);
+		if (!(e = helm_value_args(x, c, NULL, &a, &unused, 1))) {
+			snprintf(what, sizeof(what), "helm template %s (%s%s%s) failed", c->release,
+				 c->chart_path ? "chart " : "cannot render the chart without fetching ",
+				 c->chart_path ? c->chart_path : c->chart_repo ? c->chart_repo : c->chart_oci,
+				 c->chart_path ? "" : ": offline?");
+			e = images_of_command(x, c, &a, what, res, &n);
+		}
+		av_release(&a);
+		json_decref(unused);
+		return e;
+	}
+	for (size_t i = 0; i < c->n_manifests && !e; i++) {
+		char *text = NULL;
+		size_t len = 0;
+
+		if (dm_path_is_url(c->manifests[i]))
+			return dm_fail(DM_ERR_UNSUPPORTED, "manifest '%s' is a URL: images reads local files only",
+				       c->manifests[i]);
+		if (!(e = dm_read_file(&text, &len, c->manifests[i])))
+			e = dm_images_from_yaml(&res->images, &n, text, len, c->manifests[i]);
+		free(text);
+	}
+	for (size_t i = 0; i < c->n_kustomize && !e; i++) {
+		AV_ADD(&a, kubectl_prog(x), "kustomize", c->kustomize[i]);
+		snprintf(what, sizeof(what), "kubectl kustomize %s failed%s", c->kustomize[i],
+			 dm_path_is_url(c->kustomize[i]) ? " (it fetches the URL: offline?)" : "");
+		e = images_of_command(x, c, &a, what, res, &n);
+		av_release(&a);
+	}
 	return e;
 }
 
@@ -1372,6 +1451,7 @@ static void *worker(void *arg)
 	case DM_ACTION_PLAN:
 	case DM_ACTION_INSTALL: e = do_install(x, c); break;
 	case DM_ACTION_UNINSTALL: e = do_uninstall(x, c); break;
+	case DM_ACTION_IMAGES: e = do_images(x, c, res); break;
 	default: e = do_status(x, c, res); break;
 	}
 	pthread_mutex_lock(&x->lock);
@@ -1770,6 +1850,133 @@ static dm_err precheck_namespaces(run_ctx *x)
 	return e;
 }
 
+/* ---- the GPU check before an install -------------------------------------------------------- */
+
+/* "C (profile P) needs a GPU node for image I (CUDA X.Y)" */
+static void gpu_need_text(dm_buf *b, const dm_component *c, const dm_gpu_need *g, const dm_gpu_verdict *v)
+{
+	dm_buf_puts(b, c->name);
+	if (g && g->profile)
+		dm_buf_printf(b, " (profile %s)", g->profile);
+	dm_buf_puts(b, " needs a GPU node");
+	if (g && g->image)
+		dm_buf_printf(b, " for image '%s'", g->image);
+	if (v && v->cuda_major)
+		dm_buf_printf(b, " (CUDA %d.%d)", v->cuda_major, v->cuda_minor);
+}
+
+/* Checks one need of c against the nodes: DM_OK with *ok set, or an error (unknown image). */
+static dm_err gpu_check_need(run_ctx *x, const dm_gpu_cluster *cl, const dm_component *c, const dm_gpu_need *g,
+			     dm_buf *why, int *ok)
+{
+	dm_gpu_check_opts co = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_image *img = NULL;
+	dm_gpu_verdict *v = NULL;
+	dm_buf line = DM_BUF_INIT;
+	dm_err e;
+
+	*ok = 0;
+	if (g && g->image) {
+		if (!x->o->gpu_images)
+			return dm_fail(DM_ERR_CONFIG, "no GPU image table to look image '%s' up in", g->image);
+		if ((e = dm_gpu_images_find(&img, x->o->gpu_images, g->image)) == DM_ERR_NOTFOUND)
+			return dm_fail(DM_ERR_CONFIG,
+				       "%s:%u:%u: component '%s': image '%s' is not in dm-gpu's image table, so the "
+				       "CUDA version it needs is unknown: add it to k8s/gpu-images.yaml",
+				       g->file, g->line, g->col, c->name, g->image);
+		if (e)
+			return e;
+		co.image = img;
+	}
+	if ((e = dm_gpu_check_cluster(&v, cl, &co)))
+		goto done;
+	gpu_need_text(&line, c, g, v);
+	*ok = v->ready;
+	for (size_t i = 0; i < v->n_reasons; i++) {
+		const dm_gpu_reason *r = &v->reasons[i];
+
+		if (r->severity == DM_GPU_WARNING)
+			dm_warn("%s: [%s] %s", dm_buf_str(&line), r->code, r->message);
+		else
+			dm_buf_printf(why, "%s%s: [%s] %s", why->len ? "; " : "", dm_buf_str(&line), r->code,
+				      r->message);
+	}
+	if (v->ready)
+		dm_info("%s: GPU check passed: %d nvidia.com/gpu on nodes that can run it", dm_buf_str(&line),
+			v->ready_devices);
+	if (!dm_buf_str(why) && !v->ready)
+		e = dm_nomem();
+done:
+	dm_buf_release(&line);
+	dm_gpu_verdict_free(v);
+	dm_gpu_image_free(img);
+	return e;
+}
+
+/* Before anything of an install runs: every component that requires a GPU is
+ * checked against the cluster's nodes; one that does not pass stops the whole
+ * install (nothing half-made is left, the other components included). */
+static dm_err gpu_gate(run_ctx *x)
+{
+	dm_gpu_cluster *cl = NULL;
+	dm_buf all = DM_BUF_INIT;
+	dm_k8s *k = NULL;
+	size_t gated = 0, refused = 0;
+	dm_err e = DM_OK;
+
+	for (size_t i = 0; i < x->n; i++)
+		gated += x->res[i].component->requires_gpu != 0;
+	if (!gated)
+		return DM_OK;
+	if (x->o->skip_gpu_check) {
+		for (size_t i = 0; i < x->n; i++) {
+			if (x->res[i].component->requires_gpu)
+				dm_warn("%s: needs a GPU node: not checked, as asked", x->res[i].component->name);
+		}
+		return DM_OK;
+	}
+	if ((e = open_k8s(x, &k)))
+		return e;
+	if ((e = dm_gpu_cluster_read(&cl, k))) {
+		char detail[1024];
+
+		snprintf(detail, sizeof(detail), "%s", dm_err_detail());
+		e = dm_fail(e, "cannot read the nodes to check the GPUs that %zu component%s need: %s "
+			       "(--skip-gpu-check installs without the check)",
+			    gated, gated == 1 ? "" : "s", detail);
+		goto done;
+	}
+	for (size_t i = 0; i < x->n && !e; i++) {
+		const dm_component *c = x->res[i].component;
+		dm_buf why = DM_BUF_INIT;
+		int ok = 1;
+
+		if (!c->requires_gpu)
+			continue;
+		for (size_t j = 0; j < (c->n_gpu ? c->n_gpu : 1) && !e; j++) {
+			int one = 0;
+
+			e = gpu_check_need(x, cl, c, c->n_gpu ? &c->gpu[j] : NULL, &why, &one);
+			ok &= one;
+		}
+		if (!e && !ok) {
+			refused++;
+			x->res[i].outcome = DM_OUTCOME_FAILED;
+			x->res[i].detail = strdup(dm_buf_str(&why) ? dm_buf_str(&why) : "no GPU node");
+			dm_buf_printf(&all, "%s%s", all.len ? "; " : "", dm_buf_str(&why) ? dm_buf_str(&why) : "");
+		}
+		dm_buf_release(&why);
+	}
+	if (!e && refused)
+		e = dm_fail(DM_ERR_UNSUPPORTED, "%s; nothing was installed (--skip-gpu-check installs %s anyway)",
+			    dm_buf_str(&all) ? dm_buf_str(&all) : "", refused == 1 ? "it" : "them");
+done:
+	dm_buf_release(&all);
+	dm_gpu_cluster_free(cl);
+	dm_k8s_free(k);
+	return e;
+}
+
 dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts *o, dm_run_result **results)
 {
 	run_ctx x;
@@ -1822,6 +2029,9 @@ dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts
 		if ((e = dm_k8s_config_load(&x.kcfg, &ko)))
 			goto out;
 	}
+	/* nothing is installed when a component cannot have the GPU it needs */
+	if (action == DM_ACTION_INSTALL && !o->dry_run && (e = gpu_gate(&x)))
+		goto out;
 	/* nothing is uninstalled when a namespace would have to stay */
 	if (action == DM_ACTION_UNINSTALL && o->delete_namespace && !o->dry_run && (e = precheck_namespaces(&x)))
 		goto out;
@@ -1874,6 +2084,7 @@ void dm_run_results_free(dm_run_result *results, size_t n)
 		free(results[i].chart);
 		free(results[i].updated);
 		free(results[i].raw_json);
+		dm_strv_free(results[i].images);
 	}
 	free(results);
 }

@@ -851,9 +851,15 @@ static dm_err minikube_start(const dm_target *t, const dm_cluster_opts *o)
 	if (ms.exists && ms.code == 0 && !o->dry_run) {
 		dm_info("minikube profile '%s' is already running: not starting it", t->profile);
 	} else {
-		const char *argv[24];
-		char cpus[32], mem[48], disk[48], d[32];
+		/* 17 at most without mirrors, 4 per mirror */
+		const char **argv = calloc(18 + 4 * t->n_registry_mirrors, sizeof(*argv));
+		char cpus[32], mem[48], disk[48], d[32], **insecure = NULL;
 		size_t n = 0;
+
+		if (!argv || !(insecure = calloc(t->n_registry_mirrors + 1, sizeof(*insecure)))) {
+			free(argv);
+			return dm_nomem();
+		}
 
 		argv[n++] = o->minikube;
 		argv[n++] = "start";
@@ -887,6 +893,24 @@ static dm_err minikube_start(const dm_target *t, const dm_cluster_opts *o)
 			argv[n++] = "--kubernetes-version";
 			argv[n++] = t->kubernetes_version;
 		}
+		/* the original's pull-through cache beside the cluster: minikube hands each mirror to
+		 * the container runtime in the node; a plain-http one must be allowed as insecure */
+		for (size_t i = 0; i < t->n_registry_mirrors; i++) {
+			const char *u = t->registry_mirrors[i];
+
+			argv[n++] = "--registry-mirror";
+			argv[n++] = u;
+			if (!strncmp(u, "http://", 7)) {
+				insecure[i] = strndup(u + 7, strcspn(u + 7, "/"));
+				if (!insecure[i]) {
+					dm_strv_free(insecure);
+					free(argv);
+					return dm_nomem();
+				}
+				argv[n++] = "--insecure-registry";
+				argv[n++] = insecure[i];
+			}
+		}
 		argv[n] = NULL;
 		fmt_duration(d, sizeof(d), op_timeout(o));
 		if (!o->dry_run)
@@ -896,6 +920,8 @@ static dm_err minikube_start(const dm_target *t, const dm_cluster_opts *o)
 
 		e = run_cmd(o, argv, 1, op_timeout(o), &r);
 		dm_proc_result_release(&r);
+		dm_strv_free(insecure);
+		free(argv);
 		if (e != DM_OK)
 			return e;
 	}

@@ -15,11 +15,12 @@
 
 static const char *const target_keys[] = { "provider", "cpus",       "memory",  "disk",
 					   "driver",   "gpu",        "addons",  "kubernetes_version",
-					   "profile",  "kubeconfig", "context", NULL };
+					   "profile",  "kubeconfig", "context", "registry_mirror", NULL };
 
 /* Which keys each provider takes (docs/configuration.md, "Target files"). */
 static const char *const minikube_keys[] = {
-	"provider", "profile", "driver", "cpus", "memory", "disk", "gpu", "addons", "kubernetes_version", NULL
+	"provider", "profile", "driver", "cpus", "memory", "disk", "gpu", "addons", "kubernetes_version",
+	"registry_mirror", NULL
 };
 static const char *const microk8s_keys[] = { "provider", "cpus", "memory", "gpu", "addons", "kubeconfig", NULL };
 static const char *const remote_keys[] = { "provider", "kubeconfig", "context", NULL };
@@ -48,6 +49,7 @@ void dm_target_free(dm_target *t)
 	free(t->kubernetes_version);
 	free(t->kubeconfig);
 	free(t->context);
+	dm_strv_free(t->registry_mirrors);
 	free(t);
 }
 
@@ -273,6 +275,44 @@ static dm_err read_addons(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
 	return e;
 }
 
+/* registry_mirror: one URL or a list, each http(s)://HOST[:PORT] (a trailing '/' allowed), as
+ * minikube hands them to the container runtime's registry-mirrors.  No path, no ',' (minikube
+ * splits its list flags at commas). */
+static dm_err read_registry_mirrors(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
+{
+	const dm_ynode *rn = dm_yaml_get(map, "registry_mirror");
+	const char **list = NULL;
+	size_t n = 0;
+	dm_err e;
+
+	if ((e = dm_yaml_get_strlist(doc, map, "registry_mirror", 0, &list, &n)) != DM_OK)
+		return e;
+	if (!(t->registry_mirrors = calloc(n + 1, sizeof(*t->registry_mirrors)))) {
+		free(list);
+		return dm_nomem();
+	}
+	for (size_t i = 0; i < n && e == DM_OK; i++) {
+		const dm_ynode *at = rn && rn->kind == DM_YAML_SEQ && i < rn->len ? rn->vals[i] : rn;
+		const char *u = list[i], *host = strstr(u, "://");
+		size_t hl = host ? strcspn(host + 3, "/") : 0;
+
+		if ((e = check_arg_value(doc, at, "registry_mirror", u)) != DM_OK)
+			break;
+		if (!host || (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) || hl == 0 ||
+		    strpbrk(u, " ,@?#") || (host[3 + hl] && strcmp(host + 3 + hl, "/")))
+			e = dm_yaml_fail(doc, at,
+					 "registry_mirror '%s' must be http://HOST[:PORT] or https://HOST[:PORT] "
+					 "(a registry, no path)",
+					 u);
+		else if (!(t->registry_mirrors[i] = strdup(u)))
+			e = dm_nomem();
+		else
+			t->n_registry_mirrors = i + 1;
+	}
+	free(list);
+	return e;
+}
+
 /* The keys whose values are handed to minikube or kubectl as option arguments. */
 static dm_err read_arg_values(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
 {
@@ -338,7 +378,8 @@ static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map,
 		return dm_nomem();
 	if ((e = read_provider(t, doc, map, section)) != DM_OK || (e = dup_str(&t->source, source)) != DM_OK ||
 	    (e = read_resources(t, doc, map)) != DM_OK || (e = read_addons(t, doc, map)) != DM_OK ||
-	    (e = read_arg_values(t, doc, map)) != DM_OK || (e = read_kubeconfig(t, doc, map)) != DM_OK) {
+	    (e = read_arg_values(t, doc, map)) != DM_OK || (e = read_kubeconfig(t, doc, map)) != DM_OK ||
+	    (e = read_registry_mirrors(t, doc, map)) != DM_OK) {
 		dm_target_free(t);
 		return e;
 	}

@@ -94,6 +94,11 @@ jeq h100_image requirements.image.name pydl_gpu_env
 jeq h100_image requirements.min_compute_capability 3.5
 run h100_image_ref 0 "${S[@]}" -- check --image gcr.io/kubeflow-images-public/tensorflow-1.10.1-notebook-gpu:v0.4.0 --json --root "$R"
 jeq h100_image_ref requirements.cuda 9.0
+# the GPU flavour's notebook image (flavours/gpu_flavour), known with its CUDA 12.1 wheels
+run h100_image_pytorch 0 "${S[@]}" -- check --image quay.io/jupyter/pytorch-notebook:cuda12-python-3.11 --json --root "$R"
+jeq h100_image_pytorch requirements.cuda 12.1
+jeq h100_image_pytorch requirements.image.name jupyter-pytorch-notebook-cuda12-python-3.11
+jeq h100_image_pytorch requirements.min_driver 530.30.02
 run h100_image_tag 0 "${S[@]}" -- check --image nvidia/cuda:12.8.0-base-ubuntu22.04 --root "$R"
 has h100_image_tag out "warning: [minor-version-compat] driver 550.54.14 supports CUDA 12.4, below the 12.8 asked for"
 has h100_image_tag out "install driver 570.26 or newer"

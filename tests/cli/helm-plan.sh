@@ -34,15 +34,15 @@ usage_is() { err_is "$1" "Try 'dm-helm --help' for more information."; }
 # --- usage -----------------------------------------------------------------------------------
 run --help
 expect_rc 0 "--help"
-has_out "Usage: dm-helm [OPTIONS] plan|install|uninstall|status [COMPONENT...]"
+has_out "Usage: dm-helm [OPTIONS] plan|install|uninstall|status|images [COMPONENT...]"
 has_out "4 partial failure"
 [ -s "$work/err" ] && fail "--help wrote to stderr" || ok "--help: stderr empty"
 run
 expect_rc 2 "no command"
-usage_is "dm-helm: error: name a command: plan, install, uninstall or status"
+usage_is "dm-helm: error: name a command: plan, install, uninstall, status or images"
 run frobnicate
 expect_rc 2 "unknown command"
-usage_is "dm-helm: error: unknown command 'frobnicate' (plan, install, uninstall or status)"
+usage_is "dm-helm: error: unknown command 'frobnicate' (plan, install, uninstall, status or images)"
 run --jobs 0 plan
 expect_rc 2 "--jobs 0"
 usage_is "dm-helm: error: --jobs must be a number from 1 to 64, not '0'"

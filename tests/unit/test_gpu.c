@@ -508,6 +508,184 @@ static void test_gpu__images_reject_bad_tables_with_position(void **state)
 	assert_null(t);
 }
 
+/* ---- the cluster: nodes' allocatable GPUs and GPU feature discovery's labels ---- */
+
+/* A NodeList of nodes "name|gpus|labels-json" ('' gpus: no such resource). */
+static dm_gpu_cluster *cluster_of(const char *const *nodes)
+{
+	char json[8192];
+	size_t o = 0;
+	dm_gpu_cluster *c = NULL;
+
+	o += (size_t)snprintf(json + o, sizeof(json) - o, "{\"kind\":\"NodeList\",\"items\":[");
+	for (size_t i = 0; nodes[i]; i += 3) {
+		char alloc[64] = "";
+
+		if (*nodes[i + 1])
+			snprintf(alloc, sizeof(alloc), ",\"nvidia.com/gpu\":\"%s\"", nodes[i + 1]);
+		o += (size_t)snprintf(json + o, sizeof(json) - o,
+				      "%s{\"metadata\":{\"name\":\"%s\",\"labels\":%s},"
+				      "\"status\":{\"allocatable\":{\"cpu\":\"8\"%s}}}",
+				      i ? "," : "", nodes[i], nodes[i + 2], alloc);
+	}
+	snprintf(json + o, sizeof(json) - o, "]}");
+	assert_int_equal(dm_gpu_cluster_parse(&c, json, strlen(json)), DM_OK);
+	return c;
+}
+
+static void test_gpu__driver_cuda_is_the_newest_the_driver_runs(void **state)
+{
+	(void)state;
+	assert_int_equal(dm_gpu_driver_cuda("535.104.05"), 12020);
+	assert_int_equal(dm_gpu_driver_cuda("550.54.14"), 12040);
+	assert_int_equal(dm_gpu_driver_cuda("550.54.13"), 12030);
+	assert_int_equal(dm_gpu_driver_cuda("384.81"), 9000);
+	assert_int_equal(dm_gpu_driver_cuda("300.1"), 0);
+	assert_int_equal(dm_gpu_driver_cuda(""), 0);
+	assert_int_equal(dm_gpu_driver_cuda("abc"), 0);
+}
+
+static void test_gpu__cluster_reads_both_label_generations(void **state)
+{
+	static const char *const nodes[] = {
+		"new", "4",
+		"{\"nvidia.com/cuda.driver-version.full\":\"550.54.15\",\"nvidia.com/cuda.runtime-version.major\":\"12\","
+		"\"nvidia.com/cuda.runtime-version.minor\":\"4\"}",
+		"parts", "1",
+		"{\"nvidia.com/cuda.driver-version.major\":\"535\",\"nvidia.com/cuda.driver-version.minor\":\"104\","
+		"\"nvidia.com/cuda.driver-version.revision\":\"05\"}",
+		"old", "2",
+		"{\"nvidia.com/cuda.driver.major\":\"470\",\"nvidia.com/cuda.driver.minor\":\"57\","
+		"\"nvidia.com/cuda.driver.rev\":\"02\",\"nvidia.com/cuda.runtime.major\":\"11\","
+		"\"nvidia.com/cuda.runtime.minor\":\"4\"}",
+		"bare", "", "{}",
+		"junk", "x", "{\"nvidia.com/cuda.driver.major\":\"5x5\",\"nvidia.com/cuda.driver.minor\":\"1\"}",
+		NULL
+	};
+	dm_gpu_cluster *c = cluster_of(nodes);
+
+	(void)state;
+	assert_int_equal(c->n, 5);
+	assert_string_equal(c->nodes[0].name, "new");
+	assert_int_equal(c->nodes[0].allocatable, 4);
+	assert_string_equal(c->nodes[0].driver_version, "550.54.15");
+	assert_int_equal(c->nodes[0].cuda_version, 12040);
+	/* no CUDA label: from the driver table */
+	assert_string_equal(c->nodes[1].driver_version, "535.104.05");
+	assert_int_equal(c->nodes[1].cuda_version, 12020);
+	assert_string_equal(c->nodes[2].driver_version, "470.57.02");
+	assert_string_equal(c->nodes[2].driver_from, "nvidia.com/cuda.driver.*");
+	assert_int_equal(c->nodes[2].cuda_version, 11040);
+	assert_int_equal(c->nodes[3].allocatable, 0);
+	assert_string_equal(c->nodes[3].driver_version, "");
+	assert_int_equal(c->nodes[3].cuda_version, 0);
+	/* a quantity that is no number, labels that are no numbers: unknown */
+	assert_int_equal(c->nodes[4].allocatable, DM_GPU_UNKNOWN);
+	assert_string_equal(c->nodes[4].driver_version, "");
+	dm_gpu_cluster_free(c);
+	assert_int_equal(dm_gpu_cluster_parse(&c, "{\"kind\":\"Status\"}", 17), DM_ERR_PARSE);
+	assert_null(c);
+}
+
+static dm_gpu_verdict *judge_cluster(const dm_gpu_cluster *c, int major, int minor)
+{
+	dm_gpu_check_opts o = DM_GPU_CHECK_OPTS_INIT;
+	dm_gpu_verdict *v = NULL;
+
+	o.cuda_major = major;
+	o.cuda_minor = minor;
+	assert_int_equal(dm_gpu_check_cluster(&v, c, &o), DM_OK);
+	return v;
+}
+
+static void test_gpu__cluster_without_gpus_is_not_ready(void **state)
+{
+	static const char *const cpu[] = { "a", "", "{}", "b", "0", "{}", NULL };
+	static const char *const none[] = { NULL };
+	dm_gpu_cluster *c = cluster_of(cpu);
+	dm_gpu_verdict *v = judge_cluster(c, 0, 0);
+
+	(void)state;
+	assert_false(v->ready);
+	assert_int_equal(v->n_reasons, 1);
+	assert_string_equal(v->reasons[0].code, "no-allocatable-gpu");
+	assert_non_null(strstr(v->reasons[0].message, "(2 nodes: 'a', 'b', allocatable 0)"));
+	dm_gpu_verdict_free(v);
+	dm_gpu_cluster_free(c);
+	c = cluster_of(none);
+	v = judge_cluster(c, 12, 1);
+	assert_false(v->ready);
+	assert_string_equal(v->reasons[0].message, "the cluster has no node, so none offers nvidia.com/gpu");
+	dm_gpu_verdict_free(v);
+	dm_gpu_cluster_free(c);
+}
+
+static void test_gpu__cluster_judges_each_gpu_node_by_its_driver(void **state)
+{
+	static const char *const nodes[] = {
+		"unlabelled", "2", "{}",
+		"old", "1", "{\"nvidia.com/cuda.driver.major\":\"470\",\"nvidia.com/cuda.driver.minor\":\"57\"}",
+		"compat", "1", "{\"nvidia.com/cuda.driver-version.full\":\"525.85.12\"}",
+		NULL
+	};
+	dm_gpu_cluster *c = cluster_of(nodes);
+	dm_gpu_verdict *v;
+
+	(void)state;
+	/* no CUDA asked: any GPU node does */
+	v = judge_cluster(c, 0, 0);
+	assert_true(v->ready);
+	assert_int_equal(v->ready_devices, 4);
+	assert_int_equal(v->n_reasons, 0);
+	dm_gpu_verdict_free(v);
+	/* CUDA 12.1: the 525 node runs it through minor-version compatibility; the others
+	 * are kept as warnings */
+	v = judge_cluster(c, 12, 1);
+	assert_true(v->ready);
+	assert_int_equal(v->ready_devices, 1);
+	assert_true(v->minor_compat);
+	assert_int_equal(v->n_reasons, 3);
+	assert_string_equal(v->reasons[0].code, "minor-version-compat");
+	assert_non_null(strstr(v->reasons[0].message, "node 'compat': driver 525.85.12 supports CUDA 12.0"));
+	assert_string_equal(v->reasons[1].code, "driver-version-unknown");
+	assert_int_equal(v->reasons[1].severity, DM_GPU_WARNING);
+	assert_string_equal(v->reasons[2].code, "driver-too-old");
+	assert_int_equal(v->reasons[2].severity, DM_GPU_WARNING);
+	dm_gpu_verdict_free(v);
+	/* CUDA 13.0: no node runs it, each says why */
+	v = judge_cluster(c, 13, 0);
+	assert_false(v->ready);
+	assert_int_equal(v->ready_devices, 0);
+	assert_int_equal(v->n_reasons, 3);
+	assert_string_equal(v->reasons[0].code, "driver-version-unknown");
+	assert_int_equal(v->reasons[0].severity, DM_GPU_ERROR);
+	assert_non_null(strstr(v->reasons[0].message, "node 'unlabelled': offers 2 nvidia.com/gpu, but no label"));
+	assert_string_equal(v->reasons[1].code, "driver-too-old");
+	assert_non_null(strstr(v->reasons[1].message, "node 'old': driver 470.57 supports CUDA 11.4, but CUDA 13.0"));
+	assert_string_equal(v->reasons[2].code, "driver-too-old");
+	dm_gpu_verdict_free(v);
+	dm_gpu_cluster_free(c);
+}
+
+/* The GPU flavour's notebook (flavours/gpu_flavour/jupyterhub-gpu-values.yaml): dm-gpu knows it. */
+static void test_gpu__images_know_the_gpu_flavours_notebook(void **state)
+{
+	dm_gpu_images *t = repo_table();
+	dm_gpu_image *img = NULL;
+
+	(void)state;
+	assert_int_equal(dm_gpu_images_find(&img, t, "quay.io/jupyter/pytorch-notebook:cuda12-python-3.11"), DM_OK);
+	assert_int_equal(img->cuda_major * 10 + img->cuda_minor, 121);
+	dm_gpu_image_free(img);
+	assert_int_equal(dm_gpu_images_find(&img, t, "quay.io/jupyter/pytorch-notebook:cuda11-2024-10-07"), DM_OK);
+	assert_int_equal(img->cuda_major * 10 + img->cuda_minor, 118);
+	dm_gpu_image_free(img);
+	/* later cuda12 builds moved to other CUDA versions: not guessed */
+	assert_int_equal(dm_gpu_images_find(&img, t, "quay.io/jupyter/pytorch-notebook:cuda12-2025-05-01"),
+			 DM_ERR_NOTFOUND);
+	dm_gpu_images_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +707,11 @@ int main(void)
 		cmocka_unit_test(test_gpu__images_find_by_name_and_reference),
 		cmocka_unit_test(test_gpu__images_are_listed_in_table_order),
 		cmocka_unit_test(test_gpu__images_reject_bad_tables_with_position),
+		cmocka_unit_test(test_gpu__driver_cuda_is_the_newest_the_driver_runs),
+		cmocka_unit_test(test_gpu__cluster_reads_both_label_generations),
+		cmocka_unit_test(test_gpu__cluster_without_gpus_is_not_ready),
+		cmocka_unit_test(test_gpu__cluster_judges_each_gpu_node_by_its_driver),
+		cmocka_unit_test(test_gpu__images_know_the_gpu_flavours_notebook),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <dm/gpu.h>
 #include <dm/platform.h>
 #include <dm/util.h>
+#include "platform/internal.h"
 
 #define FX DM_SOURCE_DIR "/tests/fixtures/platform"
 
@@ -494,6 +497,218 @@ static void test_platform__durations_for_helm(void **state)
 	assert_string_equal(d, "1500ms");
 }
 
+/* ---- requires: gpu, and the images of rendered manifests ---- */
+
+#define GX DM_SOURCE_DIR "/tests/fixtures/platform-gpu"
+
+static void test_platform__requires_gpu_in_its_three_forms(void **state)
+{
+	loaded l;
+	const dm_component *c;
+
+	(void)state;
+	assert_int_equal(load(&l, GX "/flavours/gpu.yaml", 0), DM_OK);
+	c = dm_platform_find(l.p, "gx-plain");
+	assert_false(c->requires_gpu);
+	assert_int_equal(c->n_gpu, 0);
+	c = dm_platform_find(l.p, "gx-any");
+	assert_true(c->requires_gpu);
+	assert_int_equal(c->n_gpu, 0);
+	c = dm_platform_find(l.p, "gx-cuda");
+	assert_true(c->requires_gpu);
+	assert_int_equal(c->n_gpu, 1);
+	assert_string_equal(c->gpu[0].image, "quay.io/jupyter/pytorch-notebook:cuda12-python-3.11");
+	assert_string_equal(c->gpu[0].profile, "pydl_gpu_env");
+	assert_string_equal(c->gpu[0].file, GX "/components/gx-cuda/config.yaml");
+	assert_int_equal(c->gpu[0].line, 11);
+	assert_int_equal(c->gpu[0].col, 14);
+	unload(&l);
+}
+
+/* A flavour in a fresh folder whose one component `c` has config.yaml `body`. */
+static dm_err load_one(loaded *l, char *dir, const char *body)
+{
+	char path[512];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/components", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/components/c", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/components/c/config.yaml", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "name: c\nkind: manifest\nmanifests: [https://example.invalid/x.yaml]\n%s", body);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/f.yaml", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "project:\n  k8s_namespace: ns\n  flavour: [c]\n");
+	fclose(f);
+	return load(l, path, 0);
+}
+
+static void drop_one(const char *dir)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/components/c/config.yaml", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/components/c", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/components", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/f.yaml", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_platform__requires_is_checked_with_file_and_line(void **state)
+{
+	static const struct {
+		const char *body, *want;
+	} bad[] = {
+		{ "requires: cpu\n", "config.yaml:4:11: 'requires' must be gpu or a map with 'gpu', not 'cpu'" },
+		{ "requires:\n  tpu: true\n", "config.yaml:5:3: unknown key 'tpu'" },
+		{ "requires:\n  gpu: maybe\n", "config.yaml:5:8:" },
+		{ "requires:\n  gpu:\n    image: x\n    cuda: \"12.1\"\n", "config.yaml:7:5: unknown key 'cuda'" },
+		{ "requires:\n  gpu: [{image: \"a b\"}]\n", "'image' must be an image reference, not 'a b'" },
+	};
+	char dir[64];
+	loaded l;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(dir, sizeof(dir), "/tmp/dm-requires-XXXXXX");
+		assert_int_equal(load_one(&l, dir, bad[i].body), DM_ERR_CONFIG);
+		if (!strstr(dm_err_detail(), bad[i].want))
+			fail_msg("%s: '%s' lacks '%s'", bad[i].body, dm_err_detail(), bad[i].want);
+		unload(&l);
+		drop_one(dir);
+	}
+	/* requires.gpu: false, and an empty requires, require nothing */
+	snprintf(dir, sizeof(dir), "/tmp/dm-requires-XXXXXX");
+	assert_int_equal(load_one(&l, dir, "requires:\n  gpu: false\n"), DM_OK);
+	assert_false(dm_platform_find(l.p, "c")->requires_gpu);
+	unload(&l);
+	drop_one(dir);
+	snprintf(dir, sizeof(dir), "/tmp/dm-requires-XXXXXX");
+	assert_int_equal(load_one(&l, dir, "requires: {}\n"), DM_OK);
+	assert_false(dm_platform_find(l.p, "c")->requires_gpu);
+	unload(&l);
+	drop_one(dir);
+}
+
+/* dm-gpu knows every image that a shipped flavour's components require a GPU for. */
+static void test_platform__shipped_gpu_images_are_in_the_image_table(void **state)
+{
+	dm_gpu_images *t = NULL;
+	glob_t g;
+
+	(void)state;
+	assert_int_equal(dm_gpu_images_load_file(&t, DM_SOURCE_DIR "/k8s/gpu-images.yaml"), DM_OK);
+	assert_int_equal(glob(DM_SOURCE_DIR "/flavours/*.yaml", 0, NULL, &g), 0);
+	assert_int_equal(glob(DM_SOURCE_DIR "/flavours/gpu_flavour/gpu_flavour.yaml", GLOB_APPEND, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		loaded l;
+
+		assert_int_equal(load(&l, g.gl_pathv[i], 0), DM_OK);
+		for (size_t k = 0; k < dm_platform_count(l.p); k++) {
+			const dm_component *c = dm_platform_at(l.p, k);
+
+			for (size_t j = 0; j < c->n_gpu; j++) {
+				dm_gpu_image *img = NULL;
+
+				if (c->gpu[j].image && dm_gpu_images_find(&img, t, c->gpu[j].image) != DM_OK)
+					fail_msg("%s: %s: %s", g.gl_pathv[i], c->name, dm_err_detail());
+				dm_gpu_image_free(img);
+			}
+		}
+		unload(&l);
+	}
+	globfree(&g);
+	dm_gpu_images_free(t);
+}
+
+static void test_platform__images_of_every_container_list(void **state)
+{
+	static const char yaml[] = "# Source: x\n"
+				   "kind: Pod\nspec:\n  containers:\n  - {name: a, image: \"r/a:1\"}\n"
+				   "  - {name: b, image: r/b:2}\n  initContainers:\n  - {name: i, image: r/a:1}\n"
+				   "  ephemeralContainers:\n  - {name: e, image: r/e@sha256:00}\n"
+				   "---\n"
+				   "---\n"
+				   "kind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
+				   "          containers:\n          - name: c\n            image: r/c:3\n"
+				   "          - name: noimage\n"
+				   "---\n"
+				   "kind: ConfigMap\ndata:\n  image: r/not:1\n  containers: r/not:2\n"
+				   "---\n"
+				   "kind: Custom\nspec:\n  image: r/not:3\n  podTemplate:\n    containers: [r/not:4]\n";
+	char **list = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(dm_images_from_yaml(&list, &n, yaml, strlen(yaml), "t"), DM_OK);
+	assert_int_equal(n, 4);
+	assert_string_equal(list[0], "r/a:1");
+	assert_string_equal(list[1], "r/b:2");
+	assert_string_equal(list[2], "r/e@sha256:00");
+	assert_string_equal(list[3], "r/c:3");
+	assert_null(list[4]);
+	/* more documents add to the list, each image once */
+	assert_int_equal(dm_images_from_yaml(&list, &n, "containers: [{image: r/b:2}, {image: r/z:9}]\n", 45, "u"),
+			 DM_OK);
+	assert_int_equal(n, 5);
+	assert_string_equal(list[4], "r/z:9");
+	assert_int_equal(dm_images_from_yaml(&list, &n, "a: [\n", 5, "rendered"), DM_ERR_PARSE);
+	assert_non_null(strstr(dm_err_detail(), "rendered: line "));
+	dm_strv_free(list);
+	list = NULL;
+	n = 0;
+	{
+		/* nine levels of ten aliases: 10^9 nodes to visit, stopped */
+		dm_buf b = DM_BUF_INIT;
+
+		dm_buf_puts(&b, "a0: &a0 [x]\n");
+		for (int i = 1; i < 10; i++) {
+			dm_buf_printf(&b, "a%d: &a%d [", i, i);
+			for (int k = 0; k < 10; k++)
+				dm_buf_printf(&b, "%s*a%d", k ? ", " : "", i - 1);
+			dm_buf_puts(&b, "]\n");
+		}
+		assert_int_equal(dm_images_from_yaml(&list, &n, dm_buf_str(&b), b.len, "laughs"), DM_ERR_PARSE);
+		assert_non_null(strstr(dm_err_detail(), "laughs: more than 1000000 nodes"));
+		dm_buf_release(&b);
+		dm_strv_free(list);
+		list = NULL;
+		n = 0;
+	}
+	assert_int_equal(dm_images_from_yaml(&list, &n, "", 0, "empty"), DM_OK);
+	assert_int_equal(n, 0);
+	dm_strv_free(list);
+}
+
+static void test_platform__results_images_are_sorted_and_unique(void **state)
+{
+	char *a[] = { "z/x:1", "a/b:2", NULL }, *b[] = { "a/b:2", "m/n:3", NULL };
+	dm_run_result r[3];
+	char **out = NULL;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	r[0].images = a;
+	r[2].images = b;
+	assert_int_equal(dm_run_results_images(&out, r, 3), DM_OK);
+	assert_string_equal(out[0], "a/b:2");
+	assert_string_equal(out[1], "m/n:3");
+	assert_string_equal(out[2], "z/x:1");
+	assert_null(out[3]);
+	dm_strv_free(out);
+	assert_int_equal(dm_run_results_images(&out, r, 0), DM_OK);
+	assert_null(out[0]);
+	dm_strv_free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,6 +731,11 @@ int main(void)
 		cmocka_unit_test(test_platform__flavour_section_is_the_inline_map_of_a_component),
 		cmocka_unit_test(test_platform__programs_are_those_the_components_run),
 		cmocka_unit_test(test_platform__durations_for_helm),
+		cmocka_unit_test(test_platform__requires_gpu_in_its_three_forms),
+		cmocka_unit_test(test_platform__requires_is_checked_with_file_and_line),
+		cmocka_unit_test(test_platform__shipped_gpu_images_are_in_the_image_table),
+		cmocka_unit_test(test_platform__images_of_every_container_list),
+		cmocka_unit_test(test_platform__results_images_are_sorted_and_unique),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,12 +7,13 @@
 #include <dm/cli.h>
 #include <dm/json.h>
 #include <dm/err.h>
+#include <dm/gpu.h>
 #include <dm/log.h>
 #include <dm/platform.h>
 #include <dm/proc.h>
 #include <dm/util.h>
 
-static const char help_head[] = "Usage: dm-helm [OPTIONS] plan|install|uninstall|status [COMPONENT...]\n"
+static const char help_head[] = "Usage: dm-helm [OPTIONS] plan|install|uninstall|status|images [COMPONENT...]\n"
 				"Install the components of a flavour with Helm 3 (kubectl for plain manifests),\n"
 				"in dependency order; uninstall in reverse order; show their status.\n"
 				"\n"
@@ -22,16 +23,21 @@ static const char help_head[] = "Usage: dm-helm [OPTIONS] plan|install|uninstall
 				"  install     helm upgrade --install each component (kubectl apply for kind\n"
 				"              manifest)\n"
 				"  uninstall   helm uninstall each component, in reverse order\n"
-				"  status      helm status of each component, as a table (or --json)\n";
+				"  status      helm status of each component, as a table (or --json)\n"
+				"  images      every image the components' pods would pull, from the charts\n"
+				"              rendered with dm's values (helm template), one a line, sorted\n"
+				"              (--json: a list); nothing reaches the cluster\n";
 
 static const char help_tail[] =
 	"Secret values (generated keys, keys read from the cluster) reach helm on its\n"
 	"stdin (-f -), never the command line or a file; plan shows them as <secret>.\n"
 	"Generated Secrets are created once and kept on reinstall.  SIGINT/SIGTERM stop\n"
 	"the running helm or kubectl and start nothing more (exit 130, what was done\n"
-	"listed).\n"
+	"listed).  install first checks the nodes for every component that requires a\n"
+	"GPU (docs/dm-helm.md): when one cannot run there, nothing is installed (exit 1).\n"
 	"\n" DM_CLI_EXIT_HELP "  install/uninstall: 4 when some components failed or were skipped (listed);\n"
-	"  status: 4 when some component is not deployed.\n";
+	"  status: 4 when some component is not deployed; images: 4 when some chart\n"
+	"  could not be rendered (each named; the others' images are listed).\n";
 
 enum {
 	OPT_DRY = DM_CLI_LONG_ONLY,
@@ -44,8 +50,12 @@ enum {
 	OPT_HELM,
 	OPT_KUBECTL,
 	OPT_CRASH_RESTARTS,
-	OPT_ROOT
+	OPT_ROOT,
+	OPT_SKIP_GPU_CHECK
 };
+
+extern const unsigned char dm_gpu_images_yaml[];
+extern const size_t dm_gpu_images_yaml_len;
 
 static const dm_cli_option option_table[] = {
 	DM_CLI_OPT_FLAVOUR('f'),
@@ -63,6 +73,10 @@ static const dm_cli_option option_table[] = {
 	{ OPT_DELETE_NS, "delete-namespace", NULL,
 	  "uninstall: delete the components' namespaces too (and with them the generated Secrets); only "
 	  "namespaces that dm created and that hold nothing else: else nothing is deleted (exit 1)",
+	  0 },
+	{ OPT_SKIP_GPU_CHECK, "skip-gpu-check", NULL,
+	  "install: also components that require a GPU when the cluster's nodes do not pass the GPU check "
+	  "(each named in a warning)",
 	  0 },
 	{ OPT_JSON, "json", NULL, "one JSON document on stdout", 0 },
 	DM_CLI_OPT_KUBECONFIG(OPT_KUBECONFIG, 0),
@@ -85,7 +99,7 @@ typedef struct {
 	const char *helm, *kubectl; /* --helm, --kubectl */
 	const char **only;          /* -c and the COMPONENT words (malloc'd, NULL-terminated) */
 	size_t n_only;
-	int json, dry_run, with_needs, delete_ns, verbosity;
+	int json, dry_run, with_needs, delete_ns, verbosity, skip_gpu_check;
 	long jobs, crash_restarts;
 	uint64_t timeout_ms;
 	dm_action action;
@@ -105,6 +119,7 @@ typedef struct {
 	dm_run_result *res;
 	char *helm, *kubectl;
 	dm_k8s_current cur; /* the cluster, when it is the current target */
+	dm_gpu_images *gpu_images; /* the built-in table, for install's GPU check */
 } run;
 
 static void print_argv(const char *const *argv)
@@ -161,6 +176,12 @@ static void print_plan_component(ui *u, const dm_component *c)
 			printf("   chart    %s\n", c->chart_path);
 		printf("   release  %s\n", c->release);
 	}
+	if (c->requires_gpu && !c->n_gpu)
+		printf("   requires a GPU node (nvidia.com/gpu), checked before install\n");
+	for (size_t i = 0; i < c->n_gpu; i++)
+		printf("   requires a GPU node%s%s%s%s%s, checked before install\n", c->gpu[i].image ? " for " : "",
+		       c->gpu[i].image ? c->gpu[i].image : "", c->gpu[i].profile ? " (profile " : "",
+		       c->gpu[i].profile ? c->gpu[i].profile : "", c->gpu[i].profile ? ")" : "");
 	for (size_t i = 0; i < c->n_values; i++)
 		printf("   values   %s\n", c->values[i]);
 	for (size_t i = 0; i < c->n_set; i++)
@@ -202,6 +223,14 @@ static void on_component(void *ud, const dm_component *c, const dm_run_result *r
 	}
 	if (u->dry_run || u->action == DM_ACTION_STATUS)
 		return;
+	if (u->action == DM_ACTION_IMAGES) {
+		/* each component that could not be rendered, on stderr; the list goes on */
+		if (res && res->outcome != DM_OUTCOME_OK)
+			dm_error("%s: %s", c->name, res->detail ? res->detail : "failed");
+		else if (res && u->verbosity > 0)
+			dm_info("%s: rendered (%.1fs)", c->name, res->seconds);
+		return;
+	}
 	if (!res) {
 		dm_info("%s: %s ...", c->name, u->action == DM_ACTION_INSTALL ? "installing" : "uninstalling");
 		return;
@@ -226,7 +255,7 @@ static void print_interrupted(dm_action action, const dm_run_result *r, size_t n
 {
 	static const dm_outcome shown[] = { DM_OUTCOME_OK, DM_OUTCOME_FAILED, DM_OUTCOME_SKIPPED,
 					    DM_OUTCOME_INTERRUPTED, DM_OUTCOME_PENDING };
-	static const char *const names[] = { "plan", "install", "uninstall", "status" };
+	static const char *const names[] = { "plan", "install", "uninstall", "status", "images" };
 	dm_buf line = DM_BUF_INIT;
 
 	dm_buf_printf(&line, "%s interrupted", names[action]);
@@ -279,7 +308,7 @@ static int print_json(const dm_platform *p, dm_action action, const dm_run_resul
 {
 	const dm_project *pj = dm_flavour_project(dm_platform_flavour(p));
 	json_t *root = json_object(), *list = json_array();
-	static const char *const names[] = { "plan", "install", "uninstall", "status" };
+	static const char *const names[] = { "plan", "install", "uninstall", "status", "images" };
 
 	json_object_set_new(root, "action", json_string(names[action]));
 	json_object_set_new(root, "flavour", json_string(pj->file));
@@ -411,6 +440,7 @@ static int parse_options(options *o, dm_cli_parser *args)
 		case OPT_CONTEXT: o->context = v; break;
 		case OPT_WITH_NEEDS: o->with_needs = 1; break;
 		case OPT_DELETE_NS: o->delete_ns = 1; break;
+		case OPT_SKIP_GPU_CHECK: o->skip_gpu_check = 1; break;
 		case OPT_HELM: o->helm = v; break;
 		case OPT_KUBECTL: o->kubectl = v; break;
 		case 'v': o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1; break;
@@ -425,15 +455,15 @@ static int parse_options(options *o, dm_cli_parser *args)
 /* The command word and the components named after it. */
 static int parse_words(options *o, const dm_cli_parser *args)
 {
-	static const char *const actions[] = { "plan", "install", "uninstall", "status" };
+	static const char *const actions[] = { "plan", "install", "uninstall", "status", "images" };
 	size_t i;
 
 	if (args->noperands == 0)
-		return dm_cli_usage_error("name a command: plan, install, uninstall or status");
+		return dm_cli_usage_error("name a command: plan, install, uninstall, status or images");
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]) && strcmp(args->operands[0], actions[i]); i++)
 		;
 	if (i == sizeof(actions) / sizeof(actions[0]))
-		return dm_cli_usage_error("unknown command '%s' (plan, install, uninstall or status)",
+		return dm_cli_usage_error("unknown command '%s' (plan, install, uninstall, status or images)",
 					  args->operands[0]);
 	o->action = (dm_action)i;
 	for (int k = 1; k < args->noperands; k++)
@@ -460,6 +490,10 @@ static int parse_args(options *o, int argc, char **argv)
 		return code;
 	if (o->delete_ns && o->action != DM_ACTION_UNINSTALL)
 		return dm_cli_usage_error("--delete-namespace goes with uninstall only");
+	if (o->skip_gpu_check && o->action != DM_ACTION_INSTALL)
+		return dm_cli_usage_error("--skip-gpu-check goes with install only");
+	if (o->dry_run && o->action == DM_ACTION_IMAGES)
+		return dm_cli_usage_error("images runs nothing on the cluster; it takes no --dry-run");
 	if (o->json && o->action == DM_ACTION_PLAN)
 		return dm_cli_usage_error("plan prints text; use --json with install, uninstall or status");
 	return DM_CLI_GO_ON;
@@ -488,8 +522,9 @@ static dm_err find_programs(run *r, const options *o)
 	dm_platform_programs(r->p, o->delete_ns, &want_helm, &want_kubectl);
 	if (want_helm && (e = find_program(&r->helm, o->helm, "helm", "DM_HELM", "DM_TEST_HELM", "HELM", needed)))
 		return e;
-	if (want_kubectl &&
-	    (e = find_program(&r->kubectl, o->kubectl, "kubectl", "DM_KUBECTL", "DM_TEST_KUBECTL", "KUBECTL", needed)))
+	/* images: only kustomizations need kubectl, and they fail alone without it */
+	if (want_kubectl && (e = find_program(&r->kubectl, o->kubectl, "kubectl", "DM_KUBECTL", "DM_TEST_KUBECTL",
+					      "KUBECTL", needed && o->action != DM_ACTION_IMAGES)))
 		return e;
 	return DM_OK;
 }
@@ -515,6 +550,8 @@ static dm_err run_action(run *r, const options *o)
 	ro.dry_run = o->dry_run;
 	ro.delete_namespace = o->delete_ns;
 	ro.crash_restarts = o->crash_restarts ? (int)o->crash_restarts : -1;
+	ro.gpu_images = r->gpu_images;
+	ro.skip_gpu_check = o->skip_gpu_check;
 	ro.on_command = on_command;
 	ro.on_component = on_component;
 	ro.ud = &u;
@@ -527,11 +564,47 @@ static dm_err run_action(run *r, const options *o)
 	return dm_platform_run(r->p, o->action, &ro, &r->res);
 }
 
+/* images: the list on stdout (or a JSON list), what is missing from it on stderr; the exit code. */
+static int report_images(const run *r, const options *o, dm_err e)
+{
+	size_t n = dm_platform_count(r->p), failed = 0;
+	dm_buf which = DM_BUF_INIT;
+	char **images = NULL;
+	dm_err me;
+
+	if ((me = dm_run_results_images(&images, r->res, n)))
+		return dm_cli_fail(me);
+	if (o->json) {
+		json_t *list = json_array();
+
+		for (size_t i = 0; images[i]; i++)
+			json_array_append_new(list, json_string(images[i]));
+		dm_json_print(list);
+	} else {
+		for (size_t i = 0; images[i]; i++)
+			printf("%s\n", images[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (r->res[i].outcome != DM_OUTCOME_OK)
+			dm_buf_printf(&which, "%s%s", failed++ ? ", " : "", r->res[i].component->name);
+	}
+	if (failed)
+		dm_warn("images: the list is partial: %zu of %zu components could not be rendered (%s)", failed, n,
+			dm_buf_str(&which));
+	dm_buf_release(&which);
+	dm_strv_free(images);
+	if (e == DM_ERR_PARTIAL)
+		dm_err_clear();
+	return dm_cli_exit_code(e);
+}
+
 /* What the run did, on stdout and stderr; the exit code. */
 static int report(const run *r, const options *o, dm_err e)
 {
 	size_t n = dm_platform_count(r->p);
 
+	if (o->action == DM_ACTION_IMAGES && r->res && (e == DM_OK || e == DM_ERR_PARTIAL))
+		return report_images(r, o, e);
 	if (e == DM_ERR_INTERRUPTED && r->res && !o->json) {
 		print_interrupted(o->action, r->res, n);
 		return DM_EXIT_INTERRUPTED;
@@ -567,6 +640,7 @@ static void run_release(run *r)
 	free(r->helm);
 	free(r->kubectl);
 	dm_k8s_current_release(&r->cur);
+	dm_gpu_images_free(r->gpu_images);
 }
 
 int main(int argc, char **argv)
@@ -584,7 +658,9 @@ int main(int argc, char **argv)
 	dm_cli_no_core();
 	/* from here on an interrupt stops what runs and is reported */
 	dm_cli_on_interrupt(on_signal);
-	if ((e = load(&r, &o)) || (e = find_programs(&r, &o)))
+	if ((e = load(&r, &o)) || (e = find_programs(&r, &o)) ||
+	    (e = dm_gpu_images_load_string(&r.gpu_images, "k8s/gpu-images.yaml (built in)",
+					   (const char *)dm_gpu_images_yaml, dm_gpu_images_yaml_len)))
 		code = dm_cli_fail(e);
 	else
 		code = report(&r, &o, run_action(&r, &o));
