@@ -131,14 +131,15 @@ typedef struct {
 dm_err dm_gpu_probe(dm_gpu_report **out, const dm_gpu_probe_opts *opts);
 void dm_gpu_report_free(dm_gpu_report *r);
 
-/* Reads node `node` (NULL: $NODE_NAME, else this host's name) through the
- * kubeconfig file (NULL: $KUBECONFIG, else ~/.kube/config) and stores its
+/* Reads node `node` (NULL: $NODE_NAME, else this host's name) from the cluster
+ * of kubeconfig and context (as dm_k8s_choose chose them; NULL: $KUBECONFIG,
+ * else ~/.kube/config, and its current context) and stores its
  * name, allocatable and capacity of nvidia.com/gpu in r (0 when the resource
  * is absent).  A failure to reach or read the node is kept in r->k8s_error for
  * dm_gpu_check to report; only DM_ERR_NOMEM is returned as an error.
  * Part of builds with the Kubernetes client (the main build); the standalone
  * dm-gpu build (tools/dm-gpu/standalone) leaves it out. */
-dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *node);
+dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *context, const char *node);
 
 /* What a Kubernetes cluster's nodes say about their GPUs: what the device
  * plugin registered (allocatable nvidia.com/gpu) and the driver that NVIDIA's
@@ -280,7 +281,6 @@ void dm_gpu_verdict_free(dm_gpu_verdict *v);
  * ready_devices is the allocatable nvidia.com/gpu of the ready nodes.
  * *out: dm_gpu_verdict_free(). */
 dm_err dm_gpu_check_cluster(dm_gpu_verdict **out, const dm_gpu_cluster *c, const dm_gpu_check_opts *o);
-
 
 /* The driver table (NVIDIA's Linux release notes). */
 

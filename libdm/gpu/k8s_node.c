@@ -23,7 +23,7 @@ static dm_err keep_error(dm_gpu_report *r, const char *msg)
 	return r->k8s_error ? DM_OK : dm_nomem();
 }
 
-dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *node)
+dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *context, const char *node)
 {
 	dm_k8s_opts o = DM_K8S_OPTS_INIT;
 	char host[256], *reply = NULL, *path = NULL;
@@ -47,6 +47,7 @@ dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *nod
 	r->k8s_allocatable = r->k8s_capacity = DM_GPU_UNKNOWN;
 
 	o.kubeconfig = kubeconfig;
+	o.context = context;
 	if ((err = dm_k8s_open(&c, &o)) != DM_OK) {
 		err = err == DM_ERR_NOMEM ? err : keep_error(r, dm_err_detail());
 		goto done;

@@ -183,12 +183,14 @@ static void *forward_loop(void *arg)
 	for (;;) {
 		dm_proc_opts po = DM_PROC_OPTS_INIT;
 		dm_proc_result r = DM_PROC_RESULT_INIT;
+		double r_seconds;
 		int exits;
 
 		po.argv = argv;
 		po.stop = &f->stop;
 		__atomic_store_n(&f->running, 1, __ATOMIC_SEQ_CST);
 		dm_proc_run(&po, &r);
+		r_seconds = r.seconds;
 		__atomic_store_n(&f->running, 0, __ATOMIC_SEQ_CST);
 		pthread_mutex_lock(&f->mu);
 		dm_proc_last_line(f->last, sizeof(f->last), &r.err);
@@ -203,7 +205,8 @@ static void *forward_loop(void *arg)
 		if (__atomic_load_n(&f->up, __ATOMIC_SEQ_CST)) /* lost after it was up: say so, reopen */
 			dm_warn("port-forward to %s/%s lost (%s): reopening it on 127.0.0.1:%d (%d of %d)", f->ns,
 				f->target, f->last, f->local_port, exits, f->o.retries);
-		sleep(1);
+		if (r_seconds < 2) /* it did not get far: not at once again */
+			sleep(1);
 	}
 	return NULL;
 }

@@ -53,6 +53,11 @@ run k8s_bad_file 1 "${S[@]}" -- check --kubeconfig "$W/absent-kubeconfig" --node
 has k8s_bad_file out "error: [kubernetes-node]"
 has k8s_bad_file out "$W/absent-kubeconfig"
 
-run k8s_node_alone 2 -- check --node "$gpu_node"
-has k8s_node_alone err "--node needs --kubeconfig"
+# --node alone: the cluster that $KUBECONFIG names (else the current target, else ~/.kube/config)
+run k8s_node_alone 0 "${S[@]}" -- check --node "$gpu_node" --json --root "$R"
+jeq k8s_node_alone kubernetes.node "$gpu_node"
+jeq k8s_node_alone kubernetes.allocatable 8
+# --context picks a context of that kubeconfig: one it lacks is named
+run k8s_context 1 "${S[@]}" -- check --node "$gpu_node" --context no-such-context --root "$R"
+has k8s_context out "no-such-context"
 finish

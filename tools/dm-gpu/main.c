@@ -48,7 +48,7 @@ struct args {
 	const char *min_memory;
 	const char *min_cc;
 	const char *root;
-	const char *kubeconfig;
+	const char *kubeconfig, *context;
 	const char *node;
 	int k8s;
 };
@@ -63,6 +63,7 @@ enum {
 	OPT_ROOT,
 	OPT_JSON,
 	OPT_KUBECONFIG,
+	OPT_CONTEXT,
 	OPT_NODE
 };
 
@@ -87,11 +88,15 @@ static const dm_cli_option option_table[] = {
 	  "mounted in a container)",
 	  0 },
 #ifdef DM_GPU_HAVE_K8S
-	{ OPT_KUBECONFIG, "kubeconfig", "FILE",
-	  "also read this node from Kubernetes (FILE, or $KUBECONFIG with --kubeconfig ''): its allocatable "
-	  "nvidia.com/gpu must be > 0",
+	{ OPT_NODE, "node", "NAME",
+	  "also read this node from Kubernetes (default with --kubeconfig or --context: $NODE_NAME, else the "
+	  "host name): its allocatable nvidia.com/gpu must be > 0",
 	  0 },
-	{ OPT_NODE, "node", "NAME", "the Kubernetes node (default: $NODE_NAME, else the host name)", 0 },
+	{ OPT_KUBECONFIG, "kubeconfig", "FILE",
+	  "the cluster of --node (default: $KUBECONFIG, else the cluster that dm-cluster start recorded, else "
+	  "~/.kube/config; '' as not given)",
+	  0 },
+	DM_CLI_OPT_CONTEXT(OPT_CONTEXT, 0),
 #endif
 	{ OPT_JSON, "json", NULL, "print one JSON document with every fact and every reason", 0 },
 	{ 'q', "quiet", NULL, "errors only on stderr", 0 },
@@ -112,8 +117,6 @@ static int check_words(struct args *a, const dm_cli_parser *p, int check_only)
 	}
 	if (p->noperands > 1)
 		return dm_cli_usage_error("unexpected argument '%s'", p->operands[1]);
-	if (a->node && !a->k8s)
-		return dm_cli_usage_error("--node needs --kubeconfig");
 	if (check_only && !a->check)
 		return dm_cli_usage_error("--cuda, --image, --min-memory, --min-cc and --smoke belong to 'check'");
 	return DM_CLI_GO_ON;
@@ -138,10 +141,17 @@ static int parse_args(struct args *a, int argc, char **argv)
 		case OPT_ROOT: a->root = p.value; break;
 		case OPT_JSON: a->json = 1; break;
 		case OPT_KUBECONFIG:
-			a->kubeconfig = p.value;
+			a->kubeconfig = *p.value ? p.value : NULL;
 			a->k8s = 1;
 			break;
-		case OPT_NODE: a->node = p.value; break;
+		case OPT_CONTEXT:
+			a->context = p.value;
+			a->k8s = 1;
+			break;
+		case OPT_NODE:
+			a->node = p.value;
+			a->k8s = 1;
+			break;
 		case 'q': a->verbosity = -1; break;
 		case 'v': a->verbosity++; break;
 		case 'h': return dm_cli_help(help_head, option_table, help_tail);
@@ -526,9 +536,19 @@ int main(int argc, char **argv)
 		goto done;
 	}
 #ifdef DM_GPU_HAVE_K8S
-	if (a.k8s && (err = dm_gpu_k8s_node(r, *a.kubeconfig ? a.kubeconfig : NULL, a.node)) != DM_OK) {
-		code = dm_cli_fail(err);
-		goto done;
+	if (a.k8s) {
+		dm_k8s_opts ko = DM_K8S_OPTS_INIT;
+		dm_k8s_current cur;
+
+		ko.kubeconfig = a.kubeconfig;
+		ko.context = a.context;
+		if (!(err = dm_cli_k8s_choose(&ko, &cur)))
+			err = dm_gpu_k8s_node(r, ko.kubeconfig, ko.context, a.node);
+		dm_k8s_current_release(&cur);
+		if (err != DM_OK) {
+			code = dm_cli_fail(err);
+			goto done;
+		}
 	}
 #endif
 	err = dm_gpu_check(&v, r, &co);

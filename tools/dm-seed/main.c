@@ -108,7 +108,7 @@ static const dm_cli_option option_table[] = {
 	{ OPT_THRESHOLD, "multipart-threshold", "SIZE", "files larger than this go multipart (default 16MiB)",
 	  JOB_CARRY },
 	{ OPT_RETRIES, "retries", "N",
-	  "retries of a failed request (default 5); 5xx, SlowDown, timeouts and resets are retried, auth errors "
+	  "retries of a failed request (default 5; 10 through a port-forward); 5xx, SlowDown, timeouts and resets are retried, auth errors "
 	  "never; bytes the server refused (BadDigest) are read again",
 	  JOB_CARRY },
 	{ OPT_CONNECT_TIMEOUT, "connect-timeout", "DUR", "give up connecting after DUR (default 10s)", JOB_CARRY },
@@ -906,6 +906,8 @@ static dm_err lake_open(lake *l, args *a)
 
 	if ((e = connect_alias(a, l->alias, &l->fwd)))
 		return e;
+	if (l->fwd && a->cfg.retries < 0) /* time for a lost forward to be reopened: about 20 s */
+		a->cfg.retries = 10;
 	if (a->cfg.insecure)
 		dm_warn("TLS certificate checks are off (--insecure): anyone on the path can read and change the data");
 	a->cfg.endpoint = l->alias->url;
