@@ -97,6 +97,14 @@ release: deps-dm
 install: release
 	DESTDIR="$(DESTDIR)" cmake --install $(RELEASE)
 
+# build-deb/dm_VERSION_ARCH.deb: the install tree under /usr as one Debian package, its Depends
+# from the libraries the binaries link (dpkg-shlibdeps, hence dpkg-dev)
+deb: deps-dm
+	bash scripts/install-deps.sh dpkg-dev file
+	cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release -DDM_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr
+	cmake --build build-deb -j$(JOBS)
+	cd build-deb && cpack -G DEB
+
 bench: build
 	bash bench/seed-bench.sh $(BUILD)
 
@@ -107,4 +115,4 @@ image: build
 	bash tests/servers/k8s-image.sh $(BUILD) $(BUILD)/image
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(DEMO_BUILD) $(RELEASE) build-fuzz
+	rm -rf $(BUILD) $(ASAN) $(DEMO_BUILD) $(RELEASE) build-deb build-fuzz

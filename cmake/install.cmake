@@ -108,3 +108,25 @@ else()
 endif()
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE
   DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# `make deb`: one Debian package of the tree above (configured with CMAKE_INSTALL_PREFIX=/usr);
+# its Depends come from the libraries the binaries link (dpkg-shlibdeps)
+set(CPACK_PACKAGE_NAME dm)
+set(CPACK_PACKAGE_VENDOR "dm")
+set(CPACK_PACKAGE_CONTACT "dm maintainers <dm@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+  "Data-Mill's data plane: S3 seeding, Kubernetes Secrets, a flavour's components with Helm")
+set(CPACK_PACKAGE_DESCRIPTION "dm-seed uploads a folder into S3 buckets, checksummed, incremental and \
+in parallel; dm-secrets reads a Secret from the Kubernetes API for the next tool; dm-helm installs \
+the components of a Data-Mill flavour with Helm in dependency order; dm-cluster drives minikube, \
+microk8s or a remote cluster; dm-gpu checks a node for GPU notebook images.  With libdm (shared \
+and static, headers, dm.pc) and the platform's flavours and components in /usr/share/dm.")
+set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
+set(CPACK_GENERATOR DEB)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION utils)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# dm-helm runs helm and kubectl, dm-cluster minikube or microk8s: none of them is in Debian 12
+# but kubectl (kubernetes-client)
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "kubernetes-client")
+include(CPack)
