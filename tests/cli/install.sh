@@ -4,10 +4,12 @@
 #     static, every public header, dm.pc, a man page per tool and dm(7) with the version filled
 #     in, bash and zsh completion, the platform content (identical to the source's) with its
 #     .dm-platform marker, README and LICENSE;
-#   - each installed tool run from a folder outside the repository: --version says what the
-#     build's tool says, --help works;
-#   - dm-helm plan reading the installed platform content (its flavours and components) from
-#     there: the plan of the installed default flavour is the plan of the source's;
+#   - each installed tool run from a folder outside the repository (in $TMPDIR, with no
+#     .dm-platform above it): --version says what the build's tool says, --help works;
+#   - the installed platform content found as the platform root from there, by $DM_HOME and by
+#     --root: dm-helm plan of its default flavour is the plan of the source's, and dm-seed
+#     --k8s-job takes the Secret and endpoint of its minio component; with neither, the tools
+#     look in the compiled-in share folder (this build's prefix) and say so;
 #   - a program of one's own built with `pkg-config dm` against the installed headers, once
 #     with libdm.so (run from the DESTDIR) and once with libdm.a (no libdm at run time).
 # The environment gives the install paths of this build (tests/install.cmake).
@@ -16,8 +18,11 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 W=$DM_TEST_WORK/install
 rm -rf "$W"
-mkdir -p "$W/outside"
+mkdir -p "$W"
 dest=$W/dest
+# the build folder is inside the repository, whose .dm-platform the tools would find from there
+out=$(mktemp -d "${TMPDIR:-/tmp}/dm-install-XXXXXX")
+trap 'rm -rf "$out"' EXIT
 
 DESTDIR=$dest "$DM_CMAKE" --install "$DM_BUILD_DIR" >"$W/install.log" 2>&1 ||
   { fail "cmake --install: exit $?"; tail -20 "$W/install.log"; exit 1; }
@@ -65,7 +70,7 @@ for f in LICENSE README.md; do
 done
 
 # --- the installed tools, run away from the source tree
-cd "$W/outside" || exit 1
+cd "$out" || exit 1
 for tool in $tools; do
   v=$("$bin/$tool" --version 2>&1) || fail "installed $tool --version: exit $?"
   [ "$v" = "$("$DM_BIN/$tool" --version 2>&1)" ] || fail "installed $tool --version says '$v'"
@@ -74,16 +79,38 @@ for tool in $tools; do
   grep -q "^Usage: $tool" "$W/help" || fail "installed $tool --help: no usage"
 done
 
-# dm-helm plan of the installed default flavour (its components found beside it), against the
-# plan of the source's; the two differ only in where the files are
-DM_FLAVOUR=$share/flavours/default.yaml "$bin/dm-helm" plan >"$W/plan" 2>"$W/plan.err" ||
-  { fail "installed dm-helm plan (DM_FLAVOUR=<share>/flavours/default.yaml): exit $?"; cat "$W/plan.err"; }
+# the installed platform as the root, by $DM_HOME and by --root: the plan of its default flavour
+# is the source's, but for where the files are
 (cd "$DM_SOURCE_DIR" && "$DM_BIN/dm-helm" plan) >"$W/plan.src" 2>&1 || fail "the build's dm-helm plan: exit $?"
-grep -q "$share/components/" "$W/plan" || fail "installed dm-helm plan names no file of $share/components"
-sed "s|$share|ROOT|g" "$W/plan" >"$W/plan.rel"
 sed "s|$DM_SOURCE_DIR|ROOT|g" "$W/plan.src" >"$W/plan.src.rel"
-diff "$W/plan.src.rel" "$W/plan.rel" >"$W/diff" ||
-  { fail "the installed default flavour's plan differs from the source's:"; head -10 "$W/diff"; }
+for how in DM_HOME --root; do
+  if [ "$how" = DM_HOME ]; then
+    DM_HOME=$share "$bin/dm-helm" plan >"$W/plan" 2>"$W/plan.err"
+  else
+    "$bin/dm-helm" --root "$share" plan >"$W/plan" 2>"$W/plan.err"
+  fi
+  rc=$?
+  [ "$rc" = 0 ] || { fail "installed dm-helm plan ($how the share folder): exit $rc"; cat "$W/plan.err"; }
+  grep -q "$share/components/" "$W/plan" || fail "installed dm-helm plan ($how): no file of $share/components"
+  sed "s|$share|ROOT|g" "$W/plan" >"$W/plan.rel"
+  diff "$W/plan.src.rel" "$W/plan.rel" >"$W/diff" ||
+    { fail "installed dm-helm plan ($how): differs from the source's:"; head -10 "$W/diff"; }
+done
+DM_HOME=$share "$bin/dm-seed" --k8s-job 2 --pvc lake data s3/bucket >"$W/jobs" 2>"$W/jobs.err" ||
+  { fail "installed dm-seed --k8s-job (DM_HOME): exit $?"; cat "$W/jobs.err"; }
+grep -q 'name: "minio-credentials"' "$W/jobs" && grep -q 'minio.data-mill.svc.cluster.local:9000' "$W/jobs" ||
+  fail "installed dm-seed --k8s-job (DM_HOME): not the Secret and endpoint of the installed minio component"
+# with neither, the compiled-in share folder of this build's prefix: where this machine has no
+# dm installed, the error names it; where it has, the plan is made of it
+"$bin/dm-helm" plan >"$W/plan" 2>"$W/plan.err"
+rc=$?
+if [ -e "$DM_INSTALL_DATADIR/dm/.dm-platform" ]; then
+  [ "$rc" = 0 ] && grep -q "$DM_INSTALL_DATADIR/dm/components/" "$W/plan" ||
+    fail "installed dm-helm plan, no root given: exit $rc, no file of the installed $DM_INSTALL_DATADIR/dm"
+else
+  [ "$rc" = 1 ] && grep -qF "none installed in '$DM_INSTALL_DATADIR/dm'" "$W/plan.err" ||
+    fail "installed dm-helm plan, no platform: exit $rc, '$(cat "$W/plan.err")' (wanted 1 and '$DM_INSTALL_DATADIR/dm' named)"
+fi
 
 # --- a program of one's own, against the installed headers and libraries
 cat >"$W/prog.c" <<'EOF'
