@@ -108,8 +108,8 @@ if [ -e "$DM_INSTALL_DATADIR/dm/.dm-platform" ]; then
   [ "$rc" = 0 ] && grep -q "$DM_INSTALL_DATADIR/dm/components/" "$W/plan" ||
     fail "installed dm-helm plan, no root given: exit $rc, no file of the installed $DM_INSTALL_DATADIR/dm"
 else
-  [ "$rc" = 1 ] && grep -qF "none installed in '$DM_INSTALL_DATADIR/dm'" "$W/plan.err" ||
-    fail "installed dm-helm plan, no platform: exit $rc, '$(cat "$W/plan.err")' (wanted 1 and '$DM_INSTALL_DATADIR/dm' named)"
+  [ "$rc" = 3 ] && grep -qF "none installed in '$DM_INSTALL_DATADIR/dm'" "$W/plan.err" ||
+    fail "installed dm-helm plan, no platform: exit $rc, '$(cat "$W/plan.err")' (wanted 3, bad configuration, and '$DM_INSTALL_DATADIR/dm' named)"
 fi
 
 # --- a program of one's own, against the installed headers and libraries
