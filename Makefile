@@ -1,29 +1,45 @@
 # dm - the two set-up commands of the README, and the steps beneath them.
-#   make demo    install what is needed, build, boot a local S3 server, seed data/
-#   make check   install what is needed, build (plain and ASan+UBSan), run every test (the
-#                node's tests in the plain build only)
-#   make image   dm's container image as an OCI layout, without a registry ($(BUILD)/image)
+#   make demo     install what the demo needs, build dm-seed alone (Release, no tests), boot a
+#                 local S3 server, seed data/
+#   make check    install what is needed, build (plain and ASan+UBSan), run every test (the
+#                 node's tests in the plain build only)
+#   make install  build the Release tree (no tests) and install it under PREFIX (/usr/local),
+#                 into DESTDIR when given: make install PREFIX=/usr DESTDIR=/tmp/pkg
+#   make image    dm's container image as an OCI layout, without a registry ($(BUILD)/image)
 BUILD ?= build
 ASAN ?= build-asan
+# the demo's and the install's builds: Release, no tests, warnings not errors
+DEMO_BUILD ?= build-demo
+RELEASE ?= build-release
+PREFIX ?= /usr/local
+DESTDIR ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure
 # tests at once in make check (tests/CMakeLists.txt says which may not share the machine)
 CTEST_JOBS ?= 3
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps deps-build build asan test test-asan fuzz fuzz-check check check-node demo bench image mutants clean
+.PHONY: all deps deps-dm deps-build deps-demo build asan release install deb test test-asan fuzz fuzz-check check check-node demo bench image mutants clean
 
 all: build
 
-# what building dm needs (compilers, CMake, the -dev libraries) and the demo's S3 server: all that
-# make demo installs
-deps-build:
-	bash scripts/install-deps.sh build s3
+# what building dm needs: compilers, CMake, the -dev libraries libdm links
+deps-dm:
+	bash scripts/install-deps.sh build
 
-# everything the tests need besides: valgrind, the Kubernetes test bed with its node (etcd,
-# containerd, runc, umoci from Debian; kube-apiserver, kubelet, kube-controller-manager and
-# kube-scheduler built from Debian's kubernetes source once per machine and cached, about
-# 25 minutes on 2 cores the first time)
+# what make demo installs: the above and the demo's S3 server (Ceph RGW), nothing else
+deps-demo:
+	bash scripts/install-deps.sh build s3-server
+
+# building with the tests needs cmocka too
+deps-build: deps-dm
+	bash scripts/install-deps.sh libcmocka-dev
+
+# everything the tests need besides: the S3 server with the tests' clients, valgrind,
+# clang-format, groff and man, the Kubernetes test bed with its node (etcd, containerd, runc,
+# umoci from Debian; kube-apiserver, kubelet, kube-controller-manager and kube-scheduler built
+# from Debian's kubernetes source once per machine and cached, about 25 minutes on 2 cores the
+# first time)
 deps: deps-build
 	bash scripts/install-deps.sh all node
 	bash scripts/k8s-tools.sh --node >/dev/null
@@ -66,8 +82,28 @@ check: deps build asan
 mutants: deps
 	bash tests/mutants/run.sh
 
-demo: build
-	bash scripts/demo.sh $(BUILD)
+# dm-seed alone, in its own Release build without the tests (about 35 s of CPU), then the demo
+demo: deps-demo
+	cmake -S . -B $(DEMO_BUILD) -DCMAKE_BUILD_TYPE=Release -DDM_TESTS=OFF -DDM_GPU_SMOKE=OFF
+	cmake --build $(DEMO_BUILD) -j$(JOBS) --target dm-seed
+	bash scripts/demo.sh $(DEMO_BUILD)
+
+# the tree make install installs: Release, no tests; the tools are built with PREFIX's share
+# folder (where they find the platform content), so PREFIX is set here, not at install time
+release: deps-dm
+	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DDM_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(RELEASE) -j$(JOBS)
+
+install: release
+	DESTDIR="$(DESTDIR)" cmake --install $(RELEASE)
+
+# build-deb/dm_VERSION_ARCH.deb: the install tree under /usr as one Debian package, its Depends
+# from the libraries the binaries link (dpkg-shlibdeps, hence dpkg-dev)
+deb: deps-dm
+	bash scripts/install-deps.sh dpkg-dev file
+	cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release -DDM_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr
+	cmake --build build-deb -j$(JOBS)
+	cd build-deb && cpack -G DEB
 
 bench: build
 	bash bench/seed-bench.sh $(BUILD)
@@ -79,4 +115,4 @@ image: build
 	bash tests/servers/k8s-image.sh $(BUILD) $(BUILD)/image
 
 clean:
-	rm -rf $(BUILD) $(ASAN) build-fuzz
+	rm -rf $(BUILD) $(ASAN) $(DEMO_BUILD) $(RELEASE) build-deb build-fuzz

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 dir=${DM_DEMO_DIR:-$PWD/$build/demo-s3}
 seed="$build/bin/dm-seed"
-[ -x "$seed" ] || { echo "demo: $seed is missing: run 'make build' first" >&2; exit 1; }
+[ -x "$seed" ] || { echo "demo: $seed is missing: run 'make demo' (it builds it)" >&2; exit 1; }
 
 if [ -f "$dir/env" ]; then bash tests/servers/s3-down.sh "$dir" >/dev/null 2>&1 || true; fi
 rm -rf "$dir"

@@ -41,13 +41,20 @@ static int teardown(void **state)
 	return dm_test_remove_tree(root);
 }
 
+/* path = root/rel; a path that does not fit fails the test (never a truncated path). */
+static void under_root(char *path, size_t size, const char *rel)
+{
+	if ((size_t)snprintf(path, size, "%s/%s", root, rel) >= size)
+		fail_msg("path too long: '%s/%s'", root, rel);
+}
+
 /* root/rel, with its folders, holding n bytes of a pattern seeded by seed. */
 static void put_file(const char *rel, size_t n, unsigned seed)
 {
 	char path[1024];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	under_root(path, sizeof(path), rel);
 	for (char *p = path + strlen(root) + 1; *p; p++) {
 		if (*p == '/') {
 			*p = '\0';
@@ -68,7 +75,7 @@ static void put_dir(const char *rel)
 {
 	char path[1024];
 
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	under_root(path, sizeof(path), rel);
 	assert_int_equal(mkdir(path, 0755), 0);
 }
 
@@ -76,7 +83,7 @@ static void put_symlink(const char *target, const char *rel)
 {
 	char path[1024];
 
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	under_root(path, sizeof(path), rel);
 	if (symlink(target, path) != 0)
 		fail_msg("symlink '%s' -> '%s': %s", path, target, strerror(errno));
 }

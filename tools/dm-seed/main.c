@@ -654,7 +654,7 @@ static int take_long(const char *name, const char *v, long lo, long hi, long *ou
 static int take_seed_option(args *a, int c, const char *v)
 {
 	uint64_t n;
-	long l;
+	long l = 0;
 	int code = DM_EXIT_OK;
 
 	switch (c) {
