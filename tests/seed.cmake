@@ -12,3 +12,5 @@ dm_cli_test(seed_job ${DM_CLI}/seed-job.sh FIXTURES s3 TIMEOUT 600)
 dm_cli_test(seed_integrity ${DM_CLI}/seed-integrity.sh FIXTURES s3 TIMEOUT 600)
 # an object over 5 GiB on a server of its own (7 GiB of RAM for the OSD)
 dm_cli_test(seed_huge ${DM_CLI}/seed-huge.sh FIXTURES s3 LABELS integration slow TIMEOUT 900)
+# --delete's guard (--max-delete): a mistaken target deletes nothing; the dry run's summary
+dm_cli_test(seed_max_delete ${DM_CLI}/seed-max-delete.sh FIXTURES s3 TIMEOUT 300)

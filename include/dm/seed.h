@@ -78,6 +78,15 @@ typedef struct {
 	uint64_t multipart_threshold; /* 0: 16 MiB; files larger go multipart */
 	int dry_run;
 	int delete_stale; /* delete objects no file maps to, by the rule of libdm/seed/plan.h */
+	/* --max-delete: with max_delete_given 0 (the default), a tree whose deletions would
+	 * take more than half of the objects in scope under its prefix (listed, selected by
+	 * the rules and the shard) deletes none of them; else the run deletes at most
+	 * max_delete objects (0: none; DM_SEED_MAX_DELETE_ALL: no limit), and a tree that
+	 * would go over deletes none.  Such a refusal is checked after the whole walk and
+	 * listing of the tree, before its first DELETE; the uploads of the run go on, and
+	 * the run returns DM_ERR_FORBIDDEN naming the count and the limit (--dry-run too). */
+	int max_delete_given;
+	uint64_t max_delete;
 	int verify_only;
 	const dm_seed_rule *rules; /* first match wins; with include rules, unmatched files are excluded */
 	size_t nrules;
@@ -87,6 +96,7 @@ typedef struct {
 	void *userdata;
 	double progress_interval; /* seconds between progress calls; 0: 0.2 */
 } dm_seed_opts;
+#define DM_SEED_MAX_DELETE_ALL UINT64_MAX
 /* clang-format off */
 #define DM_SEED_OPTS_INIT { .source = NULL } /* every field 0 or NULL: dm_seed_run's defaults */
 /* clang-format on */

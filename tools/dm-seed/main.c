@@ -58,6 +58,7 @@ enum {
 	OPT_RETRIES,
 	OPT_CONNECT_TIMEOUT,
 	OPT_DELETE,
+	OPT_MAX_DELETE,
 	OPT_VERIFY,
 	OPT_INCLUDE,
 	OPT_EXCLUDE,
@@ -114,6 +115,10 @@ static const dm_cli_option option_table[] = {
 	{ OPT_CONNECT_TIMEOUT, "connect-timeout", "DUR", "give up connecting after DUR (default 10s)", JOB_CARRY },
 	{ 'n', "dry-run", NULL, "show what would be uploaded or deleted; change nothing", JOB_CARRY },
 	{ OPT_DELETE, "delete", NULL, "delete objects under the prefix that have no local file", JOB_CARRY },
+	{ OPT_MAX_DELETE, "max-delete", "N",
+	  "--delete: delete at most N objects, or none (exit 1, uploads done); 0: none; all: no limit "
+	  "(default: at most half of the objects under the prefix)",
+	  JOB_CARRY },
 	{ OPT_VERIFY, "verify", NULL, "upload nothing: compare every file with its object", JOB_CARRY },
 	{ OPT_INCLUDE, "include", "GLOB", "take only matching keys (repeatable; first match wins)", JOB_CARRY },
 	{ OPT_EXCLUDE, "exclude", "GLOB", "leave out matching keys (repeatable; first match wins)", JOB_CARRY },
@@ -179,6 +184,8 @@ typedef struct {
 	json_t *failures;
 	json_t *warnings;
 	json_t *items;
+	uint64_t would_delete, would_delete_bytes; /* --dry-run --delete */
+	json_t *would_delete_keys;
 } output;
 
 static void on_signal(int sig)
@@ -225,6 +232,12 @@ static void on_item(const dm_seed_item *it, void *ud)
 		where = it->bucket;
 	}
 	clear_progress(out);
+	if (it->action == DM_SEED_WOULD_DELETE) {
+		out->would_delete++;
+		out->would_delete_bytes += it->size;
+		json_array_append_new(out->would_delete_keys, json_pack("{s:s, s:s, s:I}", "bucket", it->bucket, "key",
+									it->key, "size", (json_int_t)it->size));
+	}
 	if (it->action == DM_SEED_FAILED || it->action == DM_SEED_WARNING) {
 		json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s}", "path", it->path, "bucket", it->bucket, "key", it->key,
 				      "reason", it->reason ? it->reason : "");
@@ -352,6 +365,15 @@ static void print_summary(const output *out, const dm_seed_opts *o, const dm_see
 				(unsigned long long)sum->skipped, (unsigned long long)sum->failed,
 				(unsigned long long)sum->deleted, kept, kept[0] ? ", " : "", bytes, sum->seconds, mibs);
 	}
+	/* what --delete would remove, also when the guard refuses it */
+	if (o->dry_run && o->delete_stale && out->verbosity >= 0 &&
+	    (!e || e == DM_ERR_PARTIAL || e == DM_ERR_FORBIDDEN)) {
+		char b[32];
+
+		human_bytes(b, sizeof(b), (double)out->would_delete_bytes);
+		fprintf(stderr, "dm-seed: dry run: --delete would remove %llu object(s), %s\n",
+			(unsigned long long)out->would_delete, b);
+	}
 	if (e == DM_ERR_PARTIAL)
 		fprintf(stderr, "dm-seed: error: %llu file(s) failed: see the lines above\n",
 			(unsigned long long)sum->failed);
@@ -376,6 +398,10 @@ static json_t *result_doc(const output *out, const dm_seed_opts *o, const dm_see
 		json_object_set_new(doc, "error", json_string(error));
 	if (doc && out->verbosity > 0)
 		json_object_set(doc, "items", out->items);
+	if (doc && o->dry_run && o->delete_stale)
+		json_object_set_new(doc, "would_delete",
+				    json_pack("{s:I, s:I, s:O}", "objects", (json_int_t)out->would_delete, "bytes",
+					      (json_int_t)out->would_delete_bytes, "keys", out->would_delete_keys));
 	return doc;
 }
 
@@ -562,6 +588,8 @@ static int check_usage(const dm_seed_opts *o, const char *target, char **alias_n
 		return dm_cli_usage_error("--dry-run and --verify cannot be used together");
 	if (o->verify_only && o->delete_stale)
 		return dm_cli_usage_error("--verify and --delete cannot be used together");
+	if (o->max_delete_given && !o->delete_stale)
+		return dm_cli_usage_error("--max-delete goes with --delete");
 	split_target(target, alias_name, bucket, prefix);
 	if (!*alias_name || !**alias_name)
 		return dm_cli_usage_error("TARGET '%s' must be ALIAS, ALIAS/BUCKET or ALIAS/BUCKET/PREFIX", target);
@@ -680,6 +708,22 @@ static int take_seed_option(args *a, int c, const char *v)
 		break;
 	case 'n': a->o.dry_run = 1; break;
 	case OPT_DELETE: a->o.delete_stale = 1; break;
+	case OPT_MAX_DELETE: {
+		char *end;
+		unsigned long long m;
+
+		a->o.max_delete_given = 1;
+		if (strcmp(v, "all") == 0) {
+			a->o.max_delete = DM_SEED_MAX_DELETE_ALL;
+			break;
+		}
+		errno = 0;
+		m = strtoull(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || errno || m == DM_SEED_MAX_DELETE_ALL)
+			return dm_cli_usage_error("--max-delete: '%s' is not a count of objects or 'all'", v);
+		a->o.max_delete = m;
+		break;
+	}
 	case OPT_VERIFY: a->o.verify_only = 1; break;
 	case OPT_INCLUDE:
 	case OPT_EXCLUDE: {
@@ -1043,6 +1087,7 @@ int main(int argc, char **argv)
 		out.failures = json_array();
 		out.warnings = json_array();
 		out.items = json_array();
+		out.would_delete_keys = json_array();
 		code = a.k8s_job ? run_k8s_job(&a, &out) : a.source ? run_local(&a, &out) : run_project(&a, &out);
 	}
 	free(a.used);
@@ -1053,6 +1098,7 @@ int main(int argc, char **argv)
 	json_decref(out.failures);
 	json_decref(out.warnings);
 	json_decref(out.items);
+	json_decref(out.would_delete_keys);
 	dm_log_forget_secrets();
 	return dm_cli_close_stdout(code);
 }
