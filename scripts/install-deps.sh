@@ -18,7 +18,8 @@ pkgs=()
 add_set() {
   case "$1" in
     build) pkgs+=(build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev
-                  libyaml-dev libjansson-dev libcmocka-dev curl ca-certificates) ;;
+                  libyaml-dev libjansson-dev libcmocka-dev curl ca-certificates
+                  media-types) ;;  # /etc/mime.types: dm-seed's Content-Type by extension
     s3)    pkgs+=(radosgw ceph-mon ceph-osd ceph-common python3 python3-yaml openssl curl util-linux)
            # the tests check what landed with an independent client: the AWS CLI
            command -v aws >/dev/null 2>&1 || pkgs+=(awscli) ;;

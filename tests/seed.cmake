@@ -14,3 +14,5 @@ dm_cli_test(seed_integrity ${DM_CLI}/seed-integrity.sh FIXTURES s3 TIMEOUT 600)
 dm_cli_test(seed_huge ${DM_CLI}/seed-huge.sh FIXTURES s3 LABELS integration slow TIMEOUT 900)
 # --delete's guard (--max-delete): a mistaken target deletes nothing; the dry run's summary
 dm_cli_test(seed_max_delete ${DM_CLI}/seed-max-delete.sh FIXTURES s3 TIMEOUT 300)
+# Content-Type by extension (/etc/mime.types) or --content-type, single PUTs and multipart
+dm_cli_test(seed_content_type ${DM_CLI}/seed-content-type.sh FIXTURES s3 TIMEOUT 300)

@@ -76,6 +76,7 @@ typedef struct {
 	int jobs;                     /* requests in flight; 0: default 32 */
 	uint64_t part_size;           /* 0: dm_s3_part_size(file size) */
 	uint64_t multipart_threshold; /* 0: 16 MiB; files larger go multipart */
+	const char *content_type;     /* every object's; NULL: by its extension (dm_s3_content_type) */
 	int dry_run;
 	int delete_stale; /* delete objects no file maps to, by the rule of libdm/seed/plan.h */
 	/* --max-delete: with max_delete_given 0 (the default), a tree whose deletions would

@@ -632,7 +632,7 @@ dm_err dm_s3_bucket_create(dm_s3 *s3, const char *bucket)
 }
 
 dm_err dm_s3_put(dm_s3 *s3, const char *bucket, const char *key, const void *data, size_t len,
-		 const unsigned char md5[16], char *etag_out)
+		 const unsigned char md5[16], const char *content_type, char *etag_out)
 {
 	request rq = { .method = "PUT",
 		       .bucket = bucket,
@@ -640,6 +640,7 @@ dm_err dm_s3_put(dm_s3 *s3, const char *bucket, const char *key, const void *dat
 		       .body = data,
 		       .body_len = len,
 		       .md5 = md5,
+		       .content_type = content_type ? content_type : DM_S3_DEFAULT_CONTENT_TYPE,
 		       .kind = DM_HTTP_BODY };
 	reply rep = { 0 };
 	dm_err e = perform(s3, &rq, &rep);
@@ -708,9 +709,15 @@ static void abort_lost_uploads(dm_s3 *s3, const char *bucket, const char *key, c
 	dm_buf_release(&q);
 }
 
-dm_err dm_s3_mpu_init(dm_s3 *s3, const char *bucket, const char *key, char **upload_id)
+dm_err dm_s3_mpu_init(dm_s3 *s3, const char *bucket, const char *key, const char *content_type, char **upload_id)
 {
-	request rq = { .method = "POST", .bucket = bucket, .key = key, .query = "uploads=" };
+	/* the object's type is stored when the upload starts; without one, curl would send its
+	 * form default (application/x-www-form-urlencoded) and the server would keep that */
+	request rq = { .method = "POST",
+		       .bucket = bucket,
+		       .key = key,
+		       .query = "uploads=",
+		       .content_type = content_type ? content_type : DM_S3_DEFAULT_CONTENT_TYPE };
 	reply rep = { 0 };
 	double start = dm_now();
 	dm_err e = perform(s3, &rq, &rep);

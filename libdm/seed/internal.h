@@ -32,6 +32,7 @@
 typedef struct {
 	char *path, *key;
 	const char *bucket;
+	const char *content_type; /* the object's: --content-type, else by the key's extension */
 	uint64_t size;
 	dev_t dev;
 	ino_t ino;

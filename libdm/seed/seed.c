@@ -102,6 +102,7 @@ static void plan_file(run *r, const char *bucket, const dm_walk_entry *en, const
 	}
 	pthread_mutex_init(&f->lock, NULL);
 	f->bucket = bucket;
+	f->content_type = r->o->content_type ? r->o->content_type : dm_s3_content_type(key);
 	f->size = en->size;
 	f->dev = en->dev;
 	f->ino = en->ino;

@@ -55,6 +55,7 @@ static const char help_tail[] = "With --k8s-job N --apply, dm-seed creates the J
 enum {
 	OPT_PART_SIZE = DM_CLI_LONG_ONLY,
 	OPT_THRESHOLD,
+	OPT_CONTENT_TYPE,
 	OPT_RETRIES,
 	OPT_CONNECT_TIMEOUT,
 	OPT_DELETE,
@@ -107,6 +108,10 @@ static const dm_cli_option option_table[] = {
 	{ OPT_PART_SIZE, "part-size", "SIZE",
 	  "multipart part size (default: 8MiB, doubled until the file fits in 10,000 parts)", JOB_CARRY },
 	{ OPT_THRESHOLD, "multipart-threshold", "SIZE", "files larger than this go multipart (default 16MiB)",
+	  JOB_CARRY },
+	{ OPT_CONTENT_TYPE, "content-type", "TYPE",
+	  "every object's Content-Type (default: by the file's extension, as /etc/mime.types says; "
+	  "else application/octet-stream)",
 	  JOB_CARRY },
 	{ OPT_RETRIES, "retries", "N",
 	  "retries of a failed request (default 5); 5xx, SlowDown, timeouts and resets are retried, auth errors "
@@ -697,6 +702,26 @@ static int take_seed_option(args *a, int c, const char *v)
 						  c == OPT_PART_SIZE ? "part-size" : "multipart-threshold", v);
 		*(c == OPT_PART_SIZE ? &a->o.part_size : &a->o.multipart_threshold) = n;
 		break;
+	case OPT_CONTENT_TYPE: {
+		const char *slash = strchr(v, '/');
+
+		/* it goes into a header as given: printable ASCII, TYPE/SUBTYPE */
+		for (const char *p = v; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				slash = NULL;
+		if (!slash || slash == v || !slash[1] || strlen(v) > 255) {
+			dm_buf shown = DM_BUF_INIT;
+
+			dm_buf_put_shown(&shown, v, strlen(v));
+			code = dm_cli_usage_error("--content-type: '%s' is not a media type (TYPE/SUBTYPE, "
+						  "printable ASCII, e.g. text/csv)",
+						  dm_buf_str(&shown));
+			dm_buf_release(&shown);
+			return code;
+		}
+		a->o.content_type = v;
+		break;
+	}
 	case OPT_RETRIES:
 		if (!(code = take_long("retries", v, 0, 100, &l)))
 			a->cfg.retries = (int)l;
