@@ -16,3 +16,5 @@ dm_cli_test(seed_huge ${DM_CLI}/seed-huge.sh FIXTURES s3 LABELS integration slow
 dm_cli_test(seed_max_delete ${DM_CLI}/seed-max-delete.sh FIXTURES s3 TIMEOUT 300)
 # Content-Type by extension (/etc/mime.types) or --content-type, single PUTs and multipart
 dm_cli_test(seed_content_type ${DM_CLI}/seed-content-type.sh FIXTURES s3 TIMEOUT 300)
+# s3://BUCKET/PREFIX (the alias s3) and a single file as SOURCE
+dm_cli_test(seed_targets ${DM_CLI}/seed-targets.sh FIXTURES s3 TIMEOUT 300)

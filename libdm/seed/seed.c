@@ -358,20 +358,32 @@ static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char 
 	dm_walk *w;
 	const dm_walk_entry *en = NULL;
 	dm_plan_step st;
+	struct stat sst;
+	char *one = NULL; /* a file as SOURCE: its key, the only one listed */
 	dm_err e;
 
 	memset(&l, 0, sizeof(l));
+	if (stat(dir, &sst) == 0 && S_ISREG(sst.st_mode)) {
+		const char *base = strrchr(dir, '/');
+
+		po.collect_stale = 0;
+		if (asprintf(&one, "%s%s", prefix, base ? base + 1 : dir) < 0)
+			return dm_nomem();
+	}
 	l.r = r;
 	l.bucket = bucket;
-	l.prefix = prefix;
-	if ((e = dm_plan_new(&plan, &po)))
+	l.prefix = one ? one : prefix;
+	if ((e = dm_plan_new(&plan, &po))) {
+		free(one);
 		return e;
+	}
 	l.plan = plan;
 	if ((e = dm_walk_open(&w, dir))) {
 		dm_plan_free(plan);
+		free(one);
 		return e;
 	}
-	orphans_list(r, &orph, bucket, prefix);
+	orphans_list(r, &orph, bucket, l.prefix);
 	e = lister_fill(&l);
 	/* a walk that ends early must never read as "no files": everything would look stale */
 	if (!e && !(en = dm_walk_next(w)))
@@ -421,6 +433,7 @@ static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char 
 	free(l.token);
 	dm_walk_close(w);
 	dm_plan_free(plan);
+	free(one);
 	return e;
 }
 
@@ -550,8 +563,14 @@ static dm_err check_destination(const dm_seed_opts *o, char **prefix, char ***bu
 	struct stat st;
 	dm_err e;
 
-	if (!o->bucket)
+	if (!o->bucket) {
+		if (stat(o->source, &st) == 0 && S_ISREG(st.st_mode))
+			return dm_fail(DM_ERR_INVALID,
+				       "'%s' is a file: name the bucket it goes to (ALIAS/BUCKET[/PREFIX]); with ALIAS "
+				       "alone, SOURCE is a folder whose folders become buckets",
+				       o->source);
 		return list_buckets(o->source, buckets, nbuckets);
+	}
 	if ((e = dm_s3_bucket_name_check(o->bucket)))
 		return e;
 	/* a leading '/' would make an empty first path segment */
@@ -570,9 +589,16 @@ static dm_err check_destination(const dm_seed_opts *o, char **prefix, char ***bu
 		return dm_fail(errno == ENOENT ? DM_ERR_NOTFOUND : DM_ERR_IO, "cannot read '%s': %s", o->source,
 			       strerror(errno));
 	}
-	if (!S_ISDIR(st.st_mode)) {
+	if (S_ISREG(st.st_mode) && o->delete_stale) {
 		free(p);
-		return dm_fail(DM_ERR_INVALID, "'%s' is not a folder", o->source);
+		return dm_fail(DM_ERR_INVALID,
+			       "--delete needs a folder as SOURCE: '%s' is a file, and no other object under the "
+			       "prefix is its to delete",
+			       o->source);
+	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		free(p);
+		return dm_fail(DM_ERR_INVALID, "'%s' is not a folder or a regular file", o->source);
 	}
 	*prefix = p;
 	return DM_OK;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <dm/alias.h>
@@ -18,16 +19,18 @@
 #include <dm/util.h>
 
 static const char help_head[] = "Usage: dm-seed [OPTIONS] SOURCE ALIAS/BUCKET[/PREFIX]\n"
+				"       dm-seed [OPTIONS] SOURCE s3://BUCKET[/PREFIX]   (the alias s3)\n"
 				"       dm-seed [OPTIONS] SOURCE ALIAS\n"
 				"       dm-seed [OPTIONS]     the project's data_folder into the platform's\n"
 				"                             lake (--component), a bucket per folder\n"
 				"\n"
-				"Upload the files below SOURCE into S3, checksummed: every PUT and every part\n"
-				"carries Content-MD5, and every object's ETag is checked against the local MD5\n"
-				"(or MD5-of-part-MD5s-N for multipart objects) after upload.  Files already\n"
-				"there with the same size and ETag are skipped, found with one listing of the\n"
-				"target prefix.  With ALIAS alone, each top-level folder of SOURCE becomes a\n"
-				"bucket of that name (created when missing); files at the top level are refused.\n"
+				"Upload the files below SOURCE (a folder, or one file: PREFIX/NAME) into S3,\n"
+				"checksummed: every PUT and every part carries Content-MD5, and every object's\n"
+				"ETag is checked against the local MD5 (or MD5-of-part-MD5s-N for multipart\n"
+				"objects) after upload.  Files already there with the same size and ETag are\n"
+				"skipped, found with one listing of the target prefix.  With ALIAS alone, each\n"
+				"top-level folder of SOURCE becomes a bucket of that name (created when\n"
+				"missing); files at the top level are refused.\n"
 				"\n"
 				"Aliases are looked up in this order:\n"
 				"  1. MC_HOST_<ALIAS>=http(s)://ACCESS:SECRET@host:port (the MinIO client's\n"
@@ -515,18 +518,24 @@ done:
 	return code;
 }
 
-/* ALIAS[/BUCKET[/PREFIX]] */
+/* ALIAS[/BUCKET[/PREFIX]], or s3://BUCKET[/PREFIX]: the alias s3 */
 static int split_target(const char *target, char **alias, char **bucket, char **prefix)
 {
-	const char *s1 = strchr(target, '/');
-	const char *s2;
+	const char *s1, *s2;
 
 	*bucket = *prefix = NULL;
+	if (strncmp(target, "s3://", 5) == 0) {
+		*alias = strdup("s3");
+		s1 = target + 4; /* the '/' before BUCKET */
+	} else {
+		s1 = strchr(target, '/');
+	}
 	if (!s1) {
 		*alias = strdup(target);
 		return 0;
 	}
-	*alias = strndup(target, (size_t)(s1 - target));
+	if (!*alias)
+		*alias = strndup(target, (size_t)(s1 - target));
 	s2 = strchr(s1 + 1, '/');
 	if (!s2) {
 		*bucket = s1[1] ? strdup(s1 + 1) : NULL;
@@ -587,6 +596,7 @@ static int job_args(const given *g, size_t n, char ***out)
 /* The checks that need no network; DM_EXIT_OK or the usage exit code. */
 static int check_usage(const dm_seed_opts *o, const char *target, char **alias_name, char **bucket, char **prefix)
 {
+	const char *url;
 	dm_err e;
 
 	if (o->dry_run + o->verify_only > 1)
@@ -595,7 +605,17 @@ static int check_usage(const dm_seed_opts *o, const char *target, char **alias_n
 		return dm_cli_usage_error("--verify and --delete cannot be used together");
 	if (o->max_delete_given && !o->delete_stale)
 		return dm_cli_usage_error("--max-delete goes with --delete");
+	*alias_name = NULL;
 	split_target(target, alias_name, bucket, prefix);
+	if (strncmp(target, "s3://", 5) == 0 && !*bucket)
+		return dm_cli_usage_error("TARGET '%s' names no bucket: s3://BUCKET[/PREFIX] (or the alias alone, "
+					  "'s3', to make each top-level folder a bucket)",
+					  target);
+	if ((url = strstr(target, "://")) && !memchr(target, '/', (size_t)(url - target)) &&
+	    strncmp(target, "s3://", 5) != 0)
+		return dm_cli_usage_error("TARGET '%s': the one URL form is s3://BUCKET[/PREFIX] (the alias s3); "
+					  "else ALIAS/BUCKET[/PREFIX]",
+					  target);
 	if (!*alias_name || !**alias_name)
 		return dm_cli_usage_error("TARGET '%s' must be ALIAS, ALIAS/BUCKET or ALIAS/BUCKET/PREFIX", target);
 	if (*bucket && (e = dm_s3_bucket_name_check(*bucket)))
@@ -825,6 +845,7 @@ static int take_job_option(args *a, int c, const char *v)
 /* DM_CLI_GO_ON, or the exit code (--help, --version, misuse). */
 static int parse_args(args *a, output *out, int argc, char **argv)
 {
+	struct stat st;
 	dm_cli_parser cl;
 	int c, code = DM_EXIT_OK;
 
@@ -860,6 +881,14 @@ static int parse_args(args *a, output *out, int argc, char **argv)
 	a->target = cl.operands[1];
 	if ((code = check_usage(&a->o, a->target, &a->alias_name, &a->bucket, &a->prefix)) != DM_EXIT_OK)
 		return code;
+	if (!a->k8s_job && stat(a->source, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (!a->bucket)
+			return dm_cli_usage_error("SOURCE '%s' is a file: name the bucket it goes to, "
+						  "ALIAS/BUCKET[/PREFIX] (ALIAS alone takes a folder of buckets)",
+						  a->source);
+		if (a->o.delete_stale)
+			return dm_cli_usage_error("--delete needs a folder as SOURCE: '%s' is a file", a->source);
+	}
 	if (a->apply && !a->k8s_job)
 		return dm_cli_usage_error("--apply goes with --k8s-job N");
 	for (size_t i = 0; i < a->nused && !a->apply; i++)
