@@ -18,3 +18,5 @@ dm_cli_test(seed_max_delete ${DM_CLI}/seed-max-delete.sh FIXTURES s3 TIMEOUT 300
 dm_cli_test(seed_content_type ${DM_CLI}/seed-content-type.sh FIXTURES s3 TIMEOUT 300)
 # s3://BUCKET/PREFIX (the alias s3) and a single file as SOURCE
 dm_cli_test(seed_targets ${DM_CLI}/seed-targets.sh FIXTURES s3 TIMEOUT 300)
+# the progress line on a pseudo-terminal (script(1)): its fields; a multipart file advances part by part
+dm_cli_test(seed_progress ${DM_CLI}/seed-progress.sh FIXTURES s3 TIMEOUT 300)

@@ -61,6 +61,11 @@ dm_err dm_s3_bucket_head(dm_s3 *s3, const char *bucket);
 /* Creates the bucket; one we already own is not an error. */
 dm_err dm_s3_bucket_create(dm_s3 *s3, const char *bucket);
 
+/* The bytes of request bodies (PUT objects and parts) curl has taken to send on this
+ * handle since dm_s3_new, as they go: a part's bytes advance while it is sent; a body
+ * sent again (a retry) counts again.  Thread-safe. */
+uint64_t dm_s3_bytes_sent(dm_s3 *s3);
+
 /* The Content-Type of an object from its file's name (the extension after the last '.',
  * any case), as Debian's /etc/mime.types (package media-types) says, read once; when that
  * file is missing, a small table of the common types of a data lake (csv, json, parquet,

@@ -47,9 +47,12 @@ typedef struct {
 
 typedef struct {
 	uint64_t files_done, files_total; /* files_total grows as the walk goes on */
-	uint64_t bytes_done, bytes_total;
+	uint64_t bytes_done, bytes_total; /* done: of files (and parts) finished, skipped ones too */
 	int walk_done;
 	double seconds;
+	uint64_t bytes_sent;    /* bytes sent so far, as they go (dm_s3_bytes_sent): no skipped ones */
+	uint64_t bytes_skipped; /* of the files skipped (already there) */
+	int in_flight;          /* requests being worked on: a file, a part, a check, a delete */
 } dm_seed_progress;
 
 /* Called from worker threads, one at a time (the engine serialises them). */

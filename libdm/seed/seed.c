@@ -548,6 +548,7 @@ static void run_init(run *r, dm_s3 *s3, const dm_seed_opts *o, dm_seed_summary *
 	r->cap = (size_t)jobs * 4;
 	r->part_budget = jobs < 2 * PART_BATCH ? jobs : 2 * PART_BATCH;
 	r->start = dm_now();
+	r->sent0 = dm_s3_bytes_sent(s3);
 }
 
 /* Where the run goes: o->bucket under the prefix it returns in *prefix

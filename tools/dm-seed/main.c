@@ -193,6 +193,10 @@ typedef struct {
 	json_t *warnings;
 	json_t *items;
 	uint64_t would_delete, would_delete_bytes; /* --dry-run --delete */
+	/* the progress line's smoothing: the rate of bytes sent, and the ETA shown */
+	double last_seconds, rate, eta;
+	uint64_t last_sent;
+	int have_rate, have_eta;
 	json_t *would_delete_keys;
 } output;
 
@@ -239,7 +243,6 @@ static void on_item(const dm_seed_item *it, void *ud)
 	} else if (!where) {
 		where = it->bucket;
 	}
-	clear_progress(out);
 	if (it->action == DM_SEED_WOULD_DELETE) {
 		out->would_delete++;
 		out->would_delete_bytes += it->size;
@@ -251,6 +254,7 @@ static void on_item(const dm_seed_item *it, void *ud)
 				      "reason", it->reason ? it->reason : "");
 
 		json_array_append_new(it->action == DM_SEED_FAILED ? out->failures : out->warnings, o);
+		clear_progress(out);
 		if (it->action == DM_SEED_FAILED)
 			dm_error("'%s': %s", where, it->reason ? it->reason : "failed");
 		else
@@ -265,6 +269,7 @@ static void on_item(const dm_seed_item *it, void *ud)
 		return;
 	}
 	if (out->verbosity > 0 || it->action == DM_SEED_WOULD_UPLOAD || it->action == DM_SEED_WOULD_DELETE) {
+		clear_progress(out);
 		if (it->key)
 			printf("%s %s/%s\n", action_word(it->action), it->bucket, it->key);
 		else
@@ -284,19 +289,81 @@ static void human_bytes(char *out, size_t n, double b)
 	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
+/* "5s", "2m03s", "1h02m03s" */
+static void human_seconds(char *out, size_t n, double s)
+{
+	unsigned long t = s > 0 && s < 360000000 ? (unsigned long)(s + 0.5) : 0;
+
+	if (t >= 3600)
+		snprintf(out, n, "%luh%02lum%02lus", t / 3600, t / 60 % 60, t % 60);
+	else if (t >= 60)
+		snprintf(out, n, "%lum%02lus", t / 60, t % 60);
+	else
+		snprintf(out, n, "%lus", t);
+}
+
+/* The rate of bytes sent, averaged over about 5 s (an exponential moving average), and
+ * the ETA it gives, moved toward its new value by at most 10% (and the time passed) at
+ * each update: parts that land together, or a run of skipped files, do not make it jump. */
+static void smooth(output *out, const dm_seed_progress *p, uint64_t remaining)
+{
+	double dt = p->seconds - out->last_seconds, raw;
+
+	if (dt <= 0)
+		return;
+	if (!out->have_rate) {
+		out->rate = p->bytes_sent / p->seconds;
+		out->have_rate = p->bytes_sent > 0;
+	} else {
+		double inst = (double)(p->bytes_sent - out->last_sent) / dt;
+		double a = dt / (5.0 + dt); /* about 1 - exp(-dt / 5) */
+
+		out->rate += a * (inst - out->rate);
+	}
+	out->last_seconds = p->seconds;
+	out->last_sent = p->bytes_sent;
+	if (!p->walk_done || !out->have_rate || out->rate <= 0) {
+		out->have_eta = 0;
+		return;
+	}
+	raw = remaining / out->rate;
+	if (!out->have_eta) {
+		out->eta = raw;
+		out->have_eta = 1;
+	} else {
+		double base = out->eta > dt ? out->eta - dt : 0;
+		double step = 0.1 * (base > 1 ? base : 1) + dt;
+
+		out->eta = raw > base + step ? base + step : raw < base - step ? base - step : raw;
+	}
+}
+
+/* One line like rclone -P's: bytes done of the total, %, the rate of bytes sent (skipped
+ * files are done without sending), the ETA, the files, the requests in flight, the time. */
 static void on_progress(const dm_seed_progress *p, void *ud)
 {
 	output *out = ud;
-	char done[32], total[32], rate[32], eta[32] = "";
-	double r = p->seconds > 0 ? p->bytes_done / p->seconds : 0;
+	char done[32], total[32], rate[32], eta[32] = "-", elapsed[32], pct[16] = "";
+	/* a part's bytes count as they are sent, not when the part ends */
+	uint64_t shown = p->bytes_skipped + p->bytes_sent;
 
-	human_bytes(done, sizeof(done), (double)p->bytes_done);
+	if (shown < p->bytes_done)
+		shown = p->bytes_done;
+	if (shown > p->bytes_total)
+		shown = p->bytes_total;
+	smooth(out, p, p->bytes_total - shown);
+	human_bytes(done, sizeof(done), (double)shown);
 	human_bytes(total, sizeof(total), (double)p->bytes_total);
-	human_bytes(rate, sizeof(rate), r);
-	if (p->walk_done && r > 0 && p->bytes_total > p->bytes_done)
-		snprintf(eta, sizeof(eta), ", ETA %.0fs", (double)(p->bytes_total - p->bytes_done) / r);
-	fprintf(stderr, "\r\033[K%llu/%llu%s files, %s/%s, %s/s%s", (unsigned long long)p->files_done,
-		(unsigned long long)p->files_total, p->walk_done ? "" : "+", done, total, rate, eta);
+	human_bytes(rate, sizeof(rate), out->have_rate ? out->rate : 0);
+	human_seconds(elapsed, sizeof(elapsed), p->seconds);
+	if (out->have_eta)
+		human_seconds(eta, sizeof(eta), out->eta);
+	if (p->walk_done)
+		snprintf(pct, sizeof(pct), " %3.0f%%,",
+			 p->bytes_total ? 100.0 * (double)shown / (double)p->bytes_total : 100.0);
+	fprintf(stderr, "\r\033[K%s / %s%s,%s %s/s, ETA %s, %llu/%llu%s files, %d in flight, %s elapsed", done, total,
+		p->walk_done ? "" : "+", pct, rate, eta, (unsigned long long)p->files_done,
+		(unsigned long long)p->files_total, p->walk_done ? "" : "+", p->in_flight, elapsed);
 	fflush(stderr);
 	out->progress_shown = 1;
 }
