@@ -20,3 +20,5 @@ dm_cli_test(seed_content_type ${DM_CLI}/seed-content-type.sh FIXTURES s3 TIMEOUT
 dm_cli_test(seed_targets ${DM_CLI}/seed-targets.sh FIXTURES s3 TIMEOUT 300)
 # the progress line on a pseudo-terminal (script(1)): its fields; a multipart file advances part by part
 dm_cli_test(seed_progress ${DM_CLI}/seed-progress.sh FIXTURES s3 TIMEOUT 300)
+# --ndjson: an event line a file, then the summary document on one line
+dm_cli_test(seed_ndjson ${DM_CLI}/seed-ndjson.sh FIXTURES s3 TIMEOUT 300)

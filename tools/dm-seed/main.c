@@ -71,6 +71,7 @@ enum {
 	OPT_CA_BUNDLE,
 	OPT_INSECURE,
 	OPT_JSON,
+	OPT_NDJSON,
 	OPT_NO_PROGRESS,
 	OPT_PVC,
 	OPT_SECRET,
@@ -138,6 +139,10 @@ static const dm_cli_option option_table[] = {
 	  JOB_REFUSE_CA },
 	{ OPT_INSECURE, "insecure", NULL, "do not check TLS certificates (warns)", JOB_CARRY },
 	{ OPT_JSON, "json", NULL, "print one JSON document with the result on stdout", JOB_CARRY },
+	{ OPT_NDJSON, "ndjson", NULL,
+	  "--json as lines (NDJSON): one JSON object a line on stdout for each file as it ends, then the "
+	  "--json document on one line",
+	  0 /* not for --k8s-job: --apply prints the shards' result */ },
 	{ OPT_NO_PROGRESS, "no-progress", NULL, "no live progress line (it is shown only on a terminal)",
 	  JOB_LOCAL /* the pods always run with it */ },
 	{ 'v', "verbose", NULL, "list every file (uploaded, skipped, deleted) on stdout", JOB_CARRY },
@@ -187,6 +192,7 @@ static const dm_cli_option option_table[] = {
 typedef struct {
 	int verbosity;
 	int json;
+	int ndjson; /* --ndjson: an event line for each item, the document on one line */
 	int progress;
 	int progress_shown;
 	json_t *failures;
@@ -230,11 +236,33 @@ static void clear_progress(output *out)
 	}
 }
 
+/* --ndjson: one line for an item, as it comes (the engine serialises the calls) */
+static void print_event(const dm_seed_item *it)
+{
+	char word[32], *sp;
+	json_t *ev;
+
+	snprintf(word, sizeof(word), "%s", action_word(it->action));
+	while ((sp = strchr(word, ' ')))
+		*sp = '_';
+	ev = json_pack("{s:s, s:s?, s:s?, s:s?, s:I}", "event", word, "path", it->path, "bucket", it->bucket, "key",
+		       it->key, "size", (json_int_t)it->size);
+	if (ev && it->reason)
+		json_object_set_new(ev, "reason", json_string(it->reason));
+	if (ev && json_dumpf(ev, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+		fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(ev);
+}
+
 static void on_item(const dm_seed_item *it, void *ud)
 {
 	output *out = ud;
 	char object[2048];
 	const char *where = it->path;
+
+	if (out->ndjson)
+		print_event(it);
 
 	/* an object without a local file is named as BUCKET/KEY */
 	if (!where && it->key) {
@@ -923,6 +951,7 @@ static int parse_args(args *a, output *out, int argc, char **argv)
 		a->used[a->nused++] = (given){ cl.opt, cl.value };
 		switch (c) {
 		case OPT_JSON: out->json = 1; break;
+		case OPT_NDJSON: out->json = out->ndjson = 1; break;
 		case OPT_NO_PROGRESS: a->no_progress = 1; break;
 		case 'v': out->verbosity++; break;
 		case 'q': out->verbosity = -1; break;
@@ -1092,6 +1121,14 @@ static void lake_close(lake *l)
 	dm_alias_free(l->alias);
 }
 
+/* --ndjson's last line: the --json document, compact; drops doc. */
+static void print_line(json_t *doc)
+{
+	if (doc && json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+		fputc('\n', stdout);
+	json_decref(doc);
+}
+
 /* One seed: a->source into a->bucket/a->prefix, with its summary.  The exit code. */
 static int seed_one(args *a, output *out, dm_s3 *s3)
 {
@@ -1122,7 +1159,10 @@ static int seed_one(args *a, output *out, dm_s3 *s3)
 	if (e && e != DM_ERR_PARTIAL)
 		dm_cli_fail(e);
 	print_summary(out, &a->o, &sum, e);
-	if (out->json)
+	if (out->ndjson)
+		print_line(result_doc(out, &a->o, &sum, a->source, a->target, code,
+				      e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
+	else if (out->json)
 		dm_json_print(result_doc(out, &a->o, &sum, a->source, a->target, code,
 					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
 	return code;
