@@ -12,3 +12,13 @@ dm_cli_test(seed_job ${DM_CLI}/seed-job.sh FIXTURES s3 TIMEOUT 600)
 dm_cli_test(seed_integrity ${DM_CLI}/seed-integrity.sh FIXTURES s3 TIMEOUT 600)
 # an object over 5 GiB on a server of its own (7 GiB of RAM for the OSD)
 dm_cli_test(seed_huge ${DM_CLI}/seed-huge.sh FIXTURES s3 LABELS integration slow TIMEOUT 900)
+# --delete's guard (--max-delete): a mistaken target deletes nothing; the dry run's summary
+dm_cli_test(seed_max_delete ${DM_CLI}/seed-max-delete.sh FIXTURES s3 TIMEOUT 300)
+# Content-Type by extension (/etc/mime.types) or --content-type, single PUTs and multipart
+dm_cli_test(seed_content_type ${DM_CLI}/seed-content-type.sh FIXTURES s3 TIMEOUT 300)
+# s3://BUCKET/PREFIX (the alias s3) and a single file as SOURCE
+dm_cli_test(seed_targets ${DM_CLI}/seed-targets.sh FIXTURES s3 TIMEOUT 300)
+# the progress line on a pseudo-terminal (script(1)): its fields; a multipart file advances part by part
+dm_cli_test(seed_progress ${DM_CLI}/seed-progress.sh FIXTURES s3 TIMEOUT 300)
+# --ndjson: an event line a file, then the summary document on one line
+dm_cli_test(seed_ndjson ${DM_CLI}/seed-ndjson.sh FIXTURES s3 TIMEOUT 300)

@@ -3,6 +3,8 @@
 dm_unit_test(test_sigv4 ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_sigv4.c)
 dm_unit_test(test_s3_xml ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_s3_xml.c)
 dm_unit_test(test_s3_rules ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_s3_rules.c)
+# an object's Content-Type from its file's name (/etc/mime.types, else the built-in table)
+dm_unit_test(test_s3_mime ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_s3_mime.c)
 dm_unit_test(test_util ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_util.c)
 dm_unit_test(test_md5x ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_md5x.c)
 # the same digests through the fallback (OpenSSL one message at a time)

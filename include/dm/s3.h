@@ -61,13 +61,28 @@ dm_err dm_s3_bucket_head(dm_s3 *s3, const char *bucket);
 /* Creates the bucket; one we already own is not an error. */
 dm_err dm_s3_bucket_create(dm_s3 *s3, const char *bucket);
 
-/* PUT object from memory with Content-MD5 (md5 = the 16-byte digest of data).
+/* The bytes of request bodies (PUT objects and parts) curl has taken to send on this
+ * handle since dm_s3_new, as they go: a part's bytes advance while it is sent; a body
+ * sent again (a retry) counts again.  Thread-safe. */
+uint64_t dm_s3_bytes_sent(dm_s3 *s3);
+
+/* The Content-Type of an object from its file's name (the extension after the last '.',
+ * any case), as Debian's /etc/mime.types (package media-types) says, read once; when that
+ * file is missing, a small table of the common types of a data lake (csv, json, parquet,
+ * md ...).  DM_S3_DEFAULT_CONTENT_TYPE when the extension is unknown.  Thread-safe; the
+ * string lives as long as the process. */
+#define DM_S3_DEFAULT_CONTENT_TYPE "application/octet-stream"
+const char *dm_s3_content_type(const char *name);
+
+/* PUT object from memory with Content-MD5 (md5 = the 16-byte digest of data) and
+ * Content-Type content_type (NULL: DM_S3_DEFAULT_CONTENT_TYPE).
  * etag_out (>= 80 bytes, may be NULL) receives the ETag without quotes. */
 dm_err dm_s3_put(dm_s3 *s3, const char *bucket, const char *key, const void *data, size_t len,
-		 const unsigned char md5[16], char *etag_out);
+		 const unsigned char md5[16], const char *content_type, char *etag_out);
 
-/* Multipart upload. upload_id is malloc'd (free()). */
-dm_err dm_s3_mpu_init(dm_s3 *s3, const char *bucket, const char *key, char **upload_id);
+/* Multipart upload. upload_id is malloc'd (free()).  content_type (NULL:
+ * DM_S3_DEFAULT_CONTENT_TYPE) is the object's, stored when the upload starts. */
+dm_err dm_s3_mpu_init(dm_s3 *s3, const char *bucket, const char *key, const char *content_type, char **upload_id);
 dm_err dm_s3_mpu_part(dm_s3 *s3, const char *bucket, const char *key, const char *upload_id, int part_number,
 		      const void *data, size_t len, const unsigned char md5[16], char *etag_out);
 /* etags[i] is part i+1's ETag (without quotes). etag_out may receive "" (RGW): HEAD then. */

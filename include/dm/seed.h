@@ -47,9 +47,12 @@ typedef struct {
 
 typedef struct {
 	uint64_t files_done, files_total; /* files_total grows as the walk goes on */
-	uint64_t bytes_done, bytes_total;
+	uint64_t bytes_done, bytes_total; /* done: of files (and parts) finished, skipped ones too */
 	int walk_done;
 	double seconds;
+	uint64_t bytes_sent;    /* bytes sent so far, as they go (dm_s3_bytes_sent): no skipped ones */
+	uint64_t bytes_skipped; /* of the files skipped (already there) */
+	int in_flight;          /* requests being worked on: a file, a part, a check, a delete */
 } dm_seed_progress;
 
 /* Called from worker threads, one at a time (the engine serialises them). */
@@ -76,8 +79,18 @@ typedef struct {
 	int jobs;                     /* requests in flight; 0: default 32 */
 	uint64_t part_size;           /* 0: dm_s3_part_size(file size) */
 	uint64_t multipart_threshold; /* 0: 16 MiB; files larger go multipart */
+	const char *content_type;     /* every object's; NULL: by its extension (dm_s3_content_type) */
 	int dry_run;
 	int delete_stale; /* delete objects no file maps to, by the rule of libdm/seed/plan.h */
+	/* --max-delete: with max_delete_given 0 (the default), a tree whose deletions would
+	 * take more than half of the objects in scope under its prefix (listed, selected by
+	 * the rules and the shard) deletes none of them; else the run deletes at most
+	 * max_delete objects (0: none; DM_SEED_MAX_DELETE_ALL: no limit), and a tree that
+	 * would go over deletes none.  Such a refusal is checked after the whole walk and
+	 * listing of the tree, before its first DELETE; the uploads of the run go on, and
+	 * the run returns DM_ERR_FORBIDDEN naming the count and the limit (--dry-run too). */
+	int max_delete_given;
+	uint64_t max_delete;
 	int verify_only;
 	const dm_seed_rule *rules; /* first match wins; with include rules, unmatched files are excluded */
 	size_t nrules;
@@ -87,6 +100,7 @@ typedef struct {
 	void *userdata;
 	double progress_interval; /* seconds between progress calls; 0: 0.2 */
 } dm_seed_opts;
+#define DM_SEED_MAX_DELETE_ALL UINT64_MAX
 /* clang-format off */
 #define DM_SEED_OPTS_INIT { .source = NULL } /* every field 0 or NULL: dm_seed_run's defaults */
 /* clang-format on */

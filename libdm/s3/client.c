@@ -33,6 +33,7 @@ struct dm_s3 {
 	/* the signing key of key_date's day (under lock): derived once a day, not per request */
 	char key_date[9];
 	unsigned char signing_key[32];
+	_Atomic uint64_t sent; /* body bytes handed to curl (dm_s3_bytes_sent) */
 };
 
 /* The S3 error code ("BucketAlreadyOwnedByYou") of the last failed request on this
@@ -161,6 +162,7 @@ typedef struct {
 typedef struct {
 	const char *data;
 	size_t len, off;
+	_Atomic uint64_t *sent;
 } reader;
 
 static size_t read_cb(char *buf, size_t size, size_t nmemb, void *ud)
@@ -172,6 +174,7 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *ud)
 		n = r->len - r->off;
 	memcpy(buf, r->data + r->off, n);
 	r->off += n;
+	*r->sent += n;
 	return n;
 }
 
@@ -456,7 +459,7 @@ static dm_err try_once(dm_s3 *s3, const request *rq, const prepared *p, reply *r
 {
 	CURL *h = take_handle(s3);
 	struct curl_slist *list = NULL;
-	reader rd = { rq->body, rq->body_len, 0 };
+	reader rd = { rq->body, rq->body_len, 0, &s3->sent };
 	char errbuf[CURL_ERROR_SIZE];
 	CURLcode rc;
 	dm_err e;
@@ -631,8 +634,13 @@ dm_err dm_s3_bucket_create(dm_s3 *s3, const char *bucket)
 	return e;
 }
 
+uint64_t dm_s3_bytes_sent(dm_s3 *s3)
+{
+	return s3->sent;
+}
+
 dm_err dm_s3_put(dm_s3 *s3, const char *bucket, const char *key, const void *data, size_t len,
-		 const unsigned char md5[16], char *etag_out)
+		 const unsigned char md5[16], const char *content_type, char *etag_out)
 {
 	request rq = { .method = "PUT",
 		       .bucket = bucket,
@@ -640,6 +648,7 @@ dm_err dm_s3_put(dm_s3 *s3, const char *bucket, const char *key, const void *dat
 		       .body = data,
 		       .body_len = len,
 		       .md5 = md5,
+		       .content_type = content_type ? content_type : DM_S3_DEFAULT_CONTENT_TYPE,
 		       .kind = DM_HTTP_BODY };
 	reply rep = { 0 };
 	dm_err e = perform(s3, &rq, &rep);
@@ -708,9 +717,15 @@ static void abort_lost_uploads(dm_s3 *s3, const char *bucket, const char *key, c
 	dm_buf_release(&q);
 }
 
-dm_err dm_s3_mpu_init(dm_s3 *s3, const char *bucket, const char *key, char **upload_id)
+dm_err dm_s3_mpu_init(dm_s3 *s3, const char *bucket, const char *key, const char *content_type, char **upload_id)
 {
-	request rq = { .method = "POST", .bucket = bucket, .key = key, .query = "uploads=" };
+	/* the object's type is stored when the upload starts; without one, curl would send its
+	 * form default (application/x-www-form-urlencoded) and the server would keep that */
+	request rq = { .method = "POST",
+		       .bucket = bucket,
+		       .key = key,
+		       .query = "uploads=",
+		       .content_type = content_type ? content_type : DM_S3_DEFAULT_CONTENT_TYPE };
 	reply rep = { 0 };
 	double start = dm_now();
 	dm_err e = perform(s3, &rq, &rep);

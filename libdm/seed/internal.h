@@ -32,6 +32,7 @@
 typedef struct {
 	char *path, *key;
 	const char *bucket;
+	const char *content_type; /* the object's: --content-type, else by the key's extension */
 	uint64_t size;
 	dev_t dev;
 	ino_t ino;
@@ -84,6 +85,7 @@ typedef struct {
 	dm_err fatal; /* a run-stopping error (auth, TLS) */
 	char fatal_detail[2048];
 	uint64_t files_done, bytes_done, files_total, bytes_total;
+	uint64_t bytes_skipped, sent0; /* sent0: dm_s3_bytes_sent when the run began */
 	int walk_done;
 	double start;
 	/* part buffers: at most part_budget exist; free ones are kept for reuse */

@@ -30,6 +30,7 @@ struct dm_plan {
 	int fails_sorted;
 	dm_plan_candidate *cands;
 	size_t ncands, cands_cap;
+	uint64_t in_scope; /* listed objects the rules and the shard select */
 	char why[128];
 };
 
@@ -251,7 +252,10 @@ dm_err dm_plan_next(dm_plan *p, const dm_walk_entry *local, const dm_s3_object *
 		if (!(rel = rel_of(p, remote->key)))
 			return bad_listing(p, "key", remote->key, " is outside the prefix");
 		out->verdict = DM_PLAN_IGNORE;
-		if (p->o.collect_stale && wanted(p, remote->key, rel)) {
+		if (!wanted(p, remote->key, rel))
+			return DM_OK;
+		p->in_scope++;
+		if (p->o.collect_stale) {
 			if (add_candidate(p, remote) != 0)
 				return dm_fail(DM_ERR_NOMEM, "out of memory");
 			out->verdict = DM_PLAN_STALE;
@@ -267,7 +271,10 @@ dm_err dm_plan_next(dm_plan *p, const dm_walk_entry *local, const dm_s3_object *
 		return dm_fail(DM_ERR_NOMEM, "out of memory");
 	if (!wanted(p, p->key.data, local->rel)) {
 		out->verdict = DM_PLAN_IGNORE;
-	} else if (local->kind == DM_WALK_FAIL) {
+		return DM_OK;
+	}
+	p->in_scope += (uint64_t)out->took_remote;
+	if (local->kind == DM_WALK_FAIL) {
 		out->verdict = DM_PLAN_WALK_FAIL;
 	} else if (local->kind == DM_WALK_WARN) {
 		out->verdict = DM_PLAN_WALK_WARN;
@@ -329,4 +336,36 @@ const dm_plan_candidate *dm_plan_candidates(dm_plan *p, size_t *n)
 	}
 	*n = p->ncands;
 	return p->cands;
+}
+
+uint64_t dm_plan_in_scope(const dm_plan *p)
+{
+	return p->in_scope;
+}
+
+dm_err dm_plan_check_deletes(const dm_plan *p, uint64_t ndelete)
+{
+	unsigned long long n = ndelete, before = p->o.deleted_before, max = p->o.max_delete;
+
+	if (!p->o.max_delete_given) {
+		if (ndelete <= p->in_scope / 2)
+			return DM_OK;
+		return dm_fail(DM_ERR_FORBIDDEN,
+			       "refusing to delete %llu of the %llu objects under '%s/%s': more than half of them; "
+			       "nothing deleted (check SOURCE and TARGET; --max-delete %llu or --max-delete all "
+			       "allows it)",
+			       n, (unsigned long long)p->in_scope, p->o.bucket, p->o.prefix, n + before);
+	}
+	if (max == DM_SEED_MAX_DELETE_ALL || (before <= max && ndelete <= max - before))
+		return DM_OK;
+	if (before)
+		return dm_fail(DM_ERR_FORBIDDEN,
+			       "refusing to delete %llu objects under '%s/%s': with the %llu deleted before in this "
+			       "run, over --max-delete %llu; nothing deleted there (--max-delete %llu or all allows "
+			       "it)",
+			       n, p->o.bucket, p->o.prefix, before, max, n + before);
+	return dm_fail(DM_ERR_FORBIDDEN,
+		       "refusing to delete %llu objects under '%s/%s': over --max-delete %llu; nothing deleted "
+		       "(--max-delete %llu or --max-delete all allows it)",
+		       n, p->o.bucket, p->o.prefix, max, n);
 }

@@ -9,7 +9,8 @@
  * its key lies under the prefix and no local entry maps to it; a candidate is
  * deleted only if no folder above it (nor the key itself) failed in the walk,
  * and the caller's last check (lstat of the file it would map to) finds
- * nothing there.
+ * nothing there.  Even then, a tree loses no more than --max-delete allows
+ * (dm_plan_check_deletes), all its deletions or none.
  */
 #ifndef DM_LIBDM_SEED_PLAN_H
 #define DM_LIBDM_SEED_PLAN_H
@@ -29,6 +30,11 @@ typedef struct {
 	size_t nrules;
 	unsigned shard_index, shard_count; /* shard_count 0 or 1: no sharding */
 	int collect_stale;                 /* --delete: keep stale objects as candidates */
+	/* the guard of dm_plan_check_deletes: max_delete_given 0, at most half of the objects
+	 * in scope; else at most max_delete (DM_SEED_MAX_DELETE_ALL: any number) in the run,
+	 * deleted_before of them already gone in its earlier trees (bucket mode) */
+	int max_delete_given;
+	uint64_t max_delete, deleted_before;
 } dm_plan_opts;
 
 typedef enum {
@@ -79,5 +85,17 @@ dm_err dm_plan_next(dm_plan *p, const dm_walk_entry *local, const dm_s3_object *
  * order, each with the walk failure that protects it, if any.  Borrowed from
  * the plan. */
 const dm_plan_candidate *dm_plan_candidates(dm_plan *p, size_t *n);
+
+/* The listed objects in scope so far: under the prefix, selected by the rules
+ * and in the shard (the objects --delete could touch, whether a file maps to
+ * them or not). */
+uint64_t dm_plan_in_scope(const dm_plan *p);
+
+/* The --delete guard, after the whole merge: may ndelete objects of this tree
+ * go?  By default no more than half of the objects in scope (2 x ndelete <=
+ * in scope); with max_delete_given, no more than max_delete in the run.
+ * DM_OK, or DM_ERR_FORBIDDEN with one line naming the count, the limit and the
+ * option that allows it: then the caller deletes none of them. */
+dm_err dm_plan_check_deletes(const dm_plan *p, uint64_t ndelete);
 
 #endif

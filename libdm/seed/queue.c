@@ -161,7 +161,10 @@ void dm_queue_report(run *r, dm_seed_action a, const char *path, const char *buc
 		s->uploaded++;
 		s->bytes_uploaded += size;
 		break;
-	case DM_SEED_SKIPPED: s->skipped++; break;
+	case DM_SEED_SKIPPED:
+		s->skipped++;
+		r->bytes_skipped += size;
+		break;
 	case DM_SEED_FAILED: s->failed++; break;
 	case DM_SEED_DELETED: s->deleted++; break;
 	case DM_SEED_VERIFIED: s->verified++; break;
@@ -234,6 +237,9 @@ void *dm_queue_progress(void *arg)
 		p.bytes_total = r->bytes_total;
 		p.walk_done = r->walk_done;
 		p.seconds = dm_now() - r->start;
+		p.bytes_skipped = r->bytes_skipped;
+		p.in_flight = r->busy;
+		p.bytes_sent = dm_s3_bytes_sent(r->s3) - r->sent0;
 		pthread_mutex_unlock(&r->lock);
 		if (done)
 			break;

@@ -102,6 +102,7 @@ static void plan_file(run *r, const char *bucket, const dm_walk_entry *en, const
 	}
 	pthread_mutex_init(&f->lock, NULL);
 	f->bucket = bucket;
+	f->content_type = r->o->content_type ? r->o->content_type : dm_s3_content_type(key);
 	f->size = en->size;
 	f->dev = en->dev;
 	f->ino = en->ino;
@@ -249,19 +250,30 @@ static void keep(run *r, const char *bucket, const dm_plan_candidate *c, const c
 	dm_queue_report(r, DM_SEED_WARNING, NULL, bucket, c->key, c->size, why);
 }
 
+/* --delete's guard over the trees of a run (bucket mode: one a bucket). */
+typedef struct {
+	uint64_t deleted; /* deletions queued (--dry-run: reported) by the trees before */
+	dm_err refused;   /* the first refusal, or DM_OK */
+	char detail[1024];
+} delete_guard;
+
 /* After the whole walk and the whole listing of the tree, and only then: the
  * stale candidates that no walk failure protects and whose file is truly not
- * there (lstat: only ENOENT and ENOTDIR say so) are queued for deletion. */
-static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *bucket)
+ * there (lstat: only ENOENT and ENOTDIR say so) are counted, and if the guard
+ * (--max-delete) lets that many go, queued for deletion; else none is. */
+static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *bucket, delete_guard *g)
 {
-	size_t n;
+	size_t n, ngo = 0;
 	const dm_plan_candidate *c = dm_plan_candidates(plan, &n);
+	unsigned char *go = calloc(n ? n : 1, 1);
 	char why[4200];
+	dm_err e = DM_OK, refused;
 
+	if (!go)
+		return dm_fail(DM_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < n && !dm_queue_stopping(r); i++) {
 		struct stat st;
 		char *path;
-		task *t;
 		int there;
 
 		if (c[i].protected_by) {
@@ -269,8 +281,10 @@ static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *b
 			keep(r, bucket, &c[i], why);
 			continue;
 		}
-		if (asprintf(&path, "%s/%s", dir, c[i].rel) < 0)
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+		if (asprintf(&path, "%s/%s", dir, c[i].rel) < 0) {
+			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			goto done;
+		}
 		there = lstat(path, &st) == 0;
 		if (there || (errno != ENOENT && errno != ENOTDIR)) {
 			if (there)
@@ -282,6 +296,28 @@ static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *b
 			continue;
 		}
 		free(path);
+		go[i] = 1;
+		ngo++;
+	}
+	if (dm_queue_stopping(r))
+		goto done;
+	/* all of the tree's deletions or none, decided before the first is queued */
+	if ((refused = dm_plan_check_deletes(plan, ngo)) != DM_OK) {
+		if (!g->refused) {
+			g->refused = refused;
+			snprintf(g->detail, sizeof(g->detail), "%s", dm_err_detail());
+		}
+		dm_err_clear();
+		if (!r->o->dry_run)
+			goto done;
+	} else {
+		g->deleted += ngo;
+	}
+	for (size_t i = 0; i < n; i++) {
+		task *t;
+
+		if (!go[i])
+			continue;
 		if (r->o->dry_run) {
 			dm_queue_report(r, DM_SEED_WOULD_DELETE, NULL, bucket, c[i].key, c[i].size, NULL);
 			continue;
@@ -291,16 +327,19 @@ static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *b
 			if (t)
 				free(t->bucket);
 			free(t);
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			goto done;
 		}
 		t->kind = T_DELETE;
 		dm_queue_push(r, t, 0);
 	}
-	return DM_OK;
+done:
+	free(go);
+	return e;
 }
 
 /* Seeds one folder into bucket/prefix. Returns a run-stopping error only. */
-static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char *prefix)
+static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char *prefix, delete_guard *g)
 {
 	const dm_seed_opts *o = r->o;
 	dm_plan_opts po = { .bucket = bucket,
@@ -309,27 +348,42 @@ static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char 
 			    .nrules = o->nrules,
 			    .shard_index = o->shard_index,
 			    .shard_count = o->shard_count,
-			    .collect_stale = o->delete_stale && !o->verify_only };
+			    .collect_stale = o->delete_stale && !o->verify_only,
+			    .max_delete_given = o->max_delete_given,
+			    .max_delete = o->max_delete,
+			    .deleted_before = g->deleted };
 	lister l;
 	orphans orph;
 	dm_plan *plan;
 	dm_walk *w;
 	const dm_walk_entry *en = NULL;
 	dm_plan_step st;
+	struct stat sst;
+	char *one = NULL; /* a file as SOURCE: its key, the only one listed */
 	dm_err e;
 
 	memset(&l, 0, sizeof(l));
+	if (stat(dir, &sst) == 0 && S_ISREG(sst.st_mode)) {
+		const char *base = strrchr(dir, '/');
+
+		po.collect_stale = 0;
+		if (asprintf(&one, "%s%s", prefix, base ? base + 1 : dir) < 0)
+			return dm_nomem();
+	}
 	l.r = r;
 	l.bucket = bucket;
-	l.prefix = prefix;
-	if ((e = dm_plan_new(&plan, &po)))
+	l.prefix = one ? one : prefix;
+	if ((e = dm_plan_new(&plan, &po))) {
+		free(one);
 		return e;
+	}
 	l.plan = plan;
 	if ((e = dm_walk_open(&w, dir))) {
 		dm_plan_free(plan);
+		free(one);
 		return e;
 	}
-	orphans_list(r, &orph, bucket, prefix);
+	orphans_list(r, &orph, bucket, l.prefix);
 	e = lister_fill(&l);
 	/* a walk that ends early must never read as "no files": everything would look stale */
 	if (!e && !(en = dm_walk_next(w)))
@@ -368,7 +422,7 @@ static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char 
 	/* deletions only after the whole walk and the whole listing, and never
 	 * after an error or an interrupt: then the merge saw only part of them */
 	if (!e && !dm_queue_stopping(r) && !en && !lister_peek(&l))
-		e = delete_stale(r, plan, dir, bucket);
+		e = delete_stale(r, plan, dir, bucket, g);
 	if (!e && !dm_queue_stopping(r))
 		orphans_finish(r, &orph, bucket);
 	else {
@@ -379,6 +433,7 @@ static dm_err seed_tree(run *r, const char *dir, const char *bucket, const char 
 	free(l.token);
 	dm_walk_close(w);
 	dm_plan_free(plan);
+	free(one);
 	return e;
 }
 
@@ -493,6 +548,7 @@ static void run_init(run *r, dm_s3 *s3, const dm_seed_opts *o, dm_seed_summary *
 	r->cap = (size_t)jobs * 4;
 	r->part_budget = jobs < 2 * PART_BATCH ? jobs : 2 * PART_BATCH;
 	r->start = dm_now();
+	r->sent0 = dm_s3_bytes_sent(s3);
 }
 
 /* Where the run goes: o->bucket under the prefix it returns in *prefix
@@ -508,8 +564,14 @@ static dm_err check_destination(const dm_seed_opts *o, char **prefix, char ***bu
 	struct stat st;
 	dm_err e;
 
-	if (!o->bucket)
+	if (!o->bucket) {
+		if (stat(o->source, &st) == 0 && S_ISREG(st.st_mode))
+			return dm_fail(DM_ERR_INVALID,
+				       "'%s' is a file: name the bucket it goes to (ALIAS/BUCKET[/PREFIX]); with ALIAS "
+				       "alone, SOURCE is a folder whose folders become buckets",
+				       o->source);
 		return list_buckets(o->source, buckets, nbuckets);
+	}
 	if ((e = dm_s3_bucket_name_check(o->bucket)))
 		return e;
 	/* a leading '/' would make an empty first path segment */
@@ -528,9 +590,16 @@ static dm_err check_destination(const dm_seed_opts *o, char **prefix, char ***bu
 		return dm_fail(errno == ENOENT ? DM_ERR_NOTFOUND : DM_ERR_IO, "cannot read '%s': %s", o->source,
 			       strerror(errno));
 	}
-	if (!S_ISDIR(st.st_mode)) {
+	if (S_ISREG(st.st_mode) && o->delete_stale) {
 		free(p);
-		return dm_fail(DM_ERR_INVALID, "'%s' is not a folder", o->source);
+		return dm_fail(DM_ERR_INVALID,
+			       "--delete needs a folder as SOURCE: '%s' is a file, and no other object under the "
+			       "prefix is its to delete",
+			       o->source);
+	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		free(p);
+		return dm_fail(DM_ERR_INVALID, "'%s' is not a folder or a regular file", o->source);
 	}
 	*prefix = p;
 	return DM_OK;
@@ -575,13 +644,13 @@ static void stop_crew(crew *c, run *r)
 
 /* The producer: the source's files into the queue, bucket after bucket in
  * bucket mode (the first bucket was prepared before the workers started). */
-static dm_err produce(run *r, const char *prefix, char **buckets, size_t nbuckets)
+static dm_err produce(run *r, const char *prefix, char **buckets, size_t nbuckets, delete_guard *g)
 {
 	const dm_seed_opts *o = r->o;
 	dm_err e = DM_OK;
 
 	if (o->bucket)
-		return seed_tree(r, o->source, o->bucket, prefix);
+		return seed_tree(r, o->source, o->bucket, prefix, g);
 	for (size_t i = 0; i < nbuckets && !e && !dm_queue_stopping(r); i++) {
 		char *dir;
 
@@ -591,16 +660,16 @@ static dm_err produce(run *r, const char *prefix, char **buckets, size_t nbucket
 			e = dm_fail(DM_ERR_NOMEM, "out of memory");
 			break;
 		}
-		e = seed_tree(r, dir, buckets[i], "");
+		e = seed_tree(r, dir, buckets[i], "", g);
 		free(dir);
 	}
 	return e;
 }
 
 /* The run's one result once every thread is done: what stopped it (a fatal
- * error, an interrupt) comes first, then the producer's own error, then the
- * files that failed. */
-static dm_err run_verdict(run *r, dm_err e)
+ * error, an interrupt) comes first, then the producer's own error, then a
+ * refusal of --delete's guard, then the files that failed. */
+static dm_err run_verdict(run *r, dm_err e, const delete_guard *g)
 {
 	if (r->fatal)
 		return dm_fail(r->fatal, "%s", r->fatal_detail);
@@ -608,6 +677,8 @@ static dm_err run_verdict(run *r, dm_err e)
 		return dm_fail(DM_ERR_INTERRUPTED, "interrupted");
 	if (e)
 		return e;
+	if (g->refused)
+		return dm_fail(g->refused, "%s", g->detail);
 	return r->sum->failed ? dm_fail(DM_ERR_PARTIAL, "%llu of %llu files failed", (unsigned long long)r->sum->failed,
 					(unsigned long long)r->sum->files_seen)
 			      : DM_OK;
@@ -617,6 +688,7 @@ dm_err dm_seed_run(dm_s3 *s3, const dm_seed_opts *o, dm_seed_summary *sum)
 {
 	run r;
 	crew c = { .threads = NULL };
+	delete_guard g = { .deleted = 0 };
 	int jobs = o->jobs > 0 ? o->jobs : DEFAULT_JOBS;
 	char *prefix = NULL;
 	char **buckets = NULL;
@@ -639,11 +711,11 @@ dm_err dm_seed_run(dm_s3 *s3, const dm_seed_opts *o, dm_seed_summary *sum)
 	if (e || (e = start_crew(&c, &r, jobs)))
 		goto cleanup;
 
-	e = produce(&r, prefix, buckets, nbuckets);
+	e = produce(&r, prefix, buckets, nbuckets, &g);
 	if (e && !dm_seed_is_fatal(e) && e != DM_ERR_NOMEM)
 		dm_queue_set_fatal(&r, e);
 	stop_crew(&c, &r);
-	e = run_verdict(&r, e);
+	e = run_verdict(&r, e, &g);
 cleanup:
 	/* tasks left behind by a stop: drop them, aborting what was begun */
 	dm_transfer_drop_queued(&r);

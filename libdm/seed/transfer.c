@@ -79,7 +79,7 @@ static void do_small(run *r, file_job *f, wbuf *b)
 	}
 	/* BadDigest: the bytes were damaged on the way; read the file again and resend */
 	for (int retry = 1;; retry++) {
-		e = dm_s3_put(r->s3, f->bucket, f->key, b->data, (size_t)f->size, md5, etag);
+		e = dm_s3_put(r->s3, f->bucket, f->key, b->data, (size_t)f->size, md5, f->content_type, etag);
 		if (e != DM_ERR_CHECKSUM || retry > dm_s3_retries(r->s3) || dm_queue_stopping(r))
 			break;
 		dm_info("retrying '%s' (read again from the file, %d of %d): %s", f->path, retry, dm_s3_retries(r->s3),
@@ -333,7 +333,7 @@ static void do_batch(run *r, task *t)
 			part_failed(f, "out of memory");
 	stop_if_stopping(r, f);
 	if (!f->failed && !f->upload_id) {
-		e = dm_s3_mpu_init(r->s3, f->bucket, f->key, &f->upload_id);
+		e = dm_s3_mpu_init(r->s3, f->bucket, f->key, f->content_type, &f->upload_id);
 		if (e) {
 			if (dm_seed_is_fatal(e))
 				dm_queue_set_fatal(r, e);

@@ -131,6 +131,30 @@ static int load_frame(dm_walk *w, frame *f, const char *rel, dev_t dev, ino_t in
 	return 0;
 }
 
+/* A file as root: the walk of its folder that holds it alone (rel: its name). */
+static dm_err open_file(dm_walk **out, const char *root, const struct stat *st)
+{
+	dm_walk *w = calloc(1, sizeof(*w));
+	const char *slash = strrchr(root, '/');
+	frame *f;
+
+	if (!w)
+		return dm_nomem();
+	f = &w->stack[0];
+	w->root = !slash ? strdup(".") : slash == root ? strdup("") : strndup(root, (size_t)(slash - root));
+	f->items = calloc(1, sizeof(*f->items));
+	f->rel = strdup("");
+	if (!w->root || !f->items || !f->rel || !(f->items[0].name = strdup(slash ? slash + 1 : root))) {
+		dm_walk_close(w);
+		return dm_nomem();
+	}
+	f->items[0].st = *st;
+	f->n = 1;
+	w->depth = 1;
+	*out = w;
+	return DM_OK;
+}
+
 dm_err dm_walk_open(dm_walk **out, const char *root)
 {
 	dm_walk *w;
@@ -142,8 +166,10 @@ dm_err dm_walk_open(dm_walk **out, const char *root)
 	if (stat(root, &st) != 0)
 		return dm_fail(errno == ENOENT ? DM_ERR_NOTFOUND : DM_ERR_IO, "cannot read '%s': %s", root,
 			       strerror(errno));
+	if (S_ISREG(st.st_mode))
+		return open_file(out, root, &st);
 	if (!S_ISDIR(st.st_mode))
-		return dm_fail(DM_ERR_INVALID, "'%s' is not a folder", root);
+		return dm_fail(DM_ERR_INVALID, "'%s' is not a folder or a regular file", root);
 	w = calloc(1, sizeof(*w));
 	if (!w || !(w->root = strdup(root))) {
 		free(w);

@@ -27,7 +27,8 @@ typedef struct {
 
 typedef struct dm_walk dm_walk;
 
-/* Opens root (must be a folder). */
+/* Opens root: a folder, or a regular file (or a symlink to one), which the walk
+ * yields alone, its rel the file's name and its path root. */
 dm_err dm_walk_open(dm_walk **out, const char *root);
 /* Next entry (borrowed until the next call) or NULL at the end.  A folder
  * that cannot be read whole (opendir or readdir failing, EMFILE included, or

@@ -30,7 +30,7 @@ for b in "$b_job" "$b_local"; do s3cli s3 cp --quiet --recursive "$TMP/stale" "s
 # the options under test: filters (first match wins), part size and threshold, jobs, retries,
 # connect timeout, --delete
 opts=(--exclude 'keep/f1*' --include '*.csv' --include README.txt -j 3 --retries 2 --connect-timeout 5s
-      --multipart-threshold 5MiB --part-size 5MiB --delete)
+      --multipart-threshold 5MiB --part-size 5MiB --delete --max-delete 1)
 shards=3
 
 # every platform default given: no flavour is read (there is none in $claim)
@@ -194,6 +194,7 @@ each --connect-timeout 3s -- --connect-timeout 3s
 each --dry-run -- -n
 each --dry-run -- --dry-run
 each --delete -- --delete
+each --delete --max-delete all -- --delete --max-delete all
 each --verify -- --verify
 each --include '*.csv' -- --include '*.csv'
 each --exclude 'a b/*' -- --exclude 'a b/*'

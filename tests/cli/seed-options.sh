@@ -48,7 +48,7 @@ run_rc 0 "$SEED" --no-progress "$src" "dmtest/$b/pre"
 mkdir -p "$TMP/near/pre-x"
 for k in pre pre-x/b.txt prez.txt; do printf 'near %s\n' "$k" >"$TMP/near/$k"; done
 s3cli s3 cp --quiet --recursive "$TMP/near" "s3://$b/"
-run_rc 0 "$SEED" -v --no-progress --delete "$src/keep" "dmtest/$b/pre"
+run_rc 0 "$SEED" -v --no-progress --delete --max-delete 5 "$src/keep" "dmtest/$b/pre"
 [ "$(grep '^deleted ' "$TMP/out" | sort | tr '\n' ' ')" = "deleted $b/pre/README.txt deleted $b/pre/keep/f1.csv deleted $b/pre/keep/f2.csv deleted $b/pre/logs/l1.log deleted $b/pre/logs/l3.log " ] || fail "prefix delete: $(cat "$TMP/out")"
 keys_in "$b" | grep -q '^README.txt$' || fail "--delete with a prefix removed a key outside it"
 # downloaded again with the AWS CLI (pre/ itself left out: a file and a folder named "pre")

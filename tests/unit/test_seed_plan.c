@@ -41,6 +41,8 @@ typedef struct {
 typedef struct {
 	char steps[4096];
 	char cands[4096];
+	unsigned long long in_scope;
+	char guard[1024]; /* dm_plan_check_deletes of the unprotected candidates: "ok" or its detail */
 } result;
 
 static const char *const verdict_letter = "UCSIFWB";
@@ -93,6 +95,17 @@ static dm_err merge(const dm_plan_opts *o, const entry *walk, size_t nwalk, cons
 		li += (size_t)st.took_remote;
 	}
 	c = dm_plan_candidates(p, &n);
+	res->in_scope = dm_plan_in_scope(p);
+	{
+		uint64_t go = 0;
+
+		for (size_t i = 0; i < n; i++)
+			go += !c[i].protected_by;
+		if (dm_plan_check_deletes(p, go) == DM_OK)
+			snprintf(res->guard, sizeof(res->guard), "ok");
+		else
+			snprintf(res->guard, sizeof(res->guard), "%s", dm_err_detail());
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t at = strlen(res->cands);
 
@@ -525,6 +538,104 @@ static void test_seed_plan__bad_keys_are_shown_escaped(void **state)
 			    "bad listing of 'bkt/q/': key 'p/a\\x0ab\\\\c\\x1b[2J\\xc2\\x85' is outside the prefix");
 }
 
+/* ---- --delete's guard (--max-delete) ---- */
+
+static void test_seed_plan__guard_lets_half_of_the_objects_in_scope_go(void **state)
+{
+	static const entry walk[] = { FILE_("a"), FILE_("b") };
+	static const char *const keys[] = { "p/a", "p/b", "p/c", "p/d" };
+	dm_plan_opts o = opts("p/");
+	result r;
+
+	(void)state;
+	assert_int_equal(MERGE(&o, walk, keys, &r), DM_OK);
+	assert_int_equal(r.in_scope, 4);
+	assert_string_equal(r.cands, "p/c p/d ");
+	assert_string_equal(r.guard, "ok");
+}
+
+static void test_seed_plan__guard_refuses_more_than_half(void **state)
+{
+	/* the parent folder given by mistake: no file maps to any object */
+	static const entry walk[] = { FILE_("examples/a"), FILE_("examples/b") };
+	static const char *const keys[] = { "examples/a", "examples/b", "examples/c" };
+	dm_plan_opts o = opts("examples/");
+	result r;
+
+	(void)state;
+	assert_int_equal(MERGE(&o, walk, keys, &r), DM_OK);
+	assert_int_equal(r.in_scope, 3);
+	assert_string_equal(r.guard,
+			    "refusing to delete 3 of the 3 objects under 'bkt/examples/': more than half of them; "
+			    "nothing deleted (check SOURCE and TARGET; --max-delete 3 or --max-delete all allows it)");
+}
+
+static void test_seed_plan__guard_counts_only_the_objects_in_scope(void **state)
+{
+	/* the rules leave x.log and skip/ out: 2 in scope, 1 stale of them is half */
+	static const entry walk[] = { FILE_("b.txt") };
+	static const char *const keys[] = { "a.txt", "b.txt", "c.log", "skip/d.txt" };
+	static const dm_seed_rule rules[] = { { DM_SEED_EXCLUDE, "skip/*" }, { DM_SEED_INCLUDE, "*.txt" } };
+	dm_plan_opts o = opts("");
+	result r;
+
+	(void)state;
+	o.rules = rules;
+	o.nrules = 2;
+	assert_int_equal(MERGE(&o, walk, keys, &r), DM_OK);
+	assert_int_equal(r.in_scope, 2);
+	assert_string_equal(r.cands, "a.txt ");
+	assert_string_equal(r.guard, "ok");
+}
+
+static void test_seed_plan__guard_max_delete_n_zero_and_all(void **state)
+{
+	static const entry walk[] = { FILE_("z") };
+	static const char *const keys[] = { "p/a", "p/b", "p/c" };
+	dm_plan_opts o = opts("p/");
+	result r;
+
+	(void)state;
+	o.max_delete_given = 1;
+	o.max_delete = 3;
+	assert_int_equal(MERGE(&o, walk, keys, &r), DM_OK);
+	assert_string_equal(r.guard, "ok");
+	o.max_delete = 2;
+	assert_int_equal(MERGE(&o, walk, keys, &r), DM_OK);
+	assert_string_equal(r.guard,
+			    "refusing to delete 3 objects under 'bkt/p/': over --max-delete 2; nothing deleted "
+			    "(--max-delete 3 or --max-delete all allows it)");
+	o.max_delete = 0;
+	assert_int_equal(MERGE(&o, walk, keys, &r), DM_OK);
+	assert_string_equal(r.guard,
+			    "refusing to delete 3 objects under 'bkt/p/': over --max-delete 0; nothing deleted "
+			    "(--max-delete 3 or --max-delete all allows it)");
+	o.max_delete = DM_SEED_MAX_DELETE_ALL;
+	assert_int_equal(MERGE(&o, walk, keys, &r), DM_OK);
+	assert_string_equal(r.guard, "ok");
+	/* bucket mode: the trees before took 2 of the run's 4 */
+	o.max_delete = 4;
+	o.deleted_before = 2;
+	assert_int_equal(MERGE(&o, walk, keys, &r), DM_OK);
+	assert_string_equal(r.guard,
+			    "refusing to delete 3 objects under 'bkt/p/': with the 2 deleted before in this run, "
+			    "over --max-delete 4; nothing deleted there (--max-delete 5 or all allows it)");
+}
+
+static void test_seed_plan__guard_leaves_protected_objects_out(void **state)
+{
+	/* what a walk failure protects is never deleted, so it does not count */
+	static const entry walk[] = { FAIL_("locked"), FILE_("z") };
+	static const char *const keys[] = { "locked/a", "locked/b", "locked/c", "x" };
+	dm_plan_opts o = opts("");
+	result r;
+
+	(void)state;
+	assert_int_equal(MERGE(&o, walk, keys, &r), DM_OK);
+	assert_int_equal(r.in_scope, 4);
+	assert_string_equal(r.guard, "ok");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +659,11 @@ int main(void)
 		cmocka_unit_test(test_seed_plan__url_keys_are_decoded_once),
 		cmocka_unit_test(test_seed_plan__hostile_listings_stop_the_run),
 		cmocka_unit_test(test_seed_plan__bad_keys_are_shown_escaped),
+		cmocka_unit_test(test_seed_plan__guard_lets_half_of_the_objects_in_scope_go),
+		cmocka_unit_test(test_seed_plan__guard_refuses_more_than_half),
+		cmocka_unit_test(test_seed_plan__guard_counts_only_the_objects_in_scope),
+		cmocka_unit_test(test_seed_plan__guard_max_delete_n_zero_and_all),
+		cmocka_unit_test(test_seed_plan__guard_leaves_protected_objects_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

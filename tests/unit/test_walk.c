@@ -432,17 +432,39 @@ static void test_walk__reports_folders_nested_too_deep(void **state)
 	assert_int_equal(files, 1);
 }
 
-static void test_walk__open_refuses_a_file_and_a_missing_path(void **state)
+static void test_walk__a_file_as_root_is_walked_alone(void **state)
+{
+	char path[1024];
+	dm_walk *w = (dm_walk *)0x1;
+	const dm_walk_entry *en;
+
+	(void)state;
+	put_file("plain.txt", 9, 9);
+	put_file("plain.txt.bak", 1, 1);
+	snprintf(path, sizeof(path), "%s/plain.txt", root);
+	assert_int_equal(dm_walk_open(&w, path), DM_OK);
+	en = dm_walk_next(w);
+	assert_non_null(en);
+	assert_int_equal(en->kind, DM_WALK_FILE);
+	assert_string_equal(en->rel, "plain.txt");
+	assert_string_equal(en->path, path);
+	assert_int_equal(en->size, 9);
+	assert_null(dm_walk_next(w));
+	assert_int_equal(dm_walk_status(w), DM_OK);
+	dm_walk_close(w);
+}
+
+static void test_walk__open_refuses_a_fifo_and_a_missing_path(void **state)
 {
 	char path[1024];
 	dm_walk *w = (dm_walk *)0x1;
 
 	(void)state;
-	put_file("plain.txt", 1, 9);
-	snprintf(path, sizeof(path), "%s/plain.txt", root);
+	snprintf(path, sizeof(path), "%s/fifo", root);
+	assert_int_equal(mkfifo(path, 0600), 0);
 	assert_int_equal(dm_walk_open(&w, path), DM_ERR_INVALID);
 	assert_null(w);
-	assert_non_null(strstr(dm_err_detail(), "plain.txt"));
+	assert_non_null(strstr(dm_err_detail(), "is not a folder or a regular file"));
 	snprintf(path, sizeof(path), "%s/missing", root);
 	assert_int_equal(dm_walk_open(&w, path), DM_ERR_NOTFOUND);
 	assert_non_null(strstr(dm_err_detail(), "missing"));
@@ -676,7 +698,8 @@ int main(void)
 		T(test_walk__warns_about_socket),
 		T(test_walk__reports_unreadable_folder_as_failure),
 		T(test_walk__reports_folders_nested_too_deep),
-		T(test_walk__open_refuses_a_file_and_a_missing_path),
+		T(test_walk__a_file_as_root_is_walked_alone),
+		T(test_walk__open_refuses_a_fifo_and_a_missing_path),
 		T(test_walk__root_with_trailing_slash_gives_same_keys),
 		cmocka_unit_test(test_seed__shard_hash_is_fnv1a_64_of_bucket_slash_key),
 		cmocka_unit_test(test_seed__shard_hash_depends_only_on_the_joined_text),

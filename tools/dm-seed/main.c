@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <dm/alias.h>
@@ -18,16 +19,18 @@
 #include <dm/util.h>
 
 static const char help_head[] = "Usage: dm-seed [OPTIONS] SOURCE ALIAS/BUCKET[/PREFIX]\n"
+				"       dm-seed [OPTIONS] SOURCE s3://BUCKET[/PREFIX]   (the alias s3)\n"
 				"       dm-seed [OPTIONS] SOURCE ALIAS\n"
 				"       dm-seed [OPTIONS]     the project's data_folder into the platform's\n"
 				"                             lake (--component), a bucket per folder\n"
 				"\n"
-				"Upload the files below SOURCE into S3, checksummed: every PUT and every part\n"
-				"carries Content-MD5, and every object's ETag is checked against the local MD5\n"
-				"(or MD5-of-part-MD5s-N for multipart objects) after upload.  Files already\n"
-				"there with the same size and ETag are skipped, found with one listing of the\n"
-				"target prefix.  With ALIAS alone, each top-level folder of SOURCE becomes a\n"
-				"bucket of that name (created when missing); files at the top level are refused.\n"
+				"Upload the files below SOURCE (a folder, or one file: PREFIX/NAME) into S3,\n"
+				"checksummed: every PUT and every part carries Content-MD5, and every object's\n"
+				"ETag is checked against the local MD5 (or MD5-of-part-MD5s-N for multipart\n"
+				"objects) after upload.  Files already there with the same size and ETag are\n"
+				"skipped, found with one listing of the target prefix.  With ALIAS alone, each\n"
+				"top-level folder of SOURCE becomes a bucket of that name (created when\n"
+				"missing); files at the top level are refused.\n"
 				"\n"
 				"Aliases are looked up in this order:\n"
 				"  1. MC_HOST_<ALIAS>=http(s)://ACCESS:SECRET@host:port (the MinIO client's\n"
@@ -55,9 +58,11 @@ static const char help_tail[] = "With --k8s-job N --apply, dm-seed creates the J
 enum {
 	OPT_PART_SIZE = DM_CLI_LONG_ONLY,
 	OPT_THRESHOLD,
+	OPT_CONTENT_TYPE,
 	OPT_RETRIES,
 	OPT_CONNECT_TIMEOUT,
 	OPT_DELETE,
+	OPT_MAX_DELETE,
 	OPT_VERIFY,
 	OPT_INCLUDE,
 	OPT_EXCLUDE,
@@ -66,6 +71,7 @@ enum {
 	OPT_CA_BUNDLE,
 	OPT_INSECURE,
 	OPT_JSON,
+	OPT_NDJSON,
 	OPT_NO_PROGRESS,
 	OPT_PVC,
 	OPT_SECRET,
@@ -107,6 +113,10 @@ static const dm_cli_option option_table[] = {
 	  "multipart part size (default: 8MiB, doubled until the file fits in 10,000 parts)", JOB_CARRY },
 	{ OPT_THRESHOLD, "multipart-threshold", "SIZE", "files larger than this go multipart (default 16MiB)",
 	  JOB_CARRY },
+	{ OPT_CONTENT_TYPE, "content-type", "TYPE",
+	  "every object's Content-Type (default: by the file's extension, as /etc/mime.types says; "
+	  "else application/octet-stream)",
+	  JOB_CARRY },
 	{ OPT_RETRIES, "retries", "N",
 	  "retries of a failed request (default 5; 10 through a port-forward); 5xx, SlowDown, timeouts and resets are retried, auth errors "
 	  "never; bytes the server refused (BadDigest) are read again",
@@ -114,6 +124,10 @@ static const dm_cli_option option_table[] = {
 	{ OPT_CONNECT_TIMEOUT, "connect-timeout", "DUR", "give up connecting after DUR (default 10s)", JOB_CARRY },
 	{ 'n', "dry-run", NULL, "show what would be uploaded or deleted; change nothing", JOB_CARRY },
 	{ OPT_DELETE, "delete", NULL, "delete objects under the prefix that have no local file", JOB_CARRY },
+	{ OPT_MAX_DELETE, "max-delete", "N",
+	  "--delete: delete at most N objects, or none (exit 1, uploads done); 0: none; all: no limit "
+	  "(default: at most half of the objects under the prefix)",
+	  JOB_CARRY },
 	{ OPT_VERIFY, "verify", NULL, "upload nothing: compare every file with its object", JOB_CARRY },
 	{ OPT_INCLUDE, "include", "GLOB", "take only matching keys (repeatable; first match wins)", JOB_CARRY },
 	{ OPT_EXCLUDE, "exclude", "GLOB", "leave out matching keys (repeatable; first match wins)", JOB_CARRY },
@@ -125,6 +139,10 @@ static const dm_cli_option option_table[] = {
 	  JOB_REFUSE_CA },
 	{ OPT_INSECURE, "insecure", NULL, "do not check TLS certificates (warns)", JOB_CARRY },
 	{ OPT_JSON, "json", NULL, "print one JSON document with the result on stdout", JOB_CARRY },
+	{ OPT_NDJSON, "ndjson", NULL,
+	  "--json as lines (NDJSON): one JSON object a line on stdout for each file as it ends, then the "
+	  "--json document on one line",
+	  0 /* not for --k8s-job: --apply prints the shards' result */ },
 	{ OPT_NO_PROGRESS, "no-progress", NULL, "no live progress line (it is shown only on a terminal)",
 	  JOB_LOCAL /* the pods always run with it */ },
 	{ 'v', "verbose", NULL, "list every file (uploaded, skipped, deleted) on stdout", JOB_CARRY },
@@ -174,11 +192,18 @@ static const dm_cli_option option_table[] = {
 typedef struct {
 	int verbosity;
 	int json;
+	int ndjson; /* --ndjson: an event line for each item, the document on one line */
 	int progress;
 	int progress_shown;
 	json_t *failures;
 	json_t *warnings;
 	json_t *items;
+	uint64_t would_delete, would_delete_bytes; /* --dry-run --delete */
+	/* the progress line's smoothing: the rate of bytes sent, and the ETA shown */
+	double last_seconds, rate, eta;
+	uint64_t last_sent;
+	int have_rate, have_eta;
+	json_t *would_delete_keys;
 } output;
 
 static void on_signal(int sig)
@@ -211,11 +236,33 @@ static void clear_progress(output *out)
 	}
 }
 
+/* --ndjson: one line for an item, as it comes (the engine serialises the calls) */
+static void print_event(const dm_seed_item *it)
+{
+	char word[32], *sp;
+	json_t *ev;
+
+	snprintf(word, sizeof(word), "%s", action_word(it->action));
+	while ((sp = strchr(word, ' ')))
+		*sp = '_';
+	ev = json_pack("{s:s, s:s?, s:s?, s:s?, s:I}", "event", word, "path", it->path, "bucket", it->bucket, "key",
+		       it->key, "size", (json_int_t)it->size);
+	if (ev && it->reason)
+		json_object_set_new(ev, "reason", json_string(it->reason));
+	if (ev && json_dumpf(ev, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+		fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(ev);
+}
+
 static void on_item(const dm_seed_item *it, void *ud)
 {
 	output *out = ud;
 	char object[2048];
 	const char *where = it->path;
+
+	if (out->ndjson)
+		print_event(it);
 
 	/* an object without a local file is named as BUCKET/KEY */
 	if (!where && it->key) {
@@ -224,12 +271,18 @@ static void on_item(const dm_seed_item *it, void *ud)
 	} else if (!where) {
 		where = it->bucket;
 	}
-	clear_progress(out);
+	if (it->action == DM_SEED_WOULD_DELETE) {
+		out->would_delete++;
+		out->would_delete_bytes += it->size;
+		json_array_append_new(out->would_delete_keys, json_pack("{s:s, s:s, s:I}", "bucket", it->bucket, "key",
+									it->key, "size", (json_int_t)it->size));
+	}
 	if (it->action == DM_SEED_FAILED || it->action == DM_SEED_WARNING) {
 		json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s}", "path", it->path, "bucket", it->bucket, "key", it->key,
 				      "reason", it->reason ? it->reason : "");
 
 		json_array_append_new(it->action == DM_SEED_FAILED ? out->failures : out->warnings, o);
+		clear_progress(out);
 		if (it->action == DM_SEED_FAILED)
 			dm_error("'%s': %s", where, it->reason ? it->reason : "failed");
 		else
@@ -244,6 +297,7 @@ static void on_item(const dm_seed_item *it, void *ud)
 		return;
 	}
 	if (out->verbosity > 0 || it->action == DM_SEED_WOULD_UPLOAD || it->action == DM_SEED_WOULD_DELETE) {
+		clear_progress(out);
 		if (it->key)
 			printf("%s %s/%s\n", action_word(it->action), it->bucket, it->key);
 		else
@@ -263,19 +317,81 @@ static void human_bytes(char *out, size_t n, double b)
 	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
+/* "5s", "2m03s", "1h02m03s" */
+static void human_seconds(char *out, size_t n, double s)
+{
+	unsigned long t = s > 0 && s < 360000000 ? (unsigned long)(s + 0.5) : 0;
+
+	if (t >= 3600)
+		snprintf(out, n, "%luh%02lum%02lus", t / 3600, t / 60 % 60, t % 60);
+	else if (t >= 60)
+		snprintf(out, n, "%lum%02lus", t / 60, t % 60);
+	else
+		snprintf(out, n, "%lus", t);
+}
+
+/* The rate of bytes sent, averaged over about 5 s (an exponential moving average), and
+ * the ETA it gives, moved toward its new value by at most 10% (and the time passed) at
+ * each update: parts that land together, or a run of skipped files, do not make it jump. */
+static void smooth(output *out, const dm_seed_progress *p, uint64_t remaining)
+{
+	double dt = p->seconds - out->last_seconds, raw;
+
+	if (dt <= 0)
+		return;
+	if (!out->have_rate) {
+		out->rate = p->bytes_sent / p->seconds;
+		out->have_rate = p->bytes_sent > 0;
+	} else {
+		double inst = (double)(p->bytes_sent - out->last_sent) / dt;
+		double a = dt / (5.0 + dt); /* about 1 - exp(-dt / 5) */
+
+		out->rate += a * (inst - out->rate);
+	}
+	out->last_seconds = p->seconds;
+	out->last_sent = p->bytes_sent;
+	if (!p->walk_done || !out->have_rate || out->rate <= 0) {
+		out->have_eta = 0;
+		return;
+	}
+	raw = remaining / out->rate;
+	if (!out->have_eta) {
+		out->eta = raw;
+		out->have_eta = 1;
+	} else {
+		double base = out->eta > dt ? out->eta - dt : 0;
+		double step = 0.1 * (base > 1 ? base : 1) + dt;
+
+		out->eta = raw > base + step ? base + step : raw < base - step ? base - step : raw;
+	}
+}
+
+/* One line like rclone -P's: bytes done of the total, %, the rate of bytes sent (skipped
+ * files are done without sending), the ETA, the files, the requests in flight, the time. */
 static void on_progress(const dm_seed_progress *p, void *ud)
 {
 	output *out = ud;
-	char done[32], total[32], rate[32], eta[32] = "";
-	double r = p->seconds > 0 ? p->bytes_done / p->seconds : 0;
+	char done[32], total[32], rate[32], eta[32] = "-", elapsed[32], pct[16] = "";
+	/* a part's bytes count as they are sent, not when the part ends */
+	uint64_t shown = p->bytes_skipped + p->bytes_sent;
 
-	human_bytes(done, sizeof(done), (double)p->bytes_done);
+	if (shown < p->bytes_done)
+		shown = p->bytes_done;
+	if (shown > p->bytes_total)
+		shown = p->bytes_total;
+	smooth(out, p, p->bytes_total - shown);
+	human_bytes(done, sizeof(done), (double)shown);
 	human_bytes(total, sizeof(total), (double)p->bytes_total);
-	human_bytes(rate, sizeof(rate), r);
-	if (p->walk_done && r > 0 && p->bytes_total > p->bytes_done)
-		snprintf(eta, sizeof(eta), ", ETA %.0fs", (double)(p->bytes_total - p->bytes_done) / r);
-	fprintf(stderr, "\r\033[K%llu/%llu%s files, %s/%s, %s/s%s", (unsigned long long)p->files_done,
-		(unsigned long long)p->files_total, p->walk_done ? "" : "+", done, total, rate, eta);
+	human_bytes(rate, sizeof(rate), out->have_rate ? out->rate : 0);
+	human_seconds(elapsed, sizeof(elapsed), p->seconds);
+	if (out->have_eta)
+		human_seconds(eta, sizeof(eta), out->eta);
+	if (p->walk_done)
+		snprintf(pct, sizeof(pct), " %3.0f%%,",
+			 p->bytes_total ? 100.0 * (double)shown / (double)p->bytes_total : 100.0);
+	fprintf(stderr, "\r\033[K%s / %s%s,%s %s/s, ETA %s, %llu/%llu%s files, %d in flight, %s elapsed", done, total,
+		p->walk_done ? "" : "+", pct, rate, eta, (unsigned long long)p->files_done,
+		(unsigned long long)p->files_total, p->walk_done ? "" : "+", p->in_flight, elapsed);
 	fflush(stderr);
 	out->progress_shown = 1;
 }
@@ -352,6 +468,15 @@ static void print_summary(const output *out, const dm_seed_opts *o, const dm_see
 				(unsigned long long)sum->skipped, (unsigned long long)sum->failed,
 				(unsigned long long)sum->deleted, kept, kept[0] ? ", " : "", bytes, sum->seconds, mibs);
 	}
+	/* what --delete would remove, also when the guard refuses it */
+	if (o->dry_run && o->delete_stale && out->verbosity >= 0 &&
+	    (!e || e == DM_ERR_PARTIAL || e == DM_ERR_FORBIDDEN)) {
+		char b[32];
+
+		human_bytes(b, sizeof(b), (double)out->would_delete_bytes);
+		fprintf(stderr, "dm-seed: dry run: --delete would remove %llu object(s), %s\n",
+			(unsigned long long)out->would_delete, b);
+	}
 	if (e == DM_ERR_PARTIAL)
 		fprintf(stderr, "dm-seed: error: %llu file(s) failed: see the lines above\n",
 			(unsigned long long)sum->failed);
@@ -376,6 +501,10 @@ static json_t *result_doc(const output *out, const dm_seed_opts *o, const dm_see
 		json_object_set_new(doc, "error", json_string(error));
 	if (doc && out->verbosity > 0)
 		json_object_set(doc, "items", out->items);
+	if (doc && o->dry_run && o->delete_stale)
+		json_object_set_new(doc, "would_delete",
+				    json_pack("{s:I, s:I, s:O}", "objects", (json_int_t)out->would_delete, "bytes",
+					      (json_int_t)out->would_delete_bytes, "keys", out->would_delete_keys));
 	return doc;
 }
 
@@ -484,18 +613,24 @@ done:
 	return code;
 }
 
-/* ALIAS[/BUCKET[/PREFIX]] */
+/* ALIAS[/BUCKET[/PREFIX]], or s3://BUCKET[/PREFIX]: the alias s3 */
 static int split_target(const char *target, char **alias, char **bucket, char **prefix)
 {
-	const char *s1 = strchr(target, '/');
-	const char *s2;
+	const char *s1, *s2;
 
 	*bucket = *prefix = NULL;
+	if (strncmp(target, "s3://", 5) == 0) {
+		*alias = strdup("s3");
+		s1 = target + 4; /* the '/' before BUCKET */
+	} else {
+		s1 = strchr(target, '/');
+	}
 	if (!s1) {
 		*alias = strdup(target);
 		return 0;
 	}
-	*alias = strndup(target, (size_t)(s1 - target));
+	if (!*alias)
+		*alias = strndup(target, (size_t)(s1 - target));
 	s2 = strchr(s1 + 1, '/');
 	if (!s2) {
 		*bucket = s1[1] ? strdup(s1 + 1) : NULL;
@@ -556,13 +691,26 @@ static int job_args(const given *g, size_t n, char ***out)
 /* The checks that need no network; DM_EXIT_OK or the usage exit code. */
 static int check_usage(const dm_seed_opts *o, const char *target, char **alias_name, char **bucket, char **prefix)
 {
+	const char *url;
 	dm_err e;
 
 	if (o->dry_run + o->verify_only > 1)
 		return dm_cli_usage_error("--dry-run and --verify cannot be used together");
 	if (o->verify_only && o->delete_stale)
 		return dm_cli_usage_error("--verify and --delete cannot be used together");
+	if (o->max_delete_given && !o->delete_stale)
+		return dm_cli_usage_error("--max-delete goes with --delete");
+	*alias_name = NULL;
 	split_target(target, alias_name, bucket, prefix);
+	if (strncmp(target, "s3://", 5) == 0 && !*bucket)
+		return dm_cli_usage_error("TARGET '%s' names no bucket: s3://BUCKET[/PREFIX] (or the alias alone, "
+					  "'s3', to make each top-level folder a bucket)",
+					  target);
+	if ((url = strstr(target, "://")) && !memchr(target, '/', (size_t)(url - target)) &&
+	    strncmp(target, "s3://", 5) != 0)
+		return dm_cli_usage_error("TARGET '%s': the one URL form is s3://BUCKET[/PREFIX] (the alias s3); "
+					  "else ALIAS/BUCKET[/PREFIX]",
+					  target);
 	if (!*alias_name || !**alias_name)
 		return dm_cli_usage_error("TARGET '%s' must be ALIAS, ALIAS/BUCKET or ALIAS/BUCKET/PREFIX", target);
 	if (*bucket && (e = dm_s3_bucket_name_check(*bucket)))
@@ -669,6 +817,26 @@ static int take_seed_option(args *a, int c, const char *v)
 						  c == OPT_PART_SIZE ? "part-size" : "multipart-threshold", v);
 		*(c == OPT_PART_SIZE ? &a->o.part_size : &a->o.multipart_threshold) = n;
 		break;
+	case OPT_CONTENT_TYPE: {
+		const char *slash = strchr(v, '/');
+
+		/* it goes into a header as given: printable ASCII, TYPE/SUBTYPE */
+		for (const char *p = v; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				slash = NULL;
+		if (!slash || slash == v || !slash[1] || strlen(v) > 255) {
+			dm_buf shown = DM_BUF_INIT;
+
+			dm_buf_put_shown(&shown, v, strlen(v));
+			code = dm_cli_usage_error("--content-type: '%s' is not a media type (TYPE/SUBTYPE, "
+						  "printable ASCII, e.g. text/csv)",
+						  dm_buf_str(&shown));
+			dm_buf_release(&shown);
+			return code;
+		}
+		a->o.content_type = v;
+		break;
+	}
 	case OPT_RETRIES:
 		if (!(code = take_long("retries", v, 0, 100, &l)))
 			a->cfg.retries = (int)l;
@@ -680,6 +848,22 @@ static int take_seed_option(args *a, int c, const char *v)
 		break;
 	case 'n': a->o.dry_run = 1; break;
 	case OPT_DELETE: a->o.delete_stale = 1; break;
+	case OPT_MAX_DELETE: {
+		char *end;
+		unsigned long long m;
+
+		a->o.max_delete_given = 1;
+		if (strcmp(v, "all") == 0) {
+			a->o.max_delete = DM_SEED_MAX_DELETE_ALL;
+			break;
+		}
+		errno = 0;
+		m = strtoull(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || errno || m == DM_SEED_MAX_DELETE_ALL)
+			return dm_cli_usage_error("--max-delete: '%s' is not a count of objects or 'all'", v);
+		a->o.max_delete = m;
+		break;
+	}
 	case OPT_VERIFY: a->o.verify_only = 1; break;
 	case OPT_INCLUDE:
 	case OPT_EXCLUDE: {
@@ -756,6 +940,7 @@ static int take_job_option(args *a, int c, const char *v)
 /* DM_CLI_GO_ON, or the exit code (--help, --version, misuse). */
 static int parse_args(args *a, output *out, int argc, char **argv)
 {
+	struct stat st;
 	dm_cli_parser cl;
 	int c, code = DM_EXIT_OK;
 
@@ -766,6 +951,7 @@ static int parse_args(args *a, output *out, int argc, char **argv)
 		a->used[a->nused++] = (given){ cl.opt, cl.value };
 		switch (c) {
 		case OPT_JSON: out->json = 1; break;
+		case OPT_NDJSON: out->json = out->ndjson = 1; break;
 		case OPT_NO_PROGRESS: a->no_progress = 1; break;
 		case 'v': out->verbosity++; break;
 		case 'q': out->verbosity = -1; break;
@@ -791,6 +977,14 @@ static int parse_args(args *a, output *out, int argc, char **argv)
 	a->target = cl.operands[1];
 	if ((code = check_usage(&a->o, a->target, &a->alias_name, &a->bucket, &a->prefix)) != DM_EXIT_OK)
 		return code;
+	if (!a->k8s_job && stat(a->source, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (!a->bucket)
+			return dm_cli_usage_error("SOURCE '%s' is a file: name the bucket it goes to, "
+						  "ALIAS/BUCKET[/PREFIX] (ALIAS alone takes a folder of buckets)",
+						  a->source);
+		if (a->o.delete_stale)
+			return dm_cli_usage_error("--delete needs a folder as SOURCE: '%s' is a file", a->source);
+	}
 	if (a->apply && !a->k8s_job)
 		return dm_cli_usage_error("--apply goes with --k8s-job N");
 	for (size_t i = 0; i < a->nused && !a->apply; i++)
@@ -929,6 +1123,14 @@ static void lake_close(lake *l)
 	dm_alias_free(l->alias);
 }
 
+/* --ndjson's last line: the --json document, compact; drops doc. */
+static void print_line(json_t *doc)
+{
+	if (doc && json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
+		fputc('\n', stdout);
+	json_decref(doc);
+}
+
 /* One seed: a->source into a->bucket/a->prefix, with its summary.  The exit code. */
 static int seed_one(args *a, output *out, dm_s3 *s3)
 {
@@ -959,7 +1161,10 @@ static int seed_one(args *a, output *out, dm_s3 *s3)
 	if (e && e != DM_ERR_PARTIAL)
 		dm_cli_fail(e);
 	print_summary(out, &a->o, &sum, e);
-	if (out->json)
+	if (out->ndjson)
+		print_line(result_doc(out, &a->o, &sum, a->source, a->target, code,
+				      e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
+	else if (out->json)
 		dm_json_print(result_doc(out, &a->o, &sum, a->source, a->target, code,
 					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
 	return code;
@@ -1045,6 +1250,7 @@ int main(int argc, char **argv)
 		out.failures = json_array();
 		out.warnings = json_array();
 		out.items = json_array();
+		out.would_delete_keys = json_array();
 		code = a.k8s_job ? run_k8s_job(&a, &out) : a.source ? run_local(&a, &out) : run_project(&a, &out);
 	}
 	free(a.used);
@@ -1055,6 +1261,7 @@ int main(int argc, char **argv)
 	json_decref(out.failures);
 	json_decref(out.warnings);
 	json_decref(out.items);
+	json_decref(out.would_delete_keys);
 	dm_log_forget_secrets();
 	return dm_cli_close_stdout(code);
 }
