@@ -468,7 +468,7 @@ def main():
             if m and m['n']:
                 ws = m['walls']
                 md.append('| %s | %s | %d | %.2f | %.2f | %.2f | %s |' % (
-                    short(w), label(t), len(ws), min(ws), m['wall'], max(ws),
+                    short(w), wlabel(t, w), len(ws), min(ws), m['wall'], max(ws),
                     '%.0f %%' % ((max(ws) - min(ws)) / m['wall'] * 100) if len(ws) > 1 and m['wall'] else '–'))
     md.append('')
 
