@@ -19,8 +19,21 @@
 #   QUICK=1              small workloads, for trying the benchmark out
 #   TOOLS="..."          tools (default "dm dm-j<DM_JOBS_BEST> rclone rclone-tuned s3cmd aws");
 #                        dm-jN is dm-seed -j N; aws-tuned uses max_concurrent_requests=32
-#   WORKLOADS="..."      of small2k small20k big data (default: all four)
-#   RSS_TREE=0           skip the 200,000-file run that measures dm-seed's peak RSS
+#   WORKLOADS="..."      of small2k small20k big data rerun rerun200k (default: all but
+#                        rerun200k); rerun: each tool uploads the 2,000-file tree in its own
+#                        sync or copy mode (untimed), then the same command again, timed,
+#                        with nothing to do
+#   RERUN_200K=1         add rerun200k, the rerun of a 200,000-file tree, for every tool (off
+#                        by default: each peer first uploads 200,000 files, up to an hour
+#                        here); without it, dm-seed's rerun of the 200,000-file RSS tree
+#                        (below) is its only 200,000-file rerun figure
+#   RSS_TREE=0           skip the 200,000-file run that measures dm-seed's peak RSS (and its
+#                        rerun)
+#   DM_REF=PATH          also run this dm-seed binary (tool dm-ref, same options as dm),
+#                        e.g. one built from the commit before a change: before and after
+#                        in the same run, on the same servers
+#   BENCH_INSTALL=0      do not install missing peers or the server's packages; a peer
+#                        that is not installed is left out (and named in the report)
 #   DM_JOBS_BEST=N       -j of the second dm-seed variant (default 32, the best of
 #                        8/16/32/64 here: TOOLS="dm-j8 dm-j16 dm-j32 dm-j64" finds it)
 #   S3CMD_20K_ROUNDS=1   rounds in which s3cmd (serial, ~90 s) runs the 20,000-file
@@ -61,11 +74,14 @@ full=1
 [ "${RSS_TREE:-1}" = 1 ] || full=0
 PUBLISH=${PUBLISH:-$full}
 
-# peers and helpers
-bash "$root/scripts/install-bench-deps.sh"
-need=(rclone s3cmd aws gnuplot python3 curl radosgw-admin)
-for c in "${need[@]}"; do command -v "$c" >/dev/null || die "'$c' not found (scripts/install-bench-deps.sh, scripts/install-deps.sh s3)"; done
-bash "$root/scripts/install-deps.sh" s3
+# peers and helpers (gnuplot draws the PNG chart; without it report.py draws an SVG)
+if [ "${BENCH_INSTALL:-1}" = 1 ]; then
+  bash "$root/scripts/install-bench-deps.sh"
+  bash "$root/scripts/install-deps.sh" s3
+fi
+need=(python3 curl radosgw-admin)
+for c in "${need[@]}"; do command -v "$c" >/dev/null || die "'$c' not found (scripts/install-deps.sh s3)"; done
+peer_cmd() { case "$1" in rclone*) echo rclone ;; s3cmd) echo s3cmd ;; aws*) echo aws ;; *) echo "" ;; esac; }
 
 dm_default_jobs=$("$dm_built" --help | sed -n 's/.*requests in flight (default \([0-9]*\)[;)].*/\1/p' | head -n1)
 [ -n "$dm_default_jobs" ] || dm_default_jobs='?'
@@ -74,14 +90,31 @@ if [ -n "${TOOLS:-}" ]; then
 else
   tools=(dm)
   [ "$DM_JOBS_BEST" = "$dm_default_jobs" ] || tools+=("dm-j$DM_JOBS_BEST")
+  [ -n "${DM_REF:-}" ] && tools+=(dm-ref)
   tools+=(rclone rclone-tuned s3cmd aws)
 fi
-if [ -n "${WORKLOADS:-}" ]; then read -r -a workloads <<<"$WORKLOADS"; else workloads=(small2k small20k big data); fi
+if [ -n "${WORKLOADS:-}" ]; then
+  read -r -a workloads <<<"$WORKLOADS"
+else
+  workloads=(small2k small20k big data rerun)
+  [ "${RERUN_200K:-0}" = 1 ] && workloads+=(rerun200k)
+fi
+missing_peers=()
+kept=()
 for t in "${tools[@]}"; do
-  case "$t" in dm|dm-j[1-9]*|rclone|rclone-tuned|s3cmd|aws|aws-tuned) ;; *) die "unknown tool '$t'" ;; esac
+  case "$t" in dm|dm-ref|dm-j[1-9]*|rclone|rclone-tuned|s3cmd|aws|aws-tuned) ;; *) die "unknown tool '$t'" ;; esac
+  c=$(peer_cmd "$t")
+  if [ -n "$c" ] && ! command -v "$c" >/dev/null; then
+    [ -n "${TOOLS:-}" ] && die "'$c' is not installed (TOOLS names $t)"
+    say "'$c' is not installed: $t is left out"
+    missing_peers+=("$t")
+    continue
+  fi
+  kept+=("$t")
 done
+tools=("${kept[@]}")
 for w in "${workloads[@]}"; do
-  case "$w" in small2k|small20k|big|data) ;; *) die "unknown workload '$w'" ;; esac
+  case "$w" in small2k|small20k|big|data|rerun|rerun200k) ;; *) die "unknown workload '$w'" ;; esac
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dm-seed-bench.XXXXXX")
@@ -98,9 +131,15 @@ trap 'exit 130' INT TERM
 mkdir -p "$tmp/bin" "$tmp/logs" "$tmp/w"
 cp "$dm_built" "$tmp/bin/dm-seed"
 DM=$tmp/bin/dm-seed
+if [ -n "${DM_REF:-}" ]; then
+  [ -x "$DM_REF" ] || die "DM_REF=$DM_REF is not an executable"
+  cp "$DM_REF" "$tmp/bin/dm-seed-ref"
+fi
 results=$tmp/results.jsonl
 : >"$results"
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+uptime_start=$(uptime)
 t_start=$SECONDS
 
 # ---- workloads -------------------------------------------------------------
@@ -119,6 +158,8 @@ say "generating workloads in $tmp/w"
 for w in "${workloads[@]}"; do
   case "$w" in
     small2k)  gen small2k "$n2k" 4096 nested ;;
+    rerun)    gen rerun "$n2k" 4096 nested ;;
+    rerun200k) gen rerun200k "$ntree" 4096 tree ;;
     small20k) gen small20k "$n20k" 4096 flat ;;
     big)      gen big 1 "$bigsize" flat ;;
     data)
@@ -131,7 +172,11 @@ for w in "${workloads[@]}"; do
   esac
 done
 if [ "${RSS_TREE:-1}" = 1 ]; then
-  gen tree "$ntree" 4096 tree
+  if [ -n "${wdir[rerun200k]:-}" ]; then
+    wdir[tree]=${wdir[rerun200k]} wfiles[tree]=${wfiles[rerun200k]} wbytes[tree]=${wbytes[rerun200k]}
+  else
+    gen tree "$ntree" 4096 tree
+  fi
   # the RSS comparison needs dm-seed's own figure at the small tree
   case " ${workloads[*]} " in *" small2k "*) ;; *) gen small2k "$n2k" 4096 nested ;; esac
 fi
@@ -214,24 +259,33 @@ u = json.load(sys.stdin).get("usage", {}).get("rgw.main", {})
 print(u.get("num_objects", 0), u.get("size", 0))'
 }
 
-# the command line of TOOL uploading SRC to BUCKET/PREFIX
+# the command line of TOOL uploading SRC to BUCKET/PREFIX; MODE sync: the tool's
+# own mode for bringing a destination up to date (rerun workloads): dm-seed and
+# rclone copy already skip what is there; s3cmd sync; aws s3 sync
 tool_cmd() {
-  local tool=$1 src=$2 bucket=$3 prefix=$4
+  local tool=$1 src=$2 bucket=$3 prefix=$4 mode=${5:-copy}
+  local -a awsop=(cp --recursive)
+  [ "$mode" = sync ] && awsop=(sync)
   case "$tool" in
     dm)       cmd=("$DM" -q --no-progress "$src" "dmtest/$bucket/$prefix") ;;
+    dm-ref)   cmd=("$tmp/bin/dm-seed-ref" -q --no-progress "$src" "dmtest/$bucket/$prefix") ;;
     dm-j*)    cmd=("$DM" -j "${tool#dm-j}" -q --no-progress "$src" "dmtest/$bucket/$prefix") ;;
     rclone)   cmd=(env -u AWS_CA_BUNDLE rclone --config "$tmp/rclone.conf" copy "$src" "bench:$bucket/$prefix") ;;
     rclone-tuned)
       local -a extra
       read -r -a extra <<<"$RCLONE_TUNED_FLAGS"
       cmd=(env -u AWS_CA_BUNDLE rclone --config "$tmp/rclone.conf" "${extra[@]}" copy "$src" "bench:$bucket/$prefix") ;;
-    s3cmd)    cmd=(s3cmd -c "$tmp/s3cfg" --no-progress -q put --recursive "$src/" "s3://$bucket/$prefix/") ;;
+    s3cmd)    if [ "$mode" = sync ]; then
+                cmd=(s3cmd -c "$tmp/s3cfg" --no-progress -q sync "$src/" "s3://$bucket/$prefix/")
+              else
+                cmd=(s3cmd -c "$tmp/s3cfg" --no-progress -q put --recursive "$src/" "s3://$bucket/$prefix/")
+              fi ;;
     aws)      cmd=(env AWS_CONFIG_FILE="$tmp/aws.conf" AWS_SHARED_CREDENTIALS_FILE=/dev/null
                    AWS_ACCESS_KEY_ID="$DM_TEST_S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$DM_TEST_S3_SECRET_KEY"
-                   aws --endpoint-url "$DM_TEST_S3_ENDPOINT" s3 cp --recursive --quiet "$src" "s3://$bucket/$prefix/") ;;
+                   aws --endpoint-url "$DM_TEST_S3_ENDPOINT" s3 "${awsop[@]}" --quiet "$src" "s3://$bucket/$prefix/") ;;
     aws-tuned) cmd=(env AWS_CONFIG_FILE="$tmp/aws.conf" AWS_SHARED_CREDENTIALS_FILE=/dev/null
                    AWS_ACCESS_KEY_ID="$DM_TEST_S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$DM_TEST_S3_SECRET_KEY"
-                   aws --profile tuned --endpoint-url "$DM_TEST_S3_ENDPOINT" s3 cp --recursive --quiet "$src" "s3://$bucket/$prefix/") ;;
+                   aws --profile tuned --endpoint-url "$DM_TEST_S3_ENDPOINT" s3 "${awsop[@]}" --quiet "$src" "s3://$bucket/$prefix/") ;;
   esac
 }
 
@@ -241,7 +295,17 @@ run_one() { # WORKLOAD TOOL ROUND
   local bucket=bench-$w-$tool prefix=r$round
   local log=$tmp/logs/$w-$tool-r$round.log
   make_bucket "$bucket" || die "cannot create bucket $bucket"
-  tool_cmd "$tool" "${wdir[$w]}" "$bucket" "$prefix"
+  local mode=copy
+  case "$w" in
+    rerun*)
+      # the tool's own first upload (untimed), so the timed run finds everything there
+      mode=sync
+      tool_cmd "$tool" "${wdir[$w]}" "$bucket" "$prefix" sync
+      (unset AWS_PROFILE AWS_DEFAULT_PROFILE; "${cmd[@]}") >"$tmp/logs/$w-$tool-r$round.first.log" 2>&1 ||
+        say "FAILED: the first upload of $w by $tool (round $round); see $tmp/logs/$w-$tool-r$round.first.log"
+      ;;
+  esac
+  tool_cmd "$tool" "${wdir[$w]}" "$bucket" "$prefix" "$mode"
   local line
   line=$(unset AWS_PROFILE AWS_DEFAULT_PROFILE
          python3 "$here/lib/measure.py" --out "$results" --log "$log" --pids "$server_pids" \
@@ -259,6 +323,27 @@ run_one() { # WORKLOAD TOOL ROUND
   printf '{"kind": "check", "workload": "%s", "tool": "%s", "round": "%s", "ok": %s, "got": "%s", "want": "%s"}\n' \
     "$w" "$tool" "$round" "$ok" "$got" "$want" >>"$results"
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print("  %-9s %-13s r%s  wall %7.2fs  cpu %6.2fs  server %6.2fs  rss %6.1f MiB" % (r["workload"], r["tool"], r["round"], r["wall"], r["user"]+r["sys"], r["server"], r["rss_kb"]/1024))' "$line" >&2
+}
+
+# WORKLOAD's upload by TOOL in ROUND run again, timed, as workload AS (nothing to do)
+run_one_again() { # WORKLOAD AS TOOL ROUND
+  local w=$1 as=$2 tool=$3 round=$4
+  local bucket=bench-$w-$tool prefix=r$round log=$tmp/logs/$as-$tool-r$round.log line
+  tool_cmd "$tool" "${wdir[$w]}" "$bucket" "$prefix" sync
+  line=$(unset AWS_PROFILE AWS_DEFAULT_PROFILE
+         python3 "$here/lib/measure.py" --out "$results" --log "$log" --pids "$server_pids" \
+           --meta kind=run --meta "workload=$as" --meta "tool=$tool" --meta "round=$round" \
+           --meta "files=${wfiles[$w]}" --meta "bytes=${wbytes[$w]}" -- "${cmd[@]}")
+  local got want="${wfiles[$w]} ${wbytes[$w]}" ok=true rc
+  got=$(bucket_usage "$bucket") || got='? ?'
+  rc=$(sed -n 's/.*"rc": \(-\{0,1\}[0-9]*\).*/\1/p' <<<"$line")
+  if [ "$got" != "$want" ] || [ "$rc" != 0 ]; then
+    ok=false
+    failures=$((failures + 1))
+    say "FAILED: $as $tool round $round: exit $rc, bucket holds '$got', want '$want'; log $log"
+  fi
+  printf '{"kind": "check", "workload": "%s", "tool": "%s", "round": "%s", "ok": %s, "got": "%s", "want": "%s"}\n' \
+    "$as" "$tool" "$round" "$ok" "$got" "$want" >>"$results"
 }
 
 say "$ROUNDS round(s); tools: ${tools[*]}; workloads: ${workloads[*]}$([ "$QUICK" = 1 ] && echo ' (QUICK)')"
@@ -287,6 +372,11 @@ if [ "${RSS_TREE:-1}" = 1 ]; then
   warm_up small2k >/dev/null
   run_one small2k dm rss
   run_one tree dm rss
+  # the same command again over the 200,000 objects: nothing to do
+  if [ -z "${wdir[rerun200k]:-}" ] || [ "${RERUN_200K:-0}" != 1 ]; then
+    wdir[rerun200k]=${wdir[tree]} wfiles[rerun200k]=${wfiles[tree]} wbytes[rerun200k]=${wbytes[tree]}
+  fi
+  run_one_again tree rerun200k dm rss
   server_down
 fi
 
@@ -307,15 +397,21 @@ meta=$tmp/meta.txt
   echo "dm_jobs_best=$DM_JOBS_BEST"
   echo "rclone_tuned=$RCLONE_TUNED_FLAGS"
   echo "memstore=$memstore"
+  [ -n "${DM_REF:-}" ] && echo "v_dm-ref=$("$tmp/bin/dm-seed-ref" --version 2>&1 | head -n1) (DM_REF, built $(date -u -r "$DM_REF" +%Y-%m-%dT%H:%M:%SZ))"
   echo "v_dm-seed=$("$DM" --version 2>&1 | head -n1) (built $(date -u -r "$dm_built" +%Y-%m-%dT%H:%M:%SZ), tree at git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'))"
-  echo "v_rclone=$(env -u AWS_CA_BUNDLE rclone version 2>&1 | head -n1)"
-  echo "v_s3cmd=$(s3cmd --version 2>&1 | head -n1)"
+  echo "v_rclone=$(env -u AWS_CA_BUNDLE rclone version 2>/dev/null | head -n1 || true)"
+  echo "v_s3cmd=$(s3cmd --version 2>/dev/null | head -n1 || true)"
   echo "v_aws=$(aws --version 2>&1 | head -n1)"
   echo "v_radosgw=$(radosgw --version 2>&1 | head -n1)"
-  echo "v_gnuplot=$(gnuplot --version 2>&1 | head -n1)"
+  echo "v_gnuplot=$(gnuplot --version 2>/dev/null | head -n1 || true)"
   echo "v_python3=$(python3 --version 2>&1)"
   echo "v_curl=$(curl --version 2>&1 | head -n1 | cut -d' ' -f1-2)"
+  echo "load_start=$load_start"
   echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "uptime_start=$uptime_start"
+  echo "uptime_end=$(uptime)"
+  echo "missing_peers=${missing_peers[*]}"
+  echo "rerun_200k_all=${RERUN_200K:-0}"
   echo "failures=$failures"
 } >"$meta"
 
@@ -327,8 +423,8 @@ cp "$results" "$here/results/$stem.jsonl"
 cp "$meta" "$here/results/$stem.meta"   # report.py JSONL META DIR STEM redraws from these two
 python3 "$here/lib/report.py" "$results" "$meta" "$here/results" "$stem"
 if [ "$PUBLISH" = 1 ]; then
-  sed "s#](${stem}.png)#](results/${stem}.png)#" "$here/results/$stem.md" >"$here/RESULTS.md"
+  sed "s#](${stem}\.\(png\|svg\))#](results/${stem}.\1)#" "$here/results/$stem.md" >"$here/RESULTS.md"
   say "wrote bench/RESULTS.md (from bench/results/$stem.md)"
 fi
-say "done in $((SECONDS - t_start)) s; results: bench/results/$stem.md, bench/results/$stem.png"
+say "done in $((SECONDS - t_start)) s; results: bench/results/$stem.md and its chart beside it"
 [ "$failures" -eq 0 ] || { say "$failures run(s) failed (see above)"; exit 1; }

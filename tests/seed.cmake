@@ -22,3 +22,8 @@ dm_cli_test(seed_targets ${DM_CLI}/seed-targets.sh FIXTURES s3 TIMEOUT 300)
 dm_cli_test(seed_progress ${DM_CLI}/seed-progress.sh FIXTURES s3 TIMEOUT 300)
 # --ndjson: an event line a file, then the summary document on one line
 dm_cli_test(seed_ndjson ${DM_CLI}/seed-ndjson.sh FIXTURES s3 TIMEOUT 300)
+# a 600 MiB file in bounded memory: peak RSS below 96 MiB (plain build only: a sanitizer
+# build's shadow memory is no figure of dm-seed's; the reason for a resource bound is in the script)
+if(NOT DM_SANITIZE)
+  dm_cli_test(seed_memory ${DM_CLI}/seed-memory.sh FIXTURES s3 TIMEOUT 600)
+endif()

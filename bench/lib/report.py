@@ -13,8 +13,8 @@ import statistics
 import subprocess
 import sys
 
-WORKLOAD_ORDER = ['small2k', 'small20k', 'big', 'data', 'tree']
-TOOL_ORDER = ['dm', 'dm-j', 'rclone', 'rclone-tuned', 's3cmd', 'aws', 'aws-tuned']
+WORKLOAD_ORDER = ['small2k', 'small20k', 'big', 'data', 'rerun', 'rerun200k', 'tree']
+TOOL_ORDER = ['dm', 'dm-ref', 'dm-j', 'rclone', 'rclone-tuned', 's3cmd', 'aws', 'aws-tuned']
 
 
 def tool_key(t):
@@ -33,6 +33,52 @@ def size_str(n):
             v = n / s
             return ('%d %s' % (v, unit)) if v == int(v) else ('%.1f %s' % (v, unit))
     return '%d B' % n
+
+
+def svg_chart(path, workloads, cols, med, ref, label, chart_label, ratio, rounds):
+    """dm-seed / tool for wall, client CPU and server CPU: one panel each, a group of bars per
+    workload (the reruns beside the uploads), log scale 0.01 to 4, the line at 1."""
+    import math
+    colours = ['#4472c4', '#ed7d31', '#70ad47', '#ffc000', '#7030a0', '#c00000']
+    pw, ph, top, left, bottom = 480, 380, 60, 50, 90
+    width = left + 3 * (pw + 20)
+    lo, hi = math.log10(0.01), math.log10(4)
+
+    def y(v):
+        return top + ph - (math.log10(min(max(v, 0.01), 4)) - lo) / (hi - lo) * ph
+
+    e = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">'
+         % (width, top + ph + bottom + 20),
+         '<rect width="100%" height="100%" fill="white"/>',
+         '<text x="%d" y="22" font-size="14" text-anchor="middle">dm-seed (default settings) / tool, medians of %s '
+         'round(s); below 1: dm-seed took less</text>' % (width // 2, rounds)]
+    for p, (k, name) in enumerate((('wall', 'wall seconds'), ('cpu', 'client CPU seconds'), ('server', 'server CPU seconds'))):
+        x0 = left + p * (pw + 20)
+        e.append('<text x="%d" y="%d" text-anchor="middle" font-size="12">%s</text>' % (x0 + pw // 2, top - 12, name))
+        e.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="black"/>' % (x0, top, pw, ph))
+        for v in (0.01, 0.03, 0.1, 0.3, 1, 3):
+            e.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>' % (x0, x0 + pw, y(v), y(v)))
+            e.append('<text x="%d" y="%.1f" text-anchor="end">%g</text>' % (x0 - 3, y(v) + 4, v))
+        gw = pw / max(len(workloads), 1)
+        bw = gw * 0.8 / max(len(cols), 1)
+        for i, w in enumerate(workloads):
+            gx = x0 + i * gw + gw * 0.1
+            for j, t in enumerate(cols):
+                m = med.get((w, t))
+                v = ratio(med.get((w, ref)), m, k) if m and m['n'] else None
+                if v:
+                    e.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %.2f</title></rect>'
+                             % (gx + j * bw, y(v), bw, top + ph - y(v), colours[j % len(colours)], chart_label(w), label(t), v))
+            e.append('<text transform="translate(%.1f,%d) rotate(35)" font-size="10">%s</text>'
+                     % (gx + gw * 0.3, top + ph + 12, chart_label(w)))
+        e.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="black" stroke-width="2" stroke-dasharray="6,4"/>'
+                 % (x0, x0 + pw, y(1), y(1)))
+    for j, t in enumerate(cols):
+        e.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>'
+                 % (left + j * 220, top + ph + bottom, colours[j % len(colours)], left + j * 220 + 16, top + ph + bottom + 10, label(t)))
+    e.append('</svg>')
+    with open(path, 'w') as f:
+        f.write('\n'.join(e) + '\n')
 
 
 def main():
@@ -65,6 +111,8 @@ def main():
             return 'dm-seed (default, -j %s)' % dj
         if t.startswith('dm-j'):
             return 'dm-seed -j %s' % t[4:]
+        if t == 'dm-ref':
+            return 'dm-seed before (DM_REF)'
         if t == 'rclone':
             return 'rclone copy (defaults)'
         if t == 'rclone-tuned':
@@ -81,7 +129,8 @@ def main():
     med = {}
     groups = {}
     for r in runs:
-        if r['round'] == 'rss' or r['workload'] == 'tree':
+        # the RSS pair is kept apart; dm-seed's rerun of the RSS tree is its rerun200k figure
+        if (r['round'] == 'rss' and r['workload'] != 'rerun200k') or r['workload'] == 'tree':
             continue
         groups.setdefault((r['workload'], r['tool']), []).append(r)
     for key, rs in groups.items():
@@ -90,6 +139,7 @@ def main():
         if good:
             for k in ('wall', 'cpu', 'server', 'rss_kb', 'rchar', 'load'):
                 m[k] = statistics.median(r[k] for r in good)
+            m['walls'] = [r['wall'] for r in good]
         med[key] = m
 
     workloads = sorted({w for w, _ in med}, key=lambda w: WORKLOAD_ORDER.index(w) if w in WORKLOAD_ORDER else 99)
@@ -106,6 +156,8 @@ def main():
         files, b = int(m['files']), int(m['bytes'])
         if w == 'data':
             return 'data/ (%s files, %s)' % (format(files, ','), size_str(b))
+        if w.startswith('rerun'):
+            return 'Rerun, nothing to do: %s × %s already uploaded by the same tool' % (format(files, ','), size_str(b // files))
         if files == 1:
             return '1 × %s' % size_str(b)
         return '%s × %s%s' % (format(files, ','), size_str(b // files), ', nested folders' if w == 'small2k' else '')
@@ -115,6 +167,8 @@ def main():
         files, b = int(m['files']), int(m['bytes'])
         if w == 'data':
             return 'data/'
+        if w.startswith('rerun'):
+            return 'rerun %s' % format(files, ',')
         if files == 1:
             return size_str(b).replace(' ', '')
         return '%s x 4KiB' % format(files, ',')
@@ -122,6 +176,8 @@ def main():
     def chart_label(w):
         m = next(v for (ww, _), v in med.items() if ww == w)
         files = int(m['files'])
+        if w.startswith('rerun'):
+            return 'rerun %s' % ('%dk' % (files // 1000) if files % 1000 == 0 else files)
         if w == 'data' or files == 1:
             return short(w)
         return '%s files' % ('%dk' % (files // 1000) if files % 1000 == 0 else files)
@@ -149,10 +205,17 @@ def main():
     md.append('| --- | --- |')
     md.append('| machine | %s CPU cores (`nproc`), %s RAM, %s |' % (meta.get('nproc'), meta.get('mem'), meta.get('cpu')))
     md.append('| system | %s, %s |' % (meta.get('os'), meta.get('kernel')))
-    for k in ('dm-seed', 'rclone', 's3cmd', 'aws', 'radosgw', 'gnuplot', 'python3', 'curl'):
-        md.append('| %s | `%s` |' % (k, meta.get('v_' + k, '?')))
+    for k in ('dm-seed', 'dm-ref', 'rclone', 's3cmd', 'aws', 'radosgw', 'gnuplot', 'python3', 'curl'):
+        if k == 'dm-ref' and 'v_dm-ref' not in meta:
+            continue
+        v = meta.get('v_' + k, '?')
+        md.append('| %s | %s |' % (k, '`%s`' % v if v else 'not installed'))
     md.append('| S3 server | `tests/servers/s3-up.sh`: ceph-mon, one memstore OSD (%s of object data at most), radosgw (beast), all on 127.0.0.1 |' % size_str(int(meta.get('memstore', '0') or 0)))
-    md.append('| load average at the end | %s |' % meta.get('load_end', '?'))
+    md.append('| load average (1, 5, 15 min) | at the start %s; at the end %s |' % (meta.get('load_start', '?'), meta.get('load_end', '?')))
+    if meta.get('uptime_start'):
+        md.append('| `uptime` | before: `%s`; after: `%s` |' % (meta.get('uptime_start', '').strip(), meta.get('uptime_end', '').strip()))
+    if meta.get('missing_peers'):
+        md.append('| peers left out | %s: not installed on this machine (`BENCH_INSTALL=0`: nothing was installed) |' % meta['missing_peers'])
     md.append('')
     md.append('## How it was measured')
     md.append('')
@@ -180,18 +243,27 @@ def main():
     md.append('env -u AWS_CA_BUNDLE rclone --config CONF %s copy SRC bench:BUCKET/rN' % meta.get('rclone_tuned', ''))
     md.append('s3cmd -c CFG --no-progress -q put --recursive SRC/ s3://BUCKET/rN/    # host_base/host_bucket, no https, SigV4')
     md.append('aws --endpoint-url http://127.0.0.1:PORT s3 cp --recursive --quiet SRC s3://BUCKET/rN/')
+    md.append('# rerun workloads: the same for dm-seed and rclone (both skip what is there); s3cmd sync SRC/ s3://BUCKET/rN/;')
+    md.append('# aws s3 sync SRC s3://BUCKET/rN/ -- each run twice, the first untimed')
     md.append('```')
     md.append('')
     md.append('rclone runs with `AWS_CA_BUNDLE` unset: this machine sets it, and Debian\'s rclone then fails even on '
               'plain http. "tuned" rclone is an attempt at its best settings on this server, shown beside the defaults.')
     md.append('')
     md.append('**Noise**: the machine has %s cores shared by the client, the S3 server and other people\'s builds and '
-              'tests running at the same time (load average at the end: %s; the per-run load is in the raw table). '
-              'The ratios are more trustworthy than the absolute seconds, and single runs can be off by tens of '
-              'percent.' % (meta.get('nproc'), meta.get('load_end')))
+              'tests running at the same time (load average at the start %s, at the end %s; the per-run load is in '
+              'the raw table, the spread between rounds in the section "Noise" below). The ratios are more '
+              'trustworthy than the absolute seconds, and single runs can be off by tens of percent.' % (
+                  meta.get('nproc'), meta.get('load_start', '?'), meta.get('load_end')))
     md.append('')
-    md.append('![dm-seed / tool, medians](%s.png)' % stem)
+    md.append('![dm-seed / tool, medians](%s.CHART_EXT)' % stem)
     md.append('')
+
+    def wlabel(t, w):
+        # the rerun workloads run each tool in its sync mode
+        if w.startswith('rerun'):
+            return label(t).replace('s3 cp --recursive', 's3 sync').replace('put --recursive', 'sync')
+        return label(t)
 
     for w in workloads:
         title = wl_label(w)
@@ -217,16 +289,16 @@ def main():
             if m is None:
                 continue
             if m['n'] == 0:
-                row = [label(t)] + ['FAILED'] * (len(hdr) - 2) + ['0/%d' % m['runs']]
+                row = [wlabel(t, w)] + ['FAILED'] * (len(hdr) - 2) + ['0/%d' % m['runs']]
                 md.append('| ' + ' | '.join(row) + ' |')
-                out.append('%-28s FAILED in all %d runs' % (label(t), m['runs']))
+                out.append('%-28s FAILED in all %d runs' % (wlabel(t, w), m['runs']))
                 continue
             isdm = t.startswith('dm')
             isref = t == ref
             rw = None if isref else ratio(dmm, m, 'wall')
             rc = None if isref else ratio(dmm, m, 'cpu')
             rs = None if isref else ratio(dmm, m, 'server')
-            row = [label(t), fmt(m['wall']), fmt(m['cpu']), fmt(m['server']), fmt(m['rss_kb'] / 1024, 1)]
+            row = [wlabel(t, w), fmt(m['wall']), fmt(m['cpu']), fmt(m['server']), fmt(m['rss_kb'] / 1024, 1)]
             if w == 'big':
                 row.append(fmt(m['rchar'] / m['bytes']) if m['rchar'] >= 0 else '?')
             row += [fmt(rw), fmt(rc), fmt(rs)]
@@ -234,7 +306,7 @@ def main():
                 row.append(fmt(None if isdm else ratio(bestm, m, 'wall')))
             row.append('%d/%d' % (m['n'], m['runs']))
             md.append('| ' + ' | '.join(row) + ' |')
-            out.append('%-28s %8.2f %8.2f %8.2f %8.1f %8s %8s %8s' % (label(t), m['wall'], m['cpu'], m['server'],
+            out.append('%-28s %8.2f %8.2f %8.2f %8.1f %8s %8s %8s' % (wlabel(t, w), m['wall'], m['cpu'], m['server'],
                                                                    m['rss_kb'] / 1024, fmt(rw), fmt(rc), fmt(rs)))
         md.append('')
 
@@ -307,6 +379,21 @@ def main():
         if dmm.get('rchar', -1) >= 0:
             target('%s: reads of the file by dm-seed' % tag, dmm['rchar'] / dmm['bytes'], 1.05,
                    'bytes read / file size; 1 read = 1.00 (plus a little for responses)')
+        target('%s: peak RSS of dm-seed, MiB' % tag, dmm['rss_kb'] / 1024, 64)
+    for w in ('small2k', 'small20k'):
+        dmm = med.get((w, ref))
+        if not dmm or not dmm['n']:
+            continue
+        others = [m['server'] for (ww, t), m in med.items() if ww == w and not t.startswith('dm') and m['n']]
+        if others:
+            target('%s: server CPU dm-seed / the lightest peer' % short(w), dmm['server'] / min(others), 1.0,
+                   'per object: dm-seed %.2f ms, lightest peer %.2f ms' % (
+                       dmm['server'] / dmm['files'] * 1000, min(others) / dmm['files'] * 1000))
+    for w in ('rerun', 'rerun200k'):
+        dmm = med.get((w, ref))
+        if dmm and dmm['n']:
+            target('%s: wall dm-seed / rclone' % short(w), ratio(dmm, med.get((w, 'rclone')), 'wall'), 0.3,
+                   per_round(w, 'rclone', 'wall'))
     if tree:
         target('peak RSS at %s files, MiB' % format(int(tree['files']), ','), tree['rss_kb'] / 1024, 64)
         if small:
@@ -321,6 +408,68 @@ def main():
     for name, v, lim, verdict, note in targets:
         md.append('| %s | %s | %s | %s | %s |' % (name, v, lim, verdict, note))
         out.append('%-55s %6s %7s  %s' % (name, v, lim, verdict))
+    md.append('')
+
+    # server CPU per object, by the request kind that makes up each workload
+    md.append('## Server CPU per object, and the limit')
+    md.append('')
+    md.append('Each workload is one kind of request for dm-seed: small files are one PUT each (plus a listing page per '
+              '1,000 keys); the 512 MiB file is multipart (an initiate, 64 UploadParts of 8 MiB, a complete: the '
+              'figure is per MiB); a rerun is listing pages only (1 per 1,000 objects) and no request per object. '
+              'The peers send their own requests for the same job (aws s3 sync and rclone list too; s3cmd sync as '
+              'well). Server CPU = ceph-mon + ceph-osd + radosgw, milliseconds per object (per MiB for the large file).')
+    md.append('')
+    md.append('**The limit** of a workload is the least wall time the machine allows: the lightest server bill any '
+              'tool got for the job (server CPU per object × objects) spread over the %s cores, plus dm-seed\'s '
+              'own client CPU (which runs on the same cores). **Distance** = wall / limit: 1.00 is at the limit; '
+              'a client that sends more or heavier requests than the lightest has a higher limit of its own, '
+              'which shows in its server column.' % meta.get('nproc'))
+    md.append('')
+    ncores = float(meta.get('nproc') or 1)
+    hdr = ['workload'] + ['%s ms per obj (MiB)' % label(t) for t in tools] + ['limit s'] + \
+          ['%s wall / limit' % label(t) for t in tools]
+    md.append('| ' + ' | '.join(hdr) + ' |')
+    md.append('|' + '---|' * len(hdr))
+    for w in workloads:
+        dmm = med.get((w, ref))
+        if not dmm or not dmm['n']:
+            continue
+        per = 'MiB' if w == 'big' else 'obj'
+        units = dmm['bytes'] / (1 << 20) if w == 'big' else dmm['files']
+        row = [short(w) + (' (per MiB)' if w == 'big' else '')]
+        bills = []
+        for t in tools:
+            m = med.get((w, t))
+            if m and m['n']:
+                row.append('%.3f' % (m['server'] / units * 1000))
+                bills.append(m['server'])
+            else:
+                row.append('–')
+        limit = min(bills) / ncores + dmm['cpu'] if bills else None
+        row.append(fmt(limit))
+        for t in tools:
+            m = med.get((w, t))
+            row.append(fmt(m['wall'] / limit) if m and m['n'] and limit else '–')
+        md.append('| ' + ' | '.join(row) + ' |')
+        out.append('%-14s limit %s s; dm-seed at %s of it (%s)' % (short(w), fmt(limit), fmt(dmm['wall'] / limit) if limit else '–', per))
+    md.append('')
+
+    md.append('## Noise')
+    md.append('')
+    md.append('Load average (1, 5, 15 min) at the start: %s; at the end: %s; per run in the last table. The spread '
+              'is the range of a tool\'s wall time over the rounds, as a share of its median ((max - min) / median); '
+              'with one round there is none.' % (meta.get('load_start', '?'), meta.get('load_end', '?')))
+    md.append('')
+    md.append('| workload | tool | rounds | wall min s | median s | max s | spread |')
+    md.append('|---|---|---|---|---|---|---|')
+    for w in workloads:
+        for t in tools:
+            m = med.get((w, t))
+            if m and m['n']:
+                ws = m['walls']
+                md.append('| %s | %s | %d | %.2f | %.2f | %.2f | %s |' % (
+                    short(w), wlabel(t, w), len(ws), min(ws), m['wall'], max(ws),
+                    '%.0f %%' % ((max(ws) - min(ws)) / m['wall'] * 100) if len(ws) > 1 and m['wall'] else '–'))
     md.append('')
 
     md.append('### Where the time goes')
@@ -374,7 +523,7 @@ def main():
 
     # chart: dm-seed / tool for wall, client CPU and server CPU, per workload and peer
     dat = os.path.join(outdir, stem + '.dat')
-    cols = peers
+    cols = [t for t in tools if t == 'dm-ref'] + peers
     with open(dat, 'w') as f:
         f.write('# workload ' + ' '.join('"%s"' % label(t) for t in cols) + '\n')
         for k in ('wall', 'cpu', 'server'):
@@ -405,12 +554,21 @@ def main():
         if idx == 0:
             gp.append('unset key')
     gp.append('unset multiplot')
-    r = subprocess.run(['gnuplot'], input='\n'.join(gp) + '\n', text=True, capture_output=True) if cols else None
-    if r is None:
+    ext = 'png'
+    try:
+        r = subprocess.run(['gnuplot'], input='\n'.join(gp) + '\n', text=True, capture_output=True) if cols else None
+    except FileNotFoundError:
+        # no gnuplot here: the same three panels as an SVG drawn by hand
+        ext = 'svg'
+        svg_chart(os.path.join(outdir, stem + '.svg'), workloads, cols, med, ref, label, chart_label, ratio,
+                  meta.get('rounds'))
+        r = None
+    if not cols:
         md.append('(no chart: no peer in this run)')
-    elif r.returncode != 0:
+    elif r is not None and r.returncode != 0:
         sys.stderr.write('report.py: gnuplot failed:\n' + r.stderr)
         md.append('(the chart could not be drawn: %s)' % r.stderr.strip().splitlines()[-1:])
+    md = [line.replace('.CHART_EXT)', '.%s)' % ext) for line in md]
 
     with open(os.path.join(outdir, stem + '.md'), 'w') as f:
         f.write('\n'.join(md) + '\n')

@@ -5,9 +5,9 @@
  * ETag), uploaded (PUT with Content-MD5, or multipart with Content-MD5 on every
  * part, parts in parallel) and verified (the object's ETag against the local
  * MD5, or MD5-of-part-MD5s-N), or failed with a reason.  A large file's parts
- * are read and hashed in batches of eight (dm_md5_many) into at most
- * min(jobs, 16) pooled part buffers; memory is bounded by jobs x part size,
- * never by the size of the tree.
+ * are read and hashed in batches of up to eight (dm_md5_many) into 40 MiB of
+ * pooled part buffers (5 of the default 8 MiB; at least 2, at most
+ * min(jobs, 16)); memory is bounded by those, never by the size of the tree.
  *
  * Sharding: a file belongs to shard I of N when FNV-1a-64(bucket "/" key) mod N == I.
  */

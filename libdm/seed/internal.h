@@ -24,10 +24,18 @@
 #define DEFAULT_JOBS 32
 #define DEFAULT_THRESHOLD (16ULL << 20)
 #define READ_TRIES 3
-/* Parts are read and hashed in batches of this many (dm_md5_many's lanes),
- * then uploaded by any free workers; at most min(jobs, 2 batches) part
- * buffers exist, so one batch is hashed while the one before is on the wire. */
+/* Parts are read and hashed in batches of at most this many (dm_md5_many's
+ * lanes), then uploaded by any free workers. */
 #define PART_BATCH 8
+/* What the part buffers of a run may take: PART_MEMORY / part size of them
+ * (5 of the default 8 MiB), but never fewer than 2 nor more than min(jobs,
+ * 2 batches).  Every buffer is a part read and hashed or on the wire, so this
+ * is also the number of parts in flight: radosgw spent 30 % more CPU on a
+ * 512 MiB file with 16 parts in flight than with 5 (bench/RESULTS.md), and
+ * 5 keep its two cores as busy.  A batch starts when half the buffers (or as
+ * many as it has parts) are free, and takes as many parts as there are free
+ * buffers: the other half stay on the wire while it is read and hashed. */
+#define PART_MEMORY (40ULL << 20)
 
 typedef struct {
 	char *path, *key;
@@ -66,6 +74,7 @@ typedef struct task {
 	file_job *f;
 	int part;  /* 0-based; T_BATCH: the first of the batch */
 	int count; /* T_BATCH: how many parts */
+	int spill; /* T_BATCH: parts after these that found no buffer: queued again by do_batch */
 	wbuf buf;  /* T_PART: the part, read and hashed */
 	char *bucket, *key;
 	struct task *next;
@@ -90,6 +99,7 @@ typedef struct {
 	double start;
 	/* part buffers: at most part_budget exist; free ones are kept for reuse */
 	int part_budget, parts_in_use, nfree;
+	int part_need; /* a batch starts when this many buffers (or all it needs) are free */
 	wbuf free_bufs[2 * PART_BATCH];
 } run;
 

@@ -47,12 +47,15 @@ void dm_queue_push_front(run *r, task *t)
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* A batch waits until its buffers fit the budget; everything else runs at once.
+/* A batch waits until part_need of its buffers are free (PART_MEMORY in
+ * internal.h); everything else runs at once.
  * A waiting batch never blocks the queue for good: the buffers in use belong to
  * parts that are queued or running, and each gives its buffer back. */
 static int runnable(const run *r, const task *t)
 {
-	return t->kind != T_BATCH || r->parts_in_use + t->count <= r->part_budget;
+	int free = r->part_budget - r->parts_in_use;
+
+	return t->kind != T_BATCH || free >= (t->count < r->part_need ? t->count : r->part_need);
 }
 
 /* The first runnable task, or NULL when the queue is closed and drained. */
@@ -77,8 +80,16 @@ static task *pop(run *r)
 			r->tail = prev;
 		r->queued--;
 		r->busy++;
-		if (t->kind == T_BATCH)
+		if (t->kind == T_BATCH) {
+			/* as many of the batch's parts as there are buffers; do_batch queues the rest */
+			int free = r->part_budget - r->parts_in_use;
+
+			if (t->count > free) {
+				t->spill = t->count - free;
+				t->count = free;
+			}
 			r->parts_in_use += t->count;
+		}
 		pthread_cond_signal(&r->not_full);
 	} else {
 		pthread_cond_broadcast(&r->not_empty);

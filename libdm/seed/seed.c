@@ -546,7 +546,10 @@ static void run_init(run *r, dm_s3 *s3, const dm_seed_opts *o, dm_seed_summary *
 	if (o->part_size && r->threshold < o->part_size)
 		r->threshold = o->part_size;
 	r->cap = (size_t)jobs * 4;
-	r->part_budget = jobs < 2 * PART_BATCH ? jobs : 2 * PART_BATCH;
+	r->part_budget = (int)(PART_MEMORY / (o->part_size ? o->part_size : dm_s3_part_size(0)));
+	r->part_budget = r->part_budget < 2 ? 2 : r->part_budget > 2 * PART_BATCH ? 2 * PART_BATCH : r->part_budget;
+	r->part_budget = jobs < r->part_budget ? jobs : r->part_budget;
+	r->part_need = (r->part_budget + 1) / 2;
 	r->start = dm_now();
 	r->sent0 = dm_s3_bytes_sent(s3);
 }

@@ -318,6 +318,23 @@ static void do_batch(run *r, task *t)
 	int ok;
 	dm_err e;
 
+	if (t->spill > 0) {
+		task *rest = calloc(1, sizeof(*rest));
+
+		if (rest) {
+			rest->kind = T_BATCH;
+			rest->f = f;
+			rest->part = t->part + t->count;
+			rest->count = t->spill;
+			dm_queue_push_front(r, rest);
+		} else {
+			pthread_mutex_lock(&f->lock);
+			part_failed(f, "out of memory");
+			pthread_mutex_unlock(&f->lock);
+			dm_transfer_parts_done(r, f, t->spill);
+		}
+		t->spill = 0;
+	}
 	for (int k = 0; k < t->count; k++) {
 		parts[k] = calloc(1, sizeof(*parts[k]));
 		if (parts[k]) {

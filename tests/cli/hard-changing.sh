@@ -39,6 +39,9 @@ change() {
   echo small >"$src/small.txt"
   big_file "$src/big.bin" 20
   cp -p "$src/big.bin" "$TMP/old"
+  # the replacement is written beforehand (outside the tree, same file system), so
+  # the change itself is one rename, well inside the 2 s the proxy holds the parts
+  [ "$how" = replace ] && big_file "$TMP/big-replace.tmp" 20
   proxy_start "$how" "$upstream" 'PUT:partNumber=1&:delay=2:1' 'PUT:partNumber=2&:delay=2:1'
   export MC_HOST_slow="http://$DM_TEST_S3_ACCESS_KEY:$DM_TEST_S3_SECRET_KEY@127.0.0.1:$PROXY_PORT"
   # two workers: both held by the proxy with parts 1 and 2 read, parts 3-4 not yet
@@ -56,7 +59,7 @@ change() {
     keepmtime) dd if=/dev/urandom of="$src/big.bin" bs=1M count=20 conv=notrunc status=none
                touch -m -r "$TMP/old" "$src/big.bin" ;;
     grow)    head -c 3M /dev/urandom >>"$src/big.bin" ;;
-    replace) big_file "$src/big.tmp" 20; mv "$src/big.tmp" "$src/big.bin" ;;
+    replace) mv "$TMP/big-replace.tmp" "$src/big.bin" ;;
   esac
   cp "$src/big.bin" "$TMP/new"
   wait "$seed" || rc=$?

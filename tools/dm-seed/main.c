@@ -106,8 +106,8 @@ typedef enum {
 
 static const dm_cli_option option_table[] = {
 	{ 'j', "jobs", "N",
-	  "requests in flight (default 32; memory for large files is at most min(jobs, 16) x part size, 128 MiB "
-	  "by default); lowered, with a warning, to fit the open-file limit",
+	  "requests in flight (default 32; a large file's parts take 40 MiB: 5 of 8 MiB, at least 2 and at most "
+	  "min(jobs, 16) parts); lowered, with a warning, to fit the open-file limit",
 	  JOB_CARRY },
 	{ OPT_PART_SIZE, "part-size", "SIZE",
 	  "multipart part size (default: 8MiB, doubled until the file fits in 10,000 parts)", JOB_CARRY },
