@@ -585,7 +585,8 @@ static dm_err node_cuda(dm_gpu_verdict *n, const dm_gpu_verdict *v, const dm_gpu
 	n->cuda_from = v->cuda_from;
 	if (!nd->driver_version[0] && nd->cuda_version <= 0) {
 		ADD(n, DM_GPU_ERROR, "driver-version-unknown", DM_GPU_UNKNOWN,
-		    "offers %lld nvidia.com/gpu, but no label says its driver version (nvidia.com/cuda.driver-version.* "
+		    "offers %lld nvidia.com/gpu, but no label says its driver version "
+		    "(nvidia.com/cuda.driver-version.* "
 		    "or nvidia.com/cuda.driver.*), so CUDA %d.%d cannot be confirmed: deploy NVIDIA GPU feature "
 		    "discovery (the GPU operator does), or run 'dm-gpu check %s%s' on the node",
 		    nd->allocatable, v->cuda_major, v->cuda_minor, image ? "--image " : "--cuda ",
@@ -632,8 +633,7 @@ dm_err dm_gpu_check_cluster(dm_gpu_verdict **out, const dm_gpu_cluster *c, const
 			err = dm_nomem();
 			goto done;
 		}
-		if (v->cuda_major > 0 &&
-		    (err = node_cuda(per[i], v, nd, o->image ? o->image->name : NULL)) != DM_OK)
+		if (v->cuda_major > 0 && (err = node_cuda(per[i], v, nd, o->image ? o->image->name : NULL)) != DM_OK)
 			goto done;
 		for (k = 0; k < per[i]->n_reasons; k++)
 			bad |= per[i]->reasons[k].severity == DM_GPU_ERROR;

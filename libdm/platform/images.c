@@ -73,9 +73,8 @@ static dm_err container_images(yaml_document_t *d, const yaml_node_t *list, strl
 			const yaml_node_t *v = yaml_document_get_node(d, p->value);
 			dm_err e;
 
-			if (is_scalar(yaml_document_get_node(d, p->key), "image") && v &&
-			    v->type == YAML_SCALAR_NODE && v->data.scalar.length &&
-			    (e = add_image(out, (const char *)v->data.scalar.value)))
+			if (is_scalar(yaml_document_get_node(d, p->key), "image") && v && v->type == YAML_SCALAR_NODE &&
+			    v->data.scalar.length && (e = add_image(out, (const char *)v->data.scalar.value)))
 				return e;
 		}
 	}
@@ -99,8 +98,8 @@ static dm_err walk(yaml_document_t *d, const yaml_node_t *n, strlist *out, int d
 		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 			const yaml_node_t *v = yaml_document_get_node(d, p->value);
 
-			if (v && v->type == YAML_SEQUENCE_NODE && is_container_list(yaml_document_get_node(d, p->key)) &&
-			    (e = container_images(d, v, out)))
+			if (v && v->type == YAML_SEQUENCE_NODE &&
+			    is_container_list(yaml_document_get_node(d, p->key)) && (e = container_images(d, v, out)))
 				return e;
 			if ((e = walk(d, v, out, depth + 1, visits)))
 				return e;

@@ -1253,7 +1253,9 @@ static dm_err do_images(run_ctx *x, const dm_component *c, dm_run_result *res)
 		if (!(e = helm_value_args(x, c, NULL, &a, &unused, 1))) {
 			snprintf(what, sizeof(what), "helm template %s (%s%s%s) failed", c->release,
 				 c->chart_path ? "chart " : "cannot render the chart without fetching ",
-				 c->chart_path ? c->chart_path : c->chart_repo ? c->chart_repo : c->chart_oci,
+				 c->chart_path   ? c->chart_path
+				 : c->chart_repo ? c->chart_repo
+						 : c->chart_oci,
 				 c->chart_path ? "" : ": offline?");
 			e = images_of_command(x, c, &a, what, res, &n);
 		}
@@ -1941,8 +1943,9 @@ static dm_err gpu_gate(run_ctx *x)
 		char detail[1024];
 
 		snprintf(detail, sizeof(detail), "%s", dm_err_detail());
-		e = dm_fail(e, "cannot read the nodes to check the GPUs that %zu component%s need: %s "
-			       "(--skip-gpu-check installs without the check)",
+		e = dm_fail(e,
+			    "cannot read the nodes to check the GPUs that %zu component%s need: %s "
+			    "(--skip-gpu-check installs without the check)",
 			    gated, gated == 1 ? "" : "s", detail);
 		goto done;
 	}

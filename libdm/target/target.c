@@ -15,12 +15,13 @@
 
 static const char *const target_keys[] = { "provider", "cpus",       "memory",  "disk",
 					   "driver",   "gpu",        "addons",  "kubernetes_version",
-					   "profile",  "kubeconfig", "context", "registry_mirror", NULL };
+					   "profile",  "kubeconfig", "context", "registry_mirror",
+					   NULL };
 
 /* Which keys each provider takes (docs/configuration.md, "Target files"). */
 static const char *const minikube_keys[] = {
-	"provider", "profile", "driver", "cpus", "memory", "disk", "gpu", "addons", "kubernetes_version",
-	"registry_mirror", NULL
+	"provider",           "profile",         "driver", "cpus", "memory", "disk", "gpu", "addons",
+	"kubernetes_version", "registry_mirror", NULL
 };
 static const char *const microk8s_keys[] = { "provider", "cpus", "memory", "gpu", "addons", "kubeconfig", NULL };
 static const char *const remote_keys[] = { "provider", "kubeconfig", "context", NULL };

@@ -548,18 +548,26 @@ static void test_gpu__driver_cuda_is_the_newest_the_driver_runs(void **state)
 static void test_gpu__cluster_reads_both_label_generations(void **state)
 {
 	static const char *const nodes[] = {
-		"new", "4",
-		"{\"nvidia.com/cuda.driver-version.full\":\"550.54.15\",\"nvidia.com/cuda.runtime-version.major\":\"12\","
+		"new",
+		"4",
+		"{\"nvidia.com/cuda.driver-version.full\":\"550.54.15\",\"nvidia.com/"
+		"cuda.runtime-version.major\":\"12\","
 		"\"nvidia.com/cuda.runtime-version.minor\":\"4\"}",
-		"parts", "1",
+		"parts",
+		"1",
 		"{\"nvidia.com/cuda.driver-version.major\":\"535\",\"nvidia.com/cuda.driver-version.minor\":\"104\","
 		"\"nvidia.com/cuda.driver-version.revision\":\"05\"}",
-		"old", "2",
+		"old",
+		"2",
 		"{\"nvidia.com/cuda.driver.major\":\"470\",\"nvidia.com/cuda.driver.minor\":\"57\","
 		"\"nvidia.com/cuda.driver.rev\":\"02\",\"nvidia.com/cuda.runtime.major\":\"11\","
 		"\"nvidia.com/cuda.runtime.minor\":\"4\"}",
-		"bare", "", "{}",
-		"junk", "x", "{\"nvidia.com/cuda.driver.major\":\"5x5\",\"nvidia.com/cuda.driver.minor\":\"1\"}",
+		"bare",
+		"",
+		"{}",
+		"junk",
+		"x",
+		"{\"nvidia.com/cuda.driver.major\":\"5x5\",\"nvidia.com/cuda.driver.minor\":\"1\"}",
 		NULL
 	};
 	dm_gpu_cluster *c = cluster_of(nodes);
@@ -624,8 +632,8 @@ static void test_gpu__cluster_judges_each_gpu_node_by_its_driver(void **state)
 {
 	static const char *const nodes[] = {
 		"unlabelled", "2", "{}",
-		"old", "1", "{\"nvidia.com/cuda.driver.major\":\"470\",\"nvidia.com/cuda.driver.minor\":\"57\"}",
-		"compat", "1", "{\"nvidia.com/cuda.driver-version.full\":\"525.85.12\"}",
+		"old",        "1", "{\"nvidia.com/cuda.driver.major\":\"470\",\"nvidia.com/cuda.driver.minor\":\"57\"}",
+		"compat",     "1", "{\"nvidia.com/cuda.driver-version.full\":\"525.85.12\"}",
 		NULL
 	};
 	dm_gpu_cluster *c = cluster_of(nodes);

@@ -118,7 +118,7 @@ typedef struct {
 	dm_platform *p;
 	dm_run_result *res;
 	char *helm, *kubectl;
-	dm_k8s_current cur; /* the cluster, when it is the current target */
+	dm_k8s_current cur;        /* the cluster, when it is the current target */
 	dm_gpu_images *gpu_images; /* the built-in table, for install's GPU check */
 } run;
 

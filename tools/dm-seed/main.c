@@ -118,7 +118,8 @@ static const dm_cli_option option_table[] = {
 	  "else application/octet-stream)",
 	  JOB_CARRY },
 	{ OPT_RETRIES, "retries", "N",
-	  "retries of a failed request (default 5; 10 through a port-forward); 5xx, SlowDown, timeouts and resets are retried, auth errors "
+	  "retries of a failed request (default 5; 10 through a port-forward); 5xx, SlowDown, timeouts and resets are "
+	  "retried, auth errors "
 	  "never; bytes the server refused (BadDigest) are read again",
 	  JOB_CARRY },
 	{ OPT_CONNECT_TIMEOUT, "connect-timeout", "DUR", "give up connecting after DUR (default 10s)", JOB_CARRY },
