@@ -48,7 +48,7 @@ mx L12 dm-seed 3 "alias file: duplicate key" \
   "dm-seed: error: <tmp>/home/aliases.yaml:5:5: duplicate key 'access_key' (first at line 4)" yaml -- "$SEED_SRC" mx/bucket
 printf 'aliases:\n  mx:\n    url: http://127.0.0.1:9\n    acess_key: a\n    secret_key: c\n' >"$DM_ALIASES"
 mx L13 dm-seed 3 "alias file: unknown key" \
-  "dm-seed: error: <tmp>/home/aliases.yaml:4:5: unknown key 'acess_key' in an alias (expected one of: url, access_key, secret_key, session_token, region)" \
+  "dm-seed: error: <tmp>/home/aliases.yaml:4:5: unknown key 'acess_key' in an alias (expected one of: url, access_key, secret_key, session_token, region, secret, namespace, access_key_field, secret_key_field)" \
   yaml -- "$SEED_SRC" mx/bucket
 rm -f "$DM_ALIASES"; ln -s "$(basename "$DM_ALIASES")" "$DM_ALIASES"
 mx L14 dm-seed 1 "alias file is a symlink loop" \
@@ -123,13 +123,13 @@ comp_a() { printf 'name: a\nchart:\n  path: %s/tests/fixtures/charts/fx-base\n%b
 comp_b() { printf 'name: b\nchart:\n  path: %s/tests/fixtures/charts/fx-base\nneeds: [a]\n%b' "$DM_SOURCE_DIR" "${1:-}" >"$P/components/b/config.yaml"; }
 comp_a; comp_b
 F=$P/flavours/f.yaml
-mx L40 dm-helm 2 "no command" "dm-helm: error: name a command: plan, install, uninstall or status"
+mx L40 dm-helm 2 "no command" "dm-helm: error: name a command: plan, install, uninstall, status or images"
 mx L41 dm-helm 2 "unknown flag --bogus" "dm-helm: error: unknown option '--bogus'" -- --bogus plan
-mx L42 dm-helm 2 "unknown command" "dm-helm: error: unknown command 'deploy' (plan, install, uninstall or status)" -- -f "$F" deploy
+mx L42 dm-helm 2 "unknown command" "dm-helm: error: unknown command 'deploy' (plan, install, uninstall, status or images)" -- -f "$F" deploy
 mx L43 dm-helm 2 "--timeout 5y (bad duration)" "dm-helm: error: --timeout must be a duration like 90s, 10m or 1h30m, not '5y'" \
   -- -f "$F" --timeout 5y plan
 mx L44 dm-helm 2 "unknown component on the command line" "dm-helm: error: 'nosuch' is no component" -- -f "$F" plan nosuch
-mx L45 dm-helm 1 "flavour missing" "dm-helm: error: cannot read '<tmp>/plat/flavours/none.yaml': No such file or directory" \
+mx L45 dm-helm 3 "flavour missing" "dm-helm: error: flavour '<tmp>/plat/flavours/none.yaml' does not exist" \
   -- -f "$P/flavours/none.yaml" plan
 printf 'project:\n  k8s_namespace: mx-helm\n  flavour: [a\n' >"$P/flavours/bad.yaml"
 mx L46 dm-helm 3 "flavour: malformed YAML" \
@@ -140,7 +140,7 @@ mx L47 dm-helm 3 "flavour: duplicate key" \
   "dm-helm: error: <tmp>/plat/flavours/bad.yaml:4:3: duplicate key 'flavour' (first at line 3)" yaml -- -f "$P/flavours/bad.yaml" plan
 comp_a 'relase: x\n'
 mx L48 dm-helm 3 "component: unknown key" \
-  "dm-helm: error: <tmp>/plat/components/a/config.yaml:4:1: unknown key 'relase' in component (expected one of: name, description, kind, release, chart, version, namespace, values, needs, set, secrets, secret, wait, timeout, manifests, kustomize)" \
+  "dm-helm: error: <tmp>/plat/components/a/config.yaml:4:1: unknown key 'relase' in component (expected one of: name, description, kind, release, chart, version, namespace, values, needs, set, secrets, secret, wait, timeout, manifests, kustomize, requires)" \
   yaml -- -f "$F" plan
 comp_a 'needs: [b\n'
 mx L49 dm-helm 3 "component: malformed YAML" \
@@ -186,7 +186,7 @@ mx L67 dm-cluster 3 "target: duplicate key" "dm-cluster: error: <tmp>/target.yam
   yaml -- -f "$C" -t "$T/target.yaml" status
 tg 'provider: minikube\ncpu: 2\n'
 mx L68 dm-cluster 3 "target: unknown key" \
-  "dm-cluster: error: <tmp>/target.yaml:2:1: unknown key 'cpu' in target (expected one of: provider, cpus, memory, disk, driver, gpu, addons, kubernetes_version, profile, kubeconfig, context)" \
+  "dm-cluster: error: <tmp>/target.yaml:2:1: unknown key 'cpu' in target (expected one of: provider, cpus, memory, disk, driver, gpu, addons, kubernetes_version, profile, kubeconfig, context, registry_mirror)" \
   yaml -- -f "$C" -t "$T/target.yaml" status
 tg 'provider: minikube\nmemory: 1.5g\n'
 mx L69 dm-cluster 3 "target: fractional size" \

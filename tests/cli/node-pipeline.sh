@@ -54,7 +54,8 @@ export DM_HOME=$P XDG_STATE_HOME=$T/state XDG_CONFIG_HOME=$T/config
 export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
 unset KUBECONFIG
 
-pf_left() { pgrep -af "port-forward.*svc/lake" || true; }
+# dm-seed's forwards (kubectl port-forward --address 127.0.0.1 --namespace NS ... svc/lake)
+pf_left() { pgrep -af -- "port-forward --address 127.0.0.1 --namespace $ns .*svc/lake" || true; }
 ok=0
 cleanup() {
   if [ "$ok" = 0 ]; then
@@ -63,7 +64,7 @@ cleanup() {
     for _ in $(seq 1 45); do pgrep -f "$state" >/dev/null || break; sleep 1; done
     pgrep -f "$state" >/dev/null && bash "$DM_SOURCE_DIR/tests/servers/s3-down.sh" "$state/s3" >&2 || true
   fi
-  pkill -f "port-forward.*svc/lake" 2>/dev/null || true
+  pkill -f -- "port-forward --address 127.0.0.1 --namespace $ns .*svc/lake" 2>/dev/null || true
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -179,7 +180,7 @@ head -c $((160 * 1024 * 1024)) /dev/urandom >"$T/big/large.bin"
 "$DM_BIN/dm-seed" --part-size 5MiB --jobs 2 "$T/big" minio/lost >"$T/out" 2>"$T/err" &
 seed_pid=$!
 for _ in $(seq 1 300); do [ -n "$(pf_left)" ] && break; sleep 0.1; done
-pf=$(pgrep -f "port-forward.*svc/lake" | head -1)
+pf=$(pgrep -f -- "port-forward --address 127.0.0.1 --namespace $ns .*svc/lake" | head -1)
 [ -n "$pf" ] || { kill "$seed_pid"; fail "no port-forward seen during the run"; }
 sleep 2
 kill "$pf"

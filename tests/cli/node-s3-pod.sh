@@ -126,7 +126,7 @@ pass "a wrong secret key (403 SignatureDoesNotMatch) and an unknown access key (
 
 # through the Service, as a workstation reaches it: kubectl port-forward picks its ready pod
 lport=$(S3_PROG=node-s3-pod; . "$DM_SOURCE_DIR/tests/servers/s3-lib.sh"; s3_free_ports 1)
-kc -n "$ns" port-forward svc/lake "$lport:$port" >"$T/pf.log" 2>&1 &
+"$DM_TEST_KUBECTL" -n "$ns" port-forward svc/lake "$lport:$port" >"$T/pf.log" 2>&1 &
 pf_pid=$!
 for _ in $(seq 1 50); do grep -q '^Forwarding from 127.0.0.1' "$T/pf.log" && break; sleep 0.2; done
 grep -q '^Forwarding from 127.0.0.1' "$T/pf.log" || { cat "$T/pf.log" >&2; fail "kubectl port-forward svc/lake did not start"; }
