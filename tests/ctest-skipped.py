@@ -20,8 +20,10 @@ for path in sys.argv[1:]:
         lines.append(f"{build}: no {os.path.basename(path)}: ctest did not run there")
         continue
     for tc in ET.parse(path).getroot().iter("testcase"):
-        if tc.get("status") == "run":
-            if tc.find("failure") is None and tc.find("error") is None:
+        # ctest writes status "run" for a test that passed and "fail" for one that failed
+        # (with a <failure>); either with a <failure> or <error> child is a failure
+        if tc.get("status") in ("run", "fail"):
+            if tc.get("status") == "run" and tc.find("failure") is None and tc.find("error") is None:
                 passed += 1
             else:
                 failed += 1
