@@ -72,7 +72,7 @@ static int setup(void **state)
 	put("plat/.dm-platform", "");
 	put("plat/components", NULL);
 	put("plat/flavours/default.yaml", "project:\n  k8s_namespace: plat-ns\n  flavour: all\n");
-	put("plat/work/deep", NULL);
+	put("plat/sub/deep", NULL);
 	put("other/components", NULL);
 	put("other/flavours/mine.yaml", "project:\n  k8s_namespace: other-ns\n  flavour: all\n");
 	put("loose/f.yaml", "project:\n  k8s_namespace: loose-ns\n  flavour: all\n");
@@ -117,7 +117,7 @@ static void test_root__given_then_home_then_marker(void **state)
 	char want[512];
 
 	(void)state;
-	assert_int_equal(chdir(at("plat/work/deep")), 0);
+	assert_int_equal(chdir(at("plat/sub/deep")), 0);
 	snprintf(want, sizeof(want), "%s", at("plat"));
 	expect_root(NULL, want, DM_ROOT_WALK);
 	setenv("DM_HOME", at("other"), 1);
@@ -126,7 +126,7 @@ static void test_root__given_then_home_then_marker(void **state)
 	assert_int_equal(chdir(at("other")), 0);
 	expect_root("../plat", want, DM_ROOT_GIVEN);
 	setenv("DM_HOME", "", 1); /* empty: as if unset */
-	assert_int_equal(chdir(at("plat/work")), 0);
+	assert_int_equal(chdir(at("plat/sub")), 0);
 	expect_root(NULL, want, DM_ROOT_WALK);
 }
 
@@ -173,7 +173,7 @@ static void test_choose__file_env_default(void **state)
 	int none = -1;
 
 	(void)state;
-	assert_int_equal(chdir(at("plat/work")), 0);
+	assert_int_equal(chdir(at("plat/sub")), 0);
 	/* the platform's flavours/default.yaml */
 	assert_int_equal(dm_flavour_choose(&f, NULL, NULL, &none), DM_OK);
 	assert_int_equal(none, 0);
