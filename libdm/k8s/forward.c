@@ -31,7 +31,6 @@ struct dm_k8s_forward {
 	int started;
 	int up;         /* it listened once (__atomic) */
 	int stop;       /* set by dm_k8s_forward_close (__atomic) */
-	int running;    /* kubectl runs now (__atomic) */
 	int exits;      /* how many times kubectl ended (__atomic) */
 	char last[256]; /* kubectl's last stderr line when it ended, under mu */
 	pthread_mutex_t mu;
@@ -188,10 +187,8 @@ static void *forward_loop(void *arg)
 
 		po.argv = argv;
 		po.stop = &f->stop;
-		__atomic_store_n(&f->running, 1, __ATOMIC_SEQ_CST);
 		dm_proc_run(&po, &r);
 		r_seconds = r.seconds;
-		__atomic_store_n(&f->running, 0, __ATOMIC_SEQ_CST);
 		pthread_mutex_lock(&f->mu);
 		dm_proc_last_line(f->last, sizeof(f->last), &r.err);
 		if (!f->last[0])
