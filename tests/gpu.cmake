@@ -62,8 +62,8 @@ endif()
 # --kubeconfig against the real API server of the test bed (tests/k8s.cmake).
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/k8s.cmake)
   dm_cli_test(gpu_k8s ${CMAKE_SOURCE_DIR}/tests/cli/gpu_k8s.sh FIXTURES k8s LABELS integration TIMEOUT 120)
-  # its GPU node would change what cli_helm_gpu's install check sees (tests/helm.cmake)
-  set_tests_properties(gpu_k8s PROPERTIES RESOURCE_LOCK k8s_gpu_nodes)
+  # its GPU node would change what cli_helm_gpu and cli_cluster_* see: one lock (tests/cluster.cmake)
+  set_tests_properties(gpu_k8s PROPERTIES RESOURCE_LOCK k8s_nodes)
 endif()
 
 # tests/gpu-validate.sh builds dm-gpu alone (tools/dm-gpu/standalone) on GPU machines that lack

@@ -10,8 +10,8 @@ dm_cli_test(cli_helm_k8s ${CMAKE_SOURCE_DIR}/tests/cli/helm-k8s.sh FIXTURES k8s 
 # the shipped MLflow chart passes helm's own linter (helm from the test bed's tools)
 dm_cli_test(cli_helm_lint ${CMAKE_SOURCE_DIR}/tests/cli/helm-lint.sh FIXTURES k8s LABELS integration TIMEOUT 120)
 # install's GPU check (requires: gpu) against nodes registered on the test bed's API server;
-# gpu_k8s registers a GPU node too: one at a time (RESOURCE_LOCK), so that each sees its own nodes
+# gpu_k8s and cli_cluster_* register nodes too: one at a time (RESOURCE_LOCK k8s_nodes)
 dm_cli_test(cli_helm_gpu ${CMAKE_SOURCE_DIR}/tests/cli/helm-gpu.sh FIXTURES k8s LABELS integration TIMEOUT 300)
-set_tests_properties(cli_helm_gpu PROPERTIES RESOURCE_LOCK k8s_gpu_nodes)
+set_tests_properties(cli_helm_gpu PROPERTIES RESOURCE_LOCK k8s_nodes)
 # dm-helm images offline: the fixture charts rendered with helm template (helm from the test bed's tools)
 dm_cli_test(cli_helm_images ${CMAKE_SOURCE_DIR}/tests/cli/helm-images.sh FIXTURES k8s LABELS integration TIMEOUT 120)
