@@ -31,9 +31,9 @@ deps-dm:
 deps-demo:
 	bash scripts/install-deps.sh build s3-server
 
-# building with the tests needs cmocka too
+# building with the tests needs cmocka too, and make check's builds compile through ccache
 deps-build: deps-dm
-	bash scripts/install-deps.sh libcmocka-dev
+	bash scripts/install-deps.sh libcmocka-dev ccache
 
 # everything the tests need besides: the S3 server with the tests' clients, valgrind,
 # clang-format, groff and man, the Kubernetes test bed with its node (etcd, containerd, runc,
@@ -45,11 +45,11 @@ deps: deps-build
 	bash scripts/k8s-tools.sh --node >/dev/null
 
 build: deps-build
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDM_WERROR=ON
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDM_WERROR=ON -DDM_CCACHE=ON
 	cmake --build $(BUILD) -j$(JOBS)
 
 asan: deps-build
-	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DDM_WERROR=ON -DDM_SANITIZE=ON
+	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DDM_WERROR=ON -DDM_SANITIZE=ON -DDM_CCACHE=ON
 	cmake --build $(ASAN) -j$(JOBS)
 
 # only the tests on the test bed's node (tests/node.cmake), in the plain build
