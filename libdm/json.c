@@ -16,6 +16,22 @@ int dm_json_print(json_t *doc)
 	return rc;
 }
 
+int dm_json_print_line(json_t *doc)
+{
+	int rc;
+
+	if (!doc)
+		return -1;
+	rc = json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (rc == 0 && fputc('\n', stdout) == EOF)
+		rc = -1;
+	/* a reader of the stream sees each line as it comes, not when a pipe's buffer fills */
+	if (fflush(stdout) == EOF)
+		rc = -1;
+	json_decref(doc);
+	return rc;
+}
+
 dm_err dm_json_put_string(dm_buf *b, const char *s, size_t n)
 {
 	dm_err e = dm_buf_puts(b, "\"");

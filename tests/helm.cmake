@@ -15,3 +15,6 @@ dm_cli_test(cli_helm_gpu ${CMAKE_SOURCE_DIR}/tests/cli/helm-gpu.sh FIXTURES k8s 
 set_tests_properties(cli_helm_gpu PROPERTIES RESOURCE_LOCK k8s_nodes)
 # dm-helm images offline: the fixture charts rendered with helm template (helm from the test bed's tools)
 dm_cli_test(cli_helm_images ${CMAKE_SOURCE_DIR}/tests/cli/helm-images.sh FIXTURES k8s LABELS integration TIMEOUT 120)
+# what install, uninstall and status show while they work: a line per component as it starts and
+# ends (-q, --ndjson), status queried 8 at a time with one row per component (test bed, real helm)
+dm_cli_test(cli_helm_progress ${CMAKE_SOURCE_DIR}/tests/cli/helm-progress.sh FIXTURES k8s LABELS integration TIMEOUT 300)

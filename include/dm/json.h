@@ -23,6 +23,10 @@ extern "C" {
  * document could not be built or written (the caller's exit code says so;
  * dm_cli_close_stdout reports a failed write). */
 int dm_json_print(json_t *doc);
+/* The same as one line (NDJSON: compact, a newline), flushed at once: the
+ * events a tool's --ndjson streams and the document that ends the stream.
+ * Not thread-safe against other writers of stdout: callers serialise. */
+int dm_json_print_line(json_t *doc);
 
 /* Appends the n bytes of s (UTF-8 text, checked by the caller) to b as a JSON
  * string: quotes, \" \\ \n \r \t, every other control and DEL as \u00XX.

@@ -298,7 +298,10 @@ typedef struct {
 	/* Called (serialised, from any thread) for each command before it runs
 	 * or, with dry_run, instead of running it; argv never holds a secret. */
 	void (*on_command)(void *ud, const dm_component *c, const char *const *argv);
-	/* Called (serialised) when a component starts (res NULL) and ends. */
+	/* Called (serialised, from any thread) when a component starts (res NULL)
+	 * and as soon as it ends (res->outcome, res->seconds since its start,
+	 * res->detail): a tool's progress lines.  A component skipped because a
+	 * need failed ends without having started. */
 	void (*on_component)(void *ud, const dm_component *c, const dm_run_result *res);
 	void *ud;
 	/* install: the image table (dm/gpu.h) in which the GPU check looks up the

@@ -979,7 +979,7 @@ static dm_err run_helm_install(run_ctx *x, const dm_component *c, dm_k8s *k, arg
 	} else if (e == DM_ERR_INTERRUPTED && w.found && !dm_proc_cancelled()) {
 		e = dm_fail(DM_ERR_PROC, "helm upgrade --install %s stopped: %s", c->release, w.found);
 	} else if (e == DM_ERR_INTERRUPTED) {
-		e = dm_fail(e, "interrupted: helm upgrade --install %s was stopped", c->release);
+		e = dm_fail(e, "helm upgrade --install %s was stopped", c->release);
 	} else {
 		char detail[1024];
 
@@ -1206,7 +1206,7 @@ static dm_err do_install(run_ctx *x, const dm_component *c)
 			dm_debug("%s: Secret '%s' exists, kept as it is", c->name, c->secrets[i].name);
 	}
 	if (dm_proc_cancelled()) {
-		e = dm_fail(DM_ERR_INTERRUPTED, "interrupted before %s ran",
+		e = dm_fail(DM_ERR_INTERRUPTED, "stopped before %s ran",
 			    c->kind == DM_COMPONENT_HELM ? "helm" : "kubectl");
 		goto done;
 	}

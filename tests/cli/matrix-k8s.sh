@@ -178,12 +178,12 @@ mx K20 dm-helm 3 "install: values file missing" \
 nothing_created K20
 comp_a
 mx K21 dm-helm 4 "install: token rejected (401)" \
-  "dm-helm: error: a: credentials rejected by the API server <api> (401 Unauthorized): check user 'dm-test-user' of context 'dm-test' in '<tmp>/kc-401'" \
+  "dm-helm: error: a: failed after <s> s: credentials rejected by the API server <api> (401 Unauthorized): check user 'dm-test-user' of context 'dm-test' in '<tmp>/kc-401'" \
   partial -- -f "$P/flavours/f.yaml" --kubeconfig "$T/kc-401" install
 grep -qxF "dm-helm: install: 0 installed, 1 failed, 1 skipped: a (failed), b (skipped)" "$T/err" &&
   ok "  K21: the summary names a (failed) and b (skipped)" || fail "  K21: summary line"
 nothing_created K21
-mx K22 dm-helm 4 "install: user without rights (403)" "dm-helm: error: a: User \"dm-user\" cannot create namespaces" \
+mx K22 dm-helm 4 "install: user without rights (403)" "dm-helm: error: a: failed after <s> s: User \"dm-user\" cannot create namespaces" \
   partial -- -f "$P/flavours/f.yaml" --kubeconfig "$USER_KC" install
 nothing_created K22
 mx K23 dm-helm 1 "install: kubeconfig missing" "dm-helm: error: cannot read '<tmp>/no-kubeconfig': No such file or directory" \

@@ -62,8 +62,10 @@ mx_normalize() { # stdin -> stdout; the longest placeholder first (paths nest)
   while read -r _ j; do
     text=${text//"${mx_subst[j]}"/"${mx_subst[j + 1]}"}
   done < <(printf '%s\n' "${order[@]}" | sort -rn)
-  # curl's "after N ms" and dm-seed's time and rate vary with the machine's load
-  printf '%s\n' "$text" | sed -E 's/ after [0-9]+ ms/ after <n> ms/g; s/ in [0-9]+\.[0-9]+ s, [0-9]+\.[0-9] MiB\/s$/ in <s> s, <r> MiB\/s/'
+  # curl's "after N ms", dm-seed's time and rate and dm-helm's time of a component vary with the
+  # machine's load
+  printf '%s\n' "$text" | sed -E 's/ after [0-9]+ ms/ after <n> ms/g; s/ in [0-9]+\.[0-9]+ s, [0-9]+\.[0-9] MiB\/s$/ in <s> s, <r> MiB\/s/
+    s/: (failed|interrupted) after [0-9]+\.[0-9] s: /: \1 after <s> s: /'
 }
 
 # mx ID TOOL RC 'INPUT' 'MESSAGE' [OPTIONS --] ARGS...

@@ -85,7 +85,7 @@ ready_at=$(epoch "$(kc -n "$ns" get pod "$pod" -o jsonpath='{.status.conditions[
 # the probe's delay took effect (Ready >= 8 s after the start), and dm-helm returned after Ready
 [ $((ready_at - started)) -ge 8 ] || fail "pod $pod Ready $((ready_at - started)) s after its container started, expected >= 8"
 [ "$ready_at" -le "$end" ] || fail "pod $pod Ready at $ready_at, after dm-helm returned at $end"
-own=$(sed -n 's/^dm-helm: nd-ready: installed (\([0-9.]*\)s)$/\1/p' "$T/err")
+own=$(sed -n 's/^dm-helm: nd-ready: installed in \([0-9.]*\) s$/\1/p' "$T/err")
 awk -v t="$own" 'BEGIN { exit !(t >= 8) }' || { show; fail "nd-ready installed in '${own}'s, before its 8 s readiness delay"; }
 pass "nd-ready: pod $pod Ready $((ready_at - started)) s after its start; nd-ready installed in ${own}s"
 [ "$(kc -n "$ns" get pod "$(pod_of "$ns" nd-app)" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ] ||
@@ -118,7 +118,7 @@ line=$(grep '^dm-helm: error: nd-crash: ' "$T/err") || { show; fail "no error li
 # the reason as the container's status has it: waiting (CrashLoopBackOff), terminated (Error), or
 # caught running an instant after a restart ("running, not ready" and how its last run ended)
 crashing='((CrashLoopBackOff|Error) \(|running, not ready \(last run: Error, )exit 1, ([0-9]+) restarts\)'
-re="^dm-helm: error: nd-crash: helm upgrade --install nd-crash stopped: pod $pod: container main: $crashing: (.*)\$"
+re="^dm-helm: error: nd-crash: failed after [0-9]+\.[0-9] s: helm upgrade --install nd-crash stopped: pod $pod: container main: $crashing: (.*)\$"
 [[ "$line" =~ $re ]] || { show; fail "nd-crash's error line: '$line'"; }
 reason=${BASH_REMATCH[2]:-running again} restarts=${BASH_REMATCH[3]}
 [ "${BASH_REMATCH[4]}" = "$log" ] || fail "last log line '${BASH_REMATCH[4]}', expected '$log'"
@@ -142,7 +142,7 @@ run -f "$FX/crash.yaml" install --timeout 12s --crash-restarts 1 --json nd-crash
 expect_rc 4 "install nd-crash --timeout 12s"
 awk -v t="$took" 'BEGIN { exit !(t >= 12 && t < 40) }' || fail "took ${took}s, expected helm's 12 s timeout"
 line=$(grep '^dm-helm: error: nd-crash: ' "$T/err") || { show; fail "no error line for nd-crash"; }
-re="^dm-helm: error: nd-crash: helm upgrade --install nd-crash failed: [^;]+; pod $pod: container main: $crashing: (.*)\$"
+re="^dm-helm: error: nd-crash: failed after [0-9]+\.[0-9] s: helm upgrade --install nd-crash failed: [^;]+; pod $pod: container main: $crashing: (.*)\$"
 [[ "$line" =~ $re ]] && [ "${BASH_REMATCH[4]}" = "$log" ] || { show; fail "nd-crash's error line after the timeout: '$line'"; }
 python3 - "$T/out" "$pod" "$log" <<'EOF' || fail "--json: nd-crash's detail"
 import json, sys
@@ -151,7 +151,7 @@ c = d["components"][0]
 assert c["component"] == "nd-crash" and c["outcome"] == "failed", c
 assert f"pod {sys.argv[2]}: container main: " in c["detail"] and c["detail"].endswith(": " + sys.argv[3]), c
 EOF
-pass "after helm's timeout (${took}s): ${line#dm-helm: error: nd-crash: }"
+pass "after helm's timeout (${took}s): ${line#dm-helm: error: nd-crash: failed after * s: }"
 
 # --- uninstall --delete-namespace ------------------------------------------------------------------
 run -f "$FX/crash.yaml" uninstall -v --delete-namespace

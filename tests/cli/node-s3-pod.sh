@@ -65,7 +65,7 @@ secret_field() { kc -n "$ns" get secret lake-credentials -o "jsonpath={.data.$1}
 run -f "$FX" install -v
 [ "$rc" -eq 0 ] || { show; fail "install pipeline.yaml: exit $rc"; }
 end=$(date +%s)
-own=$(sed -n 's/^dm-helm: lake: installed (\([0-9.]*\)s)$/\1/p' "$T/err")
+own=$(sed -n 's/^dm-helm: lake: installed in \([0-9.]*\) s$/\1/p' "$T/err")
 [ -n "$own" ] || { show; fail "no 'lake: installed' line"; }
 pass "dm-helm install pipeline.yaml: exit 0 in ${took}s (lake installed in ${own}s)"
 
