@@ -307,7 +307,8 @@ static void say_endpoint(const dm_alias *a, const run *r, const char *service, i
 	switch (dm_alias_reachability(a)) {
 	case DM_REACH_IN_CLUSTER:
 		dm_warn("%s is a name inside the cluster: dm-seed reaches it through a port-forward of the "
-			"current cluster; other S3 clients need one of their own (kubectl port-forward)",
+			"current cluster; other S3 clients need one of their own (kubectl port-forward), or "
+			"the target's endpoints: for the Service",
 			a->url);
 		break;
 	case DM_REACH_LOOPBACK_SHUT:
