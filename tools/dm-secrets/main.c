@@ -333,10 +333,8 @@ static dm_err save_alias(const run *r, const options *o, dm_alias *pair, const c
 	pair->region = (char *)"us-east-1";
 	pair->source = "dm-secrets";
 	pair->url = r->endpoint;
-	if (in_cluster)
-		e = dm_alias_of_secret(&ref, o->alias, r->endpoint, r->secret_name, r->ns, akf, skf, "dm-secrets");
-	else
-		e = DM_OK;
+	e = in_cluster ? dm_alias_of_secret(&ref, o->alias, r->endpoint, r->secret_name, r->ns, akf, skf, "dm-secrets")
+		       : DM_OK;
 	if (!e)
 		e = dm_alias_save(NULL, ref ? ref : pair);
 	if (!e && o->verbosity >= 0)
