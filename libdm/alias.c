@@ -11,6 +11,7 @@
 #include <dm/alias.h>
 #include <dm/json.h>
 #include <dm/log.h>
+#include <dm/proc.h>
 #include <dm/sigv4.h>
 #include <dm/util.h>
 #include <dm/yaml.h>
@@ -255,6 +256,25 @@ done:
 	dm_free_secret(tok);
 	free(base);
 	return e;
+}
+
+dm_err dm_alias_of_secret(dm_alias **out, const char *name, const char *url, const char *secret, const char *ns,
+			  const char *access_key_field, const char *secret_key_field, const char *source)
+{
+	dm_alias *a;
+	dm_err e;
+
+	if ((e = make_alias(out, name, url, "", "", NULL, NULL, source)))
+		return e;
+	a = *out;
+	if (!(a->secret = strdup(secret)) || !(a->secret_ns = strdup(ns)) ||
+	    (access_key_field && !(a->access_key_field = strdup(access_key_field))) ||
+	    (secret_key_field && !(a->secret_key_field = strdup(secret_key_field)))) {
+		dm_alias_free(a);
+		*out = NULL;
+		return dm_nomem();
+	}
+	return DM_OK;
 }
 
 dm_err dm_alias_url(dm_buf *out, const dm_alias *a)
@@ -995,23 +1015,47 @@ out:
 
 /* ---- an alias of the cluster's object store ----------------------------------------------- */
 
-/* Does host (of url) resolve here?  Inside the cluster a Service's name does. */
-static int url_host_resolves(const char *url)
+/* The host of url into host (without the brackets of an IPv6 address) and its port, the
+ * scheme's when none is written, into port; 0 when url has no host that fits. */
+static int url_host_port(const char *url, char *host, size_t hn, char *port, size_t pn)
 {
-	const char *h = strstr(url, "://");
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
-	char host[256];
+	const char *h = strstr(url, "://"), *end, *colon;
 	size_t n;
 
 	if (!h)
 		return 0;
 	h += 3;
-	n = strcspn(h, ":/");
-	if (n == 0 || n >= sizeof(host))
+	end = h + strcspn(h, "/?#");
+	if (*h == '[') {
+		const char *close = memchr(h, ']', (size_t)(end - h));
+
+		if (!close)
+			return 0;
+		colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
+		h++;
+		n = (size_t)(close - h);
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		n = (size_t)((colon ? colon : end) - h);
+	}
+	if (n == 0 || n >= hn)
 		return 0;
 	memcpy(host, h, n);
 	host[n] = '\0';
-	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+	if (colon)
+		snprintf(port, pn, "%.*s", (int)(end - colon - 1), colon + 1);
+	else
+		snprintf(port, pn, "%s", strncmp(url, "https:", 6) ? "80" : "443");
+	return 1;
+}
+
+/* Does host (of url) resolve here?  Inside the cluster a Service's name does. */
+static int url_host_resolves(const char *url)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char host[256], port[8];
+
+	if (!url_host_port(url, host, sizeof(host), port, sizeof(port)) || getaddrinfo(host, NULL, &hints, &res) != 0)
 		return 0;
 	freeaddrinfo(res);
 	return 1;
@@ -1062,22 +1106,54 @@ static dm_err read_keys(dm_alias *a, dm_k8s *c)
 	return e;
 }
 
+const char *dm_alias_declared_endpoint(const dm_alias *a, const dm_k8s_current *target, char **service)
+{
+	char *ns = NULL, *name = NULL;
+	const char *url = NULL;
+	int port;
+
+	*service = NULL;
+	if (!target || !target->n_endpoints || !in_cluster_url(a->url, &ns, &name, &port))
+		return NULL;
+	url = dm_k8s_current_endpoint(target, ns, name);
+	if (url && asprintf(service, "%s.%s", name, ns) < 0) {
+		*service = NULL;
+		url = NULL;
+	}
+	free(ns);
+	free(name);
+	return url;
+}
+
 dm_err dm_alias_connect(dm_alias *a, const dm_alias_connect_opts *o, dm_k8s_forward **fwd)
 {
 	dm_k8s_forward_opts fo = { .kubectl = o->kubectl, .kubeconfig = o->kubeconfig, .context = o->context };
-	char *ns = NULL, *name = NULL, *url = NULL;
+	char *ns = NULL, *name = NULL, *url = NULL, *kubectl = NULL;
+	const char *declared;
 	int port = 0;
 	dm_err e = DM_OK;
 
 	*fwd = NULL;
 	if (a->secret && (e = read_keys(a, o->k8s)))
 		return e;
+	if ((declared = dm_alias_declared_endpoint(a, o->target, &name))) {
+		dm_info("alias '%s': Service %s through %s, declared by target %s (endpoints:); no port-forward",
+			a->name, name, declared, o->target->target ? o->target->target : "(unnamed)");
+		free(name);
+		if (!(url = strdup(declared)))
+			return dm_nomem();
+		free(a->url);
+		a->url = url;
+		return DM_OK;
+	}
 	if (!in_cluster_url(a->url, &ns, &name, &port))
 		return DM_OK;
 	fo.ns = ns;
 	fo.service = name;
 	fo.port = port;
-	if (!(e = dm_k8s_forward_open(fwd, o->k8s, &fo))) {
+	if (!fo.kubectl && !(e = dm_proc_find(&kubectl, "kubectl", "DM_KUBECTL", "install kubectl, or set DM_KUBECTL")))
+		fo.kubectl = kubectl;
+	if (!e && !(e = dm_k8s_forward_open(fwd, o->k8s, &fo))) {
 		if (asprintf(&url, "%s://127.0.0.1:%d", strncmp(a->url, "https:", 6) ? "http" : "https",
 			     dm_k8s_forward_port(*fwd)) < 0) {
 			dm_k8s_forward_close(*fwd);
@@ -1088,6 +1164,7 @@ dm_err dm_alias_connect(dm_alias *a, const dm_alias_connect_opts *o, dm_k8s_forw
 			a->url = url;
 		}
 	}
+	free(kubectl);
 	free(ns);
 	free(name);
 	return e;
@@ -1095,29 +1172,19 @@ dm_err dm_alias_connect(dm_alias *a, const dm_alias_connect_opts *o, dm_k8s_forw
 
 dm_alias_reach dm_alias_reachability(const dm_alias *a)
 {
-	const char *h = strstr(a->url, "://");
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
 	char host[256], port[8], *ns = NULL, *name = NULL;
 	int fd, ok, svc_port;
-	size_t n;
 
 	if (in_cluster_url(a->url, &ns, &name, &svc_port)) {
 		free(ns);
 		free(name);
 		return DM_REACH_IN_CLUSTER;
 	}
-	if (!h)
+	if (!url_host_port(a->url, host, sizeof(host), port, sizeof(port)))
 		return DM_REACH_OK;
-	h += 3;
-	n = strcspn(h, ":/");
-	if (n >= sizeof(host))
+	if (strcmp(host, "127.0.0.1") && strcmp(host, "localhost") && strcmp(host, "::1"))
 		return DM_REACH_OK;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (strcmp(host, "127.0.0.1") && strcmp(host, "localhost"))
-		return DM_REACH_OK;
-	snprintf(port, sizeof(port), "%s", h[n] == ':' ? h + n + 1 : strncmp(a->url, "https", 5) ? "80" : "443");
-	port[strcspn(port, "/")] = '\0';
 	if (getaddrinfo(host, port, &hints, &res) != 0)
 		return DM_REACH_OK;
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -23,6 +23,8 @@ dm_unit_test(test_platform_root ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_platform_r
 target_compile_definitions(test_platform_root PRIVATE DM_SHARE_DIR="${CMAKE_INSTALL_FULL_DATADIR}/dm")
 # the current target: what dm-cluster start records, and how the tools choose their cluster
 dm_unit_test(test_k8s_current ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_k8s_current.c)
+# the target loader (k8s/configs/*.yaml, a flavour's local:/remote:): its endpoints
+dm_unit_test(test_target ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_target.c)
 # the tools' option tables (tools/common/options.c): parsing and --help
 dm_unit_test(test_cli_options ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_cli_options.c)
 target_link_libraries(test_cli_options PRIVATE dmcli)

@@ -65,6 +65,14 @@ dm_err dm_alias_resolve(dm_alias **out, const char *name);
  * is checked as every alias url is (dm_alias_check_url), with the same words. */
 dm_err dm_alias_parse_url(dm_alias **out, const char *name, const char *url);
 
+/* An alias of the cluster's object store that names where its keys are, not the keys: the
+ * Secret secret in namespace ns, under access_key_field and secret_key_field (NULL: the common
+ * spellings, dm_k8s_secret_pair); dm_alias_connect reads them.  url is checked and normalised
+ * as every alias url is; region us-east-1; source is static text for messages.  *out:
+ * dm_alias_free(). */
+dm_err dm_alias_of_secret(dm_alias **out, const char *name, const char *url, const char *secret, const char *ns,
+			  const char *access_key_field, const char *secret_key_field, const char *source);
+
 /* Appends the MC_HOST_* URL of a: the inverse of dm_alias_parse_url, the keys
  * and token percent-encoded (dm_sigv4_encode). */
 dm_err dm_alias_url(dm_buf *out, const dm_alias *a);
@@ -125,17 +133,30 @@ typedef enum {
 } dm_alias_reach;
 dm_alias_reach dm_alias_reachability(const dm_alias *a);
 
+/* The endpoint that target declares (its `endpoints:`, recorded by dm-cluster start) for the
+ * Service whose in-cluster name is a's url, when that name does not resolve here; NULL when
+ * none (target NULL: none).  Borrowed from target.  *service is then "NAME.NAMESPACE"
+ * (malloc'd, for messages), else NULL. */
+const char *dm_alias_declared_endpoint(const dm_alias *a, const dm_k8s_current *target, char **service);
+
 typedef struct {
 	dm_k8s *k8s;                      /* the cluster (the caller chose it: dm_k8s_choose) */
-	const char *kubectl;              /* the program that forwards a port */
+	const char *kubectl;              /* the program that forwards a port; NULL: dm_proc_find's
+					     kubectl ($DM_KUBECTL, else PATH), looked for only when a
+					     forward is needed */
 	const char *kubeconfig, *context; /* handed to it: the same cluster */
+	/* the current target when k8s is its cluster (what dm_k8s_choose left in its record):
+	 * its endpoints are used instead of a forward; NULL: none */
+	const dm_k8s_current *target;
 } dm_alias_connect_opts;
 
 /* Makes a usable here: an alias naming a Secret gets its keys from it (registered with the
- * redactor); an alias whose url is a Service's in-cluster name that does not resolve here gets
- * a port-forward to a ready pod behind the Service (*fwd: close it after the last request,
- * before freeing a) and its url becomes http(s)://127.0.0.1:PORT.  *fwd is NULL when no forward
- * was needed.  Errors: those of dm_k8s_get_secret, dm_k8s_secret_pair, dm_k8s_forward_open. */
+ * redactor); an alias whose url is a Service's in-cluster name that does not resolve here
+ * takes the endpoint that o->target declares for that Service (dm_alias_declared_endpoint,
+ * said at dm_info), else gets a port-forward to a ready pod behind the Service (*fwd: close it
+ * after the last request, before freeing a) and its url becomes http(s)://127.0.0.1:PORT.
+ * *fwd is NULL when no forward was needed.  Errors: those of dm_k8s_get_secret,
+ * dm_k8s_secret_pair, dm_proc_find, dm_k8s_forward_open. */
 dm_err dm_alias_connect(dm_alias *a, const dm_alias_connect_opts *o, dm_k8s_forward **fwd);
 
 /* Wipes the secrets and frees; NULL is a no-op. */

@@ -35,18 +35,34 @@ typedef struct {
 /* The cluster that the last start of a target reached (dm-cluster start records it): the tools
  * that talk to Kubernetes use it unless their options or $KUBECONFIG say otherwise.  Kept in
  * $XDG_STATE_HOME/dm/current-target.json (default ~/.local/state/dm/), mode 0600. */
+/* A Service that is reachable from outside the cluster at url (a NodePort, an Ingress, a
+ * LoadBalancer): an entry of a target's `endpoints:` (docs/configuration.md). */
+typedef struct {
+	char *service; /* "NAME.NAMESPACE", as the Service's in-cluster name NAME.NAMESPACE.svc... starts */
+	char *url;     /* http(s)://HOST[:PORT] (dm_alias_check_url), no trailing '/' */
+} dm_k8s_endpoint;
+
 typedef struct {
 	char *kubeconfig; /* the kubeconfig file, absolute */
 	char *context;    /* the context in it */
 	char *target;     /* the target it was started from, for messages */
 	char *file;       /* the record */
+	/* the target's `endpoints:` as they were at its start; dm_k8s_choose keeps them only when the
+	 * tool talks to the recorded cluster (the record's kubeconfig and context) */
+	dm_k8s_endpoint *endpoints;
+	size_t n_endpoints;
 } dm_k8s_current;
 
-/* Records kubeconfig (made absolute) and context as the current target. */
-dm_err dm_k8s_current_save(const char *kubeconfig, const char *context, const char *target);
+/* Records kubeconfig (made absolute), context and the target's n endpoints (may be 0) as the
+ * current target. */
+dm_err dm_k8s_current_save(const char *kubeconfig, const char *context, const char *target,
+			   const dm_k8s_endpoint *endpoints, size_t n);
 /* Reads the record.  DM_ERR_NOTFOUND when there is none; DM_ERR_CONFIG when it is not one
  * (the detail names the file).  *out: dm_k8s_current_release(). */
 dm_err dm_k8s_current_load(dm_k8s_current *out);
+/* The url that c declares for the Service name in namespace ns (borrowed from c), or NULL;
+ * c may be NULL. */
+const char *dm_k8s_current_endpoint(const dm_k8s_current *c, const char *ns, const char *name);
 /* Removes the record when it names this kubeconfig and context (a deleted cluster). */
 dm_err dm_k8s_current_forget(const char *kubeconfig, const char *context);
 void dm_k8s_current_release(dm_k8s_current *c);
@@ -64,7 +80,8 @@ typedef enum {
  * when set, else $KUBECONFIG, else the current target's kubeconfig (with its context unless
  * ko->context is set), else ~/.kube/config.  ko's strings then point into *cur (release it
  * after ko's last use).  A record that cannot be read is an error: it never silently sends a
- * tool to another cluster. */
+ * tool to another cluster.  cur->endpoints are left only when the choice is the recorded
+ * cluster itself (DM_K8S_FROM_CURRENT, and ko->context unset or the recorded one). */
 dm_err dm_k8s_choose(dm_k8s_opts *ko, dm_k8s_current *cur, dm_k8s_from *from);
 
 /* An exec credential plugin of a kubeconfig user. */

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <dm/err.h>
+#include <dm/k8s.h>
 #include <dm/yaml.h>
 
 #ifdef __cplusplus
@@ -52,10 +53,16 @@ typedef struct {
 	 * one also as --insecure-registry HOST:PORT); NULL-terminated, never NULL */
 	char **registry_mirrors;
 	size_t n_registry_mirrors;
+	/* every provider: `endpoints:`, the Services reachable from outside the cluster, each
+	 * "NAME.NAMESPACE: http(s)://HOST[:PORT]" (a NodePort, an Ingress, a LoadBalancer).
+	 * dm_cluster_start records them with the current target; an alias whose url is such a
+	 * Service's in-cluster name then uses the URL instead of a port-forward (dm_alias_connect). */
+	dm_k8s_endpoint *endpoints;
+	size_t n_endpoints;
 } dm_target;
 
 /* Loads a target file.  Errors: DM_ERR_CONFIG "FILE:LINE:COL: ..." (unknown
- * key, key that does not apply to the provider, bad type, size or provider),
+ * key, key that does not apply to the provider, bad type, size, provider or endpoint),
  * DM_ERR_NOTFOUND / DM_ERR_IO for an unreadable file. *out: dm_target_free(). */
 dm_err dm_target_load_file(dm_target **out, const char *path);
 

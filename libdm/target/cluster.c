@@ -580,7 +580,8 @@ static dm_err api_kubeconfig_file(char **out, const dm_k8s_opts *ko)
 }
 
 /* The cluster that start reached becomes the current target (dm_k8s_choose): its kubeconfig
- * file and the context used in it. */
+ * file, the context used in it, and the target's endpoints (the tools read the record, not the
+ * target). */
 static dm_err record_current(const dm_target *t, const dm_cluster_opts *o)
 {
 	dm_k8s_config *cfg = NULL;
@@ -591,9 +592,13 @@ static dm_err record_current(const dm_target *t, const dm_cluster_opts *o)
 
 	api_opts(t, o, &ko);
 	if (!(e = api_kubeconfig_file(&file, &ko)) && !(e = dm_k8s_config_load(&cfg, &ko)) &&
-	    !(e = dm_k8s_current_save(file, cfg->context, t->source)) && !(e = dm_k8s_current_load(&cur))) {
+	    !(e = dm_k8s_current_save(file, cfg->context, t->source, t->endpoints, t->n_endpoints)) &&
+	    !(e = dm_k8s_current_load(&cur))) {
 		dm_info("the current target is now %s: kubeconfig '%s', context '%s' (recorded in '%s')", t->source,
 			cur.kubeconfig, cfg->context ? cfg->context : "", cur.file);
+		for (size_t i = 0; i < cur.n_endpoints; i++)
+			dm_info("endpoint of Service %s from outside the cluster: %s", cur.endpoints[i].service,
+				cur.endpoints[i].url);
 		dm_k8s_current_release(&cur);
 	}
 	dm_k8s_config_free(cfg);

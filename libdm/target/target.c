@@ -9,22 +9,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <dm/alias.h>
 #include <dm/target.h>
 #include <dm/util.h>
 #include <dm/yaml.h>
 
-static const char *const target_keys[] = { "provider", "cpus",       "memory",  "disk",
-					   "driver",   "gpu",        "addons",  "kubernetes_version",
-					   "profile",  "kubeconfig", "context", "registry_mirror",
-					   NULL };
+static const char *const target_keys[] = { "provider",  "cpus",       "memory",  "disk",
+					   "driver",    "gpu",        "addons",  "kubernetes_version",
+					   "profile",   "kubeconfig", "context", "registry_mirror",
+					   "endpoints", NULL };
 
 /* Which keys each provider takes (docs/configuration.md, "Target files"). */
 static const char *const minikube_keys[] = {
-	"provider",           "profile",         "driver", "cpus", "memory", "disk", "gpu", "addons",
-	"kubernetes_version", "registry_mirror", NULL
+	"provider",           "profile",         "driver",    "cpus", "memory", "disk", "gpu", "addons",
+	"kubernetes_version", "registry_mirror", "endpoints", NULL
 };
-static const char *const microk8s_keys[] = { "provider", "cpus", "memory", "gpu", "addons", "kubeconfig", NULL };
-static const char *const remote_keys[] = { "provider", "kubeconfig", "context", NULL };
+static const char *const microk8s_keys[] = { "provider", "cpus",       "memory",    "gpu",
+					     "addons",   "kubeconfig", "endpoints", NULL };
+static const char *const remote_keys[] = { "provider", "kubeconfig", "context", "endpoints", NULL };
 
 const char *dm_provider_name(dm_provider p)
 {
@@ -51,6 +53,11 @@ void dm_target_free(dm_target *t)
 	free(t->kubeconfig);
 	free(t->context);
 	dm_strv_free(t->registry_mirrors);
+	for (size_t i = 0; i < t->n_endpoints; i++) {
+		free(t->endpoints[i].service);
+		free(t->endpoints[i].url);
+	}
+	free(t->endpoints);
 	free(t);
 }
 
@@ -314,6 +321,58 @@ static dm_err read_registry_mirrors(dm_target *t, const dm_yaml *doc, const dm_y
 	return e;
 }
 
+/* A Kubernetes name of one label (RFC 1123): 1 to 63 of a-z, 0-9 and '-', not at either end. */
+static int dns_label(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* endpoints: a map of Services reachable from outside the cluster, each "NAME.NAMESPACE: URL":
+ * the Service named as its in-cluster name NAME.NAMESPACE.svc.cluster.local starts, the URL as
+ * an alias url is checked (dm_alias_check_url). */
+static dm_err read_endpoints(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
+{
+	const dm_ynode *en = dm_yaml_get(map, "endpoints");
+	dm_err e;
+
+	if (!en)
+		return DM_OK;
+	if ((e = dm_yaml_want_map(doc, en, "'endpoints'", 1)))
+		return e;
+	if (en->kind != DM_YAML_MAP)
+		return DM_OK;
+	if (!(t->endpoints = calloc(en->len + 1, sizeof(*t->endpoints))))
+		return dm_nomem();
+	for (size_t i = 0; i < en->len; i++) {
+		const char *svc = en->keys[i]->scalar, *dot = strchr(svc, '.'), *url;
+		dm_k8s_endpoint *ep = &t->endpoints[i];
+		size_t n;
+
+		if (!dot || !dns_label(svc, (size_t)(dot - svc)) || !dns_label(dot + 1, strlen(dot + 1)))
+			return dm_yaml_fail(doc, en->keys[i],
+					    "endpoints: '%s' is not a Service NAME.NAMESPACE (as in "
+					    "http://NAME.NAMESPACE.svc.cluster.local:PORT)",
+					    svc);
+		if ((e = dm_yaml_get_str(doc, en, svc, 1, &url)))
+			return e;
+		if (dm_alias_check_url(url))
+			return dm_yaml_fail(doc, en->vals[i], "endpoints: %s: %s", svc, dm_err_detail());
+		if (!(ep->service = strdup(svc)) || !(ep->url = strdup(url))) {
+			free(ep->service);
+			return dm_nomem();
+		}
+		t->n_endpoints = i + 1;
+		for (n = strlen(ep->url); ep->url[n - 1] == '/';)
+			ep->url[--n] = '\0';
+	}
+	return DM_OK;
+}
+
 /* The keys whose values are handed to minikube or kubectl as option arguments. */
 static dm_err read_arg_values(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
 {
@@ -380,7 +439,7 @@ static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map,
 	if ((e = read_provider(t, doc, map, section)) != DM_OK || (e = dup_str(&t->source, source)) != DM_OK ||
 	    (e = read_resources(t, doc, map)) != DM_OK || (e = read_addons(t, doc, map)) != DM_OK ||
 	    (e = read_arg_values(t, doc, map)) != DM_OK || (e = read_kubeconfig(t, doc, map)) != DM_OK ||
-	    (e = read_registry_mirrors(t, doc, map)) != DM_OK) {
+	    (e = read_registry_mirrors(t, doc, map)) != DM_OK || (e = read_endpoints(t, doc, map)) != DM_OK) {
 		dm_target_free(t);
 		return e;
 	}

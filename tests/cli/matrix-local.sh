@@ -186,7 +186,7 @@ mx L67 dm-cluster 3 "target: duplicate key" "dm-cluster: error: <tmp>/target.yam
   yaml -- -f "$C" -t "$T/target.yaml" status
 tg 'provider: minikube\ncpu: 2\n'
 mx L68 dm-cluster 3 "target: unknown key" \
-  "dm-cluster: error: <tmp>/target.yaml:2:1: unknown key 'cpu' in target (expected one of: provider, cpus, memory, disk, driver, gpu, addons, kubernetes_version, profile, kubeconfig, context, registry_mirror)" \
+  "dm-cluster: error: <tmp>/target.yaml:2:1: unknown key 'cpu' in target (expected one of: provider, cpus, memory, disk, driver, gpu, addons, kubernetes_version, profile, kubeconfig, context, registry_mirror, endpoints)" \
   yaml -- -f "$C" -t "$T/target.yaml" status
 tg 'provider: minikube\nmemory: 1.5g\n'
 mx L69 dm-cluster 3 "target: fractional size" \

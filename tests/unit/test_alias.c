@@ -1092,6 +1092,45 @@ static void test_alias__a_loopback_url_where_nothing_listens_is_said(void **stat
 	dm_alias_free(b);
 }
 
+/* The current target declares where a Service is reached from outside the cluster: an alias
+ * naming that Service goes there, without the cluster's API and without a port-forward. */
+static void test_alias__a_declared_endpoint_replaces_the_services_in_cluster_name(void **state)
+{
+	dm_k8s_endpoint eps[] = { { .service = "minio.data-mill", .url = "http://192.168.49.2:30900" } };
+	dm_k8s_current target = { .target = "k8s/configs/lab.yaml", .endpoints = eps, .n_endpoints = 1 };
+	dm_alias_connect_opts co = { .k8s = NULL, .target = &target }; /* no cluster: none is needed */
+	dm_alias *a = NULL, *other = make("o", "http://s3.lake.svc:9000", "AK", "SK", NULL, NULL);
+	dm_k8s_forward *fwd = (dm_k8s_forward *)&co;
+	char *service = (char *)"x";
+
+	(void)state;
+	assert_int_equal(dm_alias_of_secret(&a, "lake", "http://minio.data-mill.svc.cluster.local:9000/",
+					    "minio-credentials", "data-mill", "rootUser", NULL, "the platform"),
+			 DM_OK);
+	assert_string_equal(a->url, "http://minio.data-mill.svc.cluster.local:9000");
+	assert_string_equal(a->secret, "minio-credentials");
+	assert_string_equal(a->secret_ns, "data-mill");
+	assert_string_equal(a->access_key_field, "rootUser");
+	assert_null(a->secret_key_field);
+	assert_string_equal(a->access_key, "");
+	assert_string_equal(a->region, "us-east-1");
+	assert_string_equal(a->source, "the platform");
+	assert_string_equal(dm_alias_declared_endpoint(a, &target, &service), "http://192.168.49.2:30900");
+	assert_string_equal(service, "minio.data-mill");
+	free(service);
+	assert_null(dm_alias_declared_endpoint(other, &target, &service)); /* another Service */
+	assert_null(service);
+	assert_null(dm_alias_declared_endpoint(a, NULL, &service));
+	/* the keys still come from the Secret: an alias without one is connected without a cluster */
+	free(a->secret);
+	a->secret = NULL;
+	assert_int_equal(dm_alias_connect(a, &co, &fwd), DM_OK);
+	assert_null(fwd);
+	assert_string_equal(a->url, "http://192.168.49.2:30900");
+	dm_alias_free(a);
+	dm_alias_free(other);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1148,6 +1187,7 @@ int main(void)
 		T(test_alias__an_alias_may_name_the_secret_that_holds_its_keys),
 		T(test_alias__secret_and_keys_exclude_each_other),
 		T(test_alias__service_names_in_urls),
+		T(test_alias__a_declared_endpoint_replaces_the_services_in_cluster_name),
 		T(test_alias__a_loopback_url_where_nothing_listens_is_said),
 	};
 

@@ -71,7 +71,7 @@ static void test_current__save_load_private_and_without_credentials(void **state
 	(void)state;
 	assert_int_equal(dm_k8s_current_load(&c), DM_ERR_NOTFOUND);
 	dm_k8s_current_release(&c);
-	assert_int_equal(dm_k8s_current_save(kc, "microk8s", "k8s/configs/default_mc.yaml"), DM_OK);
+	assert_int_equal(dm_k8s_current_save(kc, "microk8s", "k8s/configs/default_mc.yaml", NULL, 0), DM_OK);
 	assert_int_equal(stat(record, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(dm_read_file(&text, NULL, record), DM_OK);
@@ -98,7 +98,7 @@ static void test_current__choice_is_flag_env_record_home(void **state)
 	assert_null(ko.kubeconfig);
 	dm_k8s_current_release(&cur);
 	/* the record: its kubeconfig and context */
-	assert_int_equal(dm_k8s_current_save(kc, "ctx-a", "t.yaml"), DM_OK);
+	assert_int_equal(dm_k8s_current_save(kc, "ctx-a", "t.yaml", NULL, 0), DM_OK);
 	assert_int_equal(dm_k8s_choose(&ko, &cur, &from), DM_OK);
 	assert_int_equal(from, DM_K8S_FROM_CURRENT);
 	assert_string_equal(ko.kubeconfig, kc);
@@ -135,7 +135,7 @@ static void test_current__a_broken_record_is_an_error_not_another_cluster(void *
 	dm_k8s_from from;
 
 	(void)state;
-	assert_int_equal(dm_k8s_current_save(kc, "ctx-a", "t.yaml"), DM_OK);
+	assert_int_equal(dm_k8s_current_save(kc, "ctx-a", "t.yaml", NULL, 0), DM_OK);
 	write_text(record, "{\"kubeconfig\": 3}");
 	assert_int_equal(dm_k8s_choose(&ko, &cur, &from), DM_ERR_CONFIG);
 	if (!strstr(dm_err_detail(), "current-target.json: 'kubeconfig' must be a non-empty string"))
@@ -145,7 +145,7 @@ static void test_current__a_broken_record_is_an_error_not_another_cluster(void *
 	assert_int_equal(dm_k8s_choose(&ko, &cur, &from), DM_ERR_CONFIG);
 	dm_k8s_current_release(&cur);
 	/* a recorded kubeconfig that is gone */
-	assert_int_equal(dm_k8s_current_save(kc, "ctx-a", "t.yaml"), DM_OK);
+	assert_int_equal(dm_k8s_current_save(kc, "ctx-a", "t.yaml", NULL, 0), DM_OK);
 	assert_int_equal(unlink(kc), 0);
 	assert_int_equal(dm_k8s_choose(&ko, &cur, &from), DM_ERR_CONFIG);
 	if (!strstr(dm_err_detail(), "the current target (t.yaml) names kubeconfig '") ||
@@ -159,7 +159,7 @@ static void test_current__forget_only_the_cluster_recorded(void **state)
 	dm_k8s_current c;
 
 	(void)state;
-	assert_int_equal(dm_k8s_current_save(kc, "ctx-a", "t.yaml"), DM_OK);
+	assert_int_equal(dm_k8s_current_save(kc, "ctx-a", "t.yaml", NULL, 0), DM_OK);
 	assert_int_equal(dm_k8s_current_forget(kc, "ctx-b"), DM_OK); /* another cluster: kept */
 	assert_int_equal(dm_k8s_current_load(&c), DM_OK);
 	dm_k8s_current_release(&c);
@@ -167,6 +167,56 @@ static void test_current__forget_only_the_cluster_recorded(void **state)
 	assert_int_equal(dm_k8s_current_load(&c), DM_ERR_NOTFOUND);
 	dm_k8s_current_release(&c);
 	assert_int_equal(dm_k8s_current_forget(kc, "ctx-a"), DM_OK); /* nothing left: fine */
+}
+
+/* A target's endpoints travel with the record; they serve the recorded cluster only. */
+static void test_current__endpoints_are_recorded_and_serve_the_recorded_cluster_only(void **state)
+{
+	const dm_k8s_endpoint eps[] = { { .service = "minio.data-mill", .url = "http://192.168.49.2:30900" },
+					{ .service = "s3.lake", .url = "https://lake.example.org" } };
+	dm_k8s_opts ko = DM_K8S_OPTS_INIT;
+	dm_k8s_current cur;
+	dm_k8s_from from;
+
+	(void)state;
+	assert_int_equal(dm_k8s_current_save(kc, "ctx-a", "t.yaml", eps, 2), DM_OK);
+	assert_int_equal(dm_k8s_choose(&ko, &cur, &from), DM_OK);
+	assert_int_equal(from, DM_K8S_FROM_CURRENT);
+	assert_int_equal(cur.n_endpoints, 2);
+	assert_string_equal(dm_k8s_current_endpoint(&cur, "data-mill", "minio"), "http://192.168.49.2:30900");
+	assert_string_equal(dm_k8s_current_endpoint(&cur, "lake", "s3"), "https://lake.example.org");
+	assert_null(dm_k8s_current_endpoint(&cur, "data-mill", "min")); /* the whole name */
+	assert_null(dm_k8s_current_endpoint(&cur, "data", "minio"));
+	assert_null(dm_k8s_current_endpoint(&cur, "lake", "minio"));
+	assert_null(dm_k8s_current_endpoint(NULL, "lake", "s3"));
+	dm_k8s_current_release(&cur);
+	/* --context naming the recorded context: the same cluster */
+	ko = (dm_k8s_opts)DM_K8S_OPTS_INIT;
+	ko.context = "ctx-a";
+	assert_int_equal(dm_k8s_choose(&ko, &cur, &from), DM_OK);
+	assert_int_equal(cur.n_endpoints, 2);
+	dm_k8s_current_release(&cur);
+	/* another context of the recorded kubeconfig: another cluster, no endpoints */
+	ko = (dm_k8s_opts)DM_K8S_OPTS_INIT;
+	ko.context = "ctx-b";
+	assert_int_equal(dm_k8s_choose(&ko, &cur, &from), DM_OK);
+	assert_int_equal(from, DM_K8S_FROM_CURRENT);
+	assert_int_equal(cur.n_endpoints, 0);
+	assert_null(dm_k8s_current_endpoint(&cur, "data-mill", "minio"));
+	dm_k8s_current_release(&cur);
+	/* --kubeconfig: no record read, no endpoints */
+	ko = (dm_k8s_opts)DM_K8S_OPTS_INIT;
+	ko.kubeconfig = kc;
+	assert_int_equal(dm_k8s_choose(&ko, &cur, &from), DM_OK);
+	assert_int_equal(cur.n_endpoints, 0);
+	dm_k8s_current_release(&cur);
+	/* a record whose endpoint is not a URL is refused, naming the file */
+	write_text(record, "{\"kubeconfig\": \"/k\", \"endpoints\": {\"minio.data-mill\": \"ftp://x\"}}");
+	ko = (dm_k8s_opts)DM_K8S_OPTS_INIT;
+	assert_int_equal(dm_k8s_choose(&ko, &cur, &from), DM_ERR_CONFIG);
+	if (!strstr(dm_err_detail(), "current-target.json: endpoint 'minio.data-mill' must be a Service"))
+		fail_msg("detail: %s", dm_err_detail());
+	dm_k8s_current_release(&cur);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -178,6 +228,7 @@ int main(void)
 		T(test_current__choice_is_flag_env_record_home),
 		T(test_current__a_broken_record_is_an_error_not_another_cluster),
 		T(test_current__forget_only_the_cluster_recorded),
+		T(test_current__endpoints_are_recorded_and_serve_the_recorded_cluster_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,6 +99,7 @@ typedef struct {
 	dm_k8s_config *cfg;
 	dm_k8s *client;
 	dm_k8s_secret *sec;
+	dm_k8s_current cur; /* the current target, when it is the cluster read: its endpoints */
 	char *endpoint;
 	const char *ns, *secret_name, *alias_name, *fmt;
 	dm_buf out;
@@ -255,12 +256,10 @@ static dm_err choose_secret(run *r, const options *o)
 static dm_err read_secret(run *r, const options *o)
 {
 	dm_k8s_opts ko = o->k8s;
-	dm_k8s_current cur;
 	dm_err e;
 
-	if (!(e = dm_cli_k8s_choose(&ko, &cur)))
+	if (!(e = dm_cli_k8s_choose(&ko, &r->cur)))
 		e = dm_k8s_config_load(&r->cfg, &ko);
-	dm_k8s_current_release(&cur);
 	if (e != DM_OK)
 		return e;
 	if (r->cfg->context)
@@ -294,18 +293,22 @@ static dm_err one_key(run *r, const char *key)
 	return e;
 }
 
-/* --format and --alias: the key pair in the forms asked for */
-/* --format env: which endpoint goes out, and a hint when this machine cannot reach it as it is. */
-static void say_endpoint(const dm_alias *a, int verbosity)
+/* --format env: which endpoint goes out (declared: by the current target, for service), and a
+ * hint when this machine cannot reach it as it is. */
+static void say_endpoint(const dm_alias *a, const run *r, const char *service, int verbosity)
 {
 	if (!a->url)
 		return;
-	if (verbosity >= 0)
+	if (verbosity >= 0 && service)
+		fprintf(stderr, "dm-secrets: exporting AWS_ENDPOINT_URL=%s (Service %s, declared by target %s)\n",
+			a->url, service, r->cur.target ? r->cur.target : "(unnamed)");
+	else if (verbosity >= 0)
 		fprintf(stderr, "dm-secrets: exporting AWS_ENDPOINT_URL=%s\n", a->url);
 	switch (dm_alias_reachability(a)) {
 	case DM_REACH_IN_CLUSTER:
 		dm_warn("%s is a name inside the cluster: dm-seed reaches it through a port-forward of the "
-			"current cluster; other S3 clients need one of their own (kubectl port-forward)",
+			"current cluster; other S3 clients need one of their own (kubectl port-forward), or "
+			"the target's endpoints: for the Service",
 			a->url);
 		break;
 	case DM_REACH_LOOPBACK_SHUT:
@@ -315,12 +318,46 @@ static void say_endpoint(const dm_alias *a, int verbosity)
 	}
 }
 
+/* --alias with an in-cluster endpoint: the alias names the Secret, not the keys (dm-seed reads
+ * them, and reaches the Service as the target in use says, at each run). */
+static dm_err save_alias(const run *r, const options *o, dm_alias *pair, const char *akf, const char *skf,
+			 const char *declared)
+{
+	char *path = dm_alias_file_path();
+	char *svc_ns = NULL, *svc = NULL;
+	int port, in_cluster = dm_k8s_service_of_url(r->endpoint, &svc_ns, &svc, &port);
+	dm_alias *ref = NULL;
+	dm_err e;
+
+	pair->name = (char *)o->alias;
+	pair->region = (char *)"us-east-1";
+	pair->source = "dm-secrets";
+	pair->url = r->endpoint;
+	e = in_cluster ? dm_alias_of_secret(&ref, o->alias, r->endpoint, r->secret_name, r->ns, akf, skf, "dm-secrets")
+		       : DM_OK;
+	if (!e)
+		e = dm_alias_save(NULL, ref ? ref : pair);
+	if (!e && o->verbosity >= 0)
+		fprintf(stderr, "dm-secrets: alias '%s' (%s%s%s%s%s%s%s%s%s) written to '%s'\n", o->alias, r->endpoint,
+			in_cluster ? "; keys read from Secret " : "", in_cluster ? r->ns : "", in_cluster ? "/" : "",
+			in_cluster ? r->secret_name : "", declared ? "; reached at " : "", declared ? declared : "",
+			declared ? ", declared by target " : "", declared && r->cur.target ? r->cur.target : "",
+			path ? path : "the alias file");
+	dm_alias_free(ref);
+	free(svc_ns);
+	free(svc);
+	free(path);
+	return e;
+}
+
 static dm_err key_pair(run *r, const options *o)
 {
 	const dm_k8s_secret_item *ak, *sk;
 	const char *akf = o->ak_field ? o->ak_field : r->comp.access_key;
 	const char *skf = o->sk_field ? o->sk_field : r->comp.secret_key;
 	const char *fmt = r->fmt && strcmp(r->fmt, "json") != 0 ? r->fmt : "alias";
+	const char *declared;
+	char *service = NULL;
 	dm_alias a;
 	dm_err e;
 
@@ -337,37 +374,21 @@ static dm_err key_pair(run *r, const options *o)
 	    ((e = need_text(r->sec, ak, "alias")) != DM_OK || (e = need_text(r->sec, sk, "alias")) != DM_OK))
 		return e;
 	a = pair_alias(r->alias_name, r->endpoint, ak, sk);
-	if (r->fmt && (e = strcmp(r->fmt, "json") == 0  ? format_json(&r->out, r->sec)
-			   : strcmp(r->fmt, "env") == 0 ? dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_ENV)
-			   : strcmp(r->fmt, "mc") == 0  ? dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_MC)
-							: dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_FILE)) != DM_OK)
-		return e;
-	if (r->fmt && !strcmp(r->fmt, "env"))
-		say_endpoint(&a, o->verbosity);
-	if (o->alias) {
-		char *path = dm_alias_file_path();
-		char *svc_ns = NULL, *svc = NULL;
-		int port, in_cluster = dm_k8s_service_of_url(r->endpoint, &svc_ns, &svc, &port);
-
-		a.name = (char *)o->alias;
-		a.region = (char *)"us-east-1";
-		a.source = "dm-secrets";
-		if (in_cluster) { /* the cluster keeps the keys: the alias names where they are */
-			a.access_key = a.secret_key = NULL;
-			a.secret = (char *)r->secret_name;
-			a.secret_ns = (char *)r->ns;
-			a.access_key_field = (char *)ak->key;
-			a.secret_key_field = (char *)sk->key;
-		}
-		if ((e = dm_alias_save(NULL, &a)) == DM_OK && o->verbosity >= 0)
-			fprintf(stderr, "dm-secrets: alias '%s' (%s%s%s%s%s) written to '%s'\n", o->alias, r->endpoint,
-				in_cluster ? "; keys read from Secret " : "", in_cluster ? r->ns : "",
-				in_cluster ? "/" : "", in_cluster ? r->secret_name : "",
-				path ? path : "the alias file");
-		free(svc_ns);
-		free(svc);
-		free(path);
-	}
+	/* what other S3 clients read (env, mc) goes to the endpoint the target declares; an alias of
+	 * dm's file keeps the Service's name, which dm-seed maps at each run */
+	declared = r->endpoint ? dm_alias_declared_endpoint(&a, &r->cur, &service) : NULL;
+	if (declared && r->fmt && (!strcmp(r->fmt, "env") || !strcmp(r->fmt, "mc")))
+		a.url = (char *)declared;
+	if (r->fmt)
+		e = strcmp(r->fmt, "json") == 0  ? format_json(&r->out, r->sec)
+		    : strcmp(r->fmt, "env") == 0 ? dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_ENV)
+		    : strcmp(r->fmt, "mc") == 0  ? dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_MC)
+						 : dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_FILE);
+	if (!e && r->fmt && !strcmp(r->fmt, "env"))
+		say_endpoint(&a, r, declared ? service : NULL, o->verbosity);
+	if (!e && o->alias)
+		e = save_alias(r, o, &a, ak->key, sk->key, declared);
+	free(service);
 	return e;
 }
 
@@ -377,6 +398,7 @@ static void run_release(run *r)
 	dm_k8s_secret_free(r->sec);
 	dm_k8s_free(r->client);
 	dm_k8s_config_free(r->cfg);
+	dm_k8s_current_release(&r->cur);
 	dm_credentials_release(&r->comp);
 	dm_flavour_free(r->flavour);
 	free(r->endpoint);

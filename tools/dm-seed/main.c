@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <dm/alias.h>
-#include <dm/proc.h>
 #include <dm/cli.h>
 #include <dm/json.h>
 #include <dm/k8s.h>
@@ -1058,32 +1057,30 @@ done:
 }
 
 /* An alias of the cluster's object store (its keys in a Secret, its url a Service's in-cluster
- * name): the keys from the cluster, a port-forward to the Service (dm_alias_connect). */
+ * name): the keys from the cluster, the endpoint the current target declares for the Service or
+ * a port-forward to it (dm_alias_connect). */
 static dm_err connect_alias(args *a, dm_alias *alias, dm_k8s_forward **fwd)
 {
 	dm_alias_connect_opts co = { .k8s = NULL };
 	dm_k8s_opts ko = a->k8s_opts;
 	dm_k8s_current cur;
-	char *kubectl = NULL;
 	dm_k8s *k8s = NULL;
 	dm_err e;
 
 	*fwd = NULL;
 	if (!dm_alias_needs_cluster(alias))
 		return DM_OK;
-	if (!(e = dm_cli_k8s_choose(&ko, &cur)) && !(e = dm_k8s_open(&k8s, &ko)) &&
-	    !(e = dm_proc_find(&kubectl, "kubectl", "DM_KUBECTL", "install kubectl, or set DM_KUBECTL"))) {
+	if (!(e = dm_cli_k8s_choose(&ko, &cur)) && !(e = dm_k8s_open(&k8s, &ko))) {
 		co.k8s = k8s;
-		co.kubectl = kubectl;
 		co.kubeconfig = ko.kubeconfig;
 		co.context = ko.context;
+		co.target = &cur;
 		e = dm_alias_connect(alias, &co, fwd);
 	}
 	if (e)
 		e = dm_fail(e, "alias '%s' (%s): %s", alias->name, alias->url, dm_err_detail());
 	dm_k8s_free(k8s);
 	dm_k8s_current_release(&cur);
-	free(kubectl);
 	return e;
 }
 
@@ -1204,16 +1201,9 @@ static int run_project(args *a, output *out)
 	co.flavour = fl;
 	if ((e = dm_component_credentials(&cr, &co)))
 		goto fail;
-	if (!(l.alias = calloc(1, sizeof(*l.alias))) || !(l.alias->name = strdup(cr.component)) ||
-	    !(l.alias->url = strdup(cr.endpoint)) || !(l.alias->access_key = strdup("")) ||
-	    !(l.alias->secret_key = strdup("")) || !(l.alias->region = strdup("us-east-1")) ||
-	    !(l.alias->secret = strdup(cr.secret)) || !(l.alias->secret_ns = strdup(cr.ns)) ||
-	    !(l.alias->access_key_field = strdup(cr.access_key)) ||
-	    !(l.alias->secret_key_field = strdup(cr.secret_key))) {
-		e = dm_nomem();
+	if ((e = dm_alias_of_secret(&l.alias, cr.component, cr.endpoint, cr.secret, cr.ns, cr.access_key, cr.secret_key,
+				    "the platform")))
 		goto fail;
-	}
-	l.alias->source = "the platform";
 	a->source = dm_flavour_project(fl)->data_folder;
 	a->target = cr.component;
 	dm_info("seeding '%s' into component '%s' (%s): each folder at its top a bucket", a->source, cr.component,
