@@ -88,10 +88,16 @@ has h100_cuda12 out "ready: 8 of 8 GPUs (CUDA 12.0 from --cuda, full support fro
 
 # the image table
 run h100_image 0 "${S[@]}" -- check --image pydl_gpu_env --json --root "$R"
-jeq h100_image requirements.cuda 9.0
+jeq h100_image requirements.cuda 12.1
 jeq h100_image requirements.cuda_from --image
 jeq h100_image requirements.image.name pydl_gpu_env
-jeq h100_image requirements.min_compute_capability 3.5
+jeq h100_image requirements.min_driver 530.30.02
+jeq h100_image requirements.min_compute_capability 5.0
+# the original Data-Mill's image of that name (Docker Hub's datamillcloud) is CUDA 9.0
+run h100_image_orig 0 "${S[@]}" -- check --image docker.io/datamillcloud/pydl_gpu_env:0.1 --json --root "$R"
+jeq h100_image_orig requirements.cuda 9.0
+jeq h100_image_orig requirements.image.name data-mill-0.x-pydl_gpu_env
+jeq h100_image_orig requirements.min_compute_capability 3.5
 run h100_image_ref 0 "${S[@]}" -- check --image gcr.io/kubeflow-images-public/tensorflow-1.10.1-notebook-gpu:v0.4.0 --json --root "$R"
 jeq h100_image_ref requirements.cuda 9.0
 # the GPU flavour's notebook image (flavours/gpu_flavour), known with its CUDA 12.1 wheels
@@ -105,7 +111,7 @@ has h100_image_tag out "install driver 570.26 or newer"
 run r470_image_tag 1 DM_FAKE_NVIDIA_SCENARIO=r470 "${FAKE[@]}" -- check --image nvidia/cuda:12.4.1-base-ubuntu22.04 --root "$R"
 has r470_image_tag out "CUDA 12.4 needs driver 550.54.14 or newer"
 run h100_image_unknown 2 "${S[@]}" -- check --image no/such:image --root "$R"
-has h100_image_unknown err "unknown image 'no/such:image' (known: pydl_gpu_env,"
+has h100_image_unknown err "unknown image 'no/such:image' (known: data-mill-0.x-pydl_gpu_env, pydl_gpu_env,"
 
 # --smoke: through the CUDA runtime where this build has it.  The fake driver
 # cannot run kernels, so here it must fail on every GPU, each named.
@@ -136,7 +142,7 @@ jeq none_json libraries.cuda.init_rc 100
 run r375_cuda9 1 DM_FAKE_NVIDIA_SCENARIO=r375 "${FAKE[@]}" -- check --cuda 9.0 --root "$R"
 has r375_cuda9 out "error: [driver-too-old] driver 375.26 supports CUDA 8.0, but CUDA 9.0 needs driver 384.81 or newer"
 run r375_pydl 1 DM_FAKE_NVIDIA_SCENARIO=r375 "${FAKE[@]}" -- check --image pydl_gpu_env --root "$R"
-has r375_pydl out "CUDA 9.0 needs driver 384.81 or newer"
+has r375_pydl out "CUDA 12.1 needs driver 530.30.02 or newer"
 run r470_cuda12 1 DM_FAKE_NVIDIA_SCENARIO=r470 "${FAKE[@]}" -- check --cuda 12.0 --root "$R"
 has r470_cuda12 out "error: [driver-too-old] driver 470.57.02 supports CUDA 11.4, but CUDA 12.0 needs driver 525.60.13 or newer"
 

@@ -440,11 +440,18 @@ static void test_gpu__images_find_by_name_and_reference(void **state)
 
 	(void)state;
 	assert_true(dm_gpu_images_count(t) >= 3);
+	/* dm's own GPU notebook (images/notebooks/pydl_gpu_env), by name and as build.sh tags it */
 	assert_int_equal(dm_gpu_images_find(&img, t, "pydl_gpu_env"), DM_OK);
-	assert_int_equal(img->cuda_major * 10 + img->cuda_minor, 90);
+	assert_int_equal(img->cuda_major * 10 + img->cuda_minor, 121);
 	dm_gpu_image_free(img);
-	assert_int_equal(dm_gpu_images_find(&img, t, "docker.io/datamillcloud/pydl_gpu_env:0.1"), DM_OK);
+	assert_int_equal(dm_gpu_images_find(&img, t, "localhost:5000/data-mill/pydl_gpu_env:2026.12.0"), DM_OK);
 	assert_string_equal(img->name, "pydl_gpu_env");
+	assert_int_equal(img->cuda_major * 10 + img->cuda_minor, 121);
+	dm_gpu_image_free(img);
+	/* the original Data-Mill's image of that name, on Docker Hub, is CUDA 9.0 */
+	assert_int_equal(dm_gpu_images_find(&img, t, "docker.io/datamillcloud/pydl_gpu_env:0.1"), DM_OK);
+	assert_string_equal(img->name, "data-mill-0.x-pydl_gpu_env");
+	assert_int_equal(img->cuda_major * 10 + img->cuda_minor, 90);
 	dm_gpu_image_free(img);
 	assert_int_equal(dm_gpu_images_find(&img, t,
 					    "gcr.io/kubeflow-images-public/tensorflow-1.10.1-notebook-gpu:v0.4.0"),
@@ -458,7 +465,7 @@ static void test_gpu__images_find_by_name_and_reference(void **state)
 	assert_int_equal(dm_gpu_images_find(&img, t, "nvidia/cuda:latest"), DM_ERR_NOTFOUND);
 	assert_null(img);
 	assert_int_equal(dm_gpu_images_find(&img, t, "jupyter/scipy-notebook"), DM_ERR_NOTFOUND);
-	assert_non_null(strstr(dm_err_detail(), "known: pydl_gpu_env"));
+	assert_non_null(strstr(dm_err_detail(), "known: data-mill-0.x-pydl_gpu_env, pydl_gpu_env, "));
 	dm_gpu_images_free(t);
 }
 
