@@ -4,7 +4,7 @@
 # CRDs (vendored under tests/fixtures/crds with their source, or in a vendored chart).
 # The JSON Schema validator (python3-jsonschema) is required: without it content_schemas and
 # content_crds FAIL.
-foreach(check schemas images hosts crds docs)
+foreach(check schemas images hosts crds gpu docs)
   add_test(NAME content_${check}
     COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/cli/content-check.py ${check})
   set_tests_properties(content_${check} PROPERTIES LABELS unit TIMEOUT 120
@@ -17,3 +17,6 @@ dm_cli_test(content_check_fails ${CMAKE_SOURCE_DIR}/tests/cli/content-fixtures.s
 # values, and the druid-cluster manifests, dry-run on the test bed's real API server with the Druid
 # operator's CRDs created there
 dm_cli_test(content_k8s ${CMAKE_SOURCE_DIR}/tests/cli/content-k8s.sh FIXTURES k8s LABELS integration TIMEOUT 300)
+# the shipped GPU flavour on the test bed (no GPU nodes): dm-helm install is refused with dm-gpu's
+# diagnosis for jupyterhub (pydl_gpu_env) and dask, nothing made; --skip-gpu-check goes on to minio
+dm_cli_test(content_gpu_gate ${CMAKE_SOURCE_DIR}/tests/cli/content-gpu.sh FIXTURES k8s LABELS integration TIMEOUT 300)

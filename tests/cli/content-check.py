@@ -15,10 +15,16 @@ Usage: content-check.py CHECK [--root DIR] [--bin DIR]
                   CRDs of vendored charts (helm-charts/*/crds) and the schemas vendored under
                   tests/fixtures/crds/<operator>-<version>/; a field the CRD does not know is
                   an error (the API server would drop it)
+         gpu      every component of a shipped flavour whose values ask for nvidia.com/gpu
+                  declares `requires` (so dm-helm install runs the GPU check first); every
+                  image whose pods ask for a GPU is among its `requires.gpu` images; dm-gpu
+                  knows each of them (`dm-gpu check --image IMG` does not exit 2), and an
+                  image built from images/notebooks/ENV needs the CUDA version of its FROM
+                  image (so the table cannot drift from the Containerfile)
          docs     docs/components.md has a row for every component
   --root DIR      the platform's root (default: $DM_SOURCE_DIR); its flavours/*.yaml and
                   flavours/*/*.yaml are planned with dm-helm to find what they install
-  --bin DIR       where dm-helm is (default: $DM_BIN)
+  --bin DIR       where dm-helm and dm-gpu are (default: $DM_BIN)
   --fixtures DIR  where the vendored schemas are: DIR/schemas, DIR/crds
                   (default: ROOT/tests/fixtures)
 Exit 0 when every check passed, 1 when one failed (each failure is one line "FAIL: ..."),
@@ -146,6 +152,14 @@ def plan(root, binary):
                     if a in ("--set", "--set-string"):
                         k, _, v = argv[i + 1].partition("=")
                         c["argv_set"].append((k, re.sub(r"\\(.)", r"\1", v), a == "--set-string"))
+                continue
+            if line == "   requires a GPU node (nvidia.com/gpu), checked before install":
+                c["gpu_any"] = True
+                continue
+            m = re.match(r"^   requires a GPU node for (\S+)(?: \(profile ([^)]+)\))?, checked before install$",
+                         line)
+            if m:
+                c.setdefault("gpu_images", []).append(m.group(1))
                 continue
             m = re.match(r"^   apply -([fk]) (\S+)$", line)
             if m and "://" in m.group(2):
@@ -500,6 +514,104 @@ def check_crds(root, fixtures, planned):
         fail("crds: no custom resource was validated")
 
 
+def gpu_asks(node, path, found):
+    """(where, image or None) for each place of a values tree that asks for nvidia.com/gpu: a map
+    whose resources.limits (or extra_resource_limits, KubeSpawner's) names it, with the image of
+    that map (a string, or repository/name and tag) when it has one."""
+    if isinstance(node, list):
+        for i, v in enumerate(node):
+            gpu_asks(v, path + [str(i)], found)
+        return
+    if not isinstance(node, dict):
+        return
+    limits = dict((node.get("resources") or {}).get("limits") or {})
+    limits.update(node.get("extra_resource_limits") or {})
+    if "nvidia.com/gpu" in limits:
+        img = node.get("image")
+        if isinstance(img, dict):
+            repo = img.get("repository") or img.get("name")
+            img = "%s:%s" % (repo, img["tag"]) if repo and img.get("tag") else repo
+        found.append((".".join(path) or "(top)", img if isinstance(img, str) else None))
+    for k, v in node.items():
+        gpu_asks(v, path + [str(k)], found)
+
+
+def dm_gpu_needs(binary, image):
+    """(exit code, CUDA version, minimum driver, image name) of `dm-gpu check --image IMAGE`."""
+    r = subprocess.run([os.path.join(binary, "dm-gpu"), "check", "--image", image, "--json"],
+                       capture_output=True, text=True)
+    if r.returncode == 2:
+        return 2, None, None, r.stderr.strip()
+    try:
+        req = json.loads(r.stdout)["requirements"]
+    except (ValueError, KeyError, TypeError):
+        return r.returncode, None, None, "no JSON document: " + r.stderr.strip()
+    return r.returncode, req.get("cuda"), req.get("min_driver"), (req.get("image") or {}).get("name")
+
+
+def check_gpu(root, binary, planned):
+    if not os.access(os.path.join(binary, "dm-gpu"), os.X_OK):
+        print("content-check: error: no dm-gpu in '%s' (--bin or $DM_BIN)" % binary, file=sys.stderr)
+        sys.exit(2)
+    known = {}
+    n = 0
+    for flavour, comps in planned.items():
+        fl = os.path.basename(flavour)
+        for c in comps:
+            declared = c.get("gpu_images", [])
+            values = {}
+            for vf in c["values"]:
+                with open(vf) as fh:
+                    values = coalesce(values, yaml.safe_load(fh) or {})
+            asks = []
+            gpu_asks(values, [], asks)
+            if asks and not declared and not c.get("gpu_any"):
+                fail("gpu: %s in %s: %s asks for nvidia.com/gpu but the component declares no `requires`: "
+                     "dm-helm install would not check the cluster's GPUs first" % (c["name"], fl, asks[0][0]))
+            for where, img in asks:
+                if img and img not in declared:
+                    fail("gpu: %s in %s: %s runs %s on a GPU, but it is not among the component's "
+                         "requires.gpu images (%s)" % (c["name"], fl, where, img, ", ".join(declared) or "none"))
+            for img in declared:
+                n += 1
+                if img not in known:
+                    known[img] = dm_gpu_needs(binary, img)
+                rc, cuda, driver, name = known[img]
+                if rc == 2 or not cuda:
+                    print("  dm-gpu check --image %s: exit %d: %s" % (img, rc, name))
+                    fail("gpu: %s in %s: dm-gpu does not know the image %s: add it to k8s/gpu-images.yaml"
+                         % (c["name"], fl, img))
+                    continue
+                ok("gpu: %s in %s: %s is %s for dm-gpu: CUDA %s%s"
+                   % (c["name"], fl, img, name, cuda, ", driver %s or newer" % driver if driver else ""))
+                # an image built here from images/notebooks/ENV needs what its FROM image needs
+                env = img.rsplit("/", 1)[-1].split(":", 1)[0]
+                cf = os.path.join(root, "images", "notebooks", env, "Containerfile")
+                if not os.path.isfile(cf):
+                    continue
+                with open(cf) as fh:
+                    froms = [m.group(1) for m in (re.match(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", ln, re.I)
+                                                  for ln in fh) if m]
+                base = froms[-1] if froms else None
+                if base is None:
+                    fail("gpu: %s: no FROM line" % os.path.relpath(cf, root))
+                    continue
+                if base not in known:
+                    known[base] = dm_gpu_needs(binary, base)
+                brc, bcuda, _, bname = known[base]
+                if brc == 2 or not bcuda:
+                    print("  dm-gpu check --image %s: exit %d: %s" % (base, brc, bname))
+                    fail("gpu: %s: its base image %s is unknown to dm-gpu: add it to k8s/gpu-images.yaml"
+                         % (os.path.relpath(cf, root), base))
+                elif bcuda != cuda:
+                    fail("gpu: %s: dm-gpu says %s needs CUDA %s but its base image %s needs CUDA %s: "
+                         "correct k8s/gpu-images.yaml" % (os.path.relpath(cf, root), img, cuda, base, bcuda))
+                else:
+                    ok("gpu: %s: FROM %s, CUDA %s as for %s" % (os.path.relpath(cf, root), base, bcuda, img))
+    if n == 0 and not fails:
+        fail("gpu: no shipped flavour requires a GPU image")
+
+
 def check_docs(root):
     names = []
     for f in sorted(glob.glob(os.path.join(root, "components", "*", "config.yaml"))):
@@ -527,7 +639,7 @@ def check_docs(root):
 
 def main():
     args = sys.argv[1:]
-    if not args or args[0] not in ("schemas", "images", "hosts", "crds", "docs"):
+    if not args or args[0] not in ("schemas", "images", "hosts", "crds", "gpu", "docs"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     check, root, binary = args[0], os.environ.get("DM_SOURCE_DIR", "."), os.environ.get("DM_BIN", "")
@@ -558,6 +670,8 @@ def main():
             check_images(root, planned)
         elif check == "crds":
             check_crds(root, fixtures, planned)
+        elif check == "gpu":
+            check_gpu(root, binary, planned)
         else:
             check_hosts(planned)
     if fails:

@@ -56,6 +56,9 @@ check hosts 1
 
 cat >"$work/want" <<'W'
 FAIL: docs: docs/components.md has no table row for the component 'cb-bitnami'
+FAIL: docs: docs/components.md has no table row for the component 'cb-gpu'
+FAIL: docs: docs/components.md has no table row for the component 'cb-gpu-undeclared'
+FAIL: docs: docs/components.md has no table row for the component 'cb-gpu-ungated'
 FAIL: docs: docs/components.md has no table row for the component 'cb-deadhost'
 FAIL: docs: docs/components.md has no table row for the component 'cb-kafka-cluster'
 FAIL: docs: docs/components.md has no table row for the component 'kafka'
@@ -72,6 +75,14 @@ FAIL: crds: cb-kafka-cluster: components/cb-kafka-cluster/kafka.yaml Kafka/typo:
 FAIL: crds: cb-kafka-cluster: components/cb-kafka-cluster/kafka.yaml Widget/unknown: no CRD schema for example.com/v1 Widget (vendor it under tests/fixtures/crds)
 W
 check crds 1
+
+cat >"$work/want" <<'W'
+FAIL: gpu: cb-gpu-ungated in bad.yaml: worker asks for nvidia.com/gpu but the component declares no `requires`: dm-helm install would not check the cluster's GPUs first
+FAIL: gpu: cb-gpu-undeclared in bad.yaml: singleuser.profileList.0.kubespawner_override runs quay.io/jupyter/pytorch-notebook:cuda12-python-3.11 on a GPU, but it is not among the component's requires.gpu images (none)
+FAIL: gpu: cb-gpu in bad.yaml: dm-gpu does not know the image example.org/no-such-notebook:1.0: add it to k8s/gpu-images.yaml
+FAIL: gpu: images/notebooks/pydl_gpu_env/Containerfile: dm-gpu says localhost:5000/data-mill/pydl_gpu_env:1.0 needs CUDA 12.1 but its base image nvidia/cuda:12.4.1-base-ubuntu22.04 needs CUDA 12.4: correct k8s/gpu-images.yaml
+W
+check gpu 1
 
 # no validator: a module named jsonschema that cannot be imported shadows the real one
 mkdir -p "$work/nojs"
