@@ -75,11 +75,6 @@ K8S_GROUPS = {"apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rb
               "storage.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io",
               "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "node.k8s.io",
               "certificates.k8s.io"}
-# Custom resources whose CRD schema is not vendored, and why.
-CRD_NOT_VENDORED = {
-    "ArangoDeployment": "kube-arangodb 1.2.42's CRD declares no schema (the operator accepts any spec)",
-    "SeldonDeployment": "seldon-core-operator's CRD is a 1.8 MB chart template; not vendored",
-}
 # Charts known to ship a values.schema.json that is not vendored yet, and why.
 SCHEMA_NOT_VENDORED = {
     "superset": "the schema of chart 0.14.2 could not be retrieved at its release commit "
@@ -487,11 +482,8 @@ def check_crds(root, fixtures, planned):
             where = "%s: %s %s/%s" % (name, os.path.relpath(f, root), kind,
                                       (d.get("metadata") or {}).get("name", "?"))
             if (api, kind) not in schemas:
-                if kind in CRD_NOT_VENDORED:
-                    print("note: %s: not validated: %s" % (where, CRD_NOT_VENDORED[kind]))
-                else:
-                    fail("crds: %s: no CRD schema for %s %s (vendor it under tests/fixtures/crds)"
-                         % (where, api, kind))
+                fail("crds: %s: no CRD schema for %s %s (vendor it under tests/fixtures/crds)"
+                     % (where, api, kind))
                 continue
             schema, src = schemas[(api, kind)]
             body = {k: v for k, v in d.items() if k not in ("apiVersion", "kind", "metadata")}

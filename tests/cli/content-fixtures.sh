@@ -55,6 +55,7 @@ W
 check hosts 1
 
 cat >"$work/want" <<'W'
+FAIL: docs: docs/components.md has no table row for the component 'cb-arango'
 FAIL: docs: docs/components.md has no table row for the component 'cb-bitnami'
 FAIL: docs: docs/components.md has no table row for the component 'cb-gpu'
 FAIL: docs: docs/components.md has no table row for the component 'cb-gpu-undeclared'
@@ -72,6 +73,7 @@ cat >"$work/want" <<'W'
 FAIL: crds: fixtures/crds/strimzi-1.2.0 holds the CRDs of kafka 1.2.0 but the component pins 1.1.0: vendor those of 1.1.0
 FAIL: crds: cb-kafka-cluster: components/cb-kafka-cluster/kafka.yaml Kafka/typo: spec.kafka: 'listeners' is a required property
 FAIL: crds: cb-kafka-cluster: components/cb-kafka-cluster/kafka.yaml Kafka/typo: spec.kafka: Additional properties are not allowed ('listners' was unexpected)
+FAIL: crds: cb-arango: components/cb-arango/single.yaml ArangoDeployment/typo: spec: Additional properties are not allowed ('singel' was unexpected)
 FAIL: crds: cb-kafka-cluster: components/cb-kafka-cluster/kafka.yaml Widget/unknown: no CRD schema for example.com/v1 Widget (vendor it under tests/fixtures/crds)
 W
 check crds 1
