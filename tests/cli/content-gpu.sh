@@ -6,6 +6,7 @@
 #     dm-gpu's table) and dask (any GPU node);
 #   - `dm-helm install` is refused before anything runs: exit 1, one line with dm-gpu's diagnosis
 #     for each of the two components, and nothing made in the cluster (no namespace, no Secret);
+#     with a GPU node whose driver is too old for CUDA 12.1 (470), jupyterhub alone is refused;
 #   - with --skip-gpu-check the install goes past the check: a warning per gated component, then
 #     the first component (minio) is installed. helm is replaced here by a program that records
 #     its arguments and fails, as the charts' hosts cannot be reached from the test bed; minio's
@@ -46,7 +47,8 @@ d = json.load(sys.stdin); d["spec"]["finalizers"] = []; print(json.dumps(d))' |
   echo "FAIL: cannot remove namespace $NS"
 }
 node=content-cpu-$$-$RANDOM
-cleanup() { $K delete node "$node" --ignore-not-found >/dev/null 2>&1; drop_namespace; rm -rf "$work"; }
+gpu_node=content-gpu-$$-$RANDOM
+cleanup() { $K delete node "$node" "$gpu_node" --ignore-not-found >/dev/null 2>&1; drop_namespace; rm -rf "$work"; }
 trap cleanup EXIT
 $K get namespace "$NS" >/dev/null 2>&1 && { echo "FAIL: namespace $NS exists before the test"; exit 1; }
 printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s"},"status":{"capacity":{%s},"allocatable":{%s}}}\n' \
@@ -80,9 +82,21 @@ has err "dm-helm: error: dask needs a GPU node: [no-allocatable-gpu] no node of 
 has err "; jupyterhub (profile pydl_gpu_env) needs a GPU node for image '$IMG' (CUDA 12.1): [no-allocatable-gpu] no node of the cluster offers nvidia.com/gpu"
 has err "deploy the NVIDIA device plugin (or the GPU operator)"
 has err "; nothing was installed (--skip-gpu-check installs them anyway)"
-[ ! -e "$work/helm.log" ] || ! grep -q "upgrade" "$work/helm.log" && ok "helm never asked to install" ||
-  { fail "helm was called:"; cat "$work/helm.log"; }
+if [ -e "$work/helm.log" ]; then fail "helm was called:"; cat "$work/helm.log"; else ok "helm was never called"; fi
 $K get namespace "$NS" >/dev/null 2>&1 && fail "namespace $NS was created" || ok "no namespace $NS"
+
+# --- a GPU node whose driver (470, CUDA 11.4) is too old for pydl_gpu_env's CUDA 12.1 ------------
+# (the labels of NVIDIA's GPU feature discovery): dask passes (any GPU), jupyterhub is refused
+printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s","labels":%s},"status":{"capacity":{%s},"allocatable":{%s}}}\n' \
+  "$gpu_node" '{"nvidia.com/cuda.driver-version.full":"470.57.02","nvidia.com/cuda.driver-version.major":"470","nvidia.com/cuda.runtime-version.major":"11","nvidia.com/cuda.runtime-version.minor":"4"}' \
+  '"cpu":"8","memory":"32Gi","pods":"110","nvidia.com/gpu":"1"' '"cpu":"8","memory":"32Gi","pods":"110","nvidia.com/gpu":"1"' |
+  $K create -f - >/dev/null || { echo "FAIL: cannot register node $gpu_node"; exit 1; }
+run -f "$FL" --helm "$work/helm" install
+expect_rc 1 "install with a GPU node on driver 470"
+has err "dm-helm: error: jupyterhub (profile pydl_gpu_env) needs a GPU node for image '$IMG' (CUDA 12.1): [driver-too-old] node '$gpu_node': driver 470.57.02 supports CUDA 11.4, but CUDA 12.1 needs driver 530.30.02 or newer"
+grep -qF "dask needs" "$work/err" && fail "dask was refused with a GPU node" || ok "dask passed (a GPU node, no CUDA asked)"
+if [ -e "$work/helm.log" ]; then fail "helm was called:"; cat "$work/helm.log"; else ok "helm was never called"; fi
+$K delete node "$gpu_node" >/dev/null 2>&1
 
 # --- --skip-gpu-check: past the check, minio's install starts ------------------------------------
 run -f "$FL" --helm "$work/helm" install --skip-gpu-check
