@@ -126,6 +126,9 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# not linked, so dpkg-shlibdeps cannot see them: dm-seed's Content-Type by extension reads
+# /etc/mime.types (else a small built-in table), and https endpoints need the CA certificates
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "media-types, ca-certificates")
 # dm-helm runs helm and kubectl, dm-cluster minikube or microk8s: none of them is in Debian 12
 # but kubectl (kubernetes-client)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "kubernetes-client")
