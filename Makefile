@@ -82,10 +82,16 @@ check: deps build asan
 mutants: deps
 	bash tests/mutants/run.sh
 
-# dm-seed alone, in its own Release build without the tests (about 35 s of CPU), then the demo
-demo: deps-demo
-	cmake -S . -B $(DEMO_BUILD) -DCMAKE_BUILD_TYPE=Release -DDM_TESTS=OFF -DDM_GPU_SMOKE=OFF
-	cmake --build $(DEMO_BUILD) -j$(JOBS) --target dm-seed
+# dm-seed alone, in its own Release build without the tests (about 35 s of CPU), then the demo.
+# The S3 server's packages install while dm-seed builds: on a fresh Debian 12 their dpkg run
+# and the build each take a minute or more, and neither needs the other.
+demo: deps-dm
+	bash scripts/install-deps.sh s3-server & deps=$$!; \
+	cmake -S . -B $(DEMO_BUILD) -DCMAKE_BUILD_TYPE=Release -DDM_TESTS=OFF -DDM_GPU_SMOKE=OFF && \
+	cmake --build $(DEMO_BUILD) -j$(JOBS) --target dm-seed; built=$$?; \
+	wait $$deps; got=$$?; \
+	[ $$got -eq 0 ] || echo "make demo: installing the S3 server's packages failed" >&2; \
+	[ $$built -eq 0 ] && [ $$got -eq 0 ]
 	bash scripts/demo.sh $(DEMO_BUILD)
 
 # the tree make install installs: Release, no tests; the tools are built with PREFIX's share
