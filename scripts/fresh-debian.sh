@@ -85,11 +85,13 @@ if [ "${SKIP_DEMO:-0}" != 1 ]; then
                 echo "fresh-debian: apt-get update + make: $((EPOCHSECONDS - s)) s"'
   in_root "$r" 'apt-get clean'
   echo "== time make demo   (each line stamped with the seconds since the start)"
-  # the stamps split the run: apt until cmake's first line, the build until the demo's first
-  # "==" line, the demo after it
+  # the stamps split the run: the build set's apt until cmake's first line (the S3 server's apt
+  # starts then, beside the build), the demo from its first "==" line
   in_root "$r" 'cd /root/dm && s=$EPOCHSECONDS
                 { time make demo; } 2>&1 | while IFS= read -r l; do printf "%4d %s\n" $((EPOCHSECONDS - s)) "$l"; done
                 rc=${PIPESTATUS[0]}
+                # when each dpkg run began and ended (apt writes Start-Date once the download is done)
+                grep -E "^(Start-Date|End-Date|Commandline)" /var/log/apt/history.log | tail -6
                 echo "fresh-debian: apt fetched $(du -cb /var/cache/apt/archives/*.deb | tail -1 | cut -f1) bytes in $(ls /var/cache/apt/archives/*.deb | wc -l) packages"
                 exit $rc' | tee "$root/demo.log"
   umount_all
