@@ -19,17 +19,13 @@ CTEST_ARGS ?= --output-on-failure
 CTEST_JOBS ?= 3
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps deps-dm deps-build deps-demo build asan release install deb test test-asan fuzz fuzz-check check check-node demo bench image mutants clean
+.PHONY: all deps deps-dm deps-build build asan release install deb test test-asan fuzz fuzz-check check check-node demo bench image mutants clean
 
 all: build
 
 # what building dm needs: compilers, CMake, the -dev libraries libdm links
 deps-dm:
 	bash scripts/install-deps.sh build
-
-# what make demo installs: the above and the demo's S3 server (Ceph RGW), nothing else
-deps-demo:
-	bash scripts/install-deps.sh build s3-server
 
 # building with the tests needs cmocka too, and make check's builds compile through ccache
 deps-build: deps-dm
