@@ -79,7 +79,6 @@ enum {
 	OPT_ENDPOINT,
 	OPT_IMAGE,
 	OPT_JOB_NAME,
-	OPT_FLAVOUR,
 	OPT_COMPONENT,
 	OPT_JOB_FORM,
 	OPT_HOST_NETWORK,
@@ -161,7 +160,7 @@ static const dm_cli_option option_table[] = {
 	  "the platform's component whose Secret, key names, in-cluster endpoint and namespace the options below "
 	  "default to, read as dm-secrets reads it (default minio)",
 	  JOB_MANIFEST },
-	{ OPT_FLAVOUR, "flavour", "FILE",
+	{ 'f', "flavour", "FILE",
 	  "the flavour of that component (default: $DM_FLAVOUR, else "
 	  "flavours/default.yaml of the platform root)",
 	  JOB_MANIFEST },
@@ -904,7 +903,7 @@ static int take_job_option(args *a, int c, const char *v)
 	case OPT_IMAGE: a->job.image = v; break;
 	case 'n': a->job.ns = v; break;
 	case OPT_JOB_NAME: a->job.name = v; break;
-	case OPT_FLAVOUR: a->flavour_file = v; break;
+	case 'f': a->flavour_file = v; break;
 	case OPT_ROOT: a->root = v; break;
 	case OPT_COMPONENT: a->component = v; break;
 	case OPT_JOB_FORM:
