@@ -53,7 +53,8 @@ if mode == "ndjson":
     lines = text.splitlines()
     if not lines:
         sys.exit("no line on stdout")
-    ev = jsonschema.Draft202012Validator(dict(schema["$defs"]["seed_event"], **{"$defs": schema["$defs"]}))
+    event = "helm_event" if tool == "dm-helm" else "seed_event"
+    ev = jsonschema.Draft202012Validator(dict(schema["$defs"][event], **{"$defs": schema["$defs"]}))
     for line in lines[:-1]:
         for e in ev.iter_errors(json.loads(line)):
             problems.append("event %s: %s" % (line, e.message))
@@ -156,7 +157,9 @@ jis helm-dry 'd["command"] == "install" and d["dry_run"] and d["components"][0][
 # the test bed (an install there would create the namespace other tests expect absent)
 sed 's#server: .*#server: https://127.0.0.1:9#' "$KUBECONFIG" >"$T/dead-kubeconfig"
 jrun helm-deadapi 4 dm-helm KUBECONFIG="$T/dead-kubeconfig" -- install --json -c minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
-jis helm-deadapi 'd["error"]["message"].startswith("minio: cannot connect to https://127.0.0.1:9: ") and d["components"][0]["outcome"] == "failed"'
+jis helm-deadapi 'd["error"]["message"].startswith("minio: failed after ") and "cannot connect to https://127.0.0.1:9: " in d["error"]["message"] and d["components"][0]["outcome"] == "failed"'
+jrun helm-deadapi-nd 4 dm-helm ndjson KUBECONFIG="$T/dead-kubeconfig" -- install --ndjson -c minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
+jis helm-deadapi-nd 'd["command"] == "install" and d["components"][0]["outcome"] == "failed"' last
 jrun helm-nokubeconfig 3 dm-helm KUBECONFIG= -- install --json -c minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
 jis helm-nokubeconfig 'd["error"]["kind"] == "config" and d["components"][0]["outcome"] == "not started"'
 # status on the test bed's API: nothing is installed, exit 4
