@@ -35,6 +35,16 @@ const char *dm_strerror(dm_err err)
 	return "unknown error";
 }
 
+const char *dm_err_name(dm_err err)
+{
+	static const char *const names[] = { "ok",          "nomem",    "usage",       "config",  "io",
+					     "net",         "tls",      "auth",        "http",    "notfound",
+					     "forbidden",   "checksum", "parse",       "timeout", "partial",
+					     "interrupted", "proc",     "unsupported", "invalid" };
+
+	return (unsigned)err < sizeof(names) / sizeof(names[0]) ? names[err] : "unknown";
+}
+
 dm_err dm_vfail(dm_err err, const char *fmt, va_list ap)
 {
 	char raw[DETAIL_MAX];

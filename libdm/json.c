@@ -1,5 +1,7 @@
 /* libdm/json.c - the one --json writer of the tools (see dm/json.h). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <dm/json.h>
 
@@ -28,6 +30,30 @@ int dm_json_print_line(json_t *doc)
 	/* a reader of the stream sees each line as it comes, not when a pipe's buffer fills */
 	if (fflush(stdout) == EOF)
 		rc = -1;
+	json_decref(doc);
+	return rc;
+}
+
+int dm_json_print_raw(json_t *doc, const char *key, const char *raw, size_t n)
+{
+	json_t *k = json_string(key);
+	char *head = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	char *kt = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
+	size_t len = head ? strlen(head) : 0;
+	int rc = -1;
+
+	/* "{\n  ...\n}" loses its "\n}", "{}" its "}"; the key goes last */
+	if (head && kt && len >= 2 && head[len - 1] == '}') {
+		int empty = len == 2;
+
+		len -= empty ? 1 : 2;
+		if (fwrite(head, 1, len, stdout) == len && fprintf(stdout, "%s\n  %s: ", empty ? "" : ",", kt) > 0 &&
+		    fwrite(raw, 1, n, stdout) == n && fputs("\n}\n", stdout) != EOF)
+			rc = 0;
+	}
+	free(head);
+	free(kt);
+	json_decref(k);
 	json_decref(doc);
 	return rc;
 }

@@ -124,7 +124,7 @@ emit check.json
   echo "dm-gpu list --json: exit $list_rc"
   echo "dm-gpu check --cuda 12.0 --smoke: exit $check_rc"
   echo "dm-gpu check --cuda 12.0 --smoke --json: exit $check_json_rc"
-  grep -hE '^(ready|not ready|error|warning|smoke)' "$tmp/check.txt"
+  grep -hE '^(ready|not ready|dm-gpu: error|dm-gpu: warning|smoke)' "$tmp/check.txt"
 } >"$tmp/summary.txt"
 emit summary.txt
 [ -n "$out" ] && say "results in $out: environment.txt build.log list.json check.txt check.json summary.txt"

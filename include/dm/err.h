@@ -39,6 +39,12 @@ typedef enum {
 /* A static, never-NULL description of the code. */
 const char *dm_strerror(dm_err err);
 
+/* A static, never-NULL short name of the code, stable across releases, for
+ * machines ("ok", "nomem", "usage", "config", "io", "net", "tls", "auth",
+ * "http", "notfound", "forbidden", "checksum", "parse", "timeout", "partial",
+ * "interrupted", "proc", "unsupported", "invalid"; "unknown" outside the enum). */
+const char *dm_err_name(dm_err err);
+
 /* Sets this thread's detail from a printf format and returns err, so that a
  * failure reads `return dm_fail(DM_ERR_IO, "cannot read '%s': %s", p, strerror(errno));`.
  * Registered secrets (dm_log_add_secret) are redacted from the detail. */

@@ -28,6 +28,13 @@ int dm_json_print(json_t *doc);
  * Not thread-safe against other writers of stdout: callers serialise. */
 int dm_json_print_line(json_t *doc);
 
+/* Writes the object doc as dm_json_print does, with one more key at its end,
+ * key, whose value is the n bytes of JSON text at raw (built by the caller
+ * with dm_json_put_string, laid out for the second level of indentation):
+ * for values that must not pass through jansson's memory (secrets).  Drops
+ * doc; 0 or -1. */
+int dm_json_print_raw(json_t *doc, const char *key, const char *raw, size_t n);
+
 /* Appends the n bytes of s (UTF-8 text, checked by the caller) to b as a JSON
  * string: quotes, \" \\ \n \r \t, every other control and DEL as \u00XX.
  * For values that must not pass through jansson's memory, which is freed

@@ -685,7 +685,10 @@ dm_err dm_seed_summary_from_log(const char *log, size_t len, dm_seed_summary *su
 		report_items(json_object_get(doc, "warnings"), DM_SEED_WARNING, on_item, userdata);
 		report_items(json_object_get(doc, "items"), DM_SEED_UPLOADED, on_item, userdata);
 	}
+	/* the envelope's error (docs/json.md): {"message": ...}; a string from an older dm-seed image */
 	err = json_string_value(json_object_get(doc, "error"));
+	if (!err)
+		err = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
 	if (error && err && !(*error = strdup(err))) {
 		json_decref(doc);
 		return dm_nomem();

@@ -3,7 +3,8 @@
 # built tools: --help on stdout alone, exit 0, within 80 columns, with the exit codes;
 # -V and --version print the same "TOOL VERSION" line; a long option is taken by its whole
 # name only: a prefix of a real option is an unknown option (exit 2, one line and the
-# --help hint), never that option.
+# --help hint), never that option; each command's --help is the tool's; a short letter means
+# one option in all five (-n --namespace, -f --flavour); -q leaves only the error lines.
 set -u
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -40,6 +41,59 @@ for tool in dm-seed dm-helm dm-secrets dm-cluster dm-gpu; do
   done
 done
 
+# each command's help: the same text, within 80 columns
+for tc in "dm-helm plan install uninstall status images" "dm-cluster start stop delete status proxy debug" \
+  "dm-gpu list check"; do
+  set -- $tc
+  tool=$1
+  shift
+  "$DM_BIN/$tool" --help >"$T/help"
+  for c in "$@"; do
+    "$DM_BIN/$tool" "$c" --help >"$T/out" 2>"$T/err"
+    rc=$?
+    [ "$rc" = 0 ] && [ ! -s "$T/err" ] && cmp -s "$T/help" "$T/out" || fail "$tool $c --help: exit $rc, not the tool's help"
+    grep -qE "^  $c( |$)" "$T/help" || fail "$tool --help does not list the command '$c'"
+  done
+done
+
+# a short letter means one option in every tool; -n is the namespace wherever there is one, and
+# -f the flavour file, as kubectl's and helm's -n and -f (a file)
+for tool in dm-seed dm-helm dm-secrets dm-cluster dm-gpu; do
+  "$DM_BIN/$tool" --help | grep -oE '^  -[a-zA-Z], --[a-z0-9-]+' | sed "s/^  /$tool /; s/,//"
+done >"$T/letters"
+clash=$(awk '{ if (($2 in long) && long[$2] != $3) print $2 " is " long[$2] " in " tool[$2] " and " $3 " in " $1; long[$2] = $3; tool[$2] = $1 }' "$T/letters")
+[ -z "$clash" ] || fail "short letters with two meanings: $clash"
+for tool in dm-seed dm-helm dm-secrets dm-cluster dm-gpu; do
+  if "$DM_BIN/$tool" --help | grep -qE -- '--namespace '; then
+    grep -qx "$tool -n --namespace" "$T/letters" || fail "$tool has --namespace but not as -n"
+  fi
+  if "$DM_BIN/$tool" --help | grep -qE -- '--flavour '; then
+    grep -qx "$tool -f --flavour" "$T/letters" || fail "$tool has --flavour but not as -f"
+  fi
+done
+grep -E ' -n ' "$T/letters" | grep -v -- '--namespace$' && fail "-n that is not --namespace"
+
+# -q: a failing run says its error lines and nothing else on stderr; a good one says nothing
+P=$DM_SOURCE_DIR
+quiet_err() { # TOOL ARGS...: fails; every stderr line an error line of TOOL
+  local tool=$1 rc
+  shift
+  "$DM_BIN/$tool" -q "$@" >/dev/null 2>"$T/err" </dev/null
+  rc=$?
+  [ "$rc" != 0 ] && [ -s "$T/err" ] && ! grep -qvE "^($tool: error: |Try '$tool --help')" "$T/err" ||
+    fail "$tool -q $*: exit $rc, stderr: $(head -n 3 "$T/err")"
+}
+quiet_err dm-seed "$P/data" "no-such-alias-$$/bucket"
+quiet_err dm-helm plan -f "$T/no-such.yaml"
+quiet_err dm-secrets --secret s --kubeconfig "$T/no-such-kubeconfig"
+quiet_err dm-cluster status -f "$T/no-such.yaml"
+DM_NVML_LIBRARY=$T/none.so DM_CUDA_LIBRARY=$T/none.so quiet_err dm-gpu check --root "$T"
+"$DM_BIN/dm-helm" -q plan -f "$P/flavours/default.yaml" --root "$P" >/dev/null 2>"$T/err" && [ ! -s "$T/err" ] ||
+  fail "dm-helm -q plan: $(head -n 3 "$T/err")"
+printf 'provider: minikube\nprofile: dmq\ndriver: docker\ncpus: 1\nmemory: 512m\n' >"$T/mk.yaml"
+DM_MINIKUBE=$T/no-minikube "$DM_BIN/dm-cluster" -q --dry-run start -f "$P/flavours/default.yaml" --root "$P" \
+  -t "$T/mk.yaml" >/dev/null 2>"$T/err" && [ ! -s "$T/err" ] || fail "dm-cluster -q --dry-run start: $(head -n 3 "$T/err")"
+
 # the case that getopt_long got wrong: dm-cluster has --kubeconfig-out, not --kubeconfig
 "$DM_BIN/dm-cluster" --kubeconfig "$T/kc" status >"$T/out" 2>"$T/err"
 rc=$?
@@ -47,7 +101,7 @@ rc=$?
   fail "dm-cluster --kubeconfig FILE: exit $rc, $(head -n 1 "$T/err")"
 
 if [ "$fails" = 0 ]; then
-  echo "cli conventions: 5 tools, help, version and whole option names: ok"
+  echo "cli conventions: 5 tools, help (each command's too), version, whole option names, short letters, -q: ok"
   exit 0
 fi
 echo "$fails failure(s)"

@@ -28,7 +28,7 @@ expect_err 2 "unknown command 'launch'" -f "$F" launch
 expect_err 2 "exclude each other" -f "$F" -l -r status
 expect_err 2 "debug takes 'net' or 'app'" -f "$F" debug shell
 expect_err 2 "invalid --timeout 'soon'" -f "$F" --timeout soon status
-expect_err 2 "--json is for status and start" -f "$F" --json stop
+expect_err 2 "--json is for start, stop, delete and status: proxy hands the terminal to kubectl proxy" -f "$F" --json proxy
 [ ! -e "$T/argv.log" ] || fail "usage errors ran a program"
 pass "help and usage errors (exit 2)"
 

@@ -72,7 +72,7 @@ has h100_list out "ready: 8 of 8 GPUs"
 
 run h100_minmem 1 "${S[@]}" -- check --cuda 12.0 --min-memory 8GiB --root "$R"
 has h100_minmem out "not ready: 1 problem"
-has h100_minmem out "error: [low-memory] GPU 3 (NVIDIA H100 80GB HBM3) has 2.0 GiB free, below --min-memory 8.0 GiB"
+has h100_minmem err "dm-gpu: error: [low-memory] GPU 3 (NVIDIA H100 80GB HBM3) has 2.0 GiB free, below --min-memory 8.0 GiB"
 run h100_minmem_json 1 "${S[@]}" -- check --cuda 12.0 --min-memory 8GiB --json --root "$R"
 jeq h100_minmem_json ready false
 jeq h100_minmem_json ready_devices 7
@@ -106,10 +106,10 @@ jeq h100_image_pytorch requirements.cuda 12.1
 jeq h100_image_pytorch requirements.image.name jupyter-pytorch-notebook-cuda12-python-3.11
 jeq h100_image_pytorch requirements.min_driver 530.30.02
 run h100_image_tag 0 "${S[@]}" -- check --image nvidia/cuda:12.8.0-base-ubuntu22.04 --root "$R"
-has h100_image_tag out "warning: [minor-version-compat] driver 550.54.14 supports CUDA 12.4, below the 12.8 asked for"
-has h100_image_tag out "install driver 570.26 or newer"
+has h100_image_tag err "dm-gpu: warning: [minor-version-compat] driver 550.54.14 supports CUDA 12.4, below the 12.8 asked for"
+has h100_image_tag err "install driver 570.26 or newer"
 run r470_image_tag 1 DM_FAKE_NVIDIA_SCENARIO=r470 "${FAKE[@]}" -- check --image nvidia/cuda:12.4.1-base-ubuntu22.04 --root "$R"
-has r470_image_tag out "CUDA 12.4 needs driver 550.54.14 or newer"
+has r470_image_tag err "CUDA 12.4 needs driver 550.54.14 or newer"
 run h100_image_unknown 2 "${S[@]}" -- check --image no/such:image --root "$R"
 has h100_image_unknown err "unknown image 'no/such:image' (known: data-mill-0.x-pydl_gpu_env, pydl_gpu_env,"
 
@@ -132,7 +132,7 @@ fi
 
 # --- no device --------------------------------------------------------------
 run none 1 DM_FAKE_NVIDIA_SCENARIO=none "${FAKE[@]}" -- check --root "$R"
-has none out "error: [no-device] no CUDA-capable device found (CUDA error 100, CUDA_ERROR_NO_DEVICE)"
+has none err "dm-gpu: error: [no-device] no CUDA-capable device found (CUDA error 100, CUDA_ERROR_NO_DEVICE)"
 run none_json 1 DM_FAKE_NVIDIA_SCENARIO=none "${FAKE[@]}" -- check --json --root "$R"
 jeq none_json device_count 0
 jeq none_json counts.nvml 0
@@ -140,28 +140,28 @@ jeq none_json libraries.cuda.init_rc 100
 
 # --- driver too old ---------------------------------------------------------
 run r375_cuda9 1 DM_FAKE_NVIDIA_SCENARIO=r375 "${FAKE[@]}" -- check --cuda 9.0 --root "$R"
-has r375_cuda9 out "error: [driver-too-old] driver 375.26 supports CUDA 8.0, but CUDA 9.0 needs driver 384.81 or newer"
+has r375_cuda9 err "dm-gpu: error: [driver-too-old] driver 375.26 supports CUDA 8.0, but CUDA 9.0 needs driver 384.81 or newer"
 run r375_pydl 1 DM_FAKE_NVIDIA_SCENARIO=r375 "${FAKE[@]}" -- check --image pydl_gpu_env --root "$R"
-has r375_pydl out "CUDA 12.1 needs driver 530.30.02 or newer"
+has r375_pydl err "CUDA 12.1 needs driver 530.30.02 or newer"
 run r470_cuda12 1 DM_FAKE_NVIDIA_SCENARIO=r470 "${FAKE[@]}" -- check --cuda 12.0 --root "$R"
-has r470_cuda12 out "error: [driver-too-old] driver 470.57.02 supports CUDA 11.4, but CUDA 12.0 needs driver 525.60.13 or newer"
+has r470_cuda12 err "dm-gpu: error: [driver-too-old] driver 470.57.02 supports CUDA 11.4, but CUDA 12.0 needs driver 525.60.13 or newer"
 
 # --- minor-version compatibility -------------------------------------------
 run r450_cuda118 0 DM_FAKE_NVIDIA_SCENARIO=r450 "${FAKE[@]}" -- check --cuda 11.8 --root "$R"
 has r450_cuda118 out "ready: 1 of 1 GPUs, 1 warning"
-has r450_cuda118 out "warning: [minor-version-compat] driver 450.80.02 supports CUDA 11.0, below the 11.8 asked for"
-has r450_cuda118 out "install driver 520.61.05 or newer"
+has r450_cuda118 err "dm-gpu: warning: [minor-version-compat] driver 450.80.02 supports CUDA 11.0, below the 11.8 asked for"
+has r450_cuda118 err "install driver 520.61.05 or newer"
 run r450_cuda118_json 0 DM_FAKE_NVIDIA_SCENARIO=r450 "${FAKE[@]}" -- check --cuda 11.8 --json --root "$R"
 jeq r450_cuda118_json requirements.minor_version_compat true
 jeq r450_cuda118_json reasons.0.severity warning
 run r470_cuda118 0 DM_FAKE_NVIDIA_SCENARIO=r470 "${FAKE[@]}" -- check --cuda 11.8 --root "$R"
-has r470_cuda118 out "[minor-version-compat]"
+has r470_cuda118 err "[minor-version-compat]"
 
 # --- compute capability below the toolkit's floor --------------------------
 run k520 1 DM_FAKE_NVIDIA_SCENARIO=k520 "${FAKE[@]}" -- check --cuda 11.0 --root "$R"
-has k520 out "error: [cc-too-low] GPU 0 (GRID K520) has compute capability 3.0, below the 3.5 that the CUDA version asked for needs"
+has k520 err "dm-gpu: error: [cc-too-low] GPU 0 (GRID K520) has compute capability 3.0, below the 3.5 that the CUDA version asked for needs"
 run k520_mincc 1 DM_FAKE_NVIDIA_SCENARIO=r470 "${FAKE[@]}" -- check --min-cc 9.0 --root "$R"
-has k520_mincc out "has compute capability 8.0, below --min-cc 9.0"
+has k520_mincc err "has compute capability 8.0, below --min-cc 9.0"
 
 # --- MIG, compute mode, ECC -------------------------------------------------
 run mig 1 DM_FAKE_NVIDIA_SCENARIO=mig "${FAKE[@]}" -- check --cuda 12.0 --json --root "$R"
@@ -171,10 +171,10 @@ jeq mig ready_devices 1
 jeq mig devices.0.mig_enabled true
 jhas mig reasons.0.message "nvidia-smi -i 0 -mig 0"
 run prohibited 1 DM_FAKE_NVIDIA_SCENARIO=prohibited "${FAKE[@]}" -- check --root "$R"
-has prohibited out "error: [compute-prohibited] GPU 1 (Tesla V100-SXM2-16GB) is in compute mode Prohibited"
-has prohibited out "nvidia-smi -i 1 -c DEFAULT"
+has prohibited err "dm-gpu: error: [compute-prohibited] GPU 1 (Tesla V100-SXM2-16GB) is in compute mode Prohibited"
+has prohibited err "nvidia-smi -i 1 -c DEFAULT"
 run ecc 1 DM_FAKE_NVIDIA_SCENARIO=ecc "${FAKE[@]}" -- check --root "$R"
-has ecc out "error: [ecc-errors] GPU 0 (Tesla T4) has 3 uncorrected ECC errors since the driver loaded"
+has ecc err "dm-gpu: error: [ecc-errors] GPU 0 (Tesla T4) has 3 uncorrected ECC errors since the driver loaded"
 
 # --- an old driver: missing optional symbols degrade fields, not the run ---
 OLD=(DM_FAKE_NVIDIA_SCENARIO=r384 DM_NVML_LIBRARY="$NVML_OLD" DM_CUDA_LIBRARY="$CUDA_OLD")
@@ -201,30 +201,30 @@ jeq legacy_cuda_only reasons.0.severity warning
 # --- library and kernel module disagree -------------------------------------
 R2=$W/root-535; mkroot "$R2" 535.54.03 0
 run mismatch 1 DM_FAKE_NVIDIA_SCENARIO=mismatch "${FAKE[@]}" -- check --root "$R2"
-has mismatch out "error: [version-mismatch] driver library 550.54.14 does not match the loaded kernel module 535.54.03 (NVML error 18): reboot, or reload the module"
+has mismatch err "dm-gpu: error: [version-mismatch] driver library 550.54.14 does not match the loaded kernel module 535.54.03 (NVML error 18): reboot, or reload the module"
 
 # --- permissions, module not loaded, no library ---------------------------
 run noperm 1 DM_FAKE_NVIDIA_SCENARIO=noperm "${FAKE[@]}" -- check --root "$R"
-has noperm out "error: [no-permission] no permission to open the GPU device nodes (NVML error 4, NVML_ERROR_NO_PERMISSION)"
+has noperm err "dm-gpu: error: [no-permission] no permission to open the GPU device nodes (NVML error 4, NVML_ERROR_NO_PERMISSION)"
 run notloaded 1 DM_FAKE_NVIDIA_SCENARIO=notloaded "${FAKE[@]}" -- check --root "$R"
-has notloaded out "error: [driver-not-loaded] the NVIDIA kernel module is not loaded (NVML error 9"
+has notloaded err "dm-gpu: error: [driver-not-loaded] the NVIDIA kernel module is not loaded (NVML error 9"
 run nolib 1 DM_NVML_LIBRARY="$W/absent/libnvidia-ml.so.1" DM_CUDA_LIBRARY="$W/absent/libcuda.so.1" -- check --json --root "$R"
 jeq nolib reasons.0.code no-library
 jhas nolib reasons.0.message "$W/absent/libcuda.so.1"
 jhas nolib libraries.cuda.load_error "No such file or directory"
 run nocuda 1 DM_FAKE_NVIDIA_SCENARIO=h100x8 DM_NVML_LIBRARY="$NVML" DM_CUDA_LIBRARY="$W/absent/libcuda.so.1" -- check --root "$R"
-has nocuda out "error: [no-cuda-library] NVML works but $W/absent/libcuda.so.1 cannot be loaded"
+has nocuda err "dm-gpu: error: [no-cuda-library] NVML works but $W/absent/libcuda.so.1 cannot be loaded"
 run relative 2 DM_NVML_LIBRARY=libnvidia-ml.so.1 -- check
 has relative err "DM_NVML_LIBRARY must be an absolute path to libnvidia-ml.so.1, not 'libnvidia-ml.so.1'"
 
 # --- device nodes and container runtime -------------------------------------
 R3=$W/root-nouvm; mkroot "$R3" 550.54.14 8; rm "$R3/dev/nvidia-uvm" "$R3/dev/nvidia5"
 run nouvm 1 "${S[@]}" -- check --root "$R3"
-has nouvm out "error: [missing-device-node] $R3/dev/nvidia-uvm is missing"
-has nouvm out "error: [missing-device-node] $R3/dev/nvidia5 is missing"
+has nouvm err "dm-gpu: error: [missing-device-node] $R3/dev/nvidia-uvm is missing"
+has nouvm err "dm-gpu: error: [missing-device-node] $R3/dev/nvidia5 is missing"
 R4=$W/root-noctk; mkroot "$R4" 550.54.14 8; rm "$R4/usr/bin/nvidia-ctk" "$R4/etc/cdi/nvidia.yaml"
 run noctk 0 "${S[@]}" -- check --root "$R4"
-has noctk out "warning: [no-container-runtime] no NVIDIA container runtime found"
+has noctk err "dm-gpu: warning: [no-container-runtime] no NVIDIA container runtime found"
 
 # --- usage ------------------------------------------------------------------
 run usage_cmd 2 -- frobnicate

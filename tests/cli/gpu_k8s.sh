@@ -41,17 +41,17 @@ run k8s_env 0 "${S[@]}" NODE_NAME="$gpu_node" -- check --kubeconfig "$DM_TEST_KU
 jeq k8s_env kubernetes.node "$gpu_node"
 
 run k8s_no_plugin 1 "${S[@]}" -- check --kubeconfig "$KUBECONFIG" --node "$cpu_node" --root "$R"
-has k8s_no_plugin out "error: [no-allocatable-gpu] Kubernetes node '$cpu_node' offers no nvidia.com/gpu (allocatable 0): deploy the NVIDIA device plugin"
+has k8s_no_plugin err "dm-gpu: error: [no-allocatable-gpu] Kubernetes node '$cpu_node' offers no nvidia.com/gpu (allocatable 0): deploy the NVIDIA device plugin"
 
 run k8s_missing 1 "${S[@]}" -- check --kubeconfig "$KUBECONFIG" --node "no-such-$id" --root "$R"
-has k8s_missing out "error: [kubernetes-node] cannot read node 'no-such-$id' from Kubernetes: node \"no-such-$id\" not found"
+has k8s_missing err "dm-gpu: error: [kubernetes-node] cannot read node 'no-such-$id' from Kubernetes: node \"no-such-$id\" not found"
 
 run k8s_forbidden 1 "${S[@]}" -- check --kubeconfig "$DM_TEST_KUBECONFIG_USER" --node "$gpu_node" --root "$R"
-has k8s_forbidden out "cannot get nodes"
+has k8s_forbidden err "cannot get nodes"
 
 run k8s_bad_file 1 "${S[@]}" -- check --kubeconfig "$W/absent-kubeconfig" --node "$gpu_node" --root "$R"
-has k8s_bad_file out "error: [kubernetes-node]"
-has k8s_bad_file out "$W/absent-kubeconfig"
+has k8s_bad_file err "dm-gpu: error: [kubernetes-node]"
+has k8s_bad_file err "$W/absent-kubeconfig"
 
 # --node alone: the cluster that $KUBECONFIG names (else the current target, else ~/.kube/config)
 run k8s_node_alone 0 "${S[@]}" -- check --node "$gpu_node" --json --root "$R"
@@ -59,5 +59,5 @@ jeq k8s_node_alone kubernetes.node "$gpu_node"
 jeq k8s_node_alone kubernetes.allocatable 8
 # --context picks a context of that kubeconfig: one it lacks is named
 run k8s_context 1 "${S[@]}" -- check --node "$gpu_node" --context no-such-context --root "$R"
-has k8s_context out "no-such-context"
+has k8s_context err "no-such-context"
 finish

@@ -10,7 +10,7 @@ GPU_TEST_NAME=gpu_nodriver
 NONE=$W/no-driver
 NO=(DM_NVML_LIBRARY="$NONE/libnvidia-ml.so.1" DM_CUDA_LIBRARY="$NONE/libcuda.so.1")
 run nodriver 1 "${NO[@]}" -- check
-has nodriver out "error: [no-library] no NVIDIA driver library: neither $NONE/libnvidia-ml.so.1 nor $NONE/libcuda.so.1 can be loaded: the driver is not installed, or not mounted into this container"
+has nodriver err "dm-gpu: error: [no-library] no NVIDIA driver library: neither $NONE/libnvidia-ml.so.1 nor $NONE/libcuda.so.1 can be loaded: the driver is not installed, or not mounted into this container"
 has nodriver out "not ready: 1 problem"
 run nodriver_json 1 "${NO[@]}" -- check --json
 jeq nodriver_json ready false

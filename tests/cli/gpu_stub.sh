@@ -13,8 +13,8 @@ fi
 STUB=$(readlink -f "$DM_CUDA_STUB")
 
 run stub 1 DM_NVML_LIBRARY="$W/absent/libnvidia-ml.so.1" DM_CUDA_LIBRARY="$DM_CUDA_STUB" -- check
-has stub out "error: [stub-library] $STUB is the CUDA toolkit's stub library, not the driver (CUDA error 34, CUDA_ERROR_STUB_LIBRARY)"
-has stub out "remove the toolkit's lib64/stubs folder from LD_LIBRARY_PATH"
+has stub err "dm-gpu: error: [stub-library] $STUB is the CUDA toolkit's stub library, not the driver (CUDA error 34, CUDA_ERROR_STUB_LIBRARY)"
+has stub err "remove the toolkit's lib64/stubs folder from LD_LIBRARY_PATH"
 run stub_json 1 DM_NVML_LIBRARY="$W/absent/libnvidia-ml.so.1" DM_CUDA_LIBRARY="$DM_CUDA_STUB" -- check --json
 jeq stub_json libraries.cuda.init_rc 34
 jeq stub_json libraries.cuda.loaded true

@@ -43,7 +43,7 @@ run -f "$FX/images.yaml" images --json
 expect_rc 0 "--json"
 python3 - "$work/out" "$DIGEST" <<'PY' && ok "--json: the same list" || fail "--json list"
 import json, sys
-d = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[1]))["images"]
 assert d == ["docker.io/library/busybox:1.36", sys.argv[2], "registry.example.org/dm/app:1.0",
              "registry.example.org/dm/init:1.0", "registry.example.org/dm/worker:2.1"], d
 PY
@@ -61,7 +61,7 @@ has_err "dm-helm: error: gx-remote: helm template gx-remote (cannot render the c
 has_err "dm-helm: warning: images: the list is partial: 1 of 2 components could not be rendered (gx-remote)"
 run -f "$FX/images-remote.yaml" images --json
 expect_rc 4 "a remote chart offline, --json"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d) == 4, d' "$work/out" && ok "--json: partial list" || fail "--json partial"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["images"]) == 4 and d["exit_code"] == 4, d' "$work/out" && ok "--json: partial list" || fail "--json partial"
 
 # the shipped MLflow chart (helm-charts/mlflow) renders offline too
 run -f "$DM_SOURCE_DIR/flavours/default.yaml" images mlflow

@@ -165,7 +165,7 @@ printf '#!/bin/sh\n' >"$R/usr/bin/nvidia-ctk"; chmod +x "$R/usr/bin/nvidia-ctk"
 ln -s /dev/zero "$R/proc/driver/nvidia/version"
 MX_RUN=(guard 60 env DM_FAKE_NVIDIA_SCENARIO=h100x8 DM_NVML_LIBRARY="$FK/libnvidia-ml.so.1" DM_CUDA_LIBRARY="$FK/libcuda.so.1")
 mx B16 dm-gpu 1 "--root: driver version file linked to /dev/zero" \
-  "error: [unreadable-fact] cannot read '<tmp>/gpu-root/proc/driver/nvidia/version': larger than 16 MiB: the driver's facts cannot be trusted; check what the file is (ls -l)" \
+  "dm-gpu: error: [unreadable-fact] cannot read '<tmp>/gpu-root/proc/driver/nvidia/version': larger than 16 MiB: the driver's facts cannot be trusted; check what the file is (ls -l)" \
   report -- check --root "$R"
 MX_RUN=()
 rss=$(cat "$T/rss" 2>/dev/null || echo 0)

@@ -216,10 +216,10 @@ for n in nvidiactl nvidia-uvm nvidia0 nvidia1 nvidia2 nvidia3 nvidia4 nvidia5 nv
 printf '#!/bin/sh\n' >"$R/usr/bin/nvidia-ctk"; chmod +x "$R/usr/bin/nvidia-ctk"
 MX_RUN=(env DM_FAKE_NVIDIA_SCENARIO=h100x8 DM_NVML_LIBRARY="$FK/libnvidia-ml.so.1" DM_CUDA_LIBRARY="$FK/libcuda.so.1")
 mx K40 dm-gpu 1 "--kubeconfig: token rejected (401)" \
-  "error: [kubernetes-node] cannot read node 'n1' from Kubernetes: credentials rejected by the API server <api> (401 Unauthorized): check user 'dm-test-user' of context 'dm-test' in '<tmp>/kc-401'" \
+  "dm-gpu: error: [kubernetes-node] cannot read node 'n1' from Kubernetes: credentials rejected by the API server <api> (401 Unauthorized): check user 'dm-test-user' of context 'dm-test' in '<tmp>/kc-401'" \
   report -- check --root "$R" --kubeconfig "$T/kc-401" --node n1
 mx K41 dm-gpu 1 "--kubeconfig: user without rights (403)" \
-  "error: [kubernetes-node] cannot read node 'n1' from Kubernetes: User \"dm-user\" cannot get nodes" \
+  "dm-gpu: error: [kubernetes-node] cannot read node 'n1' from Kubernetes: User \"dm-user\" cannot get nodes" \
   report -- check --root "$R" --kubeconfig "$USER_KC" --node n1
 MX_RUN=()
 

@@ -70,7 +70,8 @@ mx_normalize() { # stdin -> stdout; the longest placeholder first (paths nest)
 
 # mx ID TOOL RC 'INPUT' 'MESSAGE' [OPTIONS --] ARGS...
 #   OPTIONS: out     the command prints data on stdout by design (not checked)
-#            report  dm-gpu: the message is the "error: [...]" line of its report on stdout
+#            report  dm-gpu: the message is its one "dm-gpu: error: [code] ..." line on stderr (its
+#                    report, on stdout, is data)
 #            partial the message is one of several "TOOL: ..." lines (exit 4 listings)
 #            warning as partial, and the message is a "TOOL: warning: ..." line (a run that goes on)
 #            summary a run that succeeds: the message is one of its "TOOL: ..." lines (dm-seed's
@@ -112,9 +113,9 @@ mx() {
     line='(nothing)'
     [ "$errn" = 0 ] || { bad="${bad:+$bad; }$errn lines on stderr, wanted none"; line=$(head -n 1 "$T/err"); }
   elif [ "$opt_report" = 1 ]; then
-    line=$(grep '^error: \[' "$T/out" | head -n 2)
+    line=$(grep "^$tool: error: \[" "$T/err" | head -n 2)
     [ "$(printf '%s\n' "$line" | grep -c .)" = 1 ] || bad="${bad:+$bad; }report has $(printf '%s\n' "$line" | grep -c .) error lines"
-    [ "$errn" = 0 ] || bad="${bad:+$bad; }stderr not empty"
+    grep -aqv "^$tool: " "$T/err" && bad="${bad:+$bad; }a stderr line without '$tool: '"
   elif [ "$opt_partial" = 1 ]; then
     line=$(grep -axF -- "$(printf '%s' "$msg")" <(mx_normalize <"$T/err") | head -n 1)
     grep -aqv "^$tool: " "$T/err" && bad="${bad:+$bad; }a stderr line without '$tool: '"
@@ -136,7 +137,7 @@ mx() {
     elif [ "$opt_summary" = 1 ]; then
       case "$line" in "$tool: error: "* | "$tool: warning: "*) bad="${bad:+$bad; }an error or warning, not a summary" ;; esac
     elif [ "$opt_report" = 1 ]; then
-      case "$line" in "error: ["*) ;; *) bad="${bad:+$bad; }not an 'error: [code]' line" ;; esac
+      case "$line" in "$tool: error: ["*) ;; *) bad="${bad:+$bad; }not a '$tool: error: [code]' line" ;; esac
     elif [ "$opt_warning" = 1 ]; then
       case "$line" in "$tool: warning: "*) ;; *) bad="${bad:+$bad; }not in the '$tool: warning: ' form" ;; esac
     else

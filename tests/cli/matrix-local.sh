@@ -218,13 +218,13 @@ mx L84 dm-gpu 3 "--images: malformed YAML" \
   yaml -- check --images "$T/images.yaml" --image x
 MX_RUN=(env DM_FAKE_NVIDIA_SCENARIO=h100x8 DM_NVML_LIBRARY="$FK/libnvidia-ml.so.1" DM_CUDA_LIBRARY="$FK/libcuda.so.1")
 mx L85 dm-gpu 1 "--kubeconfig missing" \
-  "error: [kubernetes-node] cannot read node 'n1' from Kubernetes: cannot read '<tmp>/no-kubeconfig': No such file or directory" \
+  "dm-gpu: error: [kubernetes-node] cannot read node 'n1' from Kubernetes: cannot read '<tmp>/no-kubeconfig': No such file or directory" \
   report -- check --root "$R" --kubeconfig "$T/no-kubeconfig" --node n1
 mx L86 dm-gpu 1 "--kubeconfig: malformed YAML" \
-  "error: [kubernetes-node] cannot read node 'n1' from Kubernetes: <tmp>/kc-malformed:3:1: did not find expected node content while parsing a flow node started at line 3, column 1" \
+  "dm-gpu: error: [kubernetes-node] cannot read node 'n1' from Kubernetes: <tmp>/kc-malformed:3:1: did not find expected node content while parsing a flow node started at line 3, column 1" \
   report -- check --root "$R" --kubeconfig "$T/kc-malformed" --node n1
 mx L87 dm-gpu 1 "--kubeconfig: API server unreachable" \
-  "error: [kubernetes-node] cannot read node 'n1' from Kubernetes: cannot connect to https://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after <n> ms: Couldn't connect to server" \
+  "dm-gpu: error: [kubernetes-node] cannot read node 'n1' from Kubernetes: cannot connect to https://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after <n> ms: Couldn't connect to server" \
   report -- check --root "$R" --kubeconfig "$T/kc-ok" --node n1
 MX_RUN=()
 

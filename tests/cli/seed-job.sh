@@ -191,7 +191,6 @@ each --part-size 6MiB -- --part-size 6MiB
 each --multipart-threshold 7MiB -- --multipart-threshold 7MiB
 each --retries 0 -- --retries 0
 each --connect-timeout 3s -- --connect-timeout 3s
-each --dry-run -- -n
 each --dry-run -- --dry-run
 each --delete -- --delete
 each --delete --max-delete all -- --delete --max-delete all

@@ -73,11 +73,11 @@ run_rc 0 "$SEED" --no-progress --dry-run --json --delete --max-delete all "$TMP/
 intact "$b" examples "$TMP/orig"
 pass "--dry-run --json --delete: would_delete's count, bytes and keys; nothing deleted"
 
-# --json on a refusal: exit_code 1 and the line as "error"
+# --json on a refusal: exit_code 1 and the line as the error's message
 mkdir -p "$TMP/empty"
 run_rc 1 "$SEED" --no-progress --json --delete "$TMP/empty" "dmtest/$b/examples/examples"
 [ "$(json_get "$TMP/out" 'd["exit_code"]')" = 1 ] || fail "json exit code: $(cat "$TMP/out")"
-json_get "$TMP/out" 'd["error"]' | grep -q '^refusing to delete 14 of the 14 objects' || fail "json error: $(cat "$TMP/out")"
+json_get "$TMP/out" 'd["error"]["message"]' | grep -q '^refusing to delete 14 of the 14 objects' || fail "json error: $(cat "$TMP/out")"
 [ "$(listing "$b" examples/examples/ | wc -l)" -eq 14 ] || fail "an empty SOURCE deleted: $(listing "$b")"
 pass "an empty SOURCE: refused (--json: exit_code 1, the error)"
 

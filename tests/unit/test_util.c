@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include <dm/err.h>
+#include <dm/json.h>
 #include <dm/log.h>
 #include <dm/util.h>
 #include "testutil.h"
@@ -313,6 +314,50 @@ static void expect_path(const char *base, const char *rel, const char *want)
 	if (strcmp(got, want) != 0)
 		fail_msg("resolve('%s', '%s'): expected '%s', got '%s'", base ? base : "(null)", rel, want, got);
 	free(got);
+}
+
+/* the short names of the --json envelope's error.code: stable, never NULL */
+static void test_util__err_names_are_stable(void **state)
+{
+	(void)state;
+	assert_string_equal(dm_err_name(DM_OK), "ok");
+	assert_string_equal(dm_err_name(DM_ERR_USAGE), "usage");
+	assert_string_equal(dm_err_name(DM_ERR_CONFIG), "config");
+	assert_string_equal(dm_err_name(DM_ERR_AUTH), "auth");
+	assert_string_equal(dm_err_name(DM_ERR_NOTFOUND), "notfound");
+	assert_string_equal(dm_err_name(DM_ERR_INVALID), "invalid");
+	assert_string_equal(dm_err_name((dm_err)999), "unknown");
+	assert_string_equal(dm_err_name((dm_err)-1), "unknown");
+}
+
+/* What dm_json_print_raw writes to stdout: the document with the raw value as its last key. */
+static char *printed_raw(json_t *doc, const char *raw)
+{
+	char path[] = "/tmp/dm-test-json-XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+	static char got[512];
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	assert_int_equal(dm_json_print_raw(doc, "data", raw, strlen(raw)), 0);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	n = pread(fd, got, sizeof(got) - 1, 0);
+	close(fd);
+	unlink(path);
+	got[n > 0 ? n : 0] = '\0';
+	return got;
+}
+
+static void test_util__json_print_raw_puts_the_key_last(void **state)
+{
+	(void)state;
+	assert_string_equal(printed_raw(json_pack("{s:s, s:i}", "a", "x", "b", 1), "{\"k\": \"v\"}"),
+			    "{\n  \"a\": \"x\",\n  \"b\": 1,\n  \"data\": {\"k\": \"v\"}\n}\n");
+	assert_string_equal(printed_raw(json_object(), "[]"), "{\n  \"data\": []\n}\n");
 }
 
 static void test_path__absolute_rel_ignores_the_base(void **state)
@@ -681,6 +726,8 @@ int main(void)
 		cmocka_unit_test(test_util__utf8_rejects_overlong_forms),
 		cmocka_unit_test(test_util__utf8_rejects_surrogates),
 		cmocka_unit_test(test_util__utf8_rejects_broken_sequences),
+		cmocka_unit_test(test_util__err_names_are_stable),
+		cmocka_unit_test(test_util__json_print_raw_puts_the_key_last),
 		cmocka_unit_test(test_path__absolute_rel_ignores_the_base),
 		cmocka_unit_test(test_path__relative_rel_joins_the_base_and_folds_dots),
 		cmocka_unit_test(test_path__relative_base_stays_relative),

@@ -17,7 +17,10 @@ static void stderr_sink(dm_log_level level, const char *msg, void *ud)
 {
 	(void)ud;
 	switch (level) {
-	case DM_LOG_ERROR: fprintf(stderr, "%s: error: %s\n", prog, msg); break;
+	case DM_LOG_ERROR:
+		fprintf(stderr, "%s: error: %s\n", prog, msg);
+		dm_cli_json_note_error(msg, NULL);
+		break;
 	case DM_LOG_WARN: fprintf(stderr, "%s: warning: %s\n", prog, msg); break;
 	default: fprintf(stderr, "%s: %s\n", prog, msg); break;
 	}
@@ -88,6 +91,7 @@ int dm_cli_fail(dm_err err)
 	const char *d = dm_err_detail();
 
 	fprintf(stderr, "%s: error: %s\n", prog, d && *d ? d : dm_strerror(err));
+	dm_cli_json_note_error(d && *d ? d : dm_strerror(err), dm_err_name(err));
 	return dm_cli_exit_code(err);
 }
 
@@ -101,6 +105,7 @@ int dm_cli_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s: error: %s\nTry '%s --help' for more information.\n", prog,
 		dm_redact(clean, sizeof(clean), raw), prog);
+	dm_cli_json_note_error(clean, dm_err_name(DM_ERR_USAGE));
 	return DM_EXIT_USAGE;
 }
 

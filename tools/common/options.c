@@ -185,6 +185,7 @@ void dm_cli_print_options(FILE *f, const dm_cli_option *t)
 
 int dm_cli_help(const char *head, const dm_cli_option *table, const char *tail)
 {
+	dm_cli_json_set(DM_CLI_JSON_OFF); /* --help is text, --json or not */
 	fputs(head, stdout);
 	fputs("\nOptions:\n", stdout);
 	dm_cli_print_options(stdout, table);
@@ -207,6 +208,7 @@ const char *dm_cli_version_string(void)
 
 int dm_cli_version(void)
 {
+	dm_cli_json_set(DM_CLI_JSON_OFF);
 	printf("%s %s\n", dm_cli_prog(), dm_cli_version_string());
 	return dm_cli_close_stdout(DM_EXIT_OK);
 }

@@ -64,7 +64,7 @@ static const dm_cli_option option_table[] = {
 	{ 'l', "local", NULL, "use the flavour's inline local: target", 0 },
 	{ 'r', "remote", NULL, "use the flavour's inline remote: target", 0 },
 	{ OPT_DRY_RUN, "dry-run", NULL, "print the commands that would run, one per line; run none", 0 },
-	{ OPT_JSON, "json", NULL, "status/start: one JSON document on stdout", 0 },
+	{ OPT_JSON, "json", NULL, "start, stop, delete, status: one JSON document on stdout (docs/json.md)", 0 },
 	{ OPT_TIMEOUT, "timeout", "DUR",
 	  "limit of each command and each wait (e.g. 90s, 10m; default 10m, status 30s; debug: for the pod to "
 	  "start, default 5m)",
@@ -96,6 +96,7 @@ typedef struct {
 	const char *cmd;      /* start, stop, delete, status, proxy or debug */
 	const char *kind;     /* debug: net or app */
 	char *const *command; /* debug: the pod's command after "--" (NULL-terminated), else NULL */
+	json_t *commands;     /* --dry-run --json: the commands, each an array of words */
 } args;
 
 /* What main holds from the loaded flavour to the end: released in one place. */
@@ -116,7 +117,13 @@ static void print_command(void *ud, const char *const *argv)
 		dm_buf_release(&line);
 		return;
 	}
-	if (a->dry_run)
+	if (a->dry_run && a->commands) {
+		json_t *words = json_array();
+
+		for (size_t i = 0; argv[i]; i++)
+			json_array_append_new(words, json_string(argv[i]));
+		json_array_append_new(a->commands, words);
+	} else if (a->dry_run)
 		printf("%s\n", dm_buf_str(&line));
 	else
 		dm_debug("running: %s", dm_buf_str(&line));
@@ -138,9 +145,12 @@ static dm_err load_target(const args *a, const dm_project *p, dm_target **t)
 	return dm_target_load_file(t, p->target_file);
 }
 
-static int json_out(json_t *doc)
+/* The --json document of a command, with --dry-run's commands; returns code. */
+static int json_out(const args *a, json_t *doc, int code)
 {
-	return dm_json_print(doc) == 0 ? 0 : dm_cli_fail(DM_ERR_NOMEM);
+	if (doc && a->dry_run)
+		json_object_set(doc, "commands", a->commands);
+	return dm_cli_json_print(doc, code);
 }
 
 /* Which cluster the other tools talk to now, and why (dm_k8s_choose with no options). */
@@ -184,7 +194,8 @@ static void current_text(const current *c, const dm_target *t)
 }
 
 /* status --json: one document */
-static int status_json(const dm_project *p, const dm_target *t, const dm_cluster_status *s, const current *c)
+static int status_json(const args *a, const dm_project *p, const dm_target *t, const dm_cluster_status *s,
+		       const current *c, int code)
 {
 	json_t *addons = json_array();
 	json_t *nodes = json_null();
@@ -211,7 +222,7 @@ static int status_json(const dm_project *p, const dm_target *t, const dm_cluster
 			s->ready, "problem", s->problem);
 	if (doc)
 		json_object_set_new(doc, "current", current_json(c, t));
-	return json_out(doc);
+	return json_out(a, doc, code);
 }
 
 /* status: one "what value" line each */
@@ -262,15 +273,15 @@ static int cmd_status(const args *a, const dm_project *p, const dm_target *t, dm
 		dm_k8s_current_release(&c.cur);
 		return dm_cli_fail(e);
 	}
-	if (a->json)
-		code = status_json(p, t, &st, &c);
-	else
+	if (!a->json)
 		status_text(p, t, &st, &c);
-	dm_k8s_current_release(&c.cur);
-	if (code == 0 && !st.ready) {
+	if (!st.ready) {
 		dm_error("not ready: %s", st.problem ? st.problem : "unknown reason");
 		code = DM_EXIT_FAIL;
 	}
+	if (a->json)
+		code = status_json(a, p, t, &st, &c, code);
+	dm_k8s_current_release(&c.cur);
 	dm_cluster_status_release(&st);
 	return code;
 }
@@ -376,6 +387,7 @@ static int parse_words(args *a, const dm_cli_parser *cl)
 	if (strcmp(a->cmd, "start") && strcmp(a->cmd, "stop") && strcmp(a->cmd, "delete") && strcmp(a->cmd, "status") &&
 	    strcmp(a->cmd, "proxy") && strcmp(a->cmd, "debug"))
 		return dm_cli_usage_error("unknown command '%s'", a->cmd);
+	dm_cli_json_command(a->cmd);
 	if (strcmp(a->cmd, "debug")) {
 		if (cl->noperands > 1)
 			return dm_cli_usage_error("unexpected argument '%s'", cl->operands[1]);
@@ -409,8 +421,10 @@ static int parse_args(args *a, int argc, char **argv)
 		return dm_cli_usage_error("--host-network is for debug");
 	if ((a->target != NULL) + a->local + a->remote > 1)
 		return dm_cli_usage_error("-t, -l and -r exclude each other");
-	if (a->json && strcmp(a->cmd, "status") && strcmp(a->cmd, "start"))
-		return dm_cli_usage_error("--json is for status and start");
+	if (a->json && (!strcmp(a->cmd, "proxy") || !strcmp(a->cmd, "debug")))
+		return dm_cli_usage_error("--json is for start, stop, delete and status: %s hands the terminal to "
+					  "%s",
+					  a->cmd, strcmp(a->cmd, "proxy") ? "the pod" : "kubectl proxy");
 	if (!strcmp(a->cmd, "delete") && !a->yes && !a->dry_run)
 		return dm_cli_usage_error("delete destroys the cluster and every workload and volume in it: "
 					  "add --yes to confirm");
@@ -479,9 +493,11 @@ static int cmd_start(const args *a, const run *r)
 		e = dm_cluster_start(r->t, &r->o, &kc);
 	if (e != DM_OK)
 		code = dm_cli_fail(e);
-	else if (a->json && !a->dry_run)
-		code = json_out(json_pack("{s:s, s:s, s:s, s:s?}", "provider", dm_provider_name(r->t->provider),
-					  "target", r->t->source, "namespace", r->p->k8s_namespace, "kubeconfig", kc));
+	else if (a->json)
+		code = json_out(a,
+				json_pack("{s:s, s:s, s:s, s:s?}", "provider", dm_provider_name(r->t->provider),
+					  "target", r->t->source, "namespace", r->p->k8s_namespace, "kubeconfig", kc),
+				code);
 	else if (kc)
 		printf("%s\n", kc);
 	free(kc);
@@ -505,7 +521,14 @@ static int run_command(const args *a, run *r)
 		e = dm_cluster_stop(r->t, &r->o);
 	else if (!strcmp(a->cmd, "delete"))
 		e = dm_cluster_delete(r->t, &r->o);
-	return e == DM_OK ? 0 : dm_cli_fail(e);
+	if (e != DM_OK)
+		return dm_cli_fail(e);
+	if (a->json)
+		return json_out(a,
+				json_pack("{s:s, s:s}", "provider", dm_provider_name(r->t->provider), "target",
+					  r->t->source),
+				DM_EXIT_OK);
+	return DM_EXIT_OK;
 }
 
 static void run_release(run *r)
@@ -525,9 +548,14 @@ int main(int argc, char **argv)
 	int code;
 
 	dm_cli_init("dm-cluster");
-	dm_cli_no_core(); /* it writes kubeconfigs holding credentials */
+	dm_cli_no_core();                          /* it writes kubeconfigs holding credentials */
+	if (dm_cli_argv_has(argc, argv, "--json")) /* a usage error is a document too */
+		dm_cli_json_set(DM_CLI_JSON_DOC);
 	if ((code = parse_args(&a, argc, argv)) != DM_CLI_GO_ON)
-		return code;
+		return dm_cli_finish(code);
+	dm_cli_json_command(a.cmd);
+	if (a.json && a.dry_run && !(a.commands = json_array()))
+		return dm_cli_finish(dm_cli_fail(dm_nomem()));
 	/* progress (what is started, what is waited for and how long) is shown
 	 * by default: starting a cluster takes minutes; -v adds every command */
 	dm_cli_set_verbosity(a.verbosity < 0 ? -1 : a.verbosity + 1);
@@ -536,5 +564,6 @@ int main(int argc, char **argv)
 	else
 		code = run_command(&a, &r);
 	run_release(&r);
-	return dm_cli_close_stdout(code);
+	json_decref(a.commands);
+	return dm_cli_finish(code);
 }

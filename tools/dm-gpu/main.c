@@ -10,6 +10,7 @@
 #include <dm/json.h>
 #include <dm/err.h>
 #include <dm/gpu.h>
+#include <dm/log.h>
 #include <dm/util.h>
 
 #define SMOKE_BYTES ((size_t)64 << 20)
@@ -280,21 +281,37 @@ static void print_facts(const dm_gpu_report *r)
 	}
 }
 
+/* The summary line on stdout with the report; each reason on stderr, as every error and warning of
+ * dm's tools ("dm-gpu: error: [code] message"; -q keeps the errors). */
 static void print_verdict(const dm_gpu_report *r, const dm_gpu_verdict *v, const dm_gpu_smoke_result *smoke,
-			  size_t n_smoke)
+			  size_t n_smoke, int json)
 {
 	size_t i, errors = 0, warnings = 0;
+	const dm_gpu_reason *first = NULL;
 
+	for (i = 0; i < v->n_reasons; i++) {
+		const dm_gpu_reason *re = &v->reasons[i];
+
+		errors += re->severity == DM_GPU_ERROR;
+		warnings += re->severity == DM_GPU_WARNING;
+		if (re->severity == DM_GPU_ERROR)
+			dm_error("[%s] %s", re->code, re->message);
+		else
+			dm_warn("[%s] %s", re->code, re->message);
+		if (re->severity == DM_GPU_ERROR && !first)
+			first = re;
+	}
+	/* the --json envelope's error: the first problem, with its code */
+	if (first)
+		dm_cli_json_note_error(first->message, first->code);
+	if (json)
+		return;
 	for (i = 0; i < n_smoke; i++) {
 		if (smoke[i].ok)
 			printf("smoke CUDA %-4d %zu MiB: host->device %.1f GB/s, device->host %.1f GB/s, kernel %.3f "
 			       "ms\n",
 			       smoke[i].cuda_index, smoke[i].bytes >> 20, smoke[i].h2d_gbps, smoke[i].d2h_gbps,
 			       smoke[i].kernel_ms);
-	}
-	for (i = 0; i < v->n_reasons; i++) {
-		errors += v->reasons[i].severity == DM_GPU_ERROR;
-		warnings += v->reasons[i].severity == DM_GPU_WARNING;
 	}
 	printf("\n");
 	if (v->ready)
@@ -307,9 +324,6 @@ static void print_verdict(const dm_gpu_report *r, const dm_gpu_verdict *v, const
 		printf(" (CUDA %d.%d from %s%s%s)", v->cuda_major, v->cuda_minor, v->cuda_from,
 		       v->min_driver ? ", full support from driver " : "", v->min_driver ? v->min_driver : "");
 	printf("\n");
-	for (i = 0; i < v->n_reasons; i++)
-		printf("%s: [%s] %s\n", v->reasons[i].severity == DM_GPU_ERROR ? "error" : "warning",
-		       v->reasons[i].code, v->reasons[i].message);
 }
 
 /* ---- JSON ---- */
@@ -384,8 +398,8 @@ static json_t *json_device(const dm_gpu_device *d)
 	return o;
 }
 
-static json_t *json_doc(const char *command, const dm_gpu_report *r, const dm_gpu_verdict *v,
-			const dm_gpu_check_opts *o, const dm_gpu_smoke_result *smoke, size_t n_smoke, int smoke_built)
+static json_t *json_doc(const dm_gpu_report *r, const dm_gpu_verdict *v, const dm_gpu_check_opts *o,
+			const dm_gpu_smoke_result *smoke, size_t n_smoke, int smoke_built)
 {
 	json_t *doc = json_object(), *devs = json_array(), *nodes = json_array(), *cdi = json_array();
 	json_t *reasons = json_array(), *req, *drv, *rt, *sm = json_null();
@@ -441,7 +455,6 @@ static json_t *json_doc(const char *command, const dm_gpu_report *r, const dm_gp
 		json_decref(sm);
 		sm = json_pack("{s:b, s:o}", "built", smoke_built, "results", res);
 	}
-	json_object_set_new(doc, "command", json_string(command));
 	json_object_set_new(doc, "ready", json_boolean(v->ready));
 	json_object_set_new(doc, "ready_devices", json_integer(v->ready_devices));
 	json_object_set_new(doc, "device_count", json_integer((json_int_t)r->n_devices));
@@ -502,24 +515,27 @@ int main(int argc, char **argv)
 	dm_cli_init("dm-gpu");
 	dm_cli_no_core(); /* it may read kubeconfig tokens */
 	memset(&a, 0, sizeof(a));
+	if (dm_cli_argv_has(argc, argv, "--json")) /* a usage error is a document too */
+		dm_cli_json_set(DM_CLI_JSON_DOC);
 	if ((code = parse_args(&a, argc, argv)) != DM_CLI_GO_ON)
-		return code;
+		return dm_cli_finish(code);
+	dm_cli_json_command(a.check ? "check" : "list");
 	dm_cli_set_verbosity(a.verbosity);
 
 	if (a.cuda && dm_gpu_parse_xy(a.cuda, &co.cuda_major, &co.cuda_minor) != DM_OK)
-		return dm_cli_usage_error("--cuda: %s", dm_err_detail());
+		return dm_cli_finish(dm_cli_usage_error("--cuda: %s", dm_err_detail()));
 	if (a.cuda && co.cuda_major < 1)
-		return dm_cli_usage_error("--cuda: invalid version '%s'", a.cuda);
+		return dm_cli_finish(dm_cli_usage_error("--cuda: invalid version '%s'", a.cuda));
 	if (a.min_cc && dm_gpu_parse_xy(a.min_cc, &co.min_cc_major, &co.min_cc_minor) != DM_OK)
-		return dm_cli_usage_error("--min-cc: %s", dm_err_detail());
+		return dm_cli_finish(dm_cli_usage_error("--min-cc: %s", dm_err_detail()));
 	if (a.min_memory && dm_parse_size(a.min_memory, &co.min_memory) != DM_OK)
-		return dm_cli_usage_error("--min-memory: %s", dm_err_detail());
+		return dm_cli_finish(dm_cli_usage_error("--min-memory: %s", dm_err_detail()));
 	if (a.image) {
 		err = load_image(&img, &a);
 		if (err == DM_ERR_NOTFOUND)
-			return dm_cli_usage_error("--image: %s", dm_err_detail());
+			return dm_cli_finish(dm_cli_usage_error("--image: %s", dm_err_detail()));
 		if (err != DM_OK)
-			return dm_cli_fail(err);
+			return dm_cli_finish(dm_cli_fail(err));
 		co.image = img;
 	}
 	co.smoke = a.smoke;
@@ -586,19 +602,16 @@ int main(int argc, char **argv)
 		}
 	}
 #endif
-	if (a.json) {
-		json_t *doc = json_doc(a.check ? "check" : "list", r, v, &co, smoke, n_smoke, smoke_built);
-
-		dm_json_print(doc);
-	} else {
-		print_facts(r);
-		print_verdict(r, v, smoke, n_smoke);
-	}
 	code = v->ready ? DM_EXIT_OK : DM_EXIT_FAIL;
+	if (!a.json)
+		print_facts(r);
+	print_verdict(r, v, smoke, n_smoke, a.json);
+	if (a.json)
+		code = dm_cli_json_print(json_doc(r, v, &co, smoke, n_smoke, smoke_built), code);
 done:
 	free(smoke);
 	dm_gpu_verdict_free(v);
 	dm_gpu_report_free(r);
 	dm_gpu_image_free(img);
-	return dm_cli_close_stdout(code);
+	return dm_cli_finish(code);
 }

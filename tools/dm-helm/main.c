@@ -119,11 +119,12 @@ typedef struct {
 	dm_action action;
 } options;
 
-/* What the callbacks print by. */
+/* What the callbacks print by (held in run). */
 typedef struct {
 	dm_action action;
 	int dry_run, json, ndjson, verbosity;
 	size_t step;
+	json_t *commands; /* --json with plan or --dry-run: each component's commands, by name ("" for none) */
 } ui;
 
 /* status: helm status runs this many at once unless -j says (each is a short request) */
@@ -137,6 +138,7 @@ typedef struct {
 	char *helm, *kubectl;
 	dm_k8s_current cur;        /* the cluster, when it is the current target */
 	dm_gpu_images *gpu_images; /* the built-in table, for install's GPU check */
+	ui u;                      /* what the callbacks print by */
 } run;
 
 static void print_argv(const char *const *argv)
@@ -152,7 +154,16 @@ static void on_command(void *ud, const dm_component *c, const char *const *argv)
 {
 	ui *u = ud;
 
-	if (u->action == DM_ACTION_PLAN) {
+	if (u->json && u->commands && (u->action == DM_ACTION_PLAN || u->dry_run)) {
+		const char *name = c ? c->name : "";
+		json_t *list = json_object_get(u->commands, name), *words = json_array();
+
+		if (!list)
+			json_object_set_new(u->commands, name, list = json_array());
+		for (size_t i = 0; argv[i]; i++)
+			json_array_append_new(words, json_string(argv[i]));
+		json_array_append_new(list, words);
+	} else if (u->action == DM_ACTION_PLAN) {
 		fputs("   $ ", stdout);
 		print_argv(argv);
 	} else if (u->dry_run) {
@@ -281,7 +292,7 @@ static void on_component(void *ud, const dm_component *c, const dm_run_result *r
 	char why[2048];
 
 	if (u->action == DM_ACTION_PLAN) {
-		if (!res)
+		if (!res && !u->json)
 			print_plan_component(u, c);
 		return;
 	}
@@ -369,25 +380,88 @@ static dm_err find_program(char **out, const char *flag, const char *name, const
 	return *out ? DM_OK : dm_nomem();
 }
 
-static int print_json(const dm_platform *p, dm_action action, const dm_run_result *r, size_t n, dm_err e,
-		      int one_line_doc)
+/* plan --json: what the text plan shows of a component */
+static void plan_json(json_t *o, const dm_component *c)
+{
+	static const char *const layer_names[] = { "config", "override", "flavour" };
+	json_t *files = json_object(), *needs = json_array(), *values = json_array(), *set = json_array();
+	json_t *secrets = json_array(), *gpu = json_array(), *kustomize = json_array(), *manifests = json_array();
+
+	for (int i = 0; i < 3; i++)
+		json_object_set_new(files, layer_names[i], c->files[i] ? json_string(c->files[i]) : json_null());
+	for (size_t i = 0; i < c->n_needs; i++)
+		json_array_append_new(needs, json_string(c->needs[i]));
+	for (size_t i = 0; i < c->n_values; i++)
+		json_array_append_new(values, json_string(c->values[i]));
+	for (size_t i = 0; i < c->n_set; i++)
+		json_array_append_new(set, json_pack("{s:s, s:s, s:b}", "key", c->set[i].key, "value",
+						     c->set[i].secret ? "<secret>" : c->set[i].value, "secret",
+						     c->set[i].secret));
+	for (size_t i = 0; i < c->n_secrets; i++) {
+		json_t *keys = json_array();
+
+		for (size_t k = 0; k < c->secrets[i].n_keys; k++)
+			json_array_append_new(keys, json_string(c->secrets[i].keys[k]));
+		json_array_append_new(secrets, json_pack("{s:s, s:o, s:i}", "name", c->secrets[i].name, "keys", keys,
+							 "length", c->secrets[i].length));
+	}
+	for (size_t i = 0; i < c->n_gpu; i++)
+		json_array_append_new(gpu, json_pack("{s:s?, s:s?}", "image", c->gpu[i].image, "profile",
+						     c->gpu[i].profile));
+	for (size_t i = 0; i < c->n_kustomize; i++)
+		json_array_append_new(kustomize, json_string(c->kustomize[i]));
+	for (size_t i = 0; i < c->n_manifests; i++)
+		json_array_append_new(manifests, json_string(c->manifests[i]));
+	json_object_set_new(o, "description", json_string(c->description ? c->description : ""));
+	json_object_set_new(o, "needs", needs);
+	json_object_set_new(o, "version", c->version ? json_string(c->version) : json_null());
+	json_object_set_new(o, "chart",
+			    c->kind != DM_COMPONENT_HELM
+				    ? json_null()
+				    : json_pack("{s:s?, s:s?, s:s?, s:s?}", "repo", c->chart_repo, "name",
+						c->chart_name, "oci", c->chart_oci, "path", c->chart_path));
+	json_object_set_new(o, "files", files);
+	json_object_set_new(o, "values", values);
+	json_object_set_new(o, "set", set);
+	json_object_set_new(o, "kustomize", kustomize);
+	json_object_set_new(o, "manifests", manifests);
+	json_object_set_new(o, "secrets", secrets);
+	json_object_set_new(o, "requires_gpu", json_boolean(c->requires_gpu));
+	json_object_set_new(o, "gpu", gpu);
+	json_object_set_new(o, "wait", json_boolean(c->wait));
+	json_object_set_new(o, "timeout_seconds", json_real((double)c->timeout_ms / 1000.0));
+}
+
+/* The --json document of plan, install, uninstall and status; returns the exit code. */
+static int print_json(const dm_platform *p, const ui *u, const dm_run_result *r, size_t n, int code)
 {
 	const dm_project *pj = dm_flavour_project(dm_platform_flavour(p));
 	json_t *root = json_object(), *list = json_array();
 	static const char *const names[] = { "plan", "install", "uninstall", "status", "images" };
+	dm_action action = u->action;
 
 	json_object_set_new(root, "action", json_string(names[action]));
 	json_object_set_new(root, "flavour", json_string(pj->file));
+	if (action == DM_ACTION_PLAN) {
+		json_object_set_new(root, "namespace", json_string(pj->k8s_namespace));
+		json_object_set_new(root, "root", json_string(pj->root));
+		json_object_set_new(root, "config_folder", json_string(pj->config_folder));
+	}
+	if (u->dry_run)
+		json_object_set_new(root, "dry_run", json_true());
 	for (size_t i = 0; i < n; i++) {
 		const dm_component *c = r[i].component;
-		json_t *o = json_object();
+		json_t *o = json_object(), *cmds = u->commands ? json_object_get(u->commands, c->name) : NULL;
 
 		json_object_set_new(o, "component", json_string(c->name));
 		json_object_set_new(o, "kind", json_string(c->kind == DM_COMPONENT_HELM ? "helm" : "manifest"));
 		if (c->release)
 			json_object_set_new(o, "release", json_string(c->release));
 		json_object_set_new(o, "namespace", json_string(c->ns));
-		json_object_set_new(o, "outcome", json_string(outcome_word(action, r[i].outcome)));
+		if (action == DM_ACTION_PLAN)
+			plan_json(o, c);
+		else
+			json_object_set_new(o, "outcome", json_string(outcome_word(action, r[i].outcome)));
 		if (r[i].detail)
 			json_object_set_new(o, "detail", json_string(r[i].detail));
 		if (action == DM_ACTION_STATUS) {
@@ -409,19 +483,17 @@ static int print_json(const dm_platform *p, dm_action action, const dm_run_resul
 					json_object_set_new(o, "helm", h);
 				}
 			}
-		} else {
+		} else if (action != DM_ACTION_PLAN) {
 			json_object_set_new(o, "seconds", json_real(r[i].seconds));
 		}
+		if (action == DM_ACTION_PLAN || u->dry_run)
+			json_object_set_new(o, "commands", cmds ? json_incref(cmds) : json_array());
 		json_array_append_new(list, o);
 	}
 	json_object_set_new(root, "components", list);
-	json_object_set_new(root, "ok", json_boolean(e == DM_OK));
-	/* --ndjson: the document ends the stream of events, on one line */
-	if (one_line_doc)
-		dm_json_print_line(root);
-	else
-		dm_json_print(root);
-	return 0;
+	if (u->commands && json_object_get(u->commands, ""))
+		json_object_set(root, "commands", json_object_get(u->commands, ""));
+	return dm_cli_json_print(root, code);
 }
 
 static void print_status_table(const dm_run_result *r, size_t n)
@@ -537,6 +609,7 @@ static int parse_words(options *o, const dm_cli_parser *args)
 		return dm_cli_usage_error("unknown command '%s' (plan, install, uninstall, status or images)",
 					  args->operands[0]);
 	o->action = (dm_action)i;
+	dm_cli_json_command(actions[i]);
 	for (int k = 1; k < args->noperands; k++)
 		o->only[o->n_only++] = args->operands[k];
 	return DM_CLI_GO_ON;
@@ -564,8 +637,6 @@ static int parse_args(options *o, int argc, char **argv)
 		return dm_cli_usage_error("--skip-gpu-check goes with install only");
 	if (o->dry_run && o->action == DM_ACTION_IMAGES)
 		return dm_cli_usage_error("images runs nothing on the cluster; it takes no --dry-run");
-	if (o->json && o->action == DM_ACTION_PLAN)
-		return dm_cli_usage_error("plan prints text; use --json with install, uninstall or status");
 	if (o->ndjson && o->action != DM_ACTION_INSTALL && o->action != DM_ACTION_UNINSTALL)
 		return dm_cli_usage_error("--ndjson goes with install and uninstall (status and images: --json)");
 	return DM_CLI_GO_ON;
@@ -603,11 +674,7 @@ static dm_err find_programs(run *r, const options *o)
 
 static dm_err run_action(run *r, const options *o)
 {
-	ui u = { .action = o->action,
-		 .dry_run = o->dry_run,
-		 .json = o->json,
-		 .ndjson = o->ndjson,
-		 .verbosity = o->verbosity };
+	ui *u = &r->u;
 	dm_run_opts ro = DM_RUN_OPTS_INIT;
 	dm_k8s_opts ko = DM_K8S_OPTS_INIT;
 	dm_err e;
@@ -633,8 +700,15 @@ static dm_err run_action(run *r, const options *o)
 	ro.skip_gpu_check = o->skip_gpu_check;
 	ro.on_command = on_command;
 	ro.on_component = on_component;
-	ro.ud = &u;
-	if (o->action == DM_ACTION_PLAN) {
+	ro.ud = u;
+	u->action = o->action;
+	u->dry_run = o->dry_run;
+	u->json = o->json;
+	u->ndjson = o->ndjson;
+	u->verbosity = o->verbosity;
+	if (o->json && (o->action == DM_ACTION_PLAN || o->dry_run) && !(u->commands = json_object()))
+		return dm_nomem();
+	if (o->action == DM_ACTION_PLAN && !o->json) {
 		const dm_project *pj = dm_flavour_project(r->f);
 
 		printf("flavour %s (namespace %s, root %s)\n", pj->file, pj->k8s_namespace, pj->root);
@@ -649,17 +723,12 @@ static int report_images(const run *r, const options *o, dm_err e)
 	size_t n = dm_platform_count(r->p), failed = 0;
 	dm_buf which = DM_BUF_INIT;
 	char **images = NULL;
+	int code = dm_cli_exit_code(e);
 	dm_err me;
 
 	if ((me = dm_run_results_images(&images, r->res, n)))
 		return dm_cli_fail(me);
-	if (o->json) {
-		json_t *list = json_array();
-
-		for (size_t i = 0; images[i]; i++)
-			json_array_append_new(list, json_string(images[i]));
-		dm_json_print(list);
-	} else {
+	if (!o->json) {
 		for (size_t i = 0; images[i]; i++)
 			printf("%s\n", images[i]);
 	}
@@ -667,14 +736,68 @@ static int report_images(const run *r, const options *o, dm_err e)
 		if (r->res[i].outcome != DM_OUTCOME_OK)
 			dm_buf_printf(&which, "%s%s", failed++ ? ", " : "", r->res[i].component->name);
 	}
-	if (failed)
-		dm_warn("images: the list is partial: %zu of %zu components could not be rendered (%s)", failed, n,
-			dm_buf_str(&which));
+	if (failed) {
+		char line[1024];
+
+		snprintf(line, sizeof(line),
+			 "images: the list is partial: %zu of %zu components could not be rendered (%s)", failed, n,
+			 dm_buf_str(&which));
+		dm_warn("%s", line);
+		dm_cli_json_note_error(line, "partial");
+	}
+	if (o->json) {
+		json_t *list = json_array();
+
+		for (size_t i = 0; images[i]; i++)
+			json_array_append_new(list, json_string(images[i]));
+		code = dm_cli_json_print(json_pack("{s:o}", "images", list), code);
+	}
 	dm_buf_release(&which);
 	dm_strv_free(images);
 	if (e == DM_ERR_PARTIAL)
 		dm_err_clear();
-	return dm_cli_exit_code(e);
+	return code;
+}
+
+/* --json (and --ndjson's last line): the error first, since the document carries it; the
+ * summary and the lines of what failed on stderr as without --json; the exit code. */
+static int report_json(const run *r, const options *o, dm_err e)
+{
+	size_t n = dm_platform_count(r->p);
+	const dm_run_result *first = NULL;
+	char why[2048], line[2600];
+	int code = e && e != DM_ERR_PARTIAL ? dm_cli_fail(e) : dm_cli_exit_code(e);
+
+	if (!o->dry_run && (e == DM_OK || e == DM_ERR_PARTIAL) &&
+	    (o->action == DM_ACTION_INSTALL || o->action == DM_ACTION_UNINSTALL))
+		print_summary(o->action, r->res, n, o->verbosity);
+	if (e != DM_ERR_PARTIAL)
+		return print_json(r->p, &r->u, r->res, n, code);
+	/* the envelope's error: the line of the first failed (else skipped, not deployed) component */
+	for (size_t i = 0; i < n; i++) {
+		const dm_run_result *x = &r->res[i];
+
+		if (x->outcome == DM_OUTCOME_OK)
+			continue;
+		if (o->action == DM_ACTION_STATUS) /* no table: each one said */
+			dm_warn("%s: %s", x->component->name,
+				one_line(why, sizeof(why),
+					 x->detail   ? x->detail
+					 : x->status ? x->status
+						     : "no status"));
+		if (!first || (first->outcome != DM_OUTCOME_FAILED && x->outcome == DM_OUTCOME_FAILED))
+			first = x;
+	}
+	one_line(why, sizeof(why), first->detail ? first->detail : first->status ? first->status : "");
+	if (first->outcome == DM_OUTCOME_FAILED && o->action != DM_ACTION_STATUS)
+		snprintf(line, sizeof(line), "%s: %s after %.1f s: %s", first->component->name,
+			 outcome_word(o->action, first->outcome), first->seconds, *why ? why : "failed");
+	else
+		snprintf(line, sizeof(line), "%s: %s", first->component->name,
+			 *why ? why : outcome_word(o->action, first->outcome));
+	dm_err_clear();
+	dm_cli_json_note_error(line, "partial");
+	return print_json(r->p, &r->u, r->res, n, code);
 }
 
 /* What the run did, on stdout and stderr; the exit code. */
@@ -689,8 +812,8 @@ static int report(const run *r, const options *o, dm_err e)
 		return DM_EXIT_INTERRUPTED;
 	}
 	if (r->res && o->json)
-		print_json(r->p, o->action, r->res, n, e, o->ndjson);
-	else if (r->res && o->action == DM_ACTION_STATUS && !o->dry_run)
+		return report_json(r, o, e);
+	if (r->res && o->action == DM_ACTION_STATUS && !o->dry_run)
 		print_status_table(r->res, n);
 	/* no summary when the run could not start (kubeconfig, helm): the error alone says it */
 	if (r->res && !o->dry_run && (e == DM_OK || e == DM_ERR_PARTIAL) &&
@@ -725,6 +848,7 @@ static void run_release(run *r)
 	free(r->kubectl);
 	dm_k8s_current_release(&r->cur);
 	dm_gpu_images_free(r->gpu_images);
+	json_decref(r->u.commands);
 }
 
 int main(int argc, char **argv)
@@ -735,9 +859,11 @@ int main(int argc, char **argv)
 	int code;
 
 	dm_cli_init("dm-helm");
+	if (dm_cli_argv_has(argc, argv, "--json") || dm_cli_argv_has(argc, argv, "--ndjson"))
+		dm_cli_json_set(dm_cli_argv_has(argc, argv, "--ndjson") ? DM_CLI_JSON_LINES : DM_CLI_JSON_DOC);
 	if ((code = parse_args(&o, argc, argv)) != DM_CLI_GO_ON) {
 		free(o.only);
-		return code;
+		return dm_cli_finish(code);
 	}
 	dm_cli_no_core();
 	/* from here on an interrupt stops what runs and is reported */
@@ -750,5 +876,5 @@ int main(int argc, char **argv)
 		code = report(&r, &o, run_action(&r, &o));
 	run_release(&r);
 	free(o.only);
-	return dm_cli_close_stdout(code);
+	return dm_cli_finish(code);
 }

@@ -38,7 +38,8 @@ enum {
 	OPT_CDIR,
 	OPT_KUBECONFIG,
 	OPT_CONTEXT,
-	OPT_IN_CLUSTER
+	OPT_IN_CLUSTER,
+	OPT_JSON
 };
 
 static const dm_cli_option option_table[] = {
@@ -54,6 +55,10 @@ static const dm_cli_option option_table[] = {
 	  "json: one object with every key of the Secret\n"
 	  "mc: an alias entry for the MinIO client's config.json\n"
 	  "alias: an entry for dm's alias file",
+	  0 },
+	{ OPT_JSON, "json", NULL,
+	  "one JSON document (docs/json.md): the Secret's name, namespace, endpoint and key names, and its "
+	  "values under \"data\" (with --key, that key's; with --alias, none)",
 	  0 },
 	{ OPT_ALIAS, "alias", "NAME",
 	  "write the keys as alias NAME into dm's alias file (0600) for dm-seed; also the name used by MC_HOST_ "
@@ -89,7 +94,7 @@ typedef struct {
 	const char *component, *secret, *ns, *key, *format, *alias, *endpoint, *ak_field, *sk_field;
 	const char *flavour, *root, *components_dir;
 	dm_k8s_opts k8s;
-	int verbosity;
+	int verbosity, json;
 } options;
 
 /* What main holds, released in one place (run_release). */
@@ -130,6 +135,7 @@ static int parse_args(options *o, int argc, char **argv)
 		case OPT_KUBECONFIG: o->k8s.kubeconfig = args.value; break;
 		case OPT_CONTEXT: o->k8s.context = args.value; break;
 		case OPT_IN_CLUSTER: o->k8s.in_cluster = 1; break;
+		case OPT_JSON: o->json = 1; break;
 		case 'v': o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1; break;
 		case 'q': o->verbosity = -1; break;
 		case 'h': return dm_cli_help(help_head, option_table, help_tail);
@@ -146,6 +152,8 @@ static int parse_args(options *o, int argc, char **argv)
 		return dm_cli_usage_error("name a COMPONENT or a Secret with --secret NAME");
 	if (o->component && o->secret)
 		return dm_cli_usage_error("give either COMPONENT or --secret NAME, not both");
+	if (o->json && o->format)
+		return dm_cli_usage_error("--json and --format both say what stdout carries: give one");
 	if (o->key && (o->format || o->alias))
 		return dm_cli_usage_error("--key prints one raw value; it does not go with --format or --alias");
 	if (o->format && strcmp(o->format, "env") != 0 && strcmp(o->format, "json") != 0 &&
@@ -180,17 +188,25 @@ static dm_err need_text(const dm_k8s_secret *s, const dm_k8s_secret_item *it, co
 	return DM_OK;
 }
 
-/* --format json: every key of the Secret */
-static dm_err format_json(dm_buf *out, const dm_k8s_secret *s)
+/* --format json: every key of the Secret (only, when not NULL: that key), as an object at
+ * the top (nested 0) or as the value of --json's "data" (nested 1, no final newline) */
+static dm_err format_json(dm_buf *out, const dm_k8s_secret *s, const char *only, int nested)
 {
+	const char *sep = nested ? ",\n    " : ",\n  ";
 	dm_err e = dm_buf_puts(out, "{");
+	size_t n = 0;
 
-	for (size_t i = 0; i < s->n && !e; i++)
-		if (!(e = need_text(s, &s->items[i], "json")) && !(e = dm_buf_puts(out, i ? ",\n  " : "\n  ")) &&
+	for (size_t i = 0; i < s->n && !e; i++) {
+		if (only && strcmp(s->items[i].key, only) != 0)
+			continue;
+		if (!(e = need_text(s, &s->items[i], "json")) && !(e = dm_buf_puts(out, n++ ? sep : sep + 1)) &&
 		    !(e = dm_json_put_string(out, s->items[i].key, strlen(s->items[i].key))) &&
 		    !(e = dm_buf_puts(out, ": ")))
 			e = dm_json_put_string(out, (const char *)s->items[i].value, s->items[i].len);
-	return e ? e : dm_buf_puts(out, s->n ? "\n}\n" : "}\n");
+	}
+	if (e)
+		return e;
+	return dm_buf_puts(out, !n ? (nested ? "}" : "}\n") : nested ? "\n  }" : "\n}\n");
 }
 
 /* The key pair as an alias named name (borrowed: valid while the Secret is). */
@@ -238,7 +254,7 @@ static dm_err choose_secret(run *r, const options *o)
 	}
 	r->secret_name = o->secret ? o->secret : r->comp.secret;
 	r->alias_name = o->alias ? o->alias : o->component ? o->component : r->secret_name;
-	r->fmt = o->format ? o->format : o->alias ? NULL : o->key ? NULL : "env";
+	r->fmt = o->format ? o->format : o->alias || o->key || o->json ? NULL : "env";
 	if (o->endpoint || (r->comp.endpoint && *r->comp.endpoint)) {
 		size_t n;
 
@@ -362,7 +378,7 @@ static dm_err key_pair(run *r, const options *o)
 	dm_err e;
 
 	if (r->fmt && strcmp(r->fmt, "json") == 0 && !o->alias)
-		return format_json(&r->out, r->sec);
+		return format_json(&r->out, r->sec, NULL, 0);
 	if ((e = dm_k8s_secret_pair(r->sec, akf, skf, &ak, &sk)) != DM_OK)
 		return akf || skf ? e
 				  : dm_fail(e, "%s; name them with --access-key-field and --secret-key-field",
@@ -380,7 +396,7 @@ static dm_err key_pair(run *r, const options *o)
 	if (declared && r->fmt && (!strcmp(r->fmt, "env") || !strcmp(r->fmt, "mc")))
 		a.url = (char *)declared;
 	if (r->fmt)
-		e = strcmp(r->fmt, "json") == 0  ? format_json(&r->out, r->sec)
+		e = strcmp(r->fmt, "json") == 0  ? format_json(&r->out, r->sec, NULL, 0)
 		    : strcmp(r->fmt, "env") == 0 ? dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_ENV)
 		    : strcmp(r->fmt, "mc") == 0  ? dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_MC)
 						 : dm_alias_export(&r->out, &a, DM_ALIAS_EXPORT_FILE);
@@ -404,6 +420,45 @@ static void run_release(run *r)
 	free(r->endpoint);
 }
 
+/* What stdout carries: the raw value of --key, the forms of --format, the alias written; with
+ * --json, print_json does it (here only a missing --key is said). */
+static dm_err take(run *r, const options *o)
+{
+	if (o->key && (!o->json || !dm_k8s_secret_find(r->sec, o->key)))
+		return one_key(r, o->key);
+	if (o->key || (o->json && !o->alias))
+		return DM_OK;
+	return key_pair(r, o);
+}
+
+/* --json: what was read, and the values asked for (not through jansson: see dm_json_print_raw). */
+static dm_err print_json(run *r, const options *o)
+{
+	json_t *doc = json_object(), *keys = json_array();
+	char *path = NULL;
+	dm_err e = DM_OK;
+
+	for (size_t i = 0; i < r->sec->n; i++)
+		json_array_append_new(keys, json_string(r->sec->items[i].key));
+	json_object_set_new(doc, "component", o->component ? json_string(o->component) : json_null());
+	json_object_set_new(doc, "secret", json_string(r->secret_name));
+	json_object_set_new(doc, "namespace", json_string(r->ns));
+	json_object_set_new(doc, "endpoint", r->endpoint ? json_string(r->endpoint) : json_null());
+	json_object_set_new(doc, "keys", keys);
+	if (o->alias) {
+		path = dm_alias_file_path();
+		json_object_set_new(doc, "alias", json_pack("{s:s, s:s?}", "name", o->alias, "file", path));
+		free(path);
+		return dm_cli_json_print(doc, DM_EXIT_OK) ? DM_ERR_IO : DM_OK;
+	}
+	json_object_set_new(doc, "alias", json_null());
+	if ((e = format_json(&r->out, r->sec, o->key, 1))) {
+		json_decref(doc);
+		return e;
+	}
+	return dm_cli_json_print_raw(doc, DM_EXIT_OK, "data", r->out.data, r->out.len) ? DM_ERR_IO : DM_OK;
+}
+
 int main(int argc, char **argv)
 {
 	options o = { 0 };
@@ -412,19 +467,23 @@ int main(int argc, char **argv)
 	dm_err e;
 
 	dm_cli_init("dm-secrets");
+	if (dm_cli_argv_has(argc, argv, "--json")) /* a usage error is a document too */
+		dm_cli_json_set(DM_CLI_JSON_DOC);
 	if ((code = parse_args(&o, argc, argv)) != DM_CLI_GO_ON)
-		return code;
+		return dm_cli_finish(code);
 	dm_cli_set_verbosity(o.verbosity);
 	/* kubeconfig tokens and keys are secrets too: no core from here on */
 	dm_cli_no_core();
 
-	if ((e = load_flavour(&r, &o)) || (e = read_secret(&r, &o)) ||
-	    (e = o.key ? one_key(&r, o.key) : key_pair(&r, &o)))
+	if ((e = load_flavour(&r, &o)) || (e = read_secret(&r, &o)) || (e = take(&r, &o)))
 		code = e == DM_ERR_USAGE ? dm_cli_usage_error("%s", dm_err_detail()) : dm_cli_fail(e);
+	else if (o.json)
+		code = (e = print_json(&r, &o)) == DM_OK ? DM_EXIT_OK : e == DM_ERR_IO ? DM_EXIT_FAIL : dm_cli_fail(e);
 	else if (r.out.len && fwrite(r.out.data, 1, r.out.len, stdout) != r.out.len)
 		code = (dm_cli_close_stdout(DM_EXIT_OK), DM_EXIT_FAIL); /* it says why */
 	else
-		code = dm_cli_close_stdout(DM_EXIT_OK);
+		code = DM_EXIT_OK;
+	code = dm_cli_finish(code);
 	run_release(&r);
 	dm_log_forget_secrets();
 	return code;

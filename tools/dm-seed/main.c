@@ -78,9 +78,7 @@ enum {
 	OPT_SK_FIELD,
 	OPT_ENDPOINT,
 	OPT_IMAGE,
-	OPT_NAMESPACE,
 	OPT_JOB_NAME,
-	OPT_FLAVOUR,
 	OPT_COMPONENT,
 	OPT_JOB_FORM,
 	OPT_HOST_NETWORK,
@@ -89,7 +87,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_KUBECONFIG,
 	OPT_CONTEXT,
-	OPT_ROOT
+	OPT_ROOT,
+	OPT_DRY_RUN
 };
 
 /* What --k8s-job does with an option (its tag in option_table).  Every option that
@@ -122,7 +121,7 @@ static const dm_cli_option option_table[] = {
 	  "never; bytes the server refused (BadDigest) are read again",
 	  JOB_CARRY },
 	{ OPT_CONNECT_TIMEOUT, "connect-timeout", "DUR", "give up connecting after DUR (default 10s)", JOB_CARRY },
-	{ 'n', "dry-run", NULL, "show what would be uploaded or deleted; change nothing", JOB_CARRY },
+	{ OPT_DRY_RUN, "dry-run", NULL, "show what would be uploaded or deleted; change nothing", JOB_CARRY },
 	{ OPT_DELETE, "delete", NULL, "delete objects under the prefix that have no local file", JOB_CARRY },
 	{ OPT_MAX_DELETE, "max-delete", "N",
 	  "--delete: delete at most N objects, or none (exit 1, uploads done); 0: none; all: no limit "
@@ -161,7 +160,7 @@ static const dm_cli_option option_table[] = {
 	  "the platform's component whose Secret, key names, in-cluster endpoint and namespace the options below "
 	  "default to, read as dm-secrets reads it (default minio)",
 	  JOB_MANIFEST },
-	{ OPT_FLAVOUR, "flavour", "FILE",
+	{ 'f', "flavour", "FILE",
 	  "the flavour of that component (default: $DM_FLAVOUR, else "
 	  "flavours/default.yaml of the platform root)",
 	  JOB_MANIFEST },
@@ -170,7 +169,8 @@ static const dm_cli_option option_table[] = {
 	{ OPT_AK_FIELD, "access-key-field", "F", "its key holding the access key", JOB_MANIFEST },
 	{ OPT_SK_FIELD, "secret-key-field", "F", "its key holding the secret key", JOB_MANIFEST },
 	{ OPT_ENDPOINT, "endpoint", "URL", "the S3 endpoint as the pods reach it", JOB_MANIFEST },
-	{ OPT_NAMESPACE, "namespace", "NS", "the Jobs' namespace", JOB_MANIFEST },
+	{ 'n', "namespace", "NS", "the Jobs' namespace (-n is the namespace in every dm tool, as in kubectl)",
+	  JOB_MANIFEST },
 	{ OPT_IMAGE, "image", "IMAGE",
 	  "the pods' image (default localhost/dm:" DM_VERSION ", dm's image as 'make image' names it; push it to "
 	  "the cluster's registry and name it here)",
@@ -249,10 +249,7 @@ static void print_event(const dm_seed_item *it)
 		       it->key, "size", (json_int_t)it->size);
 	if (ev && it->reason)
 		json_object_set_new(ev, "reason", json_string(it->reason));
-	if (ev && json_dumpf(ev, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
-		fputc('\n', stdout);
-	fflush(stdout);
-	json_decref(ev);
+	dm_json_print_line(ev);
 }
 
 static void on_item(const dm_seed_item *it, void *ud)
@@ -477,28 +474,25 @@ static void print_summary(const output *out, const dm_seed_opts *o, const dm_see
 		fprintf(stderr, "dm-seed: dry run: --delete would remove %llu object(s), %s\n",
 			(unsigned long long)out->would_delete, b);
 	}
-	if (e == DM_ERR_PARTIAL)
-		fprintf(stderr, "dm-seed: error: %llu file(s) failed: see the lines above\n",
-			(unsigned long long)sum->failed);
+	if (e == DM_ERR_PARTIAL) /* through the log: the --json envelope's error */
+		dm_error("%llu file(s) failed: see the lines above", (unsigned long long)sum->failed);
 }
 
-/* The --json document of a run; error: the run's error detail, or NULL. */
+/* The --json document of a run, without the envelope (dm_cli_json_print adds it, with the error). */
 static json_t *result_doc(const output *out, const dm_seed_opts *o, const dm_seed_summary *sum, const char *source,
-			  const char *target, int code, const char *error)
+			  const char *target)
 {
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, "
-				"s:i, s:O, s:O}",
-				"tool", "dm-seed", "source", source, "target", target, "dry_run", o->dry_run, "verify",
-				o->verify_only, "delete", o->delete_stale, "files", (json_int_t)sum->files_seen,
-				"uploaded", (json_int_t)sum->uploaded, "skipped", (json_int_t)sum->skipped, "failed",
-				(json_int_t)sum->failed, "deleted", (json_int_t)sum->deleted, "kept",
-				(json_int_t)sum->kept, "verified", (json_int_t)sum->verified, "buckets_created",
-				(json_int_t)sum->buckets_created, "bytes_uploaded", (json_int_t)sum->bytes_uploaded,
-				"bytes_seen", (json_int_t)sum->bytes_seen, "seconds", sum->seconds, "exit_code", code,
-				"failures", out->failures, "warnings", out->warnings);
+	json_t *doc =
+		json_pack("{s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, "
+			  "s:O, s:O}",
+			  "source", source, "target", target, "dry_run", o->dry_run, "verify", o->verify_only, "delete",
+			  o->delete_stale, "files", (json_int_t)sum->files_seen, "uploaded", (json_int_t)sum->uploaded,
+			  "skipped", (json_int_t)sum->skipped, "failed", (json_int_t)sum->failed, "deleted",
+			  (json_int_t)sum->deleted, "kept", (json_int_t)sum->kept, "verified",
+			  (json_int_t)sum->verified, "buckets_created", (json_int_t)sum->buckets_created,
+			  "bytes_uploaded", (json_int_t)sum->bytes_uploaded, "bytes_seen", (json_int_t)sum->bytes_seen,
+			  "seconds", sum->seconds, "failures", out->failures, "warnings", out->warnings);
 
-	if (doc && error)
-		json_object_set_new(doc, "error", json_string(error));
 	if (doc && out->verbosity > 0)
 		json_object_set(doc, "items", out->items);
 	if (doc && o->dry_run && o->delete_stale)
@@ -577,8 +571,7 @@ static int apply_jobs(dm_seed_job *job, int form_given, const dm_k8s_opts *ko, u
 			"before a rerun: kubectl -n %s delete jobs -l %s=%s\n",
 			job->ns, DM_SEED_JOB_LABEL, job->name, job->ns, DM_SEED_JOB_LABEL, job->name);
 	if (out->json) {
-		json_t *doc = result_doc(out, o, &res.summary, source, target, code,
-					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL);
+		json_t *doc = result_doc(out, o, &res.summary, source, target);
 		json_t *shards = json_array();
 
 		for (unsigned i = 0; doc && shards && i < res.nshards; i++) {
@@ -603,8 +596,7 @@ static int apply_jobs(dm_seed_job *job, int form_given, const dm_k8s_opts *ko, u
 		} else {
 			json_decref(shards);
 		}
-		if (dm_json_print(doc) && code == DM_EXIT_OK)
-			code = DM_EXIT_FAIL;
+		code = dm_cli_json_print(doc, code);
 	}
 done:
 	dm_seed_job_result_release(&res);
@@ -846,7 +838,7 @@ static int take_seed_option(args *a, int c, const char *v)
 			return dm_cli_usage_error("--connect-timeout: invalid duration '%s' (e.g. 5s, 500ms)", v);
 		a->cfg.connect_timeout_ms = (long)n;
 		break;
-	case 'n': a->o.dry_run = 1; break;
+	case OPT_DRY_RUN: a->o.dry_run = 1; break;
 	case OPT_DELETE: a->o.delete_stale = 1; break;
 	case OPT_MAX_DELETE: {
 		char *end;
@@ -909,9 +901,9 @@ static int take_job_option(args *a, int c, const char *v)
 	case OPT_SK_FIELD: a->job.secret_key_field = v; break;
 	case OPT_ENDPOINT: a->job.endpoint = v; break;
 	case OPT_IMAGE: a->job.image = v; break;
-	case OPT_NAMESPACE: a->job.ns = v; break;
+	case 'n': a->job.ns = v; break;
 	case OPT_JOB_NAME: a->job.name = v; break;
-	case OPT_FLAVOUR: a->flavour_file = v; break;
+	case 'f': a->flavour_file = v; break;
 	case OPT_ROOT: a->root = v; break;
 	case OPT_COMPONENT: a->component = v; break;
 	case OPT_JOB_FORM:
@@ -967,6 +959,10 @@ static int parse_args(args *a, output *out, int argc, char **argv)
 		return code;
 	if (c == DM_CLI_BAD)
 		return DM_EXIT_USAGE;
+	/* before the operands: "dm-seed -n data/ minio/b", meant as a dry run, took data/ as -n's value */
+	if (a->job.ns && !a->k8s_job)
+		return dm_cli_usage_error("-n/--namespace NS is the Jobs' namespace: it goes with --k8s-job N "
+					  "(a dry run is --dry-run)");
 	if (cl.noperands == 0 && a->k8s_job)
 		return dm_cli_usage_error("--k8s-job needs SOURCE and TARGET");
 	if (cl.noperands == 0) /* the project's data into the platform's lake: run_project */
@@ -1121,14 +1117,6 @@ static void lake_close(lake *l)
 	dm_alias_free(l->alias);
 }
 
-/* --ndjson's last line: the --json document, compact; drops doc. */
-static void print_line(json_t *doc)
-{
-	if (doc && json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0)
-		fputc('\n', stdout);
-	json_decref(doc);
-}
-
 /* One seed: a->source into a->bucket/a->prefix, with its summary.  The exit code. */
 static int seed_one(args *a, output *out, dm_s3 *s3)
 {
@@ -1159,12 +1147,8 @@ static int seed_one(args *a, output *out, dm_s3 *s3)
 	if (e && e != DM_ERR_PARTIAL)
 		dm_cli_fail(e);
 	print_summary(out, &a->o, &sum, e);
-	if (out->ndjson)
-		print_line(result_doc(out, &a->o, &sum, a->source, a->target, code,
-				      e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
-	else if (out->json)
-		dm_json_print(result_doc(out, &a->o, &sum, a->source, a->target, code,
-					 e && e != DM_ERR_PARTIAL ? dm_err_detail() : NULL));
+	if (out->json) /* --ndjson: on one line (dm_cli_json_set) */
+		code = dm_cli_json_print(result_doc(out, &a->o, &sum, a->source, a->target), code);
 	return code;
 }
 
@@ -1235,7 +1219,15 @@ int main(int argc, char **argv)
 
 	dm_cli_init("dm-seed");
 	dm_cli_no_core();
+	/* a usage error is a document too, but not where --json is for the pods of printed Jobs */
+	if ((dm_cli_argv_has(argc, argv, "--json") || dm_cli_argv_has(argc, argv, "--ndjson")) &&
+	    (!dm_cli_argv_has(argc, argv, "--k8s-job") || dm_cli_argv_has(argc, argv, "--apply")))
+		dm_cli_json_set(dm_cli_argv_has(argc, argv, "--ndjson") ? DM_CLI_JSON_LINES : DM_CLI_JSON_DOC);
 	code = parse_args(&a, &out, argc, argv);
+	if (code == DM_CLI_GO_ON)
+		dm_cli_json_set(!out.json || (a.k8s_job && !a.apply) ? DM_CLI_JSON_OFF
+				: out.ndjson                         ? DM_CLI_JSON_LINES
+								     : DM_CLI_JSON_DOC);
 	if (code == DM_CLI_GO_ON) {
 		dm_cli_set_verbosity(out.verbosity < 0 ? -1 : out.verbosity > 1 ? 2 : out.verbosity);
 		out.failures = json_array();
@@ -1254,5 +1246,5 @@ int main(int argc, char **argv)
 	json_decref(out.items);
 	json_decref(out.would_delete_keys);
 	dm_log_forget_secrets();
-	return dm_cli_close_stdout(code);
+	return dm_cli_finish(code);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include <dm/err.h>
+#include <dm/json.h>
 #include <dm/k8s.h>
 
 #ifdef __cplusplus
@@ -151,6 +152,53 @@ const char *dm_cli_version_string(void);
 
 /* Prints "PROG VERSION" on stdout; returns dm_cli_close_stdout(0). */
 int dm_cli_version(void);
+
+/* ---- --json (tools/common/json.c; the envelope is documented in docs/json.md) ----
+ *
+ * Every --json document is one object whose first keys are the envelope: "tool", "version",
+ * "command" (the subcommand, or null), "ok" (exit_code == 0), "exit_code" and "error" (null,
+ * or {"message", "kind", "code"}: the last error the tool reported on stderr, kind from the
+ * exit code, code a dm_err_name or null); the command's own keys follow. */
+
+typedef enum {
+	DM_CLI_JSON_OFF = 0, /* text */
+	DM_CLI_JSON_DOC,     /* one indented document */
+	DM_CLI_JSON_LINES    /* the document on one line (after --ndjson's event lines) */
+} dm_cli_json_mode;
+
+/* Whether word ("--json") is on the command line before any "--", alone or as word=VALUE:
+ * how a tool knows, before its options are parsed, that even a usage error is a document. */
+int dm_cli_argv_has(int argc, char *const *argv, const char *word);
+
+/* The run's mode (DM_CLI_JSON_OFF until set; --help and --version set it off). */
+void dm_cli_json_set(dm_cli_json_mode mode);
+dm_cli_json_mode dm_cli_json_get(void);
+
+/* The envelope's "command" (borrowed: a static string or an argv word); NULL: none. */
+void dm_cli_json_command(const char *command);
+
+/* Records the envelope's error (message copied, code static or NULL); dm_cli_fail,
+ * dm_cli_usage_error and the log sink's error lines call it.  Thread-safe. */
+void dm_cli_json_note_error(const char *message, const char *code);
+
+/* A new object: the envelope for exit_code, then doc's keys (the envelope's win); drops
+ * doc.  NULL when out of memory. */
+json_t *dm_cli_json_envelope(json_t *doc, int exit_code);
+
+/* Prints the run's document: the envelope and doc's keys (doc NULL: the envelope alone), in
+ * the mode set; drops doc.  Returns exit_code, or 1 when it could not be written and
+ * exit_code was 0. */
+int dm_cli_json_print(json_t *doc, int exit_code);
+
+/* The same with one more key whose value is raw JSON text (dm_json_print_raw: secrets). */
+int dm_cli_json_print_raw(json_t *doc, int exit_code, const char *key, const char *raw, size_t n);
+
+/* Whether the document was printed. */
+int dm_cli_json_printed(void);
+
+/* The end of main: `return dm_cli_finish(code);`.  With --json and no document printed yet
+ * (the run stopped before it), prints the envelope alone; then dm_cli_close_stdout(code). */
+int dm_cli_finish(int code);
 
 #ifdef __cplusplus
 }
