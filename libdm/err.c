@@ -8,6 +8,9 @@
 #define DETAIL_MAX 2048
 
 static _Thread_local char detail[DETAIL_MAX];
+static _Thread_local dm_hint hint_id;
+static _Thread_local unsigned long long hint_n;
+static dm_hint_text_fn hint_text;
 
 const char *dm_strerror(dm_err err)
 {
@@ -45,13 +48,58 @@ const char *dm_err_name(dm_err err)
 	return (unsigned)err < sizeof(names) / sizeof(names[0]) ? names[err] : "unknown";
 }
 
-dm_err dm_vfail(dm_err err, const char *fmt, va_list ap)
+/* The detail is the message, then the hint's wording; both redacted. */
+static dm_err vfail_hint(dm_err err, dm_hint hint, unsigned long long n, const char *fmt, va_list ap)
 {
 	char raw[DETAIL_MAX];
+	size_t len;
 
 	vsnprintf(raw, sizeof(raw), fmt, ap);
+	len = strlen(raw);
+	if (hint != DM_HINT_NONE)
+		dm_hint_text(hint, n, raw + len, sizeof(raw) - len);
 	dm_redact(detail, sizeof(detail), raw);
+	hint_id = hint;
+	hint_n = n;
 	return err;
+}
+
+dm_err dm_vfail(dm_err err, const char *fmt, va_list ap)
+{
+	return vfail_hint(err, DM_HINT_NONE, 0, fmt, ap);
+}
+
+dm_err dm_fail_hint(dm_err err, dm_hint hint, unsigned long long n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_hint(err, hint, n, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void dm_err_set_hint_text(dm_hint_text_fn fn)
+{
+	hint_text = fn;
+}
+
+const char *dm_hint_text(dm_hint hint, unsigned long long n, char *out, size_t size)
+{
+	if (!size)
+		return out;
+	out[0] = '\0';
+	if (hint != DM_HINT_NONE && hint_text)
+		hint_text(hint, n, out, size);
+	out[size - 1] = '\0';
+	return out;
+}
+
+dm_hint dm_err_hint(unsigned long long *n)
+{
+	if (n)
+		*n = hint_n;
+	return hint_id;
 }
 
 dm_err dm_fail(dm_err err, const char *fmt, ...)
@@ -77,4 +125,6 @@ const char *dm_err_detail(void)
 void dm_err_clear(void)
 {
 	detail[0] = '\0';
+	hint_id = DM_HINT_NONE;
+	hint_n = 0;
 }

@@ -28,3 +28,6 @@ dm_unit_test(test_target ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_target.c)
 # the tools' option tables (tools/common/options.c): parsing and --help
 dm_unit_test(test_cli_options ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_cli_options.c)
 target_link_libraries(test_cli_options PRIVATE dmcli)
+# remedy hints: libdm records which remedy applies, the tools' one table words it (tools/common/hints.c)
+dm_unit_test(test_err_hint ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_err_hint.c)
+target_link_libraries(test_err_hint PRIVATE dmcli)

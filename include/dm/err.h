@@ -9,6 +9,7 @@
 #define DM_ERR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,8 +61,53 @@ dm_err dm_nomem(void);
  * thread's next dm_fail or dm_err_clear.  Never NULL. */
 const char *dm_err_detail(void);
 
-/* Clears this thread's detail. */
+/* Clears this thread's detail (and its hint). */
 void dm_err_clear(void);
+
+/* ---- remedy hints ----
+ *
+ * Many failures have a remedy that is one of the calling tool's flags ("raise --part-size").
+ * libdm never names a flag: it records which remedy applies, as a hint id and at most one
+ * number, and the tools' layer turns that into its own wording (one table, in the tools).
+ * A detail set with dm_fail_hint ends where the hint's text goes: the text starts with its
+ * own separator (" (...)", "; ...", ": ..."). */
+typedef enum {
+	DM_HINT_NONE = 0,
+	DM_HINT_PART_SIZE = 1,         /* a file needs more parts than S3 allows: larger parts */
+	DM_HINT_DELETE_NEEDS_DIR = 2,  /* deleting stale objects needs a folder as the source */
+	DM_HINT_MAX_DELETE = 3,        /* a delete limit refused N deletions; n: the limit that allows them */
+	DM_HINT_CONTEXT = 4,           /* no current context: choose one */
+	DM_HINT_KUBECONFIG = 5,        /* no kubeconfig: name one, or use the service account */
+	DM_HINT_TIMEOUT = 6,           /* a program ran past the time limit the user set */
+	DM_HINT_WITH_NEEDS = 7,        /* a component needs another that the flavour does not select */
+	DM_HINT_WITH_NEEDS_ADDS = 8,   /* a chosen component is not part of the flavour */
+	DM_HINT_ROOT = 9,              /* no platform root found: name one */
+	DM_HINT_ROOT_GIVEN = 10,       /* the platform root named by the user is wrong */
+	DM_HINT_DELETE_NAMESPACE = 11, /* the namespace is not dm's to delete */
+	DM_HINT_SKIP_GPU_CHECK = 12,   /* the GPU check could not run: it can be skipped */
+	DM_HINT_SKIP_GPU_REFUSED = 13  /* n components refused for want of a GPU: the check can be skipped */
+} dm_hint;
+
+/* Writes the wording of a hint into out (size bytes, always terminated): "" without a hint
+ * or without wording for it. */
+typedef void (*dm_hint_text_fn)(dm_hint hint, unsigned long long n, char *out, size_t size);
+
+/* Sets the process's hint wording (the tools' layer does, once, before any thread starts);
+ * NULL: none, details end without hints. */
+void dm_err_set_hint_text(dm_hint_text_fn fn);
+
+/* The wording of hint (with n) into out, as the function set above writes it ("" without one).
+ * For messages that are not error details (a per-file report line).  Returns out. */
+const char *dm_hint_text(dm_hint hint, unsigned long long n, char *out, size_t size);
+
+/* dm_fail, recording the remedy hint (and its number n): the detail is the message followed by
+ * the hint's wording, when one is set. */
+dm_err dm_fail_hint(dm_err err, dm_hint hint, unsigned long long n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* This thread's hint of the last dm_fail/dm_fail_hint (DM_HINT_NONE after dm_fail), and its
+ * number into *n when n is not NULL. */
+dm_hint dm_err_hint(unsigned long long *n);
 
 #ifdef __cplusplus
 }

@@ -509,8 +509,8 @@ static dm_err resolve(merged *m, const char *want, dm_k8s_config *c)
 
 	if (!ctxname) {
 		context_names(m, &names);
-		e = dm_fail(DM_ERR_CONFIG, "no current-context in %s; choose one with --context (contexts: %s)",
-			    dm_buf_str(&m->files), dm_buf_str(&names));
+		e = dm_fail_hint(DM_ERR_CONFIG, DM_HINT_CONTEXT, 0, "no current-context in %s (contexts: %s)",
+				 dm_buf_str(&m->files), dm_buf_str(&names));
 		goto done;
 	}
 	ctx = named_find(&m->contexts, ctxname);
@@ -734,10 +734,8 @@ dm_err dm_k8s_config_load(dm_k8s_config **out, const dm_k8s_opts *o)
 				goto done;
 		}
 		if (!m.ndocs) {
-			e = dm_fail(DM_ERR_CONFIG,
-				    "none of the KUBECONFIG files exists ('%s'); use --kubeconfig FILE "
-				    "or --in-cluster",
-				    env);
+			e = dm_fail_hint(DM_ERR_CONFIG, DM_HINT_KUBECONFIG, 0,
+					 "none of the KUBECONFIG files exists ('%s')", env);
 			goto done;
 		}
 	} else {
@@ -754,10 +752,8 @@ dm_err dm_k8s_config_load(dm_k8s_config **out, const dm_k8s_opts *o)
 			goto done;
 		}
 		if (access(home_cfg, F_OK) != 0) {
-			e = dm_fail(DM_ERR_CONFIG,
-				    "no kubeconfig: '%s' does not exist and KUBECONFIG is not set; "
-				    "use --kubeconfig FILE or --in-cluster",
-				    home_cfg);
+			e = dm_fail_hint(DM_ERR_CONFIG, DM_HINT_KUBECONFIG, 0,
+					 "no kubeconfig: '%s' does not exist and KUBECONFIG is not set", home_cfg);
 			goto done;
 		}
 		if ((e = dm_yaml_load_file(&doc, home_cfg)) != DM_OK)

@@ -944,10 +944,10 @@ static dm_err close_over_needs(dm_platform *p, unsigned char *sel, const dm_plat
 				}
 			}
 			if (nmiss) {
-				e = dm_fail(DM_ERR_CONFIG,
-					    "%s: component '%s' needs %s, which the flavour does not select "
-					    "(add %s to project.flavour, or use --with-needs)",
-					    pj->file, c->name, dm_buf_str(&miss), nmiss > 1 ? "them" : "it");
+				e = dm_fail_hint(DM_ERR_CONFIG, DM_HINT_WITH_NEEDS, 0,
+						 "%s: component '%s' needs %s, which the flavour does not select: "
+						 "add %s to project.flavour",
+						 pj->file, c->name, dm_buf_str(&miss), nmiss > 1 ? "them" : "it");
 				dm_buf_release(&miss);
 				return e;
 			}
@@ -1063,8 +1063,8 @@ static dm_err keep_only(dm_platform *p, const dm_platform_opts *o)
 		for (j = 0; j < p->n_order && p->order[j] != c; j++)
 			;
 		if (j == p->n_order)
-			return dm_fail(DM_ERR_USAGE, "component '%s' is not part of flavour '%s'%s", o->only[k],
-				       pj->file_name, o->with_needs ? "" : " (--with-needs adds needed ones)");
+			return dm_fail_hint(DM_ERR_USAGE, o->with_needs ? DM_HINT_NONE : DM_HINT_WITH_NEEDS_ADDS, 0,
+					    "component '%s' is not part of flavour '%s'", o->only[k], pj->file_name);
 	}
 	for (size_t j = 0; j < p->n_order; j++) {
 		if (in_list(o->only, p->order[j]->name))

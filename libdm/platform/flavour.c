@@ -80,16 +80,18 @@ const char *dm_root_source_name(dm_root_source s)
 	return "?";
 }
 
-/* A root that was named (--root, $DM_HOME) must be a platform: it holds components/. */
-static dm_err named_root(char **out, const char *dir, const char *what)
+/* A root that was named (by the caller, hint DM_HINT_ROOT_GIVEN, or by $DM_HOME) must be a
+ * platform: it holds components/. */
+static dm_err named_root(char **out, const char *dir, const char *what, dm_hint hint)
 {
 	char *abs = realpath(dir, NULL);
 
 	if (!abs)
-		return dm_fail(DM_ERR_CONFIG, "%s '%s': %s", what, dir, strerror(errno));
+		return dm_fail_hint(DM_ERR_CONFIG, hint, 0, "%s '%s': %s", what, dir, strerror(errno));
 	if (!has_components(abs)) {
 		free(abs);
-		return dm_fail(DM_ERR_CONFIG, "%s '%s' is no platform root: it holds no components/ folder", what, dir);
+		return dm_fail_hint(DM_ERR_CONFIG, hint, 0,
+				    "%s '%s' is no platform root: it holds no components/ folder", what, dir);
 	}
 	*out = abs;
 	return DM_OK;
@@ -104,11 +106,11 @@ dm_err dm_platform_root(char **out, dm_root_source *source, const char *given)
 	*out = NULL;
 	if (given) {
 		*source = DM_ROOT_GIVEN;
-		return named_root(out, given, "--root");
+		return named_root(out, given, "the folder", DM_HINT_ROOT_GIVEN);
 	}
 	if (home && *home) {
 		*source = DM_ROOT_ENV;
-		return named_root(out, home, "$DM_HOME");
+		return named_root(out, home, "$DM_HOME", DM_HINT_NONE);
 	}
 	cwd = getcwd(NULL, 0);
 	if (cwd && (*out = walk_up(cwd, has_marker))) {
@@ -122,10 +124,9 @@ dm_err dm_platform_root(char **out, dm_root_source *source, const char *given)
 		*out = strdup(DM_SHARE_DIR);
 		return *out ? DM_OK : nomem();
 	}
-	e = dm_fail(DM_ERR_NOTFOUND,
-		    "no platform found: no %s in '%s' or a folder above it, and none installed in '%s' "
-		    "(name its folder with --root DIR or $DM_HOME)",
-		    DM_PLATFORM_MARKER, cwd ? cwd : ".", DM_SHARE_DIR);
+	e = dm_fail_hint(DM_ERR_NOTFOUND, DM_HINT_ROOT, 0,
+			 "no platform found: no %s in '%s' or a folder above it, and none installed in '%s'",
+			 DM_PLATFORM_MARKER, cwd ? cwd : ".", DM_SHARE_DIR);
 	free(cwd);
 	return e;
 }
@@ -264,11 +265,10 @@ static dm_err flavour_root(dm_flavour *f, const char *given)
 	} else if ((root = walk_up(f->pj.dir, has_components))) {
 		f->pj.root_source = DM_ROOT_FLAVOUR;
 	} else if ((e = dm_platform_root(&root, &f->pj.root_source, NULL)) == DM_ERR_NOTFOUND) {
-		e = dm_fail(DM_ERR_CONFIG,
-			    "%s: no 'components' folder in '%s' or any folder above it, no %s at or above the "
-			    "working folder, none installed in '%s' (name the platform root with --root DIR "
-			    "or $DM_HOME)",
-			    f->pj.file, f->pj.dir, DM_PLATFORM_MARKER, DM_SHARE_DIR);
+		e = dm_fail_hint(DM_ERR_CONFIG, DM_HINT_ROOT, 0,
+				 "%s: no 'components' folder in '%s' or any folder above it, no %s at or above the "
+				 "working folder, none installed in '%s'",
+				 f->pj.file, f->pj.dir, DM_PLATFORM_MARKER, DM_SHARE_DIR);
 	}
 	if (e)
 		return e;

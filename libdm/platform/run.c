@@ -1649,10 +1649,8 @@ static dm_err ns_precheck(run_ctx *x, dm_k8s *k, const char *ns)
 		json_object_get(json_object_get(json_object_get(nsobj, "metadata"), "labels"), DM_MANAGED_LABEL));
 	if (!mark || strcmp(mark, "dm") != 0) {
 		json_decref(nsobj);
-		return dm_fail(DM_ERR_INVALID,
-			       "namespace '%s' was not created by dm (no label %s=dm): "
-			       "--delete-namespace deletes nothing",
-			       ns, DM_MANAGED_LABEL);
+		return dm_fail_hint(DM_ERR_INVALID, DM_HINT_DELETE_NAMESPACE, 0,
+				    "namespace '%s' was not created by dm (no label %s=dm)", ns, DM_MANAGED_LABEL);
 	}
 	json_decref(nsobj);
 	for (size_t s = 0; s < 2 && !e; s++) {
@@ -1680,10 +1678,9 @@ static dm_err ns_precheck(run_ctx *x, dm_k8s *k, const char *ns)
 		json_decref(list);
 	}
 	if (!e && n_others)
-		e = dm_fail(DM_ERR_INVALID,
-			    "namespace '%s' still holds Helm release%s %s, which %s not being "
-			    "uninstalled: --delete-namespace deletes nothing",
-			    ns, n_others > 1 ? "s" : "", dm_buf_str(&others), n_others > 1 ? "are" : "is");
+		e = dm_fail_hint(DM_ERR_INVALID, DM_HINT_DELETE_NAMESPACE, 0,
+				 "namespace '%s' still holds Helm release%s %s, which %s not being uninstalled", ns,
+				 n_others > 1 ? "s" : "", dm_buf_str(&others), n_others > 1 ? "are" : "is");
 	dm_buf_release(&others);
 	return e;
 }
@@ -1943,10 +1940,9 @@ static dm_err gpu_gate(run_ctx *x)
 		char detail[1024];
 
 		snprintf(detail, sizeof(detail), "%s", dm_err_detail());
-		e = dm_fail(e,
-			    "cannot read the nodes to check the GPUs that %zu component%s need: %s "
-			    "(--skip-gpu-check installs without the check)",
-			    gated, gated == 1 ? "" : "s", detail);
+		e = dm_fail_hint(e, DM_HINT_SKIP_GPU_CHECK, 0,
+				 "cannot read the nodes to check the GPUs that %zu component%s need: %s", gated,
+				 gated == 1 ? "" : "s", detail);
 		goto done;
 	}
 	for (size_t i = 0; i < x->n && !e; i++) {
@@ -1971,8 +1967,8 @@ static dm_err gpu_gate(run_ctx *x)
 		dm_buf_release(&why);
 	}
 	if (!e && refused)
-		e = dm_fail(DM_ERR_UNSUPPORTED, "%s; nothing was installed (--skip-gpu-check installs %s anyway)",
-			    dm_buf_str(&all) ? dm_buf_str(&all) : "", refused == 1 ? "it" : "them");
+		e = dm_fail_hint(DM_ERR_UNSUPPORTED, DM_HINT_SKIP_GPU_REFUSED, (unsigned long long)refused,
+				 "%s; nothing was installed", dm_buf_str(&all) ? dm_buf_str(&all) : "");
 done:
 	dm_buf_release(&all);
 	dm_gpu_cluster_free(cl);

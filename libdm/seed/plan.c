@@ -350,22 +350,21 @@ dm_err dm_plan_check_deletes(const dm_plan *p, uint64_t ndelete)
 	if (!p->o.max_delete_given) {
 		if (ndelete <= p->in_scope / 2)
 			return DM_OK;
-		return dm_fail(DM_ERR_FORBIDDEN,
-			       "refusing to delete %llu of the %llu objects under '%s/%s': more than half of them; "
-			       "nothing deleted (check SOURCE and TARGET; --max-delete %llu or --max-delete all "
-			       "allows it)",
-			       n, (unsigned long long)p->in_scope, p->o.bucket, p->o.prefix, n + before);
+		return dm_fail_hint(DM_ERR_FORBIDDEN, DM_HINT_MAX_DELETE, n + before,
+				    "refusing to delete %llu of the %llu objects under '%s/%s': more than half of "
+				    "them; "
+				    "nothing deleted; check SOURCE and TARGET",
+				    n, (unsigned long long)p->in_scope, p->o.bucket, p->o.prefix);
 	}
 	if (max == DM_SEED_MAX_DELETE_ALL || (before <= max && ndelete <= max - before))
 		return DM_OK;
 	if (before)
-		return dm_fail(DM_ERR_FORBIDDEN,
-			       "refusing to delete %llu objects under '%s/%s': with the %llu deleted before in this "
-			       "run, over --max-delete %llu; nothing deleted there (--max-delete %llu or all allows "
-			       "it)",
-			       n, p->o.bucket, p->o.prefix, before, max, n + before);
-	return dm_fail(DM_ERR_FORBIDDEN,
-		       "refusing to delete %llu objects under '%s/%s': over --max-delete %llu; nothing deleted "
-		       "(--max-delete %llu or --max-delete all allows it)",
-		       n, p->o.bucket, p->o.prefix, max, n);
+		return dm_fail_hint(DM_ERR_FORBIDDEN, DM_HINT_MAX_DELETE, n + before,
+				    "refusing to delete %llu objects under '%s/%s': with the %llu deleted before in "
+				    "this run, over the limit of %llu deletions; nothing deleted there",
+				    n, p->o.bucket, p->o.prefix, before, max);
+	return dm_fail_hint(DM_ERR_FORBIDDEN, DM_HINT_MAX_DELETE, n,
+			    "refusing to delete %llu objects under '%s/%s': over the limit of %llu deletions; "
+			    "nothing deleted",
+			    n, p->o.bucket, p->o.prefix, max);
 }

@@ -124,9 +124,12 @@ static void plan_file(run *r, const char *bucket, const dm_walk_entry *en, const
 		f->part_size = r->o->part_size ? r->o->part_size : dm_s3_part_size(f->size);
 		f->nparts = (int)dm_s3_part_count(f->size, f->part_size);
 		if (f->nparts > DM_S3_MAX_PARTS || f->size > DM_S3_MAX_OBJECT) {
+			char why[128], hint[64];
+
+			snprintf(why, sizeof(why), "needs more than 10,000 parts%s",
+				 dm_hint_text(DM_HINT_PART_SIZE, 0, hint, sizeof(hint)));
 			dm_queue_report(r, DM_SEED_FAILED, f->path, bucket, key, f->size,
-					f->size > DM_S3_MAX_OBJECT ? "larger than S3's 5 TiB object limit"
-								   : "needs more than 10,000 parts: raise --part-size");
+					f->size > DM_S3_MAX_OBJECT ? "larger than S3's 5 TiB object limit" : why);
 			dm_job_free(f);
 			return;
 		}
@@ -595,10 +598,8 @@ static dm_err check_destination(const dm_seed_opts *o, char **prefix, char ***bu
 	}
 	if (S_ISREG(st.st_mode) && o->delete_stale) {
 		free(p);
-		return dm_fail(DM_ERR_INVALID,
-			       "--delete needs a folder as SOURCE: '%s' is a file, and no other object under the "
-			       "prefix is its to delete",
-			       o->source);
+		return dm_fail_hint(DM_ERR_INVALID, DM_HINT_DELETE_NEEDS_DIR, 0,
+				    "'%s' is a file, and no other object under the prefix is its to delete", o->source);
 	}
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
 		free(p);

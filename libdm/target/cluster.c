@@ -89,8 +89,8 @@ static dm_err run_cmd(const dm_cluster_opts *o, const char *const *argv, int rep
 		fmt_duration(d, sizeof(d), timeout_ms);
 		e = dm_proc_format_argv(&line, argv) != DM_OK
 			    ? dm_nomem()
-			    : dm_fail(DM_ERR_TIMEOUT, "'%s' did not finish within %s (--timeout) and was stopped",
-				      dm_buf_str(&line), d);
+			    : dm_fail_hint(DM_ERR_TIMEOUT, DM_HINT_TIMEOUT, 0,
+					   "'%s' did not finish within %s and was stopped", dm_buf_str(&line), d);
 	}
 	dm_buf_release(&line);
 	return e;

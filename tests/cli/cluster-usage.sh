@@ -113,7 +113,7 @@ pass "missing minikube: a clear message"
 
 # --- timeouts ------------------------------------------------------------------------------------
 start_s=$(date +%s)
-DM_FAKE_STATUS_DELAY=20 expect_err 1 "status -p dmtest -o json' did not finish within 1s (--timeout) and was stopped" \
+DM_FAKE_STATUS_DELAY=20 expect_err 1 "status -p dmtest -o json' did not finish within 1s and was stopped (--timeout)" \
   -f "$F" --timeout 1s status
 [ $(( $(date +%s) - start_s )) -lt 8 ] || fail "status --timeout 1s took $(( $(date +%s) - start_s ))s"
 pass "a status that does not answer times out with a clear message"

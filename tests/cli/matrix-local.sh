@@ -20,7 +20,7 @@ if [ "$(id -u)" = 0 ]; then as_user=(setpriv --reuid=65534 --regid=65534 --clear
 # --- dm-seed ----------------------------------------------------------------------------------
 good_alias
 mx L01 dm-seed 3 "no arguments (the project's data), --root not a platform" \
-  "dm-seed: error: --root '<tmp>/src' is no platform root: it holds no components/ folder" -- --root "$SEED_SRC"
+  "dm-seed: error: the folder '<tmp>/src' is no platform root: it holds no components/ folder (--root)" -- --root "$SEED_SRC"
 mx L02 dm-seed 2 "SOURCE without a target" "dm-seed: error: missing TARGET" -- "$SEED_SRC"
 mx L03 dm-seed 2 "unknown flag --bogus" "dm-seed: error: unknown option '--bogus'" \
   -- --bogus "$SEED_SRC" mx/bucket

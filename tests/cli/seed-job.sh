@@ -167,7 +167,7 @@ job_env "$TMP/def4.yaml" | diff "$TMP/def4.want" - || fail "--component store"
 [ ! -s "$TMP/out" ] || fail "--component bare printed a manifest"
 # no platform files and no --endpoint: a usage error that names what to give, never the alias's URL
 (cd "$DM_TEST_CWD" && MC_HOST_x=http://ak:sk@127.0.0.1:9000 run_rc 2 "$SEED" --k8s-job 2 --pvc p --secret s lake x/bkt)
-[ "$(head -1 "$TMP/err")" = "dm-seed: error: --k8s-job: no platform found: no .dm-platform in '$DM_TEST_CWD' or a folder above it, and none installed in '$DM_TEST_SHARE_DIR' (name its folder with --root DIR or \$DM_HOME), to take the S3 keys and endpoint of component 'minio' from: give --root DIR or --flavour FILE, or --access-key-field, --secret-key-field, --endpoint, --namespace" ] ||
+[ "$(head -1 "$TMP/err")" = "dm-seed: error: --k8s-job: no platform found: no .dm-platform in '$DM_TEST_CWD' or a folder above it, and none installed in '$DM_TEST_SHARE_DIR' (name the platform root with --root DIR or \$DM_HOME), to take the S3 keys and endpoint of component 'minio' from: give --root DIR or --flavour FILE, or --access-key-field, --secret-key-field, --endpoint, --namespace" ] ||
   fail "no platform: $(cat "$TMP/err")"
 [ ! -s "$TMP/out" ] || fail "no platform: a manifest was printed"
 pass "--k8s-job defaults: the shipped minio component's Secret, keys, in-cluster endpoint and namespace; --component; no platform: exit 2"

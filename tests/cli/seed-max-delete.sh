@@ -45,7 +45,7 @@ pass "--dry-run --delete: count, bytes and keys of what would go, the refusal; n
 
 # the mistake: the parent folder as SOURCE; all 14 objects under examples/ would be stale
 run_rc 1 "$SEED" --no-progress --delete "$TMP/data" "dmtest/$b/examples"
-grep -qxF "dm-seed: error: refusing to delete 14 of the 14 objects under '$b/examples/': more than half of them; nothing deleted (check SOURCE and TARGET; --max-delete 14 or --max-delete all allows it)" "$TMP/err" ||
+grep -qxF "dm-seed: error: refusing to delete 14 of the 14 objects under '$b/examples/': more than half of them; nothing deleted; check SOURCE and TARGET (--max-delete 14 or --max-delete all allows it)" "$TMP/err" ||
   fail "refusal line: $(cat "$TMP/err")"
 [ "$(grep -c 'error' "$TMP/err")" -eq 1 ] || fail "more than one error line: $(cat "$TMP/err")"
 grep -q ' 14 uploaded, 0 skipped, 0 failed, 0 deleted, ' "$TMP/err" || fail "summary: $(cat "$TMP/err")"
@@ -59,7 +59,7 @@ pass "default guard: 14 of 14 refused, exit 1, one line; every object still ther
 
 # --max-delete lower than the count: refused too, nothing deleted
 run_rc 1 "$SEED" --no-progress --delete --max-delete 13 "$TMP/data" "dmtest/$b/examples"
-grep -qxF "dm-seed: error: refusing to delete 14 objects under '$b/examples/': over --max-delete 13; nothing deleted (--max-delete 14 or --max-delete all allows it)" "$TMP/err" ||
+grep -qxF "dm-seed: error: refusing to delete 14 objects under '$b/examples/': over the limit of 13 deletions; nothing deleted (--max-delete 14 or --max-delete all allows it)" "$TMP/err" ||
   fail "--max-delete 13 line: $(cat "$TMP/err")"
 intact "$b" examples "$TMP/orig"
 pass "--max-delete 13: 14 refused, every object still there"
@@ -87,7 +87,7 @@ run_rc 0 "$SEED" -v --no-progress --delete "$TMP/data/examples" "dmtest/$b/examp
 [ "$(grep -c "^deleted $b/examples/examples/f0[1-7].csv$" "$TMP/out")" -eq 7 ] || fail "half: $(cat "$TMP/out")"
 [ "$(listing "$b" examples/examples/ | wc -l)" -eq 7 ] || fail "after half: $(listing "$b")"
 run_rc 1 "$SEED" --no-progress --delete --max-delete 0 "$TMP/data" "dmtest/$b/examples"
-grep -q "over --max-delete 0; nothing deleted" "$TMP/err" || fail "--max-delete 0: $(cat "$TMP/err")"
+grep -q "over the limit of 0 deletions; nothing deleted" "$TMP/err" || fail "--max-delete 0: $(cat "$TMP/err")"
 run_rc 0 "$SEED" -v --no-progress --delete --max-delete 14 "$TMP/data" "dmtest/$b/examples"
 [ "$(grep -c "^deleted $b/examples/f..\.csv$" "$TMP/out")" -eq 14 ] || fail "--max-delete 14: $(cat "$TMP/out")"
 run_rc 0 "$SEED" -v --no-progress --delete --max-delete all "$TMP/empty" "dmtest/$b/examples"

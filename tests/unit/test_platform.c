@@ -299,7 +299,8 @@ static void test_platform__missing_need_is_an_error_unless_with_needs(void **sta
 	(void)state;
 	assert_int_equal(load(&l, FX "/flavours/missing-need.yaml", 0), DM_ERR_CONFIG);
 	assert_non_null(strstr(dm_err_detail(), "'fx-app' needs 'fx-base' and 'fx-store'"));
-	assert_non_null(strstr(dm_err_detail(), "--with-needs"));
+	assert_non_null(strstr(dm_err_detail(), "add them to project.flavour"));
+	assert_int_equal(dm_err_hint(NULL), DM_HINT_WITH_NEEDS);
 	unload(&l);
 	assert_int_equal(load(&l, FX "/flavours/missing-need.yaml", 1), DM_OK);
 	o = order_of(l.p);

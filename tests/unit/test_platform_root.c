@@ -134,8 +134,10 @@ static void test_root__named_folders_must_be_platforms(void **state)
 {
 	(void)state;
 	expect_root_error(at("nowhere"), DM_ERR_CONFIG, "is no platform root: it holds no components/ folder");
-	expect_root_error(at("nowhere"), DM_ERR_CONFIG, "--root '");
-	expect_root_error(at("missing"), DM_ERR_CONFIG, "--root '");
+	expect_root_error(at("nowhere"), DM_ERR_CONFIG, "the folder '");
+	assert_int_equal(dm_err_hint(NULL), DM_HINT_ROOT_GIVEN);
+	expect_root_error(at("missing"), DM_ERR_CONFIG, "the folder '");
+	assert_int_equal(dm_err_hint(NULL), DM_HINT_ROOT_GIVEN);
 	setenv("DM_HOME", at("missing"), 1);
 	expect_root_error(NULL, DM_ERR_CONFIG, "$DM_HOME '");
 }
@@ -161,8 +163,7 @@ static void test_root__walk_needs_the_marker(void **state)
 	}
 	assert_int_equal(e, DM_ERR_NOTFOUND);
 	assert_null(root);
-	if (!strstr(dm_err_detail(), "no platform found: no .dm-platform in '") ||
-	    !strstr(dm_err_detail(), "--root DIR or $DM_HOME"))
+	if (!strstr(dm_err_detail(), "no platform found: no .dm-platform in '") || dm_err_hint(NULL) != DM_HINT_ROOT)
 		fail_msg("detail: %s", dm_err_detail());
 }
 
@@ -237,8 +238,7 @@ static void test_choose__none_only_when_nothing_was_named(void **state)
 	/* a loose file and no platform anywhere: the error says how to name one */
 	if (access(share, F_OK) != 0) {
 		assert_int_equal(dm_flavour_choose(&f, NULL, at("loose/f.yaml"), &none), DM_ERR_CONFIG);
-		if (!strstr(dm_err_detail(), "no 'components' folder in '") ||
-		    !strstr(dm_err_detail(), "--root DIR or $DM_HOME"))
+		if (!strstr(dm_err_detail(), "no 'components' folder in '") || dm_err_hint(NULL) != DM_HINT_ROOT)
 			fail_msg("detail: %s", dm_err_detail());
 	}
 }

@@ -59,6 +59,7 @@ void dm_cli_on_interrupt(void (*handler)(int))
 void dm_cli_init(const char *name)
 {
 	prog = name;
+	dm_err_set_hint_text(dm_cli_hint_text);
 	dm_log_set(stderr_sink, NULL);
 	dm_log_set_level(DM_LOG_WARN);
 	dm_cli_on_interrupt(on_interrupt);

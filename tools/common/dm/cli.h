@@ -27,6 +27,11 @@ enum {
 	DM_EXIT_INTERRUPTED = 130
 };
 
+/* Writes the tools' wording of a libdm remedy hint (dm_hint in dm/err.h; hints.c) into out:
+ * the one table that names flags in libdm's messages.  dm_cli_init installs it with
+ * dm_err_set_hint_text. */
+void dm_cli_hint_text(dm_hint hint, unsigned long long n, char *out, size_t size);
+
 /* Text for the EXIT CODES section of --help, ending in a newline. */
 #define DM_CLI_EXIT_HELP                                                                                               \
 	"Exit codes:\n"                                                                                                \
