@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <dm/err.h>
 #include <dm/k8s.h>
+#include <dm/platform.h>
 #include <dm/yaml.h>
 
 #ifdef __cplusplus
@@ -71,6 +72,12 @@ dm_err dm_target_load_file(dm_target **out, const char *path);
  * microk8s, remote must be remote.  Relative paths are taken relative to
  * the folder of doc's file.  doc may be freed afterwards. */
 dm_err dm_target_load_node(dm_target **out, const dm_yaml *doc, const dm_ynode *node, const char *section);
+
+/* The target a flavour's project names, by the first that applies: file (a target file
+ * given), section ("local" or "remote": the project's inline `local:`/`remote:` target, an
+ * error when absent), else the project's k8s_default_config file.  Errors as the two loaders
+ * above; DM_ERR_CONFIG "FILE has no inline 'local:' target". *out: dm_target_free(). */
+dm_err dm_target_of_project(dm_target **out, const dm_project *p, const char *file, const char *section);
 
 void dm_target_free(dm_target *t);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <dm/alias.h>
+#include <dm/platform.h>
 #include <dm/target.h>
 #include <dm/util.h>
 #include <dm/yaml.h>
@@ -473,4 +474,19 @@ dm_err dm_target_load_node(dm_target **out, const dm_yaml *doc, const dm_ynode *
 		e = load_map(out, doc, node, section, dm_buf_str(&src));
 	dm_buf_release(&src);
 	return e;
+}
+
+dm_err dm_target_of_project(dm_target **out, const dm_project *p, const char *file, const char *section)
+{
+	const dm_ynode *n;
+
+	*out = NULL;
+	if (file)
+		return dm_target_load_file(out, file);
+	if (!section)
+		return dm_target_load_file(out, p->target_file);
+	n = !strcmp(section, "local") ? p->local : !strcmp(section, "remote") ? p->remote : NULL;
+	if (!n)
+		return dm_fail(DM_ERR_CONFIG, "%s has no inline '%s:' target", p->file, section);
+	return dm_target_load_node(out, p->doc, n, section);
 }

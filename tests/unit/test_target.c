@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dm/platform.h>
 #include <dm/target.h>
 #include <dm/yaml.h>
+
+#define FX DM_SOURCE_DIR "/tests/fixtures/platform"
 
 /* text as a flavour's inline section (local or remote) of the file "f.yaml" */
 static dm_err load(dm_target **t, const char *section, const char *text)
@@ -108,6 +111,40 @@ static void test_target__endpoints_must_be_a_map_of_urls(void **state)
 	assert_null(t);
 }
 
+/* which target a flavour's project names: a file given, else local:/remote:, else its default */
+static void test_target__of_a_project(void **state)
+{
+	dm_flavour *f = NULL;
+	const dm_project *p;
+	dm_target *t = NULL;
+
+	(void)state;
+	assert_int_equal(dm_flavour_load(&f, FX "/flavours/targets.yaml"), DM_OK);
+	p = dm_flavour_project(f);
+	assert_int_equal(dm_target_of_project(&t, p, NULL, NULL), DM_OK);
+	assert_int_equal(t->provider, DM_PROVIDER_MICROK8S);
+	dm_target_free(t);
+	assert_int_equal(dm_target_of_project(&t, p, NULL, "local"), DM_OK);
+	assert_int_equal(t->provider, DM_PROVIDER_MINIKUBE);
+	assert_string_equal(t->profile, "dm-fx-inline");
+	dm_target_free(t);
+	assert_int_equal(dm_target_of_project(&t, p, NULL, "remote"), DM_OK);
+	assert_int_equal(t->provider, DM_PROVIDER_REMOTE);
+	dm_target_free(t);
+	/* a file given wins over the inline sections */
+	assert_int_equal(dm_target_of_project(&t, p, FX "/k8s/configs/minikube.yaml", "remote"), DM_OK);
+	assert_int_equal(t->provider, DM_PROVIDER_MINIKUBE);
+	dm_target_free(t);
+	dm_flavour_free(f);
+	/* a flavour without the section asked for */
+	assert_int_equal(dm_flavour_load(&f, FX "/flavours/basic.yaml"), DM_OK);
+	t = (dm_target *)1;
+	assert_int_equal(dm_target_of_project(&t, dm_flavour_project(f), NULL, "local"), DM_ERR_CONFIG);
+	assert_null(t);
+	assert_non_null(strstr(dm_err_detail(), "basic.yaml has no inline 'local:' target"));
+	dm_flavour_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_target__a_bad_endpoint_url_names_its_line_and_column),
 		cmocka_unit_test(test_target__an_endpoint_is_named_by_its_service_and_namespace),
 		cmocka_unit_test(test_target__endpoints_must_be_a_map_of_urls),
+		cmocka_unit_test(test_target__of_a_project),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,21 +130,6 @@ static void print_command(void *ud, const char *const *argv)
 	dm_buf_release(&line);
 }
 
-static dm_err load_target(const args *a, const dm_project *p, dm_target **t)
-{
-	if (a->target)
-		return dm_target_load_file(t, a->target);
-	if (a->local || a->remote) {
-		const dm_ynode *n = a->local ? p->local : p->remote;
-
-		if (!n)
-			return dm_fail(DM_ERR_CONFIG, "%s has no inline '%s:' target", p->file,
-				       a->local ? "local" : "remote");
-		return dm_target_load_node(t, p->doc, n, a->local ? "local" : "remote");
-	}
-	return dm_target_load_file(t, p->target_file);
-}
-
 /* The --json document of a command, with --dry-run's commands; returns code. */
 static int json_out(const args *a, json_t *doc, int code)
 {
@@ -442,7 +427,10 @@ static dm_err load(run *r, args *a)
 	if ((e = dm_flavour_choose(&r->fl, a->root, a->flavour, NULL)) != DM_OK)
 		return e;
 	r->p = dm_flavour_project(r->fl);
-	if ((e = load_target(a, r->p, &r->t)) != DM_OK)
+	if ((e = dm_target_of_project(&r->t, r->p, a->target,
+				      a->local    ? "local"
+				      : a->remote ? "remote"
+						  : NULL)) != DM_OK)
 		return e;
 	if (!strcmp(a->cmd, "delete") && r->t->provider == DM_PROVIDER_REMOTE)
 		return dm_fail(DM_ERR_UNSUPPORTED, "%s is a remote cluster: dm-cluster never deletes it", r->t->source);
