@@ -20,7 +20,9 @@ FL=$DM_SOURCE_DIR/flavours/gpu_flavour/gpu_flavour.yaml
 NS=data-mill-gpu
 IMG=localhost:5000/data-mill/pydl_gpu_env:2026.12.0
 work=$(mktemp -d "$DM_TEST_WORK/content-gpu.XXXXXX")
-unset DM_HELM DM_KUBECTL DM_FLAVOUR
+unset DM_FLAVOUR
+# dm-helm finds helm and kubectl through its own variables (or PATH), never the test bed's
+export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }

@@ -11,6 +11,8 @@
 set -uo pipefail
 # shellcheck disable=SC1091
 . "$DM_TEST_WORK/k8s/env"
+# dm-helm finds helm and kubectl through its own variables (or PATH), never the test bed's
+export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
 : "${DM_TEST_HELM:?}" "${DM_TEST_KUBECTL:?}"
 H=$DM_TEST_HELM
 K=$DM_TEST_KUBECTL

@@ -12,7 +12,9 @@ work=$(mktemp -d "$DM_TEST_WORK/helm-images.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export HELM_CACHE_HOME=$work/helm/cache HELM_CONFIG_HOME=$work/helm/config HELM_DATA_HOME=$work/helm/data
 export KUBECONFIG=$work/no-such-kubeconfig
-unset DM_HELM DM_KUBECTL DM_FLAVOUR
+unset DM_FLAVOUR
+# dm-helm finds helm and kubectl through its own variables (or PATH), never the test bed's
+export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }

@@ -13,7 +13,9 @@ trap 'rm -rf "$work"' EXIT
 export HELM_CACHE_HOME=$work/helm/cache HELM_CONFIG_HOME=$work/helm/config HELM_DATA_HOME=$work/helm/data
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
-unset DM_HELM DM_KUBECTL DM_FLAVOUR
+unset DM_FLAVOUR
+# dm-helm finds helm and kubectl through its own variables (or PATH), never the test bed's
+export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
 K=$DM_TEST_KUBECTL
 H=$DM_TEST_HELM
 fails=0

@@ -6,7 +6,7 @@ set -uo pipefail
 FX=$DM_SOURCE_DIR/tests/fixtures/platform/flavours
 work=$(mktemp -d "${DM_TEST_WORK:-/tmp}/helm-plan.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-unset DM_HELM DM_KUBECTL DM_TEST_HELM DM_TEST_KUBECTL DM_FLAVOUR KUBECONFIG
+unset DM_HELM DM_KUBECTL DM_FLAVOUR KUBECONFIG
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }

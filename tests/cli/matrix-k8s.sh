@@ -170,7 +170,7 @@ nothing_created() { # CASE
   check not kc get namespace "$hns" -o name "$1: no namespace created"
   check [ -z "$("$DM_TEST_HELM" --kubeconfig "$ADMIN" list -A -q 2>/dev/null | grep -x 'a\|b')" ] "$1: no helm release"
 }
-export DM_HELM=$DM_TEST_HELM
+export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
 comp_a 'values: [nothere.yaml]\n'
 mx K20 dm-helm 3 "install: values file missing" \
   "dm-helm: error: values file 'nothere.yaml' of component 'a' is neither '<tmp>/plat/flavours/nothere.yaml' nor '<tmp>/plat/components/a/nothere.yaml'" \
@@ -189,7 +189,7 @@ nothing_created K22
 mx K23 dm-helm 1 "install: kubeconfig missing" "dm-helm: error: cannot read '<tmp>/no-kubeconfig': No such file or directory" \
   -- -f "$P/flavours/f.yaml" --kubeconfig "$T/no-kubeconfig" install
 nothing_created K23
-unset DM_HELM
+unset DM_HELM DM_KUBECTL
 
 # --- dm-cluster: remote targets ----------------------------------------------------------------
 mkdir -p "$P/k8s/configs"

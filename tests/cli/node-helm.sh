@@ -16,7 +16,9 @@
 : "${DM_TEST_NODE_IMAGE:?}" "${DM_TEST_HELM:?}"
 H=$DM_TEST_HELM
 export HELM_CACHE_HOME=$T/helm/cache HELM_CONFIG_HOME=$T/helm/config HELM_DATA_HOME=$T/helm/data
-unset DM_HELM DM_KUBECTL DM_FLAVOUR
+unset DM_FLAVOUR
+# dm-helm finds helm and kubectl through its own variables (or PATH), never the test bed's
+export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
 
 # the fixture tree, with the image of this build in nd-crash's values
 cp -r "$DM_SOURCE_DIR/tests/fixtures/node-helm" "$T/platform"

@@ -353,30 +353,21 @@ static void print_interrupted(dm_action action, const dm_run_result *r, size_t n
 	dm_buf_release(&line);
 }
 
-/* The variable that names a program: DM_HELM, else the test beds' DM_TEST_HELM; NULL when neither is set. */
-static const char *program_variable(const char *env, const char *test_env)
-{
-	if (getenv(env) && *getenv(env))
-		return env;
-	if (getenv(test_env) && *getenv(test_env))
-		return test_env;
-	return NULL;
-}
-
 /* Finds helm or kubectl: the flag's value, else the variable's, else PATH.
  * A plan or a dry run that cannot find it shows what the user named, else its name. */
-static dm_err find_program(char **out, const char *flag, const char *name, const char *env, const char *test_env,
-			   const char *upper, int needed)
+static dm_err find_program(char **out, const char *flag, const char *name, const char *var, const char *upper,
+			   int needed)
 {
-	const char *var = program_variable(env, test_env);
+	const char *val = getenv(var);
 	char hint[256];
 	dm_err e;
 
+	/* the hint names the variable already: pass it only when set, for what it holds */
 	snprintf(hint, sizeof(hint), TOOLS_HINT, name, upper);
-	if ((e = dm_proc_find_given(out, flag, name, var, hint)) == DM_OK || needed)
+	if ((e = dm_proc_find_given(out, flag, name, val && *val ? var : NULL, hint)) == DM_OK || needed)
 		return e;
 	dm_err_clear();
-	*out = strdup(flag ? flag : var ? getenv(var) : name);
+	*out = strdup(flag ? flag : val && *val ? val : name);
 	return *out ? DM_OK : dm_nomem();
 }
 
@@ -663,11 +654,11 @@ static dm_err find_programs(run *r, const options *o)
 	dm_err e;
 
 	dm_platform_programs(r->p, o->delete_ns, &want_helm, &want_kubectl);
-	if (want_helm && (e = find_program(&r->helm, o->helm, "helm", "DM_HELM", "DM_TEST_HELM", "HELM", needed)))
+	if (want_helm && (e = find_program(&r->helm, o->helm, "helm", "DM_HELM", "HELM", needed)))
 		return e;
 	/* images: only kustomizations need kubectl, and they fail alone without it */
-	if (want_kubectl && (e = find_program(&r->kubectl, o->kubectl, "kubectl", "DM_KUBECTL", "DM_TEST_KUBECTL",
-					      "KUBECTL", needed && o->action != DM_ACTION_IMAGES)))
+	if (want_kubectl && (e = find_program(&r->kubectl, o->kubectl, "kubectl", "DM_KUBECTL", "KUBECTL",
+					      needed && o->action != DM_ACTION_IMAGES)))
 		return e;
 	return DM_OK;
 }
