@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <dm/err.h>
 #include <dm/json.h>
+#include <dm/util.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -192,6 +193,9 @@ dm_err dm_k8s_get_secret(dm_k8s *c, const char *ns, const char *name, dm_k8s_sec
 dm_err dm_k8s_secret_parse(const char *json, size_t len, dm_k8s_secret **out);
 /* The item of key, or NULL. Borrowed. */
 const dm_k8s_secret_item *dm_k8s_secret_find(const dm_k8s_secret *s, const char *key);
+/* The keys of s for a message, "a, b, c" ("none" when it has none), into out (emptied first;
+ * dm_buf_release it).  Never the values. */
+dm_err dm_k8s_secret_keys(const dm_k8s_secret *s, dm_buf *out);
 
 /* The S3 key pair of s: the items named access_field and secret_field; with
  * only one named, the other is its partner among the common spellings; with

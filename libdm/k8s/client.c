@@ -538,23 +538,37 @@ static void pair_other(const dm_k8s_secret *s, const char *akf, const char *skf,
 	}
 }
 
+dm_err dm_k8s_secret_keys(const dm_k8s_secret *s, dm_buf *out)
+{
+	dm_err e = DM_OK;
+
+	dm_buf_clear(out);
+	for (size_t i = 0; i < s->n && !e; i++)
+		e = dm_buf_printf(out, "%s%s", i ? ", " : "", s->items[i].key);
+	if (!e && !s->n)
+		e = dm_buf_puts(out, "none");
+	return e;
+}
+
 static dm_err pair_missing(const dm_k8s_secret *s, const char *akf, const char *skf)
 {
 	dm_buf keys = DM_BUF_INIT;
 	dm_err e;
 
-	for (size_t i = 0; i < s->n; i++)
-		dm_buf_printf(&keys, "%s%s", i ? ", " : "", s->items[i].key);
+	if (dm_k8s_secret_keys(s, &keys)) {
+		dm_buf_release(&keys);
+		return dm_nomem();
+	}
 	if (akf || skf)
 		e = dm_fail(DM_ERR_NOTFOUND, "secret \"%s\" has no key '%s' (keys: %s)", s->name,
 			    akf && !dm_k8s_secret_find(s, akf) ? akf
 			    : skf                              ? skf
 							       : "?",
-			    s->n ? dm_buf_str(&keys) : "none");
+			    dm_buf_str(&keys));
 	else
 		e = dm_fail(DM_ERR_NOTFOUND,
 			    "secret \"%s\" holds no access/secret key pair of a known spelling (keys: %s)", s->name,
-			    s->n ? dm_buf_str(&keys) : "none");
+			    dm_buf_str(&keys));
 	dm_buf_release(&keys);
 	return e;
 }

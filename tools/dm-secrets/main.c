@@ -301,10 +301,10 @@ static dm_err one_key(run *r, const char *key)
 
 	if (it)
 		return dm_buf_append(&r->out, it->value, it->len);
-	for (size_t i = 0; i < r->sec->n; i++)
-		dm_buf_printf(&keys, "%s%s", i ? ", " : "", r->sec->items[i].key);
-	e = dm_fail(DM_ERR_NOTFOUND, "secret \"%s\" in namespace \"%s\" has no key '%s' (keys: %s)", r->secret_name,
-		    r->ns, key, r->sec->n ? dm_buf_str(&keys) : "none");
+	e = dm_k8s_secret_keys(r->sec, &keys)
+		    ? dm_nomem()
+		    : dm_fail(DM_ERR_NOTFOUND, "secret \"%s\" in namespace \"%s\" has no key '%s' (keys: %s)",
+			      r->secret_name, r->ns, key, dm_buf_str(&keys));
 	dm_buf_release(&keys);
 	return e;
 }
