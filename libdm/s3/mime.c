@@ -81,18 +81,29 @@ static char *lower_dup(const char *s, size_t n)
 	return d;
 }
 
+/* The next word of a line at *p (before end), *p moved past it; NULL at the line's end or
+ * its comment. */
+static const char *next_word(const char **p, const char *end)
+{
+	const char *w;
+
+	while (*p < end && isspace((unsigned char)**p))
+		(*p)++;
+	if (*p == end || **p == '#')
+		return NULL;
+	for (w = *p; *p < end && !isspace((unsigned char)**p);)
+		(*p)++;
+	return w;
+}
+
 /* Adds one line's type and extensions; -1 out of memory. */
 static int add_line(dm_mime_table *t, const char *s, const char *end, size_t *ecap, size_t *tcap)
 {
 	const char *p = s, *w;
 	char *type;
 
-	while (p < end && isspace((unsigned char)*p))
-		p++;
-	if (p == end || *p == '#')
+	if (!(w = next_word(&p, end)))
 		return 0;
-	for (w = p; p < end && !isspace((unsigned char)*p);)
-		p++;
 	if (!memchr(w, '/', (size_t)(p - w)))
 		return 0; /* not a type */
 	if (t->ntypes == *tcap) {
@@ -107,13 +118,7 @@ static int add_line(dm_mime_table *t, const char *s, const char *end, size_t *ec
 	if (!(type = strndup(w, (size_t)(p - w))))
 		return -1;
 	t->types[t->ntypes++] = type;
-	for (;;) {
-		while (p < end && isspace((unsigned char)*p))
-			p++;
-		if (p == end || *p == '#')
-			return 0;
-		for (w = p; p < end && !isspace((unsigned char)*p);)
-			p++;
+	while ((w = next_word(&p, end))) {
 		if (t->n == *ecap) {
 			size_t ncap = *ecap ? 2 * *ecap : 512;
 			mime_entry *grown = realloc(t->e, ncap * sizeof(*grown));
@@ -128,6 +133,7 @@ static int add_line(dm_mime_table *t, const char *s, const char *end, size_t *ec
 		t->e[t->n].line = t->ntypes;
 		t->e[t->n++].type = type;
 	}
+	return 0;
 }
 
 dm_err dm_mime_table_parse(dm_mime_table **out, const char *text, size_t len)
