@@ -162,6 +162,9 @@ static dm_err register_anchor(dm_yaml *d, const yaml_char_t *name, dm_ynode *n)
 	return DM_OK;
 }
 
+/* libyaml's events into the node tree.  One loop with one case an event kind, kept whole:
+ * the stack of open collections, the anchors and the document count are shared by every
+ * case, and split apart they would travel as five arguments. */
 static dm_err parse(dm_yaml *d, yaml_parser_t *p)
 {
 	frame stack[MAX_DEPTH];

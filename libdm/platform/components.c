@@ -1180,6 +1180,9 @@ dm_err dm_component_endpoint(char **out, const dm_component *c)
 
 /* ---- one component's credentials --------------------------------------------------------- */
 
+/* Reads only what says where a component's keys are (its config.yaml, the flavour's layers
+ * over it: release, namespace, secret, endpoint), in that order, each step failing with the
+ * file that holds the key; one function, as every step reads the layers the one before set up. */
 dm_err dm_component_credentials(dm_credentials *out, const dm_credentials_opts *o)
 {
 	const dm_project *pj = o->flavour ? dm_flavour_project(o->flavour) : NULL;

@@ -844,119 +844,134 @@ dm_err dm_cluster_status_get(const dm_target *t, const dm_cluster_opts *o, dm_cl
 
 /* ---- start ------------------------------------------------------------------------------ */
 
+/* minikube start -p PROFILE with the target's settings, one flag after another as
+ * docs/configuration.md lists the keys. */
+static dm_err minikube_start_profile(const dm_target *t, const dm_cluster_opts *o, const mk_status *ms)
+{
+	dm_err e;
+	/* 17 at most without mirrors, 4 per mirror */
+	const char **argv = calloc(18 + 4 * t->n_registry_mirrors, sizeof(*argv));
+	char cpus[32], mem[48], disk[48], d[32], **insecure = NULL;
+	size_t n = 0;
+
+	if (!argv || !(insecure = calloc(t->n_registry_mirrors + 1, sizeof(*insecure)))) {
+		free(argv);
+		return dm_nomem();
+	}
+
+	argv[n++] = o->minikube;
+	argv[n++] = "start";
+	argv[n++] = "-p";
+	argv[n++] = t->profile;
+	if (t->driver) {
+		argv[n++] = "--driver";
+		argv[n++] = t->driver;
+	}
+	if (t->cpus) {
+		snprintf(cpus, sizeof(cpus), "%d", t->cpus);
+		argv[n++] = "--cpus";
+		argv[n++] = cpus;
+	}
+	/* minikube reads "mb" as MiB (binary units, like docker) */
+	if (t->memory_mib) {
+		snprintf(mem, sizeof(mem), "%llumb", (unsigned long long)t->memory_mib);
+		argv[n++] = "--memory";
+		argv[n++] = mem;
+	}
+	if (t->disk_mib) {
+		snprintf(disk, sizeof(disk), "%llumb", (unsigned long long)t->disk_mib);
+		argv[n++] = "--disk-size";
+		argv[n++] = disk;
+	}
+	if (t->gpu) {
+		argv[n++] = "--gpus";
+		argv[n++] = "all";
+	}
+	if (t->kubernetes_version) {
+		argv[n++] = "--kubernetes-version";
+		argv[n++] = t->kubernetes_version;
+	}
+	/* the original's pull-through cache beside the cluster: minikube hands each mirror to
+	 * the container runtime in the node; a plain-http one must be allowed as insecure */
+	for (size_t i = 0; i < t->n_registry_mirrors; i++) {
+		const char *u = t->registry_mirrors[i];
+
+		argv[n++] = "--registry-mirror";
+		argv[n++] = u;
+		if (!strncmp(u, "http://", 7)) {
+			insecure[i] = strndup(u + 7, strcspn(u + 7, "/"));
+			if (!insecure[i]) {
+				dm_strv_free(insecure);
+				free(argv);
+				return dm_nomem();
+			}
+			argv[n++] = "--insecure-registry";
+			argv[n++] = insecure[i];
+		}
+	}
+	argv[n] = NULL;
+	fmt_duration(d, sizeof(d), op_timeout(o));
+	if (!o->dry_run)
+		dm_info("starting minikube profile '%s' (%s); waiting up to %s", t->profile,
+			ms->exists ? ms->host : "new", d);
+	dm_proc_result r;
+
+	e = run_cmd(o, argv, 1, op_timeout(o), &r);
+	dm_proc_result_release(&r);
+	dm_strv_free(insecure);
+	free(argv);
+	return e;
+}
+
+/* The target's addons, each enabled unless it is already; one minikube does not know is
+ * a configuration error. */
+static dm_err minikube_enable_addons(const dm_target *t, const dm_cluster_opts *o)
+{
+	json_t *list = NULL;
+	dm_err e;
+
+	if (!t->n_addons)
+		return DM_OK;
+	if ((e = minikube_addons(t, o, &list)) != DM_OK)
+		return e;
+	for (size_t i = 0; i < t->n_addons && e == DM_OK; i++) {
+		const char *argv[] = { o->minikube, "addons", "enable", t->addons[i], "-p", t->profile, NULL };
+		dm_proc_result r;
+
+		if (!o->dry_run) {
+			if (!json_object_get(list, t->addons[i])) {
+				e = dm_fail(DM_ERR_CONFIG,
+					    "%s: minikube has no addon '%s' (see 'minikube addons list')", t->source,
+					    t->addons[i]);
+				break;
+			}
+			if (minikube_addon_enabled(list, t->addons[i])) {
+				dm_debug("addon '%s' is already enabled", t->addons[i]);
+				continue;
+			}
+			dm_info("enabling minikube addon '%s'", t->addons[i]);
+		}
+		e = run_cmd(o, argv, 1, op_timeout(o), &r);
+		dm_proc_result_release(&r);
+	}
+	json_decref(list);
+	return e;
+}
+
+/* minikube start unless the profile already runs, then the target's addons. */
 static dm_err minikube_start(const dm_target *t, const dm_cluster_opts *o)
 {
 	mk_status ms;
-	json_t *list = NULL;
 	dm_err e;
 
 	e = minikube_status(t, o, status_timeout(o), &ms);
 	if (e != DM_OK)
 		return e;
-	if (ms.exists && ms.code == 0 && !o->dry_run) {
+	if (ms.exists && ms.code == 0 && !o->dry_run)
 		dm_info("minikube profile '%s' is already running: not starting it", t->profile);
-	} else {
-		/* 17 at most without mirrors, 4 per mirror */
-		const char **argv = calloc(18 + 4 * t->n_registry_mirrors, sizeof(*argv));
-		char cpus[32], mem[48], disk[48], d[32], **insecure = NULL;
-		size_t n = 0;
-
-		if (!argv || !(insecure = calloc(t->n_registry_mirrors + 1, sizeof(*insecure)))) {
-			free(argv);
-			return dm_nomem();
-		}
-
-		argv[n++] = o->minikube;
-		argv[n++] = "start";
-		argv[n++] = "-p";
-		argv[n++] = t->profile;
-		if (t->driver) {
-			argv[n++] = "--driver";
-			argv[n++] = t->driver;
-		}
-		if (t->cpus) {
-			snprintf(cpus, sizeof(cpus), "%d", t->cpus);
-			argv[n++] = "--cpus";
-			argv[n++] = cpus;
-		}
-		/* minikube reads "mb" as MiB (binary units, like docker) */
-		if (t->memory_mib) {
-			snprintf(mem, sizeof(mem), "%llumb", (unsigned long long)t->memory_mib);
-			argv[n++] = "--memory";
-			argv[n++] = mem;
-		}
-		if (t->disk_mib) {
-			snprintf(disk, sizeof(disk), "%llumb", (unsigned long long)t->disk_mib);
-			argv[n++] = "--disk-size";
-			argv[n++] = disk;
-		}
-		if (t->gpu) {
-			argv[n++] = "--gpus";
-			argv[n++] = "all";
-		}
-		if (t->kubernetes_version) {
-			argv[n++] = "--kubernetes-version";
-			argv[n++] = t->kubernetes_version;
-		}
-		/* the original's pull-through cache beside the cluster: minikube hands each mirror to
-		 * the container runtime in the node; a plain-http one must be allowed as insecure */
-		for (size_t i = 0; i < t->n_registry_mirrors; i++) {
-			const char *u = t->registry_mirrors[i];
-
-			argv[n++] = "--registry-mirror";
-			argv[n++] = u;
-			if (!strncmp(u, "http://", 7)) {
-				insecure[i] = strndup(u + 7, strcspn(u + 7, "/"));
-				if (!insecure[i]) {
-					dm_strv_free(insecure);
-					free(argv);
-					return dm_nomem();
-				}
-				argv[n++] = "--insecure-registry";
-				argv[n++] = insecure[i];
-			}
-		}
-		argv[n] = NULL;
-		fmt_duration(d, sizeof(d), op_timeout(o));
-		if (!o->dry_run)
-			dm_info("starting minikube profile '%s' (%s); waiting up to %s", t->profile,
-				ms.exists ? ms.host : "new", d);
-		dm_proc_result r;
-
-		e = run_cmd(o, argv, 1, op_timeout(o), &r);
-		dm_proc_result_release(&r);
-		dm_strv_free(insecure);
-		free(argv);
-		if (e != DM_OK)
-			return e;
-	}
-
-	if (t->n_addons) {
-		if ((e = minikube_addons(t, o, &list)) != DM_OK)
-			return e;
-		for (size_t i = 0; i < t->n_addons && e == DM_OK; i++) {
-			const char *argv[] = { o->minikube, "addons", "enable", t->addons[i], "-p", t->profile, NULL };
-			dm_proc_result r;
-
-			if (!o->dry_run) {
-				if (!json_object_get(list, t->addons[i])) {
-					e = dm_fail(DM_ERR_CONFIG,
-						    "%s: minikube has no addon '%s' (see 'minikube addons list')",
-						    t->source, t->addons[i]);
-					break;
-				}
-				if (minikube_addon_enabled(list, t->addons[i])) {
-					dm_debug("addon '%s' is already enabled", t->addons[i]);
-					continue;
-				}
-				dm_info("enabling minikube addon '%s'", t->addons[i]);
-			}
-			e = run_cmd(o, argv, 1, op_timeout(o), &r);
-			dm_proc_result_release(&r);
-		}
-		json_decref(list);
-	}
-	return e;
+	else if ((e = minikube_start_profile(t, o, &ms)) != DM_OK)
+		return e;
+	return minikube_enable_addons(t, o);
 }
 
 static dm_err microk8s_start(const dm_target *t, const dm_cluster_opts *o, const char *kubeconfig)
