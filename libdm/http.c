@@ -240,12 +240,11 @@ dm_err dm_http_fail(CURLcode rc, const char *errbuf, const char *url, const dm_h
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
-		return dm_fail(DM_ERR_TLS,
-			       "certificate not trusted for %s: %s (CA: %s; use --ca-bundle FILE or --insecure)", where,
-			       why,
-			       o && o->ca_pem ? "certificate-authority-data"
-			       : ca           ? ca
-					      : "system store");
+		return dm_fail_hint(DM_ERR_TLS, DM_HINT_CA_BUNDLE, 0, "certificate not trusted for %s: %s (CA: %s)",
+				    where, why,
+				    o && o->ca_pem ? "certificate-authority-data"
+				    : ca           ? ca
+						   : "system store");
 	case CURLE_SSL_CONNECT_ERROR: return dm_fail(DM_ERR_TLS, "TLS handshake with %s failed: %s", where, why);
 	default: return dm_fail(DM_ERR_NET, "request to %s failed: %s", where, why);
 	}

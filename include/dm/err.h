@@ -85,7 +85,10 @@ typedef enum {
 	DM_HINT_ROOT_GIVEN = 10,       /* the platform root named by the user is wrong */
 	DM_HINT_DELETE_NAMESPACE = 11, /* the namespace is not dm's to delete */
 	DM_HINT_SKIP_GPU_CHECK = 12,   /* the GPU check could not run: it can be skipped */
-	DM_HINT_SKIP_GPU_REFUSED = 13  /* n components refused for want of a GPU: the check can be skipped */
+	DM_HINT_SKIP_GPU_REFUSED = 13, /* n components refused for want of a GPU: the check can be skipped */
+	DM_HINT_CA_BUNDLE = 14,        /* a server certificate is not trusted: name the CA, or do not check */
+	DM_HINT_CUDA = 15,             /* an image dm does not know: name its CUDA version instead */
+	DM_HINT_NODE = 16              /* the node's name is not known: name it */
 } dm_hint;
 
 /* Writes the wording of a hint into out (size bytes, always terminated): "" without a hint

@@ -257,7 +257,8 @@ dm_err dm_gpu_images_find(dm_gpu_image **out, const dm_gpu_images *t, const char
 			return dm_nomem();
 		}
 	}
-	err = dm_fail(DM_ERR_NOTFOUND, "unknown image '%s' (known: %s; or give --cuda X.Y)", name, dm_buf_str(&known));
+	err = dm_fail_hint(DM_ERR_NOTFOUND, DM_HINT_CUDA, 0, "unknown image '%s' (known: %s)", name,
+			   dm_buf_str(&known));
 	dm_buf_release(&known);
 	return err;
 }

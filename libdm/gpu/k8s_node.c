@@ -35,8 +35,12 @@ dm_err dm_gpu_k8s_node(dm_gpu_report *r, const char *kubeconfig, const char *con
 	if (!node || !*node)
 		node = getenv("NODE_NAME");
 	if (!node || !*node) {
-		if (gethostname(host, sizeof(host)) != 0)
-			return keep_error(r, "no node name: give --node NAME");
+		if (gethostname(host, sizeof(host)) != 0) {
+			char why[96], hint[64];
+
+			snprintf(why, sizeof(why), "no node name%s", dm_hint_text(DM_HINT_NODE, 0, hint, sizeof(hint)));
+			return keep_error(r, why);
+		}
 		host[sizeof(host) - 1] = '\0';
 		node = host;
 	}

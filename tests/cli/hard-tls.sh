@@ -24,7 +24,7 @@ bucket_absent() {
 b=$(new_bucket tls-default)
 run_rc 1 "$SEED" --no-progress "$src" "tls/$b"
 runs=$((runs + 1))
-grep -q "^dm-seed: error: certificate not trusted for $DM_TEST_S3_TLS_ENDPOINT: .*(CA: system store; use --ca-bundle FILE or --insecure)" "$TMP/err" ||
+grep -q "^dm-seed: error: certificate not trusted for $DM_TEST_S3_TLS_ENDPOINT: .*(CA: system store); use --ca-bundle FILE or --insecure" "$TMP/err" ||
   fail "default: message: $(cat "$TMP/err")"
 [ "$(wc -l <"$TMP/err")" -eq 1 ] || fail "default: expected one line: $(cat "$TMP/err")"
 bucket_absent "$b"
@@ -58,10 +58,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=other CA" \
 b=$(new_bucket tls-wrong)
 run_rc 1 "$SEED" --no-progress --ca-bundle "$TMP/other.crt" "$src" "tls/$b"
 runs=$((runs + 1))
-grep -q "certificate not trusted for .*(CA: $TMP/other.crt;" "$TMP/err" || fail "wrong --ca-bundle: $(cat "$TMP/err")"
+grep -q "certificate not trusted for .*(CA: $TMP/other.crt); use --ca-bundle" "$TMP/err" || fail "wrong --ca-bundle: $(cat "$TMP/err")"
 run_rc 1 env SSL_CERT_FILE="$TMP/other.crt" "$SEED" --no-progress "$src" "tls/$b"
 runs=$((runs + 1))
-grep -q "certificate not trusted for .*(CA: $TMP/other.crt;" "$TMP/err" || fail "wrong SSL_CERT_FILE: $(cat "$TMP/err")"
+grep -q "certificate not trusted for .*(CA: $TMP/other.crt); use --ca-bundle" "$TMP/err" || fail "wrong SSL_CERT_FILE: $(cat "$TMP/err")"
 bucket_absent "$b"
 pass "wrong CA (flag or environment): exit 1 naming the CA file"
 

@@ -227,7 +227,7 @@ MX_RUN=()
 hostport=${DM_TEST_K8S_SERVER#https://}
 export MC_HOST_tls="https://mx-ak-0008:mx-sk-0009@$hostport"
 mx K50 dm-seed 1 "TLS: --ca-bundle that did not sign the server" \
-  "dm-seed: error: certificate not trusted for <api>: SSL certificate problem: unable to get local issuer certificate (CA: <k8s>/pki/wrong-ca.crt; use --ca-bundle FILE or --insecure)" \
+  "dm-seed: error: certificate not trusted for <api>: SSL certificate problem: unable to get local issuer certificate (CA: <k8s>/pki/wrong-ca.crt); use --ca-bundle FILE or --insecure" \
   -- --no-progress --retries 0 --ca-bundle "$DM_TEST_K8S_WRONG_CA" "$T/plat" tls/bucket
 mx K51 dm-seed 2 "TLS: --ca-bundle file missing" \
   "dm-seed: error: --ca-bundle: cannot read '<tmp>/no-ca.pem': No such file or directory" \

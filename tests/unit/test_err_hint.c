@@ -64,8 +64,8 @@ static void test_err_hint__the_tools_wording_follows_the_message(void **state)
 static void test_err_hint__every_hint_has_wording_naming_a_flag(void **state)
 {
 	(void)state;
-	/* DM_HINT_SKIP_GPU_REFUSED is the last hint: a new one must be worded in the table */
-	for (int h = DM_HINT_NONE + 1; h <= DM_HINT_SKIP_GPU_REFUSED; h++) {
+	/* DM_HINT_NODE is the last hint: a new one must be worded in the table */
+	for (int h = DM_HINT_NONE + 1; h <= DM_HINT_NODE; h++) {
 		char out[256];
 
 		dm_cli_hint_text((dm_hint)h, 3, out, sizeof(out));

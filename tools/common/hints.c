@@ -23,6 +23,9 @@ static const struct {
 	{ DM_HINT_SKIP_GPU_CHECK, " (--skip-gpu-check installs without the check)", NULL },
 	{ DM_HINT_SKIP_GPU_REFUSED, " (--skip-gpu-check installs it anyway)",
 	  " (--skip-gpu-check installs them anyway)" },
+	{ DM_HINT_CA_BUNDLE, "; use --ca-bundle FILE or --insecure", NULL },
+	{ DM_HINT_CUDA, "; or give --cuda X.Y", NULL },
+	{ DM_HINT_NODE, ": give --node NAME", NULL },
 };
 
 void dm_cli_hint_text(dm_hint hint, unsigned long long n, char *out, size_t size)
