@@ -23,17 +23,8 @@ work=$(mktemp -d "$DM_TEST_WORK/content-gpu.XXXXXX")
 unset DM_FLAVOUR
 # dm-helm finds helm and kubectl through its own variables (or PATH), never the test bed's
 export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-run() { "$DM_BIN/dm-helm" "$@" >"$work/out" 2>"$work/err"; rc=$?; }
-expect_rc() { # WANT WHAT
-  if [ "$rc" -ne "$1" ]; then
-    fail "$2: exit $rc, wanted $1"; sed 's/^/  stderr: /' "$work/err"; sed 's/^/  stdout: /' "$work/out"
-  else
-    ok "$2 (exit $rc)"
-  fi
-}
+# shellcheck source=helm-lib.sh
+. "$DM_SOURCE_DIR/tests/cli/helm-lib.sh"
 has() { grep -qF -- "$2" "$work/$1" && ok "$1: $2" || { fail "$1 lacks: $2"; sed "s/^/  $1: /" "$work/$1"; }; }
 # The test bed runs no namespace controller: a namespace made by the install is emptied and its
 # finalizer cleared.

@@ -21,19 +21,9 @@ NS=dm-gx-gpu
 id=$$-$RANDOM
 cpu_node=gx-cpu-$id
 gpu_node=gx-gpu-$id
-fails=0
+# shellcheck source=helm-lib.sh
+. "$DM_SOURCE_DIR/tests/cli/helm-lib.sh"
 
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-run() { "$DM_BIN/dm-helm" "$@" >"$work/out" 2>"$work/err"; rc=$?; }
-expect_rc() { # WANT WHAT
-  if [ "$rc" -ne "$1" ]; then
-    fail "$2: exit $rc, wanted $1"; sed 's/^/  stderr: /' "$work/err"; sed 's/^/  stdout: /' "$work/out"
-  else
-    ok "$2 (exit $rc)"
-  fi
-}
-has_err() { grep -qF -- "$1" "$work/err" && ok "stderr: $1" || { fail "stderr lacks: $1"; sed 's/^/  stderr: /' "$work/err"; }; }
 lines_err() { # N: stderr has exactly N lines
   [ "$(wc -l <"$work/err")" -eq "$1" ] && ok "stderr: $1 line(s)" || { fail "stderr is not $1 line(s)"; sed 's/^/  stderr: /' "$work/err"; }
 }

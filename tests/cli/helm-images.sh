@@ -15,22 +15,12 @@ export KUBECONFIG=$work/no-such-kubeconfig
 unset DM_FLAVOUR
 # dm-helm finds helm and kubectl through its own variables (or PATH), never the test bed's
 export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-run() { "$DM_BIN/dm-helm" "$@" >"$work/out" 2>"$work/err"; rc=$?; }
-expect_rc() {
-  if [ "$rc" -ne "$1" ]; then
-    fail "$2: exit $rc, wanted $1"; sed 's/^/  stderr: /' "$work/err"; sed 's/^/  stdout: /' "$work/out"
-  else
-    ok "$2 (exit $rc)"
-  fi
-}
+# shellcheck source=helm-lib.sh
+. "$DM_SOURCE_DIR/tests/cli/helm-lib.sh"
 out_is() {
   [ "$(cat "$work/out")" = "$(printf '%s\n' "$@")" ] && ok "stdout: $# lines as expected" ||
     { fail "stdout is not: $(printf '%s\n' "$@")"; sed 's/^/  stdout: /' "$work/out"; }
 }
-has_err() { grep -qF -- "$1" "$work/err" && ok "stderr: $1" || { fail "stderr lacks: $1"; sed 's/^/  stderr: /' "$work/err"; }; }
 
 DIGEST=quay.io/example/nightly@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 # sorted, each once (app:1.0 is in two containers); the chart's registry replaced by the

@@ -18,19 +18,9 @@ unset DM_FLAVOUR
 export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
 K=$DM_TEST_KUBECTL
 H=$DM_TEST_HELM
-fails=0
+# shellcheck source=helm-lib.sh
+. "$DM_SOURCE_DIR/tests/cli/helm-lib.sh"
 
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-# run: stdout to $work/out, stderr to $work/err, exit code to $rc
-run() { "$DM_BIN/dm-helm" "$@" >"$work/out" 2>"$work/err"; rc=$?; }
-expect_rc() { # WANT WHAT
-  if [ "$rc" -ne "$1" ]; then
-    fail "$2: exit $rc, wanted $1"; sed 's/^/  stderr: /' "$work/err"; sed 's/^/  stdout: /' "$work/out"
-  else
-    ok "$2 (exit $rc)"
-  fi
-}
 # the order of "NAME: VERB ..." lines in $work/err
 order_of() { sed -n "s/^dm-helm: \([a-z0-9-]*\): $1 \.\.\.$/\1/p" "$work/err" | tr '\n' ' ' | sed 's/ $//'; }
 secret_field() { $K get secret "$2" -n "$1" -o "jsonpath={.data.$3}" | base64 -d; }
