@@ -20,3 +20,6 @@ dm_cli_test(content_k8s ${CMAKE_SOURCE_DIR}/tests/cli/content-k8s.sh FIXTURES k8
 # the shipped GPU flavour on the test bed (no GPU nodes): dm-helm install is refused with dm-gpu's
 # diagnosis for jupyterhub (pydl_gpu_env) and dask, nothing made; --skip-gpu-check goes on to minio
 dm_cli_test(content_gpu_gate ${CMAKE_SOURCE_DIR}/tests/cli/content-gpu.sh FIXTURES k8s LABELS integration TIMEOUT 300)
+# it registers nodes on the test bed and reads every node's GPU: one at a time with the other
+# tests that register nodes there (RESOURCE_LOCK k8s_nodes, tests/cluster.cmake)
+set_tests_properties(content_gpu_gate PROPERTIES RESOURCE_LOCK k8s_nodes)
