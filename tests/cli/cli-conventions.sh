@@ -72,6 +72,25 @@ for tool in dm-seed dm-helm dm-secrets dm-cluster dm-gpu; do
   fi
 done
 grep -E ' -n ' "$T/letters" | grep -v -- '--namespace$' && fail "-n that is not --namespace"
+# no letter that kubectl or helm give to something else: what each means there (kubectl -h,
+# helm -h of their common commands), and the dm option that may take it ('-' for none)
+while read -r letter theirs ours; do
+  bad=$(awk -v l="$letter" -v o="$ours" '$2 == l && $3 != o { print $1 " " $2 " " $3 }' "$T/letters")
+  [ -z "$bad" ] || fail "$bad: kubectl/helm's $letter is $theirs"
+done <<'EOT'
+-l --selector -
+-t --tty -
+-c --container -
+-i --stdin -
+-o --output -
+-A --all-namespaces -
+-w --watch -
+-R --recursive -
+-k --kustomize -
+-a --api-versions -
+-g --generate-name -
+-n --namespace --namespace
+EOT
 
 # -q: a failing run says its error lines and nothing else on stderr; a good one says nothing
 P=$DM_SOURCE_DIR
@@ -92,7 +111,7 @@ DM_NVML_LIBRARY=$T/none.so DM_CUDA_LIBRARY=$T/none.so quiet_err dm-gpu check --r
   fail "dm-helm -q plan: $(head -n 3 "$T/err")"
 printf 'provider: minikube\nprofile: dmq\ndriver: docker\ncpus: 1\nmemory: 512m\n' >"$T/mk.yaml"
 DM_MINIKUBE=$T/no-minikube "$DM_BIN/dm-cluster" -q --dry-run start -f "$P/flavours/default.yaml" --root "$P" \
-  -t "$T/mk.yaml" >/dev/null 2>"$T/err" && [ ! -s "$T/err" ] || fail "dm-cluster -q --dry-run start: $(head -n 3 "$T/err")"
+  --target "$T/mk.yaml" >/dev/null 2>"$T/err" && [ ! -s "$T/err" ] || fail "dm-cluster -q --dry-run start: $(head -n 3 "$T/err")"
 
 # the case that getopt_long got wrong: dm-cluster has --kubeconfig-out, not --kubeconfig
 "$DM_BIN/dm-cluster" --kubeconfig "$T/kc" status >"$T/out" 2>"$T/err"

@@ -112,7 +112,7 @@ for rel in 1.23 1.32; do
   rm -rf "$T/state"/* "$P/flavours/uk"
   export DM_FAKE_MICROK8S_RELEASE=$rel
   log_reset
-  run 0 -vv -f "$F" -l start
+  run 0 -vv -f "$F" --local start
   no_secret "microk8s $rel start"
   kcfile=$P/flavours/uk/microk8s.kubeconfig
   [ "$(cat "$T/out")" = "$kcfile" ] || fail "microk8s $rel: stdout should be the kubeconfig path, is: $(cat "$T/out")"
@@ -133,17 +133,17 @@ for rel in 1.23 1.32; do
   fi
   kc get ns "$ns-uk" >/dev/null || fail "microk8s $rel: namespace not created"
   log_reset
-  run 0 -f "$F" -l start
+  run 0 -f "$F" --local start
   no_secret "microk8s $rel second start"
   log_lacks "microk8s start"
   log_lacks "microk8s enable .*"
-  run 0 -f "$F" -l status
+  run 0 -f "$F" --local status
   no_secret "microk8s $rel status"
   grep -qE "^kubeconfig +$kcfile$" "$T/out" || fail "microk8s $rel: status names the kubeconfig"
   pass "microk8s $rel: start maps addon names, writes a 0600 kubeconfig, prints only its path; idempotent"
 done
 
-run 0 -f "$F" -l --json --kubeconfig-out "$T/out.kubeconfig" start
+run 0 -f "$F" --local --json --kubeconfig-out "$T/out.kubeconfig" start
 no_secret "--kubeconfig-out"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["kubeconfig"]==sys.argv[2] and d["provider"]=="microk8s", d' \
   "$T/out" "$T/out.kubeconfig" || fail "start --json"
@@ -154,17 +154,17 @@ flavour "$ns-uk" "local:
   provider: microk8s
   addons: [istio]
   kubeconfig: uk/microk8s.kubeconfig"
-expect_err 3 "this microk8s release has no addon 'istio' (it has: " -f "$F" -l start
+expect_err 3 "this microk8s release has no addon 'istio' (it has: " -f "$F" --local start
 pass "microk8s: an addon the release lacks is a configuration error naming the ones it has"
 
 log_reset
-run 0 -f "$F" -l stop
+run 0 -f "$F" --local stop
 log_has "microk8s stop"
-run 1 -f "$F" -l status
+run 1 -f "$F" --local status
 grep -qF "not ready: the cluster is not running (not running)" "$T/err" || fail "microk8s status after stop"
 log_reset
-run 0 -f "$F" -l stop
+run 0 -f "$F" --local stop
 log_lacks "microk8s stop"
-run 0 -f "$F" -l --yes delete
+run 0 -f "$F" --local --yes delete
 log_has "microk8s reset"
 pass "microk8s: stop (exit-0 'not running' read as stopped), stop again does nothing, delete resets"

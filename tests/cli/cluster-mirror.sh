@@ -38,17 +38,17 @@ pass "start passes each mirror to minikube"
 # one URL (not a list) is one mirror
 printf 'provider: minikube\nprofile: dmmirror2\nregistry_mirror: https://mirror.example.org:5443\n' >"$P/k8s/configs/one.yaml"
 log_reset
-run 0 -f "$F" -t "$P/k8s/configs/one.yaml" start
+run 0 -f "$F" --target "$P/k8s/configs/one.yaml" start
 log_has "minikube start -p dmmirror2 --registry-mirror https://mirror.example.org:5443"
 log_lacks "minikube start .*--insecure-registry.*"
 pass "one https mirror, no --insecure-registry"
-run 0 -f "$F" -t "$P/k8s/configs/one.yaml" --yes delete
+run 0 -f "$F" --target "$P/k8s/configs/one.yaml" --yes delete
 
 bad() { # WHERE MESSAGE LINE...
   local where=$1 msg=$2
   shift 2
   printf '%s\n' "$@" >"$P/k8s/configs/bad.yaml"
-  expect_err 3 "$P/k8s/configs/bad.yaml:$where: $msg" -f "$F" -t "$P/k8s/configs/bad.yaml" --dry-run start
+  expect_err 3 "$P/k8s/configs/bad.yaml:$where: $msg" -f "$F" --target "$P/k8s/configs/bad.yaml" --dry-run start
 }
 bad 2:18 "registry_mirror 'http://h:5000/v2' must be http://HOST[:PORT] or https://HOST[:PORT] (a registry, no path)" \
   "provider: minikube" "registry_mirror: http://h:5000/v2"

@@ -25,7 +25,7 @@ grep -q '^Usage: dm-cluster' "$T/out" && grep -q 'Exit codes:' "$T/out" && grep 
 [ ! -s "$T/err" ] || fail "--help wrote to stderr"
 expect_err 2 "no command given" -f "$F"
 expect_err 2 "unknown command 'launch'" -f "$F" launch
-expect_err 2 "exclude each other" -f "$F" -l -r status
+expect_err 2 "exclude each other" -f "$F" --local --remote status
 expect_err 2 "debug takes 'net' or 'app'" -f "$F" debug shell
 expect_err 2 "invalid --timeout 'soon'" -f "$F" --timeout soon status
 expect_err 2 "--json is for start, stop, delete and status: proxy hands the terminal to kubectl proxy" -f "$F" --json proxy
@@ -59,7 +59,7 @@ flavour dm-usage-test "local:
   gpu: true
   addons: [dns, storage]
   kubeconfig: uk/kc"
-run 0 -f "$F" -l --dry-run start
+run 0 -f "$F" --local --dry-run start
 cat >"$T/want" <<EOT
 $DM_MICROK8S status --format yaml
 $DM_MICROK8S start
@@ -79,7 +79,7 @@ bad() { # LINE:COL MESSAGE YAML...
   local where=$1 msg=$2
   shift 2
   printf '%s\n' "$@" >"$P/k8s/configs/bad.yaml"
-  expect_err 3 "$P/k8s/configs/bad.yaml:$where: $msg" -f "$F" -t "$P/k8s/configs/bad.yaml" status
+  expect_err 3 "$P/k8s/configs/bad.yaml:$where: $msg" -f "$F" --target "$P/k8s/configs/bad.yaml" status
 }
 bad 2:1 "key 'cpus' does not apply to provider remote" "provider: remote" "cpus: 2"
 bad 2:1 "key 'context' does not apply to provider minikube" "provider: minikube" "context: x"
@@ -91,8 +91,8 @@ bad 2:9 "'driver' cannot start with '-'" "provider: minikube" "driver: --force"
 bad 2:7 "'cpus' must be between 1 and 4096, not 0" "provider: minikube" "cpus: 0"
 flavour dm-usage-test "remote:
   provider: minikube"
-expect_err 3 "the inline 'remote' target must have provider remote" -f "$F" -r status
-expect_err 3 "has no inline 'local:' target" -f "$F" -l status
+expect_err 3 "the inline 'remote' target must have provider remote" -f "$F" --remote status
+expect_err 3 "has no inline 'local:' target" -f "$F" --local status
 pass "target errors name file:line:col (exit 3)"
 
 # --- preflight -----------------------------------------------------------------------------------
@@ -100,9 +100,9 @@ cat >"$P/k8s/configs/big.yaml" <<'EOT'
 provider: minikube
 cpus: 4096
 EOT
-expect_err 1 "asks for 4096 CPUs but this machine has $(nproc)" -f "$F" -t "$P/k8s/configs/big.yaml" start
+expect_err 1 "asks for 4096 CPUs but this machine has $(nproc)" -f "$F" --target "$P/k8s/configs/big.yaml" start
 printf 'provider: microk8s\nmemory: 100000g\n' >"$P/k8s/configs/big.yaml"
-expect_err 1 "asks for 102400000 MiB of memory" -f "$F" -t "$P/k8s/configs/big.yaml" start
+expect_err 1 "asks for 102400000 MiB of memory" -f "$F" --target "$P/k8s/configs/big.yaml" start
 log_lacks ".* start.*"
 pass "preflight refuses more CPUs or memory than the machine has"
 
@@ -129,7 +129,7 @@ flavour dm-usage-test "local:
 log_reset
 # 15 s, not less: --timeout also bounds the first, quick status call and the start, which the
 # python fake answers in seconds when make check runs other tests beside this one
-DM_FAKE_NEVER_READY=1 expect_err 1 "microk8s was not ready within 15s" -f "$F" -l --timeout 15s start
+DM_FAKE_NEVER_READY=1 expect_err 1 "microk8s was not ready within 15s" -f "$F" --local --timeout 15s start
 log_has "microk8s start"
 log_has "microk8s status --wait-ready --timeout 15 --format yaml"
 log_lacks "microk8s enable .*"

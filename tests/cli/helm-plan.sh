@@ -7,18 +7,8 @@ FX=$DM_SOURCE_DIR/tests/fixtures/platform/flavours
 work=$(mktemp -d "${DM_TEST_WORK:-/tmp}/helm-plan.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 unset DM_HELM DM_KUBECTL DM_FLAVOUR KUBECONFIG
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-run() { "$DM_BIN/dm-helm" "$@" >"$work/out" 2>"$work/err"; rc=$?; }
-expect_rc() {
-  if [ "$rc" -ne "$1" ]; then
-    fail "$2: exit $rc, wanted $1"; sed 's/^/  stderr: /' "$work/err"; head -20 "$work/out" | sed 's/^/  stdout: /'
-  else
-    ok "$2 (exit $rc)"
-  fi
-}
-has_err() { grep -qF -- "$1" "$work/err" && ok "stderr: $1" || { fail "stderr lacks: $1"; sed 's/^/  stderr: /' "$work/err"; }; }
+# shellcheck source=helm-lib.sh
+. "$DM_SOURCE_DIR/tests/cli/helm-lib.sh"
 has_out() { grep -qF -- "$1" "$work/out" && ok "stdout: $1" || { fail "stdout lacks: $1"; head -40 "$work/out" | sed 's/^/  stdout: /'; }; }
 # err_is LINE...: stderr is exactly these lines; out_is LINE...: stdout is exactly these lines
 err_is() {
@@ -94,7 +84,7 @@ PATH=/nonexistent run -f "$FX/parallel.yaml" uninstall --dry-run --delete-namesp
 expect_rc 0 "uninstall --dry-run of a manifest component"
 has_out "kubectl delete -f $DM_SOURCE_DIR/tests/fixtures/platform/components/fx-manifest/configmap.yaml --namespace dm-fx-parallel --ignore-not-found --timeout=60s"
 has_out "kubectl delete namespace dm-fx-parallel --ignore-not-found --wait=false"
-PATH=/nonexistent run -f "$FX/parallel.yaml" install --dry-run -c fx-manifest
+PATH=/nonexistent run -f "$FX/parallel.yaml" install --dry-run --component fx-manifest
 expect_rc 0 "install --dry-run of a manifest component"
 out_is "kubectl apply -f $DM_SOURCE_DIR/tests/fixtures/platform/components/fx-manifest/configmap.yaml --namespace dm-fx-parallel -o name"
 DM_HELM=/opt/helm3/helm run -f "$FX/mode3.yaml" status --dry-run

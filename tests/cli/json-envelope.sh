@@ -151,19 +151,19 @@ PY
 jrun helm-plan-noflavour 3 dm-helm -- plan --json -f "$T/no-such.yaml" --root "$ROOT"
 jis helm-plan-noflavour 'd["error"]["kind"] == "config" and d["command"] == "plan" and "components" not in d'
 jrun helm-nocommand 2 dm-helm -- --json -f "$FLAVOUR"
-jrun helm-dry 0 dm-helm -- install --dry-run --json -c minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
+jrun helm-dry 0 dm-helm -- install --dry-run --json --component minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
 jis helm-dry 'd["command"] == "install" and d["dry_run"] and d["components"][0]["commands"][-1][0] == "'"$DM_TEST_HELM"'"'
 # an install against an API server that is not there (a kubeconfig to port 9): nothing reaches
 # the test bed (an install there would create the namespace other tests expect absent)
 sed 's#server: .*#server: https://127.0.0.1:9#' "$KUBECONFIG" >"$T/dead-kubeconfig"
-jrun helm-deadapi 4 dm-helm KUBECONFIG="$T/dead-kubeconfig" -- install --json -c minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
+jrun helm-deadapi 4 dm-helm KUBECONFIG="$T/dead-kubeconfig" -- install --json --component minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
 jis helm-deadapi 'd["error"]["message"].startswith("minio: failed after ") and "cannot connect to https://127.0.0.1:9: " in d["error"]["message"] and d["components"][0]["outcome"] == "failed"'
-jrun helm-deadapi-nd 4 dm-helm ndjson KUBECONFIG="$T/dead-kubeconfig" -- install --ndjson -c minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
+jrun helm-deadapi-nd 4 dm-helm ndjson KUBECONFIG="$T/dead-kubeconfig" -- install --ndjson --component minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
 jis helm-deadapi-nd 'd["command"] == "install" and d["components"][0]["outcome"] == "failed"' last
-jrun helm-nokubeconfig 3 dm-helm KUBECONFIG= -- install --json -c minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
+jrun helm-nokubeconfig 3 dm-helm KUBECONFIG= -- install --json --component minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM"
 jis helm-nokubeconfig 'd["error"]["kind"] == "config" and d["components"][0]["outcome"] == "not started"'
 # status on the test bed's API: nothing is installed, exit 4
-jrun helm-status 4 dm-helm -- status --json -c minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM" --kubectl "$DM_TEST_KUBECTL"
+jrun helm-status 4 dm-helm -- status --json --component minio -f "$FLAVOUR" --root "$ROOT" --helm "$DM_TEST_HELM" --kubectl "$DM_TEST_KUBECTL"
 jis helm-status 'd["error"]["kind"] == "partial" and d["components"][0]["outcome"] != "ok"'
 FX=$DM_SOURCE_DIR/tests/fixtures/platform-gpu/flavours
 jrun helm-images 0 dm-helm KUBECONFIG="$T/none" -- images --json -f "$FX/images.yaml" --helm "$DM_TEST_HELM"
@@ -174,10 +174,10 @@ jis helm-images-dry 'd["error"]["message"] == "images runs nothing on the cluste
 # ---- dm-cluster ----------------------------------------------------------------------------------
 mk=(DM_MINIKUBE="$T/no-minikube")
 printf 'provider: minikube\nprofile: dmjson\ndriver: docker\ncpus: 1\nmemory: 512m\n' >"$T/mk.yaml"
-jrun cluster-start-dry 0 dm-cluster "${mk[@]}" -- start --dry-run --json -f "$FLAVOUR" --root "$ROOT" -t "$T/mk.yaml"
+jrun cluster-start-dry 0 dm-cluster "${mk[@]}" -- start --dry-run --json -f "$FLAVOUR" --root "$ROOT" --target "$T/mk.yaml"
 jis cluster-start-dry 'd["command"] == "start" and d["provider"] == "minikube" and d["commands"][0] == ["minikube", "status", "-p", "dmjson", "-o", "json"]'
-jrun cluster-stop-dry 0 dm-cluster "${mk[@]}" -- stop --dry-run --json -f "$FLAVOUR" --root "$ROOT" -t "$T/mk.yaml"
-jrun cluster-delete-dry 0 dm-cluster "${mk[@]}" -- delete --dry-run --yes --json -f "$FLAVOUR" --root "$ROOT" -t "$T/mk.yaml"
+jrun cluster-stop-dry 0 dm-cluster "${mk[@]}" -- stop --dry-run --json -f "$FLAVOUR" --root "$ROOT" --target "$T/mk.yaml"
+jrun cluster-delete-dry 0 dm-cluster "${mk[@]}" -- delete --dry-run --yes --json -f "$FLAVOUR" --root "$ROOT" --target "$T/mk.yaml"
 jis cluster-delete-dry 'd["commands"] == [["minikube", "delete", "-p", "dmjson"]]'
 jrun cluster-status-nothing 1 dm-cluster "${mk[@]}" -- status --json -f "$FLAVOUR" --root "$ROOT"
 jis cluster-status-nothing 'd["command"] == "status" and d["error"]["code"] == "notfound"'

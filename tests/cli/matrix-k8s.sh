@@ -198,14 +198,14 @@ target() { printf 'provider: remote\nkubeconfig: %s\n' "$1" >"$T/target.yaml"; }
 target "$T/kc-401"
 mx K30 dm-cluster 1 "remote: token rejected (401)" \
   "dm-cluster: error: credentials rejected by the API server <api> (401 Unauthorized): check user 'dm-test-user' of context 'dm-test' in '<tmp>/kc-401'" \
-  -- -f "$P/flavours/c.yaml" -t "$T/target.yaml" start
+  -- -f "$P/flavours/c.yaml" --target "$T/target.yaml" start
 target "$T/kc-wrongca"
 mx K31 dm-cluster 1 "remote: wrong CA (status)" \
   "dm-cluster: error: not ready: API server not ready: the certificate of the API server <api> did not match the CA certificate-authority-data of cluster 'dm-test' in '<tmp>/kc-wrongca': SSL certificate problem: unable to get local issuer certificate" \
-  out -- -f "$P/flavours/c.yaml" -t "$T/target.yaml" status
+  out -- -f "$P/flavours/c.yaml" --target "$T/target.yaml" status
 target "$USER_KC"
 mx K32 dm-cluster 1 "remote: user without rights (403)" "dm-cluster: error: User \"dm-user\" cannot create namespaces" \
-  -- -f "$P/flavours/c.yaml" -t "$T/target.yaml" start
+  -- -f "$P/flavours/c.yaml" --target "$T/target.yaml" start
 check not kc get namespace "$hns" -o name "K32: no namespace created"
 
 # --- dm-gpu --kubeconfig (fake NVIDIA libraries) -----------------------------------------------

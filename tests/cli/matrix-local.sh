@@ -180,26 +180,26 @@ mx L65 dm-cluster 1 "default target file missing" \
 tg 'provider: remote\nkubeconfig: [x\n'
 mx L66 dm-cluster 3 "target: malformed YAML" \
   "dm-cluster: error: <tmp>/target.yaml:3:1: did not find expected ',' or ']' while parsing a flow sequence started at line 2, column 13" \
-  yaml -- -f "$C" -t "$T/target.yaml" status
+  yaml -- -f "$C" --target "$T/target.yaml" status
 tg 'provider: remote\nprovider: remote\n'
 mx L67 dm-cluster 3 "target: duplicate key" "dm-cluster: error: <tmp>/target.yaml:2:1: duplicate key 'provider' (first at line 1)" \
-  yaml -- -f "$C" -t "$T/target.yaml" status
+  yaml -- -f "$C" --target "$T/target.yaml" status
 tg 'provider: minikube\ncpu: 2\n'
 mx L68 dm-cluster 3 "target: unknown key" \
   "dm-cluster: error: <tmp>/target.yaml:2:1: unknown key 'cpu' in target (expected one of: provider, cpus, memory, disk, driver, gpu, addons, kubernetes_version, profile, kubeconfig, context, registry_mirror, endpoints)" \
-  yaml -- -f "$C" -t "$T/target.yaml" status
+  yaml -- -f "$C" --target "$T/target.yaml" status
 tg 'provider: minikube\nmemory: 1.5g\n'
 mx L69 dm-cluster 3 "target: fractional size" \
   "dm-cluster: error: <tmp>/target.yaml:2:9: memory: '1.5g' is not a size: unit '.5g' is not one of m, mb, mib, g, gb, gib" \
-  yaml -- -f "$C" -t "$T/target.yaml" status
+  yaml -- -f "$C" --target "$T/target.yaml" status
 printf 'provider: remote\nkubeconfig: %s/no-kubeconfig\n' "$T" >"$T/target.yaml"
 mx L70 dm-cluster 1 "remote target: kubeconfig missing (status)" \
   "dm-cluster: error: not ready: cannot use the kubeconfig: cannot read '<tmp>/no-kubeconfig': No such file or directory" \
-  out -- -f "$C" -t "$T/target.yaml" status
+  out -- -f "$C" --target "$T/target.yaml" status
 printf 'provider: remote\nkubeconfig: %s/kc-ok\n' "$T" >"$T/target.yaml"
 mx L71 dm-cluster 1 "remote target: API server unreachable (start)" \
   "dm-cluster: error: cannot connect to https://127.0.0.1:9: Failed to connect to 127.0.0.1 port 9 after <n> ms: Couldn't connect to server" \
-  -- -f "$C" -t "$T/target.yaml" start
+  -- -f "$C" --target "$T/target.yaml" start
 
 # --- dm-gpu (the fake NVIDIA libraries, no cluster) ---------------------------------------------
 FK=$DM_BUILD_DIR/fakes/nvidia/current

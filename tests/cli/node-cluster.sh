@@ -20,7 +20,7 @@ ns=dmn-$id
 bg=
 trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; kc delete ns "$ns" --timeout=90s >/dev/null 2>&1 || true' EXIT
 remote_flavour "$ns"
-run 0 -f "$F" -r start   # creates the namespace
+run 0 -f "$F" --remote start   # creates the namespace
 
 # no pod of ours is left in the namespace (pending deletions included)
 no_pod_left() {
@@ -33,11 +33,11 @@ no_pod_left() {
 node=$DM_TEST_K8S_NODE
 mem=$(kc get node "$node" -o jsonpath='{.status.allocatable.memory}')
 [[ "$mem" =~ ^[0-9]+Ki$ ]] || fail "node $node: allocatable memory '$mem' (from kubectl) is not in Ki"
-run 0 -f "$F" -r status
+run 0 -f "$F" --remote status
 grep -qxE "nodes +1/1 Ready" "$T/out" || fail "status: no 'nodes 1/1 Ready' line"
 grep -qxF "node         $node Ready, allocatable cpu $(nproc), memory $mem" "$T/out" ||
   fail "status: no line 'node $node Ready, allocatable cpu $(nproc), memory $mem'"
-run 0 -f "$F" -r status --json
+run 0 -f "$F" --remote status --json
 python3 - "$T/out" "$node" "$(nproc)" "$mem" <<'EOF' || fail "status --json: nodes"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -49,7 +49,7 @@ EOF
 pass "status: $node Ready, allocatable cpu $(nproc) (nproc), memory $mem, in the table and in --json"
 
 # --- debug -- COMMAND -----------------------------------------------------------------------------
-dbg=(-f "$F" -r debug net --host-network --image "$DM_TEST_NODE_IMAGE" --)
+dbg=(-f "$F" --remote debug net --host-network --image "$DM_TEST_NODE_IMAGE" --)
 run 0 "${dbg[@]}" dm-seed --version
 [ "$(cat "$T/out")" = "$("$DM_BIN/dm-seed" --version)" ] || fail "debug: stdout '$(cat "$T/out")', expected the version"
 grep -qE "^dm-cluster: running 'dm-seed' in pod 'dm-debug-net-[0-9]+-[0-9a-f]+' \($DM_TEST_NODE_IMAGE\) in namespace '$ns'$" "$T/err" ||
@@ -67,7 +67,7 @@ pass "debug net -- COMMAND that exits 3: dm-cluster exits 3, pod deleted"
 
 # an image the node does not have and cannot pull
 t0=$(date +%s)
-run 1 -f "$F" -r --timeout 15s debug net --host-network --image localhost/dm-absent:0 -- dm-seed --version
+run 1 -f "$F" --remote --timeout 15s debug net --host-network --image localhost/dm-absent:0 -- dm-seed --version
 grep -qE "^dm-cluster: error: pod 'dm-debug-net-[0-9]+-[0-9a-f]+' \(image 'localhost/dm-absent:0'\) did not start within 15s: (ErrImagePull|ImagePullBackOff): .*localhost/dm-absent:0" "$T/err" ||
   fail "debug with a bad image: no clear error"
 [ ! -s "$T/out" ] || fail "debug with a bad image wrote to stdout: $(cat "$T/out")"
@@ -79,7 +79,7 @@ pass "debug with an image that cannot be pulled: the reason, exit 1, pod deleted
 # interrupted while the command runs: the sandbox image's /pause sleeps until it is signalled
 pause=$(sed -n 's/^pause_ref=//p' "$DM_SOURCE_DIR/tests/servers/k8s-node.sh")
 [ -n "$pause" ] || fail "no pause_ref in tests/servers/k8s-node.sh"
-"$DMC" -f "$F" -r debug app --host-network --image "$pause" -- /pause >"$T/out" 2>"$T/err" &
+"$DMC" -f "$F" --remote debug app --host-network --image "$pause" -- /pause >"$T/out" 2>"$T/err" &
 bg=$!
 deadline=$(( $(date +%s) + 60 ))
 until [ "$(kc -n "$ns" get pods -o jsonpath='{.items[*].status.phase}')" = Running ]; do
@@ -99,6 +99,6 @@ pass "debug interrupted while /pause runs: exit 130, pod $pod deleted"
 
 # --- usage ----------------------------------------------------------------------------------------
 expect_err 2 "unexpected argument 'dm-seed' (the command to run in the pod goes after '--': debug net -- COMMAND [ARGS...])" \
-  -f "$F" -r debug net dm-seed
-expect_err 2 "--host-network is for debug" -f "$F" -r --host-network status
+  -f "$F" --remote debug net dm-seed
+expect_err 2 "--host-network is for debug" -f "$F" --remote --host-network status
 pass "usage: a command without '--', --host-network outside debug"

@@ -53,7 +53,7 @@ context: dm-test
 endpoints:                        # the Service minio of $ns, from outside the cluster
   minio.$ns: $DM_TEST_S3_ENDPOINT/
 EOT
-"$DMC" -f "$P/flavours/f.yaml" -t "$P/k8s/configs/lab.yaml" -v start >"$T/out" 2>"$T/err" ||
+"$DMC" -f "$P/flavours/f.yaml" --target "$P/k8s/configs/lab.yaml" -v start >"$T/out" 2>"$T/err" ||
   { cat "$T/err" >&2; fail "dm-cluster start"; }
 grep -qF "endpoint of Service minio.$ns from outside the cluster: $DM_TEST_S3_ENDPOINT" "$T/err" ||
   { cat "$T/err" >&2; fail "dm-cluster start does not say which endpoint it recorded"; }
@@ -108,14 +108,14 @@ pass "with KUBECONFIG (not the current target) the in-cluster endpoint and its h
 printf 'provider: remote\nkubeconfig: ../../kube/remote.kubeconfig\nendpoints:\n  minio.%s: ftp://127.0.0.1:30900\n' "$ns" \
   >"$P/k8s/configs/bad.yaml"
 rc=0
-"$DMC" -f "$P/flavours/f.yaml" -t "$P/k8s/configs/bad.yaml" start >"$T/out" 2>"$T/err" || rc=$?
+"$DMC" -f "$P/flavours/f.yaml" --target "$P/k8s/configs/bad.yaml" start >"$T/out" 2>"$T/err" || rc=$?
 [ "$rc" = 3 ] || { cat "$T/err" >&2; fail "a bad endpoint: exit $rc, expected 3"; }
 col=$((3 + ${#ns} + 8))
 [ "$(cat "$T/err")" = "dm-cluster: error: $P/k8s/configs/bad.yaml:4:$col: endpoints: minio.$ns: url 'ftp://127.0.0.1:30900' must start with http:// or https://" ] ||
   fail "a bad endpoint: $(cat "$T/err")"
 printf 'provider: remote\nendpoints:\n  minio: http://127.0.0.1:30900\n' >"$P/k8s/configs/bad.yaml"
 rc=0
-"$DMC" -f "$P/flavours/f.yaml" -t "$P/k8s/configs/bad.yaml" start >"$T/out" 2>"$T/err" || rc=$?
+"$DMC" -f "$P/flavours/f.yaml" --target "$P/k8s/configs/bad.yaml" start >"$T/out" 2>"$T/err" || rc=$?
 [ "$rc" = 3 ] && [ "$(cat "$T/err")" = "dm-cluster: error: $P/k8s/configs/bad.yaml:3:3: endpoints: 'minio' is not a Service NAME.NAMESPACE (as in http://NAME.NAMESPACE.svc.cluster.local:PORT)" ] ||
   fail "an endpoint not named NAME.NAMESPACE: exit $rc, $(cat "$T/err")"
 pass "a bad endpoints value: exit 3, FILE:LINE:COL"

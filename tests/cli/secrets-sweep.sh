@@ -197,11 +197,11 @@ EOF
 export DM_MICROK8S=$DM_SOURCE_DIR/tests/fakes/microk8s DM_FAKE_STATE=$T/state DM_FAKE_LOG=$T/fake.log
 export DM_FAKE_KUBECONFIG_SOURCE=$DM_TEST_KUBECONFIG_TOKEN
 for v in -v -vv; do
-  run "cluster-start$v" dm-cluster "$v" -f "$P/flavours/c.yaml" -l start
+  run "cluster-start$v" dm-cluster "$v" -f "$P/flavours/c.yaml" --local start
   rc_is "cluster-start$v" 0
-  run "cluster-status$v" dm-cluster "$v" -f "$P/flavours/c.yaml" -l status     # no Ready node: exit 1
-  run "cluster-status-json$v" dm-cluster "$v" -f "$P/flavours/c.yaml" -l --json status
-  run "cluster-dry$v" dm-cluster "$v" -f "$P/flavours/c.yaml" -l --dry-run start
+  run "cluster-status$v" dm-cluster "$v" -f "$P/flavours/c.yaml" --local status     # no Ready node: exit 1
+  run "cluster-status-json$v" dm-cluster "$v" -f "$P/flavours/c.yaml" --local --json status
+  run "cluster-dry$v" dm-cluster "$v" -f "$P/flavours/c.yaml" --local --dry-run start
   rc_is "cluster-dry$v" 0
 done
 grep -qF "$DM_TEST_K8S_ADMIN_TOKEN" "$P/flavours/uk/microk8s.kubeconfig" &&
@@ -209,8 +209,8 @@ grep -qF "$DM_TEST_K8S_ADMIN_TOKEN" "$P/flavours/uk/microk8s.kubeconfig" &&
   ok "the microk8s kubeconfig holds the token, mode 0600" || fail "microk8s kubeconfig"
 printf 'provider: remote\nkubeconfig: %s\n' "$DM_TEST_KUBECONFIG_TOKEN" >"$T/remote.yaml"
 for v in -v -vv; do
-  run "cluster-remote-status$v" dm-cluster "$v" -f "$P/flavours/c.yaml" -t "$T/remote.yaml" status
-  run "cluster-remote-start$v" dm-cluster "$v" -f "$P/flavours/c.yaml" -t "$T/remote.yaml" start
+  run "cluster-remote-status$v" dm-cluster "$v" -f "$P/flavours/c.yaml" --target "$T/remote.yaml" status
+  run "cluster-remote-start$v" dm-cluster "$v" -f "$P/flavours/c.yaml" --target "$T/remote.yaml" start
   rc_is "cluster-remote-start$v" 0
 done
 unset DM_MICROK8S DM_FAKE_STATE DM_FAKE_LOG DM_FAKE_KUBECONFIG_SOURCE

@@ -54,15 +54,18 @@ enum {
 	OPT_PORT,
 	OPT_IMAGE,
 	OPT_HOST_NETWORK,
-	OPT_ROOT
+	OPT_ROOT,
+	OPT_TARGET,
+	OPT_LOCAL,
+	OPT_REMOTE
 };
 
 static const dm_cli_option option_table[] = {
 	DM_CLI_OPT_FLAVOUR('f'),
 	DM_CLI_OPT_ROOT(OPT_ROOT, 0),
-	{ 't', "target", "FILE", "target file (default: the flavour's project.k8s_default_config)", 0 },
-	{ 'l', "local", NULL, "use the flavour's inline local: target", 0 },
-	{ 'r', "remote", NULL, "use the flavour's inline remote: target", 0 },
+	{ OPT_TARGET, "target", "FILE", "target file (default: the flavour's project.k8s_default_config)", 0 },
+	{ OPT_LOCAL, "local", NULL, "use the flavour's inline local: target", 0 },
+	{ OPT_REMOTE, "remote", NULL, "use the flavour's inline remote: target", 0 },
 	{ OPT_DRY_RUN, "dry-run", NULL, "print the commands that would run, one per line; run none", 0 },
 	{ OPT_JSON, "json", NULL, "start, stop, delete, status: one JSON document on stdout (docs/json.md)", 0 },
 	{ OPT_TIMEOUT, "timeout", "DUR",
@@ -330,9 +333,9 @@ static int parse_options(args *a, dm_cli_parser *cl)
 		switch (c) {
 		case 'f': a->flavour = cl->value; break;
 		case OPT_ROOT: a->root = cl->value; break;
-		case 't': a->target = cl->value; break;
-		case 'l': a->local = 1; break;
-		case 'r': a->remote = 1; break;
+		case OPT_TARGET: a->target = cl->value; break;
+		case OPT_LOCAL: a->local = 1; break;
+		case OPT_REMOTE: a->remote = 1; break;
 		case OPT_DRY_RUN: a->dry_run = 1; break;
 		case OPT_JSON: a->json = 1; break;
 		case OPT_YES: a->yes = 1; break;
@@ -405,7 +408,7 @@ static int parse_args(args *a, int argc, char **argv)
 	if (a->host_network && strcmp(a->cmd, "debug"))
 		return dm_cli_usage_error("--host-network is for debug");
 	if ((a->target != NULL) + a->local + a->remote > 1)
-		return dm_cli_usage_error("-t, -l and -r exclude each other");
+		return dm_cli_usage_error("--target, --local and --remote exclude each other");
 	if (a->json && (!strcmp(a->cmd, "proxy") || !strcmp(a->cmd, "debug")))
 		return dm_cli_usage_error("--json is for start, stop, delete and status: %s hands the terminal to "
 					  "%s",

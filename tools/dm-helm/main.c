@@ -58,7 +58,8 @@ enum {
 	OPT_KUBECTL,
 	OPT_CRASH_RESTARTS,
 	OPT_ROOT,
-	OPT_SKIP_GPU_CHECK
+	OPT_SKIP_GPU_CHECK,
+	OPT_COMPONENT
 };
 
 extern const unsigned char dm_gpu_images_yaml[];
@@ -67,7 +68,7 @@ extern const size_t dm_gpu_images_yaml_len;
 static const dm_cli_option option_table[] = {
 	DM_CLI_OPT_FLAVOUR('f'),
 	DM_CLI_OPT_ROOT(OPT_ROOT, 0),
-	{ 'c', "component", "NAME", "only this component (repeatable; same as a positional COMPONENT)", 0 },
+	{ OPT_COMPONENT, "component", "NAME", "only this component (repeatable; same as a positional COMPONENT)", 0 },
 	{ OPT_WITH_NEEDS, "with-needs", NULL, "add the components that selected ones need", 0 },
 	{ OPT_DRY, "dry-run", NULL, "print every command with its exact argv; run nothing", 0 },
 	{ 'j', "jobs", "N",
@@ -559,7 +560,7 @@ static int parse_options(options *o, dm_cli_parser *args)
 		switch (opt) {
 		case 'f': o->flavour = v; break;
 		case OPT_ROOT: o->root = v; break;
-		case 'c': o->only[o->n_only++] = v; break;
+		case OPT_COMPONENT: o->only[o->n_only++] = v; break;
 		case 'j': code = parse_number(&o->jobs, v, 1, 64, "--jobs"); break;
 		case OPT_CRASH_RESTARTS: code = parse_number(&o->crash_restarts, v, 0, 1000, "--crash-restarts"); break;
 		case OPT_DRY: o->dry_run = 1; break;
