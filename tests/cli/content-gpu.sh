@@ -26,19 +26,6 @@ export DM_HELM=$DM_TEST_HELM DM_KUBECTL=$DM_TEST_KUBECTL
 # shellcheck source=helm-lib.sh
 . "$DM_SOURCE_DIR/tests/cli/helm-lib.sh"
 has() { grep -qF -- "$2" "$work/$1" && ok "$1: $2" || { fail "$1 lacks: $2"; sed "s/^/  $1: /" "$work/$1"; }; }
-# The test bed runs no namespace controller: a namespace made by the install is emptied and its
-# finalizer cleared.
-drop_namespace() {
-  $K get namespace "$NS" >/dev/null 2>&1 || return 0
-  $K delete configmaps,secrets --all -n "$NS" --wait=false >/dev/null 2>&1
-  $K delete namespace "$NS" --wait=false >/dev/null 2>&1
-  $K get namespace "$NS" -o json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin); d["spec"]["finalizers"] = []; print(json.dumps(d))' |
-    $K replace --raw "/api/v1/namespaces/$NS/finalize" -f - >/dev/null 2>&1
-  for _ in $(seq 1 50); do $K get namespace "$NS" >/dev/null 2>&1 || return 0; sleep 0.1; done
-  echo "FAIL: cannot remove namespace $NS"
-}
 node=content-cpu-$$-$RANDOM
 gpu_node=content-gpu-$$-$RANDOM
 cleanup() { $K delete node "$node" "$gpu_node" --ignore-not-found >/dev/null 2>&1; drop_namespace; rm -rf "$work"; }

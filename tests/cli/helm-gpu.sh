@@ -40,26 +40,13 @@ node() {
   printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s","labels":%s},"status":{"capacity":{%s},"allocatable":{%s}}}\n' \
     "$1" "$3" "$alloc" "$alloc" | $K create -f - >/dev/null || { echo "FAIL: cannot register node $1"; exit 1; }
 }
-# The test bed runs no namespace controller: a deleted namespace is emptied and its finalizer cleared.
-drop_namespace() {
-  $K get namespace "$NS" >/dev/null 2>&1 || return 0
-  for r in $("$H" list -n "$NS" -q 2>/dev/null); do "$H" uninstall "$r" -n "$NS" >/dev/null 2>&1; done
-  $K delete configmaps,secrets --all -n "$NS" --wait=false >/dev/null 2>&1
-  $K delete namespace "$NS" --wait=false >/dev/null 2>&1
-  $K get namespace "$NS" -o json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin); d["spec"]["finalizers"] = []; print(json.dumps(d))' |
-    $K replace --raw "/api/v1/namespaces/$NS/finalize" -f - >/dev/null 2>&1
-  for _ in $(seq 1 50); do $K get namespace "$NS" >/dev/null 2>&1 || return 0; sleep 0.1; done
-  echo "FAIL: cannot remove namespace $NS"; exit 1
-}
 cleanup() {
   $K delete node "$cpu_node" "$gpu_node" --ignore-not-found >/dev/null 2>&1
   drop_namespace
   rm -rf "$work"
 }
 trap cleanup EXIT
-drop_namespace
+drop_namespace || exit 1
 
 CUDA_IMG=quay.io/jupyter/pytorch-notebook:cuda12-python-3.11
 CUDA_NEED="gx-cuda (profile pydl_gpu_env) needs a GPU node for image '$CUDA_IMG' (CUDA 12.1)"
