@@ -245,6 +245,19 @@ typedef struct {
 	int smoke_built;                /* this build has dm_gpu_smoke_run */
 	const dm_gpu_smoke_result *smoke_results;
 	size_t n_smoke;
+	/* How the reasons name where a requirement came from, in the caller's words (dm-gpu passes
+	 * its flags: "--min-memory"); NULL: plain words ("the minimum free memory").  libdm names
+	 * no tool's flag.  The strings must outlive the verdict (cuda_from points at one). */
+	struct {
+		const char *cuda;       /* the CUDA version asked for */
+		const char *image;      /* the image's CUDA and compute capability */
+		const char *min_memory; /* the free memory asked for */
+		const char *min_cc;     /* the compute capability asked for */
+		const char *smoke;      /* the smoke test */
+		const char *node_check; /* the command that checks a node on the node itself, the
+					 * image (or X.Y) follows: "dm-gpu check --image"; named in the
+					 * remedy for a node without driver labels; NULL: none named */
+	} label;
 } dm_gpu_check_opts;
 /* 0 and NULL: no requirement */
 /* clang-format off */
@@ -255,7 +268,7 @@ typedef struct {
 	int ready;                  /* no reason of DM_GPU_ERROR severity */
 	int ready_devices;          /* devices with no error of their own */
 	int cuda_major, cuda_minor; /* the effective requirement (0.0 none) */
-	const char *cuda_from;      /* static: "--cuda", "--image", "" */
+	const char *cuda_from;      /* o->label.cuda or .image (or their plain words); "" without CUDA */
 	int cc_major, cc_minor;     /* effective compute capability floor (0.0 none) */
 	const char *min_driver;     /* static: the driver that fully supports the CUDA asked, or NULL */
 	int minor_compat;           /* passes only through minor-version compatibility */

@@ -309,6 +309,9 @@ typedef struct {
 	 * without the check (a warning each).  See dm_platform_run. */
 	const struct dm_gpu_images *gpu_images;
 	int skip_gpu_check;
+	/* the command that checks a GPU node on the node, named in the check's remedy
+	 * (dm_gpu_check_opts.label.node_check); NULL: none named */
+	const char *gpu_node_check;
 } dm_run_opts;
 /* clang-format off */
 #define DM_RUN_OPTS_INIT { .helm = NULL, .jobs = 1 }

@@ -14,6 +14,12 @@
 #include <dm/util.h>
 #include "internal.h"
 
+/* The caller's name for where a requirement came from (o->label), or plain words. */
+static const char *source_name(const char *given, const char *plain)
+{
+	return given ? given : plain;
+}
+
 static const struct {
 	int major, minor;
 	const char *driver;
@@ -405,12 +411,13 @@ static dm_err device_reasons(dm_gpu_verdict *v, const dm_gpu_report *r, const dm
 			human_size(a, sizeof(a), d->mem_free);
 			human_size(b, sizeof(b), (long long)o->min_memory);
 			ADD(v, DM_GPU_ERROR, "low-memory", d->index,
-			    "%s has %s free, below --min-memory %s: stop the processes holding it (see "
+			    "%s has %s free, below %s %s: stop the processes holding it (see "
 			    "'nvidia-smi --query-compute-apps=pid,used_memory --format=csv')",
-			    label, a, b);
+			    label, a, source_name(o->label.min_memory, "the minimum free memory of"), b);
 		} else if (o->min_memory > 0 && d->mem_free < 0) {
 			ADD(v, DM_GPU_WARNING, "memory-unknown", d->index,
-			    "%s: free memory is not known, --min-memory not checked", label);
+			    "%s: free memory is not known, %s not checked", label,
+			    source_name(o->label.min_memory, "the minimum free memory"));
 		}
 		if (v->cc_major > 0 && d->cc_major >= 0 &&
 		    cc_less(d->cc_major, d->cc_minor, v->cc_major, v->cc_minor)) {
@@ -419,12 +426,15 @@ static dm_err device_reasons(dm_gpu_verdict *v, const dm_gpu_report *r, const dm
 				    "%s has compute capability %d.%d, below the %d.%d that %s needs: use an image "
 				    "built for an older CUDA, or schedule the notebook on a newer GPU",
 				    label, d->cc_major, d->cc_minor, v->cc_major, v->cc_minor,
-				    o->min_cc_major ? "--min-cc / the image" : "the CUDA version asked for");
+				    o->min_cc_major ? source_name(o->label.min_cc, "the compute capability asked for")
+						    : "the CUDA version asked for");
 			else
 				ADD(v, DM_GPU_ERROR, "cc-too-low", d->index,
-				    "%s has compute capability %d.%d, below --min-cc %d.%d: schedule the notebook on "
+				    "%s has compute capability %d.%d, below %s %d.%d: schedule the notebook on "
 				    "a newer GPU",
-				    label, d->cc_major, d->cc_minor, v->cc_major, v->cc_minor);
+				    label, d->cc_major, d->cc_minor,
+				    source_name(o->label.min_cc, "the minimum compute capability"), v->cc_major,
+				    v->cc_minor);
 		}
 		if (v->n_reasons > before)
 			device_bad[i] = 1;
@@ -520,8 +530,9 @@ dm_err dm_gpu_check(dm_gpu_verdict **out, const dm_gpu_report *r, const dm_gpu_c
 		    "%s: the driver's facts cannot be trusted; check what the file is (ls -l)", r->fact_error);
 	if (o->smoke && !o->smoke_built)
 		ADD(v, DM_GPU_ERROR, "smoke-unavailable", DM_GPU_UNKNOWN,
-		    "--smoke asked for, but this dm-gpu was built without the CUDA toolkit: rebuild where "
-		    "CMake finds nvcc (e.g. with /usr/local/cuda/bin on PATH)");
+		    "%s asked for, but this program was built without the CUDA toolkit: rebuild where CMake "
+		    "finds nvcc (e.g. with /usr/local/cuda/bin on PATH)",
+		    source_name(o->label.smoke, "the smoke test"));
 	v->ready = 1;
 	for (i = 0; i < v->n_reasons; i++)
 		v->ready &= v->reasons[i].severity != DM_GPU_ERROR;
@@ -535,7 +546,7 @@ done:
 	return DM_OK;
 }
 
-/* The requirement of o in v: CUDA (the higher of --cuda and the image's) and
+/* The requirement of o in v: CUDA (the higher of the version asked for and the image's) and
  * the compute capability floor. */
 static void requirement(dm_gpu_verdict *v, const dm_gpu_check_opts *o)
 {
@@ -543,11 +554,11 @@ static void requirement(dm_gpu_verdict *v, const dm_gpu_check_opts *o)
 	v->cuda_major = o->cuda_major;
 	v->cuda_minor = o->cuda_minor;
 	if (o->cuda_major)
-		v->cuda_from = "--cuda";
+		v->cuda_from = source_name(o->label.cuda, "the CUDA version asked for");
 	if (o->image && cc_less(v->cuda_major, v->cuda_minor, o->image->cuda_major, o->image->cuda_minor)) {
 		v->cuda_major = o->image->cuda_major;
 		v->cuda_minor = o->image->cuda_minor;
-		v->cuda_from = "--image";
+		v->cuda_from = source_name(o->label.image, "the image");
 	}
 	dm_gpu_cc_floor(v->cuda_major, &v->cc_major, &v->cc_minor);
 	if (cc_less(v->cc_major, v->cc_minor, o->min_cc_major, o->min_cc_minor)) {
@@ -575,8 +586,11 @@ done:
 }
 
 /* The CUDA rule for one GPU node, in scratch verdict n (requirement copied from v). */
-static dm_err node_cuda(dm_gpu_verdict *n, const dm_gpu_verdict *v, const dm_gpu_node_info *nd, const char *image)
+static dm_err node_cuda(dm_gpu_verdict *n, const dm_gpu_verdict *v, const dm_gpu_node_info *nd,
+			const dm_gpu_check_opts *o)
 {
+	const char *image = o->image ? o->image->name : NULL;
+	char there[256] = "";
 	dm_gpu_report r;
 	dm_err err = DM_OK;
 
@@ -584,13 +598,17 @@ static dm_err node_cuda(dm_gpu_verdict *n, const dm_gpu_verdict *v, const dm_gpu
 	n->cuda_minor = v->cuda_minor;
 	n->cuda_from = v->cuda_from;
 	if (!nd->driver_version[0] && nd->cuda_version <= 0) {
+		if (o->label.node_check)
+			snprintf(there, sizeof(there), ", or run '%s %s' on the node", o->label.node_check,
+				 image ? image : "X.Y");
+		else
+			snprintf(there, sizeof(there), ", or check the driver on the node itself");
 		ADD(n, DM_GPU_ERROR, "driver-version-unknown", DM_GPU_UNKNOWN,
 		    "offers %lld nvidia.com/gpu, but no label says its driver version "
 		    "(nvidia.com/cuda.driver-version.* "
 		    "or nvidia.com/cuda.driver.*), so CUDA %d.%d cannot be confirmed: deploy NVIDIA GPU feature "
-		    "discovery (the GPU operator does), or run 'dm-gpu check %s%s' on the node",
-		    nd->allocatable, v->cuda_major, v->cuda_minor, image ? "--image " : "--cuda ",
-		    image ? image : "X.Y");
+		    "discovery (the GPU operator does)%s",
+		    nd->allocatable, v->cuda_major, v->cuda_minor, there);
 		goto done;
 	}
 	memset(&r, 0, sizeof(r));
@@ -633,7 +651,7 @@ dm_err dm_gpu_check_cluster(dm_gpu_verdict **out, const dm_gpu_cluster *c, const
 			err = dm_nomem();
 			goto done;
 		}
-		if (v->cuda_major > 0 && (err = node_cuda(per[i], v, nd, o->image ? o->image->name : NULL)) != DM_OK)
+		if (v->cuda_major > 0 && (err = node_cuda(per[i], v, nd, o)) != DM_OK)
 			goto done;
 		for (k = 0; k < per[i]->n_reasons; k++)
 			bad |= per[i]->reasons[k].severity == DM_GPU_ERROR;

@@ -1887,6 +1887,7 @@ static dm_err gpu_check_need(run_ctx *x, const dm_gpu_cluster *cl, const dm_comp
 			return e;
 		co.image = img;
 	}
+	co.label.node_check = x->o->gpu_node_check;
 	if ((e = dm_gpu_check_cluster(&v, cl, &co)))
 		goto done;
 	gpu_need_text(&line, c, g, v);

@@ -666,7 +666,7 @@ dm_err dm_seed_summary_from_log(const char *log, size_t len, dm_seed_summary *su
 	}
 	dm_buf_release(&out);
 	if (!doc)
-		return dm_fail(DM_ERR_PARSE, "no dm-seed summary (--json) in the log");
+		return dm_fail(DM_ERR_PARSE, "no JSON summary of dm-seed in the log");
 	sum->files_seen = count(doc, "files");
 	sum->uploaded = count(doc, "uploaded");
 	sum->skipped = count(doc, "skipped");
@@ -839,7 +839,7 @@ dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_
 	for (size_t i = 0; i < job->nargs; i++)
 		has_json |= strcmp(job->args[i], "--json") == 0;
 	if (!has_json)
-		return dm_fail(DM_ERR_INVALID, "the pods of a Job that is followed must print their summary (--json)");
+		return dm_fail(DM_ERR_INVALID, "the pods of a Job that is followed must print their JSON summary");
 	r.njobs = r.indexed ? 1 : job->shards;
 	snprintf(r.selector, sizeof(r.selector), DM_SEED_JOB_LABEL "=%s", job->name);
 	if (!(r.names = calloc(r.njobs, sizeof(*r.names))) || !(r.sh = calloc(job->shards, sizeof(*r.sh))) ||

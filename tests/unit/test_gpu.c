@@ -312,7 +312,7 @@ static void test_gpu__image_raises_cuda_and_cc(void **state)
 	o.image = &img;
 	v = judge(r, &o);
 	assert_int_equal(v->cuda_major, 12);
-	assert_string_equal(v->cuda_from, "--image");
+	assert_string_equal(v->cuda_from, "the image"); /* plain words: libdm names no flag */
 	assert_int_equal(v->cc_major, 8);
 	assert_false(v->ready);
 	assert_int_equal(v->n_reasons, 2);
@@ -348,6 +348,12 @@ static void test_gpu__device_problems_name_the_device(void **state)
 	assert_int_equal(v->reasons[2].device, 2);
 	assert_string_equal(v->reasons[3].code, "low-memory");
 	assert_int_equal(v->reasons[3].device, 3);
+	assert_non_null(strstr(v->reasons[3].message, "1.0 GiB free, below the minimum free memory of 4.0 GiB"));
+	dm_gpu_verdict_free(v);
+	/* a caller names the source in its own words (dm-gpu: its flags) */
+	o.label.min_memory = "--min-memory";
+	o.label.image = "--image";
+	v = judge(r, &o);
 	assert_non_null(strstr(v->reasons[3].message, "1.0 GiB free, below --min-memory 4.0 GiB"));
 	dm_gpu_verdict_free(v);
 	dm_gpu_report_free(r);

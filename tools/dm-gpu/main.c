@@ -496,6 +496,18 @@ static dm_err load_image(dm_gpu_image **out, const struct args *a)
 	return err;
 }
 
+/* The reasons (and the requirement's cuda_from) name where a requirement came from: here, the
+ * flags that asked for it. */
+static void name_flags(dm_gpu_check_opts *co, const struct args *a)
+{
+	co->label.cuda = "--cuda";
+	co->label.image = "--image";
+	co->label.min_memory = "--min-memory";
+	co->label.min_cc = "--min-cc";
+	co->label.smoke = "--smoke";
+	co->label.node_check = a->image ? "dm-gpu check --image" : "dm-gpu check --cuda";
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -540,6 +552,7 @@ int main(int argc, char **argv)
 	}
 	co.smoke = a.smoke;
 	co.smoke_built = smoke_built;
+	name_flags(&co, &a);
 
 	po.root = a.root;
 	err = dm_gpu_probe(&r, &po);

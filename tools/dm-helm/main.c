@@ -689,6 +689,7 @@ static dm_err run_action(run *r, const options *o)
 	ro.delete_namespace = o->delete_ns;
 	ro.crash_restarts = o->crash_restarts ? (int)o->crash_restarts : -1;
 	ro.gpu_images = r->gpu_images;
+	ro.gpu_node_check = "dm-gpu check --image";
 	ro.skip_gpu_check = o->skip_gpu_check;
 	ro.on_command = on_command;
 	ro.on_component = on_component;
