@@ -64,11 +64,6 @@ static dm_err vfail_hint(dm_err err, dm_hint hint, unsigned long long n, const c
 	return err;
 }
 
-dm_err dm_vfail(dm_err err, const char *fmt, va_list ap)
-{
-	return vfail_hint(err, DM_HINT_NONE, 0, fmt, ap);
-}
-
 dm_err dm_fail_hint(dm_err err, dm_hint hint, unsigned long long n, const char *fmt, ...)
 {
 	va_list ap;
@@ -107,7 +102,7 @@ dm_err dm_fail(dm_err err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	dm_vfail(err, fmt, ap);
+	vfail_hint(err, DM_HINT_NONE, 0, fmt, ap);
 	va_end(ap);
 	return err;
 }

@@ -610,7 +610,8 @@ void dm_unlock_file(int fd, const char *path)
 	close(fd);
 }
 
-dm_err dm_read_file_max(char **out, size_t *outlen, const char *path, size_t max)
+/* dm_read_file with another cap (bytes). */
+static dm_err read_file_max(char **out, size_t *outlen, const char *path, size_t max)
 {
 	dm_buf b = DM_BUF_INIT;
 	char chunk[65536];
@@ -663,7 +664,7 @@ too_large:
 
 dm_err dm_read_file(char **out, size_t *outlen, const char *path)
 {
-	return dm_read_file_max(out, outlen, path, DM_READ_FILE_MAX);
+	return read_file_max(out, outlen, path, DM_READ_FILE_MAX);
 }
 
 int dm_fit_jobs_to_fd_limit(int jobs, int per_job, int fixed, unsigned long *limit)

@@ -50,7 +50,6 @@ const char *dm_err_name(dm_err err);
  * failure reads `return dm_fail(DM_ERR_IO, "cannot read '%s': %s", p, strerror(errno));`.
  * Registered secrets (dm_log_add_secret) are redacted from the detail. */
 dm_err dm_fail(dm_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-dm_err dm_vfail(dm_err err, const char *fmt, va_list ap);
 
 /* dm_fail(DM_ERR_NOMEM, "out of memory"): `return dm_nomem();` where an allocation failed, so
  * that no failure leaves an earlier error's detail behind. */
@@ -88,7 +87,8 @@ typedef enum {
 	DM_HINT_SKIP_GPU_REFUSED = 13, /* n components refused for want of a GPU: the check can be skipped */
 	DM_HINT_CA_BUNDLE = 14,        /* a server certificate is not trusted: name the CA, or do not check */
 	DM_HINT_CUDA = 15,             /* an image dm does not know: name its CUDA version instead */
-	DM_HINT_NODE = 16              /* the node's name is not known: name it */
+	DM_HINT_NODE = 16,             /* the node's name is not known: name it */
+	DM_HINT_FLAVOUR = 17           /* no flavour was named and the platform has no default: name one */
 } dm_hint;
 
 /* Writes the wording of a hint into out (size bytes, always terminated): "" without a hint

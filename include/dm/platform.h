@@ -37,9 +37,6 @@ typedef enum {
 	DM_ROOT_SHARE      /* the share folder dm was installed with (DM_SHARE_DIR) */
 } dm_root_source;
 
-/* For messages: "given", "$DM_HOME", "the working folder" ... Never NULL. */
-const char *dm_root_source_name(dm_root_source s);
-
 /* The platform root: given (a tool's --root) when not NULL, else $DM_HOME when set and not
  * empty, else the nearest folder at or above the working folder that holds
  * DM_PLATFORM_MARKER, else the installed share folder when it holds one.  *out: absolute,
@@ -48,10 +45,10 @@ const char *dm_root_source_name(dm_root_source s);
  * it looked and how to name one). */
 dm_err dm_platform_root(char **out, dm_root_source *source, const char *given);
 
-/* The flavour a tool works with: file (its -f) when not NULL, else $DM_FLAVOUR when set and
- * not empty, else DM_FLAVOUR_DEFAULT in the platform root (dm_platform_root(root)); loaded
- * with dm_flavour_open(root).  When no file was named and no platform or no default flavour
- * is found (DM_ERR_NOTFOUND, the detail says where it looked), *none (when not NULL) is set
+/* The flavour a tool works with: file when not NULL, else $DM_FLAVOUR when set and not
+ * empty, else DM_FLAVOUR_DEFAULT in the platform root (dm_platform_root(root)); its platform
+ * root is root when not NULL, else found as dm_flavour_load finds it.  When no file was named
+ * and no platform or no default flavour is found (DM_ERR_NOTFOUND, the detail says where it looked), *none (when not NULL) is set
  * to 1: a tool that can do without the platform goes on without it.  With none NULL that is
  * DM_ERR_CONFIG. */
 dm_err dm_flavour_choose(dm_flavour **out, const char *root, const char *file, int *none);
@@ -64,7 +61,7 @@ typedef struct {
 	const char *file;           /* the flavour file, absolute */
 	const char *file_name;      /* its base name ("datalake_flavour.yaml") */
 	const char *dir;            /* its folder, absolute */
-	const char *root;           /* platform root (dm_flavour_open says which), absolute */
+	const char *root;           /* platform root (dm_flavour_choose says which), absolute */
 	dm_root_source root_source; /* how root was found */
 	const char *components_dir; /* <root>/components */
 	const char *targets_dir;    /* <root>/k8s/configs */
@@ -89,13 +86,10 @@ typedef struct {
  * ranges, unknown keys, names) and the paths.  Component names (in
  * project.flavour and top-level sections) are checked by dm_platform_load,
  * targets by their own loader.  Errors: DM_ERR_CONFIG "FILE:LINE:COL: ..." and for a file
- * that does not exist, DM_ERR_IO for an unreadable file.  *out: dm_flavour_free(). */
+ * that does not exist, DM_ERR_IO for an unreadable file.  Its platform root: $DM_HOME, else
+ * the nearest folder with components/ at or above the file's, else that of the working folder
+ * or the share folder (dm_platform_root).  *out: dm_flavour_free(). */
 dm_err dm_flavour_load(dm_flavour **out, const char *path);
-/* The same, with a tool's --root: the platform root is root when not NULL, else $DM_HOME,
- * else the nearest folder with components/ at or above the file's, else that of the working
- * folder or the share folder (dm_platform_root).  dm_flavour_load is dm_flavour_open with no
- * --root. */
-dm_err dm_flavour_open(dm_flavour **out, const char *root, const char *path);
 /* The project section. Borrowed. */
 const dm_project *dm_flavour_project(const dm_flavour *f);
 /* The inline section of component `name`, or NULL. Borrowed. */

@@ -62,11 +62,6 @@ typedef struct {
 	size_t n_endpoints;
 } dm_target;
 
-/* Loads a target file.  Errors: DM_ERR_CONFIG "FILE:LINE:COL: ..." (unknown
- * key, key that does not apply to the provider, bad type, size, provider or endpoint),
- * DM_ERR_NOTFOUND / DM_ERR_IO for an unreadable file. *out: dm_target_free(). */
-dm_err dm_target_load_file(dm_target **out, const char *path);
-
 /* Loads an inline target: node of doc, a MAP (a flavour's `local:` or
  * `remote:`).  section is "local" or "remote": local must be minikube or
  * microk8s, remote must be remote.  Relative paths are taken relative to

@@ -97,8 +97,6 @@ void dm_unlock_file(int fd, const char *path);
  * NUL-terminated.  A larger one fails with DM_ERR_IO, "cannot read 'PATH':
  * larger than 16 MiB"; a missing one with DM_ERR_NOTFOUND. */
 dm_err dm_read_file(char **out, size_t *outlen, const char *path);
-/* dm_read_file with another cap (bytes). */
-dm_err dm_read_file_max(char **out, size_t *outlen, const char *path, size_t max);
 
 /* Fits `jobs` parallel jobs, each holding per_job file descriptors, beside
  * `fixed` more, to the open-file limit (RLIMIT_NOFILE): when the soft limit is

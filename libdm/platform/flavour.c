@@ -58,6 +58,8 @@ static int has_child(const char *folder, const char *name, int (*is)(const char 
 	return ok;
 }
 
+static dm_err flavour_open(dm_flavour **out, const char *root_given, const char *path);
+
 static int has_components(const char *folder)
 {
 	return has_child(folder, "components", dm_path_is_dir);
@@ -68,7 +70,8 @@ static int has_marker(const char *folder)
 	return has_child(folder, DM_PLATFORM_MARKER, dm_path_is_file);
 }
 
-const char *dm_root_source_name(dm_root_source s)
+/* For messages: "given", "$DM_HOME", "the working folder" ... Never NULL. */
+static const char *root_source_name(dm_root_source s)
 {
 	switch (s) {
 	case DM_ROOT_GIVEN: return "given";
@@ -142,7 +145,7 @@ dm_err dm_flavour_choose(dm_flavour **out, const char *root, const char *file, i
 	if (none)
 		*none = 0;
 	if (file || (env && *env))
-		return dm_flavour_open(out, root, file ? file : env);
+		return flavour_open(out, root, file ? file : env);
 	/* flavours/default.yaml of the platform root */
 	if ((e = dm_platform_root(&dir, &src, root))) {
 		if (none)
@@ -154,12 +157,11 @@ dm_err dm_flavour_choose(dm_flavour **out, const char *root, const char *file, i
 	if (!(path = dm_path_resolve(dir, DM_FLAVOUR_DEFAULT))) {
 		e = nomem();
 	} else if (!dm_path_is_file(path)) {
-		e = dm_fail(none ? DM_ERR_NOTFOUND : DM_ERR_CONFIG,
-			    "the platform in '%s' (%s) has no %s (give -f FILE)", dir, dm_root_source_name(src),
-			    DM_FLAVOUR_DEFAULT);
+		e = dm_fail_hint(none ? DM_ERR_NOTFOUND : DM_ERR_CONFIG, DM_HINT_FLAVOUR, 0,
+				 "the platform in '%s' (%s) has no %s", dir, root_source_name(src), DM_FLAVOUR_DEFAULT);
 		if (none)
 			*none = 1;
-	} else if (!(e = dm_flavour_open(out, dir, path))) {
+	} else if (!(e = flavour_open(out, dir, path))) {
 		(*out)->pj.root_source = src;
 	}
 	free(path);
@@ -248,7 +250,7 @@ static dm_err read_project(dm_flavour *f, const dm_ynode *pj)
 
 dm_err dm_flavour_load(dm_flavour **out, const char *path)
 {
-	return dm_flavour_open(out, NULL, path);
+	return flavour_open(out, NULL, path);
 }
 
 /* The platform root of a flavour file: the root that was named (--root, $DM_HOME), else the
@@ -277,7 +279,10 @@ static dm_err flavour_root(dm_flavour *f, const char *given)
 	return DM_OK;
 }
 
-dm_err dm_flavour_open(dm_flavour **out, const char *root_given, const char *path)
+/* dm_flavour_load with a root: the platform root is root_given when not NULL, else $DM_HOME,
+ * else the nearest folder with components/ at or above the file's, else that of the working
+ * folder or the share folder (dm_platform_root). */
+static dm_err flavour_open(dm_flavour **out, const char *root_given, const char *path)
 {
 	dm_flavour *f;
 	const dm_ynode *root, *pj;

@@ -448,7 +448,10 @@ static dm_err load_map(dm_target **out, const dm_yaml *doc, const dm_ynode *map,
 	return DM_OK;
 }
 
-dm_err dm_target_load_file(dm_target **out, const char *path)
+/* Loads a target file.  Errors: DM_ERR_CONFIG "FILE:LINE:COL: ..." (unknown
+ * key, key that does not apply to the provider, bad type, size, provider or endpoint),
+ * DM_ERR_NOTFOUND / DM_ERR_IO for an unreadable file. *out: dm_target_free(). */
+static dm_err load_file(dm_target **out, const char *path)
 {
 	dm_yaml *doc = NULL;
 	dm_err e;
@@ -482,9 +485,9 @@ dm_err dm_target_of_project(dm_target **out, const dm_project *p, const char *fi
 
 	*out = NULL;
 	if (file)
-		return dm_target_load_file(out, file);
+		return load_file(out, file);
 	if (!section)
-		return dm_target_load_file(out, p->target_file);
+		return load_file(out, p->target_file);
 	n = !strcmp(section, "local") ? p->local : !strcmp(section, "remote") ? p->remote : NULL;
 	if (!n)
 		return dm_fail(DM_ERR_CONFIG, "%s has no inline '%s:' target", p->file, section);

@@ -26,6 +26,7 @@ static const struct {
 	{ DM_HINT_CA_BUNDLE, "; use --ca-bundle FILE or --insecure", NULL },
 	{ DM_HINT_CUDA, "; or give --cuda X.Y", NULL },
 	{ DM_HINT_NODE, ": give --node NAME", NULL },
+	{ DM_HINT_FLAVOUR, " (give -f FILE)", NULL },
 };
 
 void dm_cli_hint_text(dm_hint hint, unsigned long long n, char *out, size_t size)
