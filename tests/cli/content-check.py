@@ -207,8 +207,12 @@ def helm_typed(raw, string):
 
 def validator_class(jsonschema, schema):
     """The validator of the schema's draft; "https://json-schema.org/draft-07/schema#" (as some
-    charts write it) is draft 7 like its http:// spelling."""
+    charts write it) is draft 7 like its http:// spelling. "http://json-schema.org/schema#" (the
+    Bitnami charts' spelling) names no draft: Helm's validator (santhosh-tekuri/jsonschema) takes
+    it as the latest, 2020-12, and so does this check."""
     uri = schema.get("$schema", "")
+    if re.sub(r"^http://", "https://", uri).rstrip("#/") == "https://json-schema.org/schema":
+        return jsonschema.Draft202012Validator
     for cand in (uri, uri.replace("https://", "http://"), uri.rstrip("#") + "#",
                  uri.replace("https://", "http://").rstrip("#") + "#"):
         cls = jsonschema.validators.validator_for({"$schema": cand}, default=None)

@@ -32,6 +32,7 @@ cat >"$work/want" <<'W'
 FAIL: schemas: cb-metallb pins metallb 0.15.1 but the vendored schema is metallb-0.15.2: vendor the schema of metallb-0.15.1
 FAIL: schemas: cb-traefik (traefik 41.3.0) in bad.yaml: deployment.replicas: 'two' is not of type 'integer', 'null'
 FAIL: schemas: cb-traefik (traefik 41.3.0) in bad.yaml: ingressClass.isDefaultClass: 'yes' is not of type 'boolean'
+FAIL: schemas: cb-rabbitmq (rabbitmq 16.0.0) in bad.yaml: replicaCount: 'one' is not of type 'integer'
 FAIL: schemas: jupyterhub-4.2.0 is vendored but no component of any flavour uses that chart version
 FAIL: schemas: metallb-0.15.2 is vendored but no component of any flavour uses that chart version
 W
