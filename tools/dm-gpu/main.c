@@ -496,16 +496,37 @@ static dm_err load_image(dm_gpu_image **out, const struct args *a)
 	return err;
 }
 
-/* The reasons (and the requirement's cuda_from) name where a requirement came from: here, the
- * flags that asked for it. */
-static void name_flags(dm_gpu_check_opts *co, const struct args *a)
+/* The requirement the flags ask for, into co (*img: the --image looked up, for the caller to
+ * free): DM_CLI_GO_ON, or the exit code of a usage error.  The reasons (and the requirement's
+ * cuda_from) name where a requirement came from: here, the flags that asked for it. */
+static int requirement(dm_gpu_check_opts *co, dm_gpu_image **img, const struct args *a)
 {
+	dm_err err;
+
+	if (a->cuda && dm_gpu_parse_xy(a->cuda, &co->cuda_major, &co->cuda_minor) != DM_OK)
+		return dm_cli_usage_error("--cuda: %s", dm_err_detail());
+	if (a->cuda && co->cuda_major < 1)
+		return dm_cli_usage_error("--cuda: invalid version '%s'", a->cuda);
+	if (a->min_cc && dm_gpu_parse_xy(a->min_cc, &co->min_cc_major, &co->min_cc_minor) != DM_OK)
+		return dm_cli_usage_error("--min-cc: %s", dm_err_detail());
+	if (a->min_memory && dm_parse_size(a->min_memory, &co->min_memory) != DM_OK)
+		return dm_cli_usage_error("--min-memory: %s", dm_err_detail());
+	if (a->image) {
+		err = load_image(img, a);
+		if (err == DM_ERR_NOTFOUND)
+			return dm_cli_usage_error("--image: %s", dm_err_detail());
+		if (err != DM_OK)
+			return dm_cli_fail(err);
+		co->image = *img;
+	}
+	co->smoke = a->smoke;
 	co->label.cuda = "--cuda";
 	co->label.image = "--image";
 	co->label.min_memory = "--min-memory";
 	co->label.min_cc = "--min-cc";
 	co->label.smoke = "--smoke";
 	co->label.node_check = a->image ? "dm-gpu check --image" : "dm-gpu check --cuda";
+	return DM_CLI_GO_ON;
 }
 
 int main(int argc, char **argv)
@@ -534,25 +555,9 @@ int main(int argc, char **argv)
 	dm_cli_json_command(a.check ? "check" : "list");
 	dm_cli_set_verbosity(a.verbosity);
 
-	if (a.cuda && dm_gpu_parse_xy(a.cuda, &co.cuda_major, &co.cuda_minor) != DM_OK)
-		return dm_cli_finish(dm_cli_usage_error("--cuda: %s", dm_err_detail()));
-	if (a.cuda && co.cuda_major < 1)
-		return dm_cli_finish(dm_cli_usage_error("--cuda: invalid version '%s'", a.cuda));
-	if (a.min_cc && dm_gpu_parse_xy(a.min_cc, &co.min_cc_major, &co.min_cc_minor) != DM_OK)
-		return dm_cli_finish(dm_cli_usage_error("--min-cc: %s", dm_err_detail()));
-	if (a.min_memory && dm_parse_size(a.min_memory, &co.min_memory) != DM_OK)
-		return dm_cli_finish(dm_cli_usage_error("--min-memory: %s", dm_err_detail()));
-	if (a.image) {
-		err = load_image(&img, &a);
-		if (err == DM_ERR_NOTFOUND)
-			return dm_cli_finish(dm_cli_usage_error("--image: %s", dm_err_detail()));
-		if (err != DM_OK)
-			return dm_cli_finish(dm_cli_fail(err));
-		co.image = img;
-	}
-	co.smoke = a.smoke;
+	if ((code = requirement(&co, &img, &a)) != DM_CLI_GO_ON)
+		return dm_cli_finish(code);
 	co.smoke_built = smoke_built;
-	name_flags(&co, &a);
 
 	po.root = a.root;
 	err = dm_gpu_probe(&r, &po);
