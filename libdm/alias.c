@@ -169,7 +169,7 @@ static dm_err make_alias(dm_alias **out, const char *name, const char *url, cons
 		return dm_fail(DM_ERR_CONFIG, "alias '%s' (%s): url '%s' %s", name, source, url, why);
 	a = calloc(1, sizeof(*a));
 	if (!a)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	a->name = strdup(name);
 	a->url = strdup(url);
 	a->access_key = strdup(ak ? ak : "");
@@ -179,7 +179,7 @@ static dm_err make_alias(dm_alias **out, const char *name, const char *url, cons
 	a->source = source;
 	if (!a->name || !a->url || !a->access_key || !a->secret_key || !a->region) {
 		dm_alias_free(a);
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	}
 	n = strlen(a->url);
 	while (n > 0 && a->url[n - 1] == '/')
@@ -226,7 +226,7 @@ dm_err dm_alias_parse_url(dm_alias **out, const char *name, const char *url)
 	host = at + 1;
 	/* what follows the credentials is checked as the alias file's url is: the same message */
 	if (asprintf(&base, "%.*s%s", (int)(scheme_end + 3 - url), url, host) < 0)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	if (url_problem(base, why, sizeof(why))) {
 		e = dm_fail(DM_ERR_CONFIG, "MC_HOST_%s: url '%s' %s", name, base, why);
 		free(base);
@@ -242,7 +242,7 @@ dm_err dm_alias_parse_url(dm_alias **out, const char *name, const char *url)
 	sk = pct_decode(colon + 1, (size_t)((colon2 ? colon2 : at) - colon - 1));
 	tok = colon2 ? pct_decode(colon2 + 1, (size_t)(at - colon2 - 1)) : NULL;
 	if (!ak || !sk || (colon2 && !tok)) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		e = dm_nomem();
 		goto done;
 	}
 	if (!*ak || !*sk) {
@@ -497,7 +497,7 @@ dm_err dm_alias_resolve(dm_alias **out, const char *name)
 
 	path = dm_alias_file_path();
 	if (!path)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	e = from_alias_file(out, path, name, &found);
 	if (e || found) {
 		free(path);
@@ -508,7 +508,7 @@ dm_err dm_alias_resolve(dm_alias **out, const char *name)
 
 		if (!mc) {
 			free(path);
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 		}
 		e = from_mc_config(out, mc, name, &found);
 		if (e || found) {
@@ -727,7 +727,7 @@ static dm_err lines_split(lines *l, const char *text, size_t len)
 	l->n = 0;
 	l->start = malloc(cap * sizeof(*l->start));
 	if (!l->start)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	for (size_t off = 0; off < len; l->n++) {
 		const char *nl = memchr(text + off, '\n', len - off);
 
@@ -735,7 +735,7 @@ static dm_err lines_split(lines *l, const char *text, size_t len)
 			size_t *grown = realloc(l->start, (cap *= 2) * sizeof(*l->start));
 
 			if (!grown)
-				return dm_fail(DM_ERR_NOMEM, "out of memory");
+				return dm_nomem();
 			l->start = grown;
 		}
 		l->start[l->n] = off;
@@ -965,7 +965,7 @@ dm_err dm_alias_save(const char *path_in, const dm_alias *a)
 	dm_err e;
 
 	if (!path)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	if ((e = check_alias(a)))
 		goto out;
 	/* read, change and replace under one lock: writers at the same time each keep

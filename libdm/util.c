@@ -29,7 +29,7 @@ static dm_err buf_reserve(dm_buf *b, size_t extra)
 		cap *= 2;
 	p = realloc(b->data, cap);
 	if (!p)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	b->data = p;
 	b->cap = cap;
 	return DM_OK;
@@ -328,7 +328,7 @@ dm_err dm_base64_decode(unsigned char **out, size_t *outlen, const char *in, siz
 		n--;
 	buf = malloc(n * 3 / 4 + 2);
 	if (!buf)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	for (size_t i = 0; i < n; i++) {
 		int v = b64val((unsigned char)in[i]);
 
@@ -653,7 +653,7 @@ static dm_err read_file_max(char **out, size_t *outlen, const char *path, size_t
 	if (outlen)
 		*outlen = b.len;
 	*out = dm_buf_detach(&b);
-	return *out ? DM_OK : dm_fail(DM_ERR_NOMEM, "out of memory");
+	return *out ? DM_OK : dm_nomem();
 too_large:
 	close(fd);
 	dm_buf_release(&b);

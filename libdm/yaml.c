@@ -125,7 +125,7 @@ static dm_err place(dm_yaml *d, frame *stack, int depth, dm_ynode *n, const yaml
 	top = &stack[depth - 1];
 	if (top->node->kind == DM_YAML_SEQ) {
 		if (add_child(top->node, NULL, n) != 0)
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 		return DM_OK;
 	}
 	if (!top->pending_key) {
@@ -140,7 +140,7 @@ static dm_err place(dm_yaml *d, frame *stack, int depth, dm_ynode *n, const yaml
 		return DM_OK;
 	}
 	if (add_child(top->node, top->pending_key, n) != 0)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	top->pending_key = NULL;
 	return DM_OK;
 }
@@ -153,11 +153,11 @@ static dm_err register_anchor(dm_yaml *d, const yaml_char_t *name, dm_ynode *n)
 		return DM_OK;
 	a = realloc(d->anchors, (d->nanchors + 1) * sizeof(*a));
 	if (!a)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	d->anchors = a;
 	a[d->nanchors].name = strdup((const char *)name);
 	if (!a[d->nanchors].name)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	a[d->nanchors++].node = n;
 	return DM_OK;
 }
@@ -286,11 +286,11 @@ dm_err dm_yaml_load_string(dm_yaml **out, const char *name, const char *text, si
 	d = calloc(1, sizeof(*d));
 	if (!d || !(d->name = strdup(name ? name : "<string>"))) {
 		free(d);
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	}
 	if (!yaml_parser_initialize(&p)) {
 		dm_yaml_free(d);
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	}
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	e = parse(d, &p);
@@ -520,7 +520,7 @@ dm_err dm_yaml_get_strlist(const dm_yaml *d, const dm_ynode *map, const char *ke
 		return dm_yaml_fail(d, n, "'%s' must be a list of strings, not a mapping", key);
 	list = calloc(len + 1, sizeof(*list));
 	if (!list)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	if (n->kind == DM_YAML_SCALAR) {
 		list[0] = n->scalar;
 	} else {

@@ -31,7 +31,7 @@ dm_err dm_k8s_new(dm_k8s **out, const dm_k8s_config *cfg)
 
 	*out = NULL;
 	if (!(c = calloc(1, sizeof(*c))))
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	if ((e = dm_k8s_config_dup(&c->cfg, cfg)) != DM_OK) {
 		free(c);
 		return e;
@@ -124,7 +124,7 @@ dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const cha
 		hdr = curl_slist_append(hdr, strcmp(method, "PATCH") == 0 ? "Content-Type: application/merge-patch+json"
 									  : "Content-Type: application/json");
 	if (!hdr) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		e = dm_nomem();
 		goto done;
 	}
 	for (int attempt = 1;; attempt++) {
@@ -161,7 +161,7 @@ dm_err dm_k8s_request(dm_k8s *c, const char *method, const char *path, const cha
 	dm_debug("%s %s: HTTP %ld, %zu bytes", method, path, *status, got.len);
 	if (reply) {
 		if (!dm_buf_str(&got)) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			goto done;
 		}
 		*reply = dm_buf_detach(&got);
@@ -358,7 +358,7 @@ dm_err dm_k8s_ensure_namespace(dm_k8s *c, const char *ns)
 		     "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
 		     "\"labels\":{\"app.kubernetes.io/managed-by\":\"dm\"}}}",
 		     ns) < 0)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	if ((e = dm_k8s_request(c, "POST", path, body, &status, &reply)) == DM_OK && status != 201 && status != 200 &&
 	    status != 409)
 		e = dm_k8s_status_fail(c, status, reply, "create", "namespaces", ns, NULL);
@@ -391,7 +391,7 @@ dm_err dm_k8s_server_version(dm_k8s *c, char **out)
 		goto done;
 	}
 	if (!(*out = strdup(v)))
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		e = dm_nomem();
 done:
 	json_decref(root);
 	free(reply);
@@ -504,7 +504,7 @@ dm_err dm_k8s_secret_parse(const char *json, size_t len, dm_k8s_secret **out)
 	s = NULL;
 	goto done;
 nomem:
-	e = dm_fail(DM_ERR_NOMEM, "out of memory");
+	e = dm_nomem();
 done:
 	dm_k8s_secret_free(s);
 	json_decref(root);
@@ -687,7 +687,7 @@ dm_err dm_k8s_put_secret(dm_k8s *c, const char *ns, const char *name, const dm_k
 				       "secrets", name, ns);
 	goto done;
 nomem:
-	e = dm_fail(DM_ERR_NOMEM, "out of memory");
+	e = dm_nomem();
 done:
 	dm_free_secret(b64);
 	dm_free_secret(body);

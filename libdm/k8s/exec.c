@@ -205,7 +205,7 @@ dm_err dm_k8s_config_run_exec(dm_k8s_config *c)
 	}
 	goto done;
 nomem:
-	e = dm_fail(DM_ERR_NOMEM, "out of memory");
+	e = dm_nomem();
 done:
 	/* the output holds the credential */
 	if (r.out.data)

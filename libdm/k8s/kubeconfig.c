@@ -95,7 +95,7 @@ dm_err dm_k8s_config_dup(dm_k8s_config **out, const dm_k8s_config *s)
 
 	*out = NULL;
 	if (!c)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 #define DUP(f)                                                                                                         \
 	do {                                                                                                           \
 		if (s->f && !(c->f = strdup(s->f)))                                                                    \
@@ -122,7 +122,7 @@ dm_err dm_k8s_config_dup(dm_k8s_config **out, const dm_k8s_config *s)
 	return DM_OK;
 nomem:
 	dm_k8s_config_free(c);
-	return dm_fail(DM_ERR_NOMEM, "out of memory");
+	return dm_nomem();
 }
 
 /* --- merging ------------------------------------------------------------------------------ */
@@ -155,7 +155,7 @@ static dm_err named_add(named_list *l, const named *e)
 		named *v = realloc(l->v, cap * sizeof(*v));
 
 		if (!v)
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 		l->v = v;
 		l->cap = cap;
 	}
@@ -222,7 +222,7 @@ static dm_err merged_add_doc(merged *m, dm_yaml *doc)
 
 	if (!d) {
 		dm_yaml_free(doc);
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	}
 	m->docs = d;
 	m->docs[m->ndocs++] = doc;
@@ -320,7 +320,7 @@ static dm_err read_exec(const dm_yaml *doc, const dm_ynode *ex, const char *user
 
 	*out = NULL;
 	if (!x)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	if ((e = dm_yaml_want_map(doc, ex, "exec", 0)) != DM_OK ||
 	    (e = dm_yaml_get_str(doc, ex, "command", 1, &cmd)) != DM_OK ||
 	    (e = dm_yaml_get_str(doc, ex, "apiVersion", 0, &api)) != DM_OK)
@@ -396,7 +396,7 @@ static dm_err read_exec(const dm_yaml *doc, const dm_ynode *ex, const char *user
 	*out = x;
 	return DM_OK;
 nomem:
-	e = dm_fail(DM_ERR_NOMEM, "out of memory");
+	e = dm_nomem();
 fail:
 	dm_k8s_exec_free(x);
 	return e;
@@ -587,7 +587,7 @@ dm_err dm_k8s_config_load_string(dm_k8s_config **out, const char *name, const ch
 	if ((e = merged_add_doc(&m, doc)) != DM_OK)
 		goto done;
 	if (!(c = calloc(1, sizeof(*c)))) {
-		e = dm_fail(DM_ERR_NOMEM, "out of memory");
+		e = dm_nomem();
 		goto done;
 	}
 	if ((e = resolve(&m, context, c)) != DM_OK)
@@ -627,7 +627,7 @@ static dm_err load_in_cluster(dm_k8s_config **out)
 	dm_err e;
 
 	if (!c)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	if (!dir || !*dir)
 		dir = SA_DIR_DEFAULT;
 	if (!host || !*host || !port || !*port) {
@@ -685,7 +685,7 @@ static dm_err load_in_cluster(dm_k8s_config **out)
 	e = DM_OK;
 	goto done;
 nomem:
-	e = dm_fail(DM_ERR_NOMEM, "out of memory");
+	e = dm_nomem();
 done:
 	free(path);
 	dm_k8s_config_free(c);
@@ -769,7 +769,7 @@ dm_err dm_k8s_config_load(dm_k8s_config **out, const dm_k8s_opts *o)
 	c = NULL;
 	goto done;
 nomem:
-	e = dm_fail(DM_ERR_NOMEM, "out of memory");
+	e = dm_nomem();
 done:
 	dm_k8s_config_free(c);
 	merged_release(&m);

@@ -27,7 +27,7 @@ static const char *const reserved[] = { "project", "local", "remote", "secrets",
 
 static dm_err nomem(void)
 {
-	return dm_fail(DM_ERR_NOMEM, "out of memory");
+	return dm_nomem();
 }
 
 static const dm_component *find_any(const dm_platform *p, const char *name);

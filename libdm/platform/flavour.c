@@ -22,7 +22,7 @@ static const char *const project_keys[] = {
 
 static dm_err nomem(void)
 {
-	return dm_fail(DM_ERR_NOMEM, "out of memory");
+	return dm_nomem();
 }
 
 /* The nearest folder at or above dir (absolute) for which has(folder) holds. */

@@ -219,7 +219,7 @@ static dm_err run_cmd_in(run_ctx *x, const dm_component *c, argv_b *a, uint64_t 
 	dm_err e;
 
 	if (a->oom)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	notify_command(x, c, a->v);
 	po.argv = (const char *const *)a->v;
 	po.timeout_ms = timeout_ms;
@@ -270,7 +270,7 @@ static dm_err read_secret_field(dm_k8s *k, const char *ns, const char *secret, c
 	} else {
 		*out = malloc(it->len + 1);
 		if (!*out) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 		} else {
 			memcpy(*out, it->value, it->len);
 			(*out)[it->len] = '\0';
@@ -1015,7 +1015,7 @@ static dm_err helm_value_args(run_ctx *x, const dm_component *c, dm_k8s *k, argv
 
 		if (s->secret && !placeholders) {
 			if (!*secret_values && !(*secret_values = json_object()))
-				return dm_fail(DM_ERR_NOMEM, "out of memory");
+				return dm_nomem();
 			if (x->o->dry_run)
 				continue;
 			e = expand(p, c, i, k, &v);
@@ -1076,7 +1076,7 @@ static dm_err install_helm(run_ctx *x, const dm_component *c, dm_k8s *k)
 			if (!text || dm_buf_puts(&in, text) != DM_OK || !dm_buf_str(&in)) {
 				if (text)
 					dm_free_secret(text);
-				e = dm_fail(DM_ERR_NOMEM, "out of memory");
+				e = dm_nomem();
 				goto done;
 			}
 			dm_free_secret(text);
@@ -1523,7 +1523,7 @@ static dm_err schedule(run_ctx *x)
 	dm_err e = DM_OK;
 
 	if (!threads)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	pthread_mutex_lock(&x->lock);
 	for (;;) {
 		size_t done = 0;
@@ -1553,7 +1553,7 @@ static dm_err schedule(run_ctx *x)
 			}
 			jb = malloc(sizeof(*jb));
 			if (!jb) {
-				e = dm_fail(DM_ERR_NOMEM, "out of memory");
+				e = dm_nomem();
 				goto stop;
 			}
 			jb->x = x;
@@ -1997,7 +1997,7 @@ dm_err dm_platform_run(const dm_platform *p, dm_action action, const dm_run_opts
 		free(x.res);
 		free(x.seq);
 		free(x.state);
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	}
 	pthread_mutex_init(&x.lock, NULL);
 	pthread_mutex_init(&x.cb_lock, NULL);

@@ -53,7 +53,7 @@ dm_err dm_s3_new(dm_s3 **out, const dm_s3_config *cfg)
 	dm_http_global_init();
 	s3 = calloc(1, sizeof(*s3));
 	if (!s3)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	s3->endpoint = strdup(cfg->endpoint);
 	n = strlen(s3->endpoint);
 	while (n > 0 && s3->endpoint[n - 1] == '/')
@@ -85,7 +85,7 @@ dm_err dm_s3_new(dm_s3 **out, const dm_s3_config *cfg)
 	if (!s3->endpoint || !s3->host || !s3->access_key || !s3->secret_key || !s3->region || !s3->alias ||
 	    (cfg->ca_file && !s3->ca_file)) {
 		dm_s3_free(s3);
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	}
 	dm_log_add_secret(s3->secret_key);
 	dm_log_add_secret(s3->session_token);
@@ -880,7 +880,7 @@ dm_err dm_s3_mpu_list(dm_s3 *s3, const char *bucket, const char *prefix, dm_s3_u
 			dm_s3_upload *grown = realloc(all, (total + np) * sizeof(*grown));
 
 			if (!grown) {
-				e = dm_fail(DM_ERR_NOMEM, "out of memory");
+				e = dm_nomem();
 				dm_s3_uploads_free(page, np);
 			} else {
 				all = grown;

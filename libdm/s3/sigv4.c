@@ -140,7 +140,7 @@ static dm_err canonical_query(dm_buf *out, const char *q)
 		if (!grown) {
 			dm_buf_release(&ke);
 			dm_buf_release(&ve);
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			break;
 		}
 		ps = grown;
@@ -211,7 +211,7 @@ dm_err dm_sigv4_signing_key(unsigned char out[32], const char *secret_key, const
 	size_t n = strlen(secret_key);
 
 	if (n + 5 > sizeof(small) && !(k = malloc(n + 5)))
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	memcpy(k, "AWS4", 4);
 	memcpy(k + 4, secret_key, n + 1);
 	hmac(out, k, n + 4, date, 8);
@@ -235,7 +235,7 @@ dm_err dm_sigv4_sign(dm_buf *authz, dm_buf *canonical_out, dm_buf *sts_out, cons
 
 	hs = calloc(r->nheaders + 3, sizeof(*hs));
 	if (!hs)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	hs[nh].name = strdup("host");
 	hs[nh++].value = r->host;
 	hs[nh].name = strdup("x-amz-date");
@@ -254,7 +254,7 @@ dm_err dm_sigv4_sign(dm_buf *authz, dm_buf *canonical_out, dm_buf *sts_out, cons
 	}
 	for (size_t i = 0; i < nh; i++) {
 		if (!hs[i].name) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			goto done;
 		}
 	}

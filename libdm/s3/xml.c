@@ -234,7 +234,7 @@ dm_err dm_s3_xml_list(const char *xml, size_t len, dm_s3_page *page, char **next
 			dm_s3_object *grown = realloc(page->items, ncap * sizeof(*grown));
 
 			if (!grown) {
-				e = dm_fail(DM_ERR_NOMEM, "out of memory");
+				e = dm_nomem();
 				break;
 			}
 			page->items = grown;
@@ -323,7 +323,7 @@ dm_err dm_s3_xml_uploads(const char *xml, size_t len, dm_s3_upload **out, size_t
 		if (!grown) {
 			dm_s3_uploads_free(list, cnt);
 			xmlFreeDoc(doc);
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 		}
 		list = grown;
 		list[cnt].key = text_of(c, "Key");
@@ -384,7 +384,7 @@ dm_err dm_s3_xml_upload_times(const char *xml, size_t len, const char *key, dm_s
 		if (k && id && strcmp(k, key) == 0) {
 			grown = realloc(list, (cnt + 1) * sizeof(*grown));
 			if (!grown) {
-				e = dm_fail(DM_ERR_NOMEM, "out of memory");
+				e = dm_nomem();
 			} else {
 				list = grown;
 				list[cnt].upload_id = id;

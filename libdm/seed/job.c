@@ -217,7 +217,7 @@ static dm_err emit_yaml(dm_buf *out, json_t *docs, int explicit)
 	int ok;
 
 	if (!yaml_emitter_initialize(&em))
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	yaml_emitter_set_output(&em, to_buf, out);
 	yaml_emitter_set_unicode(&em, 1);
 	yaml_emitter_set_width(&em, -1);

@@ -40,7 +40,7 @@ dm_err dm_plan_new(dm_plan **out, const dm_plan_opts *opts)
 
 	*out = NULL;
 	if (!p)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	p->o = *opts;
 	if (!p->o.prefix)
 		p->o.prefix = "";
@@ -82,7 +82,7 @@ static dm_err bad_listing(const dm_plan *p, const char *what, const char *text, 
 
 	if (e) {
 		dm_buf_release(&shown);
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	}
 	e = dm_fail(DM_ERR_PARSE, "bad listing of '%s/%s': %s '%s'%s", p->o.bucket, p->o.prefix, what, shown.data,
 		    tail);
@@ -138,7 +138,7 @@ dm_err dm_plan_check_page(dm_plan *p, const dm_s3_page *page, const char *next_t
 		int seen = token_seen(p, next_token);
 
 		if (seen < 0)
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 		if (seen)
 			return bad_listing(p, "continuation token", next_token, " was handed out before");
 	}
@@ -154,7 +154,7 @@ dm_err dm_plan_check_page(dm_plan *p, const dm_s3_page *page, const char *next_t
 
 			if (dm_buf_put_shown(&shown, p->last, strlen(p->last))) {
 				dm_buf_release(&shown);
-				return dm_fail(DM_ERR_NOMEM, "out of memory");
+				return dm_nomem();
 			}
 			snprintf(tail, sizeof(tail), " comes after '%s': keys must be listed in ascending byte order",
 				 shown.data);
@@ -162,7 +162,7 @@ dm_err dm_plan_check_page(dm_plan *p, const dm_s3_page *page, const char *next_t
 			return bad_listing(p, "key", key, tail);
 		}
 		if (!(copy = strdup(key)))
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 		free(p->last);
 		p->last = copy;
 	}
@@ -242,7 +242,7 @@ dm_err dm_plan_next(dm_plan *p, const dm_walk_entry *local, const dm_s3_object *
 	if (local) {
 		dm_buf_clear(&p->key);
 		if (dm_buf_puts(&p->key, p->o.prefix) || dm_buf_puts(&p->key, local->rel))
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 	}
 	cmp = !local ? -1 : !remote ? 1 : strcmp(remote->key, p->key.data);
 	if (cmp < 0) {
@@ -257,7 +257,7 @@ dm_err dm_plan_next(dm_plan *p, const dm_walk_entry *local, const dm_s3_object *
 		p->in_scope++;
 		if (p->o.collect_stale) {
 			if (add_candidate(p, remote) != 0)
-				return dm_fail(DM_ERR_NOMEM, "out of memory");
+				return dm_nomem();
 			out->verdict = DM_PLAN_STALE;
 		}
 		return DM_OK;
@@ -268,7 +268,7 @@ dm_err dm_plan_next(dm_plan *p, const dm_walk_entry *local, const dm_s3_object *
 	/* what the walk could not read protects its subtree, filtered or not:
 	 * the files there may be wanted even when the folder's own name is not */
 	if (local->kind == DM_WALK_FAIL && add_fail(p, local->rel) != 0)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	if (!wanted(p, p->key.data, local->rel)) {
 		out->verdict = DM_PLAN_IGNORE;
 		return DM_OK;

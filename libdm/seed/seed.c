@@ -273,7 +273,7 @@ static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *b
 	dm_err e = DM_OK, refused;
 
 	if (!go)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	for (size_t i = 0; i < n && !dm_queue_stopping(r); i++) {
 		struct stat st;
 		char *path;
@@ -285,7 +285,7 @@ static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *b
 			continue;
 		}
 		if (asprintf(&path, "%s/%s", dir, c[i].rel) < 0) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			goto done;
 		}
 		there = lstat(path, &st) == 0;
@@ -330,7 +330,7 @@ static dm_err delete_stale(run *r, dm_plan *plan, const char *dir, const char *b
 			if (t)
 				free(t->bucket);
 			free(t);
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			goto done;
 		}
 		t->kind = T_DELETE;
@@ -491,7 +491,7 @@ static dm_err list_buckets(const char *source, char ***out, size_t *n)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (asprintf(&path, "%s/%s", source, de->d_name) < 0) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			break;
 		}
 		if (stat(path, &st) != 0)
@@ -517,7 +517,7 @@ static dm_err list_buckets(const char *source, char ***out, size_t *n)
 			free(grown ? grown : names);
 			names = NULL;
 			cnt = 0;
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			break;
 		}
 		names = grown;
@@ -586,7 +586,7 @@ static dm_err check_destination(const dm_seed_opts *o, char **prefix, char ***bu
 		pfx++;
 	pl = strlen(pfx);
 	if (asprintf(&p, "%s%s", pfx, pl && pfx[pl - 1] != '/' ? "/" : "") < 0)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	if (!dm_utf8_valid(p, strlen(p)) || strlen(p) > DM_S3_MAX_KEY) {
 		free(p);
 		return dm_fail(DM_ERR_INVALID, "invalid prefix '%s'", o->prefix);
@@ -621,7 +621,7 @@ static dm_err start_crew(crew *c, run *r, int jobs)
 {
 	c->threads = calloc((size_t)jobs, sizeof(*c->threads));
 	if (!c->threads)
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	for (c->started = 0; c->started < jobs; c->started++)
 		if (pthread_create(&c->threads[c->started], NULL, dm_queue_worker, r) != 0)
 			break;
@@ -661,7 +661,7 @@ static dm_err produce(run *r, const char *prefix, char **buckets, size_t nbucket
 		if (i > 0 && (e = prepare_bucket(r, buckets[i])))
 			break;
 		if (asprintf(&dir, "%s/%s", o->source, buckets[i]) < 0) {
-			e = dm_fail(DM_ERR_NOMEM, "out of memory");
+			e = dm_nomem();
 			break;
 		}
 		e = seed_tree(r, dir, buckets[i], "", g);
@@ -771,7 +771,7 @@ dm_err dm_seed_local_etag(const char *path, uint64_t multipart_threshold, uint64
 		f.nparts = (int)dm_s3_part_count(f.size, f.part_size);
 		md5s = calloc((size_t)f.nparts, 16);
 		if (!md5s)
-			return dm_fail(DM_ERR_NOMEM, "out of memory");
+			return dm_nomem();
 		if (dm_transfer_hash_parts(&f, md5s, why, sizeof(why)) != 0) {
 			free(md5s);
 			return dm_fail(DM_ERR_IO, "'%s': %s", path, why);

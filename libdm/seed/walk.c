@@ -173,7 +173,7 @@ dm_err dm_walk_open(dm_walk **out, const char *root)
 	w = calloc(1, sizeof(*w));
 	if (!w || !(w->root = strdup(root))) {
 		free(w);
-		return dm_fail(DM_ERR_NOMEM, "out of memory");
+		return dm_nomem();
 	}
 	n = strlen(w->root);
 	while (n > 1 && w->root[n - 1] == '/')

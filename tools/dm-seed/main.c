@@ -649,7 +649,7 @@ static int job_args(const given *g, size_t n, char ***out)
 
 	*out = args;
 	if (!args)
-		return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
+		return dm_cli_fail(dm_nomem());
 	for (size_t i = 0; i < n; i++) {
 		const char *name = g[i].opt->name;
 
@@ -671,11 +671,11 @@ static int job_args(const given *g, size_t n, char ***out)
 		}
 		if (asprintf(&args[k], "--%s", name) < 0) {
 			args[k] = NULL;
-			return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
+			return dm_cli_fail(dm_nomem());
 		}
 		k++;
 		if (g[i].opt->arg && !(args[k++] = strdup(g[i].arg)))
-			return dm_cli_fail(dm_fail(DM_ERR_NOMEM, "out of memory"));
+			return dm_cli_fail(dm_nomem());
 	}
 	return DM_EXIT_OK;
 }
