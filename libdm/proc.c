@@ -746,3 +746,138 @@ done:
 		res->seconds = (now_ms() - r.start) / 1000.0;
 	return e;
 }
+
+/* ---- programs that outlive us ---- */
+
+dm_err dm_proc_spawn_detached(const char *const *argv, const char *log_path, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t all, none;
+	char *path = NULL;
+	dm_err e;
+	int rc, logfd;
+
+	assert(argv && argv[0] && log_path && pid);
+	*pid = -1;
+	if (proc_cancelled)
+		return dm_fail(DM_ERR_INTERRUPTED, "interrupted: '%s' not started", prog_label(argv[0]));
+	if ((e = dm_proc_find(&path, argv[0], NULL, NULL)) != DM_OK)
+		return e;
+	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (logfd < 0) {
+		e = dm_fail(DM_ERR_IO, "cannot open '%s': %s", log_path, strerror(errno));
+		free(path);
+		return e;
+	}
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		close(logfd);
+		free(path);
+		return dm_nomem();
+	}
+	if (posix_spawnattr_init(&attr) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(logfd);
+		free(path);
+		return dm_nomem();
+	}
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	/* a session of its own: no terminal, and the terminal's Ctrl-C does not reach it */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, logfd, 1);
+	posix_spawn_file_actions_adddup2(&fa, logfd, 2);
+	posix_spawn_file_actions_addchdir_np(&fa, "/");
+	rc = posix_spawn(pid, path, &fa, &attr, (char *const *)argv, environ);
+	if (rc != 0) {
+		*pid = -1;
+		e = dm_fail(DM_ERR_PROC, "cannot run '%s': %s", path, strerror(rc));
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(logfd);
+	free(path);
+	return e;
+}
+
+/* The state letter of /proc/PID/stat ('R', 'S', 'Z', ...), 0 when there is no such process. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *close_paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "PID (COMM) S ...": COMM may hold anything, the last ')' ends it */
+	close_paren = strrchr(buf, ')');
+	return close_paren && close_paren[1] == ' ' ? close_paren[2] : 0;
+}
+
+int dm_proc_alive(pid_t pid)
+{
+	char s;
+
+	if (pid <= 0)
+		return 0;
+	waitpid(pid, NULL, WNOHANG); /* ours and exited: reaped; anyone else's: ECHILD */
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return 0;
+	s = proc_state(pid);
+	return s != 0 && s != 'Z' && s != 'X';
+}
+
+int dm_proc_has_arg(pid_t pid, const char *arg)
+{
+	char path[64], *text = NULL;
+	size_t len = 0, at = 0;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if (dm_read_file_max(&text, &len, path, 64 << 10) != DM_OK) {
+		dm_err_clear();
+		return 0;
+	}
+	/* NUL-separated arguments, the last one NUL-terminated too */
+	while (at < len && !found) {
+		size_t n = strnlen(text + at, len - at);
+
+		found = n == strlen(arg) && !memcmp(text + at, arg, n);
+		at += n + 1;
+	}
+	free(text);
+	return found;
+}
+
+dm_err dm_proc_stop_pid(pid_t pid, uint64_t grace_ms)
+{
+	uint64_t end = now_ms() + grace_ms;
+
+	if (!dm_proc_alive(pid))
+		return DM_OK;
+	if (kill(pid, SIGTERM) != 0 && errno != ESRCH)
+		return dm_fail(DM_ERR_PROC, "cannot stop process %ld: %s", (long)pid, strerror(errno));
+	while (dm_proc_alive(pid) && now_ms() < end) {
+		struct timespec ts = { 0, PROC_TICK_MS * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	if (!dm_proc_alive(pid))
+		return DM_OK;
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 50 && dm_proc_alive(pid); i++) {
+		struct timespec ts = { 0, PROC_TICK_MS * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	return dm_proc_alive(pid) ? dm_fail(DM_ERR_PROC, "process %ld did not end after KILL", (long)pid) : DM_OK;
+}

@@ -10,6 +10,9 @@ dm_cli_test(cli_cluster_fakes ${CMAKE_CURRENT_SOURCE_DIR}/cli/cluster-fakes.sh F
 dm_cli_test(cli_cluster_remote ${CMAKE_CURRENT_SOURCE_DIR}/cli/cluster-remote.sh FIXTURES k8s LABELS integration TIMEOUT 300)
 # a minikube target's registry_mirror reaching minikube start (the fake's argv log)
 dm_cli_test(cli_cluster_mirror ${CMAKE_CURRENT_SOURCE_DIR}/cli/cluster-mirror.sh FIXTURES k8s LABELS integration TIMEOUT 300)
+# registry_mirror as a mapping: dm-cluster runs docker-registry as the pull-through cache (started,
+# reused, shown by status, stopped by delete), on loopback ports with a loopback upstream
+dm_cli_test(cli_cluster_mirror_serve ${CMAKE_CURRENT_SOURCE_DIR}/cli/cluster-mirror-serve.sh FIXTURES k8s LABELS integration TIMEOUT 300)
 # fakes and remote each register a Ready node on the test bed and count the Ready nodes: a node
 # another test registers or deletes between the count and dm-cluster status changes the answer,
 # so every test that registers nodes there holds one lock (k8s_nodes; gpu.cmake, helm.cmake)

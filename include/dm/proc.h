@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <dm/err.h>
 #include <dm/util.h>
 
@@ -83,6 +84,21 @@ dm_err dm_proc_find(char **out, const char *name, const char *env_name, const ch
  * value, NULL when not given) wins and is taken as it is, unchecked: running
  * it says what is wrong with it.  Else dm_proc_find(out, name, env_name, hint). */
 dm_err dm_proc_find_given(char **out, const char *given, const char *name, const char *env_name, const char *hint);
+
+/* Starts a program that outlives us (a server beside the cluster): a session of its own (no
+ * terminal; the terminal's Ctrl-C does not reach it), stdin /dev/null, stdout and stderr appended
+ * to log_path (created 0600), the current folder "/", no timeout; not waited for.  argv[0]: a path
+ * or a name looked up in PATH.  *pid: the child's; the caller records it (a pidfile), polls it
+ * (dm_proc_alive) and ends it (dm_proc_stop_pid).  Errors: those of dm_proc_find, DM_ERR_IO (the
+ * log file), DM_ERR_PROC (the spawn). */
+dm_err dm_proc_spawn_detached(const char *const *argv, const char *log_path, pid_t *pid);
+/* 1 when process pid exists and is not a zombie (a child of ours that exited is reaped). */
+int dm_proc_alive(pid_t pid);
+/* 1 when process pid runs with arg as one of its arguments (Linux /proc): tells a pidfile's
+ * process from another that got the same pid later. */
+int dm_proc_has_arg(pid_t pid, const char *arg);
+/* Ends process pid: TERM, then KILL after grace_ms.  DM_OK once it is gone (or was). */
+dm_err dm_proc_stop_pid(pid_t pid, uint64_t grace_ms);
 
 /* Quotes argv for display (--dry-run): one shell-safe line; secrets are the caller's to keep out. */
 dm_err dm_proc_format_argv(dm_buf *out, const char *const *argv);

@@ -32,6 +32,16 @@ typedef enum { DM_PROVIDER_MINIKUBE = 0, DM_PROVIDER_MICROK8S = 1, DM_PROVIDER_R
 /* "minikube", "microk8s", "remote". */
 const char *dm_provider_name(dm_provider p);
 
+/* A pull-through cache that dm-cluster runs beside the cluster: the CNCF distribution registry
+ * (Debian's docker-registry) with proxy.remoteurl, started before minikube and stopped by delete
+ * (docs/dm-cluster.md, "Registry mirror").  Strings owned by the target. */
+typedef struct dm_mirror_serve {
+	char *serve;    /* HOST:PORT it listens on (http.addr) */
+	char *upstream; /* http(s)://HOST[:PORT] of the registry it caches (proxy.remoteurl) */
+	char *storage;  /* absolute folder of its cache; NULL: STATE/registry-mirror-PORT/data */
+	char *probe;    /* http://HOST:PORT/v2/ that tells it answers (127.0.0.1 for a 0.0.0.0 serve) */
+} dm_mirror_serve;
+
 /* A loaded target.  Every string is owned by the target (dm_target_free). */
 typedef struct {
 	dm_provider provider;
@@ -54,6 +64,9 @@ typedef struct {
 	 * one also as --insecure-registry HOST:PORT); NULL-terminated, never NULL */
 	char **registry_mirrors;
 	size_t n_registry_mirrors;
+	/* minikube: the mirror dm-cluster runs itself (registry_mirror as a mapping), else NULL.
+	 * Its URL is then the one entry of registry_mirrors. */
+	struct dm_mirror_serve *mirror;
 	/* every provider: `endpoints:`, the Services reachable from outside the cluster, each
 	 * "NAME.NAMESPACE: http(s)://HOST[:PORT]" (a NodePort, an Ingress, a LoadBalancer).
 	 * dm_cluster_start records them with the current target; an alias whose url is such a
@@ -89,9 +102,10 @@ typedef struct {
 	const char *ns;       /* the project namespace (start makes sure it exists; status checks it) */
 	const char *minikube; /* program paths (dm_proc_find); required for the provider's actions */
 	const char *microk8s;
-	const char *kubectl; /* proxy and debug */
-	uint64_t timeout_ms; /* limit of each command and of each wait (0: 10 minutes) */
-	int dry_run;         /* report the commands that would change something; run none */
+	const char *kubectl;  /* proxy and debug */
+	const char *registry; /* docker-registry: for a target whose mirror dm-cluster runs */
+	uint64_t timeout_ms;  /* limit of each command and of each wait (0: 10 minutes) */
+	int dry_run;          /* report the commands that would change something; run none */
 	/* microk8s: write `microk8s config` here instead of t->kubeconfig */
 	const char *kubeconfig_out;
 	/* Called before a command that changes the cluster is run; with
@@ -146,6 +160,10 @@ typedef struct {
 	char *problem;                /* the first reason it is not ready (NULL when ready) */
 	dm_cluster_node *nodes;       /* every node, in the API's order (NULL when the list could not be read) */
 	size_t n_nodes;
+	/* the target's own registry mirror (t->mirror != NULL): whether its recorded process runs
+	 * and answers GET /v2/, and that process's id (0: none recorded) */
+	int mirror_running;
+	long mirror_pid;
 } dm_cluster_status;
 /* clang-format off */
 #define DM_CLUSTER_STATUS_INIT \
@@ -158,6 +176,19 @@ void dm_cluster_status_release(dm_cluster_status *s);
  * status command did not answer within the timeout (detail says which
  * command and how long); other errors when the provider's tool fails. */
 dm_err dm_cluster_status_get(const dm_target *t, const dm_cluster_opts *o, dm_cluster_status *st);
+
+/* The target's own registry mirror (t->mirror; DM_OK and nothing done without one).  start:
+ * writes its configuration (mode 0600) and starts `o->registry serve CONFIG` detached, unless the
+ * process its pidfile names runs with that configuration, then waits (up to a minute, never past
+ * o->timeout_ms) for GET /v2/ to answer.  stop: ends that process; the cache stays on disk.  The
+ * files are in ${XDG_STATE_HOME:-~/.local/state}/dm/registry-mirror-PORT/ (config.yml,
+ * registry.pid, registry.log).  Errors: DM_ERR_CONFIG (another configuration runs on that
+ * port), DM_ERR_PROC (it exited: detail quotes its log and names the file), DM_ERR_TIMEOUT,
+ * DM_ERR_IO. dm_cluster_start and dm_cluster_delete call these. */
+dm_err dm_mirror_start(const dm_target *t, const dm_cluster_opts *o);
+dm_err dm_mirror_stop(const dm_target *t, const dm_cluster_opts *o);
+/* Fills st->mirror_running and st->mirror_pid. */
+void dm_mirror_status(const dm_target *t, dm_cluster_status *st);
 
 /* Starts the cluster unless it runs (then no start command is issued),
  * enables the missing addons, waits (within the timeout) for the API, and

@@ -837,6 +837,7 @@ dm_err dm_cluster_status_get(const dm_target *t, const dm_cluster_opts *o, dm_cl
 			st->state = strdup(st->api_reachable ? "reachable" : "unreachable");
 		}
 	}
+	dm_mirror_status(t, st);
 	dm_err_clear();
 	judge(st, o->ns);
 	return DM_OK;
@@ -1054,7 +1055,8 @@ dm_err dm_cluster_start(const dm_target *t, const dm_cluster_opts *o, char **kub
 
 	if (kubeconfig_path)
 		*kubeconfig_path = NULL;
-	if (t->provider == DM_PROVIDER_MINIKUBE)
+	/* the mirror answers before minikube's node is told to use it */
+	if (t->provider == DM_PROVIDER_MINIKUBE && (e = dm_mirror_start(t, o)) == DM_OK)
 		e = minikube_start(t, o);
 	else if (t->provider == DM_PROVIDER_MICROK8S)
 		e = microk8s_start(t, o, kc);
@@ -1142,6 +1144,9 @@ dm_err dm_cluster_delete(const dm_target *t, const dm_cluster_opts *o)
 	dm_proc_result_release(&r);
 	if (e == DM_OK && !o->dry_run)
 		e = forget_current(t, o);
+	/* the mirror goes with the cluster; its cache stays on disk */
+	if (e == DM_OK)
+		e = dm_mirror_stop(t, o);
 	return e;
 }
 

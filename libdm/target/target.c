@@ -39,6 +39,17 @@ const char *dm_provider_name(dm_provider p)
 	return "unknown";
 }
 
+static void mirror_free(dm_mirror_serve *m)
+{
+	if (!m)
+		return;
+	free(m->serve);
+	free(m->upstream);
+	free(m->storage);
+	free(m->probe);
+	free(m);
+}
+
 void dm_target_free(dm_target *t)
 {
 	if (!t)
@@ -54,6 +65,7 @@ void dm_target_free(dm_target *t)
 	free(t->kubeconfig);
 	free(t->context);
 	dm_strv_free(t->registry_mirrors);
+	mirror_free(t->mirror);
 	for (size_t i = 0; i < t->n_endpoints; i++) {
 		free(t->endpoints[i].service);
 		free(t->endpoints[i].url);
@@ -284,9 +296,105 @@ static dm_err read_addons(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
 	return e;
 }
 
-/* registry_mirror: one URL or a list, each http(s)://HOST[:PORT] (a trailing '/' allowed), as
- * minikube hands them to the container runtime's registry-mirrors.  No path, no ',' (minikube
- * splits its list flags at commas). */
+/* A registry's address as minikube and the registry take it: http(s)://HOST[:PORT] (a trailing
+ * '/' allowed).  No path, no ',' (minikube splits its list flags at commas). */
+static int registry_url_ok(const char *u)
+{
+	const char *host = strstr(u, "://");
+	size_t hl = host ? strcspn(host + 3, "/") : 0;
+
+	return host && (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8)) && hl > 0 && !strpbrk(u, " ,@?#") &&
+	       (!host[3 + hl] || !strcmp(host + 3 + hl, "/"));
+}
+
+/* serve: HOST:PORT, HOST a name or an IPv4 address (0.0.0.0: every address), PORT 1..65535. */
+static int serve_ok(const char *s, int *wildcard)
+{
+	const char *colon = strrchr(s, ':');
+	char *end = NULL;
+	long port;
+
+	if (!colon || colon == s || !isdigit((unsigned char)colon[1]))
+		return 0;
+	for (const char *p = s; p < colon; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+			return 0;
+	if (s[0] == '-' || s[0] == '.')
+		return 0;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || port < 1 || port > 65535)
+		return 0;
+	*wildcard = (size_t)(colon - s) == 7 && !strncmp(s, "0.0.0.0", 7);
+	return 1;
+}
+
+/* registry_mirror as a mapping: the pull-through cache dm-cluster runs itself.  serve and
+ * upstream are required; storage is relative to the target's file like kubeconfig; url is what
+ * the node uses (default http://SERVE, required when SERVE is 0.0.0.0). */
+static dm_err read_mirror_serve(dm_target *t, const dm_yaml *doc, const dm_ynode *rn)
+{
+	static const char *const keys[] = { "serve", "upstream", "storage", "url", NULL };
+	const char *serve = NULL, *upstream = NULL, *storage = NULL, *url = NULL;
+	dm_mirror_serve *m;
+	char *base, *own_url = NULL;
+	int wildcard = 0;
+	dm_err e;
+
+	if ((e = dm_yaml_check_keys(doc, rn, "registry_mirror", keys)) != DM_OK ||
+	    (e = dm_yaml_get_str(doc, rn, "serve", 1, &serve)) != DM_OK ||
+	    (e = dm_yaml_get_str(doc, rn, "upstream", 1, &upstream)) != DM_OK ||
+	    (e = dm_yaml_get_str(doc, rn, "storage", 0, &storage)) != DM_OK ||
+	    (e = dm_yaml_get_str(doc, rn, "url", 0, &url)) != DM_OK)
+		return e;
+	if (!serve_ok(serve, &wildcard))
+		return dm_yaml_fail(doc, dm_yaml_get(rn, "serve"),
+				    "registry_mirror: serve '%s' must be HOST:PORT (the address the registry "
+				    "listens on, e.g. 127.0.0.1:5000 or 0.0.0.0:5000)",
+				    serve);
+	if (!registry_url_ok(upstream))
+		return dm_yaml_fail(doc, dm_yaml_get(rn, "upstream"),
+				    "registry_mirror: upstream '%s' must be http://HOST[:PORT] or "
+				    "https://HOST[:PORT] (the registry to cache, no path)",
+				    upstream);
+	if (url && (check_arg_value(doc, dm_yaml_get(rn, "url"), "url", url) != DM_OK || !registry_url_ok(url)))
+		return dm_yaml_fail(doc, dm_yaml_get(rn, "url"),
+				    "registry_mirror: url '%s' must be http://HOST[:PORT] or https://HOST[:PORT] "
+				    "(where minikube's node reaches the mirror)",
+				    url);
+	if (!url && wildcard)
+		return dm_yaml_fail(doc, dm_yaml_get(rn, "serve"),
+				    "registry_mirror: serve '%s' listens on every address: give 'url', where "
+				    "minikube's node reaches it (e.g. http://192.168.49.1%s)",
+				    serve, strrchr(serve, ':'));
+	if (storage && !*storage)
+		return dm_yaml_fail(doc, dm_yaml_get(rn, "storage"), "registry_mirror: 'storage' is empty");
+	if (!(m = calloc(1, sizeof(*m))))
+		return dm_nomem();
+	t->mirror = m;
+	if (!(m->serve = strdup(serve)) || !(m->upstream = strdup(upstream)))
+		return dm_nomem();
+	if (asprintf(&m->probe, "http://%s%s/v2/", wildcard ? "127.0.0.1" : "",
+		     wildcard ? strrchr(serve, ':') : serve) < 0) {
+		m->probe = NULL;
+		return dm_nomem();
+	}
+	if (url ? !(own_url = strdup(url)) : asprintf(&own_url, "http://%s", serve) < 0)
+		return dm_nomem();
+	t->registry_mirrors[0] = own_url;
+	t->n_registry_mirrors = 1;
+	if (!storage)
+		return DM_OK;
+	if (!(base = dir_of(dm_yaml_name(doc))))
+		return dm_nomem();
+	if ((e = resolve_path(&m->storage, storage, base)) != DM_OK)
+		e = dm_yaml_fail(doc, dm_yaml_get(rn, "storage"), "registry_mirror: %s", dm_err_detail());
+	free(base);
+	return e;
+}
+
+/* registry_mirror: one URL or a list of them, mirrors run elsewhere; or a mapping, the mirror
+ * dm-cluster runs (read_mirror_serve). */
 static dm_err read_registry_mirrors(dm_target *t, const dm_yaml *doc, const dm_ynode *map)
 {
 	const dm_ynode *rn = dm_yaml_get(map, "registry_mirror");
@@ -294,6 +402,11 @@ static dm_err read_registry_mirrors(dm_target *t, const dm_yaml *doc, const dm_y
 	size_t n = 0;
 	dm_err e;
 
+	if (rn && rn->kind == DM_YAML_MAP) {
+		if (!(t->registry_mirrors = calloc(2, sizeof(*t->registry_mirrors))))
+			return dm_nomem();
+		return read_mirror_serve(t, doc, rn);
+	}
 	if ((e = dm_yaml_get_strlist(doc, map, "registry_mirror", 0, &list, &n)) != DM_OK)
 		return e;
 	if (!(t->registry_mirrors = calloc(n + 1, sizeof(*t->registry_mirrors)))) {
@@ -302,13 +415,11 @@ static dm_err read_registry_mirrors(dm_target *t, const dm_yaml *doc, const dm_y
 	}
 	for (size_t i = 0; i < n && e == DM_OK; i++) {
 		const dm_ynode *at = rn && rn->kind == DM_YAML_SEQ && i < rn->len ? rn->vals[i] : rn;
-		const char *u = list[i], *host = strstr(u, "://");
-		size_t hl = host ? strcspn(host + 3, "/") : 0;
+		const char *u = list[i];
 
 		if ((e = check_arg_value(doc, at, "registry_mirror", u)) != DM_OK)
 			break;
-		if (!host || (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) || hl == 0 ||
-		    strpbrk(u, " ,@?#") || (host[3 + hl] && strcmp(host + 3 + hl, "/")))
+		if (!registry_url_ok(u))
 			e = dm_yaml_fail(doc, at,
 					 "registry_mirror '%s' must be http://HOST[:PORT] or https://HOST[:PORT] "
 					 "(a registry, no path)",

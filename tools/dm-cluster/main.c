@@ -108,7 +108,7 @@ typedef struct {
 	const dm_project *p;
 	dm_target *t;
 	dm_cluster_opts o;
-	char *minikube, *microk8s, *kubectl;
+	char *minikube, *microk8s, *kubectl, *registry;
 } run;
 
 static void print_command(void *ud, const char *const *argv)
@@ -210,6 +210,14 @@ static int status_json(const args *a, const dm_project *p, const dm_target *t, c
 			s->ready, "problem", s->problem);
 	if (doc)
 		json_object_set_new(doc, "current", current_json(c, t));
+	if (doc && t->mirror)
+		json_object_set_new(doc, "registry_mirror",
+				    json_pack("{s:s, s:s, s:s, s:b, s:o}", "serve", t->mirror->serve, "url",
+					      t->registry_mirrors[0], "upstream", t->mirror->upstream, "running",
+					      s->mirror_running, "pid",
+					      s->mirror_pid ? json_integer(s->mirror_pid) : json_null()));
+	else if (doc)
+		json_object_set_new(doc, "registry_mirror", json_null());
 	return json_out(a, doc, code);
 }
 
@@ -241,6 +249,16 @@ static void status_text(const dm_project *p, const dm_target *t, const dm_cluste
 	}
 	printf("%-12s %s%s%s%s\n", "kubeconfig", s->kubeconfig && *s->kubeconfig ? s->kubeconfig : "(default)",
 	       s->context ? " (context " : "", s->context ? s->context : "", s->context ? ")" : "");
+	if (t->mirror) {
+		if (s->mirror_running)
+			printf("%-12s %s (running, pid %ld; caching %s)\n", "mirror", t->mirror->serve, s->mirror_pid,
+			       t->mirror->upstream);
+		else if (s->mirror_pid)
+			printf("%-12s %s (pid %ld does not answer %s)\n", "mirror", t->mirror->serve, s->mirror_pid,
+			       t->mirror->probe);
+		else
+			printf("%-12s %s (not running)\n", "mirror", t->mirror->serve);
+	}
 	current_text(c, t);
 	printf("%-12s %s\n", "ready", s->ready ? "yes" : "no");
 }
@@ -460,6 +478,12 @@ static dm_err find_programs(run *r, const args *a)
 		e = dm_proc_find(&r->minikube, "minikube", "DM_MINIKUBE",
 				 "install minikube (see docs/dm-cluster.md) or use a microk8s or remote target");
 		r->o.minikube = r->minikube ? r->minikube : "minikube";
+		/* the mirror dm-cluster runs: start needs its program, before minikube is asked anything */
+		if (e == DM_OK && r->t->mirror && !strcmp(a->cmd, "start"))
+			e = dm_proc_find(&r->registry, "docker-registry", "DM_DOCKER_REGISTRY",
+					 "install docker-registry (the Debian package of the CNCF distribution "
+					 "registry), or give registry_mirror as a URL of a mirror you run");
+		r->o.registry = r->registry ? r->registry : "docker-registry";
 	} else if (r->t->provider == DM_PROVIDER_MICROK8S) {
 		e = dm_proc_find(&r->microk8s, "microk8s", "DM_MICROK8S",
 				 "install microk8s (see docs/dm-cluster.md) or use a minikube or remote target");
@@ -527,6 +551,7 @@ static void run_release(run *r)
 	free(r->minikube);
 	free(r->microk8s);
 	free(r->kubectl);
+	free(r->registry);
 	dm_target_free(r->t);
 	dm_flavour_free(r->fl);
 }
