@@ -130,6 +130,6 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # /etc/mime.types (else a small built-in table), and https endpoints need the CA certificates
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "media-types, ca-certificates")
 # dm-helm runs helm and kubectl, dm-cluster minikube or microk8s: none of them is in Debian 12
-# but kubectl (kubernetes-client)
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "kubernetes-client")
+# but kubectl (kubernetes-client); dm-cluster runs docker-registry for a target's registry mirror
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "kubernetes-client, docker-registry")
 include(CPack)

@@ -9,7 +9,8 @@
 #   test       cmocka (the unit tests), valgrind (memcheck runs of the hardening tests),
 #              clang-format (the layout check), groff and man (the man pages' check),
 #              python3-jsonschema (content_schemas: the components' values against the charts'
-#              schemas)
+#              schemas), docker-registry (cli_cluster_mirror_serve: the registry mirror dm-cluster
+#              runs; the tests start it on free loopback ports, never Debian's service on :5000)
 #   bench      the benchmark's peers: rclone, s3cmd, the AWS CLI, gnuplot, GNU time
 #   node       a Kubernetes node on loopback for the tests: containerd, runc, the CNI plugins,
 #              umoci (OCI images without a registry); `make check` installs it, `make demo` does not
@@ -32,7 +33,7 @@ add_set() {
            # the tests check what landed with an independent client: the AWS CLI
            command -v aws >/dev/null 2>&1 || pkgs+=(awscli) ;;
     test)  pkgs+=(libcmocka-dev valgrind clang-format git groff-base man-db ca-certificates curl
-                  python3-yaml python3-jsonschema) ;;
+                  python3-yaml python3-jsonschema docker-registry) ;;
     bench) pkgs+=(rclone s3cmd gnuplot-nox time)
            command -v aws >/dev/null 2>&1 || pkgs+=(awscli) ;;
     node)  pkgs+=(containerd runc containernetworking-plugins umoci util-linux) ;;

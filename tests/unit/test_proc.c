@@ -1,7 +1,8 @@
 /* tests/unit/test_proc.c - dm/proc.h: exit codes, signals, timeouts (TERM
  * then KILL, to the child's whole process group), interrupts (dm_proc_cancel),
  * large output on both streams, stdin, program lookup, the environment,
- * quoting for --dry-run, and runs from several threads at once. */
+ * quoting for --dry-run, runs from several threads at once, and detached programs
+ * (dm_proc_spawn_detached, dm_proc_alive, dm_proc_has_arg, dm_proc_stop_pid). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -713,6 +714,52 @@ static void test_proc__parallel_runs_do_not_share_pipes(void **state)
 	pthread_join(sleeper, NULL);
 }
 
+/* A detached program: its own session, output appended to the log, found by its argument,
+ * stopped with TERM; one that exits is no longer alive (reaped, not a zombie). */
+static void test_proc__detached_program_outlives_the_call_and_stops(void **state)
+{
+	char tmpl[] = "/tmp/dm-proc-detached-XXXXXX";
+	char *dir = mkdtemp(tmpl), log[4200], *text = NULL;
+	const char *sleeper[] = { "sh", "-c", "echo started; exec sleep 30", "dm-detached-mark", NULL };
+	const char *quick[] = { "sh", "-c", "echo bye >&2; exit 3", NULL };
+	const char *nothing[] = { "dm-no-such-program-here", NULL };
+	struct stat st;
+	pid_t pid = -1;
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(log, sizeof(log), "%s/log", dir);
+	assert_int_equal(dm_proc_spawn_detached(sleeper, log, &pid), DM_OK);
+	assert_true(pid > 0);
+	assert_true(dm_proc_alive(pid));
+	assert_int_equal(getsid(pid), pid);
+	assert_true(dm_proc_has_arg(pid, "dm-detached-mark"));
+	assert_false(dm_proc_has_arg(pid, "dm-detached"));
+	assert_int_equal(stat(log, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	for (int i = 0; i < 50 && st.st_size == 0; i++) {
+		usleep(100000);
+		stat(log, &st);
+	}
+	assert_int_equal(dm_proc_stop_pid(pid, 5000), DM_OK);
+	assert_false(dm_proc_alive(pid));
+	assert_int_equal(dm_proc_stop_pid(pid, 5000), DM_OK); /* gone: nothing to do */
+
+	assert_int_equal(dm_proc_spawn_detached(quick, log, &pid), DM_OK);
+	for (int i = 0; i < 50 && dm_proc_alive(pid); i++)
+		usleep(100000);
+	assert_false(dm_proc_alive(pid));
+	assert_int_equal(dm_read_file(&text, NULL, log), DM_OK);
+	assert_string_equal(text, "started\nbye\n"); /* appended, both streams */
+	free(text);
+
+	assert_int_equal(dm_proc_spawn_detached(nothing, log, &pid), DM_ERR_NOTFOUND);
+	assert_int_equal(pid, -1);
+	assert_false(dm_proc_alive(0));
+	unlink(log);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_proc__format_argv_quotes_only_what_needs_it),
 		cmocka_unit_test(test_proc__format_argv_round_trips_through_a_shell),
 		cmocka_unit_test(test_proc__parallel_runs_do_not_share_pipes),
+		cmocka_unit_test(test_proc__detached_program_outlives_the_call_and_stops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

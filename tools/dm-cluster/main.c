@@ -20,14 +20,17 @@ static const char help_head[] = "Usage: dm-cluster [OPTIONS] start|stop|delete|s
 				"\n"
 				"Commands:\n"
 				"  start        preflight (program and version, CPUs and memory), then start the\n"
-				"               cluster unless it runs, enable the target's addons, wait for the\n"
-				"               API server and create the project namespace; microk8s: write its\n"
-				"               kubeconfig (mode 0600) and print the file's path\n"
-				"  stop         minikube stop / microk8s stop (a remote cluster is never stopped)\n"
-				"  delete       minikube delete / microk8s reset; needs --yes (never for remote)\n"
+				"               target's registry mirror (docker-registry) unless it runs, start\n"
+				"               the cluster unless it runs, enable the target's addons, wait for\n"
+				"               the API server and create the project namespace; microk8s: write\n"
+				"               its kubeconfig (mode 0600) and print the file's path\n"
+				"  stop         minikube stop / microk8s stop (a remote cluster is never\n"
+				"               stopped); the registry mirror keeps running\n"
+				"  delete       minikube delete / microk8s reset, then stop the registry mirror\n"
+				"               (its cache stays on disk); needs --yes (never for remote)\n"
 				"  status       provider, running, API, server version, nodes Ready (each node\n"
-				"               with its allocatable cpu and memory), namespace; exit 0 only when\n"
-				"               all are ready\n"
+				"               with its allocatable cpu and memory), namespace, registry mirror;\n"
+				"               exit 0 only when all are ready (the mirror aside)\n"
 				"  proxy        kubectl proxy on the flavour's proxy_port, after printing the\n"
 				"               dashboard URL\n"
 				"  debug net    an interactive pod with network tools (" DM_DEBUG_IMAGE_NET ")\n"
@@ -39,9 +42,9 @@ static const char help_head[] = "Usage: dm-cluster [OPTIONS] start|stop|delete|s
 				"               pod did not start, with the reason); the pod is deleted\n"
 				"               afterwards, also when interrupted\n"
 				"\n"
-				"Programs are looked up in PATH; DM_MINIKUBE, DM_MICROK8S and DM_KUBECTL override\n"
-				"them.  Credentials are never printed: the microk8s kubeconfig goes to a 0600\n"
-				"file, only its path is shown.\n";
+				"Programs are looked up in PATH; DM_MINIKUBE, DM_MICROK8S, DM_KUBECTL and\n"
+				"DM_DOCKER_REGISTRY override them.  Credentials are never printed: the microk8s\n"
+				"kubeconfig goes to a 0600 file, only its path is shown.\n";
 
 static const char help_tail[] = DM_CLI_EXIT_HELP "  debug -- COMMAND exits with COMMAND's exit code\n";
 
