@@ -115,9 +115,12 @@ status
 grep -qxE "mirror +127\.0\.0\.1:$PORT \(running, pid $pid; caching http://127\.0\.0\.1:$UP_PORT\)" "$T/out" ||
   fail "status: $(cat "$T/out")"
 status --json
-python3 - "$T/out" "$PORT" "$pid" <<'EOP' || fail "status --json: $(cat "$T/out")"
+python3 - "$T/out" "$PORT" "$pid" "$DM_SOURCE_DIR/docs/json.schema.json" <<'EOP' || fail "status --json: $(cat "$T/out")"
 import json, sys
-m = json.load(open(sys.argv[1]))["registry_mirror"]
+import jsonschema
+doc = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator(json.load(open(sys.argv[4]))).validate(doc)
+m = doc["registry_mirror"]
 assert m["serve"] == "127.0.0.1:" + sys.argv[2] and m["url"] == "http://127.0.0.1:" + sys.argv[2], m
 assert m["running"] is True and m["pid"] == int(sys.argv[3]), m
 EOP
