@@ -48,6 +48,17 @@ static void files_release(mirror_files *f)
 	free(f->storage);
 }
 
+/* dir/name, malloc'd; NULL when out of memory. */
+static char *in_dir(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
 static dm_err files_of(mirror_files *f, const dm_mirror_serve *m)
 {
 	char name[64];
@@ -57,9 +68,11 @@ static dm_err files_of(mirror_files *f, const dm_mirror_serve *m)
 	snprintf(name, sizeof(name), "registry-mirror-%s", strrchr(m->serve, ':') + 1);
 	if ((e = dm_xdg_path(&f->dir, DM_XDG_STATE, name)) != DM_OK)
 		return e;
-	if (asprintf(&f->config, "%s/config.yml", f->dir) < 0 || asprintf(&f->pidfile, "%s/registry.pid", f->dir) < 0 ||
-	    asprintf(&f->log, "%s/registry.log", f->dir) < 0 ||
-	    (m->storage ? !(f->storage = strdup(m->storage)) : asprintf(&f->storage, "%s/data", f->dir) < 0)) {
+	f->config = in_dir(f->dir, "config.yml");
+	f->pidfile = in_dir(f->dir, "registry.pid");
+	f->log = in_dir(f->dir, "registry.log");
+	f->storage = m->storage ? strdup(m->storage) : in_dir(f->dir, "data");
+	if (!f->config || !f->pidfile || !f->log || !f->storage) {
 		files_release(f);
 		memset(f, 0, sizeof(*f));
 		return dm_nomem();

@@ -23,6 +23,14 @@ ns=dms-$id
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # answers URL: GET URL/v2/ is 200
 answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1/v2/")" = 200 ]; }
+# gone PID: the process ends within 5 s (a zombie waiting for its new parent to reap it counts as ended)
+gone() {
+  for _ in $(seq 50); do
+    kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ] || return 0
+    sleep 0.1
+  done
+  return 1
+}
 # procs CONFIG: how many processes run with CONFIG as an argument
 procs() { pgrep -c -f -- "serve $1\$" || true; }
 
@@ -105,6 +113,17 @@ run 0 -f "$F" start
 grep -qF "registry mirror on 127.0.0.1:$PORT is already running (pid $pid): using it" "$T/err" || fail "second start: $(cat "$T/err")"
 pass "a second start reuses the running mirror"
 
+# the same port with another configuration: refused (exit 3), the running mirror untouched
+sed "s|upstream: http://127.0.0.1:$UP_PORT|upstream: http://localhost:$UP_PORT|" "$P/k8s/configs/mk.yaml" >"$P/k8s/configs/other.yaml"
+cp "$CFG" "$T/config.before"
+log_reset
+expect_err 3 "$P/k8s/configs/other.yaml: a registry mirror with another configuration already runs on port $PORT (pid $pid, $CFG)" \
+  -f "$F" --target "$P/k8s/configs/other.yaml" start
+log_lacks "minikube start .*"
+cmp -s "$CFG" "$T/config.before" && [ "$(cat "$PIDFILE")" = "$pid" ] && answers "http://127.0.0.1:$PORT" ||
+  fail "the running mirror was changed"
+pass "another configuration on the same port: exit 3, the running mirror untouched"
+
 # status, text and JSON (its exit code says whether the test bed has a Ready node: not checked here)
 status() {
   local rc=0
@@ -137,8 +156,7 @@ run 0 -f "$F" --yes delete
 grep -qF "stopped the registry mirror on 127.0.0.1:$PORT (pid $pid); its cache stays in $P/k8s/configs/cache" "$T/err" ||
   fail "delete: $(cat "$T/err")"
 ! answers "http://127.0.0.1:$PORT" || fail "the port still answers after delete"
-for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-! kill -0 "$pid" 2>/dev/null || fail "pid $pid still runs after delete"
+gone "$pid" || fail "pid $pid still runs after delete"
 [ ! -e "$PIDFILE" ] || fail "the pidfile is left after delete"
 [ -e "$P/k8s/configs/cache/docker/kept" ] || fail "delete removed the cache"
 status
@@ -146,6 +164,21 @@ grep -qxE "mirror +127\.0\.0\.1:$PORT \(not running\)" "$T/out" || fail "status 
 run 0 -f "$F" --yes delete
 grep -qF "no registry mirror of this target runs on 127.0.0.1:$PORT" "$T/err" || fail "second delete: $(cat "$T/err")"
 pass "delete stops the mirror (port closed, process gone), keeps the cache"
+
+# a pidfile that names another process (a pid reused since) is not the mirror: start runs a new
+# one, delete stops that one, the other process is never signalled
+sleep 300 &
+other=$!
+echo "$other" >"$PIDFILE"
+run 0 -f "$F" start
+pid2=$(cat "$PIDFILE")
+[ "$pid2" != "$other" ] && answers "http://127.0.0.1:$PORT" || fail "start did not run a new mirror"
+run 0 -f "$F" --yes delete
+gone "$pid2" || fail "delete left pid $pid2"
+kill -0 "$other" || fail "the unrelated process $other was stopped"
+kill "$other"
+wait "$other" 2>/dev/null || true
+pass "a pidfile naming an unrelated process: that process is left alone"
 
 # docker-registry missing from PATH: one line, exit 1, minikube never asked
 mkdir -p "$T/bin" && ln -sf "$(command -v python3)" "$T/bin/python3"
