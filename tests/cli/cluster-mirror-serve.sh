@@ -103,6 +103,9 @@ grep -qF "started the registry mirror on 127.0.0.1:$PORT (pid $pid)" "$T/err" ||
 # tags/list goes through the proxy)
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/v2/library/none/tags/list")" = 404 ] ||
   fail "the mirror does not answer a registry API call"
+# a pull-through cache refuses pushes (docs/dm-cluster.md says so of a mirror on every address)
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/v2/x/blobs/uploads/")" = 405 ] ||
+  fail "the mirror accepts a push"
 pass "start runs the mirror (pid $pid, answers /v2/), then minikube start with it; config.yml 0600"
 
 # a second start reuses it
