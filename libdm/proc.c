@@ -843,7 +843,7 @@ int dm_proc_has_arg(pid_t pid, const char *arg)
 	int found = 0;
 
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
-	if (dm_read_file_max(&text, &len, path, 64 << 10) != DM_OK) {
+	if (dm_read_file(&text, &len, path) != DM_OK) {
 		dm_err_clear();
 		return 0;
 	}

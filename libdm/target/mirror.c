@@ -113,7 +113,7 @@ static pid_t running_pid(const mirror_files *f)
 	char *text = NULL, *end = NULL;
 	long pid;
 
-	if (dm_read_file_max(&text, NULL, f->pidfile, 64) != DM_OK) {
+	if (dm_read_file(&text, NULL, f->pidfile) != DM_OK) {
 		dm_err_clear();
 		return 0;
 	}
