@@ -48,17 +48,6 @@ static void files_release(mirror_files *f)
 	free(f->storage);
 }
 
-/* dir/name, malloc'd; NULL when out of memory. */
-static char *in_dir(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
 static dm_err files_of(mirror_files *f, const dm_mirror_serve *m)
 {
 	char name[64];
@@ -68,10 +57,10 @@ static dm_err files_of(mirror_files *f, const dm_mirror_serve *m)
 	snprintf(name, sizeof(name), "registry-mirror-%s", strrchr(m->serve, ':') + 1);
 	if ((e = dm_xdg_path(&f->dir, DM_XDG_STATE, name)) != DM_OK)
 		return e;
-	f->config = in_dir(f->dir, "config.yml");
-	f->pidfile = in_dir(f->dir, "registry.pid");
-	f->log = in_dir(f->dir, "registry.log");
-	f->storage = m->storage ? strdup(m->storage) : in_dir(f->dir, "data");
+	f->config = dm_path_resolve(f->dir, "config.yml");
+	f->pidfile = dm_path_resolve(f->dir, "registry.pid");
+	f->log = dm_path_resolve(f->dir, "registry.log");
+	f->storage = m->storage ? strdup(m->storage) : dm_path_resolve(f->dir, "data");
 	if (!f->config || !f->pidfile || !f->log || !f->storage) {
 		files_release(f);
 		memset(f, 0, sizeof(*f));
