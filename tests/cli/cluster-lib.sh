@@ -14,6 +14,24 @@ export DM_MINIKUBE=$DM_SOURCE_DIR/tests/fakes/minikube DM_MICROK8S=$DM_SOURCE_DI
 unset DM_FLAVOUR DM_FAKE_STATUS_DELAY DM_FAKE_START_FAIL DM_FAKE_NEVER_READY DM_FAKE_MICROK8S_RELEASE
 export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config
 mkdir -p "$HOME"
+# a name for this test's namespaces and profiles, from its folder
+# shellcheck disable=SC2034
+id=$(basename "$T" | tr 'A-Z.' 'a-z-' | tr -cd 'a-z0-9-')
+
+# The test bed's API server (ENV: the env file of fixture k8s or node); kc runs kubectl as its
+# admin, whatever KUBECONFIG the test then points the tools at.
+bed_env() {
+	# shellcheck disable=SC1090
+	. "$1"
+	ADMIN_KC=$KUBECONFIG
+}
+kc() { "$DM_TEST_KUBECTL" --kubeconfig "$ADMIN_KC" "$@"; }
+# The fake minikube on the test bed: it writes its context into $T/kube/config (as minikube
+# writes ~/.kube/config), from the bed's token kubeconfig.
+fake_minikube_on_bed() {
+	bed_env "$DM_TEST_WORK/k8s/env"
+	export DM_FAKE_KUBECONFIG_SOURCE=$DM_TEST_KUBECONFIG_TOKEN KUBECONFIG=$T/kube/config
+}
 
 fail() { echo "FAIL: $*" >&2; for f in "$T"/out "$T"/err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done; exit 1; }
 pass() { echo "ok: $*"; }

@@ -9,15 +9,9 @@
 # its upstream's /v2/ once when it starts, so the upstream must answer).
 # shellcheck disable=SC1091
 . "$DM_SOURCE_DIR/tests/cli/cluster-lib.sh"
-# shellcheck disable=SC1091
-. "$DM_TEST_WORK/k8s/env"
-ADMIN_KC=$KUBECONFIG
-kc() { "$DM_TEST_KUBECTL" --kubeconfig "$ADMIN_KC" "$@"; }
-export DM_FAKE_KUBECONFIG_SOURCE=$DM_TEST_KUBECONFIG_TOKEN
-export KUBECONFIG=$T/kube/config
+fake_minikube_on_bed
 unset DM_DOCKER_REGISTRY XDG_STATE_HOME
 REG=$(command -v docker-registry) || fail "docker-registry is not installed (scripts/install-deps.sh)"
-id=$(basename "$T" | tr 'A-Z.' 'a-z-' | tr -cd 'a-z0-9-')
 ns=dms-$id
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -6,13 +6,7 @@
 # providers refuse the key.
 # shellcheck disable=SC1091
 . "$DM_SOURCE_DIR/tests/cli/cluster-lib.sh"
-# shellcheck disable=SC1091
-. "$DM_TEST_WORK/k8s/env"
-ADMIN_KC=$KUBECONFIG
-kc() { "$DM_TEST_KUBECTL" --kubeconfig "$ADMIN_KC" "$@"; }
-export DM_FAKE_KUBECONFIG_SOURCE=$DM_TEST_KUBECONFIG_TOKEN
-export KUBECONFIG=$T/kube/config
-id=$(basename "$T" | tr 'A-Z.' 'a-z-' | tr -cd 'a-z0-9-')
+fake_minikube_on_bed
 ns=dmm-$id
 trap 'kc delete ns "$ns" --ignore-not-found --wait=false >/dev/null 2>&1' EXIT
 flavour "$ns"

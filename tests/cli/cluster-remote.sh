@@ -5,12 +5,8 @@
 # relative to the target file; kubectl proxy on the flavour's port, dashboard URL first.
 # shellcheck disable=SC1091
 . "$DM_SOURCE_DIR/tests/cli/cluster-lib.sh"
-# shellcheck disable=SC1091
-. "$DM_TEST_WORK/k8s/env"
-ADMIN_KC=$KUBECONFIG
-kc() { "$DM_TEST_KUBECTL" --kubeconfig "$ADMIN_KC" "$@"; }
+bed_env "$DM_TEST_WORK/k8s/env"
 unset KUBECONFIG
-id=$(basename "$T" | tr 'A-Z.' 'a-z-' | tr -cd 'a-z0-9-')
 ns=dmr-$id
 node=dmr-node-$id
 proxy_pid=

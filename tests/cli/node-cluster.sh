@@ -8,14 +8,10 @@
 # find network info for sandbox": there is no pod network, only the loopback CNI plugin).
 # shellcheck disable=SC1091
 . "$DM_SOURCE_DIR/tests/cli/cluster-lib.sh"
-# shellcheck disable=SC1091
-. "$DM_TEST_WORK/node/env"
+bed_env "$DM_TEST_WORK/node/env"
 : "${DM_TEST_NODE_IMAGE:?}" "${DM_TEST_K8S_NODE:?}"
-ADMIN_KC=$KUBECONFIG
-kc() { "$DM_TEST_KUBECTL" --kubeconfig "$ADMIN_KC" "$@"; }
 unset KUBECONFIG
 export DM_KUBECTL=$DM_TEST_KUBECTL
-id=$(basename "$T" | tr 'A-Z.' 'a-z-' | tr -cd 'a-z0-9-')
 ns=dmn-$id
 bg=
 trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; kc delete ns "$ns" --timeout=90s >/dev/null 2>&1 || true' EXIT
