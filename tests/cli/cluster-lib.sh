@@ -80,3 +80,12 @@ remote_flavour() {
   mkdir -p "$P/kube"
   cp "$DM_TEST_KUBECONFIG_TOKEN" "$P/kube/remote.kubeconfig"
 }
+
+# bad_target WHERE MESSAGE LINE...: a target file of these lines makes `dm-cluster start` (the
+# flavour $F, --dry-run) exit 3 with "FILE:WHERE: MESSAGE"
+bad_target() {
+	local where=$1 msg=$2
+	shift 2
+	printf '%s\n' "$@" >"$P/k8s/configs/bad.yaml"
+	expect_err 3 "$P/k8s/configs/bad.yaml:$where: $msg" -f "$F" --target "$P/k8s/configs/bad.yaml" --dry-run start
+}

@@ -218,26 +218,20 @@ log_lacks "minikube start .*"
 answers "http://127.0.0.1:$UP_PORT" || fail "the other registry was stopped"
 pass "a port another registry answers on: exit 3, minikube not run"
 
-bad() { # WHERE MESSAGE LINE...
-  local where=$1 msg=$2
-  shift 2
-  printf '%s\n' "$@" >"$P/k8s/configs/bad.yaml"
-  expect_err 3 "$P/k8s/configs/bad.yaml:$where: $msg" -f "$F" --target "$P/k8s/configs/bad.yaml" --dry-run start
-}
-bad 4:3 "unknown key 'servee' in registry_mirror (expected one of: serve, upstream, storage, url)" \
+bad_target 4:3 "unknown key 'servee' in registry_mirror (expected one of: serve, upstream, storage, url)" \
   "provider: minikube" "registry_mirror:" "  serve: 127.0.0.1:5000" "  servee: x" "  upstream: http://u:5000"
-bad 2:18 "missing required key 'upstream'" "provider: minikube" "registry_mirror: {serve: '127.0.0.1:5000'}"
-bad 2:26 "registry_mirror: serve 'localhost' must be HOST:PORT" "provider: minikube" \
+bad_target 2:18 "missing required key 'upstream'" "provider: minikube" "registry_mirror: {serve: '127.0.0.1:5000'}"
+bad_target 2:26 "registry_mirror: serve 'localhost' must be HOST:PORT" "provider: minikube" \
   "registry_mirror: {serve: localhost, upstream: 'http://u'}"
-bad 2:26 "registry_mirror: serve '127.0.0.1:70000' must be HOST:PORT" "provider: minikube" \
+bad_target 2:26 "registry_mirror: serve '127.0.0.1:70000' must be HOST:PORT" "provider: minikube" \
   "registry_mirror: {serve: '127.0.0.1:70000', upstream: 'http://u'}"
-bad 2:26 "registry_mirror: serve '0.0.0.0:5000' listens on every address: give 'url', where minikube's node reaches it (e.g. http://192.168.49.1:5000)" \
+bad_target 2:26 "registry_mirror: serve '0.0.0.0:5000' listens on every address: give 'url', where minikube's node reaches it (e.g. http://192.168.49.1:5000)" \
   "provider: minikube" "registry_mirror: {serve: '0.0.0.0:5000', upstream: 'http://u'}"
-bad 2:54 "registry_mirror: upstream 'http://u/v2' must be http://HOST[:PORT] or https://HOST[:PORT]" \
+bad_target 2:54 "registry_mirror: upstream 'http://u/v2' must be http://HOST[:PORT] or https://HOST[:PORT]" \
   "provider: minikube" "registry_mirror: {serve: '127.0.0.1:5000', upstream: 'http://u/v2'}"
-bad 2:71 "registry_mirror: url 'ftp://h' must be" \
+bad_target 2:71 "registry_mirror: url 'ftp://h' must be" \
   "provider: minikube" "registry_mirror: {serve: '127.0.0.1:5000', upstream: 'http://u', url: 'ftp://h'}"
-bad 2:1 "key 'registry_mirror' does not apply to provider microk8s" "provider: microk8s" \
+bad_target 2:1 "key 'registry_mirror' does not apply to provider microk8s" "provider: microk8s" \
   "registry_mirror: {serve: '127.0.0.1:5000', upstream: 'http://u'}"
 pass "bad keys: exit 3 with file:line:column"
 

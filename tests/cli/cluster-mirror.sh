@@ -38,17 +38,11 @@ log_lacks "minikube start .*--insecure-registry.*"
 pass "one https mirror, no --insecure-registry"
 run 0 -f "$F" --target "$P/k8s/configs/one.yaml" --yes delete
 
-bad() { # WHERE MESSAGE LINE...
-  local where=$1 msg=$2
-  shift 2
-  printf '%s\n' "$@" >"$P/k8s/configs/bad.yaml"
-  expect_err 3 "$P/k8s/configs/bad.yaml:$where: $msg" -f "$F" --target "$P/k8s/configs/bad.yaml" --dry-run start
-}
-bad 2:18 "registry_mirror 'http://h:5000/v2' must be http://HOST[:PORT] or https://HOST[:PORT] (a registry, no path)" \
+bad_target 2:18 "registry_mirror 'http://h:5000/v2' must be http://HOST[:PORT] or https://HOST[:PORT] (a registry, no path)" \
   "provider: minikube" "registry_mirror: http://h:5000/v2"
-bad 2:18 "registry_mirror 'ftp://h' must be http://HOST[:PORT]" "provider: minikube" "registry_mirror: ftp://h"
-bad 2:18 "registry_mirror 'http://a,http://b' must be" "provider: minikube" "registry_mirror: http://a,http://b"
-bad 2:18 "'registry_mirror' cannot start with '-'" "provider: minikube" "registry_mirror: --help"
-bad 2:1 "key 'registry_mirror' does not apply to provider microk8s" "provider: microk8s" "registry_mirror: http://h:5000"
+bad_target 2:18 "registry_mirror 'ftp://h' must be http://HOST[:PORT]" "provider: minikube" "registry_mirror: ftp://h"
+bad_target 2:18 "registry_mirror 'http://a,http://b' must be" "provider: minikube" "registry_mirror: http://a,http://b"
+bad_target 2:18 "'registry_mirror' cannot start with '-'" "provider: minikube" "registry_mirror: --help"
+bad_target 2:1 "key 'registry_mirror' does not apply to provider microk8s" "provider: microk8s" "registry_mirror: http://h:5000"
 pass "bad mirrors: exit 3 with file:line"
 run 0 -f "$F" --yes delete
