@@ -858,26 +858,24 @@ int dm_proc_has_arg(pid_t pid, const char *arg)
 	return found;
 }
 
+/* 1 when pid is gone within ms. */
+static int gone_within(pid_t pid, uint64_t ms)
+{
+	uint64_t end = now_ms() + ms;
+
+	while (dm_proc_alive(pid) && now_ms() < end)
+		usleep(PROC_TICK_MS * 1000);
+	return !dm_proc_alive(pid);
+}
+
 dm_err dm_proc_stop_pid(pid_t pid, uint64_t grace_ms)
 {
-	uint64_t end = now_ms() + grace_ms;
-
 	if (!dm_proc_alive(pid))
 		return DM_OK;
 	if (kill(pid, SIGTERM) != 0 && errno != ESRCH)
 		return dm_fail(DM_ERR_PROC, "cannot stop process %ld: %s", (long)pid, strerror(errno));
-	while (dm_proc_alive(pid) && now_ms() < end) {
-		struct timespec ts = { 0, PROC_TICK_MS * 1000000L };
-
-		nanosleep(&ts, NULL);
-	}
-	if (!dm_proc_alive(pid))
+	if (gone_within(pid, grace_ms))
 		return DM_OK;
 	kill(pid, SIGKILL);
-	for (int i = 0; i < 50 && dm_proc_alive(pid); i++) {
-		struct timespec ts = { 0, PROC_TICK_MS * 1000000L };
-
-		nanosleep(&ts, NULL);
-	}
-	return dm_proc_alive(pid) ? dm_fail(DM_ERR_PROC, "process %ld did not end after KILL", (long)pid) : DM_OK;
+	return gone_within(pid, 5000) ? DM_OK : dm_fail(DM_ERR_PROC, "process %ld did not end after KILL", (long)pid);
 }

@@ -88,7 +88,8 @@ typedef enum {
 	DM_HINT_CA_BUNDLE = 14,        /* a server certificate is not trusted: name the CA, or do not check */
 	DM_HINT_CUDA = 15,             /* an image dm does not know: name its CUDA version instead */
 	DM_HINT_NODE = 16,             /* the node's name is not known: name it */
-	DM_HINT_FLAVOUR = 17           /* no flavour was named and the platform has no default: name one */
+	DM_HINT_FLAVOUR = 17,          /* no flavour was named and the platform has no default: name one */
+	DM_HINT_MIRROR_STOP = 18       /* a registry mirror of another target holds the port: stop it there */
 } dm_hint;
 
 /* Writes the wording of a hint into out (size bytes, always terminated): "" without a hint

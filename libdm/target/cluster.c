@@ -849,6 +849,7 @@ dm_err dm_cluster_status_get(const dm_target *t, const dm_cluster_opts *o, dm_cl
  * docs/configuration.md lists the keys. */
 static dm_err minikube_start_profile(const dm_target *t, const dm_cluster_opts *o, const mk_status *ms)
 {
+	dm_proc_result r;
 	dm_err e;
 	/* 17 at most without mirrors, 4 per mirror */
 	const char **argv = calloc(18 + 4 * t->n_registry_mirrors, sizeof(*argv));
@@ -915,8 +916,6 @@ static dm_err minikube_start_profile(const dm_target *t, const dm_cluster_opts *
 	if (!o->dry_run)
 		dm_info("starting minikube profile '%s' (%s); waiting up to %s", t->profile,
 			ms->exists ? ms->host : "new", d);
-	dm_proc_result r;
-
 	e = run_cmd(o, argv, 1, op_timeout(o), &r);
 	dm_proc_result_release(&r);
 	dm_strv_free(insecure);

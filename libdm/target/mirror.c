@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,13 +176,6 @@ static void log_reason(char *out, size_t n, const char *log, off_t from)
 	dm_buf_release(&b);
 }
 
-static void sleep_tick(void)
-{
-	struct timespec ts = { 0, MIRROR_TICK_MS * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static uint64_t wait_limit(const dm_cluster_opts *o)
 {
 	return o->timeout_ms && o->timeout_ms < MIRROR_WAIT_MAX_MS ? o->timeout_ms : MIRROR_WAIT_MAX_MS;
@@ -211,7 +203,7 @@ static dm_err wait_answer(const dm_target *t, const dm_cluster_opts *o, const mi
 				       "the registry mirror on %s did not answer GET %s within %llus (see %s)",
 				       t->mirror->serve, t->mirror->probe, (unsigned long long)(wait_limit(o) / 1000),
 				       f->log);
-		sleep_tick();
+		usleep(MIRROR_TICK_MS * 1000);
 	}
 }
 
@@ -246,11 +238,10 @@ static dm_err start_locked(const dm_target *t, const dm_cluster_opts *o, const m
 		if ((e = same_config(f, text, &same)) != DM_OK)
 			return e;
 		if (!same)
-			return dm_fail(DM_ERR_CONFIG,
-				       "%s: a registry mirror with another configuration already runs on port %s "
-				       "(pid %ld, %s): stop it first (dm-cluster delete with the target that "
-				       "started it)",
-				       t->source, strrchr(m->serve, ':') + 1, (long)pid, f->config);
+			return dm_fail_hint(DM_ERR_CONFIG, DM_HINT_MIRROR_STOP, 0,
+					    "%s: a registry mirror with another configuration already runs on port %s "
+					    "(pid %ld, %s)",
+					    t->source, strrchr(m->serve, ':') + 1, (long)pid, f->config);
 		if ((e = wait_answer(t, o, f, pid, 0)) != DM_OK)
 			return e;
 		dm_info("registry mirror on %s is already running (pid %ld): using it", m->serve, (long)pid);

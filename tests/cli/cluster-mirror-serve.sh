@@ -114,7 +114,7 @@ pass "a second start reuses the running mirror"
 sed "s|upstream: http://127.0.0.1:$UP_PORT|upstream: http://localhost:$UP_PORT|" "$P/k8s/configs/mk.yaml" >"$P/k8s/configs/other.yaml"
 cp "$CFG" "$T/config.before"
 log_reset
-expect_err 3 "$P/k8s/configs/other.yaml: a registry mirror with another configuration already runs on port $PORT (pid $pid, $CFG)" \
+expect_err 3 "$P/k8s/configs/other.yaml: a registry mirror with another configuration already runs on port $PORT (pid $pid, $CFG): stop it first (dm-cluster delete with the target that started it)" \
   -f "$F" --target "$P/k8s/configs/other.yaml" start
 log_lacks "minikube start .*"
 cmp -s "$CFG" "$T/config.before" && [ "$(cat "$PIDFILE")" = "$pid" ] && answers "http://127.0.0.1:$PORT" ||

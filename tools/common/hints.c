@@ -27,6 +27,7 @@ static const struct {
 	{ DM_HINT_CUDA, "; or give --cuda X.Y", NULL },
 	{ DM_HINT_NODE, ": give --node NAME", NULL },
 	{ DM_HINT_FLAVOUR, " (give -f FILE)", NULL },
+	{ DM_HINT_MIRROR_STOP, ": stop it first (dm-cluster delete with the target that started it)", NULL },
 };
 
 void dm_cli_hint_text(dm_hint hint, unsigned long long n, char *out, size_t size)
