@@ -135,3 +135,12 @@ int dm_cli_finish(int code)
 		code = dm_cli_json_print(NULL, code);
 	return dm_cli_close_stdout(code);
 }
+
+json_t *dm_cli_json_argv(const char *const *argv)
+{
+	json_t *words = json_array();
+
+	for (size_t i = 0; argv[i]; i++)
+		json_array_append_new(words, json_string(argv[i]));
+	return words;
+}

@@ -123,13 +123,9 @@ static void print_command(void *ud, const char *const *argv)
 		dm_buf_release(&line);
 		return;
 	}
-	if (a->dry_run && a->commands) {
-		json_t *words = json_array();
-
-		for (size_t i = 0; argv[i]; i++)
-			json_array_append_new(words, json_string(argv[i]));
-		json_array_append_new(a->commands, words);
-	} else if (a->dry_run)
+	if (a->dry_run && a->commands)
+		json_array_append_new(a->commands, dm_cli_json_argv(argv));
+	else if (a->dry_run)
 		printf("%s\n", dm_buf_str(&line));
 	else
 		dm_debug("running: %s", dm_buf_str(&line));

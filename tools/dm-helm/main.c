@@ -157,13 +157,11 @@ static void on_command(void *ud, const dm_component *c, const char *const *argv)
 
 	if (u->json && u->commands && (u->action == DM_ACTION_PLAN || u->dry_run)) {
 		const char *name = c ? c->name : "";
-		json_t *list = json_object_get(u->commands, name), *words = json_array();
+		json_t *list = json_object_get(u->commands, name);
 
 		if (!list)
 			json_object_set_new(u->commands, name, list = json_array());
-		for (size_t i = 0; argv[i]; i++)
-			json_array_append_new(words, json_string(argv[i]));
-		json_array_append_new(list, words);
+		json_array_append_new(list, dm_cli_json_argv(argv));
 	} else if (u->action == DM_ACTION_PLAN) {
 		fputs("   $ ", stdout);
 		print_argv(argv);

@@ -195,6 +195,9 @@ json_t *dm_cli_json_envelope(json_t *doc, int exit_code);
  * exit_code was 0. */
 int dm_cli_json_print(json_t *doc, int exit_code);
 
+/* A command line as --dry-run --json shows it: an array of its words (new reference). */
+json_t *dm_cli_json_argv(const char *const *argv);
+
 /* The same with one more key whose value is raw JSON text (dm_json_print_raw: secrets). */
 int dm_cli_json_print_raw(json_t *doc, int exit_code, const char *key, const char *raw, size_t n);
 
