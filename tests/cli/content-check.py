@@ -75,11 +75,6 @@ K8S_GROUPS = {"apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rb
               "storage.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io",
               "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "node.k8s.io",
               "certificates.k8s.io"}
-# Charts known to ship a values.schema.json that is not vendored yet, and why.
-SCHEMA_NOT_VENDORED = {
-    "superset": "the schema of chart 0.14.2 could not be retrieved at its release commit "
-                "(docs/components.md)",
-}
 
 fails = []
 
@@ -246,9 +241,6 @@ def check_schemas(fixtures, planned):
                 if others:
                     fail("schemas: %s pins %s %s but the vendored schema is %s: vendor the schema of %s"
                          % (c["name"], c["chart"], c["version"], ", ".join(others), key))
-                elif c["chart"] in SCHEMA_NOT_VENDORED:
-                    print("note: %s: %s ships a schema that is not vendored: %s"
-                          % (c["name"], c["chart"], SCHEMA_NOT_VENDORED[c["chart"]]))
                 continue
             d = os.path.join(fixtures, key)
             with open(os.path.join(d, "values.schema.json")) as fh:
