@@ -8,7 +8,10 @@ Usage: content-check.py CHECK [--root DIR] [--bin DIR]
                   tests/fixtures/schemas/<chart>-<version>/ with a SOURCE note
          images   every image reference of the content (values files, manifests, the notebook
                   Containerfiles) names a tag or digest, never `latest`, never a registry
-                  known to be gone; Bitnami charts take their images from bitnamilegacy
+                  known to be gone; Bitnami charts take their images from bitnamilegacy; an
+                  image of ours (localhost:5000/data-mill/NAME:TAG) is one images/build.sh
+                  builds: images/notebooks/NAME or images/NAME has a Containerfile whose
+                  version label is TAG
          hosts    no component points at a chart host (or manifest URL) known to be dead
          crds     the custom resources of the manifest components (an operator's instance) are
                   valid against their operator's CRD at the version its component pins: the
@@ -290,6 +293,27 @@ def image_ref_problem(ref):
     return None
 
 
+OWN_REGISTRY = "localhost:5000/data-mill/"
+
+
+def own_image_problem(root, ref):
+    """An image of ours (OWN_REGISTRY/NAME:TAG, built by images/build.sh) must have a
+    Containerfile, images/notebooks/NAME or images/NAME, whose version label is TAG."""
+    if not ref.startswith(OWN_REGISTRY):
+        return None
+    name, _, tag = ref[len(OWN_REGISTRY):].partition(":")
+    for d in (os.path.join(root, "images", "notebooks", name), os.path.join(root, "images", name)):
+        cf = os.path.join(d, "Containerfile")
+        if os.path.isfile(cf):
+            with open(cf) as fh:
+                m = re.search(r'^LABEL org\.opencontainers\.image\.version="([^"]*)"$', fh.read(), re.M)
+            if not m or m.group(1) != tag:
+                return "%s: images/build.sh builds it as %s:%s (the version label of %s)" % (
+                    ref, name, m.group(1) if m else "(no label)", os.path.relpath(cf, root))
+            return None
+    return "%s: no Containerfile for '%s' under images/ (images/build.sh cannot build it)" % (ref, name)
+
+
 def walk_images(node, path, found):
     if isinstance(node, dict):
         for k, v in node.items():
@@ -328,6 +352,10 @@ def check_images(root, planned):
             walk_images(d, [], found)
         for where, kind, v in found:
             n += 1
+            ref = v if kind == "ref" else "%s:%s" % (v.get("repository") or v.get("name"), v.get("tag"))
+            why = own_image_problem(root, ref)
+            if why:
+                fail("images: %s: %s: %s" % (rel, where, why))
             if kind == "ref":
                 why = image_ref_problem(v) if not v.startswith("(tag)") else "the tag 'latest'"
                 if why:

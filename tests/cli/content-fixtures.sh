@@ -35,6 +35,7 @@ FAIL: schemas: cb-traefik (traefik 41.3.0) in bad.yaml: ingressClass.isDefaultCl
 FAIL: schemas: cb-rabbitmq (rabbitmq 16.0.0) in bad.yaml: replicaCount: 'one' is not of type 'integer'
 FAIL: schemas: jupyterhub-4.2.0 is vendored but no component of any flavour uses that chart version
 FAIL: schemas: metallb-0.15.2 is vendored but no component of any flavour uses that chart version
+FAIL: schemas: superset-operator-0.2.0 is vendored but no component of any flavour uses that chart version
 W
 check schemas 1
 
@@ -43,6 +44,8 @@ FAIL: images: components/cb-bitnami/values.yaml: image: bitnami/kafka: Bitnami m
 FAIL: images: components/cb-images/pods.yaml: spec.containers.0.image: busybox names no tag or digest
 FAIL: images: components/cb-images/pods.yaml: spec.containers.1.image: alpine:latest uses the tag 'latest'
 FAIL: images: components/cb-images/pods.yaml: spec.containers.2.image: gcr.io/kubebuilder/kube-rbac-proxy:v0.13.1: Kubebuilder's images on gcr.io were removed in 2025-2026
+FAIL: images: components/cb-images/pods.yaml: spec.containers.4.image: localhost:5000/data-mill/nosuch:1.0: no Containerfile for 'nosuch' under images/ (images/build.sh cannot build it)
+FAIL: images: components/cb-images/pods.yaml: spec.containers.5.image: localhost:5000/data-mill/pydl_gpu_env:2.0: images/build.sh builds it as pydl_gpu_env:1.0 (the version label of images/notebooks/pydl_gpu_env/Containerfile)
 FAIL: images: components/cb-traefik/values.yaml: image.tag: the tag 'latest'
 FAIL: images: images/bad/Containerfile: FROM quay.io/jupyter/scipy-notebook:latest uses the tag 'latest'
 FAIL: images: cb-bitnami: Bitnami chart oci://registry-1.docker.io/bitnamicharts/kafka without image.repository bitnamilegacy/... and global.security.allowInsecureImages: true
