@@ -5,10 +5,13 @@
  * pace by the low-speed limit (a drip stalls out), and, for the small requests,
  * its whole time by CURLOPT_TIMEOUT_MS.  An object's bytes are never timed as a
  * whole: a 5 GiB part at a modest rate takes many minutes. */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "http.h"
 
@@ -88,6 +91,27 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 		return 0;
 	}
 	return dm_buf_append(rep->body, p, len) == DM_OK ? len : 0;
+}
+
+static int keep_socket(void *slot, curl_socket_t fd, curlsocktype purpose)
+{
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		*(curl_socket_t *)slot = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+void dm_http_track_socket(CURL *h, curl_socket_t *slot)
+{
+	curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, keep_socket);
+	curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, slot);
+}
+
+void dm_http_ack_now(curl_socket_t fd)
+{
+	int one = 1;
+
+	if (fd != CURL_SOCKET_BAD)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
 dm_err dm_http_setup(CURL *h, const dm_http_opts *o, dm_http_reply *rep, char *errbuf)

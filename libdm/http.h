@@ -52,6 +52,21 @@ void dm_http_global_init(void);
  * bytes; errbuf and rep must outlive the transfer. */
 dm_err dm_http_setup(CURL *h, const dm_http_opts *o, dm_http_reply *rep, char *errbuf);
 
+/* Keeps the socket of every connection h opens in *slot (CURLOPT_SOCKOPTFUNCTION):
+ * curl names a transfer's socket only once the transfer is over.  The slot
+ * outlives resets of h and so still names the connection a later request of h
+ * reuses; set it to CURL_SOCKET_BAD before h's first request. */
+void dm_http_track_socket(CURL *h, curl_socket_t *slot);
+
+/* Sends the acknowledgement of what has arrived on fd now (TCP_QUICKACK)
+ * instead of after the delayed-ACK timer (40 ms on Linux).  A server that writes
+ * a reply's headers and its body in two small writes (Ceph RGW does, for every
+ * XML reply: listings, initiate, complete) holds the body under Nagle's
+ * algorithm until that ACK comes, so each such reply would take 40 ms longer.
+ * Called from a header callback when the status line arrives; does nothing for
+ * CURL_SOCKET_BAD, and a failure changes nothing but the timing. */
+void dm_http_ack_now(curl_socket_t fd);
+
 /* Turns a failed transfer into a dm_err with a clear detail: a bound that was
  * hit names the whole URL ("reply from URL exceeded 64 MiB", "... stalled:
  * under 1 KiB/s for 30 s"); other failures name its host:port only (never

@@ -21,6 +21,12 @@
 #define BACKOFF_BASE_MS 100
 #define BACKOFF_CAP_MS 8000
 
+/* A curl handle with the socket of its connection (dm_http_track_socket). */
+typedef struct {
+	CURL *h;
+	curl_socket_t fd;
+} conn;
+
 struct dm_s3 {
 	char *endpoint; /* scheme://host:port */
 	char *host;     /* host:port as sent in Host */
@@ -28,7 +34,7 @@ struct dm_s3 {
 	dm_http_opts http;
 	int retries;
 	pthread_mutex_t lock;
-	CURL *pool[POOL_MAX];
+	conn *pool[POOL_MAX];
 	int npool;
 	/* the signing key of key_date's day (under lock): derived once a day, not per request */
 	char key_date[9];
@@ -93,12 +99,50 @@ dm_err dm_s3_new(dm_s3 **out, const dm_s3_config *cfg)
 	return DM_OK;
 }
 
+static conn *take_handle(dm_s3 *s3)
+{
+	conn *c = NULL;
+
+	pthread_mutex_lock(&s3->lock);
+	if (s3->npool > 0)
+		c = s3->pool[--s3->npool];
+	pthread_mutex_unlock(&s3->lock);
+	if (c)
+		return c;
+	if (!(c = malloc(sizeof(*c))))
+		return NULL;
+	if (!(c->h = curl_easy_init())) {
+		free(c);
+		return NULL;
+	}
+	c->fd = CURL_SOCKET_BAD;
+	return c;
+}
+
+static void drop_handle(conn *c)
+{
+	curl_easy_cleanup(c->h);
+	free(c);
+}
+
+static void give_handle(dm_s3 *s3, conn *c)
+{
+	pthread_mutex_lock(&s3->lock);
+	if (s3->npool < POOL_MAX) {
+		s3->pool[s3->npool++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&s3->lock);
+	if (c)
+		drop_handle(c);
+}
+
 void dm_s3_free(dm_s3 *s3)
 {
 	if (!s3)
 		return;
 	for (int i = 0; i < s3->npool; i++)
-		curl_easy_cleanup(s3->pool[i]);
+		drop_handle(s3->pool[i]);
 	free(s3->endpoint);
 	free(s3->host);
 	free(s3->access_key);
@@ -110,29 +154,6 @@ void dm_s3_free(dm_s3 *s3)
 	dm_wipe(s3->signing_key, sizeof(s3->signing_key));
 	pthread_mutex_destroy(&s3->lock);
 	free(s3);
-}
-
-static CURL *take_handle(dm_s3 *s3)
-{
-	CURL *h = NULL;
-
-	pthread_mutex_lock(&s3->lock);
-	if (s3->npool > 0)
-		h = s3->pool[--s3->npool];
-	pthread_mutex_unlock(&s3->lock);
-	return h ? h : curl_easy_init();
-}
-
-static void give_handle(dm_s3 *s3, CURL *h)
-{
-	pthread_mutex_lock(&s3->lock);
-	if (s3->npool < POOL_MAX) {
-		s3->pool[s3->npool++] = h;
-		h = NULL;
-	}
-	pthread_mutex_unlock(&s3->lock);
-	if (h)
-		curl_easy_cleanup(h);
 }
 
 typedef struct {
@@ -155,8 +176,9 @@ typedef struct {
 	char etag[80];
 	uint64_t content_length;
 	int have_length;
-	int headers_done; /* the blank line that ends the headers arrived */
-	int tries;        /* tries after the first one (set by perform) */
+	int headers_done;        /* the blank line that ends the headers arrived */
+	int tries;               /* tries after the first one (set by perform) */
+	const curl_socket_t *fd; /* the transfer's socket, for header_cb */
 } reply;
 
 typedef struct {
@@ -199,6 +221,7 @@ static size_t header_cb(char *buf, size_t size, size_t nmemb, void *ud)
 
 	if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
 		rep->headers_done = 0;
+		dm_http_ack_now(*rep->fd); /* the body may be waiting for it */
 	} else if ((n == 2 && buf[0] == '\r' && buf[1] == '\n') || (n == 1 && buf[0] == '\n')) {
 		rep->headers_done = 1;
 	} else if (n > 5 && strncasecmp(buf, "ETag:", 5) == 0) {
@@ -457,7 +480,8 @@ static void set_method(CURL *h, const request *rq, reader *rd)
 static dm_err try_once(dm_s3 *s3, const request *rq, const prepared *p, reply *rep, dm_http_reply *got, int *sent,
 		       int *retry)
 {
-	CURL *h = take_handle(s3);
+	conn *c = take_handle(s3);
+	CURL *h = c ? c->h : NULL;
 	struct curl_slist *list = NULL;
 	reader rd = { rq->body, rq->body_len, 0, &s3->sent };
 	char errbuf[CURL_ERROR_SIZE];
@@ -466,12 +490,13 @@ static dm_err try_once(dm_s3 *s3, const request *rq, const prepared *p, reply *r
 
 	*sent = 0;
 	*retry = 0;
-	if (!h)
+	if (!c)
 		return dm_fail(DM_ERR_NOMEM, "cannot create a curl handle");
 	curl_easy_reset(h);
 	dm_http_setup(h, &s3->http, got, errbuf);
+	dm_http_track_socket(h, &c->fd);
 	if ((e = signed_headers(&list, s3, rq, p))) {
-		give_handle(s3, h);
+		give_handle(s3, c);
 		return e;
 	}
 	*sent = 1;
@@ -485,6 +510,7 @@ static dm_err try_once(dm_s3 *s3, const request *rq, const prepared *p, reply *r
 	rep->status = 0;
 	rep->have_length = 0;
 	rep->headers_done = 0;
+	rep->fd = &c->fd;
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
 	curl_slist_free_all(list);
@@ -492,16 +518,16 @@ static dm_err try_once(dm_s3 *s3, const request *rq, const prepared *p, reply *r
 		e = dm_http_fail(rc, errbuf, p->url.data, &s3->http, got);
 		*retry = dm_http_retryable(rc, errbuf, got);
 		/* a connection that broke is not reused */
-		curl_easy_cleanup(h);
-		h = NULL;
+		drop_handle(c);
+		c = NULL;
 	} else if (!rep->headers_done) {
 		/* libcurl takes a reply that ends inside its headers as complete; its
 		 * ETag or Content-Length may be among the lost lines, so it is a broken
 		 * reply like any other, and worth another try */
 		e = dm_fail(DM_ERR_NET, "request to %s failed: the reply ended inside its headers", s3->endpoint);
 		*retry = 1;
-		curl_easy_cleanup(h);
-		h = NULL;
+		drop_handle(c);
+		c = NULL;
 	} else if (rep->status >= 200 && rep->status < 300) {
 		e = DM_OK;
 	} else {
@@ -511,8 +537,8 @@ static dm_err try_once(dm_s3 *s3, const request *rq, const prepared *p, reply *r
 		e = status_error(s3, rq, rep);
 		*retry = retryable_status(rep->status, code);
 	}
-	if (h)
-		give_handle(s3, h);
+	if (c)
+		give_handle(s3, c);
 	return e;
 }
 

@@ -53,6 +53,11 @@ typedef struct {
 	int nparts;
 	uint64_t part_size;
 	char *upload_id;
+	/* the initiate runs as a task of its own while the first batch is read and
+	 * hashed: 0 not asked for, 1 queued or running, 2 over (upload_id set, or
+	 * f failed); parts ready before it is over wait in held, in order */
+	int init_state;
+	struct task *held;
 	char **etags;
 	unsigned char (*md5s)[16];
 	int remaining;
@@ -62,7 +67,7 @@ typedef struct {
 	pthread_mutex_t lock;
 } file_job;
 
-enum { T_FILE, T_CHECK, T_BATCH, T_PART, T_DELETE };
+enum { T_FILE, T_CHECK, T_BATCH, T_PART, T_DELETE, T_INIT };
 
 typedef struct {
 	unsigned char *data;

@@ -311,12 +311,11 @@ static void finish_file(run *r, file_job *f)
 static void do_batch(run *r, task *t)
 {
 	file_job *f = t->f;
-	task *parts[PART_BATCH] = { NULL };
+	task *parts[PART_BATCH] = { NULL }, *init, **end;
 	const void *data[PART_BATCH];
 	size_t len[PART_BATCH];
 	char why[1024];
-	int ok;
-	dm_err e;
+	int ok, wait;
 
 	if (t->spill > 0) {
 		task *rest = calloc(1, sizeof(*rest));
@@ -349,16 +348,19 @@ static void do_batch(run *r, task *t)
 		if (!parts[k])
 			part_failed(f, "out of memory");
 	stop_if_stopping(r, f);
-	if (!f->failed && !f->upload_id) {
-		e = dm_s3_mpu_init(r->s3, f->bucket, f->key, f->content_type, &f->upload_id);
-		if (e) {
-			if (dm_seed_is_fatal(e))
-				dm_queue_set_fatal(r, e);
-			part_failed(f, dm_err_detail());
-		}
-	}
+	init = f->init_state == 0 ? calloc(1, sizeof(*init)) : NULL;
+	if (init)
+		f->init_state = 1;
+	else if (f->init_state == 0)
+		part_failed(f, "out of memory");
 	ok = !f->failed;
 	pthread_mutex_unlock(&f->lock);
+	if (init) {
+		/* another worker initiates the upload while this one reads and hashes */
+		init->kind = T_INIT;
+		init->f = f;
+		dm_queue_push_front(r, init);
+	}
 	for (int k = 0; ok && k < t->count; k++) {
 		int i = t->part + k;
 
@@ -374,10 +376,24 @@ static void do_batch(run *r, task *t)
 	}
 	if (ok)
 		dm_md5_many(f->md5s + t->part, data, len, (size_t)t->count);
+	/* parts ready before the upload was initiated wait for it: do_init queues them */
+	pthread_mutex_lock(&f->lock);
+	wait = f->init_state != 2;
+	if (wait) {
+		for (end = &f->held; *end; end = &(*end)->next)
+			;
+		for (int k = 0; k < t->count; k++)
+			if (parts[k]) {
+				*end = parts[k];
+				end = &parts[k]->next;
+			}
+	}
+	pthread_mutex_unlock(&f->lock);
 	/* in reverse, so that the batch's first part is first in the queue */
 	for (int k = t->count - 1; k >= 0; k--) {
 		if (parts[k]) {
-			dm_queue_push_front(r, parts[k]);
+			if (!wait)
+				dm_queue_push_front(r, parts[k]);
 		} else {
 			/* no task to carry it: its reserved buffer and its count end here */
 			wbuf none = { NULL, 0 };
@@ -385,6 +401,42 @@ static void do_batch(run *r, task *t)
 			dm_queue_give_buffer(r, &none);
 			dm_transfer_parts_done(r, f, 1);
 		}
+	}
+}
+
+/* Initiates f's multipart upload, then queues the parts that were read and hashed
+ * meanwhile (failed ones too: do_part gives their buffers back and counts them). */
+static void do_init(run *r, file_job *f)
+{
+	task *held, *next, *rev = NULL;
+	dm_err e;
+
+	pthread_mutex_lock(&f->lock);
+	stop_if_stopping(r, f);
+	if (!f->failed) {
+		pthread_mutex_unlock(&f->lock);
+		e = dm_s3_mpu_init(r->s3, f->bucket, f->key, f->content_type, &f->upload_id);
+		pthread_mutex_lock(&f->lock);
+		if (e) {
+			if (dm_seed_is_fatal(e))
+				dm_queue_set_fatal(r, e);
+			part_failed(f, dm_err_detail());
+		}
+	}
+	f->init_state = 2;
+	held = f->held;
+	f->held = NULL;
+	pthread_mutex_unlock(&f->lock);
+	/* reversed, so that pushing each to the queue's front leaves them in order */
+	while (held) {
+		next = held->next;
+		held->next = rev;
+		rev = held;
+		held = next;
+	}
+	for (; rev; rev = next) {
+		next = rev->next;
+		dm_queue_push_front(r, rev);
 	}
 }
 
@@ -483,6 +535,7 @@ void dm_transfer_task(run *r, task *t, wbuf *b)
 	case T_BATCH: do_batch(r, t); break;
 	case T_PART: do_part(r, t->f, t->part, &t->buf); break;
 	case T_DELETE: do_delete(r, t); break;
+	case T_INIT: do_init(r, t->f); break;
 	}
 }
 
@@ -496,6 +549,17 @@ void dm_transfer_drop_queued(run *r)
 		if (t->kind == T_PART || t->kind == T_BATCH) {
 			free(t->buf.data);
 			dm_transfer_parts_done(r, t->f, t->kind == T_BATCH ? t->count : 1);
+		} else if (t->kind == T_INIT) {
+			/* the parts that waited for it end here, as queued ones do */
+			task *p = t->f->held, *next;
+
+			t->f->held = NULL;
+			for (; p; p = next) {
+				next = p->next;
+				free(p->buf.data);
+				free(p);
+				dm_transfer_parts_done(r, t->f, 1);
+			}
 		} else if (t->f) {
 			dm_job_free(t->f);
 		}

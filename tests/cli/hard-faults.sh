@@ -60,6 +60,11 @@ round mixed \
   'PUT:/e1/:truncate:4' 'PUT:/e2/:reset-after=1000:6' 'PUT:/e3/:delay=1:3' 'PUT:/e4/:500:4' \
   'PUT::503:15'
 
+# every try of both large files' initiates answered 500 (6 tries each): their parts,
+# read and hashed while the initiate was tried, are dropped and their buffers given
+# back; exit 4 names the two files, the small ones land, and the rerun completes
+round noinit 'POST:uploads=:500:12'
+
 # a SlowDown storm: the first 60 uploads answered 503, then resets for a while
 round storm 'PUT::503:60' 'PUT::reset-after=4096:20'
 
