@@ -112,7 +112,8 @@ fi
 # openAPIV3Schema is, tests/fixtures/crds/superset-operator-0.2.0), so the dry run checks the
 # resource with the operator's schema; the metastore's StatefulSet, Service and ConfigMap are
 # Kubernetes' own kinds. This API server (1.20) predates CEL rules (x-kubernetes-validations,
-# 1.25) and refuses the field, so they are left out here (content_crds does not evaluate them either).
+# 1.25) and refuses the field, so they are left out here (content_crds does not evaluate
+# them either).
 python3 - "$S/tests/fixtures/crds/superset-operator-0.2.0/superset.apache.org_v1alpha1_Superset.json" \
   >"$work/superset-crd.json" <<'PY'
 import json, sys
