@@ -349,10 +349,13 @@ static void do_batch(run *r, task *t)
 			part_failed(f, "out of memory");
 	stop_if_stopping(r, f);
 	init = f->init_state == 0 ? calloc(1, sizeof(*init)) : NULL;
-	if (init)
+	if (init) {
 		f->init_state = 1;
-	else if (f->init_state == 0)
+	} else if (f->init_state == 0) {
+		/* no initiate will run: the parts go on (and are dropped) instead of waiting */
 		part_failed(f, "out of memory");
+		f->init_state = 2;
+	}
 	ok = !f->failed;
 	pthread_mutex_unlock(&f->lock);
 	if (init) {
