@@ -55,7 +55,7 @@ typedef struct {
 	char *upload_id;
 	/* the initiate runs as a task of its own while the first batch is read and
 	 * hashed: 0 not asked for, 1 queued or running, 2 over (upload_id set, or
-	 * f failed); parts ready before it is over wait in held, in order */
+	 * f failed); parts ready before it is over wait in held, newest first */
 	int init_state;
 	struct task *held;
 	char **etags;

@@ -311,7 +311,7 @@ static void finish_file(run *r, file_job *f)
 static void do_batch(run *r, task *t)
 {
 	file_job *f = t->f;
-	task *parts[PART_BATCH] = { NULL }, *init, **end;
+	task *parts[PART_BATCH] = { NULL }, *init;
 	const void *data[PART_BATCH];
 	size_t len[PART_BATCH];
 	char why[1024];
@@ -382,15 +382,12 @@ static void do_batch(run *r, task *t)
 	/* parts ready before the upload was initiated wait for it: do_init queues them */
 	pthread_mutex_lock(&f->lock);
 	wait = f->init_state != 2;
-	if (wait) {
-		for (end = &f->held; *end; end = &(*end)->next)
-			;
+	if (wait) /* held is newest first: do_init's pushes to the front put them back in order */
 		for (int k = 0; k < t->count; k++)
 			if (parts[k]) {
-				*end = parts[k];
-				end = &parts[k]->next;
+				parts[k]->next = f->held;
+				f->held = parts[k];
 			}
-	}
 	pthread_mutex_unlock(&f->lock);
 	/* in reverse, so that the batch's first part is first in the queue */
 	for (int k = t->count - 1; k >= 0; k--) {
@@ -411,7 +408,7 @@ static void do_batch(run *r, task *t)
  * meanwhile (failed ones too: do_part gives their buffers back and counts them). */
 static void do_init(run *r, file_job *f)
 {
-	task *held, *next, *rev = NULL;
+	task *held, *next;
 	dm_err e;
 
 	pthread_mutex_lock(&f->lock);
@@ -430,16 +427,10 @@ static void do_init(run *r, file_job *f)
 	held = f->held;
 	f->held = NULL;
 	pthread_mutex_unlock(&f->lock);
-	/* reversed, so that pushing each to the queue's front leaves them in order */
-	while (held) {
+	/* newest first: each pushed to the queue's front leaves the oldest part first */
+	for (; held; held = next) {
 		next = held->next;
-		held->next = rev;
-		rev = held;
-		held = next;
-	}
-	for (; rev; rev = next) {
-		next = rev->next;
-		dm_queue_push_front(r, rev);
+		dm_queue_push_front(r, held);
 	}
 }
 
