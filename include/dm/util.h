@@ -117,9 +117,10 @@ void dm_free_secret(char *s);
 /* MD5 of n bytes into out (16 bytes), through OpenSSL's EVP interface. */
 void dm_md5(unsigned char out[16], const void *data, size_t n);
 /* MD5 of n messages (data[i], len[i]) into out[i]; the same digests as
- * dm_md5, computed eight at a time in AVX2 lanes where the CPU has them. */
+ * dm_md5, computed eight at a time in AVX2 lanes where the CPU has them, and
+ * two or three at a time interleaved in plain C otherwise (libdm/md5x.c). */
 void dm_md5_many(unsigned char (*out)[16], const void *const *data, const size_t *len, size_t n);
-/* How many messages dm_md5_many hashes at once here: 8 (AVX2), or 1 without
+/* How many messages dm_md5_many hashes in AVX2 lanes here: 8, or 1 without
  * AVX2 or with DM_MD5_SCALAR=1 in the environment. */
 int dm_md5_many_lanes(void);
 /* Where dm_md5_many_read takes its messages from: a pointer to n bytes of

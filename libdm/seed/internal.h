@@ -25,7 +25,8 @@
 #define DEFAULT_THRESHOLD (16ULL << 20)
 #define READ_TRIES 3
 /* Parts are read and hashed in batches of at most this many (dm_md5_many's
- * lanes), then uploaded by any free workers. */
+ * AVX2 lanes; fewer are hashed interleaved in plain C), then uploaded by any
+ * free workers. */
 #define PART_BATCH 8
 /* What the part buffers of a run may take: PART_MEMORY / part size of them
  * (5 of the default 8 MiB), but never fewer than 2 nor more than min(jobs,

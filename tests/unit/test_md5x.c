@@ -97,10 +97,13 @@ static void test_md5x__matches_openssl_at_every_boundary(void **state)
 	free(pool);
 }
 
-/* Part-sized messages: eight of 1 MiB and a short last one, as an upload's batch. */
+/* Part-sized messages as an upload's batches: eight of 1 MiB and a short last one
+ * (the AVX2 lanes, then OpenSSL), and the usual batches of two, three and four
+ * (interleaved in plain C), each with a short last one. */
 static void test_md5x__matches_openssl_on_large_parts(void **state)
 {
 	enum { N = 9, PART = 1 << 20 };
+	static const int groups[] = { 9, 2, 3, 4 };
 	unsigned char *buf = malloc((size_t)N * PART);
 	const void *data[N];
 	size_t len[N];
@@ -110,14 +113,19 @@ static void test_md5x__matches_openssl_on_large_parts(void **state)
 	assert_non_null(buf);
 	for (size_t i = 0; i < (size_t)N * PART; i++)
 		buf[i] = (unsigned char)next();
-	for (int j = 0; j < N; j++) {
-		data[j] = buf + (size_t)j * PART;
-		len[j] = j == N - 1 ? 12345 : PART;
-	}
-	dm_md5_many(out, data, len, N);
-	for (int j = 0; j < N; j++) {
-		reference(want, data[j], len[j]);
-		assert_memory_equal(out[j], want, 16);
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		int n = groups[g];
+
+		for (int j = 0; j < n; j++) {
+			data[j] = buf + (size_t)j * PART;
+			len[j] = j == n - 1 ? 12345 : PART;
+		}
+		dm_md5_many(out, data, len, (size_t)n);
+		for (int j = 0; j < n; j++) {
+			reference(want, data[j], len[j]);
+			if (memcmp(out[j], want, 16) != 0)
+				fail_msg("group of %d, part %d: digest differs from OpenSSL's", n, j);
+		}
 	}
 	free(buf);
 }
