@@ -58,6 +58,46 @@ static uint64_t pad_tail(unsigned char tail[128], const unsigned char *rem, uint
 	return ntail;
 }
 
+static const unsigned char zero_block[64];
+
+/* The chunk at off of the full blocks of messages first .. first + n - 1: base[j] and
+ * nblk[j] (none, from zero_block, where message j has no full block left).  1 if any
+ * message had some, 0 if none, -1 if read gave up. */
+static int read_chunks(const uint64_t *len, size_t n, uint64_t off, dm_md5_reader read, void *arg, size_t first,
+		       const unsigned char **base, uint64_t *nblk)
+{
+	int any = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		uint64_t full = len[j] / 64 * 64;
+		uint64_t take = off < full ? (full - off < DM_MD5_CHUNK ? full - off : DM_MD5_CHUNK) : 0;
+
+		base[j] = zero_block;
+		nblk[j] = take / 64;
+		if (take) {
+			if (!(base[j] = read(arg, first + j, off, (size_t)take)))
+				return -1;
+			any = 1;
+		}
+	}
+	return any;
+}
+
+/* The last len % 64 bytes of every message into rem (zero_block where there are none):
+ * 0, or -1 if read gave up. */
+static int read_rems(const uint64_t *len, size_t n, dm_md5_reader read, void *arg, size_t first,
+		     const unsigned char **rem)
+{
+	for (size_t j = 0; j < n; j++) {
+		size_t r = (size_t)(len[j] % 64);
+
+		rem[j] = zero_block;
+		if (r && !(rem[j] = read(arg, first + j, len[j] - r, r)))
+			return -1;
+	}
+	return 0;
+}
+
 #ifdef HAVE_AVX2_PATH
 
 #define LANES 8
@@ -185,8 +225,6 @@ __attribute__((target("avx2"))) static void compress8(__m256i st[4], const unsig
 	st[3] = _mm256_blendv_epi8(st[3], _mm256_add_epi32(st[3], d), active);
 }
 
-static const unsigned char zero_block[64];
-
 /* Runs nblk[j] blocks from base[j] through lane j; a lane with fewer waits. */
 __attribute__((target("avx2"))) static void run_blocks(__m256i st[4], const unsigned char *const base[LANES],
 						       const uint64_t nblk[LANES])
@@ -251,31 +289,16 @@ __attribute__((target("avx2"))) static int md5_group_read(unsigned char (*out)[1
 		l[j] = j < n ? len[j] : 0;
 	state_init(st);
 	for (uint64_t off = 0;; off += DM_MD5_CHUNK) {
-		int any = 0;
+		int got = read_chunks(l, LANES, off, read, arg, first, base, nblk);
 
-		for (size_t j = 0; j < LANES; j++) {
-			uint64_t full = l[j] / 64 * 64;
-			uint64_t take = off < full ? (full - off < DM_MD5_CHUNK ? full - off : DM_MD5_CHUNK) : 0;
-
-			base[j] = zero_block;
-			nblk[j] = take / 64;
-			if (take) {
-				if (!(base[j] = read(arg, first + j, off, (size_t)take)))
-					return -1;
-				any = 1;
-			}
-		}
-		if (!any)
+		if (got < 0)
+			return -1;
+		if (!got)
 			break;
 		run_blocks(st, base, nblk);
 	}
-	for (size_t j = 0; j < LANES; j++) {
-		size_t r = (size_t)(l[j] % 64);
-
-		rem[j] = zero_block;
-		if (r && !(rem[j] = read(arg, first + j, l[j] - r, r)))
-			return -1;
-	}
+	if (read_rems(l, LANES, read, arg, first, rem) != 0)
+		return -1;
 	finish(out, st, rem, l, n);
 	return 0;
 }
@@ -500,31 +523,16 @@ static int md5_group_read_il(unsigned char (*out)[16], const uint64_t *len, size
 		st[j][3] = 0x10325476;
 	}
 	for (uint64_t off = 0;; off += DM_MD5_CHUNK) {
-		int any = 0;
+		int got = read_chunks(len, n, off, read, arg, first, base, nblk);
 
-		for (size_t j = 0; j < n; j++) {
-			uint64_t full = len[j] / 64 * 64;
-			uint64_t take = off < full ? (full - off < DM_MD5_CHUNK ? full - off : DM_MD5_CHUNK) : 0;
-
-			nblk[j] = take / 64;
-			base[j] = NULL;
-			if (take) {
-				if (!(base[j] = read(arg, first + j, off, (size_t)take)))
-					return -1;
-				any = 1;
-			}
-		}
-		if (!any)
+		if (got < 0)
+			return -1;
+		if (!got)
 			break;
 		il_run(st, base, nblk, n);
 	}
-	for (size_t j = 0; j < n; j++) {
-		size_t r = (size_t)(len[j] % 64);
-
-		rem[j] = NULL;
-		if (r && !(rem[j] = read(arg, first + j, len[j] - r, r)))
-			return -1;
-	}
+	if (read_rems(len, n, read, arg, first, rem) != 0)
+		return -1;
 	for (size_t j = 0; j < n; j++) {
 		nblk[j] = pad_tail(tail[j], rem[j], len[j]);
 		base[j] = tail[j];
