@@ -98,6 +98,75 @@ static int read_rems(const uint64_t *len, size_t n, dm_md5_reader read, void *ar
 	return 0;
 }
 
+/* RFC 1321's 64 steps, one S(f, a, b, c, d, k, t, s) each (the round's function, the
+ * registers in turn, the message word, the constant, the rotation): written once for the
+ * AVX2 lanes and the plain-C path alike, which pass their own S and F, G, H, I. */
+#define MD5_STEPS(S, F, G, H, I)                                                                                       \
+	S(F, a, b, c, d, 0, 0xd76aa478, 7)                                                                             \
+	S(F, d, a, b, c, 1, 0xe8c7b756, 12)                                                                            \
+	S(F, c, d, a, b, 2, 0x242070db, 17)                                                                            \
+	S(F, b, c, d, a, 3, 0xc1bdceee, 22)                                                                            \
+	S(F, a, b, c, d, 4, 0xf57c0faf, 7)                                                                             \
+	S(F, d, a, b, c, 5, 0x4787c62a, 12)                                                                            \
+	S(F, c, d, a, b, 6, 0xa8304613, 17)                                                                            \
+	S(F, b, c, d, a, 7, 0xfd469501, 22)                                                                            \
+	S(F, a, b, c, d, 8, 0x698098d8, 7)                                                                             \
+	S(F, d, a, b, c, 9, 0x8b44f7af, 12)                                                                            \
+	S(F, c, d, a, b, 10, 0xffff5bb1, 17)                                                                           \
+	S(F, b, c, d, a, 11, 0x895cd7be, 22)                                                                           \
+	S(F, a, b, c, d, 12, 0x6b901122, 7)                                                                            \
+	S(F, d, a, b, c, 13, 0xfd987193, 12)                                                                           \
+	S(F, c, d, a, b, 14, 0xa679438e, 17)                                                                           \
+	S(F, b, c, d, a, 15, 0x49b40821, 22)                                                                           \
+	S(G, a, b, c, d, 1, 0xf61e2562, 5)                                                                             \
+	S(G, d, a, b, c, 6, 0xc040b340, 9)                                                                             \
+	S(G, c, d, a, b, 11, 0x265e5a51, 14)                                                                           \
+	S(G, b, c, d, a, 0, 0xe9b6c7aa, 20)                                                                            \
+	S(G, a, b, c, d, 5, 0xd62f105d, 5)                                                                             \
+	S(G, d, a, b, c, 10, 0x02441453, 9)                                                                            \
+	S(G, c, d, a, b, 15, 0xd8a1e681, 14)                                                                           \
+	S(G, b, c, d, a, 4, 0xe7d3fbc8, 20)                                                                            \
+	S(G, a, b, c, d, 9, 0x21e1cde6, 5)                                                                             \
+	S(G, d, a, b, c, 14, 0xc33707d6, 9)                                                                            \
+	S(G, c, d, a, b, 3, 0xf4d50d87, 14)                                                                            \
+	S(G, b, c, d, a, 8, 0x455a14ed, 20)                                                                            \
+	S(G, a, b, c, d, 13, 0xa9e3e905, 5)                                                                            \
+	S(G, d, a, b, c, 2, 0xfcefa3f8, 9)                                                                             \
+	S(G, c, d, a, b, 7, 0x676f02d9, 14)                                                                            \
+	S(G, b, c, d, a, 12, 0x8d2a4c8a, 20)                                                                           \
+	S(H, a, b, c, d, 5, 0xfffa3942, 4)                                                                             \
+	S(H, d, a, b, c, 8, 0x8771f681, 11)                                                                            \
+	S(H, c, d, a, b, 11, 0x6d9d6122, 16)                                                                           \
+	S(H, b, c, d, a, 14, 0xfde5380c, 23)                                                                           \
+	S(H, a, b, c, d, 1, 0xa4beea44, 4)                                                                             \
+	S(H, d, a, b, c, 4, 0x4bdecfa9, 11)                                                                            \
+	S(H, c, d, a, b, 7, 0xf6bb4b60, 16)                                                                            \
+	S(H, b, c, d, a, 10, 0xbebfbc70, 23)                                                                           \
+	S(H, a, b, c, d, 13, 0x289b7ec6, 4)                                                                            \
+	S(H, d, a, b, c, 0, 0xeaa127fa, 11)                                                                            \
+	S(H, c, d, a, b, 3, 0xd4ef3085, 16)                                                                            \
+	S(H, b, c, d, a, 6, 0x04881d05, 23)                                                                            \
+	S(H, a, b, c, d, 9, 0xd9d4d039, 4)                                                                             \
+	S(H, d, a, b, c, 12, 0xe6db99e5, 11)                                                                           \
+	S(H, c, d, a, b, 15, 0x1fa27cf8, 16)                                                                           \
+	S(H, b, c, d, a, 2, 0xc4ac5665, 23)                                                                            \
+	S(I, a, b, c, d, 0, 0xf4292244, 6)                                                                             \
+	S(I, d, a, b, c, 7, 0x432aff97, 10)                                                                            \
+	S(I, c, d, a, b, 14, 0xab9423a7, 15)                                                                           \
+	S(I, b, c, d, a, 5, 0xfc93a039, 21)                                                                            \
+	S(I, a, b, c, d, 12, 0x655b59c3, 6)                                                                            \
+	S(I, d, a, b, c, 3, 0x8f0ccc92, 10)                                                                            \
+	S(I, c, d, a, b, 10, 0xffeff47d, 15)                                                                           \
+	S(I, b, c, d, a, 1, 0x85845dd1, 21)                                                                            \
+	S(I, a, b, c, d, 8, 0x6fa87e4f, 6)                                                                             \
+	S(I, d, a, b, c, 15, 0xfe2ce6e0, 10)                                                                           \
+	S(I, c, d, a, b, 6, 0xa3014314, 15)                                                                            \
+	S(I, b, c, d, a, 13, 0x4e0811a1, 21)                                                                           \
+	S(I, a, b, c, d, 4, 0xf7537e82, 6)                                                                             \
+	S(I, d, a, b, c, 11, 0xbd3af235, 10)                                                                           \
+	S(I, c, d, a, b, 2, 0x2ad7d2bb, 15)                                                                            \
+	S(I, b, c, d, a, 9, 0xeb86d391, 21)
+
 #ifdef HAVE_AVX2_PATH
 
 #define LANES 8
@@ -107,12 +176,13 @@ static int read_rems(const uint64_t *len, size_t n, dm_md5_reader read, void *ar
 #define H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
 #define I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
 #define ROTL(x, s) _mm256_or_si256(_mm256_slli_epi32(x, s), _mm256_srli_epi32(x, 32 - (s)))
+/* one step of the eight lanes (a block of its own, so that MD5_STEPS needs no separators) */
 #define STEP(f, a, b, c, d, k, t, s)                                                                                   \
-	do {                                                                                                           \
+	{                                                                                                              \
 		a = _mm256_add_epi32(a, _mm256_add_epi32(f(b, c, d),                                                   \
 							 _mm256_add_epi32(w[k], _mm256_set1_epi32((int)(t)))));        \
 		a = _mm256_add_epi32(b, ROTL(a, s));                                                                   \
-	} while (0)
+	}
 
 /* w[k]: word k of the block of every lane (lane j in element j). */
 __attribute__((target("avx2"))) static void load_words(__m256i w[16], const unsigned char *const p[LANES])
@@ -150,73 +220,7 @@ __attribute__((target("avx2"))) static void compress8(__m256i st[4], const unsig
 
 	load_words(w, p);
 
-	STEP(F, a, b, c, d, 0, 0xd76aa478, 7);
-	STEP(F, d, a, b, c, 1, 0xe8c7b756, 12);
-	STEP(F, c, d, a, b, 2, 0x242070db, 17);
-	STEP(F, b, c, d, a, 3, 0xc1bdceee, 22);
-	STEP(F, a, b, c, d, 4, 0xf57c0faf, 7);
-	STEP(F, d, a, b, c, 5, 0x4787c62a, 12);
-	STEP(F, c, d, a, b, 6, 0xa8304613, 17);
-	STEP(F, b, c, d, a, 7, 0xfd469501, 22);
-	STEP(F, a, b, c, d, 8, 0x698098d8, 7);
-	STEP(F, d, a, b, c, 9, 0x8b44f7af, 12);
-	STEP(F, c, d, a, b, 10, 0xffff5bb1, 17);
-	STEP(F, b, c, d, a, 11, 0x895cd7be, 22);
-	STEP(F, a, b, c, d, 12, 0x6b901122, 7);
-	STEP(F, d, a, b, c, 13, 0xfd987193, 12);
-	STEP(F, c, d, a, b, 14, 0xa679438e, 17);
-	STEP(F, b, c, d, a, 15, 0x49b40821, 22);
-
-	STEP(G, a, b, c, d, 1, 0xf61e2562, 5);
-	STEP(G, d, a, b, c, 6, 0xc040b340, 9);
-	STEP(G, c, d, a, b, 11, 0x265e5a51, 14);
-	STEP(G, b, c, d, a, 0, 0xe9b6c7aa, 20);
-	STEP(G, a, b, c, d, 5, 0xd62f105d, 5);
-	STEP(G, d, a, b, c, 10, 0x02441453, 9);
-	STEP(G, c, d, a, b, 15, 0xd8a1e681, 14);
-	STEP(G, b, c, d, a, 4, 0xe7d3fbc8, 20);
-	STEP(G, a, b, c, d, 9, 0x21e1cde6, 5);
-	STEP(G, d, a, b, c, 14, 0xc33707d6, 9);
-	STEP(G, c, d, a, b, 3, 0xf4d50d87, 14);
-	STEP(G, b, c, d, a, 8, 0x455a14ed, 20);
-	STEP(G, a, b, c, d, 13, 0xa9e3e905, 5);
-	STEP(G, d, a, b, c, 2, 0xfcefa3f8, 9);
-	STEP(G, c, d, a, b, 7, 0x676f02d9, 14);
-	STEP(G, b, c, d, a, 12, 0x8d2a4c8a, 20);
-
-	STEP(H, a, b, c, d, 5, 0xfffa3942, 4);
-	STEP(H, d, a, b, c, 8, 0x8771f681, 11);
-	STEP(H, c, d, a, b, 11, 0x6d9d6122, 16);
-	STEP(H, b, c, d, a, 14, 0xfde5380c, 23);
-	STEP(H, a, b, c, d, 1, 0xa4beea44, 4);
-	STEP(H, d, a, b, c, 4, 0x4bdecfa9, 11);
-	STEP(H, c, d, a, b, 7, 0xf6bb4b60, 16);
-	STEP(H, b, c, d, a, 10, 0xbebfbc70, 23);
-	STEP(H, a, b, c, d, 13, 0x289b7ec6, 4);
-	STEP(H, d, a, b, c, 0, 0xeaa127fa, 11);
-	STEP(H, c, d, a, b, 3, 0xd4ef3085, 16);
-	STEP(H, b, c, d, a, 6, 0x04881d05, 23);
-	STEP(H, a, b, c, d, 9, 0xd9d4d039, 4);
-	STEP(H, d, a, b, c, 12, 0xe6db99e5, 11);
-	STEP(H, c, d, a, b, 15, 0x1fa27cf8, 16);
-	STEP(H, b, c, d, a, 2, 0xc4ac5665, 23);
-
-	STEP(I, a, b, c, d, 0, 0xf4292244, 6);
-	STEP(I, d, a, b, c, 7, 0x432aff97, 10);
-	STEP(I, c, d, a, b, 14, 0xab9423a7, 15);
-	STEP(I, b, c, d, a, 5, 0xfc93a039, 21);
-	STEP(I, a, b, c, d, 12, 0x655b59c3, 6);
-	STEP(I, d, a, b, c, 3, 0x8f0ccc92, 10);
-	STEP(I, c, d, a, b, 10, 0xffeff47d, 15);
-	STEP(I, b, c, d, a, 1, 0x85845dd1, 21);
-	STEP(I, a, b, c, d, 8, 0x6fa87e4f, 6);
-	STEP(I, d, a, b, c, 15, 0xfe2ce6e0, 10);
-	STEP(I, c, d, a, b, 6, 0xa3014314, 15);
-	STEP(I, b, c, d, a, 13, 0x4e0811a1, 21);
-	STEP(I, a, b, c, d, 4, 0xf7537e82, 6);
-	STEP(I, d, a, b, c, 11, 0xbd3af235, 10);
-	STEP(I, c, d, a, b, 2, 0x2ad7d2bb, 15);
-	STEP(I, b, c, d, a, 9, 0xeb86d391, 21);
+	MD5_STEPS(STEP, F, G, H, I)
 
 	/* a lane past its last block keeps its state */
 	st[0] = _mm256_blendv_epi8(st[0], _mm256_add_epi32(st[0], a), active);
@@ -382,70 +386,7 @@ static inline uint32_t il_word(const unsigned char *q)
 				c0[j] = c[j];                                                                          \
 				d0[j] = d[j];                                                                          \
 			}                                                                                              \
-			IL_STEP(IL_F, a, b, c, d, 0, 0xd76aa478, 7)                                                    \
-			IL_STEP(IL_F, d, a, b, c, 1, 0xe8c7b756, 12)                                                   \
-			IL_STEP(IL_F, c, d, a, b, 2, 0x242070db, 17)                                                   \
-			IL_STEP(IL_F, b, c, d, a, 3, 0xc1bdceee, 22)                                                   \
-			IL_STEP(IL_F, a, b, c, d, 4, 0xf57c0faf, 7)                                                    \
-			IL_STEP(IL_F, d, a, b, c, 5, 0x4787c62a, 12)                                                   \
-			IL_STEP(IL_F, c, d, a, b, 6, 0xa8304613, 17)                                                   \
-			IL_STEP(IL_F, b, c, d, a, 7, 0xfd469501, 22)                                                   \
-			IL_STEP(IL_F, a, b, c, d, 8, 0x698098d8, 7)                                                    \
-			IL_STEP(IL_F, d, a, b, c, 9, 0x8b44f7af, 12)                                                   \
-			IL_STEP(IL_F, c, d, a, b, 10, 0xffff5bb1, 17)                                                  \
-			IL_STEP(IL_F, b, c, d, a, 11, 0x895cd7be, 22)                                                  \
-			IL_STEP(IL_F, a, b, c, d, 12, 0x6b901122, 7)                                                   \
-			IL_STEP(IL_F, d, a, b, c, 13, 0xfd987193, 12)                                                  \
-			IL_STEP(IL_F, c, d, a, b, 14, 0xa679438e, 17)                                                  \
-			IL_STEP(IL_F, b, c, d, a, 15, 0x49b40821, 22)                                                  \
-			IL_STEP(IL_G, a, b, c, d, 1, 0xf61e2562, 5)                                                    \
-			IL_STEP(IL_G, d, a, b, c, 6, 0xc040b340, 9)                                                    \
-			IL_STEP(IL_G, c, d, a, b, 11, 0x265e5a51, 14)                                                  \
-			IL_STEP(IL_G, b, c, d, a, 0, 0xe9b6c7aa, 20)                                                   \
-			IL_STEP(IL_G, a, b, c, d, 5, 0xd62f105d, 5)                                                    \
-			IL_STEP(IL_G, d, a, b, c, 10, 0x02441453, 9)                                                   \
-			IL_STEP(IL_G, c, d, a, b, 15, 0xd8a1e681, 14)                                                  \
-			IL_STEP(IL_G, b, c, d, a, 4, 0xe7d3fbc8, 20)                                                   \
-			IL_STEP(IL_G, a, b, c, d, 9, 0x21e1cde6, 5)                                                    \
-			IL_STEP(IL_G, d, a, b, c, 14, 0xc33707d6, 9)                                                   \
-			IL_STEP(IL_G, c, d, a, b, 3, 0xf4d50d87, 14)                                                   \
-			IL_STEP(IL_G, b, c, d, a, 8, 0x455a14ed, 20)                                                   \
-			IL_STEP(IL_G, a, b, c, d, 13, 0xa9e3e905, 5)                                                   \
-			IL_STEP(IL_G, d, a, b, c, 2, 0xfcefa3f8, 9)                                                    \
-			IL_STEP(IL_G, c, d, a, b, 7, 0x676f02d9, 14)                                                   \
-			IL_STEP(IL_G, b, c, d, a, 12, 0x8d2a4c8a, 20)                                                  \
-			IL_STEP(IL_H, a, b, c, d, 5, 0xfffa3942, 4)                                                    \
-			IL_STEP(IL_H, d, a, b, c, 8, 0x8771f681, 11)                                                   \
-			IL_STEP(IL_H, c, d, a, b, 11, 0x6d9d6122, 16)                                                  \
-			IL_STEP(IL_H, b, c, d, a, 14, 0xfde5380c, 23)                                                  \
-			IL_STEP(IL_H, a, b, c, d, 1, 0xa4beea44, 4)                                                    \
-			IL_STEP(IL_H, d, a, b, c, 4, 0x4bdecfa9, 11)                                                   \
-			IL_STEP(IL_H, c, d, a, b, 7, 0xf6bb4b60, 16)                                                   \
-			IL_STEP(IL_H, b, c, d, a, 10, 0xbebfbc70, 23)                                                  \
-			IL_STEP(IL_H, a, b, c, d, 13, 0x289b7ec6, 4)                                                   \
-			IL_STEP(IL_H, d, a, b, c, 0, 0xeaa127fa, 11)                                                   \
-			IL_STEP(IL_H, c, d, a, b, 3, 0xd4ef3085, 16)                                                   \
-			IL_STEP(IL_H, b, c, d, a, 6, 0x04881d05, 23)                                                   \
-			IL_STEP(IL_H, a, b, c, d, 9, 0xd9d4d039, 4)                                                    \
-			IL_STEP(IL_H, d, a, b, c, 12, 0xe6db99e5, 11)                                                  \
-			IL_STEP(IL_H, c, d, a, b, 15, 0x1fa27cf8, 16)                                                  \
-			IL_STEP(IL_H, b, c, d, a, 2, 0xc4ac5665, 23)                                                   \
-			IL_STEP(IL_I, a, b, c, d, 0, 0xf4292244, 6)                                                    \
-			IL_STEP(IL_I, d, a, b, c, 7, 0x432aff97, 10)                                                   \
-			IL_STEP(IL_I, c, d, a, b, 14, 0xab9423a7, 15)                                                  \
-			IL_STEP(IL_I, b, c, d, a, 5, 0xfc93a039, 21)                                                   \
-			IL_STEP(IL_I, a, b, c, d, 12, 0x655b59c3, 6)                                                   \
-			IL_STEP(IL_I, d, a, b, c, 3, 0x8f0ccc92, 10)                                                   \
-			IL_STEP(IL_I, c, d, a, b, 10, 0xffeff47d, 15)                                                  \
-			IL_STEP(IL_I, b, c, d, a, 1, 0x85845dd1, 21)                                                   \
-			IL_STEP(IL_I, a, b, c, d, 8, 0x6fa87e4f, 6)                                                    \
-			IL_STEP(IL_I, d, a, b, c, 15, 0xfe2ce6e0, 10)                                                  \
-			IL_STEP(IL_I, c, d, a, b, 6, 0xa3014314, 15)                                                   \
-			IL_STEP(IL_I, b, c, d, a, 13, 0x4e0811a1, 21)                                                  \
-			IL_STEP(IL_I, a, b, c, d, 4, 0xf7537e82, 6)                                                    \
-			IL_STEP(IL_I, d, a, b, c, 11, 0xbd3af235, 10)                                                  \
-			IL_STEP(IL_I, c, d, a, b, 2, 0x2ad7d2bb, 15)                                                   \
-			IL_STEP(IL_I, b, c, d, a, 9, 0xeb86d391, 21)                                                   \
+			MD5_STEPS(IL_STEP, IL_F, IL_G, IL_H, IL_I)                                                     \
 			for (int j = 0; j < N; j++) {                                                                  \
 				a[j] += a0[j];                                                                         \
 				b[j] += b0[j];                                                                         \
