@@ -16,6 +16,9 @@
 #
 # Environment:
 #   ROUNDS=3             rounds
+#   BIG_ROUNDS=N         rounds of the 512 MiB workload (default: ROUNDS, or the number of
+#                        tools where that is more, so that every tool runs once in every
+#                        place of the order; its wall times spread the most)
 #   QUICK=1              small workloads, for trying the benchmark out
 #   TOOLS="..."          tools (default "dm dm-j<DM_JOBS_BEST> rclone rclone-tuned s3cmd aws");
 #                        dm-jN is dm-seed -j N; aws-tuned uses max_concurrent_requests=32
@@ -65,6 +68,7 @@ S3CMD_20K_ROUNDS=${S3CMD_20K_ROUNDS:-1}
 RCLONE_TUNED_FLAGS=${RCLONE_TUNED_FLAGS:---transfers 32 --checkers 32 --s3-upload-concurrency 16 --s3-chunk-size 8M}
 memstore=${BENCH_MEMSTORE_BYTES:-3221225472}
 case "$ROUNDS" in ''|*[!0-9]*|0) die "ROUNDS='$ROUNDS' is not a positive number" ;; esac
+case "${BIG_ROUNDS:-1}" in ''|*[!0-9]*|0) die "BIG_ROUNDS='$BIG_ROUNDS' is not a positive number" ;; esac
 case "$DM_JOBS_BEST" in ''|*[!0-9]*|0) die "DM_JOBS_BEST='$DM_JOBS_BEST' is not a positive number" ;; esac
 
 full=1
@@ -223,9 +227,14 @@ EOF
 # (0.15-0.3 s, measured by hand: first run 1.78-1.90 s, second 1.55 s): the
 # first multipart upload makes radosgw create its pool for multipart metadata,
 # and the OSD faults in fresh memory for the first bytes it stores.  So one
-# small multipart upload (dm-seed, two 5 MiB parts) runs before every workload,
-# and before the 512 MiB one also a single PUT of the workload's file (curl),
-# purged again; with both, first and second runs took the same (1.49-1.60 s).
+# small multipart upload (dm-seed, two 5 MiB parts) runs before every workload.
+# Before the 512 MiB one a single PUT of the file (curl) was not enough: the
+# first tool of each round still took 1.06-1.14 of its own median, with 10-25 %
+# more server CPU (2026-12-03, 5 rounds), and the server's CPU for the same
+# upload kept falling over its first uploads of the whole file (5.9, 5.6, 5.3,
+# 4.9 s by hand).  So the file itself is uploaded once in parts (dm-seed's
+# defaults), untimed, and purged again; after it the first and the later
+# uploads took the same (3.85-3.92 s against 3.80-4.29 s, by hand).
 warm_up() { # WORKLOAD
   make_bucket bench-warmup || die "cannot create a bucket on the fresh server"
   local i
@@ -236,7 +245,7 @@ warm_up() { # WORKLOAD
   "$DM" -q --no-progress --multipart-threshold 5MiB --part-size 5MiB "$tmp/warm" "dmtest/bench-warmup/mp" ||
     say "warning: the multipart warm-up failed"
   if [ "$1" = big ]; then
-    s3curl -T "$(find "${wdir[big]}" -type f | head -n 1)" "$DM_TEST_S3_ENDPOINT/bench-warmup/big" || true
+    "$DM" -q --no-progress "${wdir[big]}" "dmtest/bench-warmup/big" || say "warning: the 512 MiB warm-up failed"
     rgwadmin bucket rm --bucket bench-warmup --purge-objects --bypass-gc >/dev/null 2>&1 || true
   fi
 }
@@ -346,14 +355,17 @@ run_one_again() { # WORKLOAD AS TOOL ROUND
     "$as" "$tool" "$round" "$ok" "$got" "$want" >>"$results"
 }
 
-say "$ROUNDS round(s); tools: ${tools[*]}; workloads: ${workloads[*]}$([ "$QUICK" = 1 ] && echo ' (QUICK)')"
 ntools=${#tools[@]}
-for ((round = 1; round <= ROUNDS; round++)); do
+BIG_ROUNDS=${BIG_ROUNDS:-$((ntools > ROUNDS ? ntools : ROUNDS))}
+say "$ROUNDS round(s) ($BIG_ROUNDS of big); tools: ${tools[*]}; workloads: ${workloads[*]}$([ "$QUICK" = 1 ] && echo ' (QUICK)')"
+last_round=$((BIG_ROUNDS > ROUNDS ? BIG_ROUNDS : ROUNDS))
+for ((round = 1; round <= last_round; round++)); do
   # rotate the order so no tool always runs first (or last) on a fresh server
   order=()
   for ((i = 0; i < ntools; i++)); do order+=("${tools[$(((i + round - 1) % ntools))]}"); done
   for w in "${workloads[@]}"; do
-    say "round $round/$ROUNDS, $w (${wfiles[$w]} files, ${wbytes[$w]} bytes): ${order[*]}"
+    if [ "$w" = big ]; then [ "$round" -le "$BIG_ROUNDS" ] || continue; else [ "$round" -le "$ROUNDS" ] || continue; fi
+    say "round $round/$([ "$w" = big ] && echo "$BIG_ROUNDS" || echo "$ROUNDS"), $w (${wfiles[$w]} files, ${wbytes[$w]} bytes): ${order[*]}"
     server_up
     warm_up "$w" >/dev/null
     for tool in "${order[@]}"; do
@@ -387,6 +399,7 @@ meta=$tmp/meta.txt
   echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "duration_s=$((SECONDS - t_start))"
   echo "rounds=$ROUNDS"
+  echo "big_rounds=$BIG_ROUNDS"
   echo "quick=$QUICK"
   echo "nproc=$(nproc)"
   echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
