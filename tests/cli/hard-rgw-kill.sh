@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # radosgw killed with SIGKILL in the middle of a dm-seed run (many small files and
-# a multipart file in flight, -j 8) and restarted a second later: dm-seed retries,
-# then completes or exits 4 naming exactly what did not land; a rerun completes;
-# every object's bytes are checked with the AWS CLI; no multipart upload is left.
+# a multipart file, -j 8; killed while a part is on the wire) and restarted a second
+# later: dm-seed retries, then completes or exits 4 naming exactly what did not land;
+# a rerun completes; every object's bytes are checked with the AWS CLI; no multipart
+# upload is left.
 # Runs its own RGW (the shared one must not vanish under other tests).
 . "$(dirname "$0")/hard-lib.sh"
 
