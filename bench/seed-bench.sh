@@ -364,8 +364,10 @@ for ((round = 1; round <= last_round; round++)); do
   order=()
   for ((i = 0; i < ntools; i++)); do order+=("${tools[$(((i + round - 1) % ntools))]}"); done
   for w in "${workloads[@]}"; do
-    if [ "$w" = big ]; then [ "$round" -le "$BIG_ROUNDS" ] || continue; else [ "$round" -le "$ROUNDS" ] || continue; fi
-    say "round $round/$([ "$w" = big ] && echo "$BIG_ROUNDS" || echo "$ROUNDS"), $w (${wfiles[$w]} files, ${wbytes[$w]} bytes): ${order[*]}"
+    rounds_w=$ROUNDS
+    [ "$w" = big ] && rounds_w=$BIG_ROUNDS
+    [ "$round" -le "$rounds_w" ] || continue
+    say "round $round/$rounds_w, $w (${wfiles[$w]} files, ${wbytes[$w]} bytes): ${order[*]}"
     server_up
     warm_up "$w" >/dev/null
     for tool in "${order[@]}"; do

@@ -17,53 +17,13 @@ bytes=$(tree_bytes "$src")
 
 # kill radosgw while a part of the big file is on the wire: after its CreateMultipartUpload
 # (radosgw's log), as soon as a connection to radosgw holds more unsent or unread bytes than a
-# small file has (/proc/net/tcp). A trigger on the log line alone raced: radosgw logs a request
+# small file has (kill-on-wire.py). A trigger on the log line alone raced: radosgw logs a request
 # when it ends, and the parts can still be hashing (slowly, in the ASan build) when the small
 # files are all done, so nothing was in flight while radosgw was down.
 "$SEED" --no-progress -vv -j 8 "$src" "dmtest/$b" >"$TMP/out" 2>"$TMP/err" &
 seed=$!
-port=${DM_TEST_S3_ENDPOINT##*:}
-killed=$(python3 - "$rgwlog" "POST /$b/d05/big.bin?uploads" "$port" "$seed" "$DM_TEST_S3_RGW_PID" <<'PY2'
-import os, signal, sys, time
-log, line, port, seed, rgw = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-def alive(pid):
-    # a child that ended stays a zombie until the shell waits for it
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-def queued():
-    # the most bytes waiting on one connection to radosgw, either end, either way
-    most = 0
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for row in f:
-            c = row.split()
-            if c[3] != "01":
-                continue
-            ends = {int(c[1].split(":")[1], 16), int(c[2].split(":")[1], 16)}
-            if port in ends:
-                tx, rx = (int(x, 16) for x in c[4].split(":"))
-                most = max(most, tx, rx)
-    return most
-started, seen = False, ""
-with open(log, errors="replace") as f:
-    deadline = time.time() + 60
-    while time.time() < deadline and alive(seed):
-        if not started:
-            seen = seen[-len(line):] + f.read()
-            started = line in seen
-        if started:
-            q = queued()
-            if q > 65536:
-                os.kill(rgw, signal.SIGKILL)
-                print(f"{q} bytes queued on a connection to radosgw")
-                sys.exit(0)
-        time.sleep(0.002)
-print("started" if started else "not started")
-PY2
-)
+killed=$(python3 "$HERE/kill-on-wire.py" "$rgwlog" "POST /$b/d05/big.bin?uploads" \
+  "${DM_TEST_S3_ENDPOINT##*:}" "$seed" "$DM_TEST_S3_RGW_PID") || true
 case "$killed" in
   *queued*) ;;
   started) cat "$TMP/err"; fail "dm-seed finished before radosgw could be killed with a part in flight" ;;
