@@ -46,7 +46,7 @@ typedef struct {
 
 typedef struct {
 	dm_seed_shard_state state;
-	int done_told;
+	int done_told;      /* DM_SEED_SHARD_DONE told (once its pod is known, or at the end) */
 	char *ok_pod;       /* the pod that succeeded */
 	char *failed_pod;   /* the latest pod that failed */
 	char failed_at[40]; /* its creationTimestamp (RFC 3339: ordered as text) */
@@ -396,12 +396,26 @@ static json_t *condition(json_t *jobobj, const char *type)
 	return NULL;
 }
 
+/* Told by tell_done, once the pod that succeeded is known: the Job may say so before a
+ * listing of the pods does. */
 static void shard_done(run *r, unsigned s)
 {
 	if (r->sh[s].state != DM_SEED_SHARD_UNFINISHED)
 		return;
 	r->sh[s].state = DM_SEED_SHARD_SUCCEEDED;
-	tell(r, DM_SEED_SHARD_DONE, s, r->sh[s].ok_pod, 0, NULL);
+}
+
+/* Tells each shard done whose pod is known; at the end (last) the others too, their pod unknown. */
+static void tell_done(run *r, int last)
+{
+	for (unsigned s = 0; s < r->job->shards; s++) {
+		shard_seen *sh = &r->sh[s];
+
+		if (sh->state == DM_SEED_SHARD_SUCCEEDED && !sh->done_told && (sh->ok_pod || last)) {
+			sh->done_told = 1;
+			tell(r, DM_SEED_SHARD_DONE, s, sh->ok_pod, 0, NULL);
+		}
+	}
 }
 
 static void shard_gave_up(run *r, unsigned s, const char *why)
@@ -561,6 +575,7 @@ static dm_err wait_all(run *r)
 		/* pods first: a shard's pod is seen succeed (or fail) before its Job says it is done */
 		if ((e = look_at_pods(r)) || (e = keep_logs(r)) || (e = look_at_jobs(r, &finished)))
 			return e;
+		tell_done(r, 0);
 		if (finished) {
 			/* a pod may have ended between the two listings: the last look sees it */
 			if ((e = look_at_pods(r)) || (e = keep_logs(r)))
@@ -867,6 +882,8 @@ dm_err dm_seed_job_apply(dm_k8s *k8s, const dm_seed_job *job, const dm_seed_job_
 		goto done;
 	r.t0 = dm_now();
 	e = wait_all(&r);
+	/* whatever ended the wait, every shard seen done is told, its pod named where known */
+	tell_done(&r, 1);
 	res->summary.seconds = dm_now() - r.t0;
 	jobs_named(&r, what, sizeof(what));
 	if (e == DM_ERR_INTERRUPTED) {
