@@ -22,7 +22,7 @@
  * HUGE_PAGE or more asks for huge pages (madvise: a no-op where the kernel's THP is off or
  * "never"): the kernel's copy of a part into 4 KiB pages faulted and missed the TLB once
  * per page, and 2 MiB pages cut dm-seed's own CPU on a 512 MiB file by a fifth
- * (bench/RESULTS.md, "Huge pages for the part buffers"). */
+ * (bench/RESULTS.md, "512 MiB: huge pages for the part buffers"). */
 static int grow(wbuf *b, size_t n)
 {
 	void *p = NULL;
