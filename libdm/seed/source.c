@@ -14,15 +14,15 @@
 
 #include "internal.h"
 
-/* Buffers of this size or more (parts, large small files) are aligned to it and asked for
- * transparent huge pages. */
+/* x86-64's transparent huge page */
 #define HUGE_PAGE ((size_t)2 << 20)
 
 /* Room for n bytes in b; its bytes are not kept, as every read fills it anew.  A buffer of
- * HUGE_PAGE or more asks for huge pages (madvise: a no-op where the kernel's THP is off or
- * "never"): the kernel's copy of a part into 4 KiB pages faulted and missed the TLB once
- * per page, and 2 MiB pages cut dm-seed's own CPU on a 512 MiB file by a fifth
- * (bench/RESULTS.md, "512 MiB: huge pages for the part buffers"). */
+ * HUGE_PAGE or more (a part, a large small file) is aligned to HUGE_PAGE and asks for huge
+ * pages (madvise: a no-op where the kernel's THP is "never"): the kernel's copy of a part
+ * into 4 KiB pages faulted and missed the TLB once per page, and 2 MiB pages cut dm-seed's
+ * own CPU on a 512 MiB file by a fifth (bench/RESULTS.md, "512 MiB: huge pages for the part
+ * buffers"). */
 static int grow(wbuf *b, size_t n)
 {
 	void *p = NULL;
