@@ -45,8 +45,11 @@
 #                        --s3-upload-concurrency 16 --s3-chunk-size 8M")
 #   BENCH_MEMSTORE_BYTES RAM the server's OSD may fill with object data (default 3 GiB)
 #   BENCH_KEEP=1         keep the temporary folder (workloads, logs, raw results)
-#   PUBLISH=0|1          copy the result to bench/RESULTS.md (default: 1 for a full run)
+#   PUBLISH=0|1          copy the result to bench/RESULTS.md (default: 1 for a full run),
+#                        keeping its notes by hand: the line NOTES_MARK and all below it
 set -euo pipefail
+
+NOTES_MARK='<!-- notes by hand: seed-bench.sh keeps this line and all below it -->'
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -438,8 +441,16 @@ cp "$results" "$here/results/$stem.jsonl"
 cp "$meta" "$here/results/$stem.meta"   # report.py JSONL META DIR STEM redraws from these two
 python3 "$here/lib/report.py" "$results" "$meta" "$here/results" "$stem"
 if [ "$PUBLISH" = 1 ]; then
-  sed "s#](${stem}\.\(png\|svg\))#](results/${stem}.\1)#" "$here/results/$stem.md" >"$here/RESULTS.md"
-  say "wrote bench/RESULTS.md (from bench/results/$stem.md)"
+  # The generated tables replace the old ones; the notes written by hand (from the
+  # line NOTES_MARK on) stay, so publishing a run never loses the analysis of earlier ones.
+  {
+    sed "s#](${stem}\.\(png\|svg\))#](results/${stem}.\1)#" "$here/results/$stem.md"
+    if [ -f "$here/RESULTS.md" ]; then
+      awk -v m="$NOTES_MARK" '$0 == m { keep = 1 } keep' "$here/RESULTS.md"
+    fi
+  } >"$here/RESULTS.md.new"
+  mv "$here/RESULTS.md.new" "$here/RESULTS.md"
+  say "wrote bench/RESULTS.md (from bench/results/$stem.md, the notes by hand kept)"
 fi
 say "done in $((SECONDS - t_start)) s; results: bench/results/$stem.md and its chart beside it"
 [ "$failures" -eq 0 ] || { say "$failures run(s) failed (see above)"; exit 1; }

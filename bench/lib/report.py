@@ -254,8 +254,8 @@ def main():
     md.append('rclone runs with `AWS_CA_BUNDLE` unset: this machine sets it, and Debian\'s rclone then fails even on '
               'plain http. "tuned" rclone is an attempt at its best settings on this server, shown beside the defaults.')
     md.append('')
-    md.append('**Noise**: the machine has %s cores shared by the client, the S3 server and other people\'s builds and '
-              'tests running at the same time (load average at the start %s, at the end %s; the per-run load is in '
+    md.append('**Noise**: the machine has %s cores, shared by the client, the S3 server and whatever else runs '
+              'there at the time (load average at the start %s, at the end %s; the per-run load is in '
               'the raw table, the spread between rounds in the section "Noise" below). The ratios are more '
               'trustworthy than the absolute seconds, and single runs can be off by tens of percent.' % (
                   meta.get('nproc'), meta.get('load_start', '?'), meta.get('load_end')))
@@ -479,8 +479,8 @@ def main():
     md.append('### Where the time goes')
     md.append('')
     md.append('CPU seconds that the client and the server together spent per wall second of dm-seed\'s run '
-              '(%s cores in the machine), and the machine\'s 1-minute load average during the runs (other '
-              'people\'s work included). When the first figure is near the number of cores, or the load is far '
+              '(%s cores in the machine), and the machine\'s 1-minute load average during the runs (the '
+              'tool\'s and the server\'s threads, and any other work on the machine). When the first figure is near the number of cores, or the load is far '
               'above it, the wall time is set by CPU that the client cannot save.' % meta.get('nproc'))
     md.append('')
     md.append('| workload | dm-seed client CPU s | server CPU s | (client + server) / wall | load average (median) |')
